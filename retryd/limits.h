@@ -1,0 +1,60 @@
+/*
+ * NAME
+ *	limits 3h
+ * SUMMARY
+ *	every input bound retryd enforces, in one place
+ * DESCRIPTION
+ *	Each constant names the largest thing of its kind that retryd accepts
+ *	or keeps. Longer input is refused (with its location) or truncated
+ *	where the comment says so; nothing is ever allocated by the size of
+ *	untrusted input beyond these bounds.
+ */
+#ifndef RETRYD_LIMITS_H
+#define RETRYD_LIMITS_H
+
+/* Policy (INI) input. inih r55 cuts lines at 200 bytes: we refuse >197. */
+#define LIMIT_INI_LINE 197          /* bytes in one policy line, without EOL */
+#define LIMIT_INI_NAME 48           /* bytes in a section or key name */
+#define LIMIT_INI_INCLUDE_DEPTH 4   /* nested include = */
+#define LIMIT_POLICY_TIERS 16       /* tier = lines per backoff */
+#define LIMIT_POLICY_GROUPS 64      /* [group NAME] sections */
+#define LIMIT_POLICY_GROUP_NAME 32  /* bytes in a group name */
+#define LIMIT_POLICY_LIST 256       /* items in one list value (domains...) */
+#define LIMIT_POLICY_RULES 512      /* classifier rule = lines */
+#define LIMIT_POLICY_RESOLVERS 16   /* addresses per resolver role */
+#define LIMIT_HOOK_ARGS 16          /* argv words in a hook */
+
+/* Mail identities. */
+#define LIMIT_ADDRESS 254           /* RFC 5321 path: local@domain */
+#define LIMIT_LOCALPART 64
+#define LIMIT_DOMAIN 253
+#define LIMIT_QUEUE_ID 31           /* Postfix long ids, Exim 4.97 23 chars */
+#define LIMIT_MTA_NAME 15           /* "postfix", "exim" */
+#define LIMIT_HOST_ID 63
+
+/* Texts kept from the MTA. */
+#define LIMIT_REASON 512            /* delay reason / DSN text kept, truncated */
+#define LIMIT_DSN 15                /* "5.1.10" */
+#define LIMIT_CATEGORY 23           /* classifier category name */
+#define LIMIT_VERDICT 15            /* "local-path" */
+
+/* Message records. */
+#define LIMIT_RCPTS_PER_MESSAGE 256 /* more: not adopted, left to the MTA */
+
+/* Listings and logs read from the MTA. */
+#define LIMIT_LISTING_LINE 65536    /* one postqueue -j line; longer: skipped */
+#define LIMIT_LISTING_MESSAGES 1000000 /* messages per scan */
+#define LIMIT_LOG_LINE 8192         /* one MTA log line; longer: skipped */
+#define LIMIT_BATCH_IDS 10000       /* ids handed to one MTA command */
+
+/* DNS verification. */
+#define LIMIT_VERIFY_INFLIGHT 400   /* getdns queries in flight at once */
+#define LIMIT_VERIFY_MX 16          /* MX hosts kept per answer */
+#define LIMIT_VERIFY_ANSWERS 64     /* answers (resolver x transport) per domain */
+#define LIMIT_VERIFY_NS 8           /* authoritative servers asked */
+
+/* Evidence. */
+#define LIMIT_EVIDENCE_DNS 2048     /* bytes of per-resolver summary per attempt */
+#define LIMIT_EVIDENCE_PER_RCPT 1000 /* records kept per address; oldest pruned */
+
+#endif
