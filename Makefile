@@ -10,7 +10,7 @@
 CC      ?= cc
 PKGS    := getdns inih jansson libpcre2-8
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow -Wno-unused-parameter
-BASEFLAGS := -std=gnu11 -g -fPIC -fstack-protector-strong -MMD -MP $(WARN) \
+BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fPIC -fstack-protector-strong -MMD -MP $(WARN) \
 	     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 OPTFLAGS  := -O2 -D_FORTIFY_SOURCE=2
 SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -24,6 +24,7 @@ BA := build/asan
 # ---- core: pure modules and shells shared by retryd and retryctl ----
 CORE_SRCS := \
 	retryd/log.c \
+	retryd/spawn.c \
 	retryd/policy.c \
 	retryd/store.c \
 	retryd/backoff.c
@@ -43,8 +44,13 @@ PLUGINS :=
 
 # ---- unit tests (cmocka, built with ASan+UBSan) ----
 UNIT_TESTS :=
+UNIT_TESTS += test_spawn
+test_spawn_SRCS := tests/unit/test_spawn.c retryd/spawn.c retryd/log.c
 # UNIT_TESTS += test_policy
 # test_policy_SRCS := tests/unit/test_policy.c retryd/policy.c retryd/log.c
+
+# ---- test tools (helpers the scenarios run; ASan build) ----
+TEST_TOOLS :=
 
 # ---- benchmarks (optimised build) ----
 BENCHES :=
@@ -87,7 +93,7 @@ $(BA)/tests/$(1): $$(call aobj,$$($(1)_SRCS))
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(SANFLAGS) -rdynamic -o $$@ $$^ $$(LIBS) $$(TESTLIBS) $$(LDFLAGS)
 endef
-$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t))))
+$(foreach t,$(UNIT_TESTS) $(TEST_TOOLS),$(eval $(call unit_rules,$(t))))
 
 define bench_rules
 $(B)/bench/$(1): $$(call obj,$$($(1)_SRCS))
@@ -98,7 +104,7 @@ $(foreach t,$(BENCHES),$(eval $(call bench_rules,$(t))))
 
 asan: $(BA)/retryd $(BA)/retryctl \
       $(foreach p,$(PLUGINS),$(BA)/plugins/$(p).so) \
-      $(foreach t,$(UNIT_TESTS),$(BA)/tests/$(t))
+      $(foreach t,$(UNIT_TESTS) $(TEST_TOOLS),$(BA)/tests/$(t))
 
 deps:
 	@tests/deps.sh
