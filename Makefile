@@ -55,6 +55,64 @@ TEST_TOOLS :=
 # ---- benchmarks (optimised build) ----
 BENCHES :=
 
+# ---- store (issue #2): Berkeley DB environment, records, due index ----
+STORE_SRCS := \
+	retryd/store.c \
+	retryd/store_env.c \
+	retryd/store_codec.c \
+	retryd/store_message.c \
+	retryd/store_evidence.c \
+	retryd/store_records.c
+CORE_SRCS += retryd/store_env.c
+CORE_SRCS += retryd/store_codec.c
+CORE_SRCS += retryd/store_message.c
+CORE_SRCS += retryd/store_evidence.c
+CORE_SRCS += retryd/store_records.c
+UNIT_TESTS += test_store_codec
+test_store_codec_SRCS := tests/unit/test_store_codec.c retryd/store_codec.c
+UNIT_TESTS += test_store
+test_store_SRCS := tests/unit/test_store.c $(STORE_SRCS) retryd/log.c
+BENCHES += bench_store
+bench_store_SRCS := tests/bench/bench_store.c $(STORE_SRCS) retryd/log.c
+
+# ---- verifier (issue #3): fresh DNS verification, verdicts, diagnose ----
+CORE_SRCS += retryd/verify.c
+CORE_SRCS += retryd/verify_loop.c
+CORE_SRCS += retryd/verify_answer.c
+CORE_SRCS += retryd/verify_json.c
+CORE_SRCS += retryd/verdict.c
+RETRYCTL_SRCS += retryd/ctl_diagnose.c
+UNIT_TESTS += test_verdict
+test_verdict_SRCS := \
+	tests/unit/test_verdict.c \
+	retryd/verdict.c \
+	retryd/verify_json.c
+VERIFY_ALL_SRCS := \
+	retryd/verify.c \
+	retryd/verify_loop.c \
+	retryd/verify_answer.c \
+	retryd/verify_json.c \
+	retryd/verdict.c
+UNIT_TESTS += test_verify_answer
+test_verify_answer_SRCS := tests/unit/test_verify_answer.c $(VERIFY_ALL_SRCS)
+TEST_TOOLS += verify_tool
+verify_tool_SRCS := tests/tools/verify_tool.c $(VERIFY_ALL_SRCS)
+BENCHES += bench_verify
+bench_verify_SRCS := tests/bench/bench_verify.c $(VERIFY_ALL_SRCS)
+
+# ---- exim adapter (issue #5): exim.so, -bp / mainlog parsers, ids ----
+PLUGINS += exim
+exim_SRCS := plugins/exim.c plugins/exim_queue.c plugins/exim_log.c \
+	plugins/exim_id.c retryd/spawn.c retryd/log.c
+UNIT_TESTS += test_exim_id
+test_exim_id_SRCS := tests/unit/test_exim_id.c plugins/exim_id.c
+UNIT_TESTS += test_exim_queue
+test_exim_queue_SRCS := tests/unit/test_exim_queue.c plugins/exim_queue.c \
+	plugins/exim_log.c plugins/exim_id.c retryd/log.c
+UNIT_TESTS += test_exim_log
+test_exim_log_SRCS := tests/unit/test_exim_log.c plugins/exim_log.c \
+	plugins/exim_id.c retryd/log.c
+
 # ---------------------------------------------------------------------------
 obj  = $(patsubst %.c,$(B)/obj/%.o,$(1))
 aobj = $(patsubst %.c,$(BA)/obj/%.o,$(1))

@@ -57,4 +57,22 @@
 #define LIMIT_EVIDENCE_DNS 2048     /* bytes of per-resolver summary per attempt */
 #define LIMIT_EVIDENCE_PER_RCPT 1000 /* records kept per address; oldest pruned */
 
+/* DNS verification, continued (verify.c). */
+#define LIMIT_VERIFY_NS_WALK 8      /* parent names tried to find the NS set */
+#define LIMIT_VERIFY_AUTH_CONTEXTS 256 /* authoritative servers kept per verifier */
+#define LIMIT_VERIFY_ATTEMPTS 2     /* tries per query (one retry after timeout) */
+
+/* Berkeley DB store (store*.c). */
+#define LIMIT_STORE_ANSWERS 65536   /* bytes of verifier JSON kept per verification */
+#define LIMIT_STORE_DEADLOCK_TRIES 8 /* tries of an auto-committed store call */
+#define LIMIT_STORE_WALK_CHUNK 256  /* records copied per walk step (no locks held in callbacks) */
+#define LIMIT_STORE_WALK_BYTES (4u << 20) /* bytes copied per walk step */
+#define LIMIT_STORE_LOCK_TIMEOUT_MS 10000 /* a lock wait longer than this: STORE_RETRY */
+#define LIMIT_STORE_TXN_TIMEOUT_MS 60000  /* a transaction older than this loses conflicts */
+#define LIMIT_STORE_CACHE_DEFAULT (16u << 20) /* Berkeley DB cache when none is given */
+
+/* Exim adapter (plugins/exim.c). */
+#define LIMIT_MSGLOG_TAIL 65536     /* bytes read from the end of an Exim msglog */
+#define LIMIT_OUTCOMES_PER_CALL 100000 /* outcomes returned by one call; rest next */
+
 #endif

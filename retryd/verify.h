@@ -47,6 +47,7 @@ enum verify_kind {
 	VERIFY_KIND_TRUNCATED = 9, /* TC set and no usable answer */
 	VERIFY_KIND_MALFORMED = 10,/* garbage, wrong owner, missing fields */
 	VERIFY_KIND_UNREACHABLE = 11, /* could not send/connect */
+	VERIFY_KIND_MX_NOADDR = 12, /* MX hosts, but none has an address */
 };
 
 struct verify_mx {
@@ -112,6 +113,16 @@ void verifier_free(struct verifier *v);
 int verify_domains(struct verifier *v, const char *const *domains, size_t n,
 		   int64_t now, struct verify_result *out, char *err,
 		   size_t errlen);
+
+/**
+ * The distinct domains of @param in (case and a trailing dot ignored),
+ * in first-seen order: @param out (caller-allocated, @param n entries)
+ * receives pointers into @param in, *@param nout their number. Callers
+ * verify each domain once, whatever the number of due messages.
+ * @return 0, or -1 when out of memory.
+ */
+int verify_unique_domains(const char *const *in, size_t n, const char **out,
+			  size_t *nout);
 
 /** Total DNS queries sent by this verifier since verifier_new. */
 uint64_t verifier_queries(const struct verifier *v);
