@@ -60,18 +60,23 @@ STORE_SRCS := \
 	retryd/store.c \
 	retryd/store_env.c \
 	retryd/store_codec.c \
+	retryd/store_key.c \
 	retryd/store_message.c \
 	retryd/store_evidence.c \
 	retryd/store_records.c
 CORE_SRCS += retryd/store_env.c
 CORE_SRCS += retryd/store_codec.c
+CORE_SRCS += retryd/store_key.c
 CORE_SRCS += retryd/store_message.c
 CORE_SRCS += retryd/store_evidence.c
 CORE_SRCS += retryd/store_records.c
 UNIT_TESTS += test_store_codec
-test_store_codec_SRCS := tests/unit/test_store_codec.c retryd/store_codec.c
+test_store_codec_SRCS := tests/unit/test_store_codec.c retryd/store_codec.c \
+	retryd/store_key.c
 UNIT_TESTS += test_store
 test_store_SRCS := tests/unit/test_store.c $(STORE_SRCS) retryd/log.c
+UNIT_TESTS += test_store_proc
+test_store_proc_SRCS := tests/unit/test_store_proc.c $(STORE_SRCS) retryd/log.c
 BENCHES += bench_store
 bench_store_SRCS := tests/bench/bench_store.c $(STORE_SRCS) retryd/log.c
 
@@ -112,6 +117,51 @@ test_exim_queue_SRCS := tests/unit/test_exim_queue.c plugins/exim_queue.c \
 UNIT_TESTS += test_exim_log
 test_exim_log_SRCS := tests/unit/test_exim_log.c plugins/exim_log.c \
 	plugins/exim_id.c retryd/log.c
+
+# ---- backoff and retryctl first commands (issue #2) ----
+# (test_backoff_SRCS is recursive (=): POLICY_SRCS is defined further down)
+UNIT_TESTS += test_backoff
+test_backoff_SRCS = tests/unit/test_backoff.c retryd/backoff.c \
+	$(POLICY_SRCS) retryd/log.c
+RETRYCTL_SRCS += retryd/ctl_store.c
+RETRYCTL_SRCS += retryd/ctl_table.c
+RETRYCTL_SRCS += retryd/ctl_list.c
+RETRYCTL_SRCS += retryd/ctl_show.c
+RETRYCTL_SRCS += retryd/ctl_suppressed.c
+RETRYCTL_SRCS += retryd/ctl_stubs.c
+TEST_TOOLS += store_seed
+store_seed_SRCS := tests/tools/store_seed.c $(STORE_SRCS) retryd/log.c
+
+# ---- policy loader, retryd -t (issue #2, policy part) ----
+POLICY_SRCS := \
+	retryd/policy.c \
+	retryd/policy_keys.c \
+	retryd/policy_parse.c \
+	retryd/policy_print.c \
+	retryd/policy_group.c
+CORE_SRCS += retryd/policy_keys.c
+CORE_SRCS += retryd/policy_parse.c
+CORE_SRCS += retryd/policy_print.c
+CORE_SRCS += retryd/policy_group.c
+RETRYD_SRCS += retryd/daemon_stub.c
+UNIT_TESTS += test_policy
+test_policy_SRCS := tests/unit/test_policy.c $(POLICY_SRCS) retryd/log.c
+
+# ---- daemon loop, passes, retryctl release (issue #4, daemon part) ----
+PASS_SRCS = \
+	retryd/pass.c \
+	retryd/pass_util.c \
+	retryd/reconcile.c \
+	retryd/adopt.c \
+	retryd/attempt.c \
+	retryd/outcome.c \
+	retryd/giveback.c \
+	retryd/verification.c \
+	retryd/hooks.c
+RETRYCTL_SRCS += retryd/ctl_release.c
+RETRYCTL_SRCS += retryd/plugin_load.c
+UNIT_TESTS += test_pass
+test_pass_SRCS = tests/unit/test_pass.c $(PASS_SRCS) $(CORE_SRCS)
 
 # ---------------------------------------------------------------------------
 obj  = $(patsubst %.c,$(B)/obj/%.o,$(1))

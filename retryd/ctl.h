@@ -39,7 +39,21 @@ struct ctl_context {
  */
 struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd);
 
-/* retryd/ctl_list.c */
+/**
+ * 1 when the policy's state_dir does not exist (retryd never ran):
+ * read-only commands then show an empty store instead of creating one.
+ */
+int ctl_store_missing(const struct ctl_context *ctx);
+
+/**
+ * Check a command-line key before any use: @param arg non-empty, at
+ * most @param max bytes, no control byte, not starting with '-'. On
+ * failure prints "retryctl: CMD: bad WHAT: ..." and @return -1.
+ */
+int ctl_check_arg(const char *cmd, const char *what, const char *arg,
+		  size_t max);
+
+/* retryd/ctl_list.c, retryd/ctl_show.c */
 int ctl_list(struct ctl_context *ctx, int argc, char **argv);
 int ctl_show(struct ctl_context *ctx, int argc, char **argv);
 /* retryd/ctl_suppressed.c */
