@@ -70,9 +70,38 @@
 #define LIMIT_STORE_LOCK_TIMEOUT_MS 10000 /* a lock wait longer than this: STORE_RETRY */
 #define LIMIT_STORE_TXN_TIMEOUT_MS 60000  /* a transaction older than this loses conflicts */
 #define LIMIT_STORE_CACHE_DEFAULT (16u << 20) /* Berkeley DB cache when none is given */
+#define LIMIT_STORE_LOCKS 20000     /* page locks held at once (a 1,000-message txn needs ~3,000) */
 
 /* Exim adapter (plugins/exim.c). */
 #define LIMIT_MSGLOG_TAIL 65536     /* bytes read from the end of an Exim msglog */
 #define LIMIT_OUTCOMES_PER_CALL 100000 /* outcomes returned by one call; rest next */
+
+/* Daemon pass (retryd/pass*.c): work and memory bounds of one pass. */
+#define LIMIT_PASS_ADOPT 10000      /* messages adopted per pass; the rest next pass */
+#define LIMIT_PASS_BATCH 1000       /* ids per store transaction and per MTA command */
+#define LIMIT_PASS_BATCH_RCPTS 20000 /* recipients kept in memory per adopt batch */
+#define LIMIT_PASS_DUE 2000         /* due messages taken per pass: bounds release bursts */
+#define LIMIT_PASS_DOMAINS 512      /* distinct domains verified/acted on per pass */
+#define LIMIT_PASS_VERIFY_CHUNK 16  /* domains verified at once (results held in memory) */
+#define LIMIT_PASS_TRACKED 200000   /* ids remembered per pass (missing, outcomes, foreign) */
+#define LIMIT_PASS_ACTIONS 10000    /* reconcile actions of each kind per pass */
+#define LIMIT_HOOK_TIMEOUT_MS 30000 /* a flush/escalate hook running longer is killed */
+#define LIMIT_REPORT_BYTES 65536    /* escalation report size */
+
+/* Policy values (policy_parse.c). */
+#define LIMIT_POLICY_DURATION (3650LL * 86400) /* longest duration accepted: 10 years */
+#define LIMIT_POLICY_MIN_FAILURES 1000 /* = LIMIT_EVIDENCE_PER_RCPT: more could never be seen */
+
+/* Proof reports (report*.c, retryctl report). */
+#define LIMIT_REPORT_VERIFICATIONS 50 /* verifications shown in full per domain (latest) */
+#define LIMIT_REPORT_SAMPLE 100     /* affected recipients listed; the total is counted */
+#define LIMIT_REPORT_DOMAINS 1024   /* domains detailed in one report; more are counted */
+#define LIMIT_REPORT_NODES 256      /* resolver nodes and sending hosts counted apart */
+#define LIMIT_REPORT_ADDRESSES 20000 /* recipients whose evidence one report reads */
+
+/* Classifier (retryd/classify.c, retryd/ctl_classify.c). */
+#define LIMIT_CLASSIFY_MATCH 1000000 /* PCRE2 match steps per rule and text; more: no match */
+#define LIMIT_CLASSIFY_DEPTH 10000  /* PCRE2 backtracking depth per rule and text */
+#define LIMIT_CLASSIFY_JIT_STACK (256u << 10) /* bytes of JIT stack, shared by all rules */
 
 #endif

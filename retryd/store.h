@@ -152,6 +152,14 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 /** Close everything; a daemon store checkpoints first. NULL is fine. */
 void store_close(struct store *st);
 
+/**
+ * Has the environment panicked (Berkeley DB returned DB_RUNRECOVERY, e.g.
+ * because another process found that a registered process died)? Every
+ * call then fails: the daemon must store_close() and store_open() again
+ * (DAEMON mode runs recovery); retryctl should report and exit.
+ */
+int store_needs_reopen(const struct store *st);
+
 /** Checkpoint and remove logs no longer needed (daemon, every few s). */
 int store_checkpoint(struct store *st, char *err, size_t errlen);
 

@@ -1,0 +1,636 @@
+/*
+ * test_store_proc - the store with real processes, crashes and a full disk.
+ *
+ * - SIGKILL: a child writes transactions of 10 messages in DAEMON mode and
+ *   reports each committed batch through a pipe; the parent kills it with
+ *   SIGKILL, checks that JOIN refuses the crashed store with the next
+ *   step (and does not hang), reopens in DAEMON mode (recovery) and finds
+ *   every reported record intact and the due index in step.
+ * - A JOIN reader beside a writing daemon (two processes): reads see the
+ *   writer's progress, and a small JOIN write lands.
+ * - A reader killed while attached: the next opener panics the store;
+ *   the daemon notices (store_needs_reopen) and recovers by reopening.
+ * - JOIN on a missing store creates an empty one; JOIN and DAEMON opening
+ *   a fresh directory at the same moment all succeed.
+ * - Disk full: a small tmpfs, filled; writes return STORE_NOSPACE, nothing
+ *   half-written; after freeing space the store works again and holds
+ *   every committed record. Skipped only when mount(2) is refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../retryd/store.h"
+
+#define CRASH_MIN_BATCHES 30
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb;
+	(void)flag;
+	(void)f;
+	remove(p);
+	return 0;
+}
+
+static void rm_tree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Message i of batch b, with content derived from (b, i). */
+static struct store_message *batch_msg(char tag, int b, int i)
+{
+	struct store_message *m = store_message_new(1 + (size_t)i % 3);
+
+	strcpy(m->mta, "postfix");
+	snprintf(m->queue_id, sizeof(m->queue_id), "%c%06dM%d", tag, b, i);
+	snprintf(m->sender, sizeof(m->sender), "s%d.%d@example.org", b, i);
+	strcpy(m->domain, "hotmail.com");
+	m->state = STORE_MSG_HELD;
+	m->arrival = 1700000000 + b;
+	m->next_attempt = 10000 + b % 100;
+	m->attempts = (uint32_t)(b * 10 + i);
+	snprintf(m->last_reason, sizeof(m->last_reason), "batch %d item %d", b,
+		 i);
+	for (size_t r = 0; r < m->nrcpts; r++) {
+		snprintf(m->rcpts[r].address, sizeof(m->rcpts[r].address),
+			 "u%zu.%d.%d@hotmail.com", r, b, i);
+		m->rcpts[r].state = STORE_RCPT_PENDING;
+	}
+	return m;
+}
+
+/* One transaction of 10 messages; @return the first non-OK code. */
+static int write_batch(struct store *st, char tag, int b, char *err,
+		       size_t errlen)
+{
+	struct store_txn *txn;
+	int rc = store_txn_begin(st, &txn, err, errlen);
+
+	if (rc != STORE_OK)
+		return rc;
+	for (int i = 0; i < 10 && rc == STORE_OK; i++) {
+		struct store_message *m = batch_msg(tag, b, i);
+
+		rc = store_put_message(st, txn, m, err, errlen);
+		store_message_free(m);
+	}
+	if (rc != STORE_OK) {
+		store_txn_abort(txn);
+		return rc;
+	}
+	return store_txn_commit(txn, err, errlen);
+}
+
+static void assert_batch_intact(struct store *st, char tag, int b)
+{
+	char err[512];
+
+	for (int i = 0; i < 10; i++) {
+		struct store_message *want = batch_msg(tag, b, i), *got;
+		size_t size =
+		    sizeof(*want) + want->nrcpts * sizeof(want->rcpts[0]);
+
+		if (store_get_message(st, NULL, "postfix", want->queue_id, &got,
+				      err, sizeof(err)) != STORE_OK)
+			fail_msg("batch %c%d item %d missing: %s", tag, b, i,
+				 err);
+		assert_int_equal(got->nrcpts, want->nrcpts);
+		assert_memory_equal(got, want, size);
+		store_message_free(got);
+		store_message_free(want);
+	}
+}
+
+static int count_one(const struct store_message *m, void *arg)
+{
+	(void)m;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static size_t count_all(struct store *st)
+{
+	size_t n = 0;
+	char err[512];
+
+	assert_int_equal(
+	    store_walk_messages(st, count_one, &n, err, sizeof(err)), STORE_OK);
+	return n;
+}
+
+static size_t count_due(struct store *st)
+{
+	size_t n = 0;
+	char err[512];
+
+	assert_int_equal(
+	    store_walk_due(st, INT64_MAX, 0, count_one, &n, err, sizeof(err)),
+	    STORE_OK);
+	return n;
+}
+
+static void open_ok(const char *dir, enum store_open_mode mode, size_t cache,
+		    struct store **st)
+{
+	char err[1024];
+
+	if (store_open(dir, mode, cache, st, err, sizeof(err)) != STORE_OK)
+		fail_msg("store_open %s: %s", dir, err);
+}
+
+static void make_dirs(char *base, size_t cap, char *dir, size_t dcap)
+{
+	snprintf(base, cap, "/tmp/test_store_proc.XXXXXX");
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, dcap, "%s/state", base);
+}
+
+/* Child: write batches forever, reporting each committed one. */
+static void __attribute__((noreturn))
+writer_child(const char *dir, char tag, int report, int stop)
+{
+	struct store *st;
+	char err[512];
+
+	if (store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)) !=
+	    STORE_OK) {
+		fprintf(stderr, "child: %s\n", err);
+		_exit(2);
+	}
+	for (int b = 0; b < 100000; b++) {
+		struct pollfd pfd = {stop, POLLIN, 0};
+
+		if (write_batch(st, tag, b, err, sizeof(err)) != STORE_OK) {
+			fprintf(stderr, "child: batch %d: %s\n", b, err);
+			_exit(3);
+		}
+		if (write(report, &b, sizeof(b)) != sizeof(b))
+			_exit(4);
+		if (stop >= 0 && poll(&pfd, 1, 0) > 0)
+			break;
+	}
+	store_close(st);
+	_exit(0);
+}
+
+/* Open in JOIN mode in a child; it must fail: its err comes back. */
+static void join_refused(const char *dir, char *err, size_t errlen)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		struct store *st;
+		char e[1024];
+		int rc = store_open(dir, STORE_OPEN_JOIN, 0, &st, e, sizeof(e));
+
+		if (rc == STORE_OK)
+			_exit(1);
+		if (write(p[1], e, strlen(e)) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], err, errlen - 1);
+	close(p[0]);
+	err[n > 0 ? n : 0] = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("JOIN child exit %d: %s", WEXITSTATUS(status), err);
+}
+
+static void test_sigkill_then_recovery(void **state)
+{
+	char base[64], dir[80], err[1024];
+	struct store *st;
+	int p[2], b, last = -1, status;
+	size_t n;
+	pid_t pid;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		writer_child(dir, 'K', p[1], -1);
+	}
+	close(p[1]);
+	while (last < CRASH_MIN_BATCHES &&
+	       read(p[0], &b, sizeof(b)) == sizeof(b))
+		last = b;
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* Reports still in the pipe were committed too. */
+	while (read(p[0], &b, sizeof(b)) == sizeof(b))
+		last = b;
+	close(p[0]);
+	assert_true(last >= CRASH_MIN_BATCHES);
+
+	/*
+	 * JOIN must refuse (not hang, not recover) and say what to do. In a
+	 * child, as retryctl would be: after a refused DB_REGISTER open
+	 * Berkeley DB keeps that process's slot, so the same process could
+	 * not open the environment again.
+	 */
+	join_refused(dir, err, sizeof(err));
+	assert_non_null(strstr(err, "start retryd"));
+	assert_non_null(strstr(err, "db5.3_recover -h"));
+
+	open_ok(dir, STORE_OPEN_DAEMON, 0, &st);
+	for (b = 0; b <= last; b++)
+		assert_batch_intact(st, 'K', b);
+	/* At most one more batch committed without being reported. */
+	n = count_all(st);
+	assert_true(n == (size_t)(last + 1) * 10 ||
+		    n == (size_t)(last + 2) * 10);
+	assert_int_equal(count_due(st), n);
+	store_close(st);
+
+	/* After recovery JOIN works. */
+	open_ok(dir, STORE_OPEN_JOIN, 0, &st);
+	assert_int_equal(count_all(st), n);
+	store_close(st);
+	rm_tree(base);
+}
+
+static int read_report(int fd)
+{
+	int b;
+
+	assert_int_equal(read(fd, &b, sizeof(b)), sizeof(b));
+	return b;
+}
+
+static void test_join_reader_beside_writer(void **state)
+{
+	char base[64], dir[80], err[1024];
+	struct store *st;
+	struct store_message *m;
+	struct store_suppressed s, got;
+	int rep[2], ctl[2], b, status;
+	size_t first, second;
+	pid_t pid;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	assert_int_equal(pipe(rep), 0);
+	assert_int_equal(pipe(ctl), 0);
+	if ((pid = fork()) == 0) {
+		close(rep[0]);
+		close(ctl[1]);
+		writer_child(dir, 'W', rep[1], ctl[0]);
+	}
+	close(rep[1]);
+	close(ctl[0]);
+	while ((b = read_report(rep[0])) < 3)
+		;
+	/* The daemon is attached and writing: join and read. */
+	open_ok(dir, STORE_OPEN_JOIN, 0, &st);
+	first = count_all(st);
+	assert_true(first >= (size_t)(b + 1) * 10);
+	assert_int_equal(store_get_message(st, NULL, "postfix", "W000000M0", &m,
+					   err, sizeof(err)),
+			 STORE_OK);
+	assert_string_equal(m->last_reason, "batch 0 item 0");
+	store_message_free(m);
+	assert_true(count_due(st) >= first);
+	memset(&s, 0, sizeof(s));
+	strcpy(s.address, "x@hotmail.com");
+	strcpy(s.reason, "set by retryctl");
+	assert_int_equal(store_put_suppressed(st, NULL, &s, err, sizeof(err)),
+			 STORE_OK);
+	/* Wait for a batch committed after that count: the reader sees it. */
+	while ((size_t)(b + 1) * 10 <= first)
+		b = read_report(rep[0]);
+	second = count_all(st);
+	assert_true(second >= (size_t)(b + 1) * 10);
+	assert_true(second > first);
+	store_close(st);
+
+	close(ctl[1]); /* the writer stops and closes cleanly */
+	while (read(rep[0], &b, sizeof(b)) == sizeof(b))
+		;
+	close(rep[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	open_ok(dir, STORE_OPEN_DAEMON, 0, &st);
+	assert_int_equal(store_get_suppressed(st, NULL, "x@hotmail.com", &got,
+					      err, sizeof(err)),
+			 STORE_OK);
+	assert_int_equal(count_all(st), (size_t)(b + 1) * 10);
+	store_close(st);
+	rm_tree(base);
+}
+
+/* Exit codes of the daemon side of test_killed_reader_forces_reopen. */
+static int check_batch(struct store *st, char tag, int b)
+{
+	char err[512];
+
+	for (int i = 0; i < 10; i++) {
+		struct store_message *want = batch_msg(tag, b, i), *got;
+		size_t size =
+		    sizeof(*want) + want->nrcpts * sizeof(want->rcpts[0]);
+		int ok =
+		    store_get_message(st, NULL, "postfix", want->queue_id, &got,
+				      err, sizeof(err)) == STORE_OK &&
+		    memcmp(got, want, size) == 0;
+
+		if (got)
+			store_message_free(got);
+		store_message_free(want);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The daemon side, in a child: Berkeley DB cannot free the handles of a
+ * panicked environment (every call returns DB_RUNRECOVERY, close too),
+ * so that process leaks them once; LeakSanitizer must not see it here.
+ */
+static void __attribute__((noreturn))
+reopen_child(const char *dir, int ready, int go)
+{
+	struct store *st;
+	char err[1024], x;
+
+	if (store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)) !=
+		STORE_OK ||
+	    write_batch(st, 'P', 0, err, sizeof(err)) != STORE_OK ||
+	    store_needs_reopen(st))
+		_exit(10);
+	if (write(ready, "d", 1) != 1 || read(go, &x, 1) != 1)
+		_exit(11);
+	if (write_batch(st, 'P', 1, err, sizeof(err)) == STORE_OK)
+		_exit(12); /* the panic must be seen */
+	if (!store_needs_reopen(st) || !strstr(err, "restart retryd"))
+		_exit(13);
+	store_close(st);
+	if (store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)) !=
+		STORE_OK ||
+	    store_needs_reopen(st))
+		_exit(14);
+	if (!check_batch(st, 'P', 0) ||
+	    write_batch(st, 'P', 1, err, sizeof(err)) != STORE_OK ||
+	    !check_batch(st, 'P', 1))
+		_exit(15);
+	store_close(st);
+	_exit(0);
+}
+
+/*
+ * A registered reader killed while attached (retryctl hit by ^C): the
+ * next opener panics the environment; the daemon sees it through
+ * store_needs_reopen() and recovers by closing and reopening.
+ */
+static void test_killed_reader_forces_reopen(void **state)
+{
+	char base[64], dir[80], err[1024], x;
+	int ready[2], go[2], p[2], status;
+	pid_t daemon, reader;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((daemon = fork()) == 0) {
+		close(ready[0]);
+		close(go[1]);
+		reopen_child(dir, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &x, 1), 1);
+
+	assert_int_equal(pipe(p), 0);
+	if ((reader = fork()) == 0) {
+		struct store *rd;
+
+		if (store_open(dir, STORE_OPEN_JOIN, 0, &rd, err,
+			       sizeof(err)) != STORE_OK)
+			_exit(2);
+		if (write(p[1], "r", 1) != 1)
+			_exit(3);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &x, 1), 1);
+	close(p[0]);
+	assert_int_equal(kill(reader, SIGKILL), 0);
+	assert_int_equal(waitpid(reader, &status, 0), reader);
+
+	/* The next retryctl finds the dead reader: refused, store panicked. */
+	join_refused(dir, err, sizeof(err));
+	assert_non_null(strstr(err, "start retryd"));
+
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(go[1]);
+	close(ready[0]);
+	rm_tree(base);
+}
+
+static void test_join_creates_empty_store(void **state)
+{
+	char base[64], dir[80], err[1024];
+	struct store *st;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	open_ok(dir, STORE_OPEN_JOIN, 0, &st);
+	assert_int_equal(count_all(st), 0);
+	assert_int_equal(count_due(st), 0);
+	store_close(st);
+	open_ok(dir, STORE_OPEN_DAEMON, 0, &st);
+	assert_int_equal(write_batch(st, 'J', 0, err, sizeof(err)), STORE_OK);
+	store_close(st);
+	rm_tree(base);
+
+	/* A daemon and two retryctls opening a fresh directory at once. */
+	for (int round = 0; round < 4; round++) {
+		pid_t pids[3];
+		int go[2], status;
+
+		make_dirs(base, sizeof(base), dir, sizeof(dir));
+		assert_int_equal(pipe(go), 0);
+		for (int c = 0; c < 3; c++) {
+			if ((pids[c] = fork()) == 0) {
+				char x;
+				enum store_open_mode mode =
+				    c == round % 3 ? STORE_OPEN_DAEMON
+						   : STORE_OPEN_JOIN;
+
+				close(go[1]);
+				if (read(go[0], &x, 1) != 0)
+					_exit(5);
+				if (store_open(dir, mode, 0, &st, err,
+					       sizeof(err)) != STORE_OK) {
+					fprintf(stderr, "child %d: %s\n", c,
+						err);
+					_exit(2);
+				}
+				if (mode == STORE_OPEN_DAEMON &&
+				    write_batch(st, 'R', c, err, sizeof(err)) !=
+					STORE_OK) {
+					fprintf(stderr, "child %d: %s\n", c,
+						err);
+					_exit(3);
+				}
+				count_all(st);
+				store_close(st);
+				_exit(0);
+			}
+		}
+		close(go[0]);
+		close(go[1]); /* all start now */
+		for (int c = 0; c < 3; c++) {
+			assert_int_equal(waitpid(pids[c], &status, 0), pids[c]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		open_ok(dir, STORE_OPEN_JOIN, 0, &st);
+		assert_int_equal(count_all(st), 10);
+		store_close(st);
+		rm_tree(base);
+	}
+}
+
+/*
+ * Fill the file system holding @param path until ENOSPC, then give back
+ * @param headroom bytes so that some writes still fit.
+ */
+static void fill_disk(const char *path, off_t headroom)
+{
+	static char block[65536];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t sizes[] = {sizeof(block), 4096, 1};
+	off_t size = 0;
+
+	assert_true(fd >= 0);
+	for (size_t k = 0; k < 3; k++)
+		while (write(fd, block, sizes[k]) == (ssize_t)sizes[k])
+			size += (off_t)sizes[k];
+	assert_int_equal(errno, ENOSPC);
+	if (headroom > 0)
+		assert_int_equal(
+		    ftruncate(fd, size > headroom ? size - headroom : 0), 0);
+	close(fd);
+}
+
+/* One store on the tmpfs at base: fill, hit NOSPACE, free, recover. */
+static void disk_full_round(const char *base, off_t headroom)
+{
+	char dir[80], filler[80], err[1024];
+	struct store *st;
+	int rc = STORE_OK, b, committed_b = -1, nospace = 0;
+
+	snprintf(dir, sizeof(dir), "%s/state", base);
+	snprintf(filler, sizeof(filler), "%s/filler", base);
+	open_ok(dir, STORE_OPEN_DAEMON, 256 << 10, &st);
+	for (b = 0; b < 5; b++)
+		assert_int_equal(write_batch(st, 'A', b, err, sizeof(err)),
+				 STORE_OK);
+	fill_disk(filler, headroom);
+
+	/* Write until the disk says no; every OK batch counts as kept. */
+	for (b = 0; b < 5000; b++) {
+		rc = write_batch(st, 'B', b, err, sizeof(err));
+		if (rc == STORE_NOSPACE) {
+			nospace = 1;
+			break;
+		}
+		if (rc != STORE_OK)
+			break;
+		committed_b = b;
+	}
+	if (!nospace)
+		fail_msg("no STORE_NOSPACE after %d batches: rc %d: %s", b, rc,
+			 err);
+	printf("# headroom %ld: disk full after %d batches: %s\n",
+	       (long)headroom, committed_b + 1, err);
+	assert_non_null(strstr(err, "disk full"));
+	/* Again, and a checkpoint: still no crash. */
+	rc = write_batch(st, 'B', committed_b + 1, err, sizeof(err));
+	assert_true(rc == STORE_NOSPACE || rc == STORE_OK);
+	if (rc == STORE_OK)
+		committed_b++;
+	rc = store_checkpoint(st, err, sizeof(err));
+	assert_true(rc == STORE_NOSPACE || rc == STORE_OK);
+
+	/* Free the space: the same handle works again. */
+	assert_int_equal(unlink(filler), 0);
+	for (b = 0; b < 5; b++) {
+		rc = write_batch(st, 'C', b, err, sizeof(err));
+		if (rc != STORE_OK)
+			fail_msg("after freeing space: %s", err);
+	}
+	assert_int_equal(store_checkpoint(st, err, sizeof(err)), STORE_OK);
+	store_close(st);
+
+	/* Reopen with recovery: everything committed is there, intact. */
+	open_ok(dir, STORE_OPEN_DAEMON, 256 << 10, &st);
+	for (b = 0; b < 5; b++) {
+		assert_batch_intact(st, 'A', b);
+		assert_batch_intact(st, 'C', b);
+	}
+	for (b = 0; b <= committed_b; b++)
+		assert_batch_intact(st, 'B', b);
+	assert_int_equal(count_all(st), (size_t)(10 + committed_b + 1) * 10);
+	assert_int_equal(count_due(st), count_all(st));
+	store_close(st);
+	rm_tree(dir);
+}
+
+static void test_disk_full(void **state)
+{
+	char base[64], dir[80];
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	if (mount("tmpfs", base, "tmpfs", 0, "size=8m,mode=0700") != 0) {
+		rmdir(base);
+		skip(); /* not root, or no right to mount here */
+	}
+	disk_full_round(base, 0);
+	disk_full_round(base, 300 << 10);
+	assert_int_equal(umount(base), 0);
+	rm_tree(base);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sigkill_then_recovery),
+	    cmocka_unit_test(test_join_reader_beside_writer),
+	    cmocka_unit_test(test_join_creates_empty_store),
+	    cmocka_unit_test(test_killed_reader_forces_reopen),
+	    cmocka_unit_test(test_disk_full),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
