@@ -16,6 +16,13 @@
  *	ctl_check_arg() vets a key the operator typed (an address, a queue
  *	id) before it reaches the store or a log line.
  *
+ *	Berkeley DB 5.3 panics the environment for everyone when a process
+ *	registered in it dies attached (a ^C, a SIGTERM). So from the moment
+ *	retryctl joins the store, SIGINT, SIGTERM, SIGHUP and SIGQUIT are
+ *	blocked; main() unblocks them after the command returned (and closed
+ *	the store), and only then does a pending signal end the process.
+ *	SIGPIPE is ignored by main(): `retryctl list | head` gets EPIPE.
+ *
  *	Owns nothing: the caller closes the store.
  * DIAGNOSTICS
  *	"retryctl: CMD: store: open DIR: ..." with the store's next step
@@ -24,6 +31,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -33,7 +41,14 @@ struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
 {
 	struct store *st = NULL;
 	char err[1024];
+	sigset_t attached;
 
+	sigemptyset(&attached);
+	sigaddset(&attached, SIGINT);
+	sigaddset(&attached, SIGTERM);
+	sigaddset(&attached, SIGHUP);
+	sigaddset(&attached, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &attached, NULL);
 	if (store_open(ctx->policy->state_dir, STORE_OPEN_JOIN, 0, &st, err,
 		       sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "retryctl: %s: %s\n", cmd, err);

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	log_open("retryctl", LOG_DEST_STDERR);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not death */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -156,6 +158,17 @@ int main(int argc, char **argv)
 	ctx.now = (int64_t)time(NULL);
 	rc = cmd->run(&ctx, argc - optind, argv + optind);
 	policy_free(policy);
+	{
+		/* ctl_store_open blocked these while attached; deliver now. */
+		sigset_t attached;
+
+		sigemptyset(&attached);
+		sigaddset(&attached, SIGINT);
+		sigaddset(&attached, SIGTERM);
+		sigaddset(&attached, SIGHUP);
+		sigaddset(&attached, SIGQUIT);
+		sigprocmask(SIG_UNBLOCK, &attached, NULL);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "retryctl: %s: write error on stdout: %s\n",
 			cmd->name, strerror(errno));
