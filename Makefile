@@ -137,10 +137,12 @@ POLICY_SRCS := \
 	retryd/policy.c \
 	retryd/policy_keys.c \
 	retryd/policy_parse.c \
+	retryd/policy_list.c \
 	retryd/policy_print.c \
 	retryd/policy_group.c
 CORE_SRCS += retryd/policy_keys.c
 CORE_SRCS += retryd/policy_parse.c
+CORE_SRCS += retryd/policy_list.c
 CORE_SRCS += retryd/policy_print.c
 CORE_SRCS += retryd/policy_group.c
 RETRYD_SRCS += retryd/daemon_stub.c
@@ -162,6 +164,20 @@ RETRYCTL_SRCS += retryd/ctl_release.c
 RETRYCTL_SRCS += retryd/plugin_load.c
 UNIT_TESTS += test_pass
 test_pass_SRCS = tests/unit/test_pass.c $(PASS_SRCS) $(CORE_SRCS)
+
+# ---- export and report: MTA tables from the policy, proof bundle ----
+CORE_SRCS += retryd/export.c
+CORE_SRCS += retryd/report.c
+CORE_SRCS += retryd/report_render.c
+CORE_SRCS += retryd/report_store.c
+RETRYCTL_SRCS += retryd/ctl_export.c
+RETRYCTL_SRCS += retryd/ctl_report.c
+UNIT_TESTS += test_export
+test_export_SRCS := tests/unit/test_export.c retryd/export.c $(POLICY_SRCS) retryd/log.c
+UNIT_TESTS += test_report
+test_report_SRCS := tests/unit/test_report.c retryd/report.c \
+	retryd/report_render.c retryd/report_store.c $(POLICY_SRCS) \
+	$(STORE_SRCS) retryd/log.c
 
 # ---------------------------------------------------------------------------
 obj  = $(patsubst %.c,$(B)/obj/%.o,$(1))

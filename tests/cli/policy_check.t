@@ -1,0 +1,107 @@
+#!/bin/bash
+# policy_check.t — retryd -c FILE -t on the policy corpora (TAP).
+#
+# Every tests/data/policy-bad/*.ini names its expected error in its first
+# line ("; expect: [PATH:]LINE: SUBSTRING"): retryd -t must exit 78, print
+# nothing on stdout, and say "FILE:LINE: ...SUBSTRING..." on stderr. Every
+# tests/data/policy-good/*.ini and the shipped policy/retryd.ini must exit 0,
+# and what -t prints must load again and print the same text (round trip).
+# Uses the ASan build of retryd when there is one.
+. "$(dirname "$0")/../lab/lib.sh"
+
+RETRYD=$RETRYD_ASAN_BUILD/retryd
+[ -x "$RETRYD" ] || RETRYD=$RETRYD_BUILD/retryd
+if [ ! -x "$RETRYD" ]; then
+	echo "Bail out! no retryd binary (make build/retryd or make asan)"
+	exit 1
+fi
+TMP=$(mktemp -d /tmp/retryd-policy_check.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+cd "$LAB_ROOT" || exit 1
+
+# check_bad FILE: exit 78, the expected FILE:LINE: message, empty stdout
+check_bad() {
+	local f=$1 expect where sub file line rc
+	expect=$(head -n 1 "$f" | sed -n 's/^; expect: //p')
+	if [ -z "$expect" ]; then
+		ok 1 "$f: has an '; expect:' line"
+		return
+	fi
+	where=${expect%%: *}
+	sub=${expect#*: }
+	case $where in
+	*:*) file=$(dirname "$f")/${where%:*}; line=${where##*:} ;;
+	*) file=$f; line=$where ;;
+	esac
+	"$RETRYD" -c "$f" -t >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	is "$rc" 78 "$f: exit 78"
+	if grep -F -- "$file:$line: " "$TMP/err" | grep -qF -- "$sub"; then
+		ok 0 "$f: $file:$line: ...$sub"
+	else
+		ok 1 "$f: $file:$line: ...$sub"
+		diag "stderr: $(cat "$TMP/err")"
+	fi
+	is "$(wc -c <"$TMP/out")" 0 "$f: nothing on stdout"
+}
+
+# check_good FILE: exit 0, then the printed policy round-trips
+check_good() {
+	local f=$1 rc
+	"$RETRYD" -c "$f" -t >"$TMP/p1.ini" 2>"$TMP/err"
+	rc=$?
+	is "$rc" 0 "$f: exit 0"
+	[ "$rc" = 0 ] || diag "stderr: $(cat "$TMP/err")"
+	"$RETRYD" -c "$TMP/p1.ini" -t >"$TMP/p2.ini" 2>"$TMP/err"
+	is "$?" 0 "$f: the printed policy loads"
+	if cmp -s "$TMP/p1.ini" "$TMP/p2.ini"; then
+		ok 0 "$f: load, print, load, print gives the same text"
+	else
+		ok 1 "$f: load, print, load, print gives the same text"
+		diag "$(diff "$TMP/p1.ini" "$TMP/p2.ini")"
+	fi
+	is "$(awk 'length($0) > 197' "$TMP/p1.ini" | wc -l)" 0 "$f: printed lines fit 197 bytes"
+}
+
+nbad=0
+for f in tests/data/policy-bad/*.ini; do
+	check_bad "$f"
+	nbad=$((nbad + 1))
+done
+ok "$([ $nbad -ge 30 ] && echo 0 || echo 1)" "at least 30 bad policies ($nbad)"
+
+for f in tests/data/policy-good/*.ini; do
+	check_good "$f"
+done
+
+# The shipped default: valid, classifier.ini expanded, the Microsoft group.
+check_good policy/retryd.ini
+"$RETRYD" -c policy/retryd.ini -t >"$TMP/default.ini" 2>/dev/null
+like "$(cat "$TMP/default.ini")" '^rule = routing /' "default: classifier.ini rules are expanded"
+like "$(cat "$TMP/default.ini")" 'domains = hotmail\.\*, outlook\.\*, live\.\*, msn\.com' "default: [group microsoft]"
+like "$(grep -c '^tier = ' "$TMP/default.ini")" '^3$' "default: three backoff tiers"
+is "$(awk 'length($0) > 197' policy/retryd.ini policy/classifier.ini | wc -l)" 0 \
+	"policy/*.ini lines fit 197 bytes"
+
+# Errors outside the corpora.
+"$RETRYD" -c "$TMP/nonexistent.ini" -t >/dev/null 2>"$TMP/err"
+is "$?" 78 "a missing policy file: exit 78"
+like "$(cat "$TMP/err")" "nonexistent.ini: cannot open: No such file or directory" \
+	"a missing policy file: named with errno"
+printf '[retryd]\nmta = qmail\n[backoff]\ngive_up = 0s\ngive_up = 1d\n' >"$TMP/multi.ini"
+"$RETRYD" -c "$TMP/multi.ini" -t >/dev/null 2>"$TMP/err"
+is "$?" 78 "several errors: exit 78"
+is "$(cut -d: -f2 "$TMP/err" | tr '\n' ' ')" "2 4 5 " "several errors: all reported, in order"
+
+# Command line.
+"$RETRYD" -h >"$TMP/out" 2>&1
+is "$?" 0 "-h: exit 0"
+like "$(cat "$TMP/out")" "usage: retryd" "-h: usage"
+"$RETRYD" -x >/dev/null 2>&1
+is "$?" 64 "an unknown option: exit 64"
+"$RETRYD" -c policy/retryd.ini -t -f >/dev/null 2>&1
+is "$?" 64 "-t with -f: exit 64"
+"$RETRYD" -c policy/retryd.ini -t extra >/dev/null 2>&1
+is "$?" 64 "a stray argument: exit 64"
+
+done_testing
