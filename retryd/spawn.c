@@ -133,6 +133,8 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	struct spawn_buffer ob = { .max = SPAWN_OUTPUT_MAX };
 	struct spawn_buffer eb = { .max = SPAWN_ERROR_MAX };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t child_mask, child_def;
 	int64_t deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
 	size_t written = 0;
 	int timed_out = 0, status = 0, rc;
@@ -154,9 +156,22 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	/* The child starts with no signal blocked and default dispositions
+	 * (the daemon blocks SIGHUP/SIGTERM/SIGINT for its signalfd). */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&child_mask);
+	sigemptyset(&child_def);
+	sigaddset(&child_def, SIGHUP);
+	sigaddset(&child_def, SIGTERM);
+	sigaddset(&child_def, SIGINT);
+	sigaddset(&child_def, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &child_mask);
+	posix_spawnattr_setsigdefault(&attr, &child_def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	rc = strchr(argv[0], '/')
-		     ? posix_spawn(&pid, argv[0], &fa, NULL, argv, environ)
-		     : posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		     ? posix_spawn(&pid, argv[0], &fa, &attr, argv, environ)
+		     : posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		snprintf(errbuf, errlen, "spawn %s: %s", argv[0], strerror(rc));

@@ -1,0 +1,1015 @@
+/*
+ * test_pass - the daemon's pass against a real Berkeley DB store in a
+ * temp dir, a scripted in-process MTA plugin (a test double of the
+ * plugin interface), injected verdicts and a fixed clock.
+ *
+ * What is real: the store (store.c on disk), policy_load, backoff,
+ * classifier, spawn (the hooks are real scripts that append their argv
+ * to a file). What is faked: the MTA (listings and outcomes scripted
+ * here) and the DNS verdicts (the pass's verify hook).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include "../../retryd/log.h"
+#include "../../retryd/pass.h"
+#include "../../retryd/pass_int.h"
+#include "../../retryd/reconcile.h"
+
+#define T0 1700000000LL
+#define FAKE_MAX 16
+#define CALLS_MAX 64
+
+/* ---------- the scripted MTA ---------- */
+
+struct fake_call {
+	char op[16];          /* hold, deliver, release, giveback */
+	char ids[256];        /* space-separated */
+	int how;
+	int committed;        /* giveback: every record was GIVEBACK_INTENT */
+};
+
+struct fake_mta {
+	struct mta_message msgs[FAKE_MAX];
+	struct mta_rcpt rcpts[FAKE_MAX][2];
+	size_t n;
+	int complete;
+	struct fake_call calls[CALLS_MAX];
+	size_t ncalls;
+	struct mta_outcome outcomes[FAKE_MAX];
+	size_t nout;
+	struct store *store;  /* to look at what was committed before acting */
+	const char *mta;
+};
+
+static struct mta_message *fake_find(struct fake_mta *f, const char *id)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->msgs[i].queue_id, id) == 0)
+			return &f->msgs[i];
+	return NULL;
+}
+
+static void fake_remove(struct fake_mta *f, const char *id)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->msgs[i].queue_id, id) == 0) {
+			f->msgs[i] = f->msgs[f->n - 1];
+			memcpy(f->rcpts[i], f->rcpts[f->n - 1], sizeof(f->rcpts[i]));
+			f->msgs[i].rcpts = f->rcpts[i];
+			f->n--;
+			return;
+		}
+}
+
+static struct fake_call *fake_record(struct fake_mta *f, const char *op,
+				     const char *const *ids, size_t n)
+{
+	struct fake_call *c = &f->calls[f->ncalls++];
+
+	assert_true(f->ncalls <= CALLS_MAX);
+	memset(c, 0, sizeof(*c));
+	snprintf(c->op, sizeof(c->op), "%s", op);
+	for (size_t i = 0; i < n; i++) {
+		strncat(c->ids, ids[i], sizeof(c->ids) - strlen(c->ids) - 2);
+		if (i + 1 < n)
+			strcat(c->ids, " ");
+	}
+	return c;
+}
+
+static size_t fake_count(const struct fake_mta *f, const char *op)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->ncalls; i++)
+		k += strcmp(f->calls[i].op, op) == 0;
+	return k;
+}
+
+static const struct fake_call *fake_last(const struct fake_mta *f, const char *op)
+{
+	for (size_t i = f->ncalls; i > 0; i--)
+		if (strcmp(f->calls[i - 1].op, op) == 0)
+			return &f->calls[i - 1];
+	return NULL;
+}
+
+static int fake_open(const struct mta_config *cfg, void **state, char *err,
+		     size_t errlen)
+{
+	return 0;
+}
+static void fake_close(void *state) {}
+
+static int fake_valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 6 || n > 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) || islower((unsigned char)id[i]))
+			return 0;
+	return 1;
+}
+
+static int fake_scan(void *state, struct mta_listing *out, char *err,
+		     size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	out->msgs = f->msgs;
+	out->n = f->n;
+	out->complete = f->complete;
+	out->skipped = 0;
+	return 0;
+}
+static void fake_listing_free(struct mta_listing *l) {}
+
+static int fake_hold(void *state, const char *const *ids, size_t n,
+		     size_t *done, char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	fake_record(f, "hold", ids, n);
+	*done = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mta_message *m = fake_find(f, ids[i]);
+		if (m) {
+			m->held = 1;
+			(*done)++;
+		}
+	}
+	return 0;
+}
+
+static int fake_deliver(void *state, const char *const *ids, size_t n,
+			size_t *done, char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	fake_record(f, "deliver", ids, n);
+	for (size_t i = 0; i < n; i++) {
+		struct mta_message *m = fake_find(f, ids[i]);
+		if (m)
+			m->held = m->deferred = 0; /* in the active queue */
+	}
+	*done = n;
+	return 0;
+}
+
+static int fake_release(void *state, const char *const *ids, size_t n,
+			size_t *done, char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	fake_record(f, "release", ids, n);
+	for (size_t i = 0; i < n; i++) {
+		struct mta_message *m = fake_find(f, ids[i]);
+		if (m)
+			m->held = 0;
+	}
+	*done = n;
+	return 0;
+}
+
+static int fake_giveback(void *state, const char *const *ids, size_t n,
+			 enum mta_giveback how, size_t *done, char *err,
+			 size_t errlen)
+{
+	struct fake_mta *f = state;
+	struct fake_call *c = fake_record(f, "giveback", ids, n);
+
+	c->how = how;
+	c->committed = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_message *m = NULL;
+		char e[256];
+
+		if (store_get_message(f->store, NULL, f->mta, ids[i], &m, e,
+				      sizeof(e)) != STORE_OK ||
+		    m->state != STORE_MSG_GIVEBACK_INTENT)
+			c->committed = 0;
+		store_message_free(m);
+		if (how != MTA_GIVEBACK_RELEASE)
+			fake_remove(f, ids[i]);
+	}
+	*done = n;
+	return 0;
+}
+
+static int fake_outcomes(void *state, const char *const *ids, size_t n,
+			 struct mta_outcomes *out, char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	out->items = calloc(f->nout + 1, sizeof(*out->items));
+	out->n = 0;
+	for (size_t i = 0; i < f->nout; i++)
+		out->items[out->n++] = f->outcomes[i];
+	f->nout = 0;
+	return 0;
+}
+
+static void fake_outcomes_free(struct mta_outcomes *o)
+{
+	free(o->items);
+	o->items = NULL;
+	o->n = 0;
+}
+
+static const struct mta_plugin fake_plugin = {
+	.abi = MTA_PLUGIN_ABI,
+	.name = "fake",
+	.open = fake_open,
+	.close = fake_close,
+	.valid_id = fake_valid_id,
+	.scan = fake_scan,
+	.listing_free = fake_listing_free,
+	.hold = fake_hold,
+	.deliver = fake_deliver,
+	.release = fake_release,
+	.giveback = fake_giveback,
+	.outcomes = fake_outcomes,
+	.outcomes_free = fake_outcomes_free,
+};
+
+static void fake_add(struct fake_mta *f, const char *id, const char *rcpt,
+		     const char *reason, int64_t arrival)
+{
+	struct mta_message *m = &f->msgs[f->n];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->queue_id, sizeof(m->queue_id), "%s", id);
+	snprintf(m->sender, sizeof(m->sender), "sender@example.org");
+	m->arrival = arrival;
+	m->deferred = 1;
+	m->nrcpts = 1;
+	m->rcpts = f->rcpts[f->n];
+	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), "%s", rcpt);
+	snprintf(m->rcpts[0].reason, sizeof(m->rcpts[0].reason), "%s", reason);
+	f->n++;
+}
+
+static void fake_outcome(struct fake_mta *f, const char *id, const char *rcpt,
+			 enum mta_outcome_status st, const char *dsn,
+			 const char *text, int64_t t)
+{
+	struct mta_outcome *o = &f->outcomes[f->nout++];
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->queue_id, sizeof(o->queue_id), "%s", id);
+	snprintf(o->address, sizeof(o->address), "%s", rcpt);
+	o->status = st;
+	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
+	snprintf(o->text, sizeof(o->text), "%s", text);
+	o->time = t;
+}
+
+/* ---------- injected verdicts ---------- */
+
+struct fake_dns {
+	enum verify_verdict verdict;
+	unsigned calls;
+};
+
+static int fake_verify(void *arg, const char *const *domains, size_t n,
+		       int64_t now, struct verify_result *out, char *err,
+		       size_t errlen)
+{
+	struct fake_dns *d = arg;
+
+	d->calls++;
+	for (size_t i = 0; i < n; i++) {
+		struct verify_result *r = &out[i];
+		struct verify_answer *a;
+
+		memset(r, 0, sizeof(*r));
+		snprintf(r->domain, sizeof(r->domain), "%s", domains[i]);
+		r->checked_at = now;
+		r->verdict = d->verdict;
+		snprintf(r->detail, sizeof(r->detail), "scripted %s",
+			 verify_verdict_name(d->verdict));
+		snprintf(r->best_mx, sizeof(r->best_mx), "mx1.%s", domains[i]);
+		r->queries = 2;
+		a = &r->answers[r->nanswers++];
+		a->role = VERIFY_ROLE_MTA;
+		snprintf(a->server, sizeof(a->server), "127.0.9.54:53");
+		a->transport = VERIFY_UDP;
+		a->rcode = 0;
+		a->neg_ttl = -1;
+		a->kind = d->verdict == VERDICT_LOCAL_PATH ? VERIFY_KIND_NODATA
+			  : d->verdict == VERDICT_NULL_MX  ? VERIFY_KIND_NULL_MX
+							   : VERIFY_KIND_MX;
+		if (a->kind == VERIFY_KIND_NODATA)
+			a->neg_ttl = 300;
+		a = &r->answers[r->nanswers++];
+		a->role = VERIFY_ROLE_INDEPENDENT;
+		snprintf(a->server, sizeof(a->server), "127.0.9.55:53");
+		a->transport = VERIFY_UDP;
+		a->rcode = 0;
+		a->neg_ttl = -1;
+		a->kind = d->verdict == VERDICT_NULL_MX ? VERIFY_KIND_NULL_MX
+							: VERIFY_KIND_MX;
+		a->nmx = 1;
+		a->mx[0].preference = 10;
+		snprintf(a->mx[0].host, sizeof(a->mx[0].host), "mx1.%s", domains[i]);
+		a->mx[0].naddrs = 1;
+		a->ttl = 300;
+	}
+	return 0;
+}
+
+/* ---------- fixture ---------- */
+
+struct fx {
+	char dir[256];
+	struct policy *policy;
+	struct store *store;
+	struct fake_mta mta;
+	struct fake_dns dns;
+	struct daemon_ctx ctx;
+};
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, mode);
+}
+
+static char *read_file(const char *path)
+{
+	static char buf[8192];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	if (fp == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	char path[512], ini[4096], err[4096];
+
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_pass.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(path, sizeof(path), "%s/state", fx->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/hook.sh", fx->dir);
+	snprintf(ini, sizeof(ini),
+		 "#!/bin/sh\necho \"$*\" >> %s/hook.out\n", fx->dir);
+	write_file(path, ini, 0755);
+	snprintf(ini, sizeof(ini),
+		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
+		 "scan_interval = 30s\nhost_id = test-host\n"
+		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
+		 "verify_window = 60s\n"
+		 "[backoff]\ntier = 0s every 5m\ntier = 1h every 15m check-resolver\n"
+		 "tier = 4h every 1h escalate\ngive_up = 5d\njitter = 0%%\n"
+		 "[classifier]\n"
+		 "rule = null-mx /nullMX|does not accept mail/i\n"
+		 "rule = routing /no mail hosts|unable to route|Host or domain name not found/i\n"
+		 "rule = mailbox-unknown /user unknown|recipient not found/i\n"
+		 "[hooks]\nflush_resolver = %s/hook.sh flush %%r %%d\n"
+		 "escalate = %s/hook.sh escalate %%d %%f\n",
+		 fx->dir, fx->dir, fx->dir, fx->dir);
+	snprintf(path, sizeof(path), "%s/retryd.ini", fx->dir);
+	write_file(path, ini, 0644);
+	if (policy_load(path, &fx->policy, err, sizeof(err)) < 0)
+		fail_msg("policy: %s", err);
+	snprintf(path, sizeof(path), "%s/state", fx->dir);
+	if (store_open(path, STORE_OPEN_DAEMON, 1u << 20, &fx->store, err,
+		       sizeof(err)) != STORE_OK)
+		fail_msg("store: %s", err);
+	fx->mta.complete = 1;
+	fx->mta.store = fx->store;
+	fx->mta.mta = fx->policy->mta;
+	fx->dns.verdict = VERDICT_HEALTHY;
+	fx->ctx.store = fx->store;
+	fx->ctx.plugin = &fake_plugin;
+	fx->ctx.plugin_state = &fx->mta;
+	fx->ctx.verify = fake_verify;
+	fx->ctx.verify_arg = &fx->dns;
+	if (pass_ctx_init(&fx->ctx, fx->policy, 42, err, sizeof(err)) < 0)
+		fail_msg("ctx: %s", err);
+	*state = fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[600];
+
+	pass_ctx_free(&fx->ctx);
+	store_close(fx->store);
+	policy_free(fx->policy);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", fx->dir);
+	free(fx);
+	return 0;
+}
+
+static struct store_message *fx_get(struct fx *fx, const char *id)
+{
+	struct store_message *m = NULL;
+	char err[256];
+
+	if (store_get_message(fx->store, NULL, fx->policy->mta, id, &m, err,
+			      sizeof(err)) != STORE_OK)
+		return NULL;
+	return m;
+}
+
+static enum store_msg_state fx_state(struct fx *fx, const char *id)
+{
+	struct store_message *m = fx_get(fx, id);
+	enum store_msg_state s = m ? m->state : 0;
+
+	store_message_free(m);
+	return s;
+}
+
+struct ev_list {
+	struct store_evidence ev[16];
+	size_t n;
+};
+
+static int ev_collect(const struct store_evidence *ev, void *arg)
+{
+	struct ev_list *l = arg;
+
+	if (l->n < 16)
+		l->ev[l->n++] = *ev;
+	return 0;
+}
+
+static void fx_evidence(struct fx *fx, const char *addr, struct ev_list *l)
+{
+	char err[256];
+
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(store_walk_evidence(fx->store, addr, ev_collect, l, err,
+					     sizeof(err)), STORE_OK);
+}
+
+#define ROUTING "Host or domain name not found. Name service error for name=example.test type=A: Host found but no data record of requested type"
+#define RCPT "user@example.test"
+#define QID "A1B2C3D4"
+
+/* adopt at T0 (arrival T0-60), attempt at T0+300 */
+static void fx_adopt_one(struct fx *fx)
+{
+	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+}
+
+/* ---------- tests ---------- */
+
+static void test_adopt_holds_routing_only(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m;
+
+	fake_add(&fx->mta, "BBBBBB01", "x@other.test", "4.2.2 mailbox full", T0 - 60);
+	fake_add(&fx->mta, "BBBBBB02", "y@example.test", ROUTING, T0 - 60);
+	fx->mta.msgs[1].held = 1; /* held by someone else: not ours */
+	fx_adopt_one(fx);
+	m = fx_get(fx, QID);
+	assert_non_null(m);
+	assert_int_equal(m->first_failure, T0 - 60);
+	assert_string_equal(m->domain, "example.test");
+	assert_int_equal(m->next_attempt, T0 + 300);
+	assert_int_equal(m->rcpts[0].state, STORE_RCPT_PENDING);
+	store_message_free(m);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
+	assert_string_equal(fake_last(&fx->mta, "hold")->ids, QID);
+	assert_null(fx_get(fx, "BBBBBB01"));
+	assert_null(fx_get(fx, "BBBBBB02"));
+	assert_int_equal(fx->ctx.stats.adopted, 1);
+	/* a second pass adopts nothing more and holds nothing again */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
+	assert_int_equal(fake_count(&fx->mta, "release"), 0);
+}
+
+static void test_attempt_then_delivered(void **state)
+{
+	struct fx *fx = *state;
+	struct ev_list evs;
+
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	assert_int_equal(fake_count(&fx->mta, "deliver"), 1);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_ATTEMPTING);
+	assert_int_equal(fx->ctx.stats.domains_verified, 1);
+	fake_outcome(&fx->mta, QID, RCPT, MTA_OUTCOME_DELIVERED, "2.0.0",
+		     "250 2.0.0 Ok: queued", T0 + 301);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	assert_int_equal(fx->ctx.stats.delivered, 1);
+	fx_evidence(fx, RCPT, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].outcome, STORE_OUTCOME_DELIVERED);
+	assert_string_equal(evs.ev[0].verdict, "healthy");
+	assert_string_equal(evs.ev[0].host_id, "test-host");
+	assert_string_equal(evs.ev[0].queue_id, QID);
+	assert_non_null(strstr(evs.ev[0].dns, "127.0.9.55:53"));
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+}
+
+static void test_deferred_again_is_reheld_from_first_failure(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m;
+	struct ev_list evs;
+
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	fake_find(&fx->mta, QID)->deferred = 1; /* back in the deferred queue */
+	fake_outcome(&fx->mta, QID, RCPT, MTA_OUTCOME_DEFERRED, "4.4.4",
+		     ROUTING, T0 + 301);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
+	m = fx_get(fx, QID);
+	assert_int_equal(m->state, STORE_MSG_HELD);
+	assert_int_equal(m->first_failure, T0 - 60);
+	assert_int_equal(m->next_attempt, T0 + 330 + 300);
+	assert_int_equal(m->attempts, 1);
+	store_message_free(m);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 2);
+	fx_evidence(fx, RCPT, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(evs.ev[0].outcome, STORE_OUTCOME_DEFERRED);
+	assert_string_equal(evs.ev[0].category, "routing");
+	/* the verification of T0+300 is reused within verify_window */
+	assert_int_equal(fx->dns.calls, 1);
+}
+
+static void test_local_path_runs_flush_hook(void **state)
+{
+	struct fx *fx = *state;
+	char path[300];
+	const char *out;
+
+	fx->dns.verdict = VERDICT_LOCAL_PATH;
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	snprintf(path, sizeof(path), "%s/hook.out", fx->dir);
+	out = read_file(path);
+	assert_non_null(out);
+	assert_string_equal(out, "flush 127.0.9.54:53 example.test\n");
+	assert_int_equal(fake_count(&fx->mta, "deliver"), 1);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_ATTEMPTING);
+}
+
+static void test_domain_and_outage_never_deliver(void **state)
+{
+	struct fx *fx = *state;
+	enum verify_verdict v[2] = { VERDICT_DOMAIN, VERDICT_DNS_OUTAGE };
+	struct ev_list evs;
+	struct store_message *m;
+
+	fx_adopt_one(fx);
+	for (int i = 0; i < 2; i++) {
+		int64_t t = T0 + 300 + i * 300;
+		fx->dns.verdict = v[i];
+		assert_int_equal(pass_run(&fx->ctx, t), 0);
+		assert_int_equal(fake_count(&fx->mta, "deliver"), 0);
+		m = fx_get(fx, QID);
+		assert_int_equal(m->state, STORE_MSG_HELD);
+		assert_int_equal(m->next_attempt, t + 300);
+		assert_string_equal(m->last_verdict, verify_verdict_name(v[i]));
+		store_message_free(m);
+	}
+	fx_evidence(fx, RCPT, &evs);
+	assert_int_equal(evs.n, 2);
+	assert_int_equal(evs.ev[0].outcome, STORE_OUTCOME_NONE);
+	assert_string_equal(evs.ev[0].verdict, "domain");
+	assert_string_equal(evs.ev[1].verdict, "dns-outage");
+}
+
+static void test_null_mx_bounces_after_commit(void **state)
+{
+	struct fx *fx = *state;
+	const struct fake_call *c;
+	struct ev_list evs;
+	struct store_message *m;
+
+	fx->dns.verdict = VERDICT_NULL_MX;
+	fx_adopt_one(fx);
+	/* a partial listing: the bounce waits */
+	fx->mta.complete = 0;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+	fx->mta.complete = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
+	c = fake_last(&fx->mta, "giveback");
+	assert_non_null(c);
+	assert_int_equal(c->how, MTA_GIVEBACK_BOUNCE);
+	assert_int_equal(c->committed, 1);
+	assert_int_equal(fake_count(&fx->mta, "deliver"), 0);
+	m = fx_get(fx, QID);
+	assert_int_equal(m->state, STORE_MSG_DONE);
+	assert_int_equal(m->rcpts[0].state, STORE_RCPT_GIVEN_BACK);
+	assert_non_null(strstr(m->last_reason, "giveback:bounce"));
+	store_message_free(m);
+	fx_evidence(fx, RCPT, &evs);
+	assert_int_equal(evs.n, 1);
+	assert_string_equal(evs.ev[0].verdict, "null-mx");
+}
+
+static void test_give_up_expires(void **state)
+{
+	struct fx *fx = *state;
+	const struct fake_call *c;
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 5 * 86400 - 120), 0);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 5 * 86400), 0);
+	c = fake_last(&fx->mta, "giveback");
+	assert_non_null(c);
+	assert_int_equal(c->how, MTA_GIVEBACK_EXPIRE);
+	assert_int_equal(c->committed, 1);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	/* it left the queue: not adopted again, nothing else given back */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 5 * 86400 + 30), 0);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
+}
+
+static void test_gone_needs_two_complete_listings(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_adopt_one(fx);
+	fake_remove(&fx->mta, QID);
+	fx->mta.complete = 0;
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(pass_run(&fx->ctx, T0 + i), 0);
+		assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	}
+	fx->mta.complete = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 10), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	fx->mta.complete = 0; /* a partial one in between changes nothing */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 11), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	fx->mta.complete = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 12), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+}
+
+static void test_reappearing_id_is_not_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct mta_message saved;
+
+	fx_adopt_one(fx);
+	saved = fx->mta.msgs[0];
+	fake_remove(&fx->mta, QID);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 10), 0);
+	fx->mta.msgs[0] = saved;
+	fx->mta.msgs[0].rcpts = fx->mta.rcpts[0];
+	fx->mta.n = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 20), 0);
+	fake_remove(&fx->mta, QID);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+}
+
+static void put_record(struct fx *fx, const char *id, enum store_msg_state st)
+{
+	struct store_message *m = store_message_new(1);
+	char err[256];
+
+	snprintf(m->mta, sizeof(m->mta), "%s", fx->policy->mta);
+	snprintf(m->queue_id, sizeof(m->queue_id), "%s", id);
+	snprintf(m->domain, sizeof(m->domain), "example.test");
+	m->state = st;
+	m->arrival = m->first_failure = m->adopted_at = T0 - 60;
+	m->nrcpts = 1;
+	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), RCPT);
+	m->rcpts[0].state = STORE_RCPT_PENDING;
+	assert_int_equal(store_put_message(fx->store, NULL, m, err, sizeof(err)),
+			 STORE_OK);
+	store_message_free(m);
+}
+
+static void test_crash_between_intent_and_hold(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m;
+
+	/* crash after the intent commit, before the hold */
+	put_record(fx, QID, STORE_MSG_ADOPT_INTENT);
+	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	/* crash after the hold, before HELD was recorded */
+	put_record(fx, "C0FFEE01", STORE_MSG_ADOPT_INTENT);
+	fake_add(&fx->mta, "C0FFEE01", RCPT, ROUTING, T0 - 60);
+	fx->mta.msgs[1].held = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
+	assert_string_equal(fake_last(&fx->mta, "hold")->ids, QID);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	m = fx_get(fx, "C0FFEE01");
+	assert_int_equal(m->state, STORE_MSG_HELD);
+	assert_true(m->next_attempt > T0);
+	store_message_free(m);
+	/* idempotent: nothing more on the next pass */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 1), 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
+}
+
+static void test_giveback_intent_replayed(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m = NULL;
+	const struct fake_call *c;
+	char err[256];
+
+	put_record(fx, QID, STORE_MSG_GIVEBACK_INTENT);
+	assert_int_equal(store_get_message(fx->store, NULL, fx->policy->mta, QID,
+					   &m, err, sizeof(err)), STORE_OK);
+	snprintf(m->last_reason, sizeof(m->last_reason), "giveback:expire: test");
+	assert_int_equal(store_put_message(fx->store, NULL, m, err, sizeof(err)),
+			 STORE_OK);
+	store_message_free(m);
+	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	fx->mta.msgs[0].held = 1;
+	fx->mta.complete = 0;
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+	fx->mta.complete = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 1), 0);
+	c = fake_last(&fx->mta, "giveback");
+	assert_non_null(c);
+	assert_int_equal(c->how, MTA_GIVEBACK_EXPIRE);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+}
+
+static void test_found_released_is_held_again(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_adopt_one(fx);
+	fake_find(&fx->mta, QID)->held = 0; /* someone ran postsuper -H */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 2);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	assert_int_equal(fx->ctx.stats.adopted, 0);
+}
+
+static void test_no_outcome_then_listing_decides(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	fake_find(&fx->mta, QID)->deferred = 1; /* deferred, outcome lost */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_ATTEMPTING); /* waits */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300 + 61), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 2);
+}
+
+static void test_escalate_once_with_report(void **state)
+{
+	struct fx *fx = *state;
+	char path[300], *out, file[300];
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 5 * 3600);
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 3600), 0);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 7200), 0);
+	snprintf(path, sizeof(path), "%s/hook.out", fx->dir);
+	out = read_file(path);
+	assert_non_null(out);
+	assert_int_equal(sscanf(out, "escalate example.test %299s", file), 1);
+	assert_null(strstr(out + 1, "\nescalate")); /* once */
+	out = read_file(file);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "domain: example.test"));
+	assert_non_null(strstr(out, "verdict: domain"));
+	assert_non_null(strstr(out, "127.0.9.55:53"));
+}
+
+static void test_clock_jump_back_is_clamped(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m;
+	int64_t back = T0 - 30 * 86400;
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	fx_adopt_one(fx);
+	assert_int_equal(pass_run(&fx->ctx, back), 0);
+	m = fx_get(fx, QID);
+	assert_true(m->next_attempt <= back + 3600 + 1);
+	store_message_free(m);
+}
+
+/* Fill the file system holding @param dir. @return the filler's path. */
+static void fill_disk(const char *path)
+{
+	static char block[65536];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	memset(block, 'x', sizeof(block));
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	/* the last partial blocks too */
+	while (write(fd, block, 512) > 0)
+		;
+	close(fd);
+}
+
+static void test_store_full_releases_and_resumes(void **state)
+{
+	struct fx *fx = *state;
+	char small[300], statedir[320], filler[320], err[1024];
+	struct store *st = NULL;
+
+	snprintf(small, sizeof(small), "%s/small", fx->dir);
+	mkdir(small, 0700);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", small, "tmpfs", 0, "size=32m") < 0)
+		skip(); /* needs root and mount namespaces */
+	snprintf(statedir, sizeof(statedir), "%s/state", small);
+	snprintf(filler, sizeof(filler), "%s/filler", small);
+	mkdir(statedir, 0700);
+	assert_int_equal(store_open(statedir, STORE_OPEN_DAEMON, 1u << 20, &st, err,
+				    sizeof(err)), STORE_OK);
+	fx->ctx.store = st;
+	fx->mta.store = st;
+	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
+
+	fill_disk(filler);
+	fake_add(&fx->mta, "DDDDDD01", "z@example.test", ROUTING, T0 - 60);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	assert_int_equal(fx->ctx.stats.nospace, 1);
+	assert_int_equal(fx->ctx.stats.adopted, 0);
+	assert_int_equal(fake_count(&fx->mta, "hold"), 1);      /* new one not held */
+	assert_int_equal(fake_count(&fx->mta, "deliver"), 0);
+	assert_int_equal(fake_count(&fx->mta, "release"), 1);   /* due one given back */
+	assert_string_equal(fake_last(&fx->mta, "release")->ids, QID);
+
+	unlink(filler);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
+	assert_int_equal(fx->ctx.stats.nospace, 0);
+	assert_int_equal(fx->ctx.stats.adopted, 1);             /* resumed */
+	assert_int_equal(fx->ctx.stats.reheld, 1);              /* ours again */
+	fx->ctx.store = fx->store;
+	fx->mta.store = fx->store;
+	store_close(st);
+	umount2(small, MNT_DETACH);
+}
+
+static void test_reconcile_decide_table(void **state)
+{
+	struct reconcile_input in = { .state = STORE_MSG_HELD, .complete = 1 };
+
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	in.missing_before = 1;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_GONE);
+	in.complete = 0;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	in = (struct reconcile_input){ .state = STORE_MSG_HELD, .listed = 1,
+				       .deferred = 1, .complete = 0 };
+	assert_int_equal(reconcile_decide(&in), RECONCILE_REHOLD);
+	in.nospace = 1;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	in = (struct reconcile_input){ .state = STORE_MSG_GIVEBACK_INTENT,
+				       .listed = 1, .held = 1 };
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	in.complete = 1;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_GIVEBACK);
+	in = (struct reconcile_input){ .state = STORE_MSG_RELEASE_INTENT,
+				       .listed = 1, .held = 1 };
+	assert_int_equal(reconcile_decide(&in), RECONCILE_MARK_DUE);
+	in.held = 0;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_TO_ATTEMPTING);
+	in = (struct reconcile_input){ .state = STORE_MSG_ATTEMPTING, .listed = 1,
+				       .deferred = 1, .now = 100,
+				       .last_attempt = 90, .outcome_wait = 60 };
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	in.now = 200;
+	assert_int_equal(reconcile_decide(&in), RECONCILE_REHOLD);
+	in = (struct reconcile_input){ .state = STORE_MSG_DONE, .complete = 1,
+				       .missing_before = 1 };
+	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+}
+
+static void test_adopt_eligible_pure(void **state)
+{
+	struct fx *fx = *state;
+	struct mta_rcpt r[2];
+	struct mta_message m = { .deferred = 1, .nrcpts = 2, .rcpts = r };
+	char dom[LIMIT_DOMAIN + 1];
+
+	memset(r, 0, sizeof(r));
+	snprintf(r[0].address, sizeof(r[0].address), "a@full.test");
+	snprintf(r[0].reason, sizeof(r[0].reason), "mailbox full");
+	snprintf(r[1].address, sizeof(r[1].address), "b@Route.TEST");
+	snprintf(r[1].reason, sizeof(r[1].reason), "no mail hosts for domain");
+	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
+					sizeof(dom)), 1);
+	assert_string_equal(dom, "route.test");
+	m.held = 1;
+	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
+					sizeof(dom)), 0);
+	m.held = 0;
+	snprintf(r[1].reason, sizeof(r[1].reason), "Domain does not accept mail (nullMX)");
+	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
+					sizeof(dom)), 0); /* null-mx outside a group */
+	snprintf(r[1].address, sizeof(r[1].address), "bad@-bad..test");
+	snprintf(r[1].reason, sizeof(r[1].reason), "no mail hosts");
+	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
+					sizeof(dom)), 0);
+}
+
+static void test_verification_json_round_trip(void **state)
+{
+	struct fake_dns d = { .verdict = VERDICT_LOCAL_PATH };
+	const char *names[1] = { "example.test" };
+	struct verify_result *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	char sa[LIMIT_EVIDENCE_DNS + 1], sb[LIMIT_EVIDENCE_DNS + 1], nodes[4][64];
+	char *json;
+
+	(void)state;
+	fake_verify(&d, names, 1, T0, a, NULL, 0);
+	json = verify_result_json(a);
+	assert_non_null(json);
+	assert_int_equal(verification_from_json(json, b), 0);
+	assert_int_equal(b->verdict, VERDICT_LOCAL_PATH);
+	assert_int_equal(b->checked_at, T0);
+	verify_result_summary(a, sa, sizeof(sa));
+	verify_result_summary(b, sb, sizeof(sb));
+	assert_string_equal(sa, sb);
+	assert_int_equal(verification_failing_nodes(b, nodes, 4), 1);
+	assert_string_equal(nodes[0], "127.0.9.54:53");
+	assert_int_equal(verification_from_json("{\"verdict\":\"healthy\",\"verdict\":\"domain\",\"answers\":[]}", b), -1);
+	assert_int_equal(verification_from_json("not json", b), -1);
+	free(json);
+	free(a);
+	free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_adopt_holds_routing_only, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_attempt_then_delivered, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_again_is_reheld_from_first_failure, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_local_path_runs_flush_hook, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_domain_and_outage_never_deliver, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_null_mx_bounces_after_commit, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_give_up_expires, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_gone_needs_two_complete_listings, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reappearing_id_is_not_gone, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_between_intent_and_hold, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_giveback_intent_replayed, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_found_released_is_held_again, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_no_outcome_then_listing_decides, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_escalate_once_with_report, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_jump_back_is_clamped, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt_eligible_pure, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_store_full_releases_and_resumes, fx_setup, fx_teardown),
+		cmocka_unit_test(test_reconcile_decide_table),
+		cmocka_unit_test(test_verification_json_round_trip),
+	};
+
+	log_open("test_pass", LOG_DEST_STDERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
