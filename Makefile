@@ -128,7 +128,6 @@ RETRYCTL_SRCS += retryd/ctl_table.c
 RETRYCTL_SRCS += retryd/ctl_list.c
 RETRYCTL_SRCS += retryd/ctl_show.c
 RETRYCTL_SRCS += retryd/ctl_suppressed.c
-RETRYCTL_SRCS += retryd/ctl_stubs.c
 TEST_TOOLS += store_seed
 store_seed_SRCS := tests/tools/store_seed.c $(STORE_SRCS) retryd/log.c
 
@@ -172,6 +171,7 @@ test_pass_SRCS = tests/unit/test_pass.c $(PASS_SRCS) $(CORE_SRCS) retryd/classif
 # ---- export and report: MTA tables from the policy, proof bundle ----
 CORE_SRCS += retryd/export.c
 CORE_SRCS += retryd/report.c
+CORE_SRCS += retryd/report_doc.c
 CORE_SRCS += retryd/report_render.c
 CORE_SRCS += retryd/report_store.c
 RETRYCTL_SRCS += retryd/ctl_export.c
@@ -179,7 +179,7 @@ RETRYCTL_SRCS += retryd/ctl_report.c
 UNIT_TESTS += test_export
 test_export_SRCS := tests/unit/test_export.c retryd/export.c $(POLICY_SRCS) retryd/log.c
 UNIT_TESTS += test_report
-test_report_SRCS := tests/unit/test_report.c retryd/report.c \
+test_report_SRCS := tests/unit/test_report.c retryd/report.c retryd/report_doc.c \
 	retryd/report_render.c retryd/report_store.c retryd/verify_json.c \
 	$(POLICY_SRCS) \
 	$(STORE_SRCS) retryd/log.c
@@ -194,7 +194,7 @@ UNIT_TESTS += test_classify
 test_classify_SRCS := tests/unit/test_classify.c retryd/classify.c $(POLICY_SRCS) retryd/log.c
 UNIT_TESTS += test_suppress
 test_suppress_SRCS := tests/unit/test_suppress.c retryd/suppress.c retryd/policy_parse.c \
-	retryd/policy_list.c
+	retryd/policy_list.c retryd/log.c
 BENCHES += bench_classify
 bench_classify_SRCS := tests/bench/bench_classify.c retryd/classify.c $(POLICY_SRCS) retryd/log.c
 
@@ -230,6 +230,12 @@ fuzz_exim_queue_SRCS := \
 	plugins/exim_queue.c \
 	plugins/exim_log.c \
 	plugins/exim_id.c \
+	retryd/log.c
+FUZZERS += fuzz_classify
+fuzz_classify_SRCS := \
+	tests/fuzz/fuzz_classify.c \
+	retryd/classify.c \
+	$(POLICY_SRCS) \
 	retryd/log.c
 
 # ---------------------------------------------------------------------------
