@@ -54,13 +54,16 @@ static const struct retryctl_command retryctl_commands[] = {
     {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses"},
     {"unsuppress", ctl_unsuppress, "ADDRESS",
      "remove an address from the suppressed table"},
-    {"classify", ctl_classify, "TEXT...",
-     "which classifier rule matches a bounce text"},
+    {"classify", ctl_classify, "[--json] < TEXTS",
+     "classify bounce texts read one per line from stdin"},
     {"release", ctl_release, "ID... | --all",
      "hand messages back to the MTA now"},
-    {"export", ctl_export, "[ARGS]",
-     "write the suppressed lookup tables for the MTA"},
-    {"report", ctl_report, "[--since DUR] [--format text|json|html]",
+    {"export", ctl_export,
+     "postfix-filter | exim-domains [--inline] | suppressed "
+     "[--format postfix|exim|csv|json] [-o FILE]",
+     "write MTA tables generated from the policy and the store"},
+    {"report", ctl_report,
+     "[--since DUR] [--domain D | --group G] [--format text|json|html]",
      "what happened, with timestamped proof"},
 };
 
