@@ -70,6 +70,8 @@ CORE_SRCS += retryd/store_key.c
 CORE_SRCS += retryd/store_message.c
 CORE_SRCS += retryd/store_evidence.c
 CORE_SRCS += retryd/store_records.c
+STORE_SRCS += retryd/store_due.c
+CORE_SRCS += retryd/store_due.c
 UNIT_TESTS += test_store_codec
 test_store_codec_SRCS := tests/unit/test_store_codec.c retryd/store_codec.c \
 	retryd/store_key.c
@@ -197,6 +199,31 @@ test_suppress_SRCS := tests/unit/test_suppress.c retryd/suppress.c retryd/policy
 	retryd/policy_list.c retryd/log.c
 BENCHES += bench_classify
 bench_classify_SRCS := tests/bench/bench_classify.c retryd/classify.c $(POLICY_SRCS) retryd/log.c
+
+# ---- postfix adapter (issue #4, plugin part): postfix.so, postqueue -j / log parsers, ids ----
+PLUGINS += postfix
+postfix_SRCS := \
+	plugins/postfix.c \
+	plugins/postfix_queue.c \
+	plugins/postfix_log.c \
+	plugins/postfix_id.c \
+	retryd/spawn.c \
+	retryd/log.c
+UNIT_TESTS += test_postfix_id
+test_postfix_id_SRCS := tests/unit/test_postfix_id.c plugins/postfix_id.c
+UNIT_TESTS += test_postfix_queue
+test_postfix_queue_SRCS := \
+	tests/unit/test_postfix_queue.c \
+	plugins/postfix_queue.c \
+	plugins/postfix_id.c
+UNIT_TESTS += test_postfix_log
+test_postfix_log_SRCS := \
+	tests/unit/test_postfix_log.c \
+	plugins/postfix_log.c \
+	plugins/postfix_id.c \
+	retryd/log.c
+TEST_TOOLS += plugin_drive
+plugin_drive_SRCS := tests/tools/plugin_drive.c retryd/log.c
 
 # ---- fuzz targets (libFuzzer, clang): `make fuzz`, tests/fuzz/ ----
 FUZZERS :=

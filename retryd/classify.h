@@ -45,7 +45,12 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 		 size_t errlen);
 void classify_free(struct classifier *c);
 
-/** Classify @param text (@param len bytes, need not be NUL-terminated). */
+/**
+ * Classify @param text (@param len bytes, need not be NUL-terminated, any
+ * bytes). @param c may be NULL: then the status code alone decides.
+ * status is the first [245].D{1,3}.D{1,3} not part of a longer dotted
+ * number (an IP address) nor glued to a letter or digit before it.
+ */
 struct classify_result classify_text(const struct classifier *c,
 				     const char *text, size_t len);
 

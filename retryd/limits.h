@@ -104,4 +104,8 @@
 #define LIMIT_CLASSIFY_DEPTH 10000  /* PCRE2 backtracking depth per rule and text */
 #define LIMIT_CLASSIFY_JIT_STACK (256u << 10) /* bytes of JIT stack, shared by all rules */
 
+/* Due selection (retryd/store_message.c). */
+#define LIMIT_STORE_DUE_BATCH 1024  /* due ids read per step (one read-committed txn) */
+#define LIMIT_STORE_DUE_BULK (64u << 10) /* bytes of one bulk read of the due index: >= the largest page size */
+
 #endif

@@ -40,10 +40,7 @@ struct retryctl_command {
 	const char *summary;
 };
 
-/*
- * Every command retryctl knows. classify, release, export and report
- * still run stubs (retryd/ctl_stubs.c) until their own files land.
- */
+/* Every command retryctl knows, with its usage and one-line summary. */
 static const struct retryctl_command retryctl_commands[] = {
     {"list", ctl_list, "[--group G] [--domain D] [--due] [--json]",
      "pending recipients of held messages"},
@@ -54,8 +51,8 @@ static const struct retryctl_command retryctl_commands[] = {
     {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses"},
     {"unsuppress", ctl_unsuppress, "ADDRESS",
      "remove an address from the suppressed table"},
-    {"classify", ctl_classify, "[--json] < TEXTS",
-     "classify bounce texts read one per line from stdin"},
+    {"classify", ctl_classify, "[--json] [TEXT...]",
+     "classify bounce texts (one per line on stdin when no TEXT)"},
     {"release", ctl_release, "ID... | --all",
      "hand messages back to the MTA now"},
     {"export", ctl_export,

@@ -1,0 +1,103 @@
+#!/bin/bash
+# classify.t — retryctl classify, end to end with the shipped policy.
+#
+# The whole labelled corpus (tests/data/bounce-corpus.tsv) goes through
+# `retryctl -c policy/retryd.ini classify` on stdin and every output label
+# must equal the corpus label, line for line. Then: --json objects checked
+# with jq (category, status or null, permanent, text); TEXT arguments and
+# `--`; a line over LIMIT_LOG_LINE (8192) reported with its line number on
+# stderr while the lines around it are still classified (exit 1); CRLF
+# input; control bytes and NUL shown as '?'; a local rule placed before the
+# included classifier.ini wins; a bad option exits 2 and a broken policy 78.
+. "$(dirname "$0")/../lab/lib.sh"
+cd "$(dirname "$0")/../.." || exit 1
+CTL=${RETRYD_ASAN_BUILD:-build/asan}/retryctl
+[ -x "$CTL" ] || skip_all "retryctl not built (make asan)"
+LAB_TESTNUM=0
+LAB_FAILED=0
+T=$(mktemp -d /tmp/retryd-classify.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+P=policy/retryd.ini
+CORPUS=tests/data/bounce-corpus.tsv
+
+# 1-2: the corpus, line for line
+grep -v '^#' "$CORPUS" | grep -v '^$' >"$T/corpus"
+cut -f2- "$T/corpus" >"$T/texts"
+"$CTL" -c "$P" classify <"$T/texts" >"$T/out" 2>"$T/err"
+is "$?" 0 "corpus: exit 0"
+cut -f1 "$T/corpus" >"$T/want"
+cut -f1 "$T/out" >"$T/got"
+if diff "$T/want" "$T/got" >"$T/diff"; then
+	ok 0 "corpus: all $(wc -l <"$T/want") labels come out of retryctl classify"
+else
+	ok 1 "corpus: labels differ"
+	paste "$T/want" "$T/out" | awk -F'\t' '$1 != $2' | head -5 >&2
+fi
+is "$(cut -f2- "$T/out" | cmp - "$T/texts" >/dev/null && echo same)" same \
+	"corpus: texts echoed unchanged after the tab"
+
+# 4-9: --json
+if command -v jq >/dev/null; then
+	printf '550 5.1.1 <anna@example.com>: User unknown\nconnect to mx[192.0.2.1]:25: Connection refused\n' |
+		"$CTL" -c "$P" classify --json >"$T/json"
+	is "$?" 0 "json: exit 0"
+	is "$(wc -l <"$T/json")" 2 "json: one object per line"
+	is "$(sed -n 1p "$T/json" | jq -r '[.category, .status, .permanent] | @tsv')" \
+		"$(printf 'mailbox-unknown\t5.1.1\ttrue')" "json: category, status, permanent"
+	is "$(sed -n 1p "$T/json" | jq -r .text)" \
+		"550 5.1.1 <anna@example.com>: User unknown" "json: text"
+	is "$(sed -n 2p "$T/json" | jq -c '[.category, .status, .permanent]')" \
+		'["connection",null,false]' "json: no enhanced code: status null"
+	is "$(sed -n 1p "$T/json" | jq -r 'keys_unsorted | join(",")')" \
+		"category,status,permanent,text" "json: exactly the four keys"
+else
+	for i in 1 2 3 4 5 6; do ok 0 "# SKIP jq missing"; done
+fi
+
+# 10-12: TEXT arguments
+is "$("$CTL" -c "$P" classify "550 5.4.4 <anna@outlook.com>: user does not exist")" \
+	"$(printf 'routing\t550 5.4.4 <anna@outlook.com>: user does not exist')" \
+	"argument: a 5.4.4 is routing"
+is "$("$CTL" -c "$P" classify -- --json | cut -f2)" "--json" \
+	"argument: after --, --json is a text"
+is "$("$CTL" -c "$P" classify "Unrouteable address" "552 5.2.2 Over quota" | cut -f1 | tr '\n' ' ')" \
+	"routing mailbox-full " "argument: several texts, in order"
+
+# 13-16: a line over 8192 bytes between two good ones
+{
+	echo "all relevant MX records point to non-existent hosts"
+	head -c 9000 /dev/zero | tr '\0' x
+	echo
+	echo "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"
+} >"$T/long"
+"$CTL" -c "$P" classify <"$T/long" >"$T/out" 2>"$T/err"
+is "$?" 1 "long line: exit 1"
+like "$(cat "$T/err")" "line 2: longer than 8192 bytes, skipped" "long line: error names line 2"
+is "$(cut -f1 "$T/out" | tr '\n' ' ')" "routing mailbox-unknown " \
+	"long line: the lines around it are classified"
+printf '%8192s\n' "" | tr ' ' y | "$CTL" -c "$P" classify >/dev/null 2>&1
+is "$?" 0 "a line of exactly 8192 bytes is accepted"
+
+# 17-18: CRLF, control bytes and NUL
+is "$(printf 'Host or domain name not found\r\n' | "$CTL" -c "$P" classify | od -c | grep -c '\\r')" 0 \
+	"CRLF: the CR is dropped"
+is "$(printf 'a\001b\000c User unknown\n' | "$CTL" -c "$P" classify)" \
+	"$(printf 'mailbox-unknown\ta?b?c User unknown')" "control bytes and NUL shown as ?"
+
+# 19: a local rule before the shipped ones wins
+cat >"$T/local.ini" <<EOF
+[classifier]
+rule = content /User unknown/
+include = $PWD/policy/classifier.ini
+EOF
+is "$("$CTL" -c "$T/local.ini" classify "550 5.1.1 User unknown" | cut -f1)" content \
+	"a local rule placed first wins"
+
+# 20-21: usage and policy errors
+"$CTL" -c "$P" classify --bogus >/dev/null 2>&1
+is "$?" 2 "bad option: exit 2"
+printf '[classifier]\nrule = spam /x/\n' >"$T/bad.ini"
+"$CTL" -c "$T/bad.ini" classify x >/dev/null 2>"$T/err"
+is "$?" 78 "unknown category in the policy: exit 78"
+
+done_testing

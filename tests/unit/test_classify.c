@@ -1,0 +1,442 @@
+/*
+ * test_classify - the classifier against the shipped rules and a real corpus.
+ *
+ * The corpus test loads policy/retryd.ini (which includes
+ * policy/classifier.ini) through policy_load(), exactly as retryd does,
+ * and runs every line of tests/data/bounce-corpus.tsv (CATEGORY<TAB>TEXT,
+ * real wordings of Microsoft, Google, Yahoo/AOL, Apple, GMX/web.de,
+ * Postfix, Exim ...) through it: every label must come out, and the
+ * corpus must hold at least 250 texts covering every category.
+ *
+ * Then the code-vs-wording cases: a 5.4.4 is routing whatever else the
+ * text says; a 550 5.1.1 "mailbox unavailable" is mailbox-unknown; texts
+ * no rule matches fall back on the enhanced status code; the status and
+ * permanent fields; arbitrary bytes; hand-built policies for first-match,
+ * case, bad rules and the PCRE2 match limit.
+ *
+ * Files are found under $RETRYD_SRCDIR (default: the current directory,
+ * the top of the tree, as `make check` runs it).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../retryd/classify.h"
+
+#define CORPUS_LINE 4096 /* longest corpus line accepted */
+
+static char *srcpath(const char *rel)
+{
+	const char *dir = getenv("RETRYD_SRCDIR");
+	static char buf[4][1024];
+	static int n;
+	char *b = buf[n++ % 4];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", dir && *dir ? dir : ".", rel);
+	return b;
+}
+
+/* The shipped policy and its classifier, loaded once for the group. */
+struct shipped {
+	struct policy *p;
+	struct classifier *c;
+};
+
+static int shipped_setup(void **state)
+{
+	static struct shipped s;
+	static char err[8192];
+
+	if (policy_load(srcpath("policy/retryd.ini"), &s.p, err, sizeof(err)) !=
+	    0) {
+		fprintf(stderr, "policy_load: %s\n", err);
+		return -1;
+	}
+	if (classify_new(s.p, &s.c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "classify_new: %s\n", err);
+		return -1;
+	}
+	*state = &s;
+	return 0;
+}
+
+static int shipped_teardown(void **state)
+{
+	struct shipped *s = *state;
+
+	classify_free(s->c);
+	policy_free(s->p);
+	return 0;
+}
+
+static const char *cat_of(const struct classifier *c, const char *text)
+{
+	return classify_category_name(
+	    classify_text(c, text, strlen(text)).category);
+}
+
+/* Every corpus line comes out as labelled; every category is present. */
+static void test_corpus(void **state)
+{
+	struct shipped *s = *state;
+	char line[CORPUS_LINE + 2];
+	unsigned per[CLASSIFY_OTHER + 1];
+	size_t lineno = 0, total = 0, wrong = 0;
+	FILE *fp = fopen(srcpath("tests/data/bounce-corpus.tsv"), "r");
+
+	assert_non_null(fp);
+	assert_true(s->p->nrules >= 20);
+	memset(per, 0, sizeof(per));
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		enum classify_category want;
+		struct classify_result r;
+		char *tab, *text;
+		size_t len = strlen(line);
+
+		lineno++;
+		assert_true(len > 0 &&
+			    line[len - 1] == '\n'); /* not too long */
+		line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		tab = strchr(line, '\t');
+		assert_non_null(tab);
+		*tab = '\0';
+		text = tab + 1;
+		if (classify_category_parse(line, &want) != 0)
+			fail_msg("corpus line %zu: unknown label '%s'", lineno,
+				 line);
+		r = classify_text(s->c, text, strlen(text));
+		if (r.category != want) {
+			print_message(
+			    "corpus line %zu: want %s, got %s (rule %d%s%s): "
+			    "%s\n",
+			    lineno, line, classify_category_name(r.category),
+			    r.rule, r.rule >= 0 ? " " : "",
+			    r.rule >= 0 ? s->p->rules[r.rule].regex : "", text);
+			wrong++;
+		}
+		per[want]++;
+		total++;
+	}
+	fclose(fp);
+	print_message("corpus: %zu texts, %zu wrong\n", total, wrong);
+	for (int k = CLASSIFY_ROUTING; k <= CLASSIFY_OTHER; k++) {
+		print_message("  %-18s %u\n",
+			      classify_category_name((enum classify_category)k),
+			      per[k]);
+		assert_true(per[k] >= 5);
+	}
+	assert_true(total >= 250);
+	assert_int_equal(wrong, 0);
+}
+
+/* A 5.4.4 is routing, never mailbox, whatever the rest of the text says. */
+static void test_544_is_routing(void **state)
+{
+	struct shipped *s = *state;
+
+	assert_string_equal(cat_of(s->c,
+				   "554 5.4.4 Recipient address rejected: "
+				   "User unknown"),
+			    "routing");
+	assert_string_equal(cat_of(s->c,
+				   "550 5.4.4 <anna@outlook.com>: recipient "
+				   "does not exist here"),
+			    "routing");
+	assert_string_equal(cat_of(s->c, "status=bounced (said: 550 5.4.4 "
+					 "mailbox unavailable)"),
+			    "routing");
+	assert_string_equal(cat_of(s->c, "450 4.4.4 RecipientNotFound"),
+			    "routing");
+	/* ... but an IP address or a longer code is not a 5.4.4 */
+	assert_string_equal(cat_of(s->c, "host mx[10.5.4.4] said: 550 5.1.1 "
+					 "User unknown"),
+			    "mailbox-unknown");
+	assert_string_equal(cat_of(s->c, "550 5.4.41 user unknown"),
+			    "mailbox-unknown");
+}
+
+/* "mailbox unavailable": the 550 wording and 5.1.1 say unknown. */
+static void test_mailbox_unavailable(void **state)
+{
+	struct shipped *s = *state;
+
+	assert_string_equal(cat_of(s->c,
+				   "550 5.1.1 Requested action not taken: "
+				   "mailbox unavailable"),
+			    "mailbox-unknown");
+	assert_string_equal(cat_of(s->c,
+				   "550 5.1.1 <anna@example.com>... Mailbox "
+				   "unavailable"),
+			    "mailbox-unknown");
+	assert_string_equal(cat_of(s->c,
+				   "550 5.5.0 Requested action not taken: "
+				   "mailbox unavailable"),
+			    "mailbox-unknown");
+	/* 450's wording is transient and says nothing about existence */
+	assert_string_equal(cat_of(s->c, "450 4.2.0 Requested mail action not "
+					 "taken: mailbox unavailable"),
+			    "other");
+	assert_string_equal(cat_of(s->c,
+				   "550 5.2.1 <anna@example.com>... Mailbox "
+				   "unavailable"),
+			    "mailbox-disabled");
+}
+
+/* Texts that no shipped rule matches fall back on the enhanced code. */
+static void test_fallback_by_code(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"550 5.1.1 <x@example.com>... Rejected", "mailbox-unknown"},
+	    {"550 5.1.10 <x@example.com>", "mailbox-unknown"},
+	    {"450 4.1.1 <x@example.com>: temporarily rejected", "other"},
+	    {"550 5.2.1 <x@example.com>", "mailbox-disabled"},
+	    {"552 5.2.2 <x@example.com>", "mailbox-full"},
+	    {"452 4.2.2 <x@example.com>", "mailbox-full"},
+	    {"421 4.7.0 go away", "policy-reputation"},
+	    {"550 5.7.1 go away", "policy-reputation"},
+	    {"550 5.7.26 go away", "authentication"},
+	    {"421 4.7.28 go away", "rate-limit"},
+	    {"550 5.7.28 go away", "policy-reputation"},
+	    {"451 4.4.1 go away", "connection"},
+	    {"554 5.1.2 <x@example.invalid>", "routing"},
+	    {"554 5.6.0 go away", "content"},
+	    {"552 5.3.4 go away", "content"},
+	    {"451 4.3.0 go away", "other"},
+	    {"250 2.0.0 Ok: queued as 4A7B2C0D99", "other"},
+	    {"554 go away", "other"},
+	    {"", "other"},
+	};
+	struct shipped *s = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classify_result r =
+		    classify_text(s->c, cases[i].text, strlen(cases[i].text));
+
+		if (strcmp(classify_category_name(r.category), cases[i].want) !=
+		    0)
+			fail_msg("'%s': want %s, got %s (rule %d)",
+				 cases[i].text, cases[i].want,
+				 classify_category_name(r.category), r.rule);
+		assert_int_equal(r.rule, -1);
+	}
+	/* No classifier at all: the code alone decides. */
+	assert_string_equal(cat_of(NULL, "550 5.1.1 x"), "mailbox-unknown");
+	assert_string_equal(cat_of(NULL, "User unknown"), "other");
+}
+
+static void expect_status(const char *text, size_t len, const char *status,
+			  int permanent)
+{
+	struct classify_result r = classify_text(NULL, text, len);
+
+	if (strcmp(r.status, status) != 0 || r.permanent != permanent)
+		fail_msg("'%.*s': want '%s'/%d, got '%s'/%d", (int)len, text,
+			 status, permanent, r.status, r.permanent);
+}
+
+/* The enhanced code: first real one, not an IP, not Yahoo's 4.16.55.1. */
+static void test_status(void **state)
+{
+	(void)state;
+	expect_status("550 5.1.1 User unknown", 22, "5.1.1", 1);
+	expect_status("550-5.7.26 x", 12, "5.7.26", 1);
+	expect_status("421 4.7.0 [TSS04] ... - 4.16.55.1; see", 38, "4.7.0", 0);
+	expect_status("4.16.55.1 only", 14, "", 0);
+	expect_status("host mx[192.0.2.44] said: 550 5.1.1 x", 37, "5.1.1", 1);
+	expect_status("[2.5.4.4] said: 451 4.4.2 x", 27, "4.4.2", 0);
+	expect_status("Resources temporarily unavailable [#4.16.1].", 44,
+		      "4.16.1", 0);
+	expect_status("dsn=5.4.4, status=bounced", 25, "5.4.4", 1);
+	expect_status("550 5.1.100 x", 13, "5.1.100", 1);
+	expect_status("550 5.1.1000 x", 14, "", 0);
+	expect_status("v5.1.1 and 3.1.1", 16, "", 0);
+	expect_status("no code here", 12, "", 0);
+	expect_status("550 5.1.", 8, "", 0);
+	/* len bounds the text: the code past it is not seen */
+	expect_status("550 5.1.1 x", 7, "", 0);
+	expect_status("550 5.1.1 x", 9, "5.1.1", 1);
+	expect_status(NULL, 0, "", 0);
+}
+
+/* Any byte may come from an MTA: NUL, invalid UTF-8, control bytes. */
+static void test_arbitrary_bytes(void **state)
+{
+	struct shipped *s = *state;
+	static const char t1[] =
+	    "550 5.7.1 \xff\xfe\xc3( \x00 User unknown \x1b[0m";
+	static const char t2[] =
+	    "\xc3\x28\xa0\xa1 Name service error for name=x";
+	char big[LIMIT_LOG_LINE];
+	struct classify_result r;
+
+	r = classify_text(s->c, t1, sizeof(t1) - 1);
+	assert_string_equal(classify_category_name(r.category),
+			    "mailbox-unknown");
+	assert_string_equal(r.status, "5.7.1");
+	r = classify_text(s->c, t2, sizeof(t2) - 1);
+	assert_string_equal(classify_category_name(r.category), "routing");
+	memset(big, 0xff, sizeof(big));
+	memcpy(big + sizeof(big) - 20, "user unknown", 12);
+	r = classify_text(s->c, big, sizeof(big));
+	assert_string_equal(classify_category_name(r.category),
+			    "mailbox-unknown");
+}
+
+/* A hand-built policy with the given rules. */
+static struct policy *hand_policy(const char *const *rules, size_t n)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	for (size_t i = 0; i < n; i++) {
+		const char *sp = strchr(rules[i], ' ');
+		const char *re = sp + 2, *end = strrchr(re, '/');
+
+		snprintf(p->rules[i].category, sizeof(p->rules[i].category),
+			 "%.*s", (int)(sp - rules[i]), rules[i]);
+		p->rules[i].regex = strndup(re, (size_t)(end - re));
+		p->rules[i].caseless = end[1] == 'i';
+		p->rules[i].file = strdup("hand.ini");
+		p->rules[i].line = (int)i + 10;
+	}
+	p->nrules = n;
+	return p;
+}
+
+static void hand_free(struct policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(p->rules[i].regex);
+		free(p->rules[i].file);
+	}
+	free(p);
+}
+
+/* First matching rule wins; /i is honoured; no rules: code only. */
+static void test_hand_rules(void **state)
+{
+	static const char *const rules[] = {
+	    "content /virus/i",
+	    "mailbox-full /quota/",
+	    "other /virus|quota/i",
+	};
+	struct policy *p = hand_policy(rules, 3), *none = hand_policy(NULL, 0);
+	struct classifier *c = NULL;
+	struct classify_result r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	r = classify_text(c, "VIRUS found", 11);
+	assert_int_equal(r.category, CLASSIFY_CONTENT);
+	assert_int_equal(r.rule, 0);
+	r = classify_text(c, "over quota", 10);
+	assert_int_equal(r.category, CLASSIFY_MAILBOX_FULL);
+	assert_int_equal(r.rule, 1);
+	r = classify_text(c, "over QUOTA", 10); /* rule 1 is case-sensitive */
+	assert_int_equal(r.category, CLASSIFY_OTHER);
+	assert_int_equal(r.rule, 2);
+	r = classify_text(c, "552 5.2.2 full", 14);
+	assert_int_equal(r.category, CLASSIFY_MAILBOX_FULL);
+	assert_int_equal(r.rule, -1);
+	classify_free(c);
+
+	assert_int_equal(classify_new(none, &c, err, sizeof(err)), 0);
+	assert_int_equal(classify_text(c, "550 5.1.1 x", 11).category,
+			 CLASSIFY_MAILBOX_UNKNOWN);
+	classify_free(c);
+	classify_free(NULL);
+	hand_free(p);
+	hand_free(none);
+}
+
+/* A bad rule is refused with the file and line it came from. */
+static void test_bad_rules(void **state)
+{
+	static const char *const badcat[] = {"routing /x/", "spam /y/"};
+	static const char *const badre[] = {"routing /(unclosed/i"};
+	struct policy *p;
+	struct classifier *c = (struct classifier *)1;
+	char err[256];
+
+	(void)state;
+	p = hand_policy(badcat, 2);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "hand.ini:11: "));
+	assert_non_null(strstr(err, "unknown category 'spam'"));
+	hand_free(p);
+	p = hand_policy(badre, 1);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "hand.ini:10: rule: bad regex"));
+	hand_free(p);
+}
+
+/* Catastrophic backtracking stops at the match limit: no match, no hang. */
+static void test_match_limit(void **state)
+{
+	static const char *const rules[] = {"content /^(a+)+$/", "other /b$/"};
+	struct policy *p = hand_policy(rules, 2);
+	struct classifier *c;
+	char text[64], err[256];
+	struct classify_result r;
+
+	(void)state;
+	memset(text, 'a', sizeof(text));
+	text[sizeof(text) - 1] = 'b';
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	r = classify_text(c, text, sizeof(text));
+	assert_int_equal(r.rule, 1); /* rule 0 gave up, rule 1 matched */
+	classify_free(c);
+	hand_free(p);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	for (int k = CLASSIFY_ROUTING; k <= CLASSIFY_OTHER; k++) {
+		enum classify_category back;
+
+		assert_int_equal(
+		    classify_category_parse(
+			classify_category_name((enum classify_category)k),
+			&back),
+		    0);
+		assert_int_equal(back, k);
+	}
+	assert_string_equal(classify_category_name(CLASSIFY_NULL_MX),
+			    "null-mx");
+	assert_string_equal(classify_category_name((enum classify_category)99),
+			    "other");
+	assert_int_equal(
+	    classify_category_parse("spam", &(enum classify_category){0}), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_corpus),
+	    cmocka_unit_test(test_544_is_routing),
+	    cmocka_unit_test(test_mailbox_unavailable),
+	    cmocka_unit_test(test_fallback_by_code),
+	    cmocka_unit_test(test_arbitrary_bytes),
+	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_hand_rules),
+	    cmocka_unit_test(test_bad_rules),
+	    cmocka_unit_test(test_match_limit),
+	    cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests_name("classify", tests, shipped_setup,
+					   shipped_teardown);
+}
