@@ -198,10 +198,35 @@ int store_walk_messages(struct store *st, store_message_fn fn, void *arg,
 
 /**
  * Messages with 0 < next_attempt <= @param due_by, earliest first, at
- * most @param limit (0 = no limit): an index range scan, O(log n + k).
+ * most @param limit (0 = no limit): an index range scan, O(log n + k),
+ * plus one record fetch per message (in key order, batch by batch).
+ * A scheduler that only needs to pick the due set should use
+ * store_walk_due_ids(), which reads no record.
  */
 int store_walk_due(struct store *st, int64_t due_by, size_t limit,
 		   store_message_fn fn, void *arg, char *err, size_t errlen);
+
+/**
+ * Called for each entry of store_walk_due_ids(): the message's key and
+ * its next attempt. The strings are only valid during the call. Return
+ * 0 to go on, non-zero to stop the walk (that value is returned).
+ */
+typedef int (*store_due_id_fn)(int64_t next_attempt, const char *mta,
+			       const char *queue_id, void *arg);
+
+/**
+ * The identities of the messages with 0 < next_attempt <= @param due_by,
+ * in the order store_walk_due() delivers them (next_attempt, then key),
+ * at most @param limit (0 = no limit), read from the due index alone:
+ * O(log n + k) with sequential index pages and no message record read.
+ * The caller fetches each message (store_get_message) when it handles
+ * it, and must expect STORE_NOTFOUND or a changed next_attempt if the
+ * message moved meanwhile. A record that does not decode is still
+ * listed here (store_walk_due skips it; store_get_message refuses it).
+ */
+int store_walk_due_ids(struct store *st, int64_t due_by, size_t limit,
+		       store_due_id_fn fn, void *arg, char *err,
+		       size_t errlen);
 
 /* Evidence: appended per recipient, read back oldest first. */
 int store_add_evidence(struct store *st, struct store_txn *txn,

@@ -416,6 +416,319 @@ static void test_batch_abort_then_commit(void **state)
 	assert_index_agrees(fx->st);
 }
 
+/* ---- the due ids (index only) ---- */
+
+/* What store_walk_due_ids handed out. */
+struct ids_seen {
+	size_t n;
+	int ordered;
+	int64_t last_next;
+	int64_t nexts[4096];
+	char mtas[4096][LIMIT_MTA_NAME + 1];
+	char qids[4096][LIMIT_QUEUE_ID + 1];
+	struct store *st; /* for callbacks that write */
+	int del;	  /* delete each message handed out */
+	int64_t move_to;  /* or reschedule it there */
+	size_t stop_at;	  /* return 7 at this count (0: never) */
+};
+
+static int ids_seen(int64_t next, const char *mta, const char *qid, void *arg)
+{
+	struct ids_seen *s = arg;
+	char err[512];
+
+	if (next < s->last_next)
+		s->ordered = 0;
+	s->last_next = next;
+	if (s->n < 4096) {
+		s->nexts[s->n] = next;
+		snprintf(s->mtas[s->n], sizeof(s->mtas[0]), "%s", mta);
+		snprintf(s->qids[s->n], sizeof(s->qids[0]), "%s", qid);
+	}
+	s->n++;
+	if (s->del)
+		assert_int_equal(
+		    store_del_message(s->st, NULL, mta, qid, err, sizeof(err)),
+		    STORE_OK);
+	if (s->move_to) {
+		struct store_message *m;
+
+		assert_int_equal(store_get_message(s->st, NULL, mta, qid, &m,
+						   err, sizeof(err)),
+				 STORE_OK);
+		m->next_attempt = s->move_to;
+		assert_int_equal(
+		    store_put_message(s->st, NULL, m, err, sizeof(err)),
+		    STORE_OK);
+		store_message_free(m);
+	}
+	return s->stop_at && s->n == s->stop_at ? 7 : 0;
+}
+
+static struct ids_seen *walk_ids(struct store *st, int64_t due_by, size_t limit)
+{
+	struct ids_seen *s = calloc(1, sizeof(*s));
+	char err[512];
+
+	s->ordered = 1;
+	assert_int_equal(store_walk_due_ids(st, due_by, limit, ids_seen, s, err,
+					    sizeof(err)),
+			 STORE_OK);
+	return s;
+}
+
+/*
+ * The ids walk lists exactly what store_walk_due delivers, in the same
+ * order, with each message's own next_attempt.
+ */
+static void assert_ids_match(struct store *st, int64_t due_by, size_t limit)
+{
+	struct ids_seen *ids = walk_ids(st, due_by, limit);
+	struct seen *full = walk_due(st, due_by, limit);
+	char err[512];
+
+	assert_int_equal(ids->n, full->n);
+	assert_true(ids->ordered);
+	for (size_t i = 0; i < ids->n && i < 4096; i++) {
+		struct store_message *m;
+
+		assert_string_equal(ids->qids[i], full->qids[i]);
+		assert_string_equal(ids->mtas[i], "postfix");
+		assert_int_equal(store_get_message(st, NULL, ids->mtas[i],
+						   ids->qids[i], &m, err,
+						   sizeof(err)),
+				 STORE_OK);
+		assert_true(m->next_attempt == ids->nexts[i]);
+		assert_true(m->next_attempt > 0 && m->next_attempt <= due_by);
+		store_message_free(m);
+	}
+	free(ids);
+	free(full);
+}
+
+static void test_due_ids_order_bounds_limit(void **state)
+{
+	struct fixture *fx = *state;
+	struct ids_seen *s;
+	char qid[32], err[512];
+
+	for (int i = 49; i >= 0; i--) {
+		snprintf(qid, sizeof(qid), "Q%02d", i);
+		put(fx->st, NULL, qid, 1000 + i % 5);
+	}
+	put(fx->st, NULL, "ZERO1", 0);
+	put(fx->st, NULL, "NEG", -5);
+	put(fx->st, NULL, "FUTURE", 999999);
+	s = walk_ids(fx->st, 1002, 0);
+	assert_int_equal(s->n, 30);
+	assert_true(s->ordered);
+	assert_true(s->nexts[0] == 1000 && s->nexts[29] == 1002);
+	/* Within a second: key order (Q00 Q05 Q10 ... for second 1000). */
+	assert_string_equal(s->qids[0], "Q00");
+	assert_string_equal(s->qids[1], "Q05");
+	free(s);
+	s = walk_ids(fx->st, 999, 0);
+	assert_int_equal(s->n, 0);
+	free(s);
+	s = walk_ids(fx->st, 0, 0);
+	assert_int_equal(s->n, 0);
+	free(s);
+	s = walk_ids(fx->st, -1, 0);
+	assert_int_equal(s->n, 0);
+	free(s);
+	s = walk_ids(fx->st, INT64_MAX, 0); /* not ZERO1, not NEG */
+	assert_int_equal(s->n, 51);
+	assert_string_equal(s->qids[50], "FUTURE");
+	for (size_t i = 0; i < s->n; i++) {
+		assert_string_not_equal(s->qids[i], "ZERO1");
+		assert_string_not_equal(s->qids[i], "NEG");
+	}
+	free(s);
+	for (size_t limit = 0; limit <= 52; limit += 7) {
+		s = walk_ids(fx->st, INT64_MAX, limit);
+		assert_int_equal(s->n, limit == 0 || limit > 51 ? 51 : limit);
+		free(s);
+		assert_ids_match(fx->st, INT64_MAX, limit);
+		assert_ids_match(fx->st, 1003, limit);
+	}
+
+	/* Updates move entries, 0 removes one, delete removes one. */
+	put(fx->st, NULL, "Q04", 1001);	 /* was 1004 */
+	put(fx->st, NULL, "Q00", 0);	 /* was 1000 */
+	put(fx->st, NULL, "ZERO1", 999); /* was unscheduled */
+	assert_int_equal(
+	    store_del_message(fx->st, NULL, "postfix", "Q05", err, sizeof(err)),
+	    STORE_OK);
+	s = walk_ids(fx->st, 1000, 0);
+	assert_int_equal(s->n, 1 + 8);
+	assert_string_equal(s->qids[0], "ZERO1");
+	assert_true(s->nexts[0] == 999);
+	for (size_t i = 0; i < s->n; i++) {
+		assert_string_not_equal(s->qids[i], "Q00");
+		assert_string_not_equal(s->qids[i], "Q05");
+	}
+	free(s);
+	assert_ids_match(fx->st, 1000, 0);
+	assert_ids_match(fx->st, 1001, 0);
+	assert_ids_match(fx->st, INT64_MAX, 0);
+	assert_ids_match(fx->st, INT64_MAX, 10);
+}
+
+/* The same queue id under two MTAs: two messages, each with its MTA. */
+static void test_due_ids_two_mtas(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_message *m = mk_msg("1xXQMR-0004tV-1a", 50, 1);
+	struct ids_seen *s;
+	char err[512];
+
+	assert_int_equal(store_put_message(fx->st, NULL, m, err, sizeof(err)),
+			 STORE_OK);
+	strcpy(m->mta, "exim");
+	assert_int_equal(store_put_message(fx->st, NULL, m, err, sizeof(err)),
+			 STORE_OK);
+	store_message_free(m);
+	s = walk_ids(fx->st, 50, 0);
+	assert_int_equal(s->n, 2);
+	assert_string_equal(s->mtas[0], "exim"); /* "exim\0" < "postfix\0" */
+	assert_string_equal(s->mtas[1], "postfix");
+	assert_string_equal(s->qids[0], "1xXQMR-0004tV-1a");
+	assert_string_equal(s->qids[1], "1xXQMR-0004tV-1a");
+	free(s);
+}
+
+/*
+ * More than a read batch, in one second and across seconds: each id
+ * once, in order, resumed exactly; also when the callback deletes or
+ * reschedules what it is handed (the last key read is then gone when the
+ * next batch resumes).
+ */
+static void test_due_ids_many_and_writing_callbacks(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_txn *txn;
+	struct ids_seen *s;
+	char qid[32], err[512];
+	const int n = 2 * LIMIT_STORE_DUE_BATCH + 500;
+
+	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)),
+			 STORE_OK);
+	for (int i = 0; i < n; i++) {
+		snprintf(qid, sizeof(qid), "M%05d", (i * 7919) % n);
+		/* Most in one second, so batches end inside it. */
+		put(fx->st, txn, qid, i % 10 == 0 ? 3001 : 3000);
+	}
+	assert_int_equal(store_txn_commit(txn, err, sizeof(err)), STORE_OK);
+	s = walk_ids(fx->st, 3001, 0);
+	assert_int_equal(s->n, n);
+	assert_true(s->ordered);
+	for (size_t i = 1; i < s->n; i++)
+		if (s->nexts[i] == s->nexts[i - 1])
+			assert_true(strcmp(s->qids[i - 1], s->qids[i]) < 0);
+	free(s);
+	assert_ids_match(fx->st, 3001, 0);
+	assert_ids_match(fx->st, 3000, 0);
+	assert_ids_match(fx->st, 3001, LIMIT_STORE_DUE_BATCH + 1);
+	s = walk_ids(fx->st, 3001, LIMIT_STORE_DUE_BATCH);
+	assert_int_equal(s->n, LIMIT_STORE_DUE_BATCH);
+	free(s);
+
+	/* Stop value comes back. */
+	s = calloc(1, sizeof(*s));
+	s->stop_at = LIMIT_STORE_DUE_BATCH + 3;
+	assert_int_equal(
+	    store_walk_due_ids(fx->st, 3001, 0, ids_seen, s, err, sizeof(err)),
+	    7);
+	assert_int_equal(s->n, LIMIT_STORE_DUE_BATCH + 3);
+	free(s);
+
+	/* Reschedule everything past due_by while walking: each once. */
+	s = calloc(1, sizeof(*s));
+	s->ordered = 1;
+	s->st = fx->st;
+	s->move_to = 5000;
+	assert_int_equal(
+	    store_walk_due_ids(fx->st, 3001, 0, ids_seen, s, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(s->n, n);
+	free(s);
+	s = walk_ids(fx->st, 4999, 0);
+	assert_int_equal(s->n, 0);
+	free(s);
+
+	/* Delete everything while walking: each once, nothing left. */
+	s = calloc(1, sizeof(*s));
+	s->ordered = 1;
+	s->st = fx->st;
+	s->del = 1;
+	assert_int_equal(
+	    store_walk_due_ids(fx->st, 5000, 0, ids_seen, s, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(s->n, n);
+	for (size_t i = 1; i < s->n; i++)
+		assert_true(strcmp(s->qids[i - 1], s->qids[i]) < 0);
+	free(s);
+	s = walk_ids(fx->st, INT64_MAX, 0);
+	assert_int_equal(s->n, 0);
+	free(s);
+	assert_index_agrees(fx->st);
+
+	/* A batch ends on the last entry of a second, which the callback
+	 * deletes: the next batch starts at the next second. */
+	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)),
+			 STORE_OK);
+	for (int i = 0; i < LIMIT_STORE_DUE_BATCH + 10; i++) {
+		snprintf(qid, sizeof(qid), "E%05d", i);
+		put(fx->st, txn, qid, i < LIMIT_STORE_DUE_BATCH ? 6000 : 6001);
+	}
+	assert_int_equal(store_txn_commit(txn, err, sizeof(err)), STORE_OK);
+	s = calloc(1, sizeof(*s));
+	s->ordered = 1;
+	s->st = fx->st;
+	s->del = 1;
+	assert_int_equal(
+	    store_walk_due_ids(fx->st, 6001, 0, ids_seen, s, err, sizeof(err)),
+	    STORE_OK);
+	assert_int_equal(s->n, LIMIT_STORE_DUE_BATCH + 10);
+	assert_true(s->nexts[LIMIT_STORE_DUE_BATCH] == 6001);
+	free(s);
+}
+
+/*
+ * A record that does not decode: walk_due skips it, the ids walk lists
+ * it (it reads no record) and store_get_message refuses it.
+ */
+static void test_due_ids_bad_record_listed(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = fx->st;
+	struct ids_seen *s;
+	struct seen *full;
+	DBT k, v;
+	uint8_t junk[] = {STORE_FORMAT_VERSION, 0, 0, 0, 0, 0, 0, 0, 20, 0xff};
+
+	put(st, NULL, "GOOD1", 10);
+	put(st, NULL, "GOOD2", 30);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = "postfix\0BAD";
+	k.size = 11;
+	v.data = junk;
+	v.size = sizeof(junk);
+	assert_int_equal(
+	    st->messages->put(st->messages, NULL, &k, &v, DB_AUTO_COMMIT), 0);
+	s = walk_ids(st, 100, 0);
+	assert_int_equal(s->n, 3);
+	assert_string_equal(s->qids[0], "GOOD1");
+	assert_string_equal(s->qids[1], "BAD");
+	assert_true(s->nexts[1] == 20);
+	assert_string_equal(s->qids[2], "GOOD2");
+	free(s);
+	full = walk_due(st, 100, 0);
+	assert_int_equal(full->n, 2);
+	free(full);
+}
+
 /* ---- evidence ---- */
 
 struct ev_seen {
@@ -742,6 +1055,10 @@ int main(void)
 	    T(test_due_walk_many_per_second),
 	    T(test_walk_stops_on_callback),
 	    T(test_batch_abort_then_commit),
+	    T(test_due_ids_order_bounds_limit),
+	    T(test_due_ids_two_mtas),
+	    T(test_due_ids_many_and_writing_callbacks),
+	    T(test_due_ids_bad_record_listed),
 	    T(test_evidence_order),
 	    T(test_evidence_prune),
 	    T(test_domains_and_verifications),
