@@ -39,15 +39,11 @@ RETRYCTL_SRCS := \
 
 # ---- plugins (one .so each; may also use CORE objects via -rdynamic) ----
 PLUGINS :=
-# PLUGINS += postfix
-# postfix_SRCS := plugins/postfix.c ...
 
 # ---- unit tests (cmocka, built with ASan+UBSan) ----
 UNIT_TESTS :=
 UNIT_TESTS += test_spawn
 test_spawn_SRCS := tests/unit/test_spawn.c retryd/spawn.c retryd/log.c
-# UNIT_TESTS += test_policy
-# test_policy_SRCS := tests/unit/test_policy.c retryd/policy.c retryd/log.c
 
 # ---- test tools (helpers the scenarios run; ASan build) ----
 TEST_TOOLS :=

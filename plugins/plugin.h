@@ -69,7 +69,8 @@ enum mta_outcome_status {
 
 struct mta_outcome {
 	char queue_id[LIMIT_QUEUE_ID + 1];
-	char address[LIMIT_ADDRESS + 1];
+	char address[LIMIT_ADDRESS + 1]; /* "": the whole message (Postfix logs
+					  * an expiry once per message) */
 	enum mta_outcome_status status;
 	char dsn[LIMIT_DSN + 1];        /* "5.4.4"; "" when the MTA gave none */
 	char text[LIMIT_REASON + 1];
