@@ -23,6 +23,9 @@ libidn12
 iproute2
 util-linux
 perl
+jq
+clang
+libclang-rt-14-dev
 "
 
 missing=""

@@ -1,0 +1,683 @@
+/*
+ * NAME
+ *	exim 3
+ * SUMMARY
+ *	the Exim 4 adapter (exim.so): scan, freeze, thaw, deliver, give back
+ * SYNOPSIS
+ *	retryd_plugin() -> struct mta_plugin
+ * DESCRIPTION
+ *	scan runs "exim -bpr" (4.96 has no -bpj; exipick needs perl and is
+ *	slower) and reads each listed message's msglog (spool/msglog/ID,
+ *	its last LIMIT_MSGLOG_TAIL bytes) for the last defer reason of every
+ *	recipient. The arrival time is the one encoded in the message id.
+ *
+ *	hold = exim -Mf, release = -Mt, deliver = -M (it thaws too), give
+ *	back: RELEASE = -Mt; BOUNCE and EXPIRE = -Mg (Exim has no expire:
+ *	giving up bounces at once; logged). Up to LIMIT_BATCH_IDS ids per
+ *	process, on argv (Exim reads no ids from stdin); every id is checked
+ *	with exim_id_valid() first and a batch with one bad id is refused
+ *	before anything runs.
+ *
+ *	Exit codes are not trusted (1 when any id of a batch failed, 0 for
+ *	an unknown id under -M/-Mg): -Mf/-Mt are confirmed from their output
+ *	("Message ID is now frozen"), -M/-Mg from the main log lines logged
+ *	for each id while the command ran.
+ *
+ *	outcomes reads the main log incrementally from a cursor (device,
+ *	inode, offset) kept in STATE_DIR/exim-log.cursor; with no cursor
+ *	yet, reading starts at the end of the log as it is at open().
+ *	Ownership: the state from open() until close(); listings and
+ *	outcomes until their *_free().
+ * DIAGNOSTICS
+ *	"exim -Mf: ..." in err; malformed listing and log lines are logged
+ *	with their line number and skipped.
+ * SECURITY
+ *	argv only, never a shell. Ids are validated (they never start with
+ *	'-'). Texts from the spool and the log are masked before use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../retryd/log.h"
+#include "../retryd/spawn.h"
+#include "exim_id.h"
+#include "exim_log.h"
+#include "exim_queue.h"
+#include "plugin.h"
+
+#define EXIM_TIMEOUT_LIST_MS 300000     /* exim -bpr of a big queue */
+#define EXIM_TIMEOUT_ACTION_MS 120000   /* -Mf / -Mt / -Mg of one batch */
+#define EXIM_TIMEOUT_DELIVER_MS 1800000 /* -M: real deliveries, one by one */
+#define EXIM_CURSOR_FILE "exim-log.cursor"
+
+struct exim_state {
+	char *binary;
+	char *config;      /* NULL: Exim's default */
+	char *log_file;
+	char *cursor_file; /* NULL: no state_dir, cursor kept in memory */
+	char *spool;
+	int split_spool;
+	struct exim_log_cursor cur;
+};
+
+/* The requested ids of one call, sorted, with a seen mark each. */
+struct exim_batch {
+	const char **ids;
+	unsigned char *seen;
+	size_t n;
+	size_t marked;
+};
+
+static long exim_tzoff(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	return localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
+}
+
+static int exim_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void exim_batch_free(struct exim_batch *b)
+{
+	free(b->ids);
+	free(b->seen);
+	memset(b, 0, sizeof(*b));
+}
+
+static int exim_batch_init(struct exim_batch *b, const char *const *ids,
+			   size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->ids = calloc(n ? n : 1, sizeof(*b->ids));
+	b->seen = calloc(n ? n : 1, 1);
+	if (b->ids == NULL || b->seen == NULL) {
+		exim_batch_free(b);
+		return -1;
+	}
+	memcpy(b->ids, ids, n * sizeof(*ids));
+	qsort(b->ids, n, sizeof(*b->ids), exim_cmp);
+	b->n = n;
+	return 0;
+}
+
+/* 1 when @param id is in the batch (and marks it seen). */
+static int exim_batch_mark(struct exim_batch *b, const char *id)
+{
+	const char **hit = bsearch(&id, b->ids, b->n, sizeof(*b->ids), exim_cmp);
+
+	if (hit == NULL)
+		return 0;
+	size_t i = (size_t)(hit - b->ids);
+	if (!b->seen[i]) {
+		b->seen[i] = 1;
+		b->marked++;
+	}
+	return 1;
+}
+
+/* Refuse the whole batch when one id is not an Exim id. */
+static int exim_check_ids(const char *what, const char *const *ids, size_t n,
+			  char *err, size_t errlen)
+{
+	char shown[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!exim_id_valid(ids[i])) {
+			log_printable(shown, sizeof(shown), ids[i] ? ids[i] : "(null)");
+			snprintf(err, errlen, "exim %s: invalid message id \"%.40s\":"
+				 " batch refused", what, shown);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* argv: binary [-C config] opts... ids... NULL. Free with free(). */
+static char **exim_argv(const struct exim_state *st, const char *opt,
+			const char *const *ids, size_t n)
+{
+	char **argv = calloc(n + 5, sizeof(*argv));
+	size_t k = 0;
+
+	if (argv == NULL)
+		return NULL;
+	argv[k++] = st->binary;
+	if (st->config != NULL) {
+		argv[k++] = (char *)"-C";
+		argv[k++] = st->config;
+	}
+	argv[k++] = (char *)opt;
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = (char *)ids[i];
+	argv[k] = NULL;
+	return argv;
+}
+
+/* Run exim OPT IDS...; 0 when it ran (whatever its exit code). */
+static int exim_run(const struct exim_state *st, const char *opt,
+		    const char *const *ids, size_t n, int timeout_ms,
+		    struct spawn_result *res, char *err, size_t errlen)
+{
+	char why[256];
+	char **argv = exim_argv(st, opt, ids, n);
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (argv == NULL) {
+		snprintf(err, errlen, "exim %s: out of memory", opt);
+		return -1;
+	}
+	rc = spawn_run(argv, NULL, 0, timeout_ms, res, why, sizeof(why));
+	free(argv);
+	if (rc < 0)
+		snprintf(err, errlen, "exim %s: %s", opt, why);
+	return rc;
+}
+
+/* First line of stderr, masked, for messages. */
+static const char *exim_stderr(const struct spawn_result *res, char *buf,
+			       size_t len)
+{
+	const char *e = res->err ? res->err : "";
+	const char *nl = strchr(e, '\n');
+	char line[512];
+	size_t n = nl ? (size_t)(nl - e) : strlen(e);
+
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	memcpy(line, e, n);
+	line[n] = '\0';
+	return log_printable(buf, len, line);
+}
+
+/* ---- open / close ---- */
+
+static void exim_close(void *state)
+{
+	struct exim_state *st = state;
+
+	if (st == NULL)
+		return;
+	free(st->binary);
+	free(st->config);
+	free(st->log_file);
+	free(st->cursor_file);
+	free(st->spool);
+	free(st);
+}
+
+/* spool_directory and split_spool_directory from exim -bP. */
+static int exim_spool_settings(struct exim_state *st, char *err, size_t errlen)
+{
+	static const char *const names[] = {"spool_directory",
+					    "split_spool_directory"};
+	struct spawn_result res;
+	char msg[256];
+	char *line, *save = NULL;
+
+	if (exim_run(st, "-bP", names, 2, EXIM_TIMEOUT_ACTION_MS, &res, err,
+		     errlen) < 0) {
+		spawn_result_free(&res);
+		return -1;
+	}
+	for (line = strtok_r(res.out, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "spool_directory = ", 18) == 0 && line[18] == '/')
+			st->spool = strdup(line + 18);
+		else if (strcmp(line, "split_spool_directory") == 0)
+			st->split_spool = 1;
+	}
+	if (st->spool == NULL) {
+		snprintf(err, errlen, "exim -bP spool_directory: no answer (exit %d: %s)",
+			 res.exit_code, exim_stderr(&res, msg, sizeof(msg)));
+		spawn_result_free(&res);
+		return -1;
+	}
+	spawn_result_free(&res);
+	return 0;
+}
+
+static int exim_open(const struct mta_config *cfg, void **state, char *err,
+		     size_t errlen)
+{
+	struct exim_state *st;
+	int rc;
+
+	*state = NULL;
+	if (cfg->binary == NULL || cfg->binary[0] != '/' ||
+	    access(cfg->binary, X_OK) < 0) {
+		snprintf(err, errlen, "exim: binary \"%.200s\" is not an executable"
+			 " absolute path", cfg->binary ? cfg->binary : "");
+		return -1;
+	}
+	if (cfg->log_file == NULL || cfg->log_file[0] != '/') {
+		snprintf(err, errlen, "exim: log_file must be an absolute path"
+			 " (the main log, where outcomes are read)");
+		return -1;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->binary = strdup(cfg->binary)) == NULL ||
+	    (cfg->config && (st->config = strdup(cfg->config)) == NULL) ||
+	    (st->log_file = strdup(cfg->log_file)) == NULL ||
+	    (cfg->state_dir &&
+	     asprintf(&st->cursor_file, "%s/%s", cfg->state_dir,
+		      EXIM_CURSOR_FILE) < 0)) {
+		if (st != NULL)
+			st->cursor_file = NULL;
+		exim_close(st);
+		snprintf(err, errlen, "exim: out of memory");
+		return -1;
+	}
+	if (exim_spool_settings(st, err, errlen) < 0) {
+		exim_close(st);
+		return -1;
+	}
+	rc = st->cursor_file
+		     ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
+		     : 0;
+	if (rc == 0) {
+		rc = exim_log_cursor_end(st->log_file, &st->cur, err, errlen);
+		if (rc == 0 && st->cursor_file)
+			rc = exim_log_cursor_save(st->cursor_file, &st->cur, err,
+						  errlen);
+	}
+	if (rc < 0) {
+		exim_close(st);
+		return -1;
+	}
+	*state = st;
+	return 0;
+}
+
+static int exim_valid_id(const char *id)
+{
+	return exim_id_valid(id);
+}
+
+/* ---- scan ---- */
+
+static void exim_scan_bad(void *ctx, size_t lineno, const char *why)
+{
+	(void)ctx;
+	log_warn("exim -bpr:%zu: %s; entry skipped", lineno, why);
+}
+
+/* The last LIMIT_MSGLOG_TAIL bytes of the message's msglog, if any. */
+static void exim_scan_msglog(const struct exim_state *st, struct mta_message *m,
+			     char *buf, long tzoff)
+{
+	char path[4096];
+	struct stat sb;
+	off_t from = 0;
+	ssize_t got;
+	int fd;
+
+	if (st->split_spool)
+		snprintf(path, sizeof(path), "%s/msglog/%c/%s", st->spool,
+			 m->queue_id[EXIM_ID_TIME_LEN - 1], m->queue_id);
+	else
+		snprintf(path, sizeof(path), "%s/msglog/%s", st->spool,
+			 m->queue_id);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return; /* gone meanwhile, or message_logs = false */
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (sb.st_size > LIMIT_MSGLOG_TAIL)
+		from = sb.st_size - LIMIT_MSGLOG_TAIL;
+	got = pread(fd, buf, LIMIT_MSGLOG_TAIL, from);
+	close(fd);
+	if (got > 0)
+		exim_queue_apply_msglog(m, buf, (size_t)got, from > 0, tzoff);
+}
+
+static int exim_scan(void *state, struct mta_listing *out, char *err,
+		     size_t errlen)
+{
+	struct exim_state *st = state;
+	struct spawn_result res;
+	char msg[256];
+	char *buf;
+	long tzoff = exim_tzoff();
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (exim_run(st, "-bpr", NULL, 0, EXIM_TIMEOUT_LIST_MS, &res, err,
+		     errlen) < 0) {
+		spawn_result_free(&res);
+		return -1;
+	}
+	if (!res.exited || res.exit_code != 0) {
+		snprintf(err, errlen, "exim -bpr: %s %d: %s",
+			 res.exited ? "exit" : "signal",
+			 res.exited ? res.exit_code : res.signal,
+			 exim_stderr(&res, msg, sizeof(msg)));
+		spawn_result_free(&res);
+		return -1;
+	}
+	rc = exim_queue_parse(res.out, res.outlen, out, exim_scan_bad, NULL, err,
+			      errlen);
+	if (rc < 0) {
+		spawn_result_free(&res);
+		return -1;
+	}
+	out->complete = rc == 0 && !res.out_truncated;
+	if (!out->complete)
+		log_warn("exim -bpr: listing cut short (%s): marked incomplete",
+			 rc ? "too many messages" : "output over the spawn limit");
+	spawn_result_free(&res);
+	if ((buf = malloc(LIMIT_MSGLOG_TAIL)) == NULL) {
+		exim_queue_free(out);
+		snprintf(err, errlen, "exim scan: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < out->n; i++)
+		exim_scan_msglog(st, &out->msgs[i], buf, tzoff);
+	free(buf);
+	return 0;
+}
+
+static void exim_listing_free(struct mta_listing *l)
+{
+	exim_queue_free(l);
+}
+
+/* ---- freeze / thaw: confirmed from what exim printed ---- */
+
+/*
+ * exim OPT ids in batches; an id counts as done when a line says
+ * "Message ID <ok1>" or "Message ID <ok2>".
+ */
+static int exim_stdout_action(struct exim_state *st, const char *opt,
+			      const char *ok1, const char *ok2,
+			      const char *const *ids, size_t n, size_t *done,
+			      char *err, size_t errlen)
+{
+	*done = 0;
+	if (exim_check_ids(opt, ids, n, err, errlen) < 0)
+		return -1;
+	for (size_t at = 0; at < n; at += LIMIT_BATCH_IDS) {
+		size_t k = n - at < LIMIT_BATCH_IDS ? n - at : LIMIT_BATCH_IDS;
+		struct exim_batch b;
+		struct spawn_result res;
+		char *line, *save = NULL, shown[160];
+
+		if (exim_batch_init(&b, ids + at, k) < 0) {
+			snprintf(err, errlen, "exim %s: out of memory", opt);
+			return -1;
+		}
+		if (exim_run(st, opt, ids + at, k, EXIM_TIMEOUT_ACTION_MS, &res,
+			     err, errlen) < 0) {
+			spawn_result_free(&res);
+			exim_batch_free(&b);
+			return -1;
+		}
+		for (line = strtok_r(res.out, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char id[LIMIT_QUEUE_ID + 1];
+			const char *sp;
+			size_t idl;
+
+			if (strncmp(line, "Message ", 8) == 0 &&
+			    (sp = strchr(line + 8, ' ')) != NULL &&
+			    (idl = (size_t)(sp - line - 8)) <= LIMIT_QUEUE_ID) {
+				memcpy(id, line + 8, idl);
+				id[idl] = '\0';
+				if ((strcmp(sp + 1, ok1) == 0 ||
+				     strcmp(sp + 1, ok2) == 0) &&
+				    exim_batch_mark(&b, id))
+					continue;
+			}
+			log_warn("exim %s: %.150s", opt,
+				 log_printable(shown, sizeof(shown), line));
+		}
+		*done += b.marked;
+		spawn_result_free(&res);
+		exim_batch_free(&b);
+	}
+	return 0;
+}
+
+static int exim_hold(void *state, const char *const *ids, size_t n,
+		     size_t *done, char *err, size_t errlen)
+{
+	return exim_stdout_action(state, "-Mf", "is now frozen",
+				  "is already frozen", ids, n, done, err, errlen);
+}
+
+static int exim_release(void *state, const char *const *ids, size_t n,
+			size_t *done, char *err, size_t errlen)
+{
+	return exim_stdout_action(state, "-Mt", "is no longer frozen",
+				  "is not frozen", ids, n, done, err, errlen);
+}
+
+/* ---- deliver / give up: confirmed from the main log ---- */
+
+struct exim_confirm {
+	struct exim_batch *b;
+	unsigned kinds; /* bit per enum exim_log_kind */
+	long tzoff;
+};
+
+static int exim_confirm_line(void *ctx, const char *line, size_t len,
+			     int64_t lineno)
+{
+	struct exim_confirm *c = ctx;
+	struct exim_log_entry e;
+
+	(void)lineno;
+	if (exim_log_parse(line, len, c->tzoff, &e) > 0 &&
+	    (c->kinds & (1u << e.kind)))
+		exim_batch_mark(c->b, e.id);
+	return 0;
+}
+
+static int exim_log_action(struct exim_state *st, const char *opt,
+			   unsigned kinds, int timeout_ms,
+			   const char *const *ids, size_t n, size_t *done,
+			   char *err, size_t errlen)
+{
+	*done = 0;
+	if (exim_check_ids(opt, ids, n, err, errlen) < 0)
+		return -1;
+	for (size_t at = 0; at < n; at += LIMIT_BATCH_IDS) {
+		size_t k = n - at < LIMIT_BATCH_IDS ? n - at : LIMIT_BATCH_IDS;
+		struct exim_batch b;
+		struct exim_confirm c = {.b = &b, .kinds = kinds,
+					 .tzoff = exim_tzoff()};
+		struct exim_log_cursor before;
+		struct spawn_result res;
+		char why[256];
+		int rc;
+
+		if (exim_log_cursor_end(st->log_file, &before, err, errlen) < 0)
+			return -1;
+		if (exim_batch_init(&b, ids + at, k) < 0) {
+			snprintf(err, errlen, "exim %s: out of memory", opt);
+			return -1;
+		}
+		rc = exim_run(st, opt, ids + at, k, timeout_ms, &res, err, errlen);
+		spawn_result_free(&res);
+		/* even after a timeout: count what was done before the kill */
+		if (exim_log_follow(st->log_file, &before, exim_confirm_line, &c,
+				    why, sizeof(why)) < 0) {
+			if (rc == 0)
+				snprintf(err, errlen, "exim %s: confirming: %s", opt,
+					 why);
+			rc = -1;
+		}
+		*done += b.marked;
+		exim_batch_free(&b);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int exim_deliver(void *state, const char *const *ids, size_t n,
+			size_t *done, char *err, size_t errlen)
+{
+	return exim_log_action(state, "-M",
+			       1u << EXIM_LOG_DELIVERED | 1u << EXIM_LOG_ADDITIONAL |
+				       1u << EXIM_LOG_DEFERRED |
+				       1u << EXIM_LOG_FAILED |
+				       1u << EXIM_LOG_COMPLETED,
+			       EXIM_TIMEOUT_DELIVER_MS, ids, n, done, err, errlen);
+}
+
+static int exim_giveback(void *state, const char *const *ids, size_t n,
+			 enum mta_giveback how, size_t *done, char *err,
+			 size_t errlen)
+{
+	if (how == MTA_GIVEBACK_RELEASE)
+		return exim_release(state, ids, n, done, err, errlen);
+	if (how == MTA_GIVEBACK_EXPIRE)
+		log_info("exim has no expire: giving back %zu message(s) with -Mg"
+			 " (bounce now)", n);
+	return exim_log_action(state, "-Mg",
+			       1u << EXIM_LOG_CANCELLED | 1u << EXIM_LOG_FAILED,
+			       EXIM_TIMEOUT_ACTION_MS, ids, n, done, err, errlen);
+}
+
+/* ---- outcomes ---- */
+
+struct exim_collect {
+	struct exim_batch *b; /* NULL: every id */
+	struct mta_outcomes *out;
+	size_t cap;
+	const char *path;
+	long tzoff;
+	int oom;
+};
+
+static int exim_collect_line(void *ctx, const char *line, size_t len,
+			     int64_t lineno)
+{
+	struct exim_collect *c = ctx;
+	struct exim_log_entry e;
+	struct mta_outcome *o;
+	enum mta_outcome_status status;
+
+	switch (exim_log_parse(line, len, c->tzoff, &e)) {
+	case EXIM_LOG_MALFORMED:
+		log_warn("%s:%lld: %s; line skipped", c->path, (long long)lineno,
+			 e.text);
+		return 0;
+	case EXIM_LOG_DELIVERED:
+	case EXIM_LOG_ADDITIONAL:
+		status = MTA_OUTCOME_DELIVERED;
+		break;
+	case EXIM_LOG_DEFERRED:
+		status = MTA_OUTCOME_DEFERRED;
+		break;
+	case EXIM_LOG_FAILED:
+	case EXIM_LOG_CANCELLED: /* 4.96 -Mg: address "" = whole message */
+		status = MTA_OUTCOME_BOUNCED;
+		break;
+	default:
+		return 0;
+	}
+	if (c->b != NULL && !exim_batch_mark(c->b, e.id))
+		return 0;
+	if (c->out->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		o = realloc(c->out->items, ncap * sizeof(*o));
+		if (o == NULL) {
+			c->oom = 1;
+			return -1;
+		}
+		c->out->items = o;
+		c->cap = ncap;
+	}
+	o = &c->out->items[c->out->n++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->queue_id, sizeof(o->queue_id), "%s", e.id);
+	snprintf(o->address, sizeof(o->address), "%s", e.address);
+	snprintf(o->dsn, sizeof(o->dsn), "%s", e.dsn);
+	snprintf(o->text, sizeof(o->text), "%s", e.text);
+	o->status = status;
+	o->time = e.time;
+	return c->out->n >= LIMIT_OUTCOMES_PER_CALL ? 1 : 0;
+}
+
+static int exim_outcomes(void *state, const char *const *ids, size_t n,
+			 struct mta_outcomes *out, char *err, size_t errlen)
+{
+	struct exim_state *st = state;
+	struct exim_batch b;
+	struct exim_collect c = {.out = out, .path = st->log_file,
+				 .tzoff = exim_tzoff()};
+	struct exim_log_cursor cur = st->cur;
+	char why[256];
+
+	memset(out, 0, sizeof(*out));
+	if (n > 0) {
+		if (exim_check_ids("outcomes", ids, n, err, errlen) < 0)
+			return -1;
+		if (exim_batch_init(&b, ids, n) < 0) {
+			snprintf(err, errlen, "exim outcomes: out of memory");
+			return -1;
+		}
+		c.b = &b;
+	}
+	if (exim_log_follow(st->log_file, &cur, exim_collect_line, &c, why,
+			    sizeof(why)) < 0) {
+		if (c.oom)
+			snprintf(err, errlen, "exim outcomes: out of memory");
+		else
+			snprintf(err, errlen, "exim outcomes: %s", why);
+		if (c.b)
+			exim_batch_free(&b);
+		free(out->items);
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	if (c.b)
+		exim_batch_free(&b);
+	st->cur = cur;
+	if (st->cursor_file &&
+	    exim_log_cursor_save(st->cursor_file, &st->cur, why, sizeof(why)) < 0)
+		log_warn("exim outcomes: %s (outcomes since may be reported again)",
+			 why);
+	return 0;
+}
+
+static void exim_outcomes_free(struct mta_outcomes *o)
+{
+	free(o->items);
+	memset(o, 0, sizeof(*o));
+}
+
+static const struct mta_plugin exim_plugin = {
+	.abi = MTA_PLUGIN_ABI,
+	.name = "exim",
+	.open = exim_open,
+	.close = exim_close,
+	.valid_id = exim_valid_id,
+	.scan = exim_scan,
+	.listing_free = exim_listing_free,
+	.hold = exim_hold,
+	.deliver = exim_deliver,
+	.release = exim_release,
+	.giveback = exim_giveback,
+	.outcomes = exim_outcomes,
+	.outcomes_free = exim_outcomes_free,
+};
+
+const struct mta_plugin *retryd_plugin(void)
+{
+	return &exim_plugin;
+}
