@@ -68,6 +68,10 @@ CORE_SRCS += retryd/store_evidence.c
 CORE_SRCS += retryd/store_records.c
 STORE_SRCS += retryd/store_due.c
 CORE_SRCS += retryd/store_due.c
+STORE_SRCS += retryd/store_state.c
+CORE_SRCS += retryd/store_state.c
+UNIT_TESTS += test_store_state
+test_store_state_SRCS = tests/unit/test_store_state.c $(STORE_SRCS) retryd/log.c
 UNIT_TESTS += test_store_codec
 test_store_codec_SRCS := tests/unit/test_store_codec.c retryd/store_codec.c \
 	retryd/store_key.c
@@ -156,6 +160,7 @@ PASS_SRCS = \
 	retryd/giveback.c \
 	retryd/verification.c \
 	retryd/hooks.c
+PASS_SRCS += retryd/retention.c
 RETRYD_SRCS += retryd/daemon.c
 RETRYD_SRCS += retryd/plugin_load.c
 RETRYD_SRCS += $(PASS_SRCS)
@@ -165,6 +170,8 @@ RETRYCTL_SRCS += retryd/ctl_release.c
 RETRYCTL_SRCS += retryd/plugin_load.c
 UNIT_TESTS += test_pass
 test_pass_SRCS = tests/unit/test_pass.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+BENCHES += bench_pass
+bench_pass_SRCS = tests/bench/bench_pass.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 
 # ---- export and report: MTA tables from the policy, proof bundle ----
 CORE_SRCS += retryd/export.c
@@ -220,6 +227,12 @@ test_postfix_log_SRCS := \
 	retryd/log.c
 TEST_TOOLS += plugin_drive
 plugin_drive_SRCS := tests/tools/plugin_drive.c retryd/log.c
+
+# ---- suppression in the daemon, retryctl show's explanation (issue #6 remainder) ----
+PASS_SRCS += retryd/suppress_act.c
+RETRYD_SRCS += retryd/suppress_act.c
+UNIT_TESTS += test_pass_suppress
+test_pass_suppress_SRCS = tests/unit/test_pass_suppress.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 
 # ---- fuzz targets (libFuzzer, clang): `make fuzz`, tests/fuzz/ ----
 FUZZERS :=

@@ -4,13 +4,16 @@
  * SUMMARY
  *	the due set: give up, verify, wait, bounce or attempt
  * DESCRIPTION
- *	pass_due() takes at most LIMIT_PASS_DUE messages from the due index
- *	(earliest first: this also bounds the release burst after a forward
- *	jump of the wall clock), decides give-up with backoff_next(), gets
+ *	pass_due() takes at most LIMIT_PASS_DUE ids from the due index alone
+ *	(store_walk_due_ids, earliest first: this also bounds the release
+ *	burst after a forward jump of the wall clock), fetches each message
+ *	by key (one that moved meanwhile is dropped), decides give-up with
+ *	backoff_next(), gets
  *	one verification per distinct domain (verification.c) and acts per
  *	verdict:
- *	  healthy, propagation, transport  attempt
+ *	  healthy, transport  attempt
  *	  local-path    flush_resolver hook for each failing MTA node, attempt
+ *	  propagation   the same (the hook only when an MTA node fails)
  *	  domain, dns-outage   no attempt: evidence (outcome NONE) per
  *	                recipient, rescheduled
  *	  null-mx       decision recorded, then handed back to bounce
@@ -50,25 +53,64 @@ struct due_set {
 	unsigned char *ok;
 	const size_t *map; /* index in the id list -> entry */
 	int second;
+	const char *mta;   /* the policy's: due ids of others are skipped */
 };
 
-static int due_collect(const struct store_message *m, void *arg)
+/* Take one due id (store_walk_due_ids): the index alone, no record. */
+static int due_collect_id(int64_t next_attempt, const char *mta,
+			  const char *queue_id, void *arg)
 {
 	struct due_set *s = arg;
-	struct due_entry *e;
 
+	(void)next_attempt;
 	if (s->n == LIMIT_PASS_DUE)
 		return 1;
-	e = &s->e[s->n++];
-	snprintf(e->id, sizeof(e->id), "%s", m->queue_id);
-	snprintf(e->domain, sizeof(e->domain), "%s", m->domain);
-	snprintf(e->group, sizeof(e->group), "%s", m->group);
-	snprintf(e->last_verdict, sizeof(e->last_verdict), "%s",
-		 m->last_verdict[0] ? m->last_verdict : "-");
-	e->state = m->state;
-	e->first_failure = m->first_failure;
-	e->dom = -1;
+	if (strcmp(mta, s->mta) != 0)
+		return 0; /* another MTA's record: not ours to act on */
+	snprintf(s->e[s->n++].id, sizeof(s->e[0].id), "%s", queue_id);
 	return 0;
+}
+
+/*
+ * Fetch each selected id by key and fill its entry; ids that moved
+ * meanwhile (gone, no longer due) or do not read are dropped.
+ */
+static void due_fetch(struct daemon_ctx *ctx, struct due_set *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct due_entry *e = &s->e[k];
+		struct store_message *m = NULL;
+		char err[512], qid[LIMIT_QUEUE_ID + 1];
+		int rc;
+
+		if (k != i)
+			memcpy(e->id, s->e[i].id, sizeof(e->id));
+		rc = store_get_message(ctx->store, NULL, ctx->policy->mta, e->id,
+				       &m, err, sizeof(err));
+		if (rc != STORE_OK) {
+			if (rc != STORE_NOTFOUND)
+				log_warn_limited("due-fetch", 300, "due: %s: %.400s",
+						 log_printable(qid, sizeof(qid), e->id),
+						 err);
+			continue;
+		}
+		if (m->next_attempt <= 0 || m->next_attempt > s->now) {
+			store_message_free(m);
+			continue;
+		}
+		snprintf(e->domain, sizeof(e->domain), "%s", m->domain);
+		snprintf(e->group, sizeof(e->group), "%s", m->group);
+		snprintf(e->last_verdict, sizeof(e->last_verdict), "%s",
+			 m->last_verdict[0] ? m->last_verdict : "-");
+		e->state = m->state;
+		e->first_failure = m->first_failure;
+		e->dom = -1;
+		store_message_free(m);
+		k++;
+	}
+	s->n = k;
 }
 
 static long due_domain(struct due_set *s, const char *name)
@@ -287,7 +329,7 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 
 int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 {
-	struct due_set s = { .now = now };
+	struct due_set s = { .now = now, .mta = ctx->policy->mta };
 	size_t *giveup = NULL, *wait = NULL, *bounce = NULL, *attempt = NULL;
 	size_t ng = 0, nw = 0, nb = 0, na = 0;
 	char err[512];
@@ -302,11 +344,12 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 	attempt = calloc(LIMIT_PASS_DUE, sizeof(size_t));
 	if (!s.e || !s.doms || !s.ok || !giveup || !wait || !bounce || !attempt)
 		goto out;
-	if (store_walk_due(ctx->store, now, LIMIT_PASS_DUE, due_collect, &s, err,
-			   sizeof(err)) < 0) {
+	if (store_walk_due_ids(ctx->store, now, LIMIT_PASS_DUE, due_collect_id,
+			       &s, err, sizeof(err)) < 0) {
 		log_error("due: %.400s", err);
 		goto out;
 	}
+	due_fetch(ctx, &s);
 	ctx->stats.due += s.n;
 	if (ctx->nospace) {
 		due_release_all(ctx, &s);
@@ -348,7 +391,12 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 			continue;
 		if (pd->escalate)
 			hooks_escalate(ctx, pd, now);
-		if (pd->verdict == VERDICT_LOCAL_PATH)
+		/* propagation with an MTA node still saying "no": the
+		 * authoritative servers publish a route, so the node's
+		 * cached negative answer can only be stale (a domain back
+		 * from NXDOMAIN while the independents still cache it). */
+		if (pd->verdict == VERDICT_LOCAL_PATH ||
+		    (pd->verdict == VERDICT_PROPAGATION && pd->nnodes > 0))
 			hooks_flush(ctx, pd);
 	}
 	for (size_t i = 0; i < s.n; i++) {

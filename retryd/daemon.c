@@ -14,6 +14,11 @@
  *	to be recorded and compared. A wall clock that moved differently
  *	from the monotonic one is logged; the pass clamps next attempts and
  *	takes at most LIMIT_PASS_DUE due messages per pass (Promise 6).
+ *	A pass costs what the live and due messages cost, not what the store
+ *	keeps: it reads the state and due indexes, never every message, and
+ *	deletes a bounded batch of old done messages and old verifications
+ *	(retention.c), so with the checkpoints' log removal the disk stays
+ *	bounded too (Promise 4).
  *
  *	Signals are read from a signalfd between passes (no handler, no
  *	global flag): SIGTERM and SIGINT end the loop after the current pass;

@@ -108,4 +108,10 @@
 #define LIMIT_STORE_DUE_BATCH 1024  /* due ids read per step (one read-committed txn) */
 #define LIMIT_STORE_DUE_BULK (64u << 10) /* bytes of one bulk read of the due index: >= the largest page size */
 
+/* Retention (retryd/retention.c): what the store keeps, deleted per pass. */
+#define LIMIT_KEEP_DONE (30LL * 86400) /* done messages kept for show after they finished (+ the largest give_up) */
+#define LIMIT_KEEP_VERIFICATIONS (30LL * 86400) /* verification history kept per domain */
+#define LIMIT_RETENTION_BATCH 1000  /* done messages deleted per pass (one transaction) */
+#define LIMIT_RETENTION_STEPS 2000  /* verification keys visited (deleted or skipped) per pass */
+
 #endif

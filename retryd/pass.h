@@ -57,6 +57,8 @@ struct pass_stats {
 	size_t reheld;           /* held again (deferred again, found released) */
 	size_t hooks_run;
 	int nospace;             /* the store said ENOSPC during this pass */
+	size_t expired;          /* done messages deleted by retention */
+	size_t pruned;           /* old verifications deleted */
 };
 
 struct daemon_ctx {
@@ -74,6 +76,7 @@ struct daemon_ctx {
 	struct pass_idset missing_prev; /* live ids absent from the last complete listing */
 	struct pass_idset foreign_prev; /* held ids not ours, already logged */
 	struct pass_stats stats;        /* of the last pass */
+	char prune_cursor[LIMIT_DOMAIN + 1]; /* verification pruning resumes here */
 };
 
 /**

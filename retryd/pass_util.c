@@ -8,8 +8,8 @@
  *	pass_listing_scan() asks the plugin for its listing and indexes the
  *	messages by queue id (ids the plugin's valid_id refuses are logged
  *	and left out; a duplicate listing of one id is merged). pass_update()
- *	runs a read-modify-write over many message records in one
- *	transaction, retried on deadlock. Owns: the listing index until
+ *	runs a read-modify-write (or delete) over many message records in
+ *	one transaction, retried on deadlock. Owns: the listing index until
  *	pass_listing_free(); id set storage until pass_idset_free().
  * DIAGNOSTICS
  *	Store failures are logged once here with what was being done;
@@ -218,6 +218,10 @@ int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 			r = fn(ctx, txn, m, i, arg, err, sizeof(err));
 			if (r < 0)
 				rc = STORE_ERROR;
+			else if (r == PASS_UPDATE_DELETE)
+				rc = store_del_message(ctx->store, txn, m->mta,
+						       m->queue_id, err,
+						       sizeof(err));
 			else if (r > 0)
 				rc = store_put_message(ctx->store, txn, m, err,
 						       sizeof(err));

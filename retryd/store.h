@@ -13,6 +13,8 @@
  *	Databases (all B-trees; every value starts with a format version):
  *	  messages       key "MTA\0QUEUEID"   -> struct store_message
  *	  due (2ndary)   key BE64(next_attempt) -> messages primary key
+ *	  state (2ndary) key u8 state + primary key (live), or
+ *	                 6 + BE64(finished) + primary key (done) -> primary key
  *	  evidence       key "ADDRESS\0" BE64(time) BE32(seq) -> store_evidence
  *	  domains        key DOMAIN           -> struct store_domain
  *	  verifications  key "DOMAIN\0" BE64(time) -> struct store_verification
@@ -228,6 +230,46 @@ int store_walk_due_ids(struct store *st, int64_t due_by, size_t limit,
 		       store_due_id_fn fn, void *arg, char *err,
 		       size_t errlen);
 
+/**
+ * Called for each entry of the state index walks: the message's state,
+ * when it finished (DONE only, else 0) and its key. The strings are only
+ * valid during the call. Return 0 to go on, non-zero to stop the walk
+ * (that value is returned).
+ */
+typedef int (*store_state_id_fn)(enum store_msg_state state, int64_t finished,
+				 const char *mta, const char *queue_id,
+				 void *arg);
+
+/* Bit of a state in the mask of store_walk_live_ids(). */
+#define STORE_STATE_BIT(s) (1u << (s))
+#define STORE_STATES_LIVE                                                    \
+	(STORE_STATE_BIT(STORE_MSG_ADOPT_INTENT) |                           \
+	 STORE_STATE_BIT(STORE_MSG_HELD) |                                   \
+	 STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT) |                         \
+	 STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |                             \
+	 STORE_STATE_BIT(STORE_MSG_GIVEBACK_INTENT))
+
+/**
+ * The identities of the live messages whose state is in @param states
+ * (STORE_STATE_BIT()s; DONE is ignored), by state then key, read from
+ * the state index alone: O(log n + live), however many messages are
+ * done. Like store_walk_due_ids() the walk is not a snapshot and reads
+ * no record: the caller fetches what it handles (store_get_message) and
+ * must expect STORE_NOTFOUND or another state by then.
+ */
+int store_walk_live_ids(struct store *st, unsigned states,
+			store_state_id_fn fn, void *arg, char *err,
+			size_t errlen);
+
+/**
+ * The identities of DONE messages that finished (the later of adopted_at
+ * and last_attempt) before @param before, oldest first, at most @param
+ * limit (0 = no limit), from the state index alone: O(log n + k).
+ */
+int store_walk_done_ids(struct store *st, int64_t before, size_t limit,
+			store_state_id_fn fn, void *arg, char *err,
+			size_t errlen);
+
 /* Evidence: appended per recipient, read back oldest first. */
 int store_add_evidence(struct store *st, struct store_txn *txn,
 		       const struct store_evidence *ev, char *err,
@@ -257,6 +299,17 @@ typedef int (*store_verification_fn)(const struct store_verification *v,
 int store_walk_verifications(struct store *st, const char *domain,
 			     int64_t since, store_verification_fn fn,
 			     void *arg, char *err, size_t errlen);
+/**
+ * Delete verifications older than @param before, in one transaction,
+ * visiting at most @param steps keys: a domain's old ones are deleted
+ * oldest first, then the cursor jumps to the next domain. @param cursor
+ * (a domain, "" = the first) says where to start and receives where the
+ * next call resumes ("" after the last domain). *@param deleted gets the
+ * number deleted. O(log n) per step, whatever the history's size.
+ */
+int store_prune_verifications(struct store *st, int64_t before, size_t steps,
+			      char *cursor, size_t cursorlen, size_t *deleted,
+			      char *err, size_t errlen);
 
 /* Suppressed addresses. */
 int store_put_suppressed(struct store *st, struct store_txn *txn,

@@ -404,6 +404,61 @@ int store_codec_message_due(const void *buf, size_t len, size_t *offset)
 	return 1;
 }
 
+/* Skip one BE16-length string at *off; @return 0, or -1 if truncated. */
+static int codec_skip_str(const uint8_t *p, size_t len, size_t *off)
+{
+	size_t n;
+
+	if (len - *off < 2)
+		return -1;
+	n = (size_t)p[*off] << 8 | p[*off + 1];
+	*off += 2;
+	if (len - *off < n)
+		return -1;
+	*off += n;
+	return 0;
+}
+
+int store_codec_message_peek(const void *buf, size_t len,
+			     enum store_msg_state *state, int64_t *finished)
+{
+	const uint8_t *p = buf;
+	size_t off = STORE_CODEC_DUE_OFFSET + STORE_CODEC_DUE_SIZE;
+	int64_t adopted, last;
+
+	if (len < off || p[0] != STORE_FORMAT_VERSION)
+		return -1;
+	for (int i = 0; i < 5; i++) /* mta, queue_id, sender, domain, group */
+		if (codec_skip_str(p, len, &off) < 0)
+			return -1;
+	if (len - off < 1 + 4 * 8 || !codec_msg_state_ok(p[off]))
+		return -1;
+	*state = (enum store_msg_state)p[off];
+	adopted = (int64_t)store_codec_get_be64(p + off + 1 + 2 * 8);
+	last = (int64_t)store_codec_get_be64(p + off + 1 + 3 * 8);
+	*finished = last > adopted ? last : adopted;
+	if (*finished < 0)
+		*finished = 0;
+	return 0;
+}
+
+size_t store_codec_state_key(enum store_msg_state state, int64_t finished,
+			     const void *pkey, size_t pklen, uint8_t *key,
+			     size_t cap)
+{
+	size_t head = state == STORE_MSG_DONE ? 1 + 8 : 1;
+
+	if (!codec_msg_state_ok(state) || pklen == 0 ||
+	    pklen > STORE_CODEC_MESSAGE_KEY_MAX || cap < head + pklen)
+		return 0;
+	key[0] = (uint8_t)state;
+	if (state == STORE_MSG_DONE)
+		store_codec_put_be64(key + 1,
+				     (uint64_t)(finished > 0 ? finished : 0));
+	memcpy(key + head, pkey, pklen);
+	return head + pklen;
+}
+
 /* ---- evidence ---- */
 
 static int codec_outcome_ok(unsigned o)

@@ -37,6 +37,7 @@
 #define STORE_CODEC_MESSAGE_KEY_MAX	 (LIMIT_MTA_NAME + 1 + LIMIT_QUEUE_ID)
 #define STORE_CODEC_EVIDENCE_KEY_MAX	 (LIMIT_ADDRESS + 1 + 8 + 4)
 #define STORE_CODEC_VERIFICATION_KEY_MAX (LIMIT_DOMAIN + 1 + 8)
+#define STORE_CODEC_STATE_KEY_MAX	 (1 + 8 + STORE_CODEC_MESSAGE_KEY_MAX)
 
 /** A growing output buffer; the caller frees data (free(3)). */
 struct store_codec_buf {
@@ -93,6 +94,25 @@ int store_codec_suppressed_decode(const void *buf, size_t len,
  * next_attempt > 0; 0 when it must not be indexed.
  */
 int store_codec_message_due(const void *buf, size_t len, size_t *offset);
+
+/**
+ * The state of an encoded message and when it finished: the later of
+ * adopted_at and last_attempt (never negative), read in place without
+ * decoding the recipients. @return 0, or -1 when the value is not a
+ * message of a known version (it must not be indexed).
+ */
+int store_codec_message_peek(const void *buf, size_t len,
+			     enum store_msg_state *state, int64_t *finished);
+
+/**
+ * The state-index key of a message (store_state.c): u8 state, then for
+ * DONE BE64(finished), then the primary key @param pkey. Live messages
+ * sort first, by state then key; DONE ones by finishing time.
+ * @return the key length, or 0 when refused.
+ */
+size_t store_codec_state_key(enum store_msg_state state, int64_t finished,
+			     const void *pkey, size_t pklen, uint8_t *key,
+			     size_t cap);
 
 /* Key builders: @return the key length, 0 when refused. */
 size_t store_codec_message_key(const char *mta, const char *queue_id,

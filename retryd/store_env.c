@@ -10,8 +10,8 @@
  *	transactional environment there (txn, lock, log, mpool; DB_THREAD;
  *	write-nosync commits, measured to survive SIGKILL; automatic log
  *	removal; deadlock detection at every conflict; lock and transaction
- *	timeouts), then the six databases in one transaction, associating
- *	the due index with messages.
+ *	timeouts), then the seven databases in one transaction, associating
+ *	the due index and the state index (store_state.c) with messages.
  *
  *	Every opener registers (DB_REGISTER), so Berkeley DB itself knows
  *	whether a process died holding the environment:
@@ -102,6 +102,34 @@ static int env_due_key(DB *sec, const DBT *key, const DBT *data, DBT *result)
 	return 0;
 }
 
+/*
+ * The state index (store_state.c): u8 state + primary key for a live
+ * message, 6 + BE64(finished) + primary key for a done one. Unique keys
+ * (the primary key is inside), built here: Berkeley DB frees them.
+ */
+static int env_state_key(DB *sec, const DBT *key, const DBT *data, DBT *result)
+{
+	enum store_msg_state state;
+	int64_t finished;
+	uint8_t buf[STORE_CODEC_STATE_KEY_MAX], *p;
+	size_t n;
+
+	(void)sec;
+	if (store_codec_message_peek(data->data, data->size, &state,
+				     &finished) != 0 ||
+	    (n = store_codec_state_key(state, finished, key->data, key->size,
+				       buf, sizeof(buf))) == 0)
+		return DB_DONOTINDEX;
+	if ((p = malloc(n)) == NULL)
+		return ENOMEM;
+	memcpy(p, buf, n);
+	memset(result, 0, sizeof(*result));
+	result->data = p;
+	result->size = (u_int32_t)n;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
 static int env_open_db(struct store *st, DB_TXN *tid, DB **out,
 		       const char *file, int dupsort, char *err, size_t errlen)
 {
@@ -127,10 +155,11 @@ static int env_open_db(struct store *st, DB_TXN *tid, DB **out,
 
 static void env_close_dbs(struct store *st)
 {
-	DB **dbs[] = {&st->due,	    &st->messages,	&st->evidence,
-		      &st->domains, &st->verifications, &st->suppressed};
+	DB **dbs[] = {&st->due,	      &st->state,   &st->messages,
+		      &st->evidence,  &st->domains, &st->verifications,
+		      &st->suppressed};
 
-	/* The secondary first, then its primary, then the rest. */
+	/* The secondaries first, then their primary, then the rest. */
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		if (*dbs[i]) {
 			(*dbs[i])->close(*dbs[i], 0);
@@ -151,6 +180,8 @@ static int env_open_dbs(struct store *st, char *err, size_t errlen)
 			       errlen)) != 0 ||
 	    (ret = env_open_db(st, tid, &st->due, "due.db", 1, err, errlen)) !=
 		0 ||
+	    (ret = env_open_db(st, tid, &st->state, "state.db", 0, err,
+			       errlen)) != 0 ||
 	    (ret = env_open_db(st, tid, &st->evidence, "evidence.db", 0, err,
 			       errlen)) != 0 ||
 	    (ret = env_open_db(st, tid, &st->domains, "domains.db", 0, err,
@@ -165,6 +196,14 @@ static int env_open_dbs(struct store *st, char *err, size_t errlen)
 				      DB_CREATE);
 	if (ret != 0) {
 		store_fail(st, err, errlen, "due", "associate", ret);
+		goto fail;
+	}
+	/* Likewise the state index (built at the first open after an
+	 * upgrade, in this transaction). */
+	ret = st->messages->associate(st->messages, tid, st->state,
+				      env_state_key, DB_CREATE);
+	if (ret != 0) {
+		store_fail(st, err, errlen, "state", "associate", ret);
 		goto fail;
 	}
 	if ((ret = tid->commit(tid, 0)) != 0) {
@@ -210,6 +249,11 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 	if ((ret = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set write-nosync", ret);
+	/* Write the region files whole when creating them: a page first
+	 * touched on a full file system would be SIGBUS, not ENOSPC. */
+	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set region init", ret);
 	if ((ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set log auto-remove", ret);

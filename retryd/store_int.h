@@ -28,6 +28,7 @@ struct store {
 	DB_ENV *env;
 	DB *messages;
 	DB *due;
+	DB *state; /* secondary: live ids by state, done ids by time */
 	DB *evidence;
 	DB *domains;
 	DB *verifications;

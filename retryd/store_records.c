@@ -12,12 +12,16 @@
  *	second verification of a domain in the same second replaces the
  *	first). Walks copy records out in chunks (store_walk_raw) and call
  *	back with no lock held; records are valid only during the call.
+ *	store_prune_verifications() bounds that history: a cursor deletes a
+ *	domain's verifications older than a time, oldest first, then jumps
+ *	to the next domain, a bounded number of steps per call.
  * DIAGNOSTICS
  *	Records that do not decode, or do not match their key, are logged
  *	and skipped by walks, refused by gets (STORE_ERROR), never deleted.
  */
 #include "store_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +234,118 @@ int store_walk_verifications(struct store *st, const char *domain,
 	return store_walk_raw(st, st->verifications, "verifications", start,
 			      slen, start, plen, rec_verification_one, &w, err,
 			      errlen);
+}
+
+struct prune_op {
+	int64_t before;
+	size_t steps;
+	const char *start;
+	char next[LIMIT_DOMAIN + 1];
+	size_t deleted;
+};
+
+/* Put "DOMAIN\x01" in k: the first key after every "DOMAIN\0..." one. */
+static int prune_jump(DBT *k, size_t dlen)
+{
+	uint8_t *p = realloc(k->data, dlen + 1);
+
+	if (p == NULL)
+		return ENOMEM;
+	p[dlen] = 1;
+	k->data = p;
+	k->size = (u_int32_t)(dlen + 1);
+	return 0;
+}
+
+static int prune_op(struct store *st, DB_TXN *tid, void *arg, char *err,
+		    size_t errlen)
+{
+	struct prune_op *o = arg;
+	size_t slen = strlen(o->start);
+	DBC *c;
+	DBT k, v;
+	int ret, cret, flag = slen ? DB_SET_RANGE : DB_FIRST;
+
+	o->deleted = 0;
+	o->next[0] = '\0';
+	if ((ret = st->verifications->cursor(st->verifications, tid, &c, 0)) !=
+	    0)
+		return store_fail(st, err, errlen, "verifications", "prune",
+				  ret);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.flags = DB_DBT_REALLOC;
+	v.flags = DB_DBT_PARTIAL; /* the answers are not needed */
+	if ((k.data = malloc(slen + 1)) == NULL) {
+		c->close(c);
+		return store_fail(st, err, errlen, "verifications", "prune",
+				  ENOMEM);
+	}
+	memcpy(k.data, o->start, slen);
+	k.size = (u_int32_t)slen;
+	for (size_t step = 0;; step++) {
+		const uint8_t *key;
+		const uint8_t *nul;
+		size_t dlen;
+
+		if ((ret = c->get(c, &k, &v, flag)) != 0)
+			break;
+		key = k.data;
+		nul = memchr(key, 0, k.size);
+		dlen = nul ? (size_t)(nul - key) : 0;
+		if (nul == NULL || dlen == 0 || dlen > LIMIT_DOMAIN ||
+		    k.size != dlen + 1 + 8) {
+			if (step >= o->steps)
+				break;	/* the next call starts over */
+			flag = DB_NEXT; /* not ours to judge: never deleted */
+			continue;
+		}
+		if (step >= o->steps) {
+			memcpy(o->next, key, dlen);
+			o->next[dlen] = '\0';
+			break;
+		}
+		if ((int64_t)store_codec_get_be64(nul + 1) < o->before) {
+			if ((ret = c->del(c, 0)) != 0)
+				break;
+			o->deleted++;
+			flag = DB_NEXT;
+			continue;
+		}
+		if ((ret = prune_jump(&k, dlen)) != 0)
+			break;
+		flag = DB_SET_RANGE;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	free(k.data);
+	cret = c->close(c);
+	if (ret == 0)
+		ret = cret;
+	if (ret != 0)
+		return store_fail(st, err, errlen, "verifications", "prune",
+				  ret);
+	return 0;
+}
+
+int store_prune_verifications(struct store *st, int64_t before, size_t steps,
+			      char *cursor, size_t cursorlen, size_t *deleted,
+			      char *err, size_t errlen)
+{
+	struct prune_op o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	*deleted = 0;
+	o.before = before;
+	o.steps = steps;
+	o.start = cursor;
+	rc = store_run(st, NULL, 0, prune_op, &o, err, errlen);
+	if (rc == STORE_OK) {
+		*deleted = o.deleted;
+		snprintf(cursor, cursorlen, "%s", o.next);
+	}
+	return rc;
 }
 
 /* ---- suppressed ---- */
