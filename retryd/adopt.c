@@ -21,6 +21,11 @@
  *	An id whose record says it was given back (or released by the
  *	operator) is never taken again.
  *
+ *	A message with a recipient suppressed before is adopted like any
+ *	other, then at once given to suppress_act_known(): that recipient is
+ *	never attempted, and a message with nothing else pending is handed
+ *	back per on_suppress (decision committed first).
+ *
  *	pass_rehold() holds messages again (deferred again after an attempt,
  *	or found released while we hold them), keeping first_failure.
  * DIAGNOSTICS
@@ -31,6 +36,7 @@
 
 #include "log.h"
 #include "pass_int.h"
+#include "suppress_act.h"
 
 int adopt_eligible(const struct policy *p, const struct classifier *c,
 		   const struct mta_message *msg, char *domain,
@@ -98,7 +104,7 @@ static int adopt_write(struct daemon_ctx *ctx, struct adopt_batch *b,
 
 /* Intent (one txn) -> hold (one call) -> HELD (one txn). */
 static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
-		       int64_t now)
+		       const struct pass_listing *l, int64_t now)
 {
 	char err[512];
 	size_t done = 0;
@@ -134,6 +140,8 @@ static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
 				      (long long)(m->next_attempt - now));
 	}
 	ctx->stats.adopted += b->n;
+	/* recipients suppressed before: never attempted, handed back */
+	suppress_act_known(ctx, l, b->ids, b->n, now);
 	return 0;
 }
 
@@ -236,14 +244,14 @@ int pass_adopt(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 		b->rcpts += m->nrcpts;
 		total++;
 		if (b->n == LIMIT_PASS_BATCH || b->rcpts >= LIMIT_PASS_BATCH_RCPTS) {
-			rc = adopt_flush(ctx, b, now);
+			rc = adopt_flush(ctx, b, l, now);
 			adopt_batch_clear(b);
 			if (ctx->nospace)
 				break;
 		}
 	}
 	if (rc == 0 && !ctx->nospace)
-		rc = adopt_flush(ctx, b, now);
+		rc = adopt_flush(ctx, b, l, now);
 	adopt_batch_clear(b);
 	free(b);
 	return rc;

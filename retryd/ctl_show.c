@@ -8,14 +8,22 @@
  * DESCRIPTION
  *	show QUEUEID prints the message (under any MTA name) with all its
  *	recipients and their states. show ADDRESS (anything with an '@')
- *	prints whether the address is suppressed (and why), the policy's
- *	suppression criteria, every message holding it (any state, done
- *	included) and its evidence records, oldest first. The argument is
- *	checked (length, no control byte) before it is used.
+ *	prints whether the address is suppressed (since when, why), the
+ *	decision suppress_decide() makes now over the same evidence with
+ *	the loaded policy ("not yet: 2 of 3 failures over 5m of 1d; 1
+ *	excluded: DNS was local-path at ..."), the policy's criteria, every
+ *	message holding it (any state, done included) and its evidence
+ *	records, oldest first, each marked: counted, excluded (why), not a
+ *	failure, or reset by a later delivery. The argument is checked
+ *	(length, no control byte) before it is used.
  *
  *	--json prints one object: {"queue_id", "messages": [...]} or
  *	{"address", "suppressed": null | {since, reason, evidence},
- *	"criteria", "messages": [...], "evidence": [...]}. Each message
+ *	"criteria", "suppression": {suppressed, since, reason,
+ *	criteria_met, explanation, counted, needed, span, min_span,
+ *	first_counted, last_counted, reset_at, excluded: [{time, queue_id,
+ *	why}]}, "messages": [...], "evidence": [... each with "suppression"
+ *	(counted|excluded|not-a-failure|reset) and "why"]}. Each message
  *	has queue_id, mta, state, sender, domain, group, arrival,
  *	first_failure, age_seconds, adopted_at, attempts, last_attempt,
  *	next_attempt, last_verdict, last_reason and recipients[] (address,
@@ -36,6 +44,7 @@
 
 #include "ctl_table.h"
 #include "log.h"
+#include "suppress.h"
 
 #define SHOW_TEXT_WIDTH 60 /* evidence text shown in the table */
 #define SHOW_DNS_WIDTH	60 /* evidence DNS summary shown in the table */
@@ -190,17 +199,44 @@ static void show_message_text(const struct ctl_context *ctx, FILE *out,
 	ctl_table_free(t);
 }
 
-/* ---- show ADDRESS: evidence and suppression ---- */
+/* ---- show ADDRESS: evidence and the suppression decision ---- */
 
+/* The address's evidence, oldest first: the newest LIMIT_EVIDENCE_PER_RCPT
+ * (what the store keeps, and what the daemon decides on). */
 struct show_evidence {
-	struct ctl_table *table;
-	json_t *array;
-	size_t n;
+	struct store_evidence *ev;
+	size_t n, cap, dropped;
 	int failed; /* out of memory */
 };
 
+static int show_evidence_one(const struct store_evidence *ev, void *arg)
+{
+	struct show_evidence *se = arg;
+
+	if (se->n == LIMIT_EVIDENCE_PER_RCPT) {
+		memmove(&se->ev[0], &se->ev[1], (se->n - 1) * sizeof(se->ev[0]));
+		se->n--;
+		se->dropped++;
+	}
+	if (se->n == se->cap) {
+		size_t cap = se->cap ? se->cap * 2 : 16;
+		struct store_evidence *grown;
+
+		if (cap > LIMIT_EVIDENCE_PER_RCPT)
+			cap = LIMIT_EVIDENCE_PER_RCPT;
+		grown = reallocarray(se->ev, cap, sizeof(*grown));
+		if (grown == NULL)
+			return se->failed = -1;
+		se->ev = grown;
+		se->cap = cap;
+	}
+	se->ev[se->n++] = *ev;
+	return 0;
+}
+
 static const struct ctl_table_col evidence_cols[] = {
     {"TIME", 0, 0},
+    {"SUPPRESSION", 0, 0},
     {"QUEUE ID", 0, 0},
     {"HOST", 0, 0},
     {"VERDICT", 0, 0},
@@ -211,56 +247,95 @@ static const struct ctl_table_col evidence_cols[] = {
     {"DNS", SHOW_DNS_WIDTH, 0},
 };
 
-static int show_evidence_one(const struct store_evidence *ev, void *arg)
+static const char *show_mark_name(enum suppress_mark m)
 {
-	struct show_evidence *se = arg;
-	char when[40];
-
-	ctl_format_iso(ev->time, when, sizeof(when));
-	se->n++;
-	if (se->array) {
-		json_t *o = json_object();
-
-		if (o == NULL)
-			return se->failed = -1;
-		json_object_set_new(o, "time", ctl_json_time(ev->time));
-		json_object_set_new(o, "queue_id",
-				    ctl_json_string(ev->queue_id));
-		json_object_set_new(o, "host", ctl_json_string(ev->host_id));
-		json_object_set_new(o, "verdict", ctl_json_string(ev->verdict));
-		json_object_set_new(
-		    o, "outcome", json_string(store_outcome_name(ev->outcome)));
-		json_object_set_new(o, "dsn", ctl_json_string(ev->dsn));
-		json_object_set_new(o, "text", ctl_json_string(ev->text));
-		json_object_set_new(o, "category",
-				    ctl_json_string(ev->category));
-		json_object_set_new(o, "dns", ctl_json_string(ev->dns));
-		if (json_array_append_new(se->array, o) < 0)
-			return se->failed = -1;
-		return 0;
-	} else {
-		const char *cells[9] = {when,
-					ev->queue_id[0] ? ev->queue_id : NULL,
-					ev->host_id[0] ? ev->host_id : NULL,
-					ev->verdict[0] ? ev->verdict : NULL,
-					store_outcome_name(ev->outcome),
-					ev->dsn[0] ? ev->dsn : NULL,
-					ev->category[0] ? ev->category : NULL,
-					ev->text[0] ? ev->text : NULL,
-					ev->dns[0] ? ev->dns : NULL};
-
-		if (ctl_table_add(se->table, cells) < 0)
-			return se->failed = -1;
-		return 0;
+	switch (m) {
+	case SUPPRESS_COUNTED:
+		return "counted";
+	case SUPPRESS_NOT_FAILURE:
+		return "not-a-failure";
+	case SUPPRESS_RESET:
+		return "reset";
+	default:
+		return "excluded";
 	}
 }
 
-/*
- * The policy's suppression criteria. The suppression engine (later
- * work) replaces this with an explanation of which criteria the
- * evidence above meets and which it does not; until then the criteria
- * are shown as configured, so the operator can compare by hand.
- */
+/* The table cell: "counted", "excluded: DNS local-path", ... */
+static const char *show_mark_short(enum suppress_mark m,
+				   const struct store_evidence *ev, char *buf,
+				   size_t len)
+{
+	switch (m) {
+	case SUPPRESS_COUNTED:
+		return "counted";
+	case SUPPRESS_NOT_FAILURE:
+		return "not a failure";
+	case SUPPRESS_RESET:
+		return "reset by a later delivery";
+	case SUPPRESS_EXCLUDED_NEVER:
+		snprintf(buf, len, "excluded: %.23s never counts", ev->category);
+		return buf;
+	case SUPPRESS_EXCLUDED_CATEGORY:
+		return ev->category[0] ? "excluded: category not listed"
+				       : "excluded: no category";
+	case SUPPRESS_EXCLUDED_DNS:
+		snprintf(buf, len, "excluded: DNS %.15s",
+			 ev->verdict[0] && strcmp(ev->verdict, "-") != 0
+			     ? ev->verdict
+			     : "not verified");
+		return buf;
+	}
+	return "?";
+}
+
+static json_t *show_evidence_json(const struct suppress_criteria *c,
+				  const struct store_evidence *ev,
+				  enum suppress_mark mark)
+{
+	json_t *o = json_object();
+	char why[SUPPRESS_WHY];
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "time", ctl_json_time(ev->time));
+	json_object_set_new(o, "queue_id", ctl_json_string(ev->queue_id));
+	json_object_set_new(o, "host", ctl_json_string(ev->host_id));
+	json_object_set_new(o, "verdict", ctl_json_string(ev->verdict));
+	json_object_set_new(o, "outcome",
+			    json_string(store_outcome_name(ev->outcome)));
+	json_object_set_new(o, "dsn", ctl_json_string(ev->dsn));
+	json_object_set_new(o, "text", ctl_json_string(ev->text));
+	json_object_set_new(o, "category", ctl_json_string(ev->category));
+	json_object_set_new(o, "dns", ctl_json_string(ev->dns));
+	json_object_set_new(o, "suppression", json_string(show_mark_name(mark)));
+	json_object_set_new(
+	    o, "why",
+	    ctl_json_string(suppress_mark_explain(c, ev, mark, why, sizeof(why))));
+	return o;
+}
+
+static int show_evidence_row(struct ctl_table *t,
+			     const struct store_evidence *ev,
+			     enum suppress_mark mark)
+{
+	char when[40], mk[64];
+	const char *cells[10] = {when,
+				 show_mark_short(mark, ev, mk, sizeof(mk)),
+				 ev->queue_id[0] ? ev->queue_id : NULL,
+				 ev->host_id[0] ? ev->host_id : NULL,
+				 ev->verdict[0] ? ev->verdict : NULL,
+				 store_outcome_name(ev->outcome),
+				 ev->dsn[0] ? ev->dsn : NULL,
+				 ev->category[0] ? ev->category : NULL,
+				 ev->text[0] ? ev->text : NULL,
+				 ev->dns[0] ? ev->dns : NULL};
+
+	ctl_format_iso(ev->time, when, sizeof(when));
+	return ctl_table_add(t, cells);
+}
+
+/* The policy's suppression criteria, as configured. */
 static json_t *show_criteria(const struct policy *p, FILE *out)
 {
 	json_t *o = json_object(), *cats = json_array();
@@ -293,15 +368,94 @@ static json_t *show_criteria(const struct policy *p, FILE *out)
 	return o;
 }
 
+/*
+ * The "suppression" object: the store's record (suppressed, since,
+ * reason) and the decision suppress_decide() makes now over the same
+ * evidence (counted, needed, span, excluded[] with why).
+ */
+static json_t *show_suppression_json(const struct suppress_criteria *c,
+				     const struct store_suppressed *sup,
+				     const struct show_evidence *se,
+				     const enum suppress_mark *marks,
+				     const struct suppress_decision *d)
+{
+	json_t *o = json_object(), *ex = json_array();
+	char why[SUPPRESS_WHY];
+
+	if (o == NULL || ex == NULL) {
+		json_decref(o);
+		json_decref(ex);
+		return NULL;
+	}
+	json_object_set_new(o, "suppressed", json_boolean(sup->address[0]));
+	json_object_set_new(o, "since", sup->address[0] ? ctl_json_time(sup->time)
+							: json_null());
+	json_object_set_new(o, "reason", ctl_json_string(sup->address[0]
+								 ? sup->reason
+								 : d->explanation));
+	json_object_set_new(o, "criteria_met", json_boolean(d->suppress));
+	json_object_set_new(o, "explanation", ctl_json_string(d->explanation));
+	json_object_set_new(o, "counted", json_integer(d->counted));
+	json_object_set_new(o, "needed",
+			    json_integer(c->min_failures ? c->min_failures : 1));
+	json_object_set_new(o, "span", json_integer(d->counted ? (json_int_t)(d->last - d->first) : 0));
+	json_object_set_new(o, "min_span", json_integer((json_int_t)c->min_span));
+	json_object_set_new(o, "first_counted", d->counted ? ctl_json_time(d->first) : json_null());
+	json_object_set_new(o, "last_counted", d->counted ? ctl_json_time(d->last) : json_null());
+	json_object_set_new(o, "reset_at", d->reset_at ? ctl_json_time(d->reset_at) : json_null());
+	for (size_t i = 0; i < se->n; i++) {
+		json_t *e;
+
+		if (strcmp(show_mark_name(marks[i]), "excluded") != 0)
+			continue;
+		if ((e = json_object()) == NULL)
+			continue;
+		json_object_set_new(e, "time", ctl_json_time(se->ev[i].time));
+		json_object_set_new(e, "queue_id", ctl_json_string(se->ev[i].queue_id));
+		json_object_set_new(e, "why", ctl_json_string(suppress_mark_explain(
+						  c, &se->ev[i], marks[i], why, sizeof(why))));
+		json_array_append_new(ex, e);
+	}
+	json_object_set_new(o, "excluded", ex);
+	return o;
+}
+
+static void show_suppression_text(FILE *out, const struct store_suppressed *sup,
+				  const struct suppress_decision *d)
+{
+	char when[40], line[LIMIT_REASON + 64];
+
+	if (sup->address[0]) {
+		ctl_format_iso(sup->time, when, sizeof(when));
+		snprintf(line, sizeof(line), "yes, since %s: %s", when,
+			 sup->reason);
+		show_field(out, "suppressed:", line);
+		show_field(out, "on evidence:", sup->evidence);
+	} else {
+		show_field(out, "suppressed:", "no");
+	}
+	show_field(out, "decision:", d->explanation);
+	if (sup->address[0] && !d->suppress)
+		fprintf(out, "  %-14s the evidence kept now does not meet the "
+			"criteria (policy changed or evidence pruned); the "
+			"record stays until: retryctl unsuppress ADDRESS\n", "note:");
+	else if (!sup->address[0] && d->suppress)
+		fprintf(out, "  %-14s the criteria are met: retryd suppresses it "
+			"at its next counted failure\n", "note:");
+}
+
 static int show_address(const struct ctl_context *ctx, struct store *st,
 			struct show_walk *w, int as_json)
 {
 	struct store_suppressed sup;
 	struct show_evidence se = {0};
-	json_t *doc = NULL, *msgs = NULL;
+	struct suppress_criteria crit;
+	struct suppress_decision dec;
+	enum suppress_mark *marks = NULL;
+	struct ctl_table *t = NULL;
 	FILE *out = ctx->out;
-	char err[512], when[40];
-	int found = 0, ret;
+	char err[512];
+	int rc = CTL_EXIT_ERROR, ret;
 
 	memset(&sup, 0, sizeof(sup));
 	ret =
@@ -310,85 +464,67 @@ static int show_address(const struct ctl_context *ctx, struct store *st,
 		fprintf(stderr, "retryctl: show: %s\n", err);
 		return CTL_EXIT_ERROR;
 	}
-	found = ret == STORE_OK || w->nmsgs > 0;
-	if (as_json) {
-		doc = json_object();
-		msgs = json_array();
-		se.array = json_array();
-		json_object_set_new(doc, "address",
-				    ctl_json_string(w->address));
-	} else {
-		se.table =
-		    ctl_table_new(evidence_cols, sizeof(evidence_cols) /
-						     sizeof(evidence_cols[0]));
-	}
-	if ((as_json && (!doc || !msgs || !se.array)) ||
-	    (!as_json && !se.table)) {
-		json_decref(doc);
-		json_decref(msgs);
-		json_decref(se.array);
-		fprintf(stderr, "retryctl: show: out of memory\n");
-		return CTL_EXIT_ERROR;
-	}
 	ret = store_walk_evidence(st, w->address, show_evidence_one, &se, err,
 				  sizeof(err));
-	if (ret != STORE_OK) {
+	if (ret != STORE_OK || se.failed) {
 		fprintf(stderr, "retryctl: show: %s\n",
 			se.failed ? "out of memory" : err);
-		json_decref(doc);
-		json_decref(msgs);
-		json_decref(se.array);
-		ctl_table_free(se.table);
-		return CTL_EXIT_ERROR;
+		goto out;
 	}
-	found = found || se.n > 0;
-	if (!found) {
+	if (sup.address[0] == '\0' && w->nmsgs == 0 && se.n == 0) {
 		fprintf(stderr,
 			"retryctl: show: nothing known about %s (no message, "
 			"no evidence, not suppressed)\n",
 			w->address);
-		json_decref(doc);
-		json_decref(msgs);
-		json_decref(se.array);
-		ctl_table_free(se.table);
-		return CTL_EXIT_ERROR;
+		goto out;
 	}
-	ctl_format_iso(sup.time, when, sizeof(when));
+	if ((marks = calloc(se.n + 1, sizeof(*marks))) == NULL) {
+		fprintf(stderr, "retryctl: show: out of memory\n");
+		goto out;
+	}
+	suppress_criteria_from_policy(ctx->policy, &crit);
+	suppress_decide(&crit, se.ev, se.n, marks, &dec);
 	if (as_json) {
-		json_t *s = json_null();
+		json_t *doc = json_object(), *msgs = json_array(),
+		       *evs = json_array(), *s = json_null();
 
 		if (sup.address[0]) {
 			s = json_object();
-			json_object_set_new(s, "since",
-					    ctl_json_time(sup.time));
-			json_object_set_new(s, "reason",
-					    ctl_json_string(sup.reason));
+			json_object_set_new(s, "since", ctl_json_time(sup.time));
+			json_object_set_new(s, "reason", ctl_json_string(sup.reason));
 			json_object_set_new(s, "evidence",
 					    ctl_json_string(sup.evidence));
 		}
+		json_object_set_new(doc, "address", ctl_json_string(w->address));
 		json_object_set_new(doc, "suppressed", s);
-		json_object_set_new(doc, "criteria",
-				    show_criteria(ctx->policy, NULL));
+		json_object_set_new(doc, "criteria", show_criteria(ctx->policy, NULL));
+		json_object_set_new(doc, "suppression",
+				    show_suppression_json(&crit, &sup, &se, marks, &dec));
 		for (size_t i = 0; i < w->nmsgs; i++)
-			json_array_append_new(
-			    msgs, show_message_json(ctx, w->msgs[i]));
+			json_array_append_new(msgs, show_message_json(ctx, w->msgs[i]));
+		for (size_t i = 0; i < se.n; i++)
+			json_array_append_new(evs, show_evidence_json(&crit, &se.ev[i],
+								      marks[i]));
 		json_object_set_new(doc, "messages", msgs);
-		json_object_set_new(doc, "evidence", se.array);
+		json_object_set_new(doc, "evidence", evs);
 		ret = ctl_json_print(out, doc);
 		json_decref(doc);
-		return ret < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+		rc = ret < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+		goto out;
+	}
+	t = ctl_table_new(evidence_cols,
+			  sizeof(evidence_cols) / sizeof(evidence_cols[0]));
+	for (size_t i = 0; t && i < se.n; i++)
+		if (show_evidence_row(t, &se.ev[i], marks[i]) < 0) {
+			ctl_table_free(t);
+			t = NULL;
+		}
+	if (t == NULL) {
+		fprintf(stderr, "retryctl: show: out of memory\n");
+		goto out;
 	}
 	fprintf(out, "address %s\n", w->address);
-	if (sup.address[0]) {
-		char line[LIMIT_REASON + 64];
-
-		snprintf(line, sizeof(line), "yes, since %s: %s", when,
-			 sup.reason);
-		show_field(out, "suppressed:", line);
-		show_field(out, "on evidence:", sup.evidence);
-	} else {
-		show_field(out, "suppressed:", "no");
-	}
+	show_suppression_text(out, &sup, &dec);
 	json_decref(show_criteria(ctx->policy, out));
 	fprintf(out, "\n%zu message(s) holding it%s\n", w->nmsgs,
 		w->nmsgs ? ":" : "");
@@ -396,10 +532,15 @@ static int show_address(const struct ctl_context *ctx, struct store *st,
 		fputc('\n', out);
 		show_message_text(ctx, out, w->msgs[i]);
 	}
-	fprintf(out, "\nevidence (%zu record(s), oldest first):\n", se.n);
-	ctl_table_print(se.table, out, "  ");
-	ctl_table_free(se.table);
-	return CTL_EXIT_OK;
+	fprintf(out, "\nevidence (%zu record(s), oldest first%s):\n", se.n,
+		se.dropped ? "; older ones not read" : "");
+	ctl_table_print(t, out, "  ");
+	rc = CTL_EXIT_OK;
+out:
+	ctl_table_free(t);
+	free(marks);
+	free(se.ev);
+	return rc;
 }
 
 static int show_usage(void)

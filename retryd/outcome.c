@@ -16,10 +16,15 @@
  *	(pass_rehold). An outcome for an address we do not track (an alias
  *	expansion, a masked byte) is still recorded as evidence.
  *
- *	Suppression (issue #6) is not evaluated here yet: retryd/suppress.h
- *	did not exist when this was written. TODO(suppress): for each address
- *	with new failure evidence, evaluate the criteria and, when met,
- *	store_put_suppressed + giveback per on_suppress.
+ *	Suppression (issue #6): after a batch's evidence is committed, every
+ *	address that got new failure evidence (bounced or deferred) goes to
+ *	suppress_act_outcomes(): suppress_decide() over its stored evidence,
+ *	then ONE transaction records the suppression and marks the pending
+ *	recipients, then the messages left with no pending recipient are
+ *	handed back per on_suppress (suppress_act.c has the multi-recipient
+ *	rule). A message whose only open recipients were suppressed before
+ *	is not marked done when the others become final: the MTA still has
+ *	it for them, so it is handed back too (suppress_act_ready()).
  * DIAGNOSTICS
  *	A store failure loses nothing but time: the message stays
  *	ATTEMPTING and reconcile looks at the listing after the bounded wait.
@@ -30,12 +35,20 @@
 
 #include "log.h"
 #include "pass_int.h"
+#include "suppress.h"
+#include "suppress_act.h"
 
 struct outcome_batch {
 	const struct mta_outcome *const *o; /* sorted by queue id */
 	size_t *start, *end;                /* per id: range in o */
 	char (*dns)[LIMIT_EVIDENCE_DNS + 1];/* per id: verification summary */
 	unsigned char *ok, *rehold, *done;
+	unsigned char *settled;             /* per id: handed back (suppressed) */
+	unsigned char *counts;              /* per outcome (index in o): the
+					     * evidence counts for suppression */
+	unsigned char *stale;               /* per outcome: logged before our
+					     * attempt, not its outcome */
+	const struct pass_listing *l;       /* the pass's listing, or NULL */
 	int64_t now;
 };
 
@@ -58,6 +71,19 @@ static const char *outcome_status_name(enum mta_outcome_status s)
 					  : "deferred";
 }
 
+/* Would @param ev count for suppression? Only then can a decision change. */
+static int outcome_counts(const struct daemon_ctx *ctx,
+			  const struct store_evidence *ev)
+{
+	struct suppress_criteria c;
+	struct suppress_decision d;
+	enum suppress_mark mark = SUPPRESS_NOT_FAILURE;
+
+	suppress_criteria_from_policy(ctx->policy, &c);
+	suppress_decide(&c, ev, 1, &mark, &d);
+	return mark == SUPPRESS_COUNTED;
+}
+
 static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 			 struct store_message *m, size_t i, void *arg,
 			 char *err, size_t errlen)
@@ -66,16 +92,22 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 	int deferred = 0, pending = 0;
 	size_t ndel = 0, nbounce = 0;
 
-	b->ok[i] = b->rehold[i] = b->done[i] = 0;
+	b->ok[i] = b->rehold[i] = b->done[i] = b->settled[i] = 0;
 	if (m->state != STORE_MSG_ATTEMPTING && m->state != STORE_MSG_RELEASE_INTENT)
 		return 0;
 	for (size_t k = b->start[i]; k < b->end[i]; k++) {
 		const struct mta_outcome *o = b->o[k];
-		struct classify_result cr = classify_text(ctx->classifier, o->text,
-							  strnlen(o->text, LIMIT_REASON));
+		struct classify_result cr;
 		struct store_evidence ev;
 		struct store_rcpt *r = NULL;
 
+		/* The MTA's own tries before we adopted it (read from the log
+		 * only now) are no outcome of our attempt: not evidence. */
+		b->stale[k] = o->time > 0 && o->time < m->last_attempt;
+		if (b->stale[k])
+			continue;
+		cr = classify_text(ctx->classifier, o->text,
+				   strnlen(o->text, LIMIT_REASON));
 		for (size_t j = 0; j < m->nrcpts && r == NULL; j++)
 			if (strcasecmp(m->rcpts[j].address, o->address) == 0)
 				r = &m->rcpts[j];
@@ -95,6 +127,7 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 		snprintf(ev.dns, sizeof(ev.dns), "%s", b->dns[i]);
 		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) != STORE_OK)
 			return -1;
+		b->counts[k] = outcome_counts(ctx, &ev);
 		if (r == NULL)
 			continue;
 		snprintf(r->dsn, sizeof(r->dsn), "%s", ev.dsn);
@@ -110,10 +143,13 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 		nbounce += m->rcpts[j].state == STORE_RCPT_BOUNCED;
 	}
 	for (size_t k = b->start[i]; k < b->end[i]; k++)
-		if (b->o[k]->status == MTA_OUTCOME_DEFERRED)
+		if (!b->stale[k] && b->o[k]->status == MTA_OUTCOME_DEFERRED)
 			deferred = 1;
 	b->ok[i] = 1;
-	if (pending == 0) {
+	if (pending == 0 && suppress_act_ready(m)) {
+		suppress_act_intent(ctx, m); /* the MTA still has it for them */
+		b->settled[i] = 1;
+	} else if (pending == 0) {
 		m->state = STORE_MSG_DONE;
 		m->next_attempt = 0;
 		snprintf(m->last_reason, sizeof(m->last_reason),
@@ -144,11 +180,83 @@ static void outcome_log(const struct outcome_batch *b, size_t i,
 		const struct mta_outcome *o = b->o[k];
 		char text[121];
 
+		if (b->stale[k])
+			continue;
 		pass_log_rcpt(o->queue_id, o->address, domain, verdict, "attempt",
 			      "status=%s, dsn=%s, text=%.120s",
 			      outcome_status_name(o->status), o->dsn[0] ? o->dsn : "-",
 			      log_printable(text, sizeof(text), o->text));
 	}
+}
+
+/*
+ * Suppression over the evidence just committed: the distinct addresses
+ * with a failure in this chunk that counts (only a counted failure can
+ * change a decision; routing, DNS, rate-limit never count), then the
+ * hand-back of messages left with suppressed recipients only (decided
+ * in outcome_apply, or now).
+ */
+static int outcome_addr_cmp(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void outcome_suppress(struct daemon_ctx *ctx, struct outcome_batch *b,
+			     const char **ids, size_t n, int64_t now)
+{
+	const char **addrs, **back;
+	unsigned char *settled;
+	size_t na = 0, nb = 0, total = 0, *map;
+	int intents = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		intents |= b->settled[i];
+		total += b->ok[i] ? b->end[i] - b->start[i] : 0;
+	}
+	if (total == 0 && !intents)
+		return;
+	addrs = calloc(total + 1, sizeof(*addrs));
+	settled = calloc(n + 1, 1);
+	back = calloc(n + 1, sizeof(*back));
+	map = calloc(n + 1, sizeof(*map));
+	if (addrs == NULL || settled == NULL || back == NULL || map == NULL) {
+		log_error("outcome: suppress: out of memory (decided at the next failure)");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = b->start[i]; b->ok[i] && k < b->end[i]; k++)
+			if (b->counts[k] && b->o[k]->address[0] != '\0')
+				addrs[na++] = b->o[k]->address;
+	if (na > 1) { /* distinct addresses */
+		size_t u = 1;
+
+		qsort(addrs, na, sizeof(*addrs), outcome_addr_cmp);
+		for (size_t j = 1; j < na; j++)
+			if (strcasecmp(addrs[j], addrs[u - 1]) != 0)
+				addrs[u++] = addrs[j];
+		na = u;
+	}
+	/*
+	 * Recipients are marked only in messages the MTA has back (deferred
+	 * again: rehold) or that we already decided to hand back; one still
+	 * waiting for other outcomes is marked when they come, or when due.
+	 */
+	for (size_t i = 0; i < n; i++)
+		if (b->ok[i] && (b->rehold[i] || b->settled[i])) {
+			settled[nb] = b->settled[i];
+			map[nb] = i;
+			back[nb++] = ids[i];
+		}
+	if (na || intents) {
+		suppress_act_outcomes(ctx, b->l, back, nb, addrs, na, now, settled);
+		for (size_t j = 0; j < nb; j++)
+			b->settled[map[j]] |= settled[j];
+	}
+out:
+	free(addrs);
+	free(settled);
+	free(back);
+	free(map);
 }
 
 /* Apply the outcomes of @param n distinct ids (ranges in b). */
@@ -187,13 +295,17 @@ static void outcome_chunk(struct daemon_ctx *ctx, struct outcome_batch *b,
 		outcome_log(b, i, verdicts[i], doms[i]);
 		for (size_t k = b->start[i]; k < b->end[i]; k++) {
 			enum mta_outcome_status st = b->o[k]->status;
+			if (b->stale[k])
+				continue;
 			ctx->stats.delivered += st == MTA_OUTCOME_DELIVERED;
 			ctx->stats.bounced += st == MTA_OUTCOME_BOUNCED;
 			ctx->stats.deferred += st == MTA_OUTCOME_DEFERRED;
 		}
-		if (b->rehold[i])
-			rehold[nr++] = ids[i];
 	}
+	outcome_suppress(ctx, b, ids, n, now); /* after the outcome lines */
+	for (size_t i = 0; i < n; i++)
+		if (b->ok[i] && b->rehold[i] && !b->settled[i])
+			rehold[nr++] = ids[i];
 	if (nr)
 		pass_rehold(ctx, rehold, nr, now);
 }
@@ -201,10 +313,16 @@ static void outcome_chunk(struct daemon_ctx *ctx, struct outcome_batch *b,
 long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
 		   int64_t now)
 {
+	return pass_outcomes_listed(ctx, ids, NULL, now);
+}
+
+long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
+			  const struct pass_listing *l, int64_t now)
+{
 	struct mta_outcomes out = { 0 };
 	const struct mta_outcome **sorted = NULL;
 	const char **want, *chunk[LIMIT_PASS_BATCH];
-	struct outcome_batch b = { .now = now };
+	struct outcome_batch b = { .now = now, .l = l };
 	size_t nchunk = 0, finished = 0;
 	char err[512];
 
@@ -225,8 +343,11 @@ long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
 	b.ok = calloc(LIMIT_PASS_BATCH, 1);
 	b.rehold = calloc(LIMIT_PASS_BATCH, 1);
 	b.done = calloc(LIMIT_PASS_BATCH, 1);
+	b.settled = calloc(LIMIT_PASS_BATCH, 1);
+	b.counts = calloc(out.n + 1, 1);
+	b.stale = calloc(out.n + 1, 1);
 	sorted = calloc(out.n + 1, sizeof(*sorted));
-	if (!b.start || !b.end || !b.dns || !b.ok || !b.rehold || !b.done || !sorted)
+	if (!b.start || !b.end || !b.dns || !b.ok || !b.rehold || !b.done || !b.settled || !b.counts || !b.stale || !sorted)
 		goto out;
 	for (size_t i = 0; i < out.n; i++)
 		sorted[i] = &out.items[i];
@@ -248,7 +369,7 @@ long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
 		if (nchunk == LIMIT_PASS_BATCH || (k == out.n && nchunk)) {
 			outcome_chunk(ctx, &b, chunk, nchunk, now);
 			for (size_t i = 0; i < nchunk; i++)
-				finished += b.done[i] || b.rehold[i];
+				finished += b.done[i] || b.rehold[i] || b.settled[i];
 			nchunk = 0;
 		}
 	}
@@ -261,5 +382,8 @@ out:
 	free(b.ok);
 	free(b.rehold);
 	free(b.done);
+	free(b.settled);
+	free(b.counts);
+	free(b.stale);
 	return (long)(ids->n > finished ? ids->n - finished : 0);
 }

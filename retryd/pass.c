@@ -9,7 +9,15 @@
  *	  2. reconcile: every live record against the listing, outcomes of
  *	     released messages, intents replayed or rolled back, gone ids;
  *	  3. adopt: routing-deferred messages not held, in batches;
- *	  4. due: give up, verify per domain, wait / bounce / attempt.
+ *	     then due messages whose pending recipients are suppressed are
+ *	     marked and, with nothing else pending, handed back
+ *	     (suppress_act.c);
+ *	  4. due: give up, verify per domain, wait / bounce / attempt;
+ *	  5. retention: a bounded batch of old done messages and old
+ *	     verifications deleted (retention.c).
+ *	No step walks every message: reconcile and outcomes read the live
+ *	ids from the state index, the due step the due index; a store
+ *	holding a million done messages costs a pass what an empty one does.
  *	ctx->stats tells what it did; pass_log_summary() writes the one
  *	summary line the e2e tests and the benchmark read. pass_ctx_* own the classifier and the verifier of a policy.
  *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
@@ -24,6 +32,7 @@
 
 #include "log.h"
 #include "pass_int.h"
+#include "suppress_act.h"
 
 int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p,
 		  uint64_t seed, char *err, size_t errlen)
@@ -35,6 +44,7 @@ int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p,
 	memset(&ctx->missing_prev, 0, sizeof(ctx->missing_prev));
 	memset(&ctx->foreign_prev, 0, sizeof(ctx->foreign_prev));
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
+	ctx->prune_cursor[0] = '\0';
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
 		 p->state_dir ? p->state_dir : ".");
 	return pass_ctx_set_policy(ctx, p, err, errlen);
@@ -102,26 +112,43 @@ int pass_run(struct daemon_ctx *ctx, int64_t now)
 		return -1;
 	}
 	pass_adopt(ctx, &l, now);
+	suppress_act_due(ctx, &l, now); /* suppressed recipients: not attempted */
 	pass_due(ctx, &l, now);
 	pass_listing_free(ctx, &l);
+	pass_retention(ctx, now);
 	ctx->stats.nospace = ctx->nospace;
 	return 0; /* the caller logs the summary (after --once outcomes) */
 }
 
-static int collect_attempting(const struct store_message *m, void *arg)
+struct collect_arg {
+	const char *mta;
+	struct pass_idset *ids;
+};
+
+static int collect_attempting(enum store_msg_state state, int64_t finished,
+			      const char *mta, const char *queue_id, void *arg)
 {
-	if (m->state == STORE_MSG_ATTEMPTING || m->state == STORE_MSG_RELEASE_INTENT)
-		pass_idset_add(arg, m->queue_id);
+	struct collect_arg *a = arg;
+
+	(void)state;
+	(void)finished;
+	if (strcmp(mta, a->mta) == 0)
+		pass_idset_add(a->ids, queue_id);
 	return 0;
 }
 
 long pass_collect_outcomes(struct daemon_ctx *ctx, int64_t now)
 {
 	struct pass_idset ids = { 0 };
+	struct collect_arg a = { ctx->policy->mta, &ids };
 	char err[512];
 	long left;
 
-	if (store_walk_messages(ctx->store, collect_attempting, &ids, err,
+	/* The state index alone: O(attempting), not O(store). */
+	if (store_walk_live_ids(ctx->store,
+				STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |
+				    STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT),
+				collect_attempting, &a, err,
 				sizeof(err)) != STORE_OK) {
 		log_error("outcomes: %.400s", err);
 		pass_idset_free(&ids);

@@ -5,7 +5,7 @@
  *	private plumbing shared by the pass's files (not an interface)
  * DESCRIPTION
  *	Only retryd/pass*.c, adopt.c, attempt.c, outcome.c, reconcile.c,
- *	giveback.c, verification.c and hooks.c include this. It declares the
+ *	giveback.c, verification.c, retention.c and hooks.c include this. It declares the
  *	listing index, the id lists, the transaction runner, the per-domain
  *	verification record of a pass and the steps pass_run() calls.
  */
@@ -73,10 +73,14 @@ struct pass_lentry *pass_listing_find(const struct pass_listing *l,
 				      const char *id);
 void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l);
 
+/* pass_update_fn's value that deletes the record (retention). */
+#define PASS_UPDATE_DELETE 2
+
 /**
  * Called for each message of an update transaction with a fresh copy
  * @param m of the stored record (i = its index in the id list).
- * @return 1: write m back, 0: leave it, -1: abort (err filled).
+ * @return 1: write m back, PASS_UPDATE_DELETE: delete the record,
+ * 0: leave it, -1: abort (err filled).
  * Must be idempotent: a deadlock retries the whole transaction.
  */
 typedef int (*pass_update_fn)(struct daemon_ctx *ctx, struct store_txn *txn,
@@ -153,6 +157,10 @@ size_t verification_failing_nodes(const struct verify_result *r,
 /* outcome.c */
 long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
 		   int64_t now);
+/** The same with the pass's listing @param l (NULL: none), which a
+ *  hand-back of a suppressed recipient's message needs (Promise 1). */
+long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
+			  const struct pass_listing *l, int64_t now);
 
 /* giveback.c */
 /**
@@ -166,6 +174,21 @@ int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 const char *pass_giveback_name(enum mta_giveback how);
 /** Parse the "giveback:HOW" prefix of a reason. @return 0 or -1. */
 int pass_giveback_parse(const char *reason, enum mta_giveback *how);
+
+/* retention.c */
+/**
+ * How long done messages are kept after their later of adoption and
+ * last attempt: LIMIT_KEEP_DONE plus the policy's largest give_up (so
+ * at least LIMIT_KEEP_DONE after they finished).
+ */
+int64_t retention_keep_done(const struct policy *p);
+/**
+ * Delete done messages finished before now - retention_keep_done() and
+ * verifications older than LIMIT_KEEP_VERIFICATIONS, a bounded batch
+ * of each per pass. Evidence and suppressed addresses are kept (the
+ * proof). @return 0, or -1 (logged; only delays).
+ */
+int pass_retention(struct daemon_ctx *ctx, int64_t now);
 
 /* hooks.c */
 int hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d);

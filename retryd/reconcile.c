@@ -4,9 +4,13 @@
  * SUMMARY
  *	bring the store in line with the MTA's real queue, every pass
  * DESCRIPTION
- *	pass_reconcile() walks every live (not done) message record once,
- *	looks each one up in the listing just made and decides with
- *	reconcile_decide() (pure):
+ *	pass_reconcile() walks the live (not done) ids once, from the state
+ *	index (store_walk_live_ids: O(live), index pages only, however many
+ *	done messages the store keeps), looks each one up in the listing
+ *	just made and decides with reconcile_decide() (pure). The index gives
+ *	the state; only ATTEMPTING and GIVEBACK_INTENT records are fetched by
+ *	key (their last_attempt and decision). The clamp below reads the due
+ *	index alone (store_walk_due_ids). The decisions:
  *	  - ADOPT_INTENT (crash between intent and hold): held -> HELD;
  *	    deferred, not held -> hold again; absent from two consecutive
  *	    complete listings -> rolled back (done, "gone").
@@ -95,62 +99,110 @@ static void census_add(struct pass_idset *s, const char *id)
 		pass_idset_add(s, id); /* full: the rest waits for next pass */
 }
 
-static int census_one(const struct store_message *m, void *arg)
+/*
+ * The record of a live id, when the decision needs more than its state
+ * and the listing (ATTEMPTING: last_attempt; GIVEBACK_INTENT: how).
+ * @return 1 fetched, 0 gone or done meanwhile, -1 unreadable (logged,
+ * rate-limited: the id is left as it is, which only delays).
+ */
+static int census_fetch(struct census *c, const char *id,
+			struct store_message **m)
+{
+	char err[512], qid[LIMIT_QUEUE_ID + 1];
+	int rc = store_get_message(c->ctx->store, NULL, c->ctx->policy->mta,
+				   id, m, err, sizeof(err));
+
+	if (rc == STORE_OK && (*m)->state != STORE_MSG_DONE)
+		return 1;
+	store_message_free(*m);
+	*m = NULL;
+	if (rc == STORE_OK || rc == STORE_NOTFOUND)
+		return 0;
+	log_warn_limited("reconcile-fetch", 300, "reconcile: %s: %.400s",
+			 log_printable(qid, sizeof(qid), id), err);
+	return -1;
+}
+
+/* One live id of the state index (store_walk_live_ids). */
+static int census_one(enum store_msg_state state, int64_t finished,
+		      const char *mta, const char *queue_id, void *arg)
 {
 	struct census *c = arg;
+	struct store_message *m = NULL;
 	struct pass_lentry *e;
 	struct reconcile_input in;
-	enum mta_giveback how;
+	enum mta_giveback how = MTA_GIVEBACK_EXPIRE;
 
-	if (m->state == STORE_MSG_DONE)
-		return 0;
+	(void)finished;
+	if (strcmp(mta, c->ctx->policy->mta) != 0)
+		return 0; /* another MTA's record: not in this listing */
+	e = pass_listing_find(c->l, queue_id);
+	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_GIVEBACK_INTENT) {
+		int r = census_fetch(c, queue_id, &m);
+
+		if (r < 0 && e)
+			e->known = 1; /* ours, unreadable: never adopted over */
+		if (r <= 0)
+			return 0;
+		state = m->state;
+	}
 	c->live++;
-	e = pass_listing_find(c->l, m->queue_id);
 	if (e)
 		e->known = 1;
 	memset(&in, 0, sizeof(in));
-	in.state = m->state;
+	in.state = state;
 	in.listed = e != NULL;
 	in.held = e && e->held;
 	in.deferred = e && e->deferred;
 	in.complete = c->l->complete;
-	in.missing_before = pass_idset_has(&c->ctx->missing_prev, m->queue_id);
+	in.missing_before = pass_idset_has(&c->ctx->missing_prev, queue_id);
 	in.nospace = c->ctx->nospace;
 	in.now = c->now;
-	in.last_attempt = m->last_attempt;
+	in.last_attempt = m ? m->last_attempt : 0;
 	in.outcome_wait = c->wait;
+	if (m && state == STORE_MSG_GIVEBACK_INTENT &&
+	    pass_giveback_parse(m->last_reason, &how) < 0)
+		how = MTA_GIVEBACK_EXPIRE;
+	store_message_free(m);
 
 	if (!e && c->l->complete)
-		pass_idset_add(&c->missing, m->queue_id);
-	if (m->state == STORE_MSG_ATTEMPTING || m->state == STORE_MSG_RELEASE_INTENT)
-		pass_idset_add(c->attempting, m->queue_id);
-	if (m->state == STORE_MSG_HELD && m->next_attempt > c->clamp_to)
-		census_add(&c->clamp, m->queue_id);
+		pass_idset_add(&c->missing, queue_id);
+	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_RELEASE_INTENT)
+		pass_idset_add(c->attempting, queue_id);
 
 	switch (reconcile_decide(&in)) {
 	case RECONCILE_GONE:
-		census_add(&c->gone, m->queue_id);
+		census_add(&c->gone, queue_id);
 		break;
 	case RECONCILE_MARK_HELD:
-		census_add(&c->held, m->queue_id);
+		census_add(&c->held, queue_id);
 		break;
 	case RECONCILE_MARK_DUE:
-		census_add(&c->due, m->queue_id);
+		census_add(&c->due, queue_id);
 		break;
 	case RECONCILE_REHOLD:
-		census_add(&c->rehold, m->queue_id);
+		census_add(&c->rehold, queue_id);
 		break;
 	case RECONCILE_TO_ATTEMPTING:
-		census_add(&c->toattempt, m->queue_id);
+		census_add(&c->toattempt, queue_id);
 		break;
 	case RECONCILE_GIVEBACK:
-		if (pass_giveback_parse(m->last_reason, &how) < 0)
-			how = MTA_GIVEBACK_EXPIRE;
-		census_add(&c->giveback[how], m->queue_id);
+		census_add(&c->giveback[how], queue_id);
 		break;
 	case RECONCILE_NONE:
 		break;
 	}
+	return 0;
+}
+
+/* Held messages scheduled further than clamp_to (the due index only). */
+static int census_clamp_one(int64_t next_attempt, const char *mta,
+			    const char *queue_id, void *arg)
+{
+	struct census *c = arg;
+
+	if (next_attempt > c->clamp_to && strcmp(mta, c->ctx->policy->mta) == 0)
+		census_add(&c->clamp, queue_id);
 	return 0;
 }
 
@@ -274,7 +326,11 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
 	c.clamp_to = now + pass_max_interval(ctx->policy);
 	c.wait = PASS_OUTCOME_WAIT_INTERVALS * ctx->policy->scan_interval;
 	c.attempting = attempting;
-	rc = store_walk_messages(ctx->store, census_one, &c, err, sizeof(err));
+	rc = store_walk_live_ids(ctx->store, STORE_STATES_LIVE, census_one, &c,
+				 err, sizeof(err));
+	if (rc == STORE_OK)
+		rc = store_walk_due_ids(ctx->store, INT64_MAX, 0, census_clamp_one,
+					&c, err, sizeof(err));
 	if (rc != STORE_OK) {
 		log_error("reconcile: %.400s", err);
 		rc = -1;
@@ -290,7 +346,7 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
 	}
 	/* Outcomes before settling: evidence first, the listing second. */
 	pass_idset_sort(attempting);
-	pass_outcomes(ctx, attempting, now);
+	pass_outcomes_listed(ctx, attempting, l, now);
 	a = (struct settle_arg){ .now = now, .clamp_to = c.clamp_to };
 	apply(ctx, &c.gone, settle_gone, &a, "reconcile: mark gone");
 	ctx->stats.gone += c.gone.n;

@@ -28,6 +28,7 @@
 #include "../../retryd/pass.h"
 #include "../../retryd/pass_int.h"
 #include "../../retryd/reconcile.h"
+#include "../../retryd/store_int.h" /* the cache statistics of the cost test */
 
 #define T0 1700000000LL
 #define FAKE_MAX 16
@@ -858,6 +859,30 @@ static void fill_disk(const char *path)
 	close(fd);
 }
 
+/*
+ * Rewrite one unrelated domain record until the store says ENOSPC: a
+ * full file system still takes a commit whose log records fit the log
+ * file's last page, so the pass's first failing write would depend on
+ * the log's layout. The same record each time: only the log grows (new
+ * cache pages in the mapped region of a full tmpfs would be SIGBUS).
+ * After one ENOSPC every commit fails until space is back.
+ */
+static void fill_store_log(struct store *st)
+{
+	struct store_domain d;
+	char err[512];
+	int rc = STORE_OK;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.domain, sizeof(d.domain), "filler.invalid");
+	snprintf(d.verdict, sizeof(d.verdict), "healthy");
+	for (int i = 0; i < 100000 && rc == STORE_OK; i++) {
+		d.last_verified = T0 + i;
+		rc = store_put_domain(st, NULL, &d, err, sizeof(err));
+	}
+	assert_int_equal(rc, STORE_NOSPACE);
+}
+
 static void test_store_full_releases_and_resumes(void **state)
 {
 	struct fx *fx = *state;
@@ -882,6 +907,7 @@ static void test_store_full_releases_and_resumes(void **state)
 	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
 
 	fill_disk(filler);
+	fill_store_log(st);
 	fake_add(&fx->mta, "DDDDDD01", "z@example.test", ROUTING, T0 - 60);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
 	assert_int_equal(fx->ctx.stats.nospace, 1);
@@ -900,6 +926,244 @@ static void test_store_full_releases_and_resumes(void **state)
 	fx->mta.store = fx->store;
 	store_close(st);
 	umount2(small, MNT_DETACH);
+}
+
+/* ---------- scale: no walk over done messages; retention ---------- */
+
+/* Berkeley DB page requests (cache hits + misses) so far. */
+static uint64_t fx_page_gets(struct store *st)
+{
+	DB_MPOOL_STAT *gsp = NULL;
+	uint64_t n;
+
+	assert_int_equal(st->env->memp_stat(st->env, &gsp, NULL, 0), 0);
+	n = (uint64_t)gsp->st_cache_hit + gsp->st_cache_miss;
+	free(gsp);
+	return n;
+}
+
+/* A done (or any) record with the given times, in @param txn. */
+static void put_done(struct fx *fx, struct store_txn *txn, const char *id,
+		     const char *rcpt, int64_t adopted, int64_t last)
+{
+	struct store_message *m = store_message_new(1);
+	char err[256];
+
+	snprintf(m->mta, sizeof(m->mta), "%s", fx->policy->mta);
+	snprintf(m->queue_id, sizeof(m->queue_id), "%s", id);
+	snprintf(m->domain, sizeof(m->domain), "example.test");
+	m->state = STORE_MSG_DONE;
+	m->arrival = m->first_failure = adopted - 60;
+	m->adopted_at = adopted;
+	m->last_attempt = last;
+	m->nrcpts = 1;
+	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), "%s", rcpt);
+	m->rcpts[0].state = STORE_RCPT_DELIVERED;
+	snprintf(m->last_reason, sizeof(m->last_reason), "delivered");
+	assert_int_equal(store_put_message(fx->store, txn, m, err, sizeof(err)),
+			 STORE_OK);
+	store_message_free(m);
+}
+
+/* @param n done messages with ids PREFIX%05X, finished at @param t. */
+static void put_many_done(struct fx *fx, const char *prefix, size_t n,
+			  int64_t t)
+{
+	struct store_txn *txn = NULL;
+	char err[256], id[32];
+
+	for (size_t i = 0; i < n; i++) {
+		if (i % 1000 == 0) {
+			if (txn)
+				assert_int_equal(store_txn_commit(txn, err, sizeof(err)),
+						 STORE_OK);
+			assert_int_equal(store_txn_begin(fx->store, &txn, err,
+							 sizeof(err)), STORE_OK);
+		}
+		snprintf(id, sizeof(id), "%s%05zX", prefix, i);
+		put_done(fx, txn, id, "old@example.test", t, t);
+	}
+	if (txn)
+		assert_int_equal(store_txn_commit(txn, err, sizeof(err)), STORE_OK);
+}
+
+static int count_msg(const struct store_message *m, void *arg)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+#define LIVE_N 8
+
+/*
+ * The pass reads the same number of store pages with 10,000 done
+ * messages in the store as with none (it walks the live ids of the state
+ * index, not the messages), while one walk over the messages reads
+ * hundreds more: the measure is sensitive. Then gone detection and the
+ * replay of an intent still work among the done records.
+ */
+static void test_pass_cost_ignores_done(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t g0, p_empty, p_full, walk;
+	size_t nmsg = 0;
+	char err[256], id[16];
+
+	for (int i = 0; i < LIVE_N; i++) {
+		snprintf(id, sizeof(id), "%X%07X", 1 + i * 2, i);
+		fake_add(&fx->mta, id, RCPT, ROUTING, T0 - 60);
+	}
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx->ctx.stats.adopted, LIVE_N);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 1), 0);
+	g0 = fx_page_gets(fx->store);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 2), 0);
+	p_empty = fx_page_gets(fx->store) - g0;
+
+	/* done ones all around the live keys, finished an hour ago */
+	put_many_done(fx, "", 10000, T0 - 3600);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 3), 0);
+	g0 = fx_page_gets(fx->store);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 4), 0);
+	p_full = fx_page_gets(fx->store) - g0;
+	assert_int_equal(fx->ctx.stats.expired, 0); /* not old enough */
+
+	g0 = fx_page_gets(fx->store);
+	assert_int_equal(store_walk_messages(fx->store, count_msg, &nmsg, err,
+					     sizeof(err)), STORE_OK);
+	walk = fx_page_gets(fx->store) - g0;
+	assert_int_equal(nmsg, 10000 + LIVE_N);
+	print_message("page gets: pass %llu (no done), %llu (10,000 done); "
+		      "one walk over the messages %llu\n",
+		      (unsigned long long)p_empty, (unsigned long long)p_full,
+		      (unsigned long long)walk);
+	/* the index trees are a level deeper; nothing grows with the count */
+	assert_true(walk >= 5000);
+	assert_true(p_full <= p_empty + p_empty / 2);
+	assert_true(p_full * 50 < walk);
+
+	/* gone still needs two complete listings, among the done ones */
+	snprintf(id, sizeof(id), "%X%07X", 1, 0);
+	fake_remove(&fx->mta, id);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 5), 0);
+	assert_int_equal(fx_state(fx, id), STORE_MSG_HELD);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 6), 0);
+	assert_int_equal(fx_state(fx, id), STORE_MSG_DONE);
+	assert_int_equal(fx->ctx.stats.gone, 1);
+	/* an intent (crash after the hold) is replayed among them */
+	put_record(fx, "C0FFEE01", STORE_MSG_ADOPT_INTENT);
+	fake_add(&fx->mta, "C0FFEE01", RCPT, ROUTING, T0 - 60);
+	fake_find(&fx->mta, "C0FFEE01")->held = 1;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 7), 0);
+	assert_int_equal(fx_state(fx, "C0FFEE01"), STORE_MSG_HELD);
+	assert_int_equal(fx->ctx.stats.adopted, 0);
+}
+
+static void add_verification(struct fx *fx, const char *domain, int64_t t)
+{
+	struct store_verification v;
+	char err[256];
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.domain, sizeof(v.domain), "%s", domain);
+	v.time = t;
+	snprintf(v.verdict, sizeof(v.verdict), "healthy");
+	v.answers = "{}";
+	assert_int_equal(store_add_verification(fx->store, NULL, &v, err,
+						sizeof(err)), STORE_OK);
+}
+
+static int count_ver(const struct store_verification *v, void *arg)
+{
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static size_t fx_verifications(struct fx *fx, const char *domain)
+{
+	size_t n = 0;
+	char err[256];
+
+	assert_int_equal(store_walk_verifications(fx->store, domain, 0, count_ver,
+						  &n, err, sizeof(err)), STORE_OK);
+	return n;
+}
+
+/*
+ * Retention deletes exactly the done messages older than LIMIT_KEEP_DONE
+ * + give_up, LIMIT_RETENTION_BATCH per pass; never a live one, a recent
+ * done one, evidence or a suppressed address; and verifications older
+ * than LIMIT_KEEP_VERIFICATIONS.
+ */
+static void test_retention_deletes_only_old_done(void **state)
+{
+	struct fx *fx = *state;
+	int64_t keep = retention_keep_done(fx->policy);
+	int64_t now = T0 + 60 * 86400;
+	struct store_suppressed sup;
+	struct store_evidence ev;
+	struct store_message *m;
+	struct ev_list evs;
+	size_t nmsg = 0;
+	char err[256];
+
+	assert_int_equal(keep, LIMIT_KEEP_DONE + 5 * 86400);
+	/* old enough: BATCH + 5 of them; one finished just inside the period */
+	put_many_done(fx, "E", LIMIT_RETENTION_BATCH + 5, now - keep - 1);
+	put_done(fx, NULL, "ABCDEF01", "kept@example.test", now - keep - 86400,
+		 now - keep + 100); /* adopted long ago, attempted later */
+	/* a live message adopted long ago, listed held: never retention's */
+	fake_add(&fx->mta, "ABCDEF02", RCPT, ROUTING, now - 4 * 86400);
+	assert_int_equal(pass_run(&fx->ctx, now - 4 * 86400 + 60), 0);
+	assert_int_equal(fx_state(fx, "ABCDEF02"), STORE_MSG_HELD);
+	/* the old ones' proof */
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.address, sizeof(ev.address), "old@example.test");
+	ev.time = now - keep - 10;
+	snprintf(ev.queue_id, sizeof(ev.queue_id), "E00000");
+	snprintf(ev.verdict, sizeof(ev.verdict), "healthy");
+	ev.outcome = STORE_OUTCOME_BOUNCED;
+	assert_int_equal(store_add_evidence(fx->store, NULL, &ev, err, sizeof(err)),
+			 STORE_OK);
+	memset(&sup, 0, sizeof(sup));
+	snprintf(sup.address, sizeof(sup.address), "old@example.test");
+	sup.time = now - keep - 5;
+	snprintf(sup.reason, sizeof(sup.reason), "test");
+	assert_int_equal(store_put_suppressed(fx->store, NULL, &sup, err,
+					      sizeof(err)), STORE_OK);
+	/* verifications: two too old, one recent */
+	add_verification(fx, "example.test", now - LIMIT_KEEP_VERIFICATIONS - 100);
+	add_verification(fx, "example.test", now - LIMIT_KEEP_VERIFICATIONS - 1);
+	add_verification(fx, "other.test", now - LIMIT_KEEP_VERIFICATIONS + 100);
+
+	assert_int_equal(pass_run(&fx->ctx, now), 0);
+	assert_int_equal(fx->ctx.stats.expired, LIMIT_RETENTION_BATCH);
+	assert_int_equal(fx->ctx.stats.pruned, 2);
+	assert_int_equal(pass_run(&fx->ctx, now + 30), 0);
+	assert_int_equal(fx->ctx.stats.expired, 5);
+	assert_int_equal(pass_run(&fx->ctx, now + 60), 0);
+	assert_int_equal(fx->ctx.stats.expired, 0);
+
+	assert_int_equal(store_walk_messages(fx->store, count_msg, &nmsg, err,
+					     sizeof(err)), STORE_OK);
+	assert_int_equal(nmsg, 2); /* the recent done one and the live one */
+	m = fx_get(fx, "ABCDEF01");
+	assert_non_null(m);
+	assert_int_equal(m->state, STORE_MSG_DONE);
+	store_message_free(m);
+	/* due at now: attempted, still live */
+	assert_int_equal(fx_state(fx, "ABCDEF02"), STORE_MSG_ATTEMPTING);
+	fx_evidence(fx, "old@example.test", &evs);
+	assert_int_equal(evs.n, 1);
+	assert_int_equal(store_get_suppressed(fx->store, NULL, "old@example.test",
+					      &sup, err, sizeof(err)), STORE_OK);
+	/* the two old ones went; the one this pass made for ABCDEF02 stays */
+	assert_int_equal(fx_verifications(fx, "example.test"), 1);
+	assert_int_equal(fx_verifications(fx, "other.test"), 1);
+	/* the kept one goes once it is old enough too */
+	assert_int_equal(pass_run(&fx->ctx, now + 101), 0);
+	assert_int_equal(fx->ctx.stats.expired, 1);
+	assert_null(fx_get(fx, "ABCDEF01"));
 }
 
 static void test_reconcile_decide_table(void **state)
@@ -1012,6 +1276,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clock_jump_back_is_clamped, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_eligible_pure, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_store_full_releases_and_resumes, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pass_cost_ignores_done, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_done, fx_setup, fx_teardown),
 		cmocka_unit_test(test_reconcile_decide_table),
 		cmocka_unit_test(test_verification_json_round_trip),
 	};
