@@ -245,14 +245,27 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	d.policy_file = policy_file;
 	d.policy = p;
 	d.sfd = -1;
+	/* Block the stop/reload signals before touching the store: a SIGTERM
+	 * during recovery or plugin loading is read later from the signalfd,
+	 * never kills us half-way (a process dying attached panics BDB). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0) {
+		log_error("sigprocmask: %s", strerror(errno));
+		return 1;
+	}
 	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d.store, err,
 		       sizeof(err)) != STORE_OK) {
 		log_error("store %s: %.800s (no mail action taken)", p->state_dir, err);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (plugin_load(p, &d.plugin, err, sizeof(err)) < 0) {
 		log_error("%.800s", err);
 		store_close(d.store);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
@@ -264,12 +277,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		log_error("%.800s", err);
 		goto out;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, &old) < 0 ||
-	    (d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+	if ((d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		log_error("signalfd: %s", strerror(errno));
 		goto out_ctx;
 	}
@@ -285,13 +293,13 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		rc = daemon_loop(&d);
 	}
 	close(d.sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 out_ctx:
 	pass_ctx_free(&d.ctx);
 out:
 	plugin_unload(&d.plugin);
 	store_close(d.store);
 	policy_free(d.owned);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	log_info("stopped");
 	return rc;
 }
