@@ -14,7 +14,9 @@
  *	Deferred again: the MTA put the message back in its deferred queue;
  *	it is held again and rescheduled from the ORIGINAL first_failure
  *	(pass_rehold). An outcome for an address we do not track (an alias
- *	expansion, a masked byte) is still recorded as evidence.
+ *	expansion, a masked byte) is still recorded as evidence. An outcome
+ *	logged before the message's last attempt (the MTA's own tries before
+ *	adoption, read from the log only now) is no outcome of ours: skipped.
  *
  *	Suppression (issue #6): after a batch's evidence is committed, every
  *	address that got new failure evidence (bounced or deferred) goes to
