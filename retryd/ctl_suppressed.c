@@ -22,12 +22,15 @@
  */
 #include "ctl.h"
 
+#include <time.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "ctl_table.h"
 #include "log.h"
+#include "suppress.h"
 
 #define SUPPRESSED_REASON_WIDTH 80 /* reason shown in the table */
 
@@ -134,6 +137,26 @@ static int unsuppress_txn(struct store *st, const char *address,
 	ret = store_get_suppressed(st, txn, address, old, err, errlen);
 	if (ret == STORE_OK)
 		ret = store_del_suppressed(st, txn, address, err, errlen);
+	if (ret == STORE_OK) {
+		/* The operator vouches for the address: restart the count, or
+		 * the old evidence would suppress it again at the next failure. */
+		struct store_evidence *ev = calloc(1, sizeof(*ev));
+
+		if (ev == NULL) {
+			store_txn_abort(txn);
+			snprintf(err, errlen, "out of memory");
+			return STORE_ERROR;
+		}
+		snprintf(ev->address, sizeof(ev->address), "%s", address);
+		ev->time = (int64_t)time(NULL);
+		ev->outcome = STORE_OUTCOME_NONE;
+		snprintf(ev->category, sizeof(ev->category), "%s",
+			 SUPPRESS_OPERATOR_RESET);
+		snprintf(ev->text, sizeof(ev->text), "%s",
+			 "unsuppressed by the operator (retryctl unsuppress)");
+		ret = store_add_evidence(st, txn, ev, err, errlen);
+		free(ev);
+	}
 	if (ret != STORE_OK) {
 		store_txn_abort(txn);
 		return ret;

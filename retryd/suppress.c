@@ -83,6 +83,14 @@ static const char *suppress_when(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* A delivery, or the operator's unsuppress, restarts the count. */
+static int suppress_is_reset(const struct store_evidence *ev)
+{
+	return ev->outcome == STORE_OUTCOME_DELIVERED ||
+	       (ev->outcome == STORE_OUTCOME_NONE &&
+		strcmp(ev->category, SUPPRESS_OPERATOR_RESET) == 0);
+}
+
 /* suppress_classify - the mark of one record, before resets */
 static enum suppress_mark suppress_classify(const struct suppress_criteria *c,
 					    const struct store_evidence *ev)
@@ -115,12 +123,13 @@ char *suppress_mark_explain(const struct suppress_criteria *c,
 	case SUPPRESS_NOT_FAILURE:
 		snprintf(buf, len, "not a failure: %s at %s",
 			 ev->outcome == STORE_OUTCOME_DELIVERED ? "delivered"
-								: "no attempt",
+			 : suppress_is_reset(ev) ? "unsuppressed by the operator"
+						 : "no attempt",
 			 when);
 		break;
 	case SUPPRESS_RESET:
 		snprintf(buf, len,
-			 "reset: %.23s at %s, a later delivery "
+			 "reset: %.23s at %s, a later delivery or unsuppress "
 			 "restarted the count",
 			 ev->category, when);
 		break;
@@ -170,7 +179,7 @@ int suppress_decide(const struct suppress_criteria *c,
 	for (size_t i = 0; i < n; i++) {
 		enum suppress_mark m = suppress_classify(c, &ev[i]);
 
-		if (ev[i].outcome == STORE_OUTCOME_DELIVERED) {
+		if (suppress_is_reset(&ev[i])) {
 			for (size_t k = since; marks && k < i; k++)
 				if (marks[k] == SUPPRESS_COUNTED)
 					marks[k] = SUPPRESS_RESET;
@@ -178,6 +187,8 @@ int suppress_decide(const struct suppress_criteria *c,
 			out->counted = 0;
 			out->first = out->last = 0;
 			out->reset_at = ev[i].time;
+			out->reset_by_operator =
+			    ev[i].outcome != STORE_OUTCOME_DELIVERED;
 		} else if (m == SUPPRESS_COUNTED) {
 			if (out->counted++ == 0 || ev[i].time < out->first)
 				out->first = ev[i].time;
@@ -232,7 +243,8 @@ int suppress_decide(const struct suppress_criteria *c,
 	if (len > 0 && (size_t)len < sizeof(out->explanation) && out->reset_at)
 		snprintf(out->explanation + len,
 			 sizeof(out->explanation) - (size_t)len,
-			 "; count restarted by a delivery at %s",
+			 "; count restarted by %s at %s",
+			 out->reset_by_operator ? "unsuppress" : "a delivery",
 			 suppress_when(out->reset_at, when, sizeof(when)));
 	return out->suppress;
 }

@@ -30,6 +30,14 @@
 
 #define SUPPRESS_WHY 160 /* bytes of one evidence item's explanation */
 
+/*
+ * The category of the evidence record `retryctl unsuppress` writes
+ * (outcome NONE): like a delivery, it restarts the count, so an address
+ * the operator vouched for needs min_failures new failures to be
+ * suppressed again.
+ */
+#define SUPPRESS_OPERATOR_RESET "operator-reset"
+
 /* The [suppression] settings the decision reads. */
 struct suppress_criteria {
 	const char *const
@@ -55,7 +63,8 @@ struct suppress_decision {
 	unsigned counted;    /* failures counted (since the last delivery) */
 	unsigned excluded;   /* failures excluded (any time) */
 	int64_t first, last; /* times of the first/last counted failure */
-	int64_t reset_at;    /* time of the last delivery, 0 if none */
+	int64_t reset_at;    /* time of the last delivery or unsuppress, 0 */
+	int reset_by_operator; /* 1 when that reset was `retryctl unsuppress` */
 	char explanation[LIMIT_REASON + 1]; /* one line, for operators */
 };
 

@@ -198,9 +198,12 @@ is "$rc" 0 "unsuppress z@hotmail.test: exit 0"
 like "$out" "^unsuppressed z@hotmail.test \(suppressed since [0-9-]+T[0-9:]+Z: 3 mailbox-unknown" "unsuppress says what it did"
 like "$(cat "$LAB_DIR/err")" "retryctl: unsuppress: removed z@hotmail.test" "unsuppress logs to stderr"
 is "$(C suppressed --json | pyj '[s["address"] for s in d]')" "['y@outlook.test']" "z@hotmail.test is gone"
-C show z@hotmail.test >/dev/null 2>"$LAB_DIR/err"
-is "$?:$(cat "$LAB_DIR/err")" \
-	"1:retryctl: show: nothing known about z@hotmail.test (no message, no evidence, not suppressed)" "show agrees"
+# unsuppress leaves evidence that restarts the suppression count
+out=$(C show z@hotmail.test --json 2>"$LAB_DIR/err"); rc=$?
+is "$rc" 0 "show after unsuppress: exit 0"
+is "$(printf '%s' "$out" | pyj '[(e["category"], e["outcome"]) for e in d["evidence"]]')" \
+	"[('operator-reset', 'none')]" "show agrees: one operator-reset record"
+is "$(printf '%s' "$out" | pyj 'd["suppression"]["suppressed"]')" "False" "show agrees: not suppressed"
 C unsuppress z@hotmail.test >/dev/null 2>"$LAB_DIR/err"
 is "$?" 1 "unsuppress of an address not suppressed: exit 1"
 like "$(cat "$LAB_DIR/err")" "is not suppressed" "... with a message"

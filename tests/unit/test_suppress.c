@@ -263,6 +263,36 @@ static void test_delivered_resets(void **state)
 	assert_true(d.first == T0 + 2 * DAY && d.last == T0 + 4 * DAY);
 }
 
+/* retryctl unsuppress writes an operator-reset record: the count restarts. */
+static void test_operator_reset_restarts(void **state)
+{
+	struct suppress_criteria c = shipped();
+	struct store_evidence e[6] = {
+	    BOUNCE(T0, "mailbox-unknown", "healthy"),
+	    BOUNCE(T0 + DAY, "mailbox-unknown", "healthy"),
+	    BOUNCE(T0 + 2 * DAY, "mailbox-unknown", "healthy"),
+	    ev(T0 + 2 * DAY + 60, STORE_OUTCOME_NONE, SUPPRESS_OPERATOR_RESET,
+	       "", ""),
+	    BOUNCE(T0 + 3 * DAY, "mailbox-unknown", "healthy"),
+	    BOUNCE(T0 + 4 * DAY, "mailbox-unknown", "healthy"),
+	};
+	enum suppress_mark m[6];
+	struct suppress_decision d;
+
+	(void)state;
+	assert_int_equal(suppress_decide(&c, e, 3, m, &d), 1);
+	assert_int_equal(suppress_decide(&c, e, 6, m, &d), 0);
+	assert_int_equal(d.counted, 2);
+	assert_int_equal(d.reset_at, T0 + 2 * DAY + 60);
+	assert_true(d.reset_by_operator);
+	assert_int_equal(m[0], SUPPRESS_RESET);
+	assert_int_equal(m[3], SUPPRESS_NOT_FAILURE);
+	assert_non_null(strstr(d.explanation, "count restarted by unsuppress"));
+	/* an ordinary record without an attempt does not reset */
+	snprintf(e[3].category, sizeof(e[3].category), "%s", "");
+	assert_int_equal(suppress_decide(&c, e, 6, m, &d), 1);
+}
+
 /* No evidence; unlisted and missing categories; categories = none. */
 static void test_empty_and_unlisted(void **state)
 {
@@ -356,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(test_no_healthy_required),
 	    cmocka_unit_test(test_span_too_short),
 	    cmocka_unit_test(test_delivered_resets),
+	    cmocka_unit_test(test_operator_reset_restarts),
 	    cmocka_unit_test(test_empty_and_unlisted),
 	    cmocka_unit_test(test_many),
 	    cmocka_unit_test(test_from_policy),
