@@ -23,6 +23,7 @@ libidn12
 iproute2
 util-linux
 perl
+python3
 jq
 clang
 libclang-rt-14-dev
