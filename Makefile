@@ -84,6 +84,7 @@ bench_store_SRCS := tests/bench/bench_store.c $(STORE_SRCS) retryd/log.c
 
 # ---- verifier (issue #3): fresh DNS verification, verdicts, diagnose ----
 CORE_SRCS += retryd/verify.c
+CORE_SRCS += retryd/verify_ns.c
 CORE_SRCS += retryd/verify_loop.c
 CORE_SRCS += retryd/verify_answer.c
 CORE_SRCS += retryd/verify_json.c
@@ -96,6 +97,7 @@ test_verdict_SRCS := \
 	retryd/verify_json.c
 VERIFY_ALL_SRCS := \
 	retryd/verify.c \
+	retryd/verify_ns.c \
 	retryd/verify_loop.c \
 	retryd/verify_answer.c \
 	retryd/verify_json.c \
@@ -109,8 +111,8 @@ bench_verify_SRCS := tests/bench/bench_verify.c $(VERIFY_ALL_SRCS)
 
 # ---- exim adapter (issue #5): exim.so, -bp / mainlog parsers, ids ----
 PLUGINS += exim
-exim_SRCS := plugins/exim.c plugins/exim_queue.c plugins/exim_log.c \
-	plugins/exim_id.c retryd/spawn.c retryd/log.c
+exim_SRCS := plugins/exim.c plugins/exim_cmd.c plugins/exim_queue.c \
+	plugins/exim_log.c plugins/exim_id.c retryd/spawn.c retryd/log.c
 UNIT_TESTS += test_exim_id
 test_exim_id_SRCS := tests/unit/test_exim_id.c plugins/exim_id.c
 UNIT_TESTS += test_exim_queue
@@ -169,9 +171,11 @@ RETRYD_SRCS += retryd/classify.c
 RETRYCTL_SRCS += retryd/ctl_release.c
 RETRYCTL_SRCS += retryd/plugin_load.c
 UNIT_TESTS += test_pass
-test_pass_SRCS = tests/unit/test_pass.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+test_pass_SRCS = tests/unit/test_pass.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 BENCHES += bench_pass
-bench_pass_SRCS = tests/bench/bench_pass.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+bench_pass_SRCS = tests/bench/bench_pass.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+# fake_mta.c (shared with the unit tests) calls cmocka's assert_true
+$(B)/bench/bench_pass: LIBS += $(TESTLIBS)
 
 # ---- export and report: MTA tables from the policy, proof bundle ----
 CORE_SRCS += retryd/export.c
@@ -232,7 +236,7 @@ plugin_drive_SRCS := tests/tools/plugin_drive.c retryd/log.c
 PASS_SRCS += retryd/suppress_act.c
 RETRYD_SRCS += retryd/suppress_act.c
 UNIT_TESTS += test_pass_suppress
-test_pass_suppress_SRCS = tests/unit/test_pass_suppress.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+test_pass_suppress_SRCS = tests/unit/test_pass_suppress.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 
 # ---- fuzz targets (libFuzzer, clang): `make fuzz`, tests/fuzz/ ----
 FUZZERS :=
@@ -272,6 +276,22 @@ fuzz_classify_SRCS := \
 	tests/fuzz/fuzz_classify.c \
 	retryd/classify.c \
 	$(POLICY_SRCS) \
+	retryd/log.c
+FUZZERS += fuzz_postfix_id
+fuzz_postfix_id_SRCS := \
+	tests/fuzz/fuzz_postfix_id.c \
+	plugins/postfix_id.c
+FUZZERS += fuzz_postfix_log
+fuzz_postfix_log_SRCS := \
+	tests/fuzz/fuzz_postfix_log.c \
+	plugins/postfix_log.c \
+	plugins/postfix_id.c \
+	retryd/log.c
+FUZZERS += fuzz_postfix_queue
+fuzz_postfix_queue_SRCS := \
+	tests/fuzz/fuzz_postfix_queue.c \
+	plugins/postfix_queue.c \
+	plugins/postfix_id.c \
 	retryd/log.c
 
 # ---------------------------------------------------------------------------

@@ -48,6 +48,9 @@ void log_set_verbose(int verbose)
 }
 
 static void log_vline(int priority, const char *level, const char *fmt,
+		      va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void log_vline(int priority, const char *level, const char *fmt,
 		      va_list ap)
 {
 	char line[2048];

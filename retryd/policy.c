@@ -387,6 +387,13 @@ void load_include(struct load_frame *f, const char *value)
 		load_error(ls, f->path, f->line, "include: path too long");
 		return;
 	}
+	/* A device or FIFO would never end (/dev/zero) or block: refuse. */
+	if (stat(full, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode)) {
+		load_error(ls, f->path, f->line,
+			   "include '%.200s': not a regular file", full);
+		return;
+	}
 	if ((fp = fopen(full, "r")) == NULL) {
 		load_error(ls, f->path, f->line, "include '%.200s': %s", full,
 			   strerror(errno));
