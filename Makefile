@@ -171,7 +171,7 @@ RETRYD_SRCS += retryd/classify.c
 RETRYCTL_SRCS += retryd/ctl_release.c
 RETRYCTL_SRCS += retryd/plugin_load.c
 UNIT_TESTS += test_pass
-test_pass_SRCS = tests/unit/test_pass.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+test_pass_SRCS = tests/unit/test_pass.c tests/unit/fake_mta.c tests/unit/pass_fx.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 BENCHES += bench_pass
 bench_pass_SRCS = tests/bench/bench_pass.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 # fake_mta.c (shared with the unit tests) calls cmocka's assert_true
@@ -236,7 +236,7 @@ plugin_drive_SRCS := tests/tools/plugin_drive.c retryd/log.c
 PASS_SRCS += retryd/suppress_act.c
 RETRYD_SRCS += retryd/suppress_act.c
 UNIT_TESTS += test_pass_suppress
-test_pass_suppress_SRCS = tests/unit/test_pass_suppress.c tests/unit/fake_mta.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
+test_pass_suppress_SRCS = tests/unit/test_pass_suppress.c tests/unit/fake_mta.c tests/unit/pass_fx.c $(PASS_SRCS) $(CORE_SRCS) retryd/classify.c
 
 # ---- fuzz targets (libFuzzer, clang): `make fuzz`, tests/fuzz/ ----
 FUZZERS :=

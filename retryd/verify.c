@@ -15,17 +15,17 @@
  *
  *	verify_domains() issues, per domain, an MX query to every MTA node
  *	and independent resolver (UDP; TCP too with tcp = yes) and, with
- *	authoritative = yes, an NS query through the first independent
- *	resolver (else the first MTA node), walking up to the parent name on
- *	NXDOMAIN/NODATA; the NS hosts' A records give up to LIMIT_VERIFY_NS
- *	authoritative servers, each asked the MX directly. Follow-ups:
+ *	authoritative = yes, starts the authoritative-server discovery of
+ *	verify_ns.c (NS lookup, parent walk, NS host addresses; up to
+ *	LIMIT_VERIFY_NS servers, each asked the MX directly). Follow-ups:
  *	A + AAAA for each MX host (or for the domain itself when there is no
  *	MX: the implicit MX), TCP after a truncated UDP reply, one retry
  *	after a timeout. At most LIMIT_VERIFY_INFLIGHT queries are in flight;
  *	the rest wait in a FIFO. Each answer is checked by verify_answer.c;
  *	the verdict comes from verdict_decide().
  *
- *	Owns: the contexts, the loop, the queries in flight. Results go into
+ *	Owns: the contexts, the loop, the queries in flight (the structs are
+ *	in verify_int.h, shared with verify_ns.c only). Results go into
  *	the caller's array. verify_unique_domains() is the caller's dedup
  *	helper (one verification per domain).
  * DIAGNOSTICS
@@ -35,7 +35,6 @@
  */
 #include "verify.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -50,66 +49,8 @@
 
 #include "verdict.h"
 #include "verify_answer.h"
+#include "verify_int.h"
 #include "verify_loop.h"
-
-struct verify_ctx {
-	getdns_context *udp, *tcp;
-	char text[64];
-	int family;
-	unsigned char addr[16];
-	uint16_t port;
-};
-
-enum verify_purpose { VQ_MX, VQ_ADDR, VQ_NS, VQ_NSADDR };
-
-struct verify_job;
-
-struct verify_query {
-	struct verify_query *next;
-	struct verify_job *job;
-	struct verify_ctx *vc;
-	enum verify_transport tr;
-	enum verify_purpose purpose;
-	int ai;	 /* answer index (VQ_MX, VQ_ADDR) */
-	int mxi; /* MX host index; -1: the domain itself */
-	uint16_t qtype;
-	int attempt;
-	char qname[LIMIT_DOMAIN + 1];
-};
-
-/* Bookkeeping for one answer while its follow-ups run. */
-struct verify_track {
-	unsigned pending; /* queries still out for this answer */
-	int64_t started_ms;
-	enum verify_kind addr_fail; /* first transient address failure */
-	unsigned implicit_addrs;
-	uint32_t implicit_ttl;
-	int tcp_fallback; /* a TCP answer was added after TC */
-};
-
-struct verify_job {
-	struct verifier *v;
-	struct verify_result *res;
-	struct verify_track track[LIMIT_VERIFY_ANSWERS];
-	char zone[LIMIT_DOMAIN + 1]; /* name whose NS we are asking */
-	unsigned ns_steps;
-	size_t nauth;  /* authoritative servers asked */
-	char note[96]; /* why there is no authoritative answer */
-};
-
-struct verifier {
-	struct verify_loop *loop;
-	struct verify_ctx res[2 * LIMIT_POLICY_RESOLVERS];
-	enum verify_role res_role[2 * LIMIT_POLICY_RESOLVERS];
-	size_t nres;
-	struct verify_ctx *auth;
-	size_t nauth;
-	int authoritative, tcp;
-	uint64_t timeout_ms;
-	uint64_t queries;
-	size_t inflight;
-	struct verify_query *wait_head, *wait_tail;
-};
 
 static void verify_issue(struct verify_query *q);
 
@@ -173,8 +114,8 @@ static getdns_context *verify_context(struct verifier *v,
 	return ctx;
 }
 
-static int verify_ctx_open(struct verifier *v, struct verify_ctx *vc, char *err,
-			   size_t errlen)
+int verify_ctx_open(struct verifier *v, struct verify_ctx *vc, char *err,
+		    size_t errlen)
 {
 	if ((vc->udp = verify_context(v, vc, GETDNS_TRANSPORT_UDP, err,
 				      errlen)) == NULL)
@@ -320,9 +261,9 @@ static void verify_drain(struct verifier *v)
 }
 
 /* Start a follow-up query for answer @ai (counted as pending). */
-static void verify_follow(struct verify_job *job, struct verify_ctx *vc,
-			  enum verify_transport tr, enum verify_purpose purpose,
-			  int ai, int mxi, const char *qname, uint16_t qtype)
+void verify_follow(struct verify_job *job, struct verify_ctx *vc,
+		   enum verify_transport tr, enum verify_purpose purpose,
+		   int ai, int mxi, const char *qname, uint16_t qtype)
 {
 	struct verify_query *q =
 	    verify_query_new(job, vc, tr, purpose, ai, mxi, qname, qtype);
@@ -362,8 +303,8 @@ static int verify_answer_new(struct verify_job *job, enum verify_role role,
 	return ai;
 }
 
-static void verify_ask_mx(struct verify_job *job, enum verify_role role,
-			  struct verify_ctx *vc, enum verify_transport tr)
+void verify_ask_mx(struct verify_job *job, enum verify_role role,
+		   struct verify_ctx *vc, enum verify_transport tr)
 {
 	int ai = verify_answer_new(job, role, vc, tr);
 
@@ -400,133 +341,6 @@ static void verify_answer_settle(struct verify_job *job, int ai)
 			snprintf(a->reason, sizeof(a->reason),
 				 "no MX; address lookup failed");
 		}
-	}
-}
-
-static void verify_find_ns(struct verify_job *job);
-
-/* Ask authoritative server @addr (4 or 16 bytes) the domain's MX. */
-static void verify_ask_auth(struct verify_job *job, int family,
-			    const unsigned char *addr)
-{
-	struct verifier *v = job->v;
-	struct verify_ctx *vc = NULL;
-	char ip[INET6_ADDRSTRLEN], err[160];
-
-	if (job->nauth >= LIMIT_VERIFY_NS)
-		return;
-	for (size_t i = 0; i < v->nauth; i++)
-		if (v->auth[i].family == family &&
-		    memcmp(v->auth[i].addr, addr, family == AF_INET ? 4 : 16) ==
-			0)
-			vc = &v->auth[i];
-	if (vc == NULL) {
-		if (v->nauth >= LIMIT_VERIFY_AUTH_CONTEXTS) {
-			snprintf(job->note, sizeof(job->note),
-				 "too many authoritative servers in one pass");
-			return;
-		}
-		vc = &v->auth[v->nauth];
-		memset(vc, 0, sizeof(*vc));
-		vc->family = family;
-		memcpy(vc->addr, addr, family == AF_INET ? 4 : 16);
-		vc->port = 53;
-		inet_ntop(family, addr, ip, sizeof(ip));
-		snprintf(vc->text, sizeof(vc->text),
-			 family == AF_INET ? "%s:53" : "[%s]:53", ip);
-		if (verify_ctx_open(v, vc, err, sizeof(err)) < 0) {
-			snprintf(job->note, sizeof(job->note), "%.90s", err);
-			return;
-		}
-		v->nauth++;
-	}
-	for (size_t i = 0; i < job->res->nanswers; i++)
-		if (job->res->answers[i].role == VERIFY_ROLE_AUTHORITATIVE &&
-		    strcmp(job->res->answers[i].server, vc->text) == 0)
-			return; /* two NS names, one address */
-	job->nauth++;
-	verify_ask_mx(job, VERIFY_ROLE_AUTHORITATIVE, vc, VERIFY_UDP);
-	if (v->tcp)
-		verify_ask_mx(job, VERIFY_ROLE_AUTHORITATIVE, vc, VERIFY_TCP);
-}
-
-/* The NS answer: ask each NS host's address (A), or walk up. */
-static void verify_on_ns(struct verify_query *q, const getdns_dict *response,
-			 getdns_callback_type_t cbtype)
-{
-	struct verify_job *job = q->job;
-	struct verify_reply rep;
-	getdns_list *ans = NULL;
-	size_t n = 0, asked = 0;
-
-	verify_answer_parse(response, cbtype, q->qname, GETDNS_RRTYPE_NS, &rep);
-	if (rep.kind == VERIFY_KIND_NODATA ||
-	    rep.kind == VERIFY_KIND_NXDOMAIN) {
-		const char *dot = strchr(job->zone, '.');
-
-		if (dot != NULL && ++job->ns_steps < LIMIT_VERIFY_NS_WALK) {
-			memmove(job->zone, dot + 1, strlen(dot + 1) + 1);
-			verify_find_ns(job);
-		} else {
-			snprintf(job->note, sizeof(job->note),
-				 "no NS found for any parent name");
-		}
-		return;
-	}
-	if (rep.kind != VERIFY_KIND_IMPLICIT || response == NULL ||
-	    getdns_dict_get_list(response, "/replies_tree/0/answer", &ans) ||
-	    getdns_list_get_length(ans, &n)) {
-		snprintf(job->note, sizeof(job->note), "NS lookup %s via %s",
-			 verify_kind_name(rep.kind), q->vc->text);
-		return;
-	}
-	for (size_t i = 0; i < n && asked < LIMIT_VERIFY_NS; i++) {
-		getdns_bindata *b = NULL;
-		uint32_t type = 0;
-		char *fqdn = NULL, host[LIMIT_DOMAIN + 2];
-
-		if (getdns_list_get_dict(ans, i, (getdns_dict **)&response) ||
-		    getdns_dict_get_int(response, "type", &type) ||
-		    type != GETDNS_RRTYPE_NS ||
-		    getdns_dict_get_bindata(response, "/rdata/nsdname", &b) ||
-		    getdns_convert_dns_name_to_fqdn(b, &fqdn) || fqdn == NULL)
-			continue;
-		if (verify_name_normalize(fqdn, host, sizeof(host)) == 0 &&
-		    strcmp(host, ".") != 0) {
-			verify_follow(job, q->vc, q->tr, VQ_NSADDR, -1, -1,
-				      host, GETDNS_RRTYPE_A);
-			asked++;
-		}
-		free(fqdn);
-	}
-}
-
-static void verify_on_nsaddr(struct verify_query *q,
-			     const getdns_dict *response,
-			     getdns_callback_type_t cbtype)
-{
-	struct verify_reply rep;
-	getdns_list *ans = NULL;
-	size_t n = 0;
-
-	verify_answer_parse(response, cbtype, q->qname, GETDNS_RRTYPE_A, &rep);
-	if (rep.kind != VERIFY_KIND_IMPLICIT ||
-	    getdns_dict_get_list(response, "/replies_tree/0/answer", &ans) ||
-	    getdns_list_get_length(ans, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		getdns_dict *rr = NULL;
-		getdns_bindata *b = NULL;
-		uint32_t type = 0;
-
-		if (getdns_list_get_dict(ans, i, &rr) == GETDNS_RETURN_GOOD &&
-		    getdns_dict_get_int(rr, "type", &type) ==
-			GETDNS_RETURN_GOOD &&
-		    type == GETDNS_RRTYPE_A &&
-		    getdns_dict_get_bindata(rr, "/rdata/ipv4_address", &b) ==
-			GETDNS_RETURN_GOOD &&
-		    b->size == 4)
-			verify_ask_auth(q->job, AF_INET, b->data);
 	}
 }
 
@@ -633,10 +447,10 @@ static void verify_callback(getdns_context *ctx, getdns_callback_type_t cbtype,
 		verify_on_addr(q, response, cbtype);
 		break;
 	case VQ_NS:
-		verify_on_ns(q, response, cbtype);
+		verify_ns_on_ns(q, response, cbtype);
 		break;
 	case VQ_NSADDR:
-		verify_on_nsaddr(q, response, cbtype);
+		verify_ns_on_addr(q, response, cbtype);
 		break;
 	}
 	getdns_dict_destroy(response);
@@ -644,26 +458,6 @@ static void verify_callback(getdns_context *ctx, getdns_callback_type_t cbtype,
 		verify_answer_settle(job, q->ai);
 	free(q);
 	verify_drain(v);
-}
-
-/* NS of job->zone through the first independent (else MTA) resolver. */
-static void verify_find_ns(struct verify_job *job)
-{
-	struct verifier *v = job->v;
-	struct verify_ctx *via = NULL;
-
-	for (size_t i = 0; i < v->nres && via == NULL; i++)
-		if (v->res_role[i] == VERIFY_ROLE_INDEPENDENT)
-			via = &v->res[i];
-	if (via == NULL && v->nres > 0)
-		via = &v->res[0];
-	if (via == NULL) {
-		snprintf(job->note, sizeof(job->note),
-			 "no resolver to find NS");
-		return;
-	}
-	verify_follow(job, via, VERIFY_UDP, VQ_NS, -1, -1, job->zone,
-		      GETDNS_RRTYPE_NS);
 }
 
 static void verify_finish(struct verify_job *job)
@@ -733,7 +527,7 @@ int verify_domains(struct verifier *v, const char *const *domains, size_t n,
 		if (v->authoritative) {
 			snprintf(job->zone, sizeof(job->zone), "%s",
 				 res->domain);
-			verify_find_ns(job);
+			verify_ns_find(job);
 		}
 	}
 	verify_loop_run(v->loop);

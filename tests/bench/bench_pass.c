@@ -10,7 +10,8 @@
  * the real pass (pass_run: scan, reconcile, outcomes, adopt, due, verify,
  * attempt, retention) against an in-process MTA whose listing holds the
  * live messages, which delivers what it is asked to and reports those
- * outcomes on the next pass, and against injected healthy verdicts
+ * outcomes on the next pass (its no-op and free methods are those of
+ * tests/unit/fake_mta.c), and against injected healthy verdicts
  * (100 domains). Pass 0 attempts the first group; passes 1..3 each apply
  * the previous group's outcomes (1,000 messages done) and attempt the
  * next: their median is the figure. The store uses the daemon's default
@@ -30,6 +31,7 @@
 #include "../../retryd/log.h"
 #include "../../retryd/pass.h"
 #include "../../retryd/store_int.h"
+#include "../unit/fake_mta.h"
 
 #define BENCH_T0 1700000000LL
 #define BENCH_GROUP_GAP 300    /* seconds between due groups (< the 1h interval) */
@@ -58,12 +60,6 @@ static size_t bench_index(const struct bench_mta *b, const char *id)
 	return v % 2 == 1 && j < b->n ? j : (size_t)-1;
 }
 
-static int b_open(const struct mta_config *c, void **s, char *e, size_t l)
-{
-	return 0;
-}
-static void b_close(void *s) {}
-
 static int b_valid_id(const char *id)
 {
 	size_t n = strlen(id);
@@ -86,7 +82,6 @@ static int b_scan(void *state, struct mta_listing *out, char *err,
 	out->skipped = 0;
 	return 0;
 }
-static void b_listing_free(struct mta_listing *l) {}
 
 static int b_hold(void *state, const char *const *ids, size_t n, size_t *done,
 		  char *err, size_t errlen)
@@ -162,27 +157,20 @@ static int b_outcomes(void *state, const char *const *ids, size_t n,
 	return 0;
 }
 
-static void b_outcomes_free(struct mta_outcomes *o)
-{
-	free(o->items);
-	o->items = NULL;
-	o->n = 0;
-}
-
 static const struct mta_plugin bench_plugin = {
 	.abi = MTA_PLUGIN_ABI,
 	.name = "bench",
-	.open = b_open,
-	.close = b_close,
+	.open = fake_open,
+	.close = fake_close,
 	.valid_id = b_valid_id,
 	.scan = b_scan,
-	.listing_free = b_listing_free,
+	.listing_free = fake_listing_free,
 	.hold = b_hold,
 	.deliver = b_deliver,
 	.release = b_release,
 	.giveback = b_giveback,
 	.outcomes = b_outcomes,
-	.outcomes_free = b_outcomes_free,
+	.outcomes_free = fake_outcomes_free,
 };
 
 /* ---------- injected verdicts ---------- */

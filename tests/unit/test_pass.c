@@ -1,7 +1,7 @@
 /*
  * test_pass - the daemon's pass against a real Berkeley DB store in a
  * temp dir, a scripted in-process MTA plugin (a test double of the
- * plugin interface), injected verdicts and a fixed clock.
+ * plugin interface, fake_mta.c), injected verdicts and a fixed clock.
  *
  * What is real: the store (store.c on disk), policy_load, backoff,
  * classifier, spawn (the hooks are real scripts that append their argv
@@ -29,264 +29,12 @@
 #include "../../retryd/pass_int.h"
 #include "../../retryd/reconcile.h"
 #include "../../retryd/store_int.h" /* the cache statistics of the cost test */
+#include "fake_mta.h"
+#include "pass_fx.h"
 
 #define T0 1700000000LL
-#define FAKE_MAX 16
-#define CALLS_MAX 64
-
-/* ---------- the scripted MTA ---------- */
-
-struct fake_call {
-	char op[16];          /* hold, deliver, release, giveback */
-	char ids[256];        /* space-separated */
-	int how;
-	int committed;        /* giveback: every record was GIVEBACK_INTENT */
-};
-
-struct fake_mta {
-	struct mta_message msgs[FAKE_MAX];
-	struct mta_rcpt rcpts[FAKE_MAX][2];
-	size_t n;
-	int complete;
-	struct fake_call calls[CALLS_MAX];
-	size_t ncalls;
-	struct mta_outcome outcomes[FAKE_MAX];
-	size_t nout;
-	struct store *store;  /* to look at what was committed before acting */
-	const char *mta;
-};
-
-static struct mta_message *fake_find(struct fake_mta *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->msgs[i].queue_id, id) == 0)
-			return &f->msgs[i];
-	return NULL;
-}
-
-static void fake_remove(struct fake_mta *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->msgs[i].queue_id, id) == 0) {
-			f->msgs[i] = f->msgs[f->n - 1];
-			memcpy(f->rcpts[i], f->rcpts[f->n - 1], sizeof(f->rcpts[i]));
-			f->msgs[i].rcpts = f->rcpts[i];
-			f->n--;
-			return;
-		}
-}
-
-static struct fake_call *fake_record(struct fake_mta *f, const char *op,
-				     const char *const *ids, size_t n)
-{
-	struct fake_call *c = &f->calls[f->ncalls++];
-
-	assert_true(f->ncalls <= CALLS_MAX);
-	memset(c, 0, sizeof(*c));
-	snprintf(c->op, sizeof(c->op), "%s", op);
-	for (size_t i = 0; i < n; i++) {
-		strncat(c->ids, ids[i], sizeof(c->ids) - strlen(c->ids) - 2);
-		if (i + 1 < n)
-			strcat(c->ids, " ");
-	}
-	return c;
-}
-
-static size_t fake_count(const struct fake_mta *f, const char *op)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < f->ncalls; i++)
-		k += strcmp(f->calls[i].op, op) == 0;
-	return k;
-}
-
-static const struct fake_call *fake_last(const struct fake_mta *f, const char *op)
-{
-	for (size_t i = f->ncalls; i > 0; i--)
-		if (strcmp(f->calls[i - 1].op, op) == 0)
-			return &f->calls[i - 1];
-	return NULL;
-}
-
-static int fake_open(const struct mta_config *cfg, void **state, char *err,
-		     size_t errlen)
-{
-	return 0;
-}
-static void fake_close(void *state) {}
-
-static int fake_valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n < 6 || n > 12)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)id[i]) || islower((unsigned char)id[i]))
-			return 0;
-	return 1;
-}
-
-static int fake_scan(void *state, struct mta_listing *out, char *err,
-		     size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	out->msgs = f->msgs;
-	out->n = f->n;
-	out->complete = f->complete;
-	out->skipped = 0;
-	return 0;
-}
-static void fake_listing_free(struct mta_listing *l) {}
-
-static int fake_hold(void *state, const char *const *ids, size_t n,
-		     size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "hold", ids, n);
-	*done = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m) {
-			m->held = 1;
-			(*done)++;
-		}
-	}
-	return 0;
-}
-
-static int fake_deliver(void *state, const char *const *ids, size_t n,
-			size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "deliver", ids, n);
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m)
-			m->held = m->deferred = 0; /* in the active queue */
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_release(void *state, const char *const *ids, size_t n,
-			size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "release", ids, n);
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m)
-			m->held = 0;
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_giveback(void *state, const char *const *ids, size_t n,
-			 enum mta_giveback how, size_t *done, char *err,
-			 size_t errlen)
-{
-	struct fake_mta *f = state;
-	struct fake_call *c = fake_record(f, "giveback", ids, n);
-
-	c->how = how;
-	c->committed = 1;
-	for (size_t i = 0; i < n; i++) {
-		struct store_message *m = NULL;
-		char e[256];
-
-		if (store_get_message(f->store, NULL, f->mta, ids[i], &m, e,
-				      sizeof(e)) != STORE_OK ||
-		    m->state != STORE_MSG_GIVEBACK_INTENT)
-			c->committed = 0;
-		store_message_free(m);
-		if (how != MTA_GIVEBACK_RELEASE)
-			fake_remove(f, ids[i]);
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_outcomes(void *state, const char *const *ids, size_t n,
-			 struct mta_outcomes *out, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	out->items = calloc(f->nout + 1, sizeof(*out->items));
-	out->n = 0;
-	for (size_t i = 0; i < f->nout; i++)
-		out->items[out->n++] = f->outcomes[i];
-	f->nout = 0;
-	return 0;
-}
-
-static void fake_outcomes_free(struct mta_outcomes *o)
-{
-	free(o->items);
-	o->items = NULL;
-	o->n = 0;
-}
-
-static const struct mta_plugin fake_plugin = {
-	.abi = MTA_PLUGIN_ABI,
-	.name = "fake",
-	.open = fake_open,
-	.close = fake_close,
-	.valid_id = fake_valid_id,
-	.scan = fake_scan,
-	.listing_free = fake_listing_free,
-	.hold = fake_hold,
-	.deliver = fake_deliver,
-	.release = fake_release,
-	.giveback = fake_giveback,
-	.outcomes = fake_outcomes,
-	.outcomes_free = fake_outcomes_free,
-};
-
-static void fake_add(struct fake_mta *f, const char *id, const char *rcpt,
-		     const char *reason, int64_t arrival)
-{
-	struct mta_message *m = &f->msgs[f->n];
-
-	memset(m, 0, sizeof(*m));
-	snprintf(m->queue_id, sizeof(m->queue_id), "%s", id);
-	snprintf(m->sender, sizeof(m->sender), "sender@example.org");
-	m->arrival = arrival;
-	m->deferred = 1;
-	m->nrcpts = 1;
-	m->rcpts = f->rcpts[f->n];
-	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), "%s", rcpt);
-	snprintf(m->rcpts[0].reason, sizeof(m->rcpts[0].reason), "%s", reason);
-	f->n++;
-}
-
-static void fake_outcome(struct fake_mta *f, const char *id, const char *rcpt,
-			 enum mta_outcome_status st, const char *dsn,
-			 const char *text, int64_t t)
-{
-	struct mta_outcome *o = &f->outcomes[f->nout++];
-
-	memset(o, 0, sizeof(*o));
-	snprintf(o->queue_id, sizeof(o->queue_id), "%s", id);
-	snprintf(o->address, sizeof(o->address), "%s", rcpt);
-	o->status = st;
-	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
-	snprintf(o->text, sizeof(o->text), "%s", text);
-	o->time = t;
-}
 
 /* ---------- injected verdicts ---------- */
-
-struct fake_dns {
-	enum verify_verdict verdict;
-	unsigned calls;
-};
 
 static int fake_verify(void *arg, const char *const *domains, size_t n,
 		       int64_t now, struct verify_result *out, char *err,
@@ -337,25 +85,6 @@ static int fake_verify(void *arg, const char *const *domains, size_t n,
 
 /* ---------- fixture ---------- */
 
-struct fx {
-	char dir[256];
-	struct policy *policy;
-	struct store *store;
-	struct fake_mta mta;
-	struct fake_dns dns;
-	struct daemon_ctx ctx;
-};
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 static char *read_file(const char *path)
 {
 	static char buf[8192];
@@ -372,17 +101,13 @@ static char *read_file(const char *path)
 
 static int fx_setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	char path[512], ini[4096], err[4096];
+	struct fx *fx = fx_new("test_pass");
+	char path[512], ini[4096];
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_pass.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(path, sizeof(path), "%s/state", fx->dir);
-	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/hook.sh", fx->dir);
 	snprintf(ini, sizeof(ini),
 		 "#!/bin/sh\necho \"$*\" >> %s/hook.out\n", fx->dir);
-	write_file(path, ini, 0755);
+	fx_write_file(path, ini, 0755);
 	snprintf(ini, sizeof(ini),
 		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
 		 "scan_interval = 30s\nhost_id = test-host\n"
@@ -397,62 +122,9 @@ static int fx_setup(void **state)
 		 "[hooks]\nflush_resolver = %s/hook.sh flush %%r %%d\n"
 		 "escalate = %s/hook.sh escalate %%d %%f\n",
 		 fx->dir, fx->dir, fx->dir, fx->dir);
-	snprintf(path, sizeof(path), "%s/retryd.ini", fx->dir);
-	write_file(path, ini, 0644);
-	if (policy_load(path, &fx->policy, err, sizeof(err)) < 0)
-		fail_msg("policy: %s", err);
-	snprintf(path, sizeof(path), "%s/state", fx->dir);
-	if (store_open(path, STORE_OPEN_DAEMON, 1u << 20, &fx->store, err,
-		       sizeof(err)) != STORE_OK)
-		fail_msg("store: %s", err);
-	fx->mta.complete = 1;
-	fx->mta.store = fx->store;
-	fx->mta.mta = fx->policy->mta;
-	fx->dns.verdict = VERDICT_HEALTHY;
-	fx->ctx.store = fx->store;
-	fx->ctx.plugin = &fake_plugin;
-	fx->ctx.plugin_state = &fx->mta;
-	fx->ctx.verify = fake_verify;
-	fx->ctx.verify_arg = &fx->dns;
-	if (pass_ctx_init(&fx->ctx, fx->policy, 42, err, sizeof(err)) < 0)
-		fail_msg("ctx: %s", err);
+	fx_start(fx, ini, fake_verify);
 	*state = fx;
 	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *fx = *state;
-	char cmd[600];
-
-	pass_ctx_free(&fx->ctx);
-	store_close(fx->store);
-	policy_free(fx->policy);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx->dir);
-	free(fx);
-	return 0;
-}
-
-static struct store_message *fx_get(struct fx *fx, const char *id)
-{
-	struct store_message *m = NULL;
-	char err[256];
-
-	if (store_get_message(fx->store, NULL, fx->policy->mta, id, &m, err,
-			      sizeof(err)) != STORE_OK)
-		return NULL;
-	return m;
-}
-
-static enum store_msg_state fx_state(struct fx *fx, const char *id)
-{
-	struct store_message *m = fx_get(fx, id);
-	enum store_msg_state s = m ? m->state : 0;
-
-	store_message_free(m);
-	return s;
 }
 
 struct ev_list {
@@ -485,7 +157,7 @@ static void fx_evidence(struct fx *fx, const char *addr, struct ev_list *l)
 /* adopt at T0 (arrival T0-60), attempt at T0+300 */
 static void fx_adopt_one(struct fx *fx)
 {
-	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
 }
@@ -497,8 +169,8 @@ static void test_adopt_holds_routing_only(void **state)
 	struct fx *fx = *state;
 	struct store_message *m;
 
-	fake_add(&fx->mta, "BBBBBB01", "x@other.test", "4.2.2 mailbox full", T0 - 60);
-	fake_add(&fx->mta, "BBBBBB02", "y@example.test", ROUTING, T0 - 60);
+	fake_add(&fx->mta, "BBBBBB01", "x@other.test", NULL, "4.2.2 mailbox full", T0 - 60);
+	fake_add(&fx->mta, "BBBBBB02", "y@example.test", NULL, ROUTING, T0 - 60);
 	fx->mta.msgs[1].held = 1; /* held by someone else: not ours */
 	fx_adopt_one(fx);
 	m = fx_get(fx, QID);
@@ -730,10 +402,10 @@ static void test_crash_between_intent_and_hold(void **state)
 
 	/* crash after the intent commit, before the hold */
 	put_record(fx, QID, STORE_MSG_ADOPT_INTENT);
-	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
 	/* crash after the hold, before HELD was recorded */
 	put_record(fx, "C0FFEE01", STORE_MSG_ADOPT_INTENT);
-	fake_add(&fx->mta, "C0FFEE01", RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, "C0FFEE01", RCPT, NULL, ROUTING, T0 - 60);
 	fx->mta.msgs[1].held = 1;
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
@@ -762,7 +434,7 @@ static void test_giveback_intent_replayed(void **state)
 	assert_int_equal(store_put_message(fx->store, NULL, m, err, sizeof(err)),
 			 STORE_OK);
 	store_message_free(m);
-	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
 	fx->mta.msgs[0].held = 1;
 	fx->mta.complete = 0;
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
@@ -807,7 +479,7 @@ static void test_escalate_once_with_report(void **state)
 	char path[300], *out, file[300];
 
 	fx->dns.verdict = VERDICT_DOMAIN;
-	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 5 * 3600);
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 5 * 3600);
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 3600), 0);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 7200), 0);
@@ -902,13 +574,13 @@ static void test_store_full_releases_and_resumes(void **state)
 				    sizeof(err)), STORE_OK);
 	fx->ctx.store = st;
 	fx->mta.store = st;
-	fake_add(&fx->mta, QID, RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(fake_count(&fx->mta, "hold"), 1);
 
 	fill_disk(filler);
 	fill_store_log(st);
-	fake_add(&fx->mta, "DDDDDD01", "z@example.test", ROUTING, T0 - 60);
+	fake_add(&fx->mta, "DDDDDD01", "z@example.test", NULL, ROUTING, T0 - 60);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
 	assert_int_equal(fx->ctx.stats.nospace, 1);
 	assert_int_equal(fx->ctx.stats.adopted, 0);
@@ -1011,7 +683,7 @@ static void test_pass_cost_ignores_done(void **state)
 
 	for (int i = 0; i < LIVE_N; i++) {
 		snprintf(id, sizeof(id), "%X%07X", 1 + i * 2, i);
-		fake_add(&fx->mta, id, RCPT, ROUTING, T0 - 60);
+		fake_add(&fx->mta, id, RCPT, NULL, ROUTING, T0 - 60);
 	}
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(fx->ctx.stats.adopted, LIVE_N);
@@ -1052,7 +724,7 @@ static void test_pass_cost_ignores_done(void **state)
 	assert_int_equal(fx->ctx.stats.gone, 1);
 	/* an intent (crash after the hold) is replayed among them */
 	put_record(fx, "C0FFEE01", STORE_MSG_ADOPT_INTENT);
-	fake_add(&fx->mta, "C0FFEE01", RCPT, ROUTING, T0 - 60);
+	fake_add(&fx->mta, "C0FFEE01", RCPT, NULL, ROUTING, T0 - 60);
 	fake_find(&fx->mta, "C0FFEE01")->held = 1;
 	assert_int_equal(pass_run(&fx->ctx, T0 + 7), 0);
 	assert_int_equal(fx_state(fx, "C0FFEE01"), STORE_MSG_HELD);
@@ -1113,7 +785,7 @@ static void test_retention_deletes_only_old_done(void **state)
 	put_done(fx, NULL, "ABCDEF01", "kept@example.test", now - keep - 86400,
 		 now - keep + 100); /* adopted long ago, attempted later */
 	/* a live message adopted long ago, listed held: never retention's */
-	fake_add(&fx->mta, "ABCDEF02", RCPT, ROUTING, now - 4 * 86400);
+	fake_add(&fx->mta, "ABCDEF02", RCPT, NULL, ROUTING, now - 4 * 86400);
 	assert_int_equal(pass_run(&fx->ctx, now - 4 * 86400 + 60), 0);
 	assert_int_equal(fx_state(fx, "ABCDEF02"), STORE_MSG_HELD);
 	/* the old ones' proof */

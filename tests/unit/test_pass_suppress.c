@@ -1,7 +1,7 @@
 /*
  * test_pass_suppress - suppression wired into the daemon's pass, against
  * a real Berkeley DB store in a temp dir, a scripted in-process MTA
- * plugin (a test double of the plugin interface, as in test_pass.c),
+ * plugin (a test double of the plugin interface, fake_mta.c),
  * injected verdicts and a fixed clock.
  *
  * What is real: the store, policy_load, backoff, the classifier (rules
@@ -29,302 +29,13 @@
 #include "../../retryd/log.h"
 #include "../../retryd/pass.h"
 #include "../../retryd/pass_int.h"
+#include "fake_mta.h"
+#include "pass_fx.h"
 #include "../../retryd/suppress_act.h"
 
 #define T0 1700000000LL
-#define FAKE_MAX 16
-#define FAKE_RCPTS 2
-#define CALLS_MAX 64
-
-/* ---------- the scripted MTA ---------- */
-
-struct fake_call {
-	char op[16];   /* hold, deliver, release, giveback */
-	char ids[256]; /* space-separated */
-	int how;
-	int committed; /* giveback: every record was GIVEBACK_INTENT and its
-			* suppressed recipients were recorded before */
-};
-
-struct fake_mta {
-	struct mta_message msgs[FAKE_MAX];
-	struct mta_rcpt rcpts[FAKE_MAX][FAKE_RCPTS];
-	size_t n;
-	int complete;
-	struct fake_call calls[CALLS_MAX];
-	size_t ncalls;
-	struct mta_outcome outcomes[FAKE_MAX];
-	size_t nout;
-	struct store *store;
-	const char *mta;
-};
-
-static struct mta_message *fake_find(struct fake_mta *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->msgs[i].queue_id, id) == 0)
-			return &f->msgs[i];
-	return NULL;
-}
-
-static void fake_remove(struct fake_mta *f, const char *id)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->msgs[i].queue_id, id) == 0) {
-			f->msgs[i] = f->msgs[f->n - 1];
-			memcpy(f->rcpts[i], f->rcpts[f->n - 1], sizeof(f->rcpts[i]));
-			f->msgs[i].rcpts = f->rcpts[i];
-			f->n--;
-			return;
-		}
-}
-
-static struct fake_call *fake_record(struct fake_mta *f, const char *op,
-				     const char *const *ids, size_t n)
-{
-	struct fake_call *c = &f->calls[f->ncalls++];
-
-	assert_true(f->ncalls <= CALLS_MAX);
-	memset(c, 0, sizeof(*c));
-	snprintf(c->op, sizeof(c->op), "%s", op);
-	for (size_t i = 0; i < n; i++) {
-		strncat(c->ids, ids[i], sizeof(c->ids) - strlen(c->ids) - 2);
-		if (i + 1 < n)
-			strcat(c->ids, " ");
-	}
-	return c;
-}
-
-static size_t fake_count(const struct fake_mta *f, const char *op)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < f->ncalls; i++)
-		k += strcmp(f->calls[i].op, op) == 0;
-	return k;
-}
-
-static const struct fake_call *fake_last(const struct fake_mta *f,
-					 const char *op)
-{
-	for (size_t i = f->ncalls; i > 0; i--)
-		if (strcmp(f->calls[i - 1].op, op) == 0)
-			return &f->calls[i - 1];
-	return NULL;
-}
-
-/* Was @param id handed to deliver() at any time? */
-static int fake_delivered_id(const struct fake_mta *f, const char *id)
-{
-	for (size_t i = 0; i < f->ncalls; i++)
-		if (strcmp(f->calls[i].op, "deliver") == 0 &&
-		    strstr(f->calls[i].ids, id) != NULL)
-			return 1;
-	return 0;
-}
-
-static int fake_open(const struct mta_config *cfg, void **state, char *err,
-		     size_t errlen)
-{
-	return 0;
-}
-static void fake_close(void *state) {}
-
-static int fake_valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n < 6 || n > 12)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)id[i]) || islower((unsigned char)id[i]))
-			return 0;
-	return 1;
-}
-
-static int fake_scan(void *state, struct mta_listing *out, char *err,
-		     size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	out->msgs = f->msgs;
-	out->n = f->n;
-	out->complete = f->complete;
-	out->skipped = 0;
-	return 0;
-}
-static void fake_listing_free(struct mta_listing *l) {}
-
-static int fake_hold(void *state, const char *const *ids, size_t n,
-		     size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "hold", ids, n);
-	*done = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m) {
-			m->held = 1;
-			(*done)++;
-		}
-	}
-	return 0;
-}
-
-static int fake_deliver(void *state, const char *const *ids, size_t n,
-			size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "deliver", ids, n);
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m)
-			m->held = m->deferred = 0;
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_release(void *state, const char *const *ids, size_t n,
-			size_t *done, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	fake_record(f, "release", ids, n);
-	for (size_t i = 0; i < n; i++) {
-		struct mta_message *m = fake_find(f, ids[i]);
-		if (m)
-			m->held = 0;
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_giveback(void *state, const char *const *ids, size_t n,
-			 enum mta_giveback how, size_t *done, char *err,
-			 size_t errlen)
-{
-	struct fake_mta *f = state;
-	struct fake_call *c = fake_record(f, "giveback", ids, n);
-
-	c->how = how;
-	c->committed = 1;
-	for (size_t i = 0; i < n; i++) {
-		struct store_message *m = NULL;
-		char e[256];
-
-		if (store_get_message(f->store, NULL, f->mta, ids[i], &m, e,
-				      sizeof(e)) != STORE_OK ||
-		    m->state != STORE_MSG_GIVEBACK_INTENT)
-			c->committed = 0;
-		for (size_t r = 0; m && r < m->nrcpts; r++) {
-			struct store_suppressed s;
-
-			if (m->rcpts[r].state == STORE_RCPT_SUPPRESSED &&
-			    store_get_suppressed(f->store, NULL,
-						 m->rcpts[r].address, &s, e,
-						 sizeof(e)) != STORE_OK)
-				c->committed = 0;
-		}
-		store_message_free(m);
-		if (how != MTA_GIVEBACK_RELEASE)
-			fake_remove(f, ids[i]);
-		else if (fake_find(f, ids[i]))
-			fake_find(f, ids[i])->held = 0;
-	}
-	*done = n;
-	return 0;
-}
-
-static int fake_outcomes(void *state, const char *const *ids, size_t n,
-			 struct mta_outcomes *out, char *err, size_t errlen)
-{
-	struct fake_mta *f = state;
-
-	out->items = calloc(f->nout + 1, sizeof(*out->items));
-	out->n = 0;
-	for (size_t i = 0; i < f->nout; i++)
-		out->items[out->n++] = f->outcomes[i];
-	f->nout = 0;
-	return 0;
-}
-
-static void fake_outcomes_free(struct mta_outcomes *o)
-{
-	free(o->items);
-	o->items = NULL;
-	o->n = 0;
-}
-
-static const struct mta_plugin fake_plugin = {
-    .abi = MTA_PLUGIN_ABI,
-    .name = "fake",
-    .open = fake_open,
-    .close = fake_close,
-    .valid_id = fake_valid_id,
-    .scan = fake_scan,
-    .listing_free = fake_listing_free,
-    .hold = fake_hold,
-    .deliver = fake_deliver,
-    .release = fake_release,
-    .giveback = fake_giveback,
-    .outcomes = fake_outcomes,
-    .outcomes_free = fake_outcomes_free,
-};
-
-/* A deferred message with one or two recipients, both routing-deferred. */
-static void fake_add(struct fake_mta *f, const char *id, const char *rcpt1,
-		     const char *rcpt2, const char *reason, int64_t arrival)
-{
-	struct mta_message *m = &f->msgs[f->n];
-
-	assert_true(f->n < FAKE_MAX);
-	memset(m, 0, sizeof(*m));
-	snprintf(m->queue_id, sizeof(m->queue_id), "%s", id);
-	snprintf(m->sender, sizeof(m->sender), "sender@example.org");
-	m->arrival = arrival;
-	m->deferred = 1;
-	m->rcpts = f->rcpts[f->n];
-	memset(m->rcpts, 0, sizeof(f->rcpts[0]));
-	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), "%s", rcpt1);
-	snprintf(m->rcpts[0].reason, sizeof(m->rcpts[0].reason), "%s", reason);
-	m->nrcpts = 1;
-	if (rcpt2) {
-		snprintf(m->rcpts[1].address, sizeof(m->rcpts[1].address), "%s",
-			 rcpt2);
-		snprintf(m->rcpts[1].reason, sizeof(m->rcpts[1].reason), "%s",
-			 reason);
-		m->nrcpts = 2;
-	}
-	f->n++;
-}
-
-static void fake_outcome(struct fake_mta *f, const char *id, const char *rcpt,
-			 enum mta_outcome_status st, const char *dsn,
-			 const char *text, int64_t t)
-{
-	struct mta_outcome *o = &f->outcomes[f->nout++];
-
-	assert_true(f->nout <= FAKE_MAX);
-	memset(o, 0, sizeof(*o));
-	snprintf(o->queue_id, sizeof(o->queue_id), "%s", id);
-	snprintf(o->address, sizeof(o->address), "%s", rcpt);
-	o->status = st;
-	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
-	snprintf(o->text, sizeof(o->text), "%s", text);
-	o->time = t;
-	/* a deferred or bounced-for-one recipient leaves it in the queue */
-	if (st == MTA_OUTCOME_DEFERRED && fake_find(f, id))
-		fake_find(f, id)->deferred = 1;
-}
 
 /* ---------- injected verdicts ---------- */
-
-struct fake_dns {
-	enum verify_verdict verdict;
-};
 
 static int fake_verify(void *arg, const char *const *domains, size_t n,
 		       int64_t now, struct verify_result *out, char *err,
@@ -363,34 +74,12 @@ static int fake_verify(void *arg, const char *const *domains, size_t n,
 
 /* ---------- fixture ---------- */
 
-struct fx {
-	char dir[256];
-	struct policy *policy;
-	struct store *store;
-	struct fake_mta mta;
-	struct fake_dns dns;
-	struct daemon_ctx ctx;
-};
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 static int fx_setup_with(void **state, const char *categories,
 			 const char *on_suppress)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	char path[512], ini[4096], err[4096];
+	struct fx *fx = fx_new("test_pass_suppress");
+	char ini[4096];
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_pass_suppress.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	snprintf(path, sizeof(path), "%s/state", fx->dir);
-	mkdir(path, 0700);
 	snprintf(ini, sizeof(ini),
 		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
 		 "scan_interval = 30s\nhost_id = test-host\n"
@@ -406,25 +95,7 @@ static int fx_setup_with(void **state, const char *categories,
 		 "rule = mailbox-unknown /user unknown|recipient not found/i\n"
 		 "rule = mailbox-full /mailbox full|over quota/i\n",
 		 fx->dir, fx->dir, categories, on_suppress);
-	snprintf(path, sizeof(path), "%s/retryd.ini", fx->dir);
-	write_file(path, ini);
-	if (policy_load(path, &fx->policy, err, sizeof(err)) < 0)
-		fail_msg("policy: %s", err);
-	snprintf(path, sizeof(path), "%s/state", fx->dir);
-	if (store_open(path, STORE_OPEN_DAEMON, 1u << 20, &fx->store, err,
-		       sizeof(err)) != STORE_OK)
-		fail_msg("store: %s", err);
-	fx->mta.complete = 1;
-	fx->mta.store = fx->store;
-	fx->mta.mta = fx->policy->mta;
-	fx->dns.verdict = VERDICT_HEALTHY;
-	fx->ctx.store = fx->store;
-	fx->ctx.plugin = &fake_plugin;
-	fx->ctx.plugin_state = &fx->mta;
-	fx->ctx.verify = fake_verify;
-	fx->ctx.verify_arg = &fx->dns;
-	if (pass_ctx_init(&fx->ctx, fx->policy, 42, err, sizeof(err)) < 0)
-		fail_msg("ctx: %s", err);
+	fx_start(fx, ini, fake_verify);
 	*state = fx;
 	return 0;
 }
@@ -444,41 +115,6 @@ static int fx_setup_never(void **state)
 static int fx_setup_release(void **state)
 {
 	return fx_setup_with(state, "mailbox-unknown", "release");
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *fx = *state;
-	char cmd[600];
-
-	pass_ctx_free(&fx->ctx);
-	store_close(fx->store);
-	policy_free(fx->policy);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx->dir);
-	free(fx);
-	return 0;
-}
-
-static struct store_message *fx_get(struct fx *fx, const char *id)
-{
-	struct store_message *m = NULL;
-	char err[256];
-
-	if (store_get_message(fx->store, NULL, fx->policy->mta, id, &m, err,
-			      sizeof(err)) != STORE_OK)
-		return NULL;
-	return m;
-}
-
-static enum store_msg_state fx_state(struct fx *fx, const char *id)
-{
-	struct store_message *m = fx_get(fx, id);
-	enum store_msg_state s = m ? m->state : 0;
-
-	store_message_free(m);
-	return s;
 }
 
 static enum store_rcpt_state fx_rcpt(struct fx *fx, const char *id,

@@ -1,0 +1,269 @@
+/*
+ * NAME
+ *	exim_cmd 3
+ * SUMMARY
+ *	running exim commands for exim.so and confirming what they did
+ * SYNOPSIS
+ *	#include "exim_cmd.h"
+ * DESCRIPTION
+ *	exim_run() runs "exim [-C config] OPT IDS..." with spawn_run() (argv,
+ *	never a shell). Exit codes are not trusted (1 when any id of a
+ *	batch failed, 0 for an unknown id under -M/-Mg):
+ *	exim_stdout_action() confirms -Mf/-Mt from their output ("Message ID
+ *	is now frozen"), exim_log_action() confirms -M/-Mg from the main log
+ *	lines logged for each id while the command ran. Both run up to
+ *	LIMIT_BATCH_IDS ids per process (Exim reads no ids from stdin) and
+ *	refuse a batch with one invalid id (exim_id_valid()) before
+ *	anything runs. A struct exim_batch is the sorted set of requested
+ *	ids, each marked once when confirmed.
+ *
+ *	Owns: nothing past a call; argv and batches are freed before return.
+ * DIAGNOSTICS
+ *	"exim -Mf: ..." in err; unexpected output lines are logged masked.
+ * SECURITY
+ *	argv only, never a shell. Ids are validated (they never start with
+ *	'-'). Texts from exim's output are masked before they are logged.
+ */
+#include "exim_cmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../retryd/log.h"
+#include "exim_id.h"
+#include "plugin.h"
+
+long exim_tzoff(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	return localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
+}
+
+static int exim_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void exim_batch_free(struct exim_batch *b)
+{
+	free(b->ids);
+	free(b->seen);
+	memset(b, 0, sizeof(*b));
+}
+
+int exim_batch_init(struct exim_batch *b, const char *const *ids, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->ids = calloc(n ? n : 1, sizeof(*b->ids));
+	b->seen = calloc(n ? n : 1, 1);
+	if (b->ids == NULL || b->seen == NULL) {
+		exim_batch_free(b);
+		return -1;
+	}
+	memcpy(b->ids, ids, n * sizeof(*ids));
+	qsort(b->ids, n, sizeof(*b->ids), exim_cmp);
+	b->n = n;
+	return 0;
+}
+
+int exim_batch_mark(struct exim_batch *b, const char *id)
+{
+	const char **hit = bsearch(&id, b->ids, b->n, sizeof(*b->ids), exim_cmp);
+
+	if (hit == NULL)
+		return 0;
+	size_t i = (size_t)(hit - b->ids);
+	if (!b->seen[i]) {
+		b->seen[i] = 1;
+		b->marked++;
+	}
+	return 1;
+}
+
+int exim_check_ids(const char *what, const char *const *ids, size_t n,
+		   char *err, size_t errlen)
+{
+	char shown[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!exim_id_valid(ids[i])) {
+			log_printable(shown, sizeof(shown), ids[i] ? ids[i] : "(null)");
+			snprintf(err, errlen, "exim %s: invalid message id \"%.40s\":"
+				 " batch refused", what, shown);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* argv: binary [-C config] opts... ids... NULL. Free with free(). */
+static char **exim_argv(const struct exim_state *st, const char *opt,
+			const char *const *ids, size_t n)
+{
+	char **argv = calloc(n + 5, sizeof(*argv));
+	size_t k = 0;
+
+	if (argv == NULL)
+		return NULL;
+	argv[k++] = st->binary;
+	if (st->config != NULL) {
+		argv[k++] = (char *)"-C";
+		argv[k++] = st->config;
+	}
+	argv[k++] = (char *)opt;
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = (char *)ids[i];
+	argv[k] = NULL;
+	return argv;
+}
+
+int exim_run(const struct exim_state *st, const char *opt,
+	     const char *const *ids, size_t n, int timeout_ms,
+	     struct spawn_result *res, char *err, size_t errlen)
+{
+	char why[256];
+	char **argv = exim_argv(st, opt, ids, n);
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (argv == NULL) {
+		snprintf(err, errlen, "exim %s: out of memory", opt);
+		return -1;
+	}
+	rc = spawn_run(argv, NULL, 0, timeout_ms, res, why, sizeof(why));
+	free(argv);
+	if (rc < 0)
+		snprintf(err, errlen, "exim %s: %s", opt, why);
+	return rc;
+}
+
+const char *exim_stderr(const struct spawn_result *res, char *buf, size_t len)
+{
+	const char *e = res->err ? res->err : "";
+	const char *nl = strchr(e, '\n');
+	char line[512];
+	size_t n = nl ? (size_t)(nl - e) : strlen(e);
+
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	memcpy(line, e, n);
+	line[n] = '\0';
+	return log_printable(buf, len, line);
+}
+
+/* ---- freeze / thaw: confirmed from what exim printed ---- */
+
+int exim_stdout_action(struct exim_state *st, const char *opt, const char *ok1,
+		       const char *ok2, const char *const *ids, size_t n,
+		       size_t *done, char *err, size_t errlen)
+{
+	*done = 0;
+	if (exim_check_ids(opt, ids, n, err, errlen) < 0)
+		return -1;
+	for (size_t at = 0; at < n; at += LIMIT_BATCH_IDS) {
+		size_t k = n - at < LIMIT_BATCH_IDS ? n - at : LIMIT_BATCH_IDS;
+		struct exim_batch b;
+		struct spawn_result res;
+		char *line, *save = NULL, shown[160];
+
+		if (exim_batch_init(&b, ids + at, k) < 0) {
+			snprintf(err, errlen, "exim %s: out of memory", opt);
+			return -1;
+		}
+		if (exim_run(st, opt, ids + at, k, EXIM_TIMEOUT_ACTION_MS, &res,
+			     err, errlen) < 0) {
+			spawn_result_free(&res);
+			exim_batch_free(&b);
+			return -1;
+		}
+		for (line = strtok_r(res.out, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char id[LIMIT_QUEUE_ID + 1];
+			const char *sp;
+			size_t idl;
+
+			if (strncmp(line, "Message ", 8) == 0 &&
+			    (sp = strchr(line + 8, ' ')) != NULL &&
+			    (idl = (size_t)(sp - line - 8)) <= LIMIT_QUEUE_ID) {
+				memcpy(id, line + 8, idl);
+				id[idl] = '\0';
+				if ((strcmp(sp + 1, ok1) == 0 ||
+				     strcmp(sp + 1, ok2) == 0) &&
+				    exim_batch_mark(&b, id))
+					continue;
+			}
+			log_warn("exim %s: %.150s", opt,
+				 log_printable(shown, sizeof(shown), line));
+		}
+		*done += b.marked;
+		spawn_result_free(&res);
+		exim_batch_free(&b);
+	}
+	return 0;
+}
+
+/* ---- deliver / give up: confirmed from the main log ---- */
+
+struct exim_confirm {
+	struct exim_batch *b;
+	unsigned kinds; /* bit per enum exim_log_kind */
+	long tzoff;
+};
+
+static int exim_confirm_line(void *ctx, const char *line, size_t len,
+			     int64_t lineno)
+{
+	struct exim_confirm *c = ctx;
+	struct exim_log_entry e;
+
+	(void)lineno;
+	if (exim_log_parse(line, len, c->tzoff, &e) > 0 &&
+	    (c->kinds & (1u << e.kind)))
+		exim_batch_mark(c->b, e.id);
+	return 0;
+}
+
+int exim_log_action(struct exim_state *st, const char *opt, unsigned kinds,
+		    int timeout_ms, const char *const *ids, size_t n,
+		    size_t *done, char *err, size_t errlen)
+{
+	*done = 0;
+	if (exim_check_ids(opt, ids, n, err, errlen) < 0)
+		return -1;
+	for (size_t at = 0; at < n; at += LIMIT_BATCH_IDS) {
+		size_t k = n - at < LIMIT_BATCH_IDS ? n - at : LIMIT_BATCH_IDS;
+		struct exim_batch b;
+		struct exim_confirm c = {.b = &b, .kinds = kinds,
+					 .tzoff = exim_tzoff()};
+		struct exim_log_cursor before;
+		struct spawn_result res;
+		char why[256];
+		int rc;
+
+		if (exim_log_cursor_end(st->log_file, &before, err, errlen) < 0)
+			return -1;
+		if (exim_batch_init(&b, ids + at, k) < 0) {
+			snprintf(err, errlen, "exim %s: out of memory", opt);
+			return -1;
+		}
+		rc = exim_run(st, opt, ids + at, k, timeout_ms, &res, err, errlen);
+		spawn_result_free(&res);
+		/* even after a timeout: count what was done before the kill */
+		if (exim_log_follow(st->log_file, &before, exim_confirm_line, &c,
+				    why, sizeof(why)) < 0) {
+			if (rc == 0)
+				snprintf(err, errlen, "exim %s: confirming: %s", opt,
+					 why);
+			rc = -1;
+		}
+		*done += b.marked;
+		exim_batch_free(&b);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	pass_fx 3h
+ * SUMMARY
+ *	the fixture of the daemon-pass unit tests: temp dir, policy, store
+ * DESCRIPTION
+ *	A struct fx is one test's world: a temp directory with state/ in
+ *	it, the policy loaded from the INI text the test wrote, a real
+ *	Berkeley DB store, the scripted MTA (fake_mta.h), the injected
+ *	verdict and the daemon context wired to them. Used by test_pass and
+ *	test_pass_suppress; each brings its own INI and verify hook.
+ *
+ *	Ownership: fx_new() returns a fixture for fx_teardown() to free
+ *	(with the temp directory); fx_get() returns a record for
+ *	store_message_free().
+ * DIAGNOSTICS
+ *	A fixture that cannot be built fails the running cmocka test.
+ */
+#ifndef TESTS_PASS_FX_H
+#define TESTS_PASS_FX_H
+
+#include <sys/types.h>
+
+#include "../../retryd/pass.h"
+#include "fake_mta.h"
+
+/* The injected verdict; calls is counted by hooks that care. */
+struct fake_dns {
+	enum verify_verdict verdict;
+	unsigned calls;
+};
+
+struct fx {
+	char dir[256];
+	struct policy *policy;
+	struct store *store;
+	struct fake_mta mta;
+	struct fake_dns dns;
+	struct daemon_ctx ctx;
+};
+
+/** Write @param text to @param path and give it @param mode. */
+void fx_write_file(const char *path, const char *text, mode_t mode);
+
+/** A new fixture in a fresh /tmp/@param prefix.XXXXXX with state/ in it. */
+struct fx *fx_new(const char *prefix);
+
+/**
+ * Write @param ini as DIR/retryd.ini, load it, open the store in
+ * DIR/state, and wire the fake MTA (complete listings) and @param verify
+ * (verdict HEALTHY to start) into the daemon context.
+ */
+void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify);
+
+/** cmocka teardown: free the context, store, policy and temp dir. */
+int fx_teardown(void **state);
+
+/** The store's record of @param id, or NULL. */
+struct store_message *fx_get(struct fx *fx, const char *id);
+/** The state of @param id in the store (0 when it has no record). */
+enum store_msg_state fx_state(struct fx *fx, const char *id);
+
+#endif
