@@ -16,7 +16,8 @@
  *	exits 0 whatever happened: an id counts as done only when postsuper
  *	reported it ("ID: placed on hold", "ID: released from hold").
  *
- *	deliver = release, then "postqueue -i ID" for every id: -H keeps the
+ *	deliver = release, then "postqueue -i ID" for every id, a few at
+ *	once (spawn_run_all, POSTFIX_FLUSH_CONCURRENCY): -H keeps the
  *	old next-retry time, and -i (the flush server's send_file: the
  *	deferred file's time set to now, moved to incoming, the queue
  *	manager told) is the only way to have exactly these messages tried
@@ -246,32 +247,177 @@ static int postfix_super(struct postfix_state *st, const char *opt,
 	return 0;
 }
 
-/* "postqueue -i ID" for each id: deliver exactly these now. */
+/*
+ * Children at once for "postqueue -i". Measured on the 2-core lab box
+ * (busy: load 4-10 from other work), 1,000 held messages, deliver call,
+ * medians: relay down (tried and deferred again) 1: 4.1/3.8 s, 2: 3.1/2.7,
+ * 4: 2.8/2.4, 8: 2.8/2.4, 16: 2.9/2.4 (two sweeps); relay up (smtp-sink,
+ * all delivered when the call returns) 1: 6.9 s, 2: 5.8, 4: 5.4, 8: 5.0
+ * (one sweep, load ~10; 8 vs 4 within the noise). Beyond 4 the
+ * CPUs are saturated (postqueue, flush, qmgr, smtp): 4 gets that for the
+ * fewest processes. RETRYD_POSTFIX_FLUSH_CONCURRENCY (1..
+ * SPAWN_ALL_CONCURRENCY_MAX) overrides it for a bigger box or a
+ * benchmark; 1 is the old one-at-a-time behaviour.
+ */
+#define POSTFIX_FLUSH_CONCURRENCY 4
+#define POSTFIX_FLUSH_ENV	  "RETRYD_POSTFIX_FLUSH_CONCURRENCY"
+#define POSTFIX_FLUSH_CHUNK	  500 /* ids per spawn_run_all (statuses held) */
+#define POSTFIX_FLUSH_WARN_RUNS	  5   /* runs whose stderr is logged per call */
+
+/* The flush concurrency: the override when it is valid, else the default. */
+static unsigned postfix_flush_concurrency(void)
+{
+	const char *v = getenv(POSTFIX_FLUSH_ENV);
+	char *end;
+	long k;
+
+	if (v == NULL || v[0] == '\0')
+		return POSTFIX_FLUSH_CONCURRENCY;
+	errno = 0;
+	k = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || k < 1 ||
+	    k > (long)SPAWN_ALL_CONCURRENCY_MAX) {
+		char masked[64];
+		log_warn_limited(
+		    "postfix-flush-env", 3600,
+		    "%s=\"%.20s\": not a number in 1..%u; "
+		    "using %d",
+		    POSTFIX_FLUSH_ENV, log_printable(masked, sizeof(masked), v),
+		    SPAWN_ALL_CONCURRENCY_MAX, POSTFIX_FLUSH_CONCURRENCY);
+		return POSTFIX_FLUSH_CONCURRENCY;
+	}
+	return (unsigned)k;
+}
+
+/* Why one postqueue -i run failed, for the error message. */
+static void postfix_flush_why(const struct spawn_status *s, char *buf,
+			      size_t len)
+{
+	const char *fatal;
+	char line[300];
+
+	switch (s->end) {
+	case SPAWN_START_FAILED:
+		snprintf(buf, len, "%s",
+			 postfix_first_line(s->err, line, sizeof(line)));
+		break;
+	case SPAWN_TIMED_OUT:
+		snprintf(buf, len, "no answer within %d ms; killed",
+			 POSTFIX_TIMEOUT_FLUSH_MS);
+		break;
+	case SPAWN_SIGNALED:
+		snprintf(buf, len, "killed by signal %d", s->signal);
+		break;
+	case SPAWN_LOST:
+		snprintf(buf, len, "reaped elsewhere; outcome unknown");
+		break;
+	default: /* postqueue's fatal line says why, else its first line */
+		fatal = strstr(s->err, ": fatal: ");
+		while (fatal && fatal > s->err && fatal[-1] != '\n')
+			fatal--;
+		snprintf(buf, len, "%s (exit %d)",
+			 postfix_first_line(fatal ? fatal : s->err, line,
+					    sizeof(line)),
+			 s->exit_code);
+		break;
+	}
+}
+
+/*
+ * "postqueue -i ID" for each id, up to postfix_flush_concurrency() at
+ * once: deliver exactly these now. After the first failure no more are
+ * started (a broken flush service fails them all); the error counts the
+ * ids not flushed.
+ */
 static int postfix_flush(struct postfix_state *st, const char *const *ids,
 			 size_t n, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct spawn_result res;
-		char buf[300];
+	size_t chunk = n < POSTFIX_FLUSH_CHUNK ? n : POSTFIX_FLUSH_CHUNK;
+	unsigned k = postfix_flush_concurrency();
+	char ***argvs = calloc(chunk ? chunk : 1, sizeof(*argvs));
+	char **words = calloc((chunk ? chunk : 1) * 6, sizeof(*words));
+	struct spawn_status *res = calloc(chunk ? chunk : 1, sizeof(*res));
+	size_t warned = 0, unshown = 0, failed = 0;
+	const char *first_id = NULL;
+	char why[400] = "";
+	int rc = 0;
 
-		if (postfix_run(st, st->postqueue, "-i", ids[i], NULL, 0,
-				POSTFIX_TIMEOUT_FLUSH_MS, &res, err,
-				errlen) < 0)
-			return -1;
-		if (!res.exited || res.exit_code != 0) {
-			snprintf(err, errlen,
-				 "postqueue -i %s: %s (%zu of %zu ids "
-				 "not flushed; they go at their next retry)",
-				 ids[i],
-				 postfix_first_line(res.err, buf, sizeof(buf)),
-				 n - i, n);
-			spawn_result_free(&res);
-			return -1;
-		}
-		postfix_log_stderr("postqueue -i", res.err);
-		spawn_result_free(&res);
+	if (!argvs || !words || !res) {
+		snprintf(err, errlen,
+			 "postqueue -i: out of memory (%zu ids "
+			 "not flushed; they go at their next retry)",
+			 n);
+		rc = -1;
+		goto out;
 	}
-	return 0;
+	for (size_t off = 0; off < n && failed == 0; off += chunk) {
+		size_t m = n - off < chunk ? n - off : chunk;
+
+		for (size_t i = 0; i < m; i++) {
+			char **w = &words[i * 6];
+			int j = 0;
+
+			w[j++] = st->postqueue;
+			if (st->config_dir) {
+				w[j++] = (char *)"-c";
+				w[j++] = st->config_dir;
+			}
+			w[j++] = (char *)"-i";
+			w[j++] = (char *)ids[off + i];
+			w[j] = NULL;
+			argvs[i] = w;
+		}
+		if (spawn_run_all(argvs, m, k, POSTFIX_TIMEOUT_FLUSH_MS,
+				  SPAWN_ALL_STOP_ON_FAILURE, res, why,
+				  sizeof(why)) < 0) {
+			snprintf(err, errlen,
+				 "postqueue -i: %s (%zu of %zu ids not "
+				 "flushed; they go at their next retry)",
+				 why, n - off, n);
+			rc = -1;
+			goto out;
+		}
+		for (size_t i = 0; i < m; i++) {
+			if (res[i].end == SPAWN_NOT_RUN) {
+				failed++;
+				continue;
+			}
+			if (!spawn_status_ok(&res[i])) {
+				if (failed++ == 0) {
+					first_id = ids[off + i];
+					postfix_flush_why(&res[i], why,
+							  sizeof(why));
+				}
+			}
+			if (res[i].errlen == 0 ||
+			    res[i].end == SPAWN_START_FAILED)
+				continue;
+			if (warned < POSTFIX_FLUSH_WARN_RUNS) {
+				postfix_log_stderr("postqueue -i", res[i].err);
+				warned++;
+			} else {
+				unshown++;
+			}
+		}
+		if (failed)
+			failed += n - off - m; /* later chunks not run */
+	}
+	if (unshown)
+		log_warn("postqueue -i: %zu more runs wrote to stderr "
+			 "(not shown)",
+			 unshown);
+	if (failed) {
+		snprintf(err, errlen,
+			 "postqueue -i %s: %s (%zu of %zu ids not flushed; "
+			 "they go at their next retry)",
+			 first_id ? first_id : "?", why, failed, n);
+		rc = -1;
+	}
+out:
+	free(argvs);
+	free(words);
+	free(res);
+	return rc;
 }
 
 /* ---- open / close ---- */

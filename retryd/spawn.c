@@ -14,11 +14,21 @@
  *	blocks on a full pipe) and finally reaps the child. A deadline on
  *	the monotonic clock kills a child that runs too long.
  *
- *	Owns: the pipes and the child until spawn_run returns; the result
- *	buffers until spawn_result_free().
+ *	spawn_run_all() keeps up to N children running from a list of
+ *	argvs, started in order into N slots. Each slot has the child's
+ *	stderr pipe (non-blocking on our side) and a pidfd; one poll()
+ *	waits on all of them and on the nearest deadline, so a slot is
+ *	refilled as soon as its child is reaped. Without pidfd (kernels
+ *	before 5.3) waitpid(WNOHANG) is polled every millisecond. Only the
+ *	batch's own pids are waited for (never waitpid(-1)).
+ *
+ *	Owns: the pipes and the children until spawn_run/spawn_run_all
+ *	returns; the result buffers until spawn_result_free().
  * DIAGNOSTICS
  *	-1 with a message when the command cannot be started, a pipe fails,
  *	or the deadline passes (the child is then killed and reaped).
+ *	spawn_run_all reports each command in its own spawn_status and
+ *	fails as a whole (-1) only for a bad concurrency or no memory.
  * SECURITY
  *	No shell, no word splitting, no globbing. SIGPIPE from a child that
  *	stops reading is turned into EPIPE (MSG_NOSIGNAL is not available
@@ -34,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,6 +136,37 @@ static int spawn_reap(pid_t pid, int64_t deadline, int *status)
 	}
 }
 
+/*
+ * posix_spawn(p) @param argv with @param fa. The child starts with no
+ * signal blocked and default dispositions (the daemon blocks
+ * SIGHUP/SIGTERM/SIGINT for its signalfd and ignores SIGPIPE).
+ * @return 0 or an errno value.
+ */
+static int spawn_start(pid_t *pid, char *const argv[],
+		       const posix_spawn_file_actions_t *fa)
+{
+	posix_spawnattr_t attr;
+	sigset_t child_mask, child_def;
+	int rc;
+
+	posix_spawnattr_init(&attr);
+	sigemptyset(&child_mask);
+	sigemptyset(&child_def);
+	sigaddset(&child_def, SIGHUP);
+	sigaddset(&child_def, SIGTERM);
+	sigaddset(&child_def, SIGINT);
+	sigaddset(&child_def, SIGPIPE);
+	posix_spawnattr_setsigmask(&attr, &child_mask);
+	posix_spawnattr_setsigdefault(&attr, &child_def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+					    POSIX_SPAWN_SETSIGDEF);
+	rc = strchr(argv[0], '/')
+		 ? posix_spawn(pid, argv[0], fa, &attr, argv, environ)
+		 : posix_spawnp(pid, argv[0], fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	return rc;
+}
+
 int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	      int timeout_ms, struct spawn_result *res, char *errbuf,
 	      size_t errlen)
@@ -133,8 +175,6 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	struct spawn_buffer ob = { .max = SPAWN_OUTPUT_MAX };
 	struct spawn_buffer eb = { .max = SPAWN_ERROR_MAX };
 	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t child_mask, child_def;
 	int64_t deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
 	size_t written = 0;
 	int timed_out = 0, status = 0, rc;
@@ -156,22 +196,7 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	/* The child starts with no signal blocked and default dispositions
-	 * (the daemon blocks SIGHUP/SIGTERM/SIGINT for its signalfd). */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&child_mask);
-	sigemptyset(&child_def);
-	sigaddset(&child_def, SIGHUP);
-	sigaddset(&child_def, SIGTERM);
-	sigaddset(&child_def, SIGINT);
-	sigaddset(&child_def, SIGPIPE);
-	posix_spawnattr_setsigmask(&attr, &child_mask);
-	posix_spawnattr_setsigdefault(&attr, &child_def);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = strchr(argv[0], '/')
-		     ? posix_spawn(&pid, argv[0], &fa, &attr, argv, environ)
-		     : posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
+	rc = spawn_start(&pid, argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		snprintf(errbuf, errlen, "spawn %s: %s", argv[0], strerror(rc));
@@ -293,6 +318,253 @@ fail_pipes:
 	spawn_close(&err[0]);
 	spawn_close(&err[1]);
 	return -1;
+}
+
+/* ---- spawn_run_all: a batch with bounded concurrency ---- */
+
+struct spawn_slot {
+	int busy;
+	size_t idx; /* the command (index into argvs and st) */
+	pid_t pid;
+	int errfd; /* stderr read end (non-blocking), -1 once closed */
+	int pidfd; /* readable when the child exits; -1: none (old kernel) */
+	int64_t deadline; /* 0: none */
+};
+
+int spawn_status_ok(const struct spawn_status *st)
+{
+	return st->end == SPAWN_EXITED && st->exit_code == 0;
+}
+
+/* A pollable handle on the child's exit, or -1 (then waitpid is polled). */
+static int spawn_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/* Keep what fits of a child's stderr; count the rest as truncated. */
+static void spawn_status_add(struct spawn_status *st, const char *p, size_t n)
+{
+	size_t room = SPAWN_ALL_ERROR_MAX - st->errlen;
+
+	if (n > room) {
+		st->err_truncated = 1;
+		n = room;
+	}
+	memcpy(st->err + st->errlen, p, n);
+	st->errlen += n;
+	st->err[st->errlen] = '\0';
+}
+
+/* Read what the pipe holds now; close it at end of file or error. */
+static void spawn_slot_drain(struct spawn_slot *sl, struct spawn_status *st)
+{
+	char chunk[4096];
+
+	while (sl->errfd >= 0) {
+		ssize_t r = read(sl->errfd, chunk, sizeof(chunk));
+
+		if (r > 0) {
+			spawn_status_add(st, chunk, (size_t)r);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		spawn_close(&sl->errfd);
+	}
+}
+
+/*
+ * Start command @param argv into the free slot @param sl.
+ * @return 0, or -1 with st marked SPAWN_START_FAILED.
+ */
+static int spawn_slot_start(struct spawn_slot *sl, size_t idx,
+			    char *const argv[], int timeout_ms,
+			    struct spawn_status *st)
+{
+	posix_spawn_file_actions_t fa;
+	int errp[2] = {-1, -1}, rc;
+
+	if (!argv || !argv[0]) {
+		st->end = SPAWN_START_FAILED;
+		snprintf(st->err, sizeof(st->err), "spawn: empty argv");
+		st->errlen = strlen(st->err);
+		return -1;
+	}
+	if (pipe2(errp, O_CLOEXEC) < 0) {
+		st->end = SPAWN_START_FAILED;
+		snprintf(st->err, sizeof(st->err), "spawn %s: pipe: %s",
+			 argv[0], strerror(errno));
+		st->errlen = strlen(st->err);
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	/* dup2 first: the pipe may sit on 0 or 1 when the caller closed them */
+	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	rc = spawn_start(&sl->pid, argv, &fa);
+	posix_spawn_file_actions_destroy(&fa);
+	close(errp[1]);
+	if (rc != 0) {
+		close(errp[0]);
+		st->end = SPAWN_START_FAILED;
+		snprintf(st->err, sizeof(st->err), "spawn %s: %s", argv[0],
+			 strerror(rc));
+		st->errlen = strlen(st->err);
+		return -1;
+	}
+	/* non-blocking on our end only: the child's stderr stays blocking */
+	fcntl(errp[0], F_SETFL, fcntl(errp[0], F_GETFL) | O_NONBLOCK);
+	sl->busy = 1;
+	sl->idx = idx;
+	sl->errfd = errp[0];
+	sl->pidfd = spawn_pidfd(sl->pid);
+	sl->deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
+	return 0;
+}
+
+/* Record how the slot's child ended (status from waitpid) and free it. */
+static void spawn_slot_finish(struct spawn_slot *sl, struct spawn_status *st,
+			      int status, enum spawn_end end)
+{
+	spawn_slot_drain(sl, st); /* what it wrote before it went */
+	spawn_close(&sl->errfd);  /* even if a grandchild still holds it */
+	spawn_close(&sl->pidfd);
+	st->end = end;
+	if (end == SPAWN_EXITED && WIFEXITED(status)) {
+		st->exit_code = WEXITSTATUS(status);
+	} else if (end == SPAWN_EXITED && WIFSIGNALED(status)) {
+		st->end = SPAWN_SIGNALED;
+		st->signal = WTERMSIG(status);
+	}
+	sl->busy = 0;
+}
+
+/*
+ * Reap the slot's child if it ended, or kill it past its deadline.
+ * @return 1 when the slot was freed, else 0.
+ */
+static int spawn_slot_check(struct spawn_slot *sl, struct spawn_status *st,
+			    int64_t now)
+{
+	int status = 0;
+	pid_t r;
+
+	while ((r = waitpid(sl->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == sl->pid) {
+		spawn_slot_finish(sl, st, status, SPAWN_EXITED);
+		return 1;
+	}
+	if (r < 0) { /* ECHILD: someone else reaped it */
+		spawn_slot_finish(sl, st, 0, SPAWN_LOST);
+		return 1;
+	}
+	if (sl->deadline && now >= sl->deadline) {
+		kill(sl->pid, SIGKILL);
+		while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		spawn_slot_finish(sl, st, status, SPAWN_TIMED_OUT);
+		return 1;
+	}
+	return 0;
+}
+
+int spawn_run_all(char **const argvs[], size_t n, unsigned concurrency,
+		  int timeout_ms_each, int flags, struct spawn_status *st,
+		  char *errbuf, size_t errlen)
+{
+	struct spawn_slot *slots;
+	struct pollfd *pfd;
+	size_t next = 0, running = 0;
+	int stop = 0;
+
+	if (concurrency < 1 || concurrency > SPAWN_ALL_CONCURRENCY_MAX) {
+		snprintf(errbuf, errlen, "spawn: concurrency %u not in 1..%u",
+			 concurrency, SPAWN_ALL_CONCURRENCY_MAX);
+		return -1;
+	}
+	if (n > 0)
+		memset(st, 0, n * sizeof(*st));
+	slots = calloc(concurrency, sizeof(*slots));
+	pfd = calloc(2 * (size_t)concurrency, sizeof(*pfd));
+	if (!slots || !pfd) {
+		free(slots);
+		free(pfd);
+		snprintf(errbuf, errlen, "spawn: out of memory");
+		return -1;
+	}
+	for (;;) {
+		int nfd = 0, wait_ms = -1;
+		int64_t now;
+
+		for (unsigned k = 0; k < concurrency && !stop && next < n;
+		     k++) {
+			if (slots[k].busy)
+				continue;
+			if (spawn_slot_start(&slots[k], next, argvs[next],
+					     timeout_ms_each, &st[next]) == 0)
+				running++;
+			else if (flags & SPAWN_ALL_STOP_ON_FAILURE)
+				stop = 1;
+			next++;
+		}
+		if (running == 0)
+			break;
+		now = spawn_now_ms();
+		for (unsigned k = 0; k < concurrency; k++) {
+			struct spawn_slot *sl = &slots[k];
+
+			if (!sl->busy)
+				continue;
+			if (sl->errfd >= 0)
+				pfd[nfd++] =
+				    (struct pollfd){sl->errfd, POLLIN, 0};
+			if (sl->pidfd >= 0)
+				pfd[nfd++] =
+				    (struct pollfd){sl->pidfd, POLLIN, 0};
+			else if (wait_ms < 0 || wait_ms > 1)
+				wait_ms = 1; /* no pidfd: poll waitpid */
+			if (sl->deadline) {
+				int64_t left = sl->deadline - now;
+				if (left < 0)
+					left = 0;
+				if (wait_ms < 0 || left < wait_ms)
+					wait_ms = (int)left;
+			}
+		}
+		if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
+			struct timespec nap = {0, 1000000};
+			nanosleep(&nap, NULL); /* then check every child */
+		}
+		now = spawn_now_ms();
+		for (unsigned k = 0; k < concurrency; k++) {
+			struct spawn_slot *sl = &slots[k];
+			struct spawn_status *s;
+
+			if (!sl->busy)
+				continue;
+			s = &st[sl->idx];
+			spawn_slot_drain(sl, s);
+			if (!spawn_slot_check(sl, s, now))
+				continue;
+			running--;
+			if ((flags & SPAWN_ALL_STOP_ON_FAILURE) &&
+			    !spawn_status_ok(s))
+				stop = 1;
+		}
+	}
+	free(slots);
+	free(pfd);
+	return 0;
 }
 
 void spawn_result_free(struct spawn_result *res)

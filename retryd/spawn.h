@@ -8,11 +8,13 @@
  *	PATH) with posix_spawn, writes @param input to its standard input,
  *	collects standard output and standard error (each bounded; the rest
  *	is read and discarded so the child never blocks), waits for it and
- *	reports how it ended. Nothing is passed through sh; no argument is
+ *	reports how it ended. spawn_run_all() runs a batch of commands with
+ *	bounded concurrency. Nothing is passed through sh; no argument is
  *	ever split or expanded. The environment is inherited.
  *
  *	Ownership: the caller owns argv and input; spawn_result buffers are
- *	allocated here and freed with spawn_result_free().
+ *	allocated here and freed with spawn_result_free(); spawn_status
+ *	arrays belong to the caller and hold nothing to free.
  */
 #ifndef RETRYD_SPAWN_H
 #define RETRYD_SPAWN_H
@@ -46,6 +48,55 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	      size_t errlen);
 
 void spawn_result_free(struct spawn_result *res);
+
+#define SPAWN_ALL_ERROR_MAX 1024u     /* bytes of one child's stderr kept by spawn_run_all */
+#define SPAWN_ALL_CONCURRENCY_MAX 64u /* children at once in spawn_run_all */
+
+/* spawn_run_all flags */
+#define SPAWN_ALL_STOP_ON_FAILURE 0x1 /* after a failure start no more */
+
+enum spawn_end {
+	SPAWN_NOT_RUN = 0,  /* never started (a failure stopped the batch) */
+	SPAWN_START_FAILED, /* could not be started; err says why */
+	SPAWN_EXITED,       /* exited; status in exit_code */
+	SPAWN_SIGNALED,     /* killed by a signal, in signal */
+	SPAWN_TIMED_OUT,    /* running at its deadline: killed and reaped */
+	SPAWN_LOST,         /* reaped by someone else: how it ended is unknown */
+};
+
+struct spawn_status {
+	enum spawn_end end;
+	int exit_code;
+	int signal;
+	size_t errlen;
+	int err_truncated;
+	char err[SPAWN_ALL_ERROR_MAX + 1]; /* stderr (NUL-terminated, bounded),
+					      or why it could not start */
+};
+
+/**
+ * Run the @param n commands @param argvs (each NULL-terminated) with at
+ * most @param concurrency (1..SPAWN_ALL_CONCURRENCY_MAX) children at
+ * once, started in order. Each child gets /dev/null as standard input
+ * and output; its standard error is kept up to SPAWN_ALL_ERROR_MAX
+ * bytes (the rest read and dropped). A child still running
+ * @param timeout_ms_each after its start (0: no limit) is killed with
+ * SIGKILL. Every child started is reaped before return. With
+ * SPAWN_ALL_STOP_ON_FAILURE in @param flags, once a command fails (did
+ * not start, exited non-zero, died or timed out) no further one is
+ * started: those stay SPAWN_NOT_RUN.
+ * @param st (n entries, owned by the caller) receives how command i
+ * ended in st[i].
+ * @return 0 when the batch ran (see st), -1 when it could not be set up
+ * (bad concurrency, out of memory; nothing started), with @param errbuf
+ * saying why.
+ */
+int spawn_run_all(char **const argvs[], size_t n, unsigned concurrency,
+		  int timeout_ms_each, int flags, struct spawn_status *st,
+		  char *errbuf, size_t errlen);
+
+/** 1 when @param st ran and exited 0. */
+int spawn_status_ok(const struct spawn_status *st);
 
 /**
  * Expand a hook argv template: each word is copied, with "%d" replaced by
