@@ -75,8 +75,8 @@ static struct store_message *batch_msg(char tag, int b, int i)
 }
 
 /* One transaction of 10 messages; @return the first non-OK code. */
-static int write_batch(struct store *st, char tag, int b, char *err,
-		       size_t errlen)
+static int write_batch_once(struct store *st, char tag, int b, char *err,
+			    size_t errlen)
 {
 	struct store_txn *txn;
 	int rc = store_txn_begin(st, &txn, err, errlen);
@@ -94,6 +94,21 @@ static int write_batch(struct store *st, char tag, int b, char *err,
 		return rc;
 	}
 	return store_txn_commit(txn, err, errlen);
+}
+
+/*
+ * One batch in one transaction. With several writers (and two secondary
+ * indexes) Berkeley DB may pick this transaction as a deadlock victim:
+ * STORE_RETRY, and the store.h contract is to abort and run it again.
+ */
+static int write_batch(struct store *st, char tag, int b, char *err,
+		       size_t errlen)
+{
+	int rc = STORE_RETRY;
+
+	for (int tries = 0; rc == STORE_RETRY && tries < 100; tries++)
+		rc = write_batch_once(st, tag, b, err, errlen);
+	return rc;
 }
 
 static void assert_batch_intact(struct store *st, char tag, int b)
