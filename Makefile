@@ -211,6 +211,7 @@ bench_classify_SRCS := tests/bench/bench_classify.c retryd/classify.c $(POLICY_S
 PLUGINS += postfix
 postfix_SRCS := \
 	plugins/postfix.c \
+	plugins/postfix_cmd.c \
 	plugins/postfix_queue.c \
 	plugins/postfix_log.c \
 	plugins/postfix_id.c \

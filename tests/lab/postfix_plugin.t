@@ -215,8 +215,8 @@ diag "$fig_each"
 drive hold $ids >/dev/null
 printf '%s\n' $ids | sort >"$LAB_DIR/ids"
 flush_default=$(sed -n 's/^#define POSTFIX_FLUSH_CONCURRENCY[ \t]*\([0-9]*\).*/\1/p' \
-	"$LAB_ROOT/plugins/postfix.c")
-like "$flush_default" '^[0-9]+$' "POSTFIX_FLUSH_CONCURRENCY read from plugins/postfix.c"
+	"$LAB_ROOT/plugins/postfix_cmd.c")
+like "$flush_default" '^[0-9]+$' "POSTFIX_FLUSH_CONCURRENCY read from plugins/postfix_cmd.c"
 deferred_n() { postqueue -c "$PF_CONF" -j | jq -r 'select(.queue_name == "deferred") | .queue_id' | wc -l; }
 fig_deliver=""
 # the relay is down: every message flushed is tried and deferred again

@@ -1,0 +1,84 @@
+/*
+ * NAME
+ *	postfix_cmd 3h
+ * SUMMARY
+ *	running postqueue and postsuper for postfix.so (internal)
+ * DESCRIPTION
+ *	Shared by postfix.c (the plugin's methods) and postfix_cmd.c only:
+ *	the plugin state, the command timeouts and the command runners
+ *	(postsuper in batches, postqueue -i for the flush).
+ *
+ *	Ownership: struct postfix_state belongs to postfix.c (open() to
+ *	close()); a spawn result filled by postfix_run() to its caller
+ *	(spawn_result_free()).
+ */
+#ifndef RETRYD_POSTFIX_CMD_H
+#define RETRYD_POSTFIX_CMD_H
+
+#include <stddef.h>
+
+#include "../retryd/spawn.h"
+#include "postfix_log.h"
+
+#define POSTFIX_TIMEOUT_LIST_MS	 300000 /* postqueue -j of a big queue */
+#define POSTFIX_TIMEOUT_SUPER_MS 120000 /* postsuper of one batch */
+#define POSTFIX_TIMEOUT_FLUSH_MS 10000	/* postqueue -i of one id */
+
+struct postfix_state {
+	char *postqueue; /* absolute paths */
+	char *postsuper;
+	char *config_dir; /* NULL: Postfix's default */
+	char *log_file;
+	char *pos_file; /* NULL: no state_dir, position kept in memory */
+	struct postfix_log_pos pos;
+};
+
+/** strcmp() on two (const char *) array elements, for qsort/bsearch. */
+int postfix_cmp(const void *a, const void *b);
+
+/**
+ * The first line of @param s (may be NULL), masked and bounded, in
+ * @param buf ("(no message)" when empty). @return @param buf.
+ */
+const char *postfix_first_line(const char *s, char *buf, size_t len);
+
+/** Log the warning/fatal/error lines of @param s (at most 5), masked. */
+void postfix_log_stderr(const char *what, const char *s);
+
+/**
+ * Refuse the whole batch when one id is not a Postfix queue id.
+ * @return 0, or -1 with "WHAT: refused: ..." in @param err.
+ */
+int postfix_check_ids(const char *what, const char *const *ids, size_t n,
+		      char *err, size_t errlen);
+
+/**
+ * Run "PROG [-c DIR] OPT [ARG]" (argv, no shell) with @param input on
+ * standard input. @return 0 when it ran, whatever its exit code
+ * (@param res then owned by the caller); -1 with a reason.
+ */
+int postfix_run(const struct postfix_state *st, const char *prog,
+		const char *opt, const char *arg, const char *input,
+		size_t inputlen, int timeout_ms, struct spawn_result *res,
+		char *err, size_t errlen);
+
+/**
+ * "postsuper OPT -" over @param ids (already validated) in batches of
+ * LIMIT_BATCH_IDS; @param done counts the ids postsuper reported with
+ * one of @param phrases. @return 0, or -1 (out of memory, could not
+ * run, postsuper failed).
+ */
+int postfix_super(struct postfix_state *st, const char *opt,
+		  const char *const *phrases, size_t nphrases,
+		  const char *const *ids, size_t n, size_t *done, char *err,
+		  size_t errlen);
+
+/**
+ * "postqueue -i ID" for each of @param ids (already validated), a few
+ * at once; no more are started after the first failure.
+ * @return 0, or -1 with the count of ids not flushed in @param err.
+ */
+int postfix_flush(struct postfix_state *st, const char *const *ids, size_t n,
+		  char *err, size_t errlen);
+
+#endif
