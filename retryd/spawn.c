@@ -506,16 +506,25 @@ int spawn_run_all(char **const argvs[], size_t n, unsigned concurrency,
 		int nfd = 0, wait_ms = -1;
 		int64_t now;
 
+		/* Fill every free slot; a command that cannot start does not
+		 * take its slot, so try the next one in the same slot (else a
+		 * round of failed starts would end the run early). */
 		for (unsigned k = 0; k < concurrency && !stop && next < n;
 		     k++) {
 			if (slots[k].busy)
 				continue;
-			if (spawn_slot_start(&slots[k], next, argvs[next],
-					     timeout_ms_each, &st[next]) == 0)
-				running++;
-			else if (flags & SPAWN_ALL_STOP_ON_FAILURE)
-				stop = 1;
-			next++;
+			while (!stop && next < n) {
+				size_t i = next++;
+
+				if (spawn_slot_start(&slots[k], i, argvs[i],
+						     timeout_ms_each,
+						     &st[i]) == 0) {
+					running++;
+					break;
+				}
+				if (flags & SPAWN_ALL_STOP_ON_FAILURE)
+					stop = 1;
+			}
 		}
 		if (running == 0)
 			break;

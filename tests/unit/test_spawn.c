@@ -344,6 +344,31 @@ static void test_all_missing_command(void **state)
 	assert_true(no_children_left());
 }
 
+/*
+ * Regression: when every free slot's command failed to start in one
+ * round while nothing else ran, the run ended and the rest never ran.
+ * Concurrency 2 with the first two both unstartable triggers it always.
+ */
+static void test_all_failed_starts_do_not_end_the_run(void **state)
+{
+	char *ok[] = {"true", NULL};
+	char *missing[] = {"/nonexistent/retryd-test-cmd", NULL};
+	char *empty[] = {NULL};
+	char **v[] = {missing, empty, missing, ok, ok};
+	struct spawn_status st[5];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(spawn_run_all(v, 5, 2, 5000, 0, st, err, sizeof(err)),
+			 0);
+	assert_int_equal(st[0].end, SPAWN_START_FAILED);
+	assert_int_equal(st[1].end, SPAWN_START_FAILED);
+	assert_int_equal(st[2].end, SPAWN_START_FAILED);
+	assert_true(spawn_status_ok(&st[3]));
+	assert_true(spawn_status_ok(&st[4]));
+	assert_true(no_children_left());
+}
+
 static void test_all_stop_on_failure(void **state)
 {
 	char *ok[] = {"true", NULL};
@@ -487,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_all_concurrency_bound),
 		cmocka_unit_test(test_all_kills_past_deadline),
 		cmocka_unit_test(test_all_missing_command),
+		cmocka_unit_test(test_all_failed_starts_do_not_end_the_run),
 		cmocka_unit_test(test_all_stop_on_failure),
 		cmocka_unit_test(test_all_stdio_and_bounded_stderr),
 		cmocka_unit_test(test_all_signals_reset_in_child),
