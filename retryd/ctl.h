@@ -40,6 +40,12 @@ struct ctl_context {
 struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd);
 
 /**
+ * Deliver the signals ctl_store_open() deferred (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT). Call once the command returned and closed its store.
+ */
+void ctl_store_detached(void);
+
+/**
  * 1 when the policy's state_dir does not exist (retryd never ran):
  * read-only commands then show an empty store instead of creating one.
  */

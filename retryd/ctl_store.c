@@ -19,7 +19,7 @@
  *	Berkeley DB 5.3 panics the environment for everyone when a process
  *	registered in it dies attached (a ^C, a SIGTERM). So from the moment
  *	retryctl joins the store, SIGINT, SIGTERM, SIGHUP and SIGQUIT are
- *	blocked; main() unblocks them after the command returned (and closed
+ *	blocked; main() calls ctl_store_detached() after the command returned (and closed
  *	the store), and only then does a pending signal end the process.
  *	SIGPIPE is ignored by main(): `retryctl list | head` gets EPIPE.
  *
@@ -37,17 +37,31 @@
 
 #include "log.h"
 
+/* The signals deferred while retryctl is attached to the store. */
+static void ctl_attached_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+void ctl_store_detached(void)
+{
+	sigset_t attached;
+
+	ctl_attached_signals(&attached);
+	sigprocmask(SIG_UNBLOCK, &attached, NULL);
+}
+
 struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
 {
 	struct store *st = NULL;
 	char err[1024];
 	sigset_t attached;
 
-	sigemptyset(&attached);
-	sigaddset(&attached, SIGINT);
-	sigaddset(&attached, SIGTERM);
-	sigaddset(&attached, SIGHUP);
-	sigaddset(&attached, SIGQUIT);
+	ctl_attached_signals(&attached);
 	sigprocmask(SIG_BLOCK, &attached, NULL);
 	if (store_open(ctx->policy->state_dir, STORE_OPEN_JOIN, 0, &st, err,
 		       sizeof(err)) != STORE_OK) {

@@ -158,17 +158,7 @@ int main(int argc, char **argv)
 	ctx.now = (int64_t)time(NULL);
 	rc = cmd->run(&ctx, argc - optind, argv + optind);
 	policy_free(policy);
-	{
-		/* ctl_store_open blocked these while attached; deliver now. */
-		sigset_t attached;
-
-		sigemptyset(&attached);
-		sigaddset(&attached, SIGINT);
-		sigaddset(&attached, SIGTERM);
-		sigaddset(&attached, SIGHUP);
-		sigaddset(&attached, SIGQUIT);
-		sigprocmask(SIG_UNBLOCK, &attached, NULL);
-	}
+	ctl_store_detached(); /* a ^C deferred while attached ends us now */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "retryctl: %s: write error on stdout: %s\n",
 			cmd->name, strerror(errno));
