@@ -40,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../retryd/log.h"
-#include "../retryd/spawn.h"
+#include "util/log.h"
+#include "util/spawn.h"
 #include "exim_cmd.h"
 #include "exim_id.h"
 #include "exim_log.h"

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../retryd/log.h"
+#include "util/log.h"
 #include "exim_id.h"
 #include "plugin.h"
 

@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "../retryd/spawn.h"
+#include "util/spawn.h"
 #include "exim_log.h"
 
 #define EXIM_TIMEOUT_LIST_MS 300000     /* exim -bpr of a big queue */

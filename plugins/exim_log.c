@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../retryd/log.h"
+#include "util/log.h"
 #include "exim_id.h"
 #include "exim_log.h"
 

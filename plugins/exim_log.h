@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../retryd/limits.h"
+#include "util/limits.h"
 
 enum exim_log_kind {
 	EXIM_LOG_MALFORMED = -1, /* junk, or a flagged line that does not parse */

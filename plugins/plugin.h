@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../retryd/limits.h"
+#include "util/limits.h"
 
 #define MTA_PLUGIN_ABI 1
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"

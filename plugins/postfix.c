@@ -50,8 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../retryd/log.h"
-#include "../retryd/spawn.h"
+#include "util/log.h"
+#include "util/spawn.h"
 #include "plugin.h"
 #include "postfix_cmd.h"
 #include "postfix_id.h"

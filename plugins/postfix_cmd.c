@@ -44,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../retryd/log.h"
+#include "util/log.h"
 #include "plugin.h"
 #include "postfix_id.h"
 

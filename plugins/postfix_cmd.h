@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "../retryd/spawn.h"
+#include "util/spawn.h"
 #include "postfix_log.h"
 
 #define POSTFIX_TIMEOUT_LIST_MS	 300000 /* postqueue -j of a big queue */

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "../retryd/limits.h"
+#include "util/limits.h"
 
 #define POSTFIX_ID_SHORT_USEC	  5  /* hex digits of microseconds */
 #define POSTFIX_ID_SHORT_MAX	  21 /* 5 + 16 hex digits of a 64-bit inode */

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../retryd/log.h"
+#include "util/log.h"
 #include "postfix_id.h"
 #include "postfix_log.h"
 

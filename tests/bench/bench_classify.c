@@ -26,7 +26,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "../../retryd/classify.h"
+#include "classify/classify.h"
 
 #define BENCH_TEXTS 4096 /* corpus texts kept */
 #define BENCH_LINE  4096 /* longest corpus line */

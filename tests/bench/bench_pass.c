@@ -28,9 +28,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../retryd/log.h"
-#include "../../retryd/pass.h"
-#include "../../retryd/store_int.h"
+#include "util/log.h"
+#include "pass/pass.h"
+#include "store/store_int.h"
 #include "../unit/fake_mta.h"
 
 #define BENCH_T0 1700000000LL

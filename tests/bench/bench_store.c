@@ -28,9 +28,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../retryd/store.h"
-#include "../../retryd/store_codec.h"
-#include "../../retryd/store_int.h"
+#include "store/store.h"
+#include "store/store_codec.h"
+#include "store/store_int.h"
 
 #define BENCH_BATCH  1000
 #define BENCH_SPREAD (5 * 86400)

@@ -26,7 +26,7 @@
 
 #include <getdns/getdns_extra.h>
 
-#include "../../retryd/verify.h"
+#include "dns/verify.h"
 
 static double now_s(void)
 {

@@ -26,8 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../retryd/classify.h"
-#include "../../retryd/policy_int.h"
+#include "classify/classify.h"
+#include "policy/policy_int.h"
 
 static struct policy *fuzz_policy;
 static struct classifier *fuzz_cls;

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/exim_id.h"
+#include "plugins/exim_id.h"
 
 static int fuzz_b62(char c)
 {

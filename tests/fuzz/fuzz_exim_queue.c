@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/exim_id.h"
-#include "../../plugins/exim_queue.h"
+#include "plugins/exim_id.h"
+#include "plugins/exim_queue.h"
 
 static const long fuzz_tzoffs[4] = {0, 3600, -5 * 3600 - 1800, 14 * 3600};
 

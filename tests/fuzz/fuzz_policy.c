@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../retryd/policy.h"
-#include "../../retryd/policy_int.h"
+#include "policy/policy.h"
+#include "policy/policy_int.h"
 
 static char fuzz_dir[64] = "/tmp/fuzz_policy.XXXXXX";
 static char fuzz_out[64] = "/tmp/fuzz_policy_out.XXXXXX";

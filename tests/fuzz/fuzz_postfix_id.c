@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/postfix_id.h"
+#include "plugins/postfix_id.h"
 
 static void fuzz_fail(const char *why, const char *id, size_t n)
 {

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/postfix_id.h"
-#include "../../plugins/postfix_log.h"
+#include "plugins/postfix_id.h"
+#include "plugins/postfix_log.h"
 
 #define FUZZ_NOW 1795834800 /* 2026-11-29 */
 

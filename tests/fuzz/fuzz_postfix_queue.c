@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../plugins/postfix_id.h"
-#include "../../plugins/postfix_queue.h"
+#include "plugins/postfix_id.h"
+#include "plugins/postfix_queue.h"
 
 static void fuzz_fail(const char *why, const char *field)
 {

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../retryd/store_codec.h"
+#include "store/store_codec.h"
 
 static void fuzz_fail(const char *what, const char *err)
 {

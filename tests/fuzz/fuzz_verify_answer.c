@@ -34,7 +34,7 @@
 
 #include <getdns/getdns_extra.h>
 
-#include "../../retryd/verify_answer.h"
+#include "dns/verify_answer.h"
 
 #define FUZZ_WIRE_MAX 65535 /* largest DNS message (TCP) */
 #define FUZZ_WIRE_SLACK 1024 /* > 255-byte name + a 63-byte label */

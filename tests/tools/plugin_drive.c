@@ -37,8 +37,8 @@
 
 #include <jansson.h>
 
-#include "../../plugins/plugin.h"
-#include "../../retryd/log.h"
+#include "plugins/plugin.h"
+#include "util/log.h"
 
 static void usage(void)
 {

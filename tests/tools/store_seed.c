@@ -42,7 +42,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../retryd/store.h"
+#include "store/store.h"
 
 #define SEED_LINE 16384
 

@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "../../retryd/store.h"
+#include "store/store.h"
 
 #define SEED_MAX_BACK 16
 

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../retryd/verify.h"
+#include "dns/verify.h"
 
 static int tool_resolver(const char *text, struct policy_resolver *r)
 {

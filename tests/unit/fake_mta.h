@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../plugins/plugin.h"
-#include "../../retryd/store.h"
+#include "plugins/plugin.h"
+#include "store/store.h"
 
 #define FAKE_MAX       16 /* messages listed, outcomes scripted */
 #define FAKE_RCPTS     2  /* recipients per message */

@@ -21,7 +21,7 @@
 
 #include <sys/types.h>
 
-#include "../../retryd/pass.h"
+#include "pass/pass.h"
 #include "fake_mta.h"
 
 /* The injected verdict; calls is counted by hooks that care. */

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../retryd/backoff.h"
+#include "backoff/backoff.h"
 
 #define MIN  60
 #define HOUR 3600

@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "../../retryd/classify.h"
+#include "classify/classify.h"
 
 #define CORPUS_LINE 4096 /* longest corpus line accepted */
 

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/exim_id.h"
+#include "plugins/exim_id.h"
 
 static void test_good_ids(void **state)
 {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/exim_log.h"
+#include "plugins/exim_log.h"
 
 static int64_t utc(int y, int mo, int d, int h, int mi, int s)
 {

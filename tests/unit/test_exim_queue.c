@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/exim_id.h"
-#include "../../plugins/exim_queue.h"
+#include "plugins/exim_id.h"
+#include "plugins/exim_queue.h"
 
 static const char bp_sample[] =
 	" 0m   288 1xXVIy-0002DP-12 <alice@lab.test>\n"

@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "../../retryd/export.h"
+#include "export/export.h"
 
 /* A policy with one group, built by hand (a fake for pure logic). */
 static struct policy *mk_policy(char **domains, size_t nd, char **mx, size_t nm)

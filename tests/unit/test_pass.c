@@ -24,11 +24,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "../../retryd/log.h"
-#include "../../retryd/pass.h"
-#include "../../retryd/pass_int.h"
-#include "../../retryd/reconcile.h"
-#include "../../retryd/store_int.h" /* the cache statistics of the cost test */
+#include "util/log.h"
+#include "pass/pass.h"
+#include "pass/pass_int.h"
+#include "pass/pass_reconcile.h"
+#include "store/store_int.h" /* the cache statistics of the cost test */
 #include "fake_mta.h"
 #include "pass_fx.h"
 

@@ -26,12 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../retryd/log.h"
-#include "../../retryd/pass.h"
-#include "../../retryd/pass_int.h"
+#include "util/log.h"
+#include "pass/pass.h"
+#include "pass/pass_int.h"
 #include "fake_mta.h"
 #include "pass_fx.h"
-#include "../../retryd/suppress_act.h"
+#include "pass/pass_suppress.h"
 
 #define T0 1700000000LL
 

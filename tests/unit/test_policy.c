@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../retryd/policy.h"
-#include "../../retryd/policy_int.h"
+#include "policy/policy.h"
+#include "policy/policy_int.h"
 
 static char srcdir[1024];
 static char tmpdir[256];

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/postfix_id.h"
+#include "plugins/postfix_id.h"
 
 static void test_good_ids(void **state)
 {

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/postfix_log.h"
+#include "plugins/postfix_log.h"
 
 /* 2026-11-29 04:00:00 UTC, the lab box's clock when the lines were logged */
 #define NOW 1795924800LL

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "../../plugins/postfix_queue.h"
+#include "plugins/postfix_queue.h"
 
 /* Real lines (lab Postfix 3.7.11, short and long queue ids). */
 #define REAL_A                                                                 \

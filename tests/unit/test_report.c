@@ -28,8 +28,8 @@
 
 #include <jansson.h>
 
-#include "../../retryd/report.h"
-#include "../../retryd/verify.h"
+#include "report/report.h"
+#include "dns/verify.h"
 
 #define NOW	 1714600000LL /* 2024-05-01T21:46:40Z */
 #define NODE_BAD "127.0.9.54:53"

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../retryd/spawn.h"
+#include "util/spawn.h"
 
 static void test_spawn_feeds_stdin_and_captures_stdout(void **state)
 {

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../retryd/store.h"
-#include "../../retryd/store_int.h"
+#include "store/store.h"
+#include "store/store_int.h"
 
 struct fixture {
 	char dir[64];

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../retryd/store_codec.h"
+#include "store/store_codec.h"
 
 #define FILL(arr, c)                                                           \
 	do {                                                                   \

@@ -33,7 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../retryd/store.h"
+#include "store/store.h"
 
 #define CRASH_MIN_BATCHES 30
 

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../retryd/store.h"
-#include "../../retryd/store_codec.h"
+#include "store/store.h"
+#include "store/store_codec.h"
 
 #define T0 1700000000LL
 

@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "../../retryd/suppress.h"
+#include "suppress/suppress.h"
 
 #define MIN   60
 #define HOUR  3600

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../../retryd/verdict.h"
+#include "dns/verdict.h"
 
 static struct verify_answer A[LIMIT_VERIFY_ANSWERS];
 static size_t N;

@@ -16,7 +16,7 @@
 #include <getdns/getdns_extra.h>
 #include <jansson.h>
 
-#include "../../retryd/verify_answer.h"
+#include "dns/verify_answer.h"
 
 struct wire {
 	uint8_t b[4096];

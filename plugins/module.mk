@@ -1,0 +1,17 @@
+# plugins — MTA adapters, one shared object each, behind plugins/plugin.h.
+# Each plugin is also an archive, so the unit tests link its parsers.
+PLUGINS := postfix exim
+
+postfix_SRCS :=
+postfix_SRCS += plugins/postfix.c
+postfix_SRCS += plugins/postfix_cmd.c
+postfix_SRCS += plugins/postfix_id.c
+postfix_SRCS += plugins/postfix_log.c
+postfix_SRCS += plugins/postfix_queue.c
+
+exim_SRCS :=
+exim_SRCS += plugins/exim.c
+exim_SRCS += plugins/exim_cmd.c
+exim_SRCS += plugins/exim_id.c
+exim_SRCS += plugins/exim_log.c
+exim_SRCS += plugins/exim_queue.c

@@ -1,0 +1,306 @@
+/*
+ * NAME
+ *	classify 3
+ * SUMMARY
+ *	bounce and delay texts to categories, with the policy's PCRE2 rules
+ * SYNOPSIS
+ *	#include "classify/classify.h"
+ * DESCRIPTION
+ *	classify_new() compiles every [classifier] rule of a loaded policy
+ *	once (PCRE2, caseless for /i, JIT where the library has it) and
+ *	keeps one match data block, one match context with bounded match
+ *	and depth limits, and one JIT stack for all of them.
+ *
+ *	classify_text() tries the rules in policy order; the first rule that
+ *	matches gives the category. Where no rule matches, the enhanced
+ *	status code found in the text decides (classify_by_code below);
+ *	without one the text is "other". The code is also returned as
+ *	status/permanent whatever decided the category.
+ *
+ *	Texts come from remote MTAs and may hold any byte: the patterns are
+ *	compiled without PCRE2_UTF, so matching is byte-wise and an invalid
+ *	UTF-8 sequence is just bytes (a non-ASCII literal in a rule still
+ *	matches its own bytes). The text need not be NUL-terminated.
+ *
+ *	Owns: the compiled rules, the match data, the match context and the
+ *	JIT stack, all freed by classify_free(). Not thread-safe: one
+ *	classifier per thread.
+ * DIAGNOSTICS
+ *	classify_new() fails with "FILE:LINE: ..." for an unknown category
+ *	or a regex PCRE2 refuses (policy_load() checks both first), or
+ *	"out of memory". A rule that hits the match or depth limit on a
+ *	text counts as not matching that text.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "classify/classify.h"
+#include "util/limits.h"
+
+struct classify_rule {
+	pcre2_code *code;
+	enum classify_category category;
+	int jit; /* 1: JIT-compiled, use the fast path */
+};
+
+struct classifier {
+	struct classify_rule *rules;
+	size_t nrules;
+	pcre2_match_data *md;	   /* one, reused: sized for the largest rule */
+	pcre2_match_context *mctx; /* match/depth limits, JIT stack */
+	pcre2_jit_stack *jit_stack; /* NULL when JIT is not available */
+};
+
+static const char *const classify_names[] = {
+    [CLASSIFY_ROUTING] = "routing",
+    [CLASSIFY_NULL_MX] = "null-mx",
+    [CLASSIFY_MAILBOX_UNKNOWN] = "mailbox-unknown",
+    [CLASSIFY_MAILBOX_DISABLED] = "mailbox-disabled",
+    [CLASSIFY_MAILBOX_FULL] = "mailbox-full",
+    [CLASSIFY_POLICY_REPUTATION] = "policy-reputation",
+    [CLASSIFY_AUTHENTICATION] = "authentication",
+    [CLASSIFY_RATE_LIMIT] = "rate-limit",
+    [CLASSIFY_CONNECTION] = "connection",
+    [CLASSIFY_CONTENT] = "content",
+    [CLASSIFY_OTHER] = "other",
+};
+
+#define CLASSIFY_NNAMES (sizeof(classify_names) / sizeof(classify_names[0]))
+
+const char *classify_category_name(enum classify_category c)
+{
+	if ((size_t)c >= CLASSIFY_NNAMES || classify_names[c] == NULL)
+		return "other";
+	return classify_names[c];
+}
+
+int classify_category_parse(const char *name, enum classify_category *out)
+{
+	for (size_t i = 1; i < CLASSIFY_NNAMES; i++)
+		if (classify_names[i] && strcmp(name, classify_names[i]) == 0) {
+			*out = (enum classify_category)i;
+			return 0;
+		}
+	return -1;
+}
+
+void classify_free(struct classifier *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nrules; i++)
+		pcre2_code_free(c->rules[i].code);
+	free(c->rules);
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mctx);
+	pcre2_jit_stack_free(c->jit_stack);
+	free(c);
+}
+
+/* classify_compile - one rule; @return 0 or -1 with err "FILE:LINE: ..." */
+static int classify_compile(const struct policy_rule *r,
+			    struct classify_rule *out, char *err, size_t errlen)
+{
+	PCRE2_UCHAR emsg[160];
+	PCRE2_SIZE erroff;
+	int errcode;
+
+	if (classify_category_parse(r->category, &out->category) < 0) {
+		snprintf(err, errlen, "%s:%d: rule: unknown category '%.30s'",
+			 r->file ? r->file : "(policy)", r->line, r->category);
+		return -1;
+	}
+	out->code = pcre2_compile((PCRE2_SPTR)r->regex, PCRE2_ZERO_TERMINATED,
+				  r->caseless ? PCRE2_CASELESS : 0, &errcode,
+				  &erroff, NULL);
+	if (out->code == NULL) {
+		pcre2_get_error_message(errcode, emsg, sizeof(emsg));
+		snprintf(err, errlen,
+			 "%s:%d: rule: bad regex at offset %zu: %s",
+			 r->file ? r->file : "(policy)", r->line,
+			 (size_t)erroff, (const char *)emsg);
+		return -1;
+	}
+	/* No JIT (not built in, or no executable memory): interpreter. */
+	out->jit = pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE) == 0;
+	return 0;
+}
+
+int classify_new(const struct policy *p, struct classifier **out, char *err,
+		 size_t errlen)
+{
+	struct classifier *c;
+	uint32_t jit = 0;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto oom;
+	if (p->nrules > 0 &&
+	    (c->rules = calloc(p->nrules, sizeof(*c->rules))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < p->nrules; i++) {
+		if (classify_compile(&p->rules[i], &c->rules[i], err, errlen) <
+		    0)
+			goto fail;
+		c->nrules++;
+	}
+	/* Match data with room for any rule's captures (we use none). */
+	if ((c->md = pcre2_match_data_create(1, NULL)) == NULL ||
+	    (c->mctx = pcre2_match_context_create(NULL)) == NULL)
+		goto oom;
+	pcre2_set_match_limit(c->mctx, LIMIT_CLASSIFY_MATCH);
+	pcre2_set_depth_limit(c->mctx, LIMIT_CLASSIFY_DEPTH);
+	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) >= 0 && jit) {
+		c->jit_stack = pcre2_jit_stack_create(
+		    32 * 1024, LIMIT_CLASSIFY_JIT_STACK, NULL);
+		if (c->jit_stack == NULL)
+			goto oom;
+		pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
+	}
+	*out = c;
+	return 0;
+oom:
+	snprintf(err, errlen, "classifier: out of memory");
+fail:
+	classify_free(c);
+	return -1;
+}
+
+/* classify_digits - 1-3 digits at s[i]; @return their count, 0 if none */
+static size_t classify_digits(const char *s, size_t len, size_t i,
+			      unsigned *val)
+{
+	size_t n = 0;
+
+	*val = 0;
+	while (i + n < len && n < 4 && s[i + n] >= '0' && s[i + n] <= '9')
+		*val = *val * 10 + (unsigned)(s[i + n++] - '0');
+	return n >= 1 && n <= 3 ? n : 0;
+}
+
+/*
+ * classify_find_status - the first enhanced status code in the text:
+ * [245].D{1,3}.D{1,3} not inside a longer dotted number (an IP address,
+ * Yahoo's 4.16.55.1) and not glued to a letter or digit before it.
+ * @return 1 and the code in @param out (class/subject/detail), else 0.
+ */
+static int classify_find_status(const char *s, size_t len, char *out,
+				size_t outlen, unsigned *cls, unsigned *subj,
+				unsigned *det)
+{
+	for (size_t i = 0; i + 5 <= len; i++) {
+		size_t a, b, end;
+		char prev;
+
+		if ((s[i] != '2' && s[i] != '4' && s[i] != '5') ||
+		    s[i + 1] != '.')
+			continue;
+		prev = i > 0 ? s[i - 1] : ' ';
+		if (prev == '.' || (prev >= '0' && prev <= '9') ||
+		    (prev >= 'a' && prev <= 'z') ||
+		    (prev >= 'A' && prev <= 'Z'))
+			continue;
+		if ((a = classify_digits(s, len, i + 2, subj)) == 0 ||
+		    i + 2 + a >= len || s[i + 2 + a] != '.' ||
+		    (b = classify_digits(s, len, i + 3 + a, det)) == 0)
+			continue;
+		end = i + 3 + a + b;
+		if (end < len && s[end] >= '0' && s[end] <= '9')
+			continue;
+		if (end + 1 < len && s[end] == '.' && s[end + 1] >= '0' &&
+		    s[end + 1] <= '9')
+			continue;
+		*cls = (unsigned)(s[i] - '0');
+		snprintf(out, outlen, "%.*s", (int)(end - i), s + i);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * classify_by_code - the category an enhanced status code implies when
+ * no rule matched the wording. Only the address-level codes RFC 3463
+ * defines map to mailbox categories, and only when permanent: a 4.1.1
+ * alone is not trusted to say the mailbox is unknown.
+ */
+static enum classify_category classify_by_code(unsigned cls, unsigned subj,
+					       unsigned det)
+{
+	switch (subj) {
+	case 1:
+		if (cls == 5 && (det == 1 || det == 10))
+			return CLASSIFY_MAILBOX_UNKNOWN;
+		if (det == 2)
+			return CLASSIFY_ROUTING; /* bad destination system */
+		return CLASSIFY_OTHER;
+	case 2:
+		if (det == 1)
+			return CLASSIFY_MAILBOX_DISABLED;
+		if (det == 2)
+			return CLASSIFY_MAILBOX_FULL;
+		if (det == 3)
+			return CLASSIFY_CONTENT; /* message length over limit */
+		return CLASSIFY_OTHER;
+	case 3:
+		return det == 4 ? CLASSIFY_CONTENT : CLASSIFY_OTHER;
+	case 4:
+		if (det == 1 || det == 2)
+			return CLASSIFY_CONNECTION;
+		if (det == 3 || det == 4 || det == 6)
+			return CLASSIFY_ROUTING;
+		return CLASSIFY_OTHER;
+	case 6:
+		return CLASSIFY_CONTENT;
+	case 7:
+		/* SPF, DKIM, DMARC and sender-authentication codes. */
+		if (det == 23 || det == 24 || det == 26 || det == 27 ||
+		    det == 30 || det == 32 || det == 509)
+			return CLASSIFY_AUTHENTICATION;
+		if (cls == 4 && det == 28)
+			return CLASSIFY_RATE_LIMIT;
+		return CLASSIFY_POLICY_REPUTATION;
+	default:
+		return CLASSIFY_OTHER;
+	}
+}
+
+struct classify_result classify_text(const struct classifier *c,
+				     const char *text, size_t len)
+{
+	struct classify_result r;
+	unsigned cls = 0, subj = 0, det = 0;
+	int have_code;
+
+	memset(&r, 0, sizeof(r));
+	r.rule = -1;
+	if (text == NULL)
+		len = 0;
+	have_code = classify_find_status(text, len, r.status, sizeof(r.status),
+					 &cls, &subj, &det);
+	r.permanent = have_code && cls == 5;
+	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
+		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
+		/* pcre2_jit_match skips pcre2_match's per-call checks; both
+		 * honour the match context's limits and JIT stack. */
+		int rc = c->rules[i].jit
+			     ? pcre2_jit_match(c->rules[i].code, subject, len,
+					       0, 0, c->md, c->mctx)
+			     : pcre2_match(c->rules[i].code, subject, len, 0, 0,
+					   c->md, c->mctx);
+
+		if (rc >= 0) {
+			r.category = c->rules[i].category;
+			r.rule = (int)i;
+			return r;
+		}
+		/* PCRE2_ERROR_NOMATCH, or a limit hit: not this rule. */
+	}
+	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
+					   : CLASSIFY_OTHER;
+	return r;
+}

@@ -1,0 +1,61 @@
+/*
+ * NAME
+ *	classify 3h
+ * SUMMARY
+ *	bounce and delay texts to categories, with the policy's PCRE2 rules
+ * DESCRIPTION
+ *	classify_new() compiles the policy's [classifier] rules once (JIT
+ *	where available); classify_text() returns the first matching rule's
+ *	category, using the enhanced status code in the text where no rule
+ *	matches the wording. The wording wins where providers misuse codes
+ *	(a 5.4.4 is routing, never mailbox).
+ */
+#ifndef RETRYD_CLASSIFY_H
+#define RETRYD_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "policy/policy.h"
+
+enum classify_category {
+	CLASSIFY_ROUTING = 1,
+	CLASSIFY_NULL_MX,
+	CLASSIFY_MAILBOX_UNKNOWN,
+	CLASSIFY_MAILBOX_DISABLED,
+	CLASSIFY_MAILBOX_FULL,
+	CLASSIFY_POLICY_REPUTATION,
+	CLASSIFY_AUTHENTICATION,
+	CLASSIFY_RATE_LIMIT,
+	CLASSIFY_CONNECTION,
+	CLASSIFY_CONTENT,
+	CLASSIFY_OTHER,
+};
+
+struct classify_result {
+	enum classify_category category;
+	char status[16];   /* enhanced status code found in the text, "" */
+	int permanent;     /* 1: 5.x.x, 0: 4.x.x or unknown */
+	int rule;          /* index of the rule that matched, -1: by code/none */
+};
+
+struct classifier;
+
+/** Compile @param p's rules. @return 0 and *out, or -1 with err. */
+int classify_new(const struct policy *p, struct classifier **out, char *err,
+		 size_t errlen);
+void classify_free(struct classifier *c);
+
+/**
+ * Classify @param text (@param len bytes, need not be NUL-terminated, any
+ * bytes). @param c may be NULL: then the status code alone decides.
+ * status is the first [245].D{1,3}.D{1,3} not part of a longer dotted
+ * number (an IP address) nor glued to a letter or digit before it.
+ */
+struct classify_result classify_text(const struct classifier *c,
+				     const char *text, size_t len);
+
+const char *classify_category_name(enum classify_category c);
+/** @return 0 and *out for a known name, else -1. */
+int classify_category_parse(const char *name, enum classify_category *out);
+
+#endif

@@ -1,0 +1,12 @@
+# ctl — retryctl: one file per command
+ctl_SRCS :=
+ctl_SRCS += retryd/ctl/ctl_classify.c
+ctl_SRCS += retryd/ctl/ctl_diagnose.c
+ctl_SRCS += retryd/ctl/ctl_export.c
+ctl_SRCS += retryd/ctl/ctl_list.c
+ctl_SRCS += retryd/ctl/ctl_release.c
+ctl_SRCS += retryd/ctl/ctl_report.c
+ctl_SRCS += retryd/ctl/ctl_show.c
+ctl_SRCS += retryd/ctl/ctl_store.c
+ctl_SRCS += retryd/ctl/ctl_suppressed.c
+ctl_SRCS += retryd/ctl/ctl_table.c

@@ -1,0 +1,305 @@
+/*
+ * NAME
+ *	daemon 3
+ * SUMMARY
+ *	the run loop: store, plugin, signals, timers, passes, reload
+ * SYNOPSIS
+ *	#include "daemon/daemon.h"
+ *	int daemon_run(const char *policy_file, const struct policy *p, int once);
+ * DESCRIPTION
+ *	daemon_run() opens the store (STORE_OPEN_DAEMON: recovery runs
+ *	here and only here), loads the MTA plugin, then runs a pass every
+ *	scan_interval and a store checkpoint every DAEMON_CHECKPOINT_MS,
+ *	both timed on CLOCK_MONOTONIC; wall time is only handed to the pass
+ *	to be recorded and compared. A wall clock that moved differently
+ *	from the monotonic one is logged; the pass clamps next attempts and
+ *	takes at most LIMIT_PASS_DUE due messages per pass (Promise 6).
+ *	A pass costs what the live and due messages cost, not what the store
+ *	keeps: it reads the state and due indexes, never every message, and
+ *	deletes a bounded batch of old done messages and old verifications
+ *	(retention.c), so with the checkpoints' log removal the disk stays
+ *	bounded too (Promise 4).
+ *
+ *	Signals are read from a signalfd between passes (no handler, no
+ *	global flag): SIGTERM and SIGINT end the loop after the current pass;
+ *	SIGHUP reloads the policy file: a file with errors is refused, each
+ *	FILE:LINE error logged, and the old policy kept; so is a reload that
+ *	changes mta, plugin_dir or state_dir (they need a restart).
+ *
+ *	--once: one pass, then the outcomes of what it released are awaited
+ *	for at most DAEMON_ONCE_OUTCOME_WAIT_MS, then the summary line.
+ *
+ *	Owns: the store handle, the plugin, every policy loaded by a reload
+ *	(the one passed in belongs to the caller), the signalfd.
+ * DIAGNOSTICS
+ *	A store that cannot be opened or recovered is fatal with the next
+ *	step to take, before any mail action (Promise 7): return 1.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "util/log.h"
+#include "pass/pass.h"
+#include "daemon/plugin_load.h"
+#include "store/store.h"
+
+#define DAEMON_CHECKPOINT_MS 5000         /* store checkpoint period */
+#define DAEMON_CLOCK_JUMP_S 30            /* wall vs monotonic drift logged */
+#define DAEMON_ONCE_OUTCOME_WAIT_MS 10000 /* --once: wait for outcomes */
+#define DAEMON_ONCE_OUTCOME_POLL_MS 100
+
+struct daemon {
+	const char *policy_file;
+	const struct policy *policy;  /* current */
+	struct policy *owned;         /* current, when loaded by a reload */
+	struct store *store;
+	struct plugin_handle plugin;
+	struct daemon_ctx ctx;
+	int sfd;
+};
+
+static int64_t daemon_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t daemon_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Log every "FILE:LINE: message" line of @param err. */
+static void daemon_log_lines(const char *prefix, const char *err)
+{
+	const char *s = err;
+
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		int len = e ? (int)(e - s) : (int)strlen(s);
+
+		if (len > 0)
+			log_error("%s%.*s", prefix, len > 400 ? 400 : len, s);
+		if (!e)
+			break;
+		s = e + 1;
+	}
+}
+
+static int daemon_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static void daemon_reload(struct daemon *d)
+{
+	struct policy *np = NULL;
+	char *err = calloc(1, 16384);
+	const struct policy *old = d->policy;
+
+	if (err == NULL)
+		return;
+	if (policy_load(d->policy_file, &np, err, 16384) < 0) {
+		log_error("reload of %s refused; the running policy is kept:",
+			  d->policy_file);
+		daemon_log_lines("reload: ", err);
+		free(err);
+		return;
+	}
+	if (strcmp(np->mta, old->mta) != 0 ||
+	    !daemon_same(np->plugin_dir, old->plugin_dir) ||
+	    !daemon_same(np->state_dir, old->state_dir)) {
+		log_error("reload of %s refused: mta, plugin_dir and state_dir "
+			  "change only with a restart; the running policy is kept",
+			  d->policy_file);
+		policy_free(np);
+		free(err);
+		return;
+	}
+	if (pass_ctx_set_policy(&d->ctx, np, err, 16384) < 0) {
+		log_error("reload of %s refused: %.400s", d->policy_file, err);
+		policy_free(np);
+		free(err);
+		return;
+	}
+	if (plugin_reopen(&d->plugin, np, err, 16384) < 0) {
+		log_error("reload of %s refused: %.400s", d->policy_file, err);
+		if (pass_ctx_set_policy(&d->ctx, old, err, 16384) < 0)
+			log_fatal(1, "reload: cannot go back to the running policy: %.400s",
+				  err);
+		policy_free(np);
+		free(err);
+		return;
+	}
+	d->ctx.plugin_state = d->plugin.state;
+	policy_free(d->owned);
+	d->owned = np;
+	d->policy = np;
+	log_info("reloaded %s", d->policy_file);
+	free(err);
+}
+
+/* Read pending signals. @return 1 when asked to stop. */
+static int daemon_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			daemon_reload(d);
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("signal %u: stopping", si.ssi_signo);
+			stop = 1;
+		}
+	}
+	return stop;
+}
+
+static void daemon_once_outcomes(struct daemon *d)
+{
+	int64_t deadline = daemon_mono_ms() + DAEMON_ONCE_OUTCOME_WAIT_MS;
+	long left = 1;
+
+	if (d->ctx.stats.attempted == 0)
+		return;
+	while (left > 0 && daemon_mono_ms() < deadline) {
+		struct timespec nap = { 0, DAEMON_ONCE_OUTCOME_POLL_MS * 1000000L };
+
+		nanosleep(&nap, NULL);
+		left = pass_collect_outcomes(&d->ctx, daemon_wall());
+	}
+	if (left > 0)
+		log_info("once: %ld messages still wait for an outcome (read next run)",
+			 left);
+}
+
+static int daemon_loop(struct daemon *d)
+{
+	int64_t mono = daemon_mono_ms();
+	int64_t next_pass = mono, next_ckpt = mono + DAEMON_CHECKPOINT_MS;
+	int64_t last_wall = 0, last_mono = 0;
+	char err[512];
+
+	for (;;) {
+		struct pollfd pfd = { d->sfd, POLLIN, 0 };
+		int64_t wait;
+
+		mono = daemon_mono_ms();
+		if (mono >= next_pass) {
+			int64_t wall = daemon_wall();
+
+			if (last_mono) {
+				int64_t drift = (wall - last_wall) - (mono - last_mono) / 1000;
+				if (drift > DAEMON_CLOCK_JUMP_S || drift < -DAEMON_CLOCK_JUMP_S)
+					log_warn("wall clock jumped by %+llds: next attempts "
+						 "are clamped, at most %d due messages per pass",
+						 (long long)drift, LIMIT_PASS_DUE);
+			}
+			last_wall = wall;
+			last_mono = mono;
+			if (pass_run(&d->ctx, wall) == 0)
+				pass_log_summary(&d->ctx.stats);
+			mono = daemon_mono_ms();
+			next_pass = mono + d->policy->scan_interval * 1000;
+		}
+		if (mono >= next_ckpt) {
+			if (store_checkpoint(d->store, err, sizeof(err)) != STORE_OK)
+				log_warn_limited("checkpoint", 300, "%.400s", err);
+			next_ckpt = mono + DAEMON_CHECKPOINT_MS;
+		}
+		wait = (next_pass < next_ckpt ? next_pass : next_ckpt) - daemon_mono_ms();
+		if (wait < 0)
+			wait = 0;
+		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return 1;
+		}
+		if ((pfd.revents & POLLIN) && daemon_signals(d))
+			return 0;
+	}
+}
+
+int daemon_run(const char *policy_file, const struct policy *p, int once)
+{
+	struct daemon d;
+	sigset_t set, old;
+	uint64_t seed = 0;
+	char err[1024];
+	int rc = 1;
+
+	memset(&d, 0, sizeof(d));
+	d.policy_file = policy_file;
+	d.policy = p;
+	d.sfd = -1;
+	/* Block the stop/reload signals before touching the store: a SIGTERM
+	 * during recovery or plugin loading is read later from the signalfd,
+	 * never kills us half-way (a process dying attached panics BDB). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0) {
+		log_error("sigprocmask: %s", strerror(errno));
+		return 1;
+	}
+	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d.store, err,
+		       sizeof(err)) != STORE_OK) {
+		log_error("store %s: %.800s (no mail action taken)", p->state_dir, err);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	if (plugin_load(p, &d.plugin, err, sizeof(err)) < 0) {
+		log_error("%.800s", err);
+		store_close(d.store);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint64_t)daemon_mono_ms() ^ (uint64_t)getpid() << 32;
+	d.ctx.store = d.store;
+	d.ctx.plugin = d.plugin.pl;
+	d.ctx.plugin_state = d.plugin.state;
+	if (pass_ctx_init(&d.ctx, p, seed, err, sizeof(err)) < 0) {
+		log_error("%.800s", err);
+		goto out;
+	}
+	if ((d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		goto out_ctx;
+	}
+	log_info("started: mta=%s, state_dir=%s, scan_interval=%llds%s", p->mta,
+		 p->state_dir, (long long)p->scan_interval, once ? ", once" : "");
+	if (once) {
+		if (pass_run(&d.ctx, daemon_wall()) == 0) {
+			daemon_once_outcomes(&d);
+			pass_log_summary(&d.ctx.stats);
+			rc = 0;
+		}
+	} else {
+		rc = daemon_loop(&d);
+	}
+	close(d.sfd);
+out_ctx:
+	pass_ctx_free(&d.ctx);
+out:
+	plugin_unload(&d.plugin);
+	store_close(d.store);
+	policy_free(d.owned);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	log_info("stopped");
+	return rc;
+}

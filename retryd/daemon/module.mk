@@ -1,0 +1,4 @@
+# daemon — retryd: the long-lived process, its loop and the plugin loader
+daemon_SRCS :=
+daemon_SRCS += retryd/daemon/daemon.c
+daemon_SRCS += retryd/daemon/plugin_load.c

@@ -1,0 +1,161 @@
+/*
+ * NAME
+ *	pass 3
+ * SUMMARY
+ *	one full pass: scan, reconcile (+ outcomes), adopt, due, summary
+ * DESCRIPTION
+ *	pass_run() is the order of DESIGN.md's data flow:
+ *	  1. scan: the plugin's listing, indexed by queue id;
+ *	  2. reconcile: every live record against the listing, outcomes of
+ *	     released messages, intents replayed or rolled back, gone ids;
+ *	  3. adopt: routing-deferred messages not held, in batches;
+ *	     then due messages whose pending recipients are suppressed are
+ *	     marked and, with nothing else pending, handed back
+ *	     (suppress_act.c);
+ *	  4. due: give up, verify per domain, wait / bounce / attempt;
+ *	  5. retention: a bounded batch of old done messages and old
+ *	     verifications deleted (retention.c).
+ *	No step walks every message: reconcile and outcomes read the live
+ *	ids from the state index, the due step the due index; a store
+ *	holding a million done messages costs a pass what an empty one does.
+ *	ctx->stats tells what it did; pass_log_summary() writes the one
+ *	summary line the e2e tests and the benchmark read. pass_ctx_* own the classifier and the verifier of a policy.
+ *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
+ *	rest of the pass; every pass tries to write again: retryd resumes by
+ *	itself when space comes back.
+ * DIAGNOSTICS
+ *	Steps log their own errors and only delay; -1 only when the store
+ *	cannot even be walked.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "pass/pass_int.h"
+#include "pass/pass_suppress.h"
+
+int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p,
+		  uint64_t seed, char *err, size_t errlen)
+{
+	ctx->policy = NULL;
+	ctx->classifier = NULL;
+	ctx->verifier = NULL;
+	ctx->rng = seed ? seed : 0x2545f4914f6cdd1dull;
+	memset(&ctx->missing_prev, 0, sizeof(ctx->missing_prev));
+	memset(&ctx->foreign_prev, 0, sizeof(ctx->foreign_prev));
+	memset(&ctx->stats, 0, sizeof(ctx->stats));
+	ctx->prune_cursor[0] = '\0';
+	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
+		 p->state_dir ? p->state_dir : ".");
+	return pass_ctx_set_policy(ctx, p, err, errlen);
+}
+
+int pass_ctx_set_policy(struct daemon_ctx *ctx, const struct policy *p,
+			char *err, size_t errlen)
+{
+	struct classifier *c = NULL;
+	struct verifier *v = NULL;
+
+	if (classify_new(p, &c, err, errlen) < 0)
+		return -1;
+	if (ctx->verify == NULL && verifier_new(p, &v, err, errlen) < 0) {
+		classify_free(c);
+		return -1;
+	}
+	classify_free(ctx->classifier);
+	verifier_free(ctx->verifier);
+	ctx->classifier = c;
+	ctx->verifier = v;
+	ctx->policy = p;
+	return 0;
+}
+
+void pass_ctx_free(struct daemon_ctx *ctx)
+{
+	classify_free(ctx->classifier);
+	verifier_free(ctx->verifier);
+	ctx->classifier = NULL;
+	ctx->verifier = NULL;
+	pass_idset_free(&ctx->missing_prev);
+	pass_idset_free(&ctx->foreign_prev);
+}
+
+void pass_log_summary(const struct pass_stats *s)
+{
+	log_info("pass: scanned=%zu%s, adopted=%zu, due=%zu, verified=%zu, "
+		 "queries=%llu, attempted=%zu, delivered=%zu, deferred=%zu, "
+		 "bounced=%zu, waited=%zu, given_back=%zu, released=%zu, gone=%zu, "
+		 "reheld=%zu, hooks=%zu%s",
+		 s->scanned, s->complete ? "" : " (partial)", s->adopted, s->due,
+		 s->domains_verified, (unsigned long long)s->queries, s->attempted,
+		 s->delivered, s->deferred, s->bounced, s->waited, s->given_back,
+		 s->released, s->gone, s->reheld, s->hooks_run,
+		 s->nospace ? ", store=full" : "");
+}
+
+int pass_run(struct daemon_ctx *ctx, int64_t now)
+{
+	struct pass_listing l;
+	struct pass_idset attempting = { 0 };
+	int rc;
+
+	memset(&ctx->stats, 0, sizeof(ctx->stats));
+	ctx->nospace = 0;
+	pass_listing_scan(ctx, &l);
+	ctx->stats.scanned = l.raw.n;
+	ctx->stats.complete = l.complete;
+	rc = pass_reconcile(ctx, &l, now, &attempting);
+	pass_idset_free(&attempting);
+	if (rc < 0) {
+		log_error("pass: the store cannot be read: no mail action in this pass");
+		pass_listing_free(ctx, &l);
+		return -1;
+	}
+	pass_adopt(ctx, &l, now);
+	suppress_act_due(ctx, &l, now); /* suppressed recipients: not attempted */
+	pass_due(ctx, &l, now);
+	pass_listing_free(ctx, &l);
+	pass_retention(ctx, now);
+	ctx->stats.nospace = ctx->nospace;
+	return 0; /* the caller logs the summary (after --once outcomes) */
+}
+
+struct collect_arg {
+	const char *mta;
+	struct pass_idset *ids;
+};
+
+static int collect_attempting(enum store_msg_state state, int64_t finished,
+			      const char *mta, const char *queue_id, void *arg)
+{
+	struct collect_arg *a = arg;
+
+	(void)state;
+	(void)finished;
+	if (strcmp(mta, a->mta) == 0)
+		pass_idset_add(a->ids, queue_id);
+	return 0;
+}
+
+long pass_collect_outcomes(struct daemon_ctx *ctx, int64_t now)
+{
+	struct pass_idset ids = { 0 };
+	struct collect_arg a = { ctx->policy->mta, &ids };
+	char err[512];
+	long left;
+
+	/* The state index alone: O(attempting), not O(store). */
+	if (store_walk_live_ids(ctx->store,
+				STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |
+				    STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT),
+				collect_attempting, &a, err,
+				sizeof(err)) != STORE_OK) {
+		log_error("outcomes: %.400s", err);
+		pass_idset_free(&ids);
+		return -1;
+	}
+	pass_idset_sort(&ids);
+	left = pass_outcomes(ctx, &ids, now);
+	pass_idset_free(&ids);
+	return left;
+}

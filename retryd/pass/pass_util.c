@@ -1,0 +1,309 @@
+/*
+ * NAME
+ *	pass_util 3
+ * SUMMARY
+ *	plumbing of the pass: id sets, the listing index, update
+ *	transactions, the jitter source, per-recipient log lines
+ * DESCRIPTION
+ *	pass_listing_scan() asks the plugin for its listing and indexes the
+ *	messages by queue id (ids the plugin's valid_id refuses are logged
+ *	and left out; a duplicate listing of one id is merged). pass_update()
+ *	runs a read-modify-write (or delete) over many message records in
+ *	one transaction, retried on deadlock. Owns: the listing index until
+ *	pass_listing_free(); id set storage until pass_idset_free().
+ * DIAGNOSTICS
+ *	Store failures are logged once here with what was being done;
+ *	ENOSPC sets ctx->nospace and is logged rate-limited.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "pass/pass_int.h"
+#include "dns/verify_answer.h"
+
+#define PASS_NOSPACE_LOG_INTERVAL 300 /* seconds between ENOSPC warnings */
+
+int pass_idset_add(struct pass_idset *s, const char *id)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *p;
+
+		if (s->cap >= LIMIT_PASS_TRACKED)
+			return -1;
+		if (cap > LIMIT_PASS_TRACKED)
+			cap = LIMIT_PASS_TRACKED;
+		if ((p = realloc(s->ids, cap * sizeof(*s->ids))) == NULL)
+			return -1;
+		s->ids = p;
+		s->cap = cap;
+	}
+	snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", id);
+	return 0;
+}
+
+static int pass_id_cmp(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+void pass_idset_sort(struct pass_idset *s)
+{
+	if (s->n > 1)
+		qsort(s->ids, s->n, sizeof(s->ids[0]), pass_id_cmp);
+}
+
+int pass_idset_has(const struct pass_idset *s, const char *id)
+{
+	return s->n > 0 &&
+	       bsearch(id, s->ids, s->n, sizeof(s->ids[0]), pass_id_cmp) != NULL;
+}
+
+void pass_idset_clear(struct pass_idset *s)
+{
+	s->n = 0;
+}
+
+void pass_idset_free(struct pass_idset *s)
+{
+	free(s->ids);
+	memset(s, 0, sizeof(*s));
+}
+
+const char **pass_idset_ptrs(const struct pass_idset *s)
+{
+	const char **v = calloc(s->n + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < s->n; i++)
+		v[i] = s->ids[i];
+	return v;
+}
+
+static int pass_lentry_cmp(const void *a, const void *b)
+{
+	const struct pass_lentry *x = a, *y = b;
+
+	return strcmp(x->msg->queue_id, y->msg->queue_id);
+}
+
+int pass_listing_scan(struct daemon_ctx *ctx, struct pass_listing *l)
+{
+	char err[512], pid[LIMIT_QUEUE_ID * 4 + 1];
+	size_t n = 0;
+
+	memset(l, 0, sizeof(*l));
+	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) < 0) {
+		log_warn("scan: %.300s (nothing concluded from this pass's listing)",
+			 err);
+		memset(&l->raw, 0, sizeof(l->raw));
+		return -1;
+	}
+	l->ok = 1;
+	l->complete = l->raw.complete;
+	if (l->raw.n > LIMIT_LISTING_MESSAGES) {
+		log_warn("scan: %zu messages listed, only %d used; listing taken as partial",
+			 l->raw.n, LIMIT_LISTING_MESSAGES);
+		l->complete = 0;
+	}
+	if (l->raw.n && (l->e = calloc(l->raw.n, sizeof(*l->e))) == NULL) {
+		log_warn("scan: out of memory for the listing index");
+		l->complete = 0;
+		return -1;
+	}
+	for (size_t i = 0; i < l->raw.n && i < LIMIT_LISTING_MESSAGES; i++) {
+		const struct mta_message *m = &l->raw.msgs[i];
+
+		if (!ctx->plugin->valid_id(m->queue_id)) {
+			log_warn("scan: invalid queue id \"%.40s\" skipped",
+				 log_printable(pid, sizeof(pid), m->queue_id));
+			continue;
+		}
+		l->e[n].msg = m;
+		l->e[n].held = m->held;
+		l->e[n].deferred = m->deferred;
+		n++;
+	}
+	if (n > 1)
+		qsort(l->e, n, sizeof(*l->e), pass_lentry_cmp);
+	/* Merge duplicates (postqueue may list one message twice). */
+	l->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (l->n && strcmp(l->e[l->n - 1].msg->queue_id,
+				   l->e[i].msg->queue_id) == 0) {
+			l->e[l->n - 1].held |= l->e[i].held;
+			l->e[l->n - 1].deferred |= l->e[i].deferred;
+			continue;
+		}
+		l->e[l->n++] = l->e[i];
+	}
+	return 0;
+}
+
+static int pass_lentry_key_cmp(const void *key, const void *elem)
+{
+	const struct pass_lentry *e = elem;
+
+	return strcmp(key, e->msg->queue_id);
+}
+
+struct pass_lentry *pass_listing_find(const struct pass_listing *l,
+				      const char *id)
+{
+	if (l->n == 0)
+		return NULL;
+	return bsearch(id, l->e, l->n, sizeof(*l->e), pass_lentry_key_cmp);
+}
+
+void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l)
+{
+	if (l->ok)
+		ctx->plugin->listing_free(&l->raw);
+	free(l->e);
+	memset(l, 0, sizeof(*l));
+}
+
+int pass_commit(struct daemon_ctx *ctx, struct store_txn *txn, int rc,
+		const char *what, const char *err)
+{
+	char cerr[512];
+
+	if (rc != STORE_OK) {
+		store_txn_abort(txn);
+	} else {
+		rc = store_txn_commit(txn, cerr, sizeof(cerr));
+		err = cerr;
+	}
+	if (rc == STORE_NOSPACE) {
+		ctx->nospace = 1;
+		log_warn_limited("store-nospace", PASS_NOSPACE_LOG_INTERVAL,
+				 "%s: store: no space left on device: not adopting, "
+				 "giving due messages back to the MTA; free space in %s "
+				 "and retryd resumes by itself",
+				 what, ctx->state_dir);
+	} else if (rc != STORE_OK && rc != STORE_RETRY) {
+		log_error("%s: %.400s", what, err);
+	}
+	return rc;
+}
+
+int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+		pass_update_fn fn, void *arg, const char *what)
+{
+	char err[512] = "";
+	int rc = STORE_ERROR;
+
+	for (int tries = 0; tries < LIMIT_STORE_DEADLOCK_TRIES; tries++) {
+		struct store_txn *txn;
+
+		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) != STORE_OK) {
+			log_error("%s: %.400s", what, err);
+			return STORE_ERROR;
+		}
+		rc = STORE_OK;
+		for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+			struct store_message *m = NULL;
+			int r = store_get_message(ctx->store, txn, ctx->policy->mta,
+						  ids[i], &m, err, sizeof(err));
+
+			if (r == STORE_NOTFOUND)
+				continue;
+			if (r != STORE_OK) {
+				rc = r;
+				break;
+			}
+			r = fn(ctx, txn, m, i, arg, err, sizeof(err));
+			if (r < 0)
+				rc = STORE_ERROR;
+			else if (r == PASS_UPDATE_DELETE)
+				rc = store_del_message(ctx->store, txn, m->mta,
+						       m->queue_id, err,
+						       sizeof(err));
+			else if (r > 0)
+				rc = store_put_message(ctx->store, txn, m, err,
+						       sizeof(err));
+			store_message_free(m);
+		}
+		rc = pass_commit(ctx, txn, rc, what, err);
+		if (rc != STORE_RETRY)
+			return rc;
+	}
+	log_error("%s: store: still deadlocked after %d tries", what,
+		  LIMIT_STORE_DEADLOCK_TRIES);
+	return STORE_ERROR;
+}
+
+uint32_t pass_random32(struct daemon_ctx *ctx)
+{
+	uint64_t x = ctx->rng ? ctx->rng : 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ctx->rng = x;
+	return (uint32_t)(x >> 32);
+}
+
+int pass_address_domain(const char *address, char *out, size_t outlen)
+{
+	const char *at = strrchr(address, '@');
+
+	if (at == NULL || at == address || at[1] == '\0')
+		return -1;
+	return verify_name_normalize(at + 1, out, outlen);
+}
+
+void pass_log_rcpt(const char *queue_id, const char *address,
+		   const char *domain, const char *verdict,
+		   const char *action, const char *fmt, ...)
+{
+	char qid[LIMIT_QUEUE_ID + 1], addr[LIMIT_ADDRESS + 1];
+	char dom[LIMIT_DOMAIN + 1], more[600] = "";
+	va_list ap;
+
+	if (fmt && *fmt) {
+		va_start(ap, fmt);
+		vsnprintf(more, sizeof(more), fmt, ap);
+		va_end(ap);
+	}
+	log_info("%s: to=<%.100s>, domain=%.100s, verdict=%s, action=%s%s%s",
+		 log_printable(qid, sizeof(qid), queue_id),
+		 log_printable(addr, sizeof(addr), address),
+		 log_printable(dom, sizeof(dom), domain), verdict, action,
+		 more[0] ? ", " : "", more);
+}
+
+const struct policy_backoff *pass_backoff(const struct daemon_ctx *ctx,
+					  const char *group)
+{
+	const struct policy_group *g = NULL;
+
+	if (group && *group)
+		g = policy_group_named(ctx->policy, group);
+	return policy_backoff_for(ctx->policy, g);
+}
+
+static int64_t pass_backoff_max(const struct policy_backoff *b)
+{
+	int64_t m = 0;
+
+	for (size_t i = 0; i < b->ntiers; i++)
+		if (b->tiers[i].every > m)
+			m = b->tiers[i].every;
+	return m + m * (int64_t)b->jitter_percent / 100 + 1;
+}
+
+int64_t pass_max_interval(const struct policy *p)
+{
+	int64_t m = pass_backoff_max(&p->backoff);
+
+	for (size_t i = 0; i < p->ngroups; i++) {
+		int64_t g = pass_backoff_max(&p->groups[i].backoff);
+		if (g > m)
+			m = g;
+	}
+	return m;
+}

@@ -1,0 +1,231 @@
+/*
+ * NAME
+ *	policy_print 3
+ * SUMMARY
+ *	write the effective policy as INI that loads back to an equal one
+ * SYNOPSIS
+ *	#include "policy/policy.h"
+ *
+ *	int policy_print(const struct policy *p, FILE *fp);
+ * DESCRIPTION
+ *	Every key, defaults included, in schema order; durations in the
+ *	canonical form of policy_format_duration(), lists comma-separated,
+ *	resolvers without the default port, booleans yes/no, rules as
+ *	"CATEGORY /REGEX/i". An unset optional key is printed as a comment.
+ *	The output names no file, so printing a printed policy gives the
+ *	same text. Every line stays within LIMIT_INI_LINE: when "key = a, b"
+ *	would be longer, the line is written "key=a,b", which is never
+ *	longer than the line it was read from.
+ * DIAGNOSTICS
+ *	-1 with errno: a write error, or E2BIG if a line cannot fit.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "policy/policy_int.h"
+
+#define PRINT_BUF (LIMIT_INI_LINE * 4)
+
+/* emit - "key = value", or "key=value" when that is needed to fit */
+static int emit(FILE *fp, const char *key, const char *pretty,
+		const char *compact)
+{
+	if (strlen(key) + 3 + strlen(pretty) <= LIMIT_INI_LINE)
+		return fprintf(fp, "%s = %s\n", key, pretty) < 0 ? -1 : 0;
+	if (strlen(key) + 1 + strlen(compact) <= LIMIT_INI_LINE)
+		return fprintf(fp, "%s=%s\n", key, compact) < 0 ? -1 : 0;
+	errno = E2BIG;
+	return -1;
+}
+
+static int emit1(FILE *fp, const char *key, const char *value)
+{
+	return emit(fp, key, value, value);
+}
+
+/* join - items with @param sep; "" and a too-long result end up too long */
+static void join(char *buf, size_t len, const char *const *items, size_t n,
+		 const char *sep)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i > 0 ? sep : "", items[i]);
+	if (used >= len) /* cannot fit: make emit() refuse it */
+		memset(buf, 'x', len - 1);
+}
+
+static int emit_list(FILE *fp, const char *key, const char *const *items,
+		     size_t n)
+{
+	char pretty[PRINT_BUF], compact[PRINT_BUF];
+
+	join(pretty, sizeof(pretty), items, n, ", ");
+	join(compact, sizeof(compact), items, n, ",");
+	return emit(fp, key, pretty, compact);
+}
+
+static int emit_strlist(FILE *fp, const char *key,
+			const struct policy_strlist *l)
+{
+	return emit_list(fp, key, (const char *const *)l->items, l->n);
+}
+
+static int emit_resolvers(FILE *fp, const char *key,
+			  const struct policy_resolver_list *l)
+{
+	char text[LIMIT_POLICY_RESOLVERS][sizeof(l->items[0].text)];
+	const char *items[LIMIT_POLICY_RESOLVERS];
+
+	for (size_t i = 0; i < l->n; i++) {
+		policy_format_resolver(&l->items[i], text[i], sizeof(text[i]));
+		items[i] = text[i];
+	}
+	return emit_list(fp, key, items, l->n);
+}
+
+static int emit_duration(FILE *fp, const char *key, int64_t seconds)
+{
+	char d[32];
+
+	policy_format_duration(seconds, d, sizeof(d));
+	return emit1(fp, key, d);
+}
+
+static int emit_bool(FILE *fp, const char *key, int v)
+{
+	return emit1(fp, key, v ? "yes" : "no");
+}
+
+static int emit_argv(FILE *fp, const char *key, char *const *argv)
+{
+	size_t n = 0;
+
+	if (argv == NULL)
+		return fprintf(fp, "; %s is not set\n", key) < 0 ? -1 : 0;
+	while (argv[n] != NULL)
+		n++;
+	{
+		char words[PRINT_BUF];
+
+		join(words, sizeof(words), (const char *const *)argv, n, " ");
+		return emit1(fp, key, words);
+	}
+}
+
+static int emit_backoff(FILE *fp, const struct policy_backoff *b)
+{
+	static const char *const action[] = {"", " check-resolver",
+					     " escalate"};
+	char line[96], a[32], e[32];
+
+	for (size_t i = 0; i < b->ntiers; i++) {
+		policy_format_duration(b->tiers[i].after, a, sizeof(a));
+		policy_format_duration(b->tiers[i].every, e, sizeof(e));
+		snprintf(line, sizeof(line), "%s every %s%s", a, e,
+			 action[b->tiers[i].action]);
+		if (emit1(fp, "tier", line) < 0)
+			return -1;
+	}
+	snprintf(line, sizeof(line), "%u%%", b->jitter_percent);
+	if (emit_duration(fp, "give_up", b->give_up) < 0 ||
+	    emit1(fp, "jitter", line) < 0)
+		return -1;
+	return 0;
+}
+
+static int print_groups(const struct policy *p, FILE *fp)
+{
+	for (size_t i = 0; i < p->ngroups; i++) {
+		const struct policy_group *g = &p->groups[i];
+
+		if (fprintf(fp, "\n[group %s]\n", g->name) < 0)
+			return -1;
+		if (g->domains.n > 0 &&
+		    emit_strlist(fp, "domains", &g->domains) < 0)
+			return -1;
+		if (g->mx.n > 0 && emit_strlist(fp, "mx", &g->mx) < 0)
+			return -1;
+		if (g->has_own_backoff && emit_backoff(fp, &g->backoff) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int print_rules(const struct policy *p, FILE *fp)
+{
+	char rule[PRINT_BUF];
+
+	if (fprintf(fp, "\n[classifier]\n") < 0)
+		return -1;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		snprintf(rule, sizeof(rule), "%s /%s/%s", r->category, r->regex,
+			 r->caseless ? "i" : "");
+		if (emit1(fp, "rule", rule) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int policy_print(const struct policy *p, FILE *fp)
+{
+	if (fprintf(fp,
+		    "; retryd effective policy (retryd -t): defaults filled in,"
+		    " includes expanded\n\n[retryd]\n") < 0 ||
+	    emit1(fp, "mta", p->mta) < 0 ||
+	    emit1(fp, "plugin_dir", p->plugin_dir) < 0 ||
+	    emit1(fp, "state_dir", p->state_dir) < 0 ||
+	    emit1(fp, "socket", p->socket) < 0 ||
+	    emit_duration(fp, "scan_interval", p->scan_interval) < 0 ||
+	    emit1(fp, "host_id", p->host_id) < 0)
+		return -1;
+	if (fprintf(fp, "\n[postfix]\n") < 0 ||
+	    emit1(fp, "config_dir", p->postfix_config_dir) < 0 ||
+	    emit1(fp, "log_file", p->postfix_log_file) < 0)
+		return -1;
+	if (fprintf(fp, "\n[exim]\n") < 0 ||
+	    emit1(fp, "binary", p->exim_binary) < 0 ||
+	    (p->exim_config != NULL
+		 ? emit1(fp, "config", p->exim_config)
+		 : (fprintf(fp, "; config is not set\n") < 0 ? -1 : 0)) < 0 ||
+	    emit1(fp, "log_file", p->exim_log_file) < 0)
+		return -1;
+	if (fprintf(fp, "\n[resolvers]\n") < 0 ||
+	    emit_resolvers(fp, "mta", &p->resolvers_mta) < 0 ||
+	    emit_resolvers(fp, "independent", &p->resolvers_independent) < 0 ||
+	    emit_bool(fp, "authoritative", p->authoritative) < 0 ||
+	    emit_bool(fp, "tcp", p->tcp) < 0 ||
+	    emit_duration(fp, "timeout", p->timeout_ms / 1000) < 0 ||
+	    emit_duration(fp, "verify_window", p->verify_window) < 0)
+		return -1;
+	if (fprintf(fp, "\n[backoff]\n") < 0 ||
+	    emit_backoff(fp, &p->backoff) < 0 || print_groups(p, fp) < 0)
+		return -1;
+	if (fprintf(fp, "\n[suppression]\n") < 0 ||
+	    (p->suppress_categories.n > 0
+		 ? emit_strlist(fp, "categories", &p->suppress_categories)
+		 : emit1(fp, "categories", "none")) < 0 ||
+	    fprintf(fp, "min_failures = %u\n", p->min_failures) < 0 ||
+	    emit_duration(fp, "min_span", p->min_span) < 0 ||
+	    emit_bool(fp, "require_healthy_dns", p->require_healthy_dns) < 0 ||
+	    emit1(fp, "on_suppress",
+		  p->on_suppress == POLICY_SUPPRESS_RELEASE ? "release"
+							    : "bounce") < 0)
+		return -1;
+	if (print_rules(p, fp) < 0 || fprintf(fp, "\n[hooks]\n") < 0 ||
+	    emit_argv(fp, "flush_resolver", p->hook_flush_resolver) < 0 ||
+	    emit_argv(fp, "escalate", p->hook_escalate) < 0)
+		return -1;
+	if (fflush(fp) == EOF || ferror(fp)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}

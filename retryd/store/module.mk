@@ -1,0 +1,11 @@
+# store — the Berkeley DB store: environment, records, indexes
+store_SRCS :=
+store_SRCS += retryd/store/store.c
+store_SRCS += retryd/store/store_codec.c
+store_SRCS += retryd/store/store_due.c
+store_SRCS += retryd/store/store_env.c
+store_SRCS += retryd/store/store_evidence.c
+store_SRCS += retryd/store/store_key.c
+store_SRCS += retryd/store/store_message.c
+store_SRCS += retryd/store/store_records.c
+store_SRCS += retryd/store/store_state.c

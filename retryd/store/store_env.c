@@ -1,0 +1,395 @@
+/*
+ * NAME
+ *	store_env 3
+ * SUMMARY
+ *	open, recover, checkpoint and close the Berkeley DB environment
+ * SYNOPSIS
+ *	#include "store/store.h"
+ * DESCRIPTION
+ *	store_open() creates state_dir (0700) when missing and opens one
+ *	transactional environment there (txn, lock, log, mpool; DB_THREAD;
+ *	write-nosync commits, measured to survive SIGKILL; automatic log
+ *	removal; deadlock detection at every conflict; lock and transaction
+ *	timeouts), then the seven databases in one transaction, associating
+ *	the due index and the state index (store_state.c) with messages.
+ *
+ *	Every opener registers (DB_REGISTER), so Berkeley DB itself knows
+ *	whether a process died holding the environment:
+ *	  STORE_OPEN_DAEMON adds DB_RECOVER: recovery runs when a registered
+ *	  process died, or when no other process is attached; it is skipped
+ *	  while a live process (a retryctl) is attached, so it never
+ *	  recovers under anyone's feet.
+ *	  STORE_OPEN_JOIN never recovers: when recovery is needed, Berkeley
+ *	  DB returns DB_RUNRECOVERY at once (no hang) and the error says to
+ *	  start retryd or run db5.3_recover.
+ *	JOIN creates a missing environment and empty databases, so an
+ *	untouched state_dir lists as empty. Berkeley DB demands recovery
+ *	whenever it creates __db.register, so JOIN adds DB_RECOVER only when
+ *	that file does not exist yet (recovering an empty directory just
+ *	creates it). Races with a daemon starting at the same moment are
+ *	settled by Berkeley DB: registration holds an exclusive lock on
+ *	__db.register while the environment is created or recovered, a live
+ *	registered process makes later openers skip recovery, and the
+ *	databases are created inside a transaction (a concurrent creator
+ *	waits on the file's handle lock, then opens the same file). Tested:
+ *	a daemon and two retryctls opening a fresh directory at once.
+ *
+ *	Hazards (Berkeley DB 5.3, seen in tests):
+ *	- One process may hold only one handle on an environment, and after
+ *	  a JOIN refused for recovery the process keeps its registry slot:
+ *	  it cannot open that environment again (retryctl exits anyway).
+ *	- Any registered process that dies holding the environment (a
+ *	  retryctl killed by ^C or SIGPIPE in `retryctl list | head`) makes
+ *	  the next opener panic the environment: the daemon then gets
+ *	  DB_RUNRECOVERY, store_needs_reopen() turns true, and it must
+ *	  store_close() and store_open() again (DAEMON mode recovers).
+ *	  retryctl should ignore SIGPIPE and close the store on SIGINT.
+ *
+ *	Owns the DB_ENV and the DB handles until store_close().
+ * DIAGNOSTICS
+ *	A failed open says what to do next: start retryd or run
+ *	db5.3_recover -h DIR; after a failed recovery, db5.3_recover -c or
+ *	moving DIR aside. retryd then takes no mail action (fail closed).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/log.h"
+#include "store/store_codec.h"
+
+/* Keep Berkeley DB's own message for the next error we format. */
+static void env_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct store *st = env->app_private;
+
+	(void)pfx;
+	if (st)
+		snprintf(st->bdb_msg, sizeof(st->bdb_msg), "%s", msg);
+}
+
+/* A panic (another process found a dead one, or a fatal error). */
+static void env_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct store *st = env->app_private;
+
+	(void)info;
+	if (st && event == DB_EVENT_PANIC)
+		st->panicked = 1;
+}
+
+int store_needs_reopen(const struct store *st)
+{
+	return st->panicked;
+}
+
+/* The due index: BE64(next_attempt) read in place; 0 is not indexed. */
+static int env_due_key(DB *sec, const DBT *key, const DBT *data, DBT *result)
+{
+	size_t off;
+
+	(void)sec;
+	(void)key;
+	if (!store_codec_message_due(data->data, data->size, &off))
+		return DB_DONOTINDEX;
+	memset(result, 0, sizeof(*result));
+	result->data = (uint8_t *)data->data + off;
+	result->size = STORE_CODEC_DUE_SIZE;
+	return 0;
+}
+
+/*
+ * The state index (store_state.c): u8 state + primary key for a live
+ * message, 6 + BE64(finished) + primary key for a done one. Unique keys
+ * (the primary key is inside), built here: Berkeley DB frees them.
+ */
+static int env_state_key(DB *sec, const DBT *key, const DBT *data, DBT *result)
+{
+	enum store_msg_state state;
+	int64_t finished;
+	uint8_t buf[STORE_CODEC_STATE_KEY_MAX], *p;
+	size_t n;
+
+	(void)sec;
+	if (store_codec_message_peek(data->data, data->size, &state,
+				     &finished) != 0 ||
+	    (n = store_codec_state_key(state, finished, key->data, key->size,
+				       buf, sizeof(buf))) == 0)
+		return DB_DONOTINDEX;
+	if ((p = malloc(n)) == NULL)
+		return ENOMEM;
+	memcpy(p, buf, n);
+	memset(result, 0, sizeof(*result));
+	result->data = p;
+	result->size = (u_int32_t)n;
+	result->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int env_open_db(struct store *st, DB_TXN *tid, DB **out,
+		       const char *file, int dupsort, char *err, size_t errlen)
+{
+	DB *db;
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_create(&db, st->env, 0)) != 0)
+		return store_fail(st, err, errlen, file, "create handle", ret);
+	if (dupsort && (ret = db->set_flags(db, DB_DUP | DB_DUPSORT)) != 0) {
+		db->close(db, 0);
+		return store_fail(st, err, errlen, file, "set dupsort", ret);
+	}
+	ret = db->open(db, tid, file, NULL, DB_BTREE, DB_CREATE | DB_THREAD,
+		       0600);
+	if (ret != 0) {
+		db->close(db, 0);
+		return store_fail(st, err, errlen, file, "open", ret);
+	}
+	*out = db;
+	return 0;
+}
+
+static void env_close_dbs(struct store *st)
+{
+	DB **dbs[] = {&st->due,	      &st->state,   &st->messages,
+		      &st->evidence,  &st->domains, &st->verifications,
+		      &st->suppressed};
+
+	/* The secondaries first, then their primary, then the rest. */
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		if (*dbs[i]) {
+			(*dbs[i])->close(*dbs[i], 0);
+			*dbs[i] = NULL;
+		}
+	}
+}
+
+static int env_open_dbs(struct store *st, char *err, size_t errlen)
+{
+	DB_TXN *tid;
+	int ret;
+
+	if ((ret = st->env->txn_begin(st->env, NULL, &tid, 0)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "begin transaction", ret);
+	if ((ret = env_open_db(st, tid, &st->messages, "messages.db", 0, err,
+			       errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->due, "due.db", 1, err, errlen)) !=
+		0 ||
+	    (ret = env_open_db(st, tid, &st->state, "state.db", 0, err,
+			       errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->evidence, "evidence.db", 0, err,
+			       errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->domains, "domains.db", 0, err,
+			       errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->verifications, "verifications.db",
+			       0, err, errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->suppressed, "suppressed.db", 0,
+			       err, errlen)) != 0)
+		goto fail;
+	/* DB_CREATE rebuilds the index from messages if due.db is empty. */
+	ret = st->messages->associate(st->messages, tid, st->due, env_due_key,
+				      DB_CREATE);
+	if (ret != 0) {
+		store_fail(st, err, errlen, "due", "associate", ret);
+		goto fail;
+	}
+	/* Likewise the state index (built at the first open after an
+	 * upgrade, in this transaction). */
+	ret = st->messages->associate(st->messages, tid, st->state,
+				      env_state_key, DB_CREATE);
+	if (ret != 0) {
+		store_fail(st, err, errlen, "state", "associate", ret);
+		goto fail;
+	}
+	if ((ret = tid->commit(tid, 0)) != 0) {
+		store_fail(st, err, errlen, "environment", "commit open", ret);
+		env_close_dbs(st);
+		return ret;
+	}
+	return 0;
+fail:
+	tid->abort(tid);
+	env_close_dbs(st);
+	return ret;
+}
+
+static int env_configure(struct store *st, size_t cache_bytes, char *err,
+			 size_t errlen)
+{
+	DB_ENV *env = st->env;
+	int ret;
+
+	env->app_private = st;
+	env->set_errcall(env, env_errcall);
+	env->set_event_notify(env, env_event);
+	if (cache_bytes == 0)
+		cache_bytes = LIMIT_STORE_CACHE_DEFAULT;
+	if ((ret = env->set_cachesize(env, (u_int32_t)(cache_bytes >> 30),
+				      (u_int32_t)(cache_bytes & 0x3fffffff),
+				      1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set cache size", ret);
+	if ((ret = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    (ret = env->set_timeout(env, LIMIT_STORE_LOCK_TIMEOUT_MS * 1000u,
+				    DB_SET_LOCK_TIMEOUT)) != 0 ||
+	    (ret = env->set_timeout(env, LIMIT_STORE_TXN_TIMEOUT_MS * 1000u,
+				    DB_SET_TXN_TIMEOUT)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set lock detection", ret);
+	/* A batch of adoptions locks a page per record it touches. */
+	if ((ret = env->set_lk_max_locks(env, LIMIT_STORE_LOCKS)) != 0 ||
+	    (ret = env->set_lk_max_objects(env, LIMIT_STORE_LOCKS)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set lock table size", ret);
+	if ((ret = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set write-nosync", ret);
+	/* Write the region files whole when creating them: a page first
+	 * touched on a full file system would be SIGBUS, not ENOSPC. */
+	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set region init", ret);
+	if ((ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set log auto-remove", ret);
+	return 0;
+}
+
+/* The operator's next step after a failed environment open. */
+static void env_open_error(struct store *st, int ret, const char *dir,
+			   char *err, size_t errlen)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof(msg), "%s", st->bdb_msg);
+	st->bdb_msg[0] = 0;
+	if (ret == DB_RUNRECOVERY && st->mode == STORE_OPEN_JOIN) {
+		snprintf(err, errlen,
+			 "store: open %s: the store needs recovery (a process "
+			 "using it died): start retryd (it recovers the store) "
+			 "or run db5.3_recover -h %s [%s]",
+			 dir, dir, msg);
+	} else if (ret == DB_RUNRECOVERY || st->mode == STORE_OPEN_DAEMON) {
+		snprintf(err, errlen,
+			 "store: open %s with recovery: %s [%s]: run "
+			 "db5.3_recover -h %s (or db5.3_recover -c -h %s), or "
+			 "move %s aside to start with an empty store; no mail "
+			 "action is taken until the store opens",
+			 dir, db_strerror(ret), msg, dir, dir, dir);
+	} else {
+		snprintf(err, errlen, "store: open %s: %s [%s]", dir,
+			 db_strerror(ret), msg);
+	}
+}
+
+/*
+ * Has an environment ever been created in dir? Berkeley DB asks for
+ * recovery whenever it creates __db.register, so JOIN may pass DB_RECOVER
+ * only when that file is missing: recovery of an empty directory just
+ * creates the environment. If a daemon creates it in between, its live
+ * registration makes Berkeley DB skip the recovery.
+ */
+static int env_exists(const char *dir)
+{
+	char path[STORE_DIR_MAX + 32];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/__db.register", dir);
+	return stat(path, &sb) == 0 || errno != ENOENT;
+}
+
+int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
+	       struct store **out, char *err, size_t errlen)
+{
+	struct store *st;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+			  DB_INIT_MPOOL | DB_THREAD | DB_REGISTER;
+	int ret;
+
+	*out = NULL;
+	if (strlen(dir) >= sizeof(st->dir)) {
+		snprintf(err, errlen, "store: state directory name too long");
+		return STORE_ERROR;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "store: create state directory %s: %s",
+			 dir, strerror(errno));
+		return STORE_ERROR;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "store: open %s: out of memory", dir);
+		return STORE_ERROR;
+	}
+	st->mode = mode;
+	snprintf(st->dir, sizeof(st->dir), "%s", dir);
+	if ((ret = db_env_create(&st->env, 0)) != 0) {
+		snprintf(err, errlen, "store: open %s: db_env_create: %s", dir,
+			 db_strerror(ret));
+		free(st);
+		return STORE_ERROR;
+	}
+	if (env_configure(st, cache_bytes, err, errlen) != 0)
+		goto fail;
+	if (mode == STORE_OPEN_DAEMON || !env_exists(dir))
+		flags |= DB_RECOVER;
+	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0) {
+		env_open_error(st, ret, dir, err, errlen);
+		goto fail;
+	}
+	for (int try = 1;; try++) {
+		ret = env_open_dbs(st, err, errlen);
+		if (store_code(ret) != STORE_RETRY ||
+		    try >= LIMIT_STORE_DEADLOCK_TRIES)
+			break;
+	}
+	if (ret != 0) {
+		if (ret == DB_RUNRECOVERY)
+			env_open_error(st, ret, dir, err, errlen);
+		goto fail;
+	}
+	/* Recovery of a crashed environment panics the old one first. */
+	st->panicked = 0;
+	*out = st;
+	return STORE_OK;
+fail:
+	ret = store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE : STORE_ERROR;
+	st->env->close(st->env, 0);
+	free(st);
+	return ret;
+}
+
+int store_checkpoint(struct store *st, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0) {
+		store_fail(st, err, errlen, "environment", "checkpoint", ret);
+		return store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE
+							: STORE_ERROR;
+	}
+	if ((ret = st->env->log_archive(st->env, NULL, DB_ARCH_REMOVE)) != 0) {
+		store_fail(st, err, errlen, "environment", "remove old logs",
+			   ret);
+		return STORE_ERROR;
+	}
+	return STORE_OK;
+}
+
+void store_close(struct store *st)
+{
+	char err[512];
+
+	if (st == NULL)
+		return;
+	if (st->mode == STORE_OPEN_DAEMON && !st->panicked &&
+	    store_checkpoint(st, err, sizeof(err)) != STORE_OK)
+		log_warn("%s", err);
+	env_close_dbs(st);
+	st->env->close(st->env, 0);
+	free(st);
+}

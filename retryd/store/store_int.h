@@ -1,0 +1,132 @@
+/*
+ * NAME
+ *	store_int 3h
+ * SUMMARY
+ *	private plumbing shared by the store's files (not an interface)
+ * DESCRIPTION
+ *	Only retryd/store*.c include this. It declares the store handle,
+ *	the transaction wrapper, the runner that gives every call its
+ *	transaction and deadlock policy, the error formatter and the chunked
+ *	walk helpers.
+ */
+#ifndef RETRYD_STORE_INT_H
+#define RETRYD_STORE_INT_H
+
+#include <db.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* A record that fails to decode (not a Berkeley DB code: those are
+ * -30800..-30999, errno values are positive). */
+#define STORE_EBADRECORD (-1000)
+
+#define STORE_DIR_MAX 4096 /* bytes of a state_dir path, with NUL */
+
+struct store {
+	DB_ENV *env;
+	DB *messages;
+	DB *due;
+	DB *state; /* secondary: live ids by state, done ids by time */
+	DB *evidence;
+	DB *domains;
+	DB *verifications;
+	DB *suppressed;
+	enum store_open_mode mode;
+	char dir[STORE_DIR_MAX];
+	char bdb_msg[256]; /* Berkeley DB's last own error text, "" if none */
+	int panicked;	   /* DB_RUNRECOVERY seen: close and reopen */
+};
+
+struct store_txn {
+	struct store *st;
+	DB_TXN *tid;
+	int doomed; /* a deadlock happened inside: commit must abort */
+};
+
+/**
+ * One operation of a store call, run inside transaction @param tid.
+ * @return 0, DB_NOTFOUND, or a Berkeley DB / errno code (or
+ * STORE_EBADRECORD) after filling @param err with store_fail().
+ */
+typedef int (*store_op_fn)(struct store *st, DB_TXN *tid, void *arg, char *err,
+			   size_t errlen);
+
+/**
+ * Run @param op in the caller's transaction (@param txn non-NULL: a
+ * deadlock returns STORE_RETRY and dooms txn) or in an auto-committed
+ * one retried on deadlock up to LIMIT_STORE_DEADLOCK_TRIES times.
+ * @param readonly: the auto transaction is read-committed.
+ * @return a STORE_* code.
+ */
+int store_run(struct store *st, struct store_txn *txn, int readonly,
+	      store_op_fn op, void *arg, char *err, size_t errlen);
+
+/** Map a Berkeley DB / errno code to a STORE_* code. */
+int store_code(int ret);
+
+/**
+ * Fill @param err with "store: DB: WHAT: reason" (adding Berkeley DB's
+ * own message and the next step for damage). @return @param ret.
+ */
+int store_fail(struct store *st, char *err, size_t errlen, const char *db,
+	       const char *what, int ret);
+
+/** @param key as printable text: NUL shown as '/', others masked. */
+char *store_key_printable(const void *key, size_t len, char *buf, size_t cap);
+
+/* Records copied out of a cursor so callbacks run with no lock held. */
+struct store_chunk_item {
+	uint8_t *key; /* key and value share one allocation */
+	size_t klen;
+	uint8_t *val;
+	size_t vlen;
+};
+
+struct store_chunk {
+	struct store_chunk_item items[LIMIT_STORE_WALK_CHUNK];
+	size_t n;
+	size_t bytes;
+};
+
+/** Copy one record in; @return 0, or ENOMEM. */
+int store_chunk_add(struct store_chunk *ch, const void *key, size_t klen,
+		    const void *val, size_t vlen);
+/** Is the chunk full (by count or bytes)? */
+int store_chunk_full(const struct store_chunk *ch);
+/** Free the items from @param from on and empty the chunk. */
+void store_chunk_clear(struct store_chunk *ch);
+
+/** Called for each record of a raw walk. Non-zero stops the walk. */
+typedef int (*store_raw_fn)(struct store *st, const uint8_t *key, size_t klen,
+			    const uint8_t *val, size_t vlen, void *arg);
+
+/**
+ * Walk @param db in key order from @param start (NULL: the first key)
+ * while keys begin with @param prefix (NULL: to the end), in chunks read
+ * under read-committed transactions; @param fn runs with no lock held.
+ * @return STORE_OK, the callback's non-zero value, or a STORE_* error.
+ */
+int store_walk_raw(struct store *st, DB *db, const char *dbname,
+		   const void *start, size_t startlen, const void *prefix,
+		   size_t prefixlen, store_raw_fn fn, void *arg, char *err,
+		   size_t errlen);
+
+/* Single records keyed by bytes (domains, verifications, suppressed). */
+int store_kv_put(struct store *st, struct store_txn *txn, DB *db,
+		 const char *dbname, const void *key, size_t klen,
+		 const void *val, size_t vlen, char *err, size_t errlen);
+/** *val is malloc'd (caller frees) on STORE_OK. */
+int store_kv_get(struct store *st, struct store_txn *txn, DB *db,
+		 const char *dbname, const void *key, size_t klen,
+		 uint8_t **val, size_t *vlen, char *err, size_t errlen);
+int store_kv_del(struct store *st, struct store_txn *txn, DB *db,
+		 const char *dbname, const void *key, size_t klen, char *err,
+		 size_t errlen);
+
+/** Log a record that does not decode (the walk skips it). */
+void store_log_bad(const char *dbname, const void *key, size_t klen,
+		   const char *why);
+
+#endif

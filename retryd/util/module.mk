@@ -1,0 +1,4 @@
+# util — log, spawn, limits: mechanisms every process shares
+util_SRCS :=
+util_SRCS += retryd/util/log.c
+util_SRCS += retryd/util/spawn.c
