@@ -82,13 +82,15 @@ static int exim_spool_settings(struct exim_state *st, char *err, size_t errlen)
 	}
 	for (line = strtok_r(res.out, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "spool_directory = ", 18) == 0 && line[18] == '/')
+		if (strncmp(line, "spool_directory = ", 18) == 0 &&
+		    line[18] == '/')
 			st->spool = strdup(line + 18);
 		else if (strcmp(line, "split_spool_directory") == 0)
 			st->split_spool = 1;
 	}
 	if (st->spool == NULL) {
-		snprintf(err, errlen, "exim -bP spool_directory: no answer (exit %d: %s)",
+		snprintf(err, errlen,
+			 "exim -bP spool_directory: no answer (exit %d: %s)",
 			 res.exit_code, exim_stderr(&res, msg, sizeof(msg)));
 		spawn_result_free(&res);
 		return -1;
@@ -106,12 +108,15 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 	*state = NULL;
 	if (cfg->binary == NULL || cfg->binary[0] != '/' ||
 	    access(cfg->binary, X_OK) < 0) {
-		snprintf(err, errlen, "exim: binary \"%.200s\" is not an executable"
-			 " absolute path", cfg->binary ? cfg->binary : "");
+		snprintf(err, errlen,
+			 "exim: binary \"%.200s\" is not an executable"
+			 " absolute path",
+			 cfg->binary ? cfg->binary : "");
 		return -1;
 	}
 	if (cfg->log_file == NULL || cfg->log_file[0] != '/') {
-		snprintf(err, errlen, "exim: log_file must be an absolute path"
+		snprintf(err, errlen,
+			 "exim: log_file must be an absolute path"
 			 " (the main log, where outcomes are read)");
 		return -1;
 	}
@@ -133,13 +138,13 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 		return -1;
 	}
 	rc = st->cursor_file
-		     ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
-		     : 0;
+		 ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
+		 : 0;
 	if (rc == 0) {
 		rc = exim_log_cursor_end(st->log_file, &st->cur, err, errlen);
 		if (rc == 0 && st->cursor_file)
-			rc = exim_log_cursor_save(st->cursor_file, &st->cur, err,
-						  errlen);
+			rc = exim_log_cursor_save(st->cursor_file, &st->cur,
+						  err, errlen);
 	}
 	if (rc < 0) {
 		exim_close(st);
@@ -217,8 +222,8 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 		spawn_result_free(&res);
 		return -1;
 	}
-	rc = exim_queue_parse(res.out, res.outlen, out, exim_scan_bad, NULL, err,
-			      errlen);
+	rc = exim_queue_parse(res.out, res.outlen, out, exim_scan_bad, NULL,
+			      err, errlen);
 	if (rc < 0) {
 		spawn_result_free(&res);
 		return -1;
@@ -226,7 +231,8 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 	out->complete = rc == 0 && !res.out_truncated;
 	if (!out->complete)
 		log_warn("exim -bpr: listing cut short (%s): marked incomplete",
-			 rc ? "too many messages" : "output over the spawn limit");
+			 rc ? "too many messages"
+			    : "output over the spawn limit");
 	spawn_result_free(&res);
 	if ((buf = malloc(LIMIT_MSGLOG_TAIL)) == NULL) {
 		exim_queue_free(out);
@@ -250,7 +256,8 @@ static int exim_hold(void *state, const char *const *ids, size_t n,
 		     size_t *done, char *err, size_t errlen)
 {
 	return exim_stdout_action(state, "-Mf", "is now frozen",
-				  "is already frozen", ids, n, done, err, errlen);
+				  "is already frozen", ids, n, done, err,
+				  errlen);
 }
 
 static int exim_release(void *state, const char *const *ids, size_t n,
@@ -265,12 +272,12 @@ static int exim_release(void *state, const char *const *ids, size_t n,
 static int exim_deliver(void *state, const char *const *ids, size_t n,
 			size_t *done, char *err, size_t errlen)
 {
-	return exim_log_action(state, "-M",
-			       1u << EXIM_LOG_DELIVERED | 1u << EXIM_LOG_ADDITIONAL |
-				       1u << EXIM_LOG_DEFERRED |
-				       1u << EXIM_LOG_FAILED |
-				       1u << EXIM_LOG_COMPLETED,
-			       EXIM_TIMEOUT_DELIVER_MS, ids, n, done, err, errlen);
+	return exim_log_action(
+	    state, "-M",
+	    1u << EXIM_LOG_DELIVERED | 1u << EXIM_LOG_ADDITIONAL |
+		1u << EXIM_LOG_DEFERRED | 1u << EXIM_LOG_FAILED |
+		1u << EXIM_LOG_COMPLETED,
+	    EXIM_TIMEOUT_DELIVER_MS, ids, n, done, err, errlen);
 }
 
 static int exim_giveback(void *state, const char *const *ids, size_t n,
@@ -280,11 +287,13 @@ static int exim_giveback(void *state, const char *const *ids, size_t n,
 	if (how == MTA_GIVEBACK_RELEASE)
 		return exim_release(state, ids, n, done, err, errlen);
 	if (how == MTA_GIVEBACK_EXPIRE)
-		log_info("exim has no expire: giving back %zu message(s) with -Mg"
-			 " (bounce now)", n);
-	return exim_log_action(state, "-Mg",
-			       1u << EXIM_LOG_CANCELLED | 1u << EXIM_LOG_FAILED,
-			       EXIM_TIMEOUT_ACTION_MS, ids, n, done, err, errlen);
+		log_info(
+		    "exim has no expire: giving back %zu message(s) with -Mg"
+		    " (bounce now)",
+		    n);
+	return exim_log_action(
+	    state, "-Mg", 1u << EXIM_LOG_CANCELLED | 1u << EXIM_LOG_FAILED,
+	    EXIM_TIMEOUT_ACTION_MS, ids, n, done, err, errlen);
 }
 
 /* ---- outcomes ---- */
@@ -308,8 +317,8 @@ static int exim_collect_line(void *ctx, const char *line, size_t len,
 
 	switch (exim_log_parse(line, len, c->tzoff, &e)) {
 	case EXIM_LOG_MALFORMED:
-		log_warn("%s:%lld: %s; line skipped", c->path, (long long)lineno,
-			 e.text);
+		log_warn("%s:%lld: %s; line skipped", c->path,
+			 (long long)lineno, e.text);
 		return 0;
 	case EXIM_LOG_DELIVERED:
 	case EXIM_LOG_ADDITIONAL:
@@ -353,8 +362,8 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 {
 	struct exim_state *st = state;
 	struct exim_batch b;
-	struct exim_collect c = {.out = out, .path = st->log_file,
-				 .tzoff = exim_tzoff()};
+	struct exim_collect c = {
+	    .out = out, .path = st->log_file, .tzoff = exim_tzoff()};
 	struct exim_log_cursor cur = st->cur;
 	char why[256];
 
@@ -383,10 +392,11 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 	if (c.b)
 		exim_batch_free(&b);
 	st->cur = cur;
-	if (st->cursor_file &&
-	    exim_log_cursor_save(st->cursor_file, &st->cur, why, sizeof(why)) < 0)
-		log_warn("exim outcomes: %s (outcomes since may be reported again)",
-			 why);
+	if (st->cursor_file && exim_log_cursor_save(st->cursor_file, &st->cur,
+						    why, sizeof(why)) < 0)
+		log_warn(
+		    "exim outcomes: %s (outcomes since may be reported again)",
+		    why);
 	return 0;
 }
 
@@ -397,19 +407,19 @@ static void exim_outcomes_free(struct mta_outcomes *o)
 }
 
 static const struct mta_plugin exim_plugin = {
-	.abi = MTA_PLUGIN_ABI,
-	.name = "exim",
-	.open = exim_open,
-	.close = exim_close,
-	.valid_id = exim_valid_id,
-	.scan = exim_scan,
-	.listing_free = exim_listing_free,
-	.hold = exim_hold,
-	.deliver = exim_deliver,
-	.release = exim_release,
-	.giveback = exim_giveback,
-	.outcomes = exim_outcomes,
-	.outcomes_free = exim_outcomes_free,
+    .abi = MTA_PLUGIN_ABI,
+    .name = "exim",
+    .open = exim_open,
+    .close = exim_close,
+    .valid_id = exim_valid_id,
+    .scan = exim_scan,
+    .listing_free = exim_listing_free,
+    .hold = exim_hold,
+    .deliver = exim_deliver,
+    .release = exim_release,
+    .giveback = exim_giveback,
+    .outcomes = exim_outcomes,
+    .outcomes_free = exim_outcomes_free,
 };
 
 const struct mta_plugin *retryd_plugin(void)

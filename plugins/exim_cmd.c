@@ -72,7 +72,8 @@ int exim_batch_init(struct exim_batch *b, const char *const *ids, size_t n)
 
 int exim_batch_mark(struct exim_batch *b, const char *id)
 {
-	const char **hit = bsearch(&id, b->ids, b->n, sizeof(*b->ids), exim_cmp);
+	const char **hit =
+	    bsearch(&id, b->ids, b->n, sizeof(*b->ids), exim_cmp);
 
 	if (hit == NULL)
 		return 0;
@@ -91,9 +92,12 @@ int exim_check_ids(const char *what, const char *const *ids, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		if (!exim_id_valid(ids[i])) {
-			log_printable(shown, sizeof(shown), ids[i] ? ids[i] : "(null)");
-			snprintf(err, errlen, "exim %s: invalid message id \"%.40s\":"
-				 " batch refused", what, shown);
+			log_printable(shown, sizeof(shown),
+				      ids[i] ? ids[i] : "(null)");
+			snprintf(err, errlen,
+				 "exim %s: invalid message id \"%.40s\":"
+				 " batch refused",
+				 what, shown);
 			return -1;
 		}
 	}
@@ -237,8 +241,8 @@ int exim_log_action(struct exim_state *st, const char *opt, unsigned kinds,
 	for (size_t at = 0; at < n; at += LIMIT_BATCH_IDS) {
 		size_t k = n - at < LIMIT_BATCH_IDS ? n - at : LIMIT_BATCH_IDS;
 		struct exim_batch b;
-		struct exim_confirm c = {.b = &b, .kinds = kinds,
-					 .tzoff = exim_tzoff()};
+		struct exim_confirm c = {
+		    .b = &b, .kinds = kinds, .tzoff = exim_tzoff()};
 		struct exim_log_cursor before;
 		struct spawn_result res;
 		char why[256];
@@ -250,14 +254,15 @@ int exim_log_action(struct exim_state *st, const char *opt, unsigned kinds,
 			snprintf(err, errlen, "exim %s: out of memory", opt);
 			return -1;
 		}
-		rc = exim_run(st, opt, ids + at, k, timeout_ms, &res, err, errlen);
+		rc = exim_run(st, opt, ids + at, k, timeout_ms, &res, err,
+			      errlen);
 		spawn_result_free(&res);
 		/* even after a timeout: count what was done before the kill */
-		if (exim_log_follow(st->log_file, &before, exim_confirm_line, &c,
-				    why, sizeof(why)) < 0) {
+		if (exim_log_follow(st->log_file, &before, exim_confirm_line,
+				    &c, why, sizeof(why)) < 0) {
 			if (rc == 0)
-				snprintf(err, errlen, "exim %s: confirming: %s", opt,
-					 why);
+				snprintf(err, errlen, "exim %s: confirming: %s",
+					 opt, why);
 			rc = -1;
 		}
 		*done += b.marked;

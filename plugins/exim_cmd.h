@@ -22,13 +22,13 @@
 #include "util/spawn.h"
 #include "exim_log.h"
 
-#define EXIM_TIMEOUT_LIST_MS 300000     /* exim -bpr of a big queue */
-#define EXIM_TIMEOUT_ACTION_MS 120000   /* -Mf / -Mt / -Mg of one batch */
+#define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
+#define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
 #define EXIM_TIMEOUT_DELIVER_MS 1800000 /* -M: real deliveries, one by one */
 
 struct exim_state {
 	char *binary;
-	char *config;      /* NULL: Exim's default */
+	char *config; /* NULL: Exim's default */
 	char *log_file;
 	char *cursor_file; /* NULL: no state_dir, cursor kept in memory */
 	char *spool;

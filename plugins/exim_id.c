@@ -53,7 +53,8 @@ int exim_id_valid(const char *id)
 	} else {
 		return 0;
 	}
-	return exim_id_run(id, EXIM_ID_TIME_LEN) && id[EXIM_ID_TIME_LEN] == '-' &&
+	return exim_id_run(id, EXIM_ID_TIME_LEN) &&
+	       id[EXIM_ID_TIME_LEN] == '-' &&
 	       exim_id_run(id + EXIM_ID_TIME_LEN + 1, pid_len) &&
 	       id[EXIM_ID_TIME_LEN + 1 + pid_len] == '-' &&
 	       exim_id_run(id + EXIM_ID_TIME_LEN + 2 + pid_len, frac_len);

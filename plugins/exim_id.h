@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#define EXIM_ID_LEN_OLD 16 /* 4.96 and earlier */
-#define EXIM_ID_LEN_NEW 23 /* 4.97 and later */
+#define EXIM_ID_LEN_OLD	 16 /* 4.96 and earlier */
+#define EXIM_ID_LEN_NEW	 23 /* 4.97 and later */
 #define EXIM_ID_TIME_LEN 6
 
 /** 1 when @param id is exactly one Exim message id of either form. */

@@ -36,7 +36,7 @@
 #include "exim_id.h"
 #include "exim_log.h"
 
-#define EXIM_LOG_READ_CHUNK 65536
+#define EXIM_LOG_READ_CHUNK   65536
 #define EXIM_LOG_CURSOR_MAGIC "retryd-exim-log-cursor 1"
 
 /* Copy [p, end) into dst (size dstlen), controls and non-ASCII as '?'. */
@@ -114,7 +114,8 @@ static const char *exim_log_date(const char *p, const char *end, long tzoff,
 	}
 	if (end - p >= 6 && p[0] == ' ' && (p[1] == '+' || p[1] == '-') &&
 	    exim_log_digits(p + 2, 4) >= 0) { /* log_timezone */
-		int zh = exim_log_digits(p + 2, 2), zm = exim_log_digits(p + 4, 2);
+		int zh = exim_log_digits(p + 2, 2),
+		    zm = exim_log_digits(p + 4, 2);
 		if (zh > 23 || zm > 59)
 			return NULL;
 		tzoff = (p[1] == '-' ? -1 : 1) * (long)(zh * 3600 + zm * 60);
@@ -122,7 +123,8 @@ static const char *exim_log_date(const char *p, const char *end, long tzoff,
 	}
 	if (p >= end || *p != ' ')
 		return NULL;
-	*when = exim_log_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - tzoff;
+	*when =
+	    exim_log_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - tzoff;
 	return p + 1;
 }
 
@@ -177,7 +179,8 @@ void exim_log_find_dsn(const char *text, char *dsn, size_t dsnlen)
 		if (t > text && (t[-1] >= '0' && t[-1] <= '9'))
 			continue;
 		if (!strchr("245", t[0]) || t[0] == '\0' ||
-		    exim_log_digits(t + 1, 2) < 0 || (t[3] != ' ' && t[3] != '-'))
+		    exim_log_digits(t + 1, 2) < 0 ||
+		    (t[3] != ' ' && t[3] != '-'))
 			continue;
 		if (*c == '\0' || !strchr("245", *c) || c[1] != '.')
 			continue;
@@ -231,7 +234,8 @@ static const char *exim_log_address(const char *p, const char *end,
 		size_t n = q ? strlen(orig) : 0;
 		if (q != NULL && n > 2 && orig[n - 1] == '>') {
 			orig[n - 1] = '\0';
-			snprintf(e->address, sizeof(e->address), "%s", orig + 1);
+			snprintf(e->address, sizeof(e->address), "%s",
+				 orig + 1);
 			p = q;
 		}
 	}
@@ -293,7 +297,8 @@ enum exim_log_kind exim_log_parse(const char *line, size_t len, long tzoff,
 		const char *c = exim_log_find(p, end, " C=\"");
 		if (c != NULL) {
 			c += 4;
-			for (q = c; q < end && !(*q == '"' && q[-1] != '\\'); q++)
+			for (q = c; q < end && !(*q == '"' && q[-1] != '\\');
+			     q++)
 				;
 			exim_log_copy_masked(e->text, sizeof(e->text), c, q);
 		}
@@ -357,11 +362,13 @@ static int exim_log_read_fd(int fd, const char *path,
 		return -1;
 	}
 	for (;;) {
-		ssize_t r = pread(fd, buf + have, cap - have, (off_t)(pos + have));
+		ssize_t r =
+		    pread(fd, buf + have, cap - have, (off_t)(pos + have));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: read: %s", path,
+				 strerror(errno));
 			free(buf);
 			return -1;
 		}
@@ -376,7 +383,8 @@ static int exim_log_read_fd(int fd, const char *path,
 				break;
 			len = (size_t)(nl - (buf + start));
 			if (skipping || len > LIMIT_LOG_LINE) {
-				log_warn("%s:%" PRId64 ": line longer than %d bytes, skipped",
+				log_warn("%s:%" PRId64
+					 ": line longer than %d bytes, skipped",
 					 path, cur->lineno + 1, LIMIT_LOG_LINE);
 				skipping = 0;
 				rc = 0;
@@ -396,7 +404,8 @@ static int exim_log_read_fd(int fd, const char *path,
 			}
 		}
 		if (have - start > LIMIT_LOG_LINE) {
-			skipping = 1; /* drop what we have of an overlong line */
+			skipping =
+			    1; /* drop what we have of an overlong line */
 			pos += (int64_t)have;
 			have = 0;
 		} else {
@@ -436,20 +445,23 @@ int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 	if (cur->ino != 0 && (cur->ino != (uint64_t)st.st_ino ||
 			      cur->dev != (uint64_t)st.st_dev)) {
 		int found = 0;
-		for (size_t i = 0; i < sizeof(rotated) / sizeof(rotated[0]); i++) {
+		for (size_t i = 0; i < sizeof(rotated) / sizeof(rotated[0]);
+		     i++) {
 			char old[4096];
 			struct stat ost;
 			int ofd;
 			snprintf(old, sizeof(old), "%s%s", path, rotated[i]);
 			if ((ofd = open(old, O_RDONLY | O_CLOEXEC)) < 0)
 				continue;
-			if (fstat(ofd, &ost) == 0 && (uint64_t)ost.st_ino == cur->ino &&
+			if (fstat(ofd, &ost) == 0 &&
+			    (uint64_t)ost.st_ino == cur->ino &&
 			    (uint64_t)ost.st_dev == cur->dev) {
 				found = 1;
-				rc = exim_log_read_fd(ofd, old, cur, 1, fn, ctx, err,
-						      errlen);
+				rc = exim_log_read_fd(ofd, old, cur, 1, fn, ctx,
+						      err, errlen);
 				close(ofd);
-				if (rc != 0) { /* stopped, or failed, in the old file */
+				if (rc != 0) { /* stopped, or failed, in the old
+						  file */
 					close(fd);
 					return rc < 0 ? -1 : 0;
 				}
@@ -458,8 +470,10 @@ int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 			close(ofd);
 		}
 		if (!found)
-			log_warn("%s: rotated, and the old file (%s.0, %s.1) is gone:"
-				 " lines after line %" PRId64 " of it were not read",
+			log_warn("%s: rotated, and the old file (%s.0, %s.1) "
+				 "is gone:"
+				 " lines after line %" PRId64
+				 " of it were not read",
 				 path, path, path, cur->lineno);
 		cur->ino = 0;
 	}
@@ -523,7 +537,8 @@ int exim_log_cursor_load(const char *file, struct exim_log_cursor *cur,
 	}
 	buf[n] = '\0';
 	p = buf;
-	if (strncmp(p, EXIM_LOG_CURSOR_MAGIC "\n", sizeof(EXIM_LOG_CURSOR_MAGIC)) != 0)
+	if (strncmp(p, EXIM_LOG_CURSOR_MAGIC "\n",
+		    sizeof(EXIM_LOG_CURSOR_MAGIC)) != 0)
 		goto bad;
 	p += sizeof(EXIM_LOG_CURSOR_MAGIC);
 	for (int i = 0; i < 4; i++) {
@@ -543,8 +558,10 @@ int exim_log_cursor_load(const char *file, struct exim_log_cursor *cur,
 	cur->lineno = (int64_t)v[3];
 	return 1;
 bad:
-	snprintf(err, errlen, "%s: damaged log cursor (remove it to restart"
-		 " from the end of the log)", file);
+	snprintf(err, errlen,
+		 "%s: damaged log cursor (remove it to restart"
+		 " from the end of the log)",
+		 file);
 	return -1;
 }
 
@@ -559,11 +576,12 @@ int exim_log_cursor_save(const char *file, const struct exim_log_cursor *cur,
 		snprintf(err, errlen, "%s: path too long", file);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), EXIM_LOG_CURSOR_MAGIC "\n%llu %llu %lld %lld\n",
+	n = snprintf(buf, sizeof(buf),
+		     EXIM_LOG_CURSOR_MAGIC "\n%llu %llu %lld %lld\n",
 		     (unsigned long long)cur->dev, (unsigned long long)cur->ino,
-		     (long long)cur->offset,
-		     (long long)cur->lineno);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		     (long long)cur->offset, (long long)cur->lineno);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
 	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0)

@@ -32,23 +32,24 @@
 #include "util/limits.h"
 
 enum exim_log_kind {
-	EXIM_LOG_MALFORMED = -1, /* junk, or a flagged line that does not parse */
-	EXIM_LOG_OTHER = 0,      /* a valid line of no interest */
-	EXIM_LOG_DELIVERED,      /* => */
-	EXIM_LOG_ADDITIONAL,     /* -> delivered in the same transaction */
-	EXIM_LOG_DEFERRED,       /* == */
-	EXIM_LOG_FAILED,         /* ** */
-	EXIM_LOG_COMPLETED,      /* Completed */
-	EXIM_LOG_CANCELLED,      /* cancelled by USER (-Mg, 4.96 logs no **) */
+	EXIM_LOG_MALFORMED =
+	    -1,		     /* junk, or a flagged line that does not parse */
+	EXIM_LOG_OTHER = 0,  /* a valid line of no interest */
+	EXIM_LOG_DELIVERED,  /* => */
+	EXIM_LOG_ADDITIONAL, /* -> delivered in the same transaction */
+	EXIM_LOG_DEFERRED,   /* == */
+	EXIM_LOG_FAILED,     /* ** */
+	EXIM_LOG_COMPLETED,  /* Completed */
+	EXIM_LOG_CANCELLED,  /* cancelled by USER (-Mg, 4.96 logs no **) */
 };
 
 struct exim_log_entry {
 	enum exim_log_kind kind;
-	int64_t time;                  /* seconds since the epoch */
-	char id[LIMIT_QUEUE_ID + 1];   /* "" for lines without an id */
+	int64_t time;		     /* seconds since the epoch */
+	char id[LIMIT_QUEUE_ID + 1]; /* "" for lines without an id */
 	char address[LIMIT_ADDRESS + 1];
-	char dsn[LIMIT_DSN + 1];       /* "5.1.1", "" when none */
-	char text[LIMIT_REASON + 1];   /* masked: controls become '?' */
+	char dsn[LIMIT_DSN + 1];     /* "5.1.1", "" when none */
+	char text[LIMIT_REASON + 1]; /* masked: controls become '?' */
 };
 
 /**
@@ -75,9 +76,9 @@ void exim_log_find_dsn(const char *text, char *dsn, size_t dsnlen);
 
 struct exim_log_cursor {
 	uint64_t dev;
-	uint64_t ino;     /* 0: no position yet, start at the beginning */
-	int64_t offset;   /* bytes consumed: always just after a newline */
-	int64_t lineno;   /* lines consumed (from where reading began) */
+	uint64_t ino;	/* 0: no position yet, start at the beginning */
+	int64_t offset; /* bytes consumed: always just after a newline */
+	int64_t lineno; /* lines consumed (from where reading began) */
 };
 
 /**

@@ -34,8 +34,8 @@ struct exim_queue_parser {
 	size_t cap;
 	struct mta_message cur; /* the entry being read */
 	size_t rcap;
-	int open;               /* cur holds a header */
-	int bad;                /* cur is malformed: drop it at its end */
+	int open; /* cur holds a header */
+	int bad;  /* cur is malformed: drop it at its end */
 	int toomany;
 	exim_queue_bad_fn report;
 	void *ctx;
@@ -127,11 +127,13 @@ static int exim_queue_header(struct exim_queue_parser *ps, const char *p,
 		return *why = "no message id", -1;
 	memcpy(m->queue_id, p, n);
 	m->queue_id[n] = '\0';
-	if (!exim_id_valid(m->queue_id) || exim_id_time(m->queue_id, &m->arrival) < 0)
+	if (!exim_id_valid(m->queue_id) ||
+	    exim_id_time(m->queue_id, &m->arrival) < 0)
 		return *why = "invalid message id", -1;
 	p = q + 1;
 	n = strlen(EXIM_QUEUE_FROZEN);
-	if ((size_t)(end - p) > n && memcmp(end - n, EXIM_QUEUE_FROZEN, n) == 0 &&
+	if ((size_t)(end - p) > n &&
+	    memcmp(end - n, EXIM_QUEUE_FROZEN, n) == 0 &&
 	    *(end - n - 1) == '>') {
 		m->held = 1;
 		end -= n;
@@ -139,7 +141,8 @@ static int exim_queue_header(struct exim_queue_parser *ps, const char *p,
 	if (end - p < 2 || *p != '<' || end[-1] != '>')
 		return *why = "no <sender> (spool read error?)", -1;
 	p++, end--;
-	if ((size_t)(end - p) > LIMIT_ADDRESS || !exim_queue_printable(p, (size_t)(end - p)))
+	if ((size_t)(end - p) > LIMIT_ADDRESS ||
+	    !exim_queue_printable(p, (size_t)(end - p)))
 		return *why = "bad sender address", -1;
 	memcpy(m->sender, p, (size_t)(end - p));
 	m->sender[end - p] = '\0';
@@ -183,8 +186,7 @@ static int exim_queue_rcpt(struct exim_queue_parser *ps, const char *p,
 }
 
 int exim_queue_parse(const char *text, size_t len, struct mta_listing *out,
-		     exim_queue_bad_fn bad, void *ctx, char *err,
-		     size_t errlen)
+		     exim_queue_bad_fn bad, void *ctx, char *err, size_t errlen)
 {
 	struct exim_queue_parser ps = {.out = out, .report = bad, .ctx = ctx};
 	const char *p = text, *end = text + len;
@@ -263,10 +265,11 @@ void exim_queue_apply_msglog(struct mta_message *m, const char *msglog,
 
 		if (exim_log_parse_msglog(p, (size_t)(eol - p), tzoff, &e)) {
 			for (size_t i = 0; i < m->nrcpts; i++) {
-				if (strcmp(m->rcpts[i].address, e.address) == 0) {
+				if (strcmp(m->rcpts[i].address, e.address) ==
+				    0) {
 					snprintf(m->rcpts[i].reason,
-						 sizeof(m->rcpts[i].reason), "%s",
-						 e.text);
+						 sizeof(m->rcpts[i].reason),
+						 "%s", e.text);
 					m->deferred = 1;
 				}
 			}

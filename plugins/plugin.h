@@ -27,38 +27,38 @@
 
 #include "util/limits.h"
 
-#define MTA_PLUGIN_ABI 1
+#define MTA_PLUGIN_ABI	  1
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
 
 /* Settings the daemon passes from the policy ([postfix] or [exim]). */
 struct mta_config {
 	const char *config_dir; /* postfix: -c DIR; NULL = default */
-	const char *binary;     /* exim: the exim binary; postfix: unused */
-	const char *config;     /* exim: -C FILE; NULL = default */
-	const char *log_file;   /* where delivery outcomes are logged */
-	const char *state_dir;  /* plugin may keep small state files here */
+	const char *binary;	/* exim: the exim binary; postfix: unused */
+	const char *config;	/* exim: -C FILE; NULL = default */
+	const char *log_file;	/* where delivery outcomes are logged */
+	const char *state_dir;	/* plugin may keep small state files here */
 };
 
 struct mta_rcpt {
 	char address[LIMIT_ADDRESS + 1];
-	char reason[LIMIT_REASON + 1];  /* last delay reason, "" if unknown */
+	char reason[LIMIT_REASON + 1]; /* last delay reason, "" if unknown */
 };
 
 struct mta_message {
 	char queue_id[LIMIT_QUEUE_ID + 1];
 	char sender[LIMIT_ADDRESS + 1];
-	int64_t arrival;                /* wall seconds */
-	int held;                       /* on hold (postfix) / frozen (exim) */
-	int deferred;                   /* in the deferred queue / has deferrals */
+	int64_t arrival; /* wall seconds */
+	int held;	 /* on hold (postfix) / frozen (exim) */
+	int deferred;	 /* in the deferred queue / has deferrals */
 	size_t nrcpts;
-	struct mta_rcpt *rcpts;         /* nrcpts entries, owned by the listing */
+	struct mta_rcpt *rcpts; /* nrcpts entries, owned by the listing */
 };
 
 struct mta_listing {
 	struct mta_message *msgs;
 	size_t n;
-	int complete;       /* 1 only when the listing command finished cleanly */
-	size_t skipped;     /* malformed entries logged and skipped */
+	int complete;	/* 1 only when the listing command finished cleanly */
+	size_t skipped; /* malformed entries logged and skipped */
 };
 
 enum mta_outcome_status {
@@ -72,9 +72,9 @@ struct mta_outcome {
 	char address[LIMIT_ADDRESS + 1]; /* "": the whole message (Postfix logs
 					  * an expiry once per message) */
 	enum mta_outcome_status status;
-	char dsn[LIMIT_DSN + 1];        /* "5.4.4"; "" when the MTA gave none */
+	char dsn[LIMIT_DSN + 1]; /* "5.4.4"; "" when the MTA gave none */
 	char text[LIMIT_REASON + 1];
-	int64_t time;                   /* from the log line when it has one */
+	int64_t time; /* from the log line when it has one */
 };
 
 struct mta_outcomes {
@@ -83,9 +83,10 @@ struct mta_outcomes {
 };
 
 enum mta_giveback {
-	MTA_GIVEBACK_BOUNCE, /* let the MTA bounce it now (null MX, suppressed) */
+	MTA_GIVEBACK_BOUNCE, /* let the MTA bounce it now (null MX, suppressed)
+			      */
 	MTA_GIVEBACK_EXPIRE, /* give-up: expire, the MTA returns it to sender */
-	MTA_GIVEBACK_RELEASE,/* just hand back to the MTA's own scheduling */
+	MTA_GIVEBACK_RELEASE, /* just hand back to the MTA's own scheduling */
 };
 
 /*
@@ -111,9 +112,10 @@ struct mta_plugin {
 	void (*listing_free)(struct mta_listing *l);
 
 	/** Hold (postfix -h / exim freeze) a batch. */
-	int (*hold)(void *state, const char *const *ids, size_t n,
-		    size_t *done, char *err, size_t errlen);
-	/** Release from hold and deliver now, in as few processes as possible. */
+	int (*hold)(void *state, const char *const *ids, size_t n, size_t *done,
+		    char *err, size_t errlen);
+	/** Release from hold and deliver now, in as few processes as possible.
+	 */
 	int (*deliver)(void *state, const char *const *ids, size_t n,
 		       size_t *done, char *err, size_t errlen);
 	/** Release from hold only (no delivery forced). */

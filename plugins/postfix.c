@@ -58,8 +58,8 @@
 #include "postfix_log.h"
 #include "postfix_queue.h"
 
-#define POSTFIX_POS_FILE	 "postfix-log.offset"
-#define POSTFIX_DEFAULT_LOG	 "/var/log/mail.log"
+#define POSTFIX_POS_FILE    "postfix-log.offset"
+#define POSTFIX_DEFAULT_LOG "/var/log/mail.log"
 
 /* ---- helpers ---- */
 

@@ -26,6 +26,7 @@ perl
 python3
 jq
 clang
+clang-format
 libclang-rt-14-dev
 "
 

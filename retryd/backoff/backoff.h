@@ -18,11 +18,11 @@
 #include "policy/policy.h"
 
 struct backoff_decision {
-	int64_t next_attempt;            /* wall seconds; <= give-up time */
-	enum policy_tier_action action;  /* of the tier covering the age */
-	int tier;                        /* index into backoff->tiers */
-	int give_up;                     /* 1: age >= give_up: hand back now */
-	int64_t age;                     /* now - first_failure, clamped >= 0 */
+	int64_t next_attempt;		/* wall seconds; <= give-up time */
+	enum policy_tier_action action; /* of the tier covering the age */
+	int tier;			/* index into backoff->tiers */
+	int give_up;			/* 1: age >= give_up: hand back now */
+	int64_t age;			/* now - first_failure, clamped >= 0 */
 };
 
 /**

@@ -33,9 +33,9 @@ enum classify_category {
 
 struct classify_result {
 	enum classify_category category;
-	char status[16];   /* enhanced status code found in the text, "" */
-	int permanent;     /* 1: 5.x.x, 0: 4.x.x or unknown */
-	int rule;          /* index of the rule that matched, -1: by code/none */
+	char status[16]; /* enhanced status code found in the text, "" */
+	int permanent;	 /* 1: 5.x.x, 0: 4.x.x or unknown */
+	int rule;	 /* index of the rule that matched, -1: by code/none */
 };
 
 struct classifier;

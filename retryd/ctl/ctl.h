@@ -22,14 +22,14 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-#define CTL_EXIT_OK 0
+#define CTL_EXIT_OK    0
 #define CTL_EXIT_ERROR 1
 #define CTL_EXIT_USAGE 2
 
 struct ctl_context {
 	const struct policy *policy; /* loaded, never NULL */
-	FILE *out;                   /* stdout */
-	int64_t now;                 /* wall clock at start, for ages */
+	FILE *out;		     /* stdout */
+	int64_t now;		     /* wall clock at start, for ages */
 };
 
 /**

@@ -38,9 +38,9 @@
 #include "util/log.h"
 #include "daemon/plugin_load.h"
 
-#define RELEASE_BATCH LIMIT_PASS_BATCH
+#define RELEASE_BATCH	      LIMIT_PASS_BATCH
 #define RELEASE_INTENT_REASON "giveback:release: released by operator"
-#define RELEASE_DONE_REASON "released by operator"
+#define RELEASE_DONE_REASON   "released by operator"
 
 struct release_ids {
 	char (*ids)[LIMIT_QUEUE_ID + 1];
@@ -104,8 +104,8 @@ static int release_mark(struct store *st, const struct ctl_context *ctx,
 				ok[i] = 0;
 			else if (!ok[i])
 				continue;
-			rc = store_get_message(st, txn, ctx->policy->mta, ids[i], &m,
-					       err, errlen);
+			rc = store_get_message(st, txn, ctx->policy->mta,
+					       ids[i], &m, err, errlen);
 			if (rc == STORE_NOTFOUND) {
 				rc = STORE_OK;
 				continue;
@@ -113,39 +113,49 @@ static int release_mark(struct store *st, const struct ctl_context *ctx,
 			if (rc != STORE_OK)
 				break;
 			if (!done && release_held_state(m->state)) {
-				for (size_t r = 0; r < m->nrcpts && rc == STORE_OK; r++) {
+				for (size_t r = 0;
+				     r < m->nrcpts && rc == STORE_OK; r++) {
 					struct store_evidence ev;
 
-					if (m->rcpts[r].state != STORE_RCPT_PENDING)
+					if (m->rcpts[r].state !=
+					    STORE_RCPT_PENDING)
 						continue;
 					memset(&ev, 0, sizeof(ev));
-					snprintf(ev.address, sizeof(ev.address), "%s",
-						 m->rcpts[r].address);
+					snprintf(ev.address, sizeof(ev.address),
+						 "%s", m->rcpts[r].address);
 					ev.time = ctx->now;
-					snprintf(ev.queue_id, sizeof(ev.queue_id), "%s",
+					snprintf(ev.queue_id,
+						 sizeof(ev.queue_id), "%s",
 						 m->queue_id);
-					snprintf(ev.host_id, sizeof(ev.host_id), "%s",
-						 ctx->policy->host_id);
-					snprintf(ev.verdict, sizeof(ev.verdict), "-");
+					snprintf(ev.host_id, sizeof(ev.host_id),
+						 "%s", ctx->policy->host_id);
+					snprintf(ev.verdict, sizeof(ev.verdict),
+						 "-");
 					ev.outcome = STORE_OUTCOME_NONE;
 					snprintf(ev.text, sizeof(ev.text),
-						 "released by operator (retryctl release)");
-					rc = store_add_evidence(st, txn, &ev, err, errlen);
+						 "released by operator "
+						 "(retryctl release)");
+					rc = store_add_evidence(st, txn, &ev,
+								err, errlen);
 				}
 				m->state = STORE_MSG_GIVEBACK_INTENT;
 				m->next_attempt = 0;
-				snprintf(m->last_reason, sizeof(m->last_reason), "%s",
-					 RELEASE_INTENT_REASON);
+				snprintf(m->last_reason, sizeof(m->last_reason),
+					 "%s", RELEASE_INTENT_REASON);
 				ok[i] = 1;
 				if (rc == STORE_OK)
-					rc = store_put_message(st, txn, m, err, errlen);
-			} else if (done && m->state == STORE_MSG_GIVEBACK_INTENT) {
+					rc = store_put_message(st, txn, m, err,
+							       errlen);
+			} else if (done &&
+				   m->state == STORE_MSG_GIVEBACK_INTENT) {
 				for (size_t r = 0; r < m->nrcpts; r++)
-					if (m->rcpts[r].state == STORE_RCPT_PENDING)
-						m->rcpts[r].state = STORE_RCPT_GIVEN_BACK;
+					if (m->rcpts[r].state ==
+					    STORE_RCPT_PENDING)
+						m->rcpts[r].state =
+						    STORE_RCPT_GIVEN_BACK;
 				m->state = STORE_MSG_DONE;
-				snprintf(m->last_reason, sizeof(m->last_reason), "%s",
-					 RELEASE_DONE_REASON);
+				snprintf(m->last_reason, sizeof(m->last_reason),
+					 "%s", RELEASE_DONE_REASON);
 				rc = store_put_message(st, txn, m, err, errlen);
 			}
 			store_message_free(m);
@@ -179,36 +189,49 @@ static int release_run(struct ctl_context *ctx, struct store *st,
 	char err[1024];
 
 	for (size_t off = 0; off < want->n; off += RELEASE_BATCH) {
-		size_t k = want->n - off < RELEASE_BATCH ? want->n - off : RELEASE_BATCH;
+		size_t k = want->n - off < RELEASE_BATCH ? want->n - off
+							 : RELEASE_BATCH;
 		const char *ids[RELEASE_BATCH], *give[RELEASE_BATCH];
 		unsigned char ok[RELEASE_BATCH];
 		size_t ng = 0, done = 0;
 
 		for (size_t i = 0; i < k; i++)
 			ids[i] = want->ids[off + i];
-		if (release_mark(st, ctx, ids, k, 0, ok, err, sizeof(err)) != STORE_OK) {
-			fprintf(stderr, "retryctl: release: %s (nothing released)\n", err);
+		if (release_mark(st, ctx, ids, k, 0, ok, err, sizeof(err)) !=
+		    STORE_OK) {
+			fprintf(stderr,
+				"retryctl: release: %s (nothing released)\n",
+				err);
 			return CTL_EXIT_ERROR;
 		}
 		for (size_t i = 0; i < k; i++) {
 			if (ok[i]) {
 				give[ng++] = ids[i];
 			} else if (!all) {
-				fprintf(stderr, "retryctl: release: %s: not held by retryd\n",
+				fprintf(stderr,
+					"retryctl: release: %s: not held by "
+					"retryd\n",
 					ids[i]);
 				failed = 1;
 			}
 		}
 		if (ng == 0)
 			continue;
-		if (ph->pl->release(ph->state, give, ng, &done, err, sizeof(err)) < 0) {
-			fprintf(stderr, "retryctl: release: %s (the release is recorded; "
-				"retryd replays it, or run this command again)\n", err);
+		if (ph->pl->release(ph->state, give, ng, &done, err,
+				    sizeof(err)) < 0) {
+			fprintf(
+			    stderr,
+			    "retryctl: release: %s (the release is recorded; "
+			    "retryd replays it, or run this command again)\n",
+			    err);
 			return CTL_EXIT_ERROR;
 		}
-		if (release_mark(st, ctx, ids, k, 1, ok, err, sizeof(err)) != STORE_OK) {
-			fprintf(stderr, "retryctl: release: %s (released in the MTA; "
-				"the record is fixed by the next run)\n", err);
+		if (release_mark(st, ctx, ids, k, 1, ok, err, sizeof(err)) !=
+		    STORE_OK) {
+			fprintf(stderr,
+				"retryctl: release: %s (released in the MTA; "
+				"the record is fixed by the next run)\n",
+				err);
 			failed = 1;
 		}
 		for (size_t i = 0; i < ng; i++)
@@ -222,7 +245,7 @@ static int release_run(struct ctl_context *ctx, struct store *st,
 
 int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 {
-	struct release_ids want = { 0 };
+	struct release_ids want = {0};
 	struct plugin_handle ph;
 	struct store *st;
 	char err[1024];
@@ -244,7 +267,8 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 					LIMIT_QUEUE_ID) < 0;
 
 		if (!bad && !ph.pl->valid_id(argv[i])) {
-			fprintf(stderr, "retryctl: release: not a %s queue id: %.40s\n",
+			fprintf(stderr,
+				"retryctl: release: not a %s queue id: %.40s\n",
 				ctx->policy->mta, argv[i]);
 			bad = 1;
 		}
@@ -261,10 +285,12 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 		return CTL_EXIT_ERROR;
 	}
 	if (all) {
-		struct release_walk w = { .mta = ctx->policy->mta, .ids = &want };
-		if (store_walk_messages(st, release_collect, &w, err, sizeof(err)) < 0 ||
+		struct release_walk w = {.mta = ctx->policy->mta, .ids = &want};
+		if (store_walk_messages(st, release_collect, &w, err,
+					sizeof(err)) < 0 ||
 		    w.oom) {
-			fprintf(stderr, "retryctl: release: %s\n", w.oom ? "out of memory" : err);
+			fprintf(stderr, "retryctl: release: %s\n",
+				w.oom ? "out of memory" : err);
 			rc = CTL_EXIT_ERROR;
 			goto out;
 		}

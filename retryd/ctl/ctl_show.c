@@ -214,7 +214,8 @@ static int show_evidence_one(const struct store_evidence *ev, void *arg)
 	struct show_evidence *se = arg;
 
 	if (se->n == LIMIT_EVIDENCE_PER_RCPT) {
-		memmove(&se->ev[0], &se->ev[1], (se->n - 1) * sizeof(se->ev[0]));
+		memmove(&se->ev[0], &se->ev[1],
+			(se->n - 1) * sizeof(se->ev[0]));
 		se->n--;
 		se->dropped++;
 	}
@@ -274,7 +275,8 @@ static const char *show_mark_short(enum suppress_mark m,
 	case SUPPRESS_RESET:
 		return "reset by a later delivery";
 	case SUPPRESS_EXCLUDED_NEVER:
-		snprintf(buf, len, "excluded: %.23s never counts", ev->category);
+		snprintf(buf, len, "excluded: %.23s never counts",
+			 ev->category);
 		return buf;
 	case SUPPRESS_EXCLUDED_CATEGORY:
 		return ev->category[0] ? "excluded: category not listed"
@@ -308,10 +310,11 @@ static json_t *show_evidence_json(const struct suppress_criteria *c,
 	json_object_set_new(o, "text", ctl_json_string(ev->text));
 	json_object_set_new(o, "category", ctl_json_string(ev->category));
 	json_object_set_new(o, "dns", ctl_json_string(ev->dns));
-	json_object_set_new(o, "suppression", json_string(show_mark_name(mark)));
-	json_object_set_new(
-	    o, "why",
-	    ctl_json_string(suppress_mark_explain(c, ev, mark, why, sizeof(why))));
+	json_object_set_new(o, "suppression",
+			    json_string(show_mark_name(mark)));
+	json_object_set_new(o, "why",
+			    ctl_json_string(suppress_mark_explain(
+				c, ev, mark, why, sizeof(why))));
 	return o;
 }
 
@@ -388,21 +391,29 @@ static json_t *show_suppression_json(const struct suppress_criteria *c,
 		return NULL;
 	}
 	json_object_set_new(o, "suppressed", json_boolean(sup->address[0]));
-	json_object_set_new(o, "since", sup->address[0] ? ctl_json_time(sup->time)
-							: json_null());
-	json_object_set_new(o, "reason", ctl_json_string(sup->address[0]
-								 ? sup->reason
-								 : d->explanation));
+	json_object_set_new(o, "since",
+			    sup->address[0] ? ctl_json_time(sup->time)
+					    : json_null());
+	json_object_set_new(
+	    o, "reason",
+	    ctl_json_string(sup->address[0] ? sup->reason : d->explanation));
 	json_object_set_new(o, "criteria_met", json_boolean(d->suppress));
 	json_object_set_new(o, "explanation", ctl_json_string(d->explanation));
 	json_object_set_new(o, "counted", json_integer(d->counted));
-	json_object_set_new(o, "needed",
-			    json_integer(c->min_failures ? c->min_failures : 1));
-	json_object_set_new(o, "span", json_integer(d->counted ? (json_int_t)(d->last - d->first) : 0));
-	json_object_set_new(o, "min_span", json_integer((json_int_t)c->min_span));
-	json_object_set_new(o, "first_counted", d->counted ? ctl_json_time(d->first) : json_null());
-	json_object_set_new(o, "last_counted", d->counted ? ctl_json_time(d->last) : json_null());
-	json_object_set_new(o, "reset_at", d->reset_at ? ctl_json_time(d->reset_at) : json_null());
+	json_object_set_new(
+	    o, "needed", json_integer(c->min_failures ? c->min_failures : 1));
+	json_object_set_new(
+	    o, "span",
+	    json_integer(d->counted ? (json_int_t)(d->last - d->first) : 0));
+	json_object_set_new(o, "min_span",
+			    json_integer((json_int_t)c->min_span));
+	json_object_set_new(o, "first_counted",
+			    d->counted ? ctl_json_time(d->first) : json_null());
+	json_object_set_new(o, "last_counted",
+			    d->counted ? ctl_json_time(d->last) : json_null());
+	json_object_set_new(o, "reset_at",
+			    d->reset_at ? ctl_json_time(d->reset_at)
+					: json_null());
 	for (size_t i = 0; i < se->n; i++) {
 		json_t *e;
 
@@ -411,9 +422,12 @@ static json_t *show_suppression_json(const struct suppress_criteria *c,
 		if ((e = json_object()) == NULL)
 			continue;
 		json_object_set_new(e, "time", ctl_json_time(se->ev[i].time));
-		json_object_set_new(e, "queue_id", ctl_json_string(se->ev[i].queue_id));
-		json_object_set_new(e, "why", ctl_json_string(suppress_mark_explain(
-						  c, &se->ev[i], marks[i], why, sizeof(why))));
+		json_object_set_new(e, "queue_id",
+				    ctl_json_string(se->ev[i].queue_id));
+		json_object_set_new(
+		    e, "why",
+		    ctl_json_string(suppress_mark_explain(
+			c, &se->ev[i], marks[i], why, sizeof(why))));
 		json_array_append_new(ex, e);
 	}
 	json_object_set_new(o, "excluded", ex);
@@ -436,12 +450,16 @@ static void show_suppression_text(FILE *out, const struct store_suppressed *sup,
 	}
 	show_field(out, "decision:", d->explanation);
 	if (sup->address[0] && !d->suppress)
-		fprintf(out, "  %-14s the evidence kept now does not meet the "
+		fprintf(out,
+			"  %-14s the evidence kept now does not meet the "
 			"criteria (policy changed or evidence pruned); the "
-			"record stays until: retryctl unsuppress ADDRESS\n", "note:");
+			"record stays until: retryctl unsuppress ADDRESS\n",
+			"note:");
 	else if (!sup->address[0] && d->suppress)
-		fprintf(out, "  %-14s the criteria are met: retryd suppresses it "
-			"at its next counted failure\n", "note:");
+		fprintf(out,
+			"  %-14s the criteria are met: retryd suppresses it "
+			"at its next counted failure\n",
+			"note:");
 }
 
 static int show_address(const struct ctl_context *ctx, struct store *st,
@@ -490,21 +508,28 @@ static int show_address(const struct ctl_context *ctx, struct store *st,
 
 		if (sup.address[0]) {
 			s = json_object();
-			json_object_set_new(s, "since", ctl_json_time(sup.time));
-			json_object_set_new(s, "reason", ctl_json_string(sup.reason));
+			json_object_set_new(s, "since",
+					    ctl_json_time(sup.time));
+			json_object_set_new(s, "reason",
+					    ctl_json_string(sup.reason));
 			json_object_set_new(s, "evidence",
 					    ctl_json_string(sup.evidence));
 		}
-		json_object_set_new(doc, "address", ctl_json_string(w->address));
+		json_object_set_new(doc, "address",
+				    ctl_json_string(w->address));
 		json_object_set_new(doc, "suppressed", s);
-		json_object_set_new(doc, "criteria", show_criteria(ctx->policy, NULL));
-		json_object_set_new(doc, "suppression",
-				    show_suppression_json(&crit, &sup, &se, marks, &dec));
+		json_object_set_new(doc, "criteria",
+				    show_criteria(ctx->policy, NULL));
+		json_object_set_new(
+		    doc, "suppression",
+		    show_suppression_json(&crit, &sup, &se, marks, &dec));
 		for (size_t i = 0; i < w->nmsgs; i++)
-			json_array_append_new(msgs, show_message_json(ctx, w->msgs[i]));
+			json_array_append_new(
+			    msgs, show_message_json(ctx, w->msgs[i]));
 		for (size_t i = 0; i < se.n; i++)
-			json_array_append_new(evs, show_evidence_json(&crit, &se.ev[i],
-								      marks[i]));
+			json_array_append_new(
+			    evs,
+			    show_evidence_json(&crit, &se.ev[i], marks[i]));
 		json_object_set_new(doc, "messages", msgs);
 		json_object_set_new(doc, "evidence", evs);
 		ret = ctl_json_print(out, doc);

@@ -108,7 +108,8 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	log_open("retryctl", LOG_DEST_STDERR);
-	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not death */
+	signal(SIGPIPE,
+	       SIG_IGN); /* a closed pipe is a write error, not death */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (c) {

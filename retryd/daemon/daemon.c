@@ -5,10 +5,9 @@
  *	the run loop: store, plugin, signals, timers, passes, reload
  * SYNOPSIS
  *	#include "daemon/daemon.h"
- *	int daemon_run(const char *policy_file, const struct policy *p, int once);
- * DESCRIPTION
- *	daemon_run() opens the store (STORE_OPEN_DAEMON: recovery runs
- *	here and only here), loads the MTA plugin, then runs a pass every
+ *	int daemon_run(const char *policy_file, const struct policy *p, int
+ *once); DESCRIPTION daemon_run() opens the store (STORE_OPEN_DAEMON: recovery
+ *runs here and only here), loads the MTA plugin, then runs a pass every
  *	scan_interval and a store checkpoint every DAEMON_CHECKPOINT_MS,
  *	both timed on CLOCK_MONOTONIC; wall time is only handed to the pass
  *	to be recorded and compared. A wall clock that moved differently
@@ -51,15 +50,15 @@
 #include "daemon/plugin_load.h"
 #include "store/store.h"
 
-#define DAEMON_CHECKPOINT_MS 5000         /* store checkpoint period */
-#define DAEMON_CLOCK_JUMP_S 30            /* wall vs monotonic drift logged */
+#define DAEMON_CHECKPOINT_MS	    5000  /* store checkpoint period */
+#define DAEMON_CLOCK_JUMP_S	    30	  /* wall vs monotonic drift logged */
 #define DAEMON_ONCE_OUTCOME_WAIT_MS 10000 /* --once: wait for outcomes */
 #define DAEMON_ONCE_OUTCOME_POLL_MS 100
 
 struct daemon {
 	const char *policy_file;
-	const struct policy *policy;  /* current */
-	struct policy *owned;         /* current, when loaded by a reload */
+	const struct policy *policy; /* current */
+	struct policy *owned;	     /* current, when loaded by a reload */
 	struct store *store;
 	struct plugin_handle plugin;
 	struct daemon_ctx ctx;
@@ -122,9 +121,10 @@ static void daemon_reload(struct daemon *d)
 	if (strcmp(np->mta, old->mta) != 0 ||
 	    !daemon_same(np->plugin_dir, old->plugin_dir) ||
 	    !daemon_same(np->state_dir, old->state_dir)) {
-		log_error("reload of %s refused: mta, plugin_dir and state_dir "
-			  "change only with a restart; the running policy is kept",
-			  d->policy_file);
+		log_error(
+		    "reload of %s refused: mta, plugin_dir and state_dir "
+		    "change only with a restart; the running policy is kept",
+		    d->policy_file);
 		policy_free(np);
 		free(err);
 		return;
@@ -138,7 +138,9 @@ static void daemon_reload(struct daemon *d)
 	if (plugin_reopen(&d->plugin, np, err, 16384) < 0) {
 		log_error("reload of %s refused: %.400s", d->policy_file, err);
 		if (pass_ctx_set_policy(&d->ctx, old, err, 16384) < 0)
-			log_fatal(1, "reload: cannot go back to the running policy: %.400s",
+			log_fatal(1,
+				  "reload: cannot go back to the running "
+				  "policy: %.400s",
 				  err);
 		policy_free(np);
 		free(err);
@@ -177,13 +179,15 @@ static void daemon_once_outcomes(struct daemon *d)
 	if (d->ctx.stats.attempted == 0)
 		return;
 	while (left > 0 && daemon_mono_ms() < deadline) {
-		struct timespec nap = { 0, DAEMON_ONCE_OUTCOME_POLL_MS * 1000000L };
+		struct timespec nap = {0,
+				       DAEMON_ONCE_OUTCOME_POLL_MS * 1000000L};
 
 		nanosleep(&nap, NULL);
 		left = pass_collect_outcomes(&d->ctx, daemon_wall());
 	}
 	if (left > 0)
-		log_info("once: %ld messages still wait for an outcome (read next run)",
+		log_info("once: %ld messages still wait for an outcome (read "
+			 "next run)",
 			 left);
 }
 
@@ -195,7 +199,7 @@ static int daemon_loop(struct daemon *d)
 	char err[512];
 
 	for (;;) {
-		struct pollfd pfd = { d->sfd, POLLIN, 0 };
+		struct pollfd pfd = {d->sfd, POLLIN, 0};
 		int64_t wait;
 
 		mono = daemon_mono_ms();
@@ -203,11 +207,16 @@ static int daemon_loop(struct daemon *d)
 			int64_t wall = daemon_wall();
 
 			if (last_mono) {
-				int64_t drift = (wall - last_wall) - (mono - last_mono) / 1000;
-				if (drift > DAEMON_CLOCK_JUMP_S || drift < -DAEMON_CLOCK_JUMP_S)
-					log_warn("wall clock jumped by %+llds: next attempts "
-						 "are clamped, at most %d due messages per pass",
-						 (long long)drift, LIMIT_PASS_DUE);
+				int64_t drift = (wall - last_wall) -
+						(mono - last_mono) / 1000;
+				if (drift > DAEMON_CLOCK_JUMP_S ||
+				    drift < -DAEMON_CLOCK_JUMP_S)
+					log_warn("wall clock jumped by %+llds: "
+						 "next attempts "
+						 "are clamped, at most %d due "
+						 "messages per pass",
+						 (long long)drift,
+						 LIMIT_PASS_DUE);
 			}
 			last_wall = wall;
 			last_mono = mono;
@@ -217,11 +226,14 @@ static int daemon_loop(struct daemon *d)
 			next_pass = mono + d->policy->scan_interval * 1000;
 		}
 		if (mono >= next_ckpt) {
-			if (store_checkpoint(d->store, err, sizeof(err)) != STORE_OK)
-				log_warn_limited("checkpoint", 300, "%.400s", err);
+			if (store_checkpoint(d->store, err, sizeof(err)) !=
+			    STORE_OK)
+				log_warn_limited("checkpoint", 300, "%.400s",
+						 err);
 			next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 		}
-		wait = (next_pass < next_ckpt ? next_pass : next_ckpt) - daemon_mono_ms();
+		wait = (next_pass < next_ckpt ? next_pass : next_ckpt) -
+		       daemon_mono_ms();
 		if (wait < 0)
 			wait = 0;
 		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
@@ -258,7 +270,8 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	}
 	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d.store, err,
 		       sizeof(err)) != STORE_OK) {
-		log_error("store %s: %.800s (no mail action taken)", p->state_dir, err);
+		log_error("store %s: %.800s (no mail action taken)",
+			  p->state_dir, err);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
@@ -282,7 +295,8 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		goto out_ctx;
 	}
 	log_info("started: mta=%s, state_dir=%s, scan_interval=%llds%s", p->mta,
-		 p->state_dir, (long long)p->scan_interval, once ? ", once" : "");
+		 p->state_dir, (long long)p->scan_interval,
+		 once ? ", once" : "");
 	if (once) {
 		if (pass_run(&d.ctx, daemon_wall()) == 0) {
 			daemon_once_outcomes(&d);

@@ -60,7 +60,8 @@ int plugin_load(const struct policy *p, struct plugin_handle *h, char *err,
 
 	memset(h, 0, sizeof(*h));
 	if (!plugin_name_ok(p->mta)) {
-		snprintf(err, errlen, "plugin: mta = \"%.40s\" is not a plugin name",
+		snprintf(err, errlen,
+			 "plugin: mta = \"%.40s\" is not a plugin name",
 			 p->mta);
 		return -1;
 	}
@@ -71,8 +72,9 @@ int plugin_load(const struct policy *p, struct plugin_handle *h, char *err,
 		return -1;
 	}
 	if ((h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errlen, "plugin %s: %s (check plugin_dir and mta)",
-			 path, dlerror());
+		snprintf(err, errlen,
+			 "plugin %s: %s (check plugin_dir and mta)", path,
+			 dlerror());
 		return -1;
 	}
 	*(void **)&entry = dlsym(h->dl, MTA_PLUGIN_SYMBOL);
@@ -82,9 +84,10 @@ int plugin_load(const struct policy *p, struct plugin_handle *h, char *err,
 		goto fail;
 	}
 	if (h->pl->abi != MTA_PLUGIN_ABI) {
-		snprintf(err, errlen, "plugin %s: ABI %u, retryd needs %u (rebuild "
-			 "the plugin with this retryd)", path, h->pl->abi,
-			 MTA_PLUGIN_ABI);
+		snprintf(err, errlen,
+			 "plugin %s: ABI %u, retryd needs %u (rebuild "
+			 "the plugin with this retryd)",
+			 path, h->pl->abi, MTA_PLUGIN_ABI);
 		goto fail;
 	}
 	if (!plugin_vtable_ok(h->pl)) {

@@ -19,10 +19,10 @@
 #include "policy/policy.h"
 
 struct plugin_handle {
-	void *dl;                       /* dlopen handle */
-	const struct mta_plugin *pl;    /* the plugin's static vtable */
-	void *state;                    /* from pl->open */
-	struct mta_config cfg;          /* strings owned by the policy */
+	void *dl;		     /* dlopen handle */
+	const struct mta_plugin *pl; /* the plugin's static vtable */
+	void *state;		     /* from pl->open */
+	struct mta_config cfg;	     /* strings owned by the policy */
 };
 
 /** Pure: the [postfix] or [exim] settings of @param p as a mta_config. */

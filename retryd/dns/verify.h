@@ -36,40 +36,40 @@ enum verify_transport { VERIFY_UDP = 1, VERIFY_TCP = 2 };
 
 /* What one server said about the domain's mail route. */
 enum verify_kind {
-	VERIFY_KIND_MX = 1,        /* usable MX set (at least one host) */
-	VERIFY_KIND_IMPLICIT = 2,  /* no MX, but the domain has A/AAAA */
-	VERIFY_KIND_NULL_MX = 3,   /* RFC 7505 "MX 0 ." */
-	VERIFY_KIND_NODATA = 4,    /* NOERROR, no MX, no address */
+	VERIFY_KIND_MX = 1,	  /* usable MX set (at least one host) */
+	VERIFY_KIND_IMPLICIT = 2, /* no MX, but the domain has A/AAAA */
+	VERIFY_KIND_NULL_MX = 3,  /* RFC 7505 "MX 0 ." */
+	VERIFY_KIND_NODATA = 4,	  /* NOERROR, no MX, no address */
 	VERIFY_KIND_NXDOMAIN = 5,
 	VERIFY_KIND_SERVFAIL = 6,
 	VERIFY_KIND_REFUSED = 7,
 	VERIFY_KIND_TIMEOUT = 8,
-	VERIFY_KIND_TRUNCATED = 9, /* TC set and no usable answer */
-	VERIFY_KIND_MALFORMED = 10,/* garbage, wrong owner, missing fields */
+	VERIFY_KIND_TRUNCATED = 9,    /* TC set and no usable answer */
+	VERIFY_KIND_MALFORMED = 10,   /* garbage, wrong owner, missing fields */
 	VERIFY_KIND_UNREACHABLE = 11, /* could not send/connect */
-	VERIFY_KIND_MX_NOADDR = 12, /* MX hosts, but none has an address */
+	VERIFY_KIND_MX_NOADDR = 12,   /* MX hosts, but none has an address */
 };
 
 struct verify_mx {
 	uint16_t preference;
 	char host[LIMIT_DOMAIN + 1];
-	unsigned naddrs;           /* A/AAAA found for host (0: unresolvable) */
+	unsigned naddrs; /* A/AAAA found for host (0: unresolvable) */
 };
 
 struct verify_answer {
 	enum verify_role role;
-	char server[64];           /* "127.0.0.53:53" */
+	char server[64]; /* "127.0.0.53:53" */
 	enum verify_transport transport;
-	int status;                /* getdns return status */
-	int rcode;                 /* DNS rcode, -1 when no reply */
+	int status; /* getdns return status */
+	int rcode;  /* DNS rcode, -1 when no reply */
 	enum verify_kind kind;
 	struct verify_mx mx[LIMIT_VERIFY_MX];
 	size_t nmx;
-	uint32_t ttl;              /* of the MX RRset (or A when implicit) */
-	int64_t neg_ttl;           /* SOA minimum on NXDOMAIN/NODATA, else -1 */
-	int truncated;             /* TC bit seen */
-	uint32_t ms;               /* time taken */
-	char reason[128];          /* for MALFORMED/UNREACHABLE etc. */
+	uint32_t ttl;	  /* of the MX RRset (or A when implicit) */
+	int64_t neg_ttl;  /* SOA minimum on NXDOMAIN/NODATA, else -1 */
+	int truncated;	  /* TC bit seen */
+	uint32_t ms;	  /* time taken */
+	char reason[128]; /* for MALFORMED/UNREACHABLE etc. */
 };
 
 enum verify_verdict {
@@ -84,13 +84,13 @@ enum verify_verdict {
 
 struct verify_result {
 	char domain[LIMIT_DOMAIN + 1];
-	int64_t checked_at;        /* wall seconds when the queries were sent */
+	int64_t checked_at; /* wall seconds when the queries were sent */
 	enum verify_verdict verdict;
-	char detail[256];          /* e.g. "mta node 127.0.0.54:53 stale NODATA" */
+	char detail[256]; /* e.g. "mta node 127.0.0.54:53 stale NODATA" */
 	char best_mx[LIMIT_DOMAIN + 1]; /* lowest-preference MX host, "" */
 	struct verify_answer answers[LIMIT_VERIFY_ANSWERS];
 	size_t nanswers;
-	uint64_t queries;          /* DNS queries sent for this domain */
+	uint64_t queries; /* DNS queries sent for this domain */
 };
 
 struct verifier;

@@ -19,13 +19,11 @@
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
  *	ctx->stats tells what it did; pass_log_summary() writes the one
- *	summary line the e2e tests and the benchmark read. pass_ctx_* own the classifier and the verifier of a policy.
- *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
- *	rest of the pass; every pass tries to write again: retryd resumes by
- *	itself when space comes back.
- * DIAGNOSTICS
- *	Steps log their own errors and only delay; -1 only when the store
- *	cannot even be walked.
+ *	summary line the e2e tests and the benchmark read. pass_ctx_* own the
+ *classifier and the verifier of a policy. A store that runs out of space
+ *(ENOSPC) sets ctx->nospace for the rest of the pass; every pass tries to write
+ *again: retryd resumes by itself when space comes back. DIAGNOSTICS Steps log
+ *their own errors and only delay; -1 only when the store cannot even be walked.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +32,8 @@
 #include "pass/pass_int.h"
 #include "pass/pass_suppress.h"
 
-int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p,
-		  uint64_t seed, char *err, size_t errlen)
+int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p, uint64_t seed,
+		  char *err, size_t errlen)
 {
 	ctx->policy = NULL;
 	ctx->classifier = NULL;
@@ -82,21 +80,22 @@ void pass_ctx_free(struct daemon_ctx *ctx)
 
 void pass_log_summary(const struct pass_stats *s)
 {
-	log_info("pass: scanned=%zu%s, adopted=%zu, due=%zu, verified=%zu, "
-		 "queries=%llu, attempted=%zu, delivered=%zu, deferred=%zu, "
-		 "bounced=%zu, waited=%zu, given_back=%zu, released=%zu, gone=%zu, "
-		 "reheld=%zu, hooks=%zu%s",
-		 s->scanned, s->complete ? "" : " (partial)", s->adopted, s->due,
-		 s->domains_verified, (unsigned long long)s->queries, s->attempted,
-		 s->delivered, s->deferred, s->bounced, s->waited, s->given_back,
-		 s->released, s->gone, s->reheld, s->hooks_run,
-		 s->nospace ? ", store=full" : "");
+	log_info(
+	    "pass: scanned=%zu%s, adopted=%zu, due=%zu, verified=%zu, "
+	    "queries=%llu, attempted=%zu, delivered=%zu, deferred=%zu, "
+	    "bounced=%zu, waited=%zu, given_back=%zu, released=%zu, gone=%zu, "
+	    "reheld=%zu, hooks=%zu%s",
+	    s->scanned, s->complete ? "" : " (partial)", s->adopted, s->due,
+	    s->domains_verified, (unsigned long long)s->queries, s->attempted,
+	    s->delivered, s->deferred, s->bounced, s->waited, s->given_back,
+	    s->released, s->gone, s->reheld, s->hooks_run,
+	    s->nospace ? ", store=full" : "");
 }
 
 int pass_run(struct daemon_ctx *ctx, int64_t now)
 {
 	struct pass_listing l;
-	struct pass_idset attempting = { 0 };
+	struct pass_idset attempting = {0};
 	int rc;
 
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
@@ -107,12 +106,14 @@ int pass_run(struct daemon_ctx *ctx, int64_t now)
 	rc = pass_reconcile(ctx, &l, now, &attempting);
 	pass_idset_free(&attempting);
 	if (rc < 0) {
-		log_error("pass: the store cannot be read: no mail action in this pass");
+		log_error("pass: the store cannot be read: no mail action in "
+			  "this pass");
 		pass_listing_free(ctx, &l);
 		return -1;
 	}
 	pass_adopt(ctx, &l, now);
-	suppress_act_due(ctx, &l, now); /* suppressed recipients: not attempted */
+	pass_suppress_due(ctx, &l,
+			  now); /* suppressed recipients: not attempted */
 	pass_due(ctx, &l, now);
 	pass_listing_free(ctx, &l);
 	pass_retention(ctx, now);
@@ -139,8 +140,8 @@ static int collect_attempting(enum store_msg_state state, int64_t finished,
 
 long pass_collect_outcomes(struct daemon_ctx *ctx, int64_t now)
 {
-	struct pass_idset ids = { 0 };
-	struct collect_arg a = { ctx->policy->mta, &ids };
+	struct pass_idset ids = {0};
+	struct collect_arg a = {ctx->policy->mta, &ids};
 	char err[512];
 	long left;
 

@@ -29,8 +29,8 @@
 
 /** Verify @param n domains into @param out (see verify_domains). */
 typedef int (*pass_verify_fn)(void *arg, const char *const *domains, size_t n,
-			      int64_t now, struct verify_result *out,
-			      char *err, size_t errlen);
+			      int64_t now, struct verify_result *out, char *err,
+			      size_t errlen);
 
 /* A sorted set of queue ids (bounded by LIMIT_PASS_TRACKED). */
 struct pass_idset {
@@ -40,43 +40,45 @@ struct pass_idset {
 
 /* What one pass did: the summary line, and what the tests look at. */
 struct pass_stats {
-	size_t scanned;          /* messages in the listing */
-	int complete;            /* the listing was complete */
+	size_t scanned; /* messages in the listing */
+	int complete;	/* the listing was complete */
 	size_t adopted;
 	size_t due;
 	size_t domains_verified; /* fresh verifications (not reused) */
-	uint64_t queries;        /* DNS queries of those verifications */
-	size_t attempted;        /* messages released for delivery */
-	size_t delivered;        /* recipients delivered */
-	size_t deferred;         /* recipients deferred again */
-	size_t bounced;          /* recipients bounced by the MTA */
-	size_t waited;           /* messages rescheduled without attempt */
-	size_t given_back;       /* messages handed back (bounce/expire/release) */
-	size_t released;         /* messages released because the disk is full */
-	size_t gone;             /* marked done: absent from 2 complete listings */
-	size_t reheld;           /* held again (deferred again, found released) */
+	uint64_t queries;	 /* DNS queries of those verifications */
+	size_t attempted;	 /* messages released for delivery */
+	size_t delivered;	 /* recipients delivered */
+	size_t deferred;	 /* recipients deferred again */
+	size_t bounced;		 /* recipients bounced by the MTA */
+	size_t waited;		 /* messages rescheduled without attempt */
+	size_t given_back; /* messages handed back (bounce/expire/release) */
+	size_t released;   /* messages released because the disk is full */
+	size_t gone;	   /* marked done: absent from 2 complete listings */
+	size_t reheld;	   /* held again (deferred again, found released) */
 	size_t hooks_run;
-	int nospace;             /* the store said ENOSPC during this pass */
-	size_t expired;          /* done messages deleted by retention */
-	size_t pruned;           /* old verifications deleted */
+	int nospace;	/* the store said ENOSPC during this pass */
+	size_t expired; /* done messages deleted by retention */
+	size_t pruned;	/* old verifications deleted */
 };
 
 struct daemon_ctx {
-	const struct policy *policy;    /* swapped whole on reload */
+	const struct policy *policy; /* swapped whole on reload */
 	struct store *store;
 	const struct mta_plugin *plugin;
 	void *plugin_state;
-	struct classifier *classifier;  /* owned (pass_ctx_set_policy) */
-	struct verifier *verifier;      /* owned; NULL when verify is set */
-	pass_verify_fn verify;          /* test hook; NULL: the verifier */
+	struct classifier *classifier; /* owned (pass_ctx_set_policy) */
+	struct verifier *verifier;     /* owned; NULL when verify is set */
+	pass_verify_fn verify;	       /* test hook; NULL: the verifier */
 	void *verify_arg;
-	char state_dir[4096];           /* reports go under state_dir/reports */
-	uint64_t rng;                   /* xorshift state for the jitter */
-	int nospace;                    /* set when a commit said ENOSPC */
-	struct pass_idset missing_prev; /* live ids absent from the last complete listing */
+	char state_dir[4096]; /* reports go under state_dir/reports */
+	uint64_t rng;	      /* xorshift state for the jitter */
+	int nospace;	      /* set when a commit said ENOSPC */
+	struct pass_idset
+	    missing_prev; /* live ids absent from the last complete listing */
 	struct pass_idset foreign_prev; /* held ids not ours, already logged */
-	struct pass_stats stats;        /* of the last pass */
-	char prune_cursor[LIMIT_DOMAIN + 1]; /* verification pruning resumes here */
+	struct pass_stats stats;	/* of the last pass */
+	char prune_cursor[LIMIT_DOMAIN +
+			  1]; /* verification pruning resumes here */
 };
 
 /**
@@ -84,8 +86,8 @@ struct daemon_ctx {
  * ctx->verify is already set) create the verifier. The caller has set
  * store, plugin and plugin_state. @return 0, or -1 with @param err.
  */
-int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p,
-		  uint64_t seed, char *err, size_t errlen);
+int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p, uint64_t seed,
+		  char *err, size_t errlen);
 
 /**
  * Switch @param ctx to policy @param p (reload): new classifier and

@@ -4,7 +4,7 @@
  * SUMMARY
  *	take routing-deferred messages from the MTA: intent, hold, HELD
  * DESCRIPTION
- *	adopt_eligible() (pure) says whether a listed message is ours to
+ *	pass_adopt_eligible() (pure) says whether a listed message is ours to
  *	take: deferred, not held, at most LIMIT_RCPTS_PER_MESSAGE recipients,
  *	and at least one recipient whose delay reason the classifier calls
  *	"routing" — or "null-mx" when the recipient's domain is in a policy
@@ -22,7 +22,7 @@
  *	operator) is never taken again.
  *
  *	A message with a recipient suppressed before is adopted like any
- *	other, then at once given to suppress_act_known(): that recipient is
+ *	other, then at once given to pass_suppress_known(): that recipient is
  *	never attempted, and a message with nothing else pending is handed
  *	back per on_suppress (decision committed first).
  *
@@ -38,9 +38,9 @@
 #include "pass/pass_int.h"
 #include "pass/pass_suppress.h"
 
-int adopt_eligible(const struct policy *p, const struct classifier *c,
-		   const struct mta_message *msg, char *domain,
-		   size_t domainlen)
+int pass_adopt_eligible(const struct policy *p, const struct classifier *c,
+			const struct mta_message *msg, char *domain,
+			size_t domainlen)
 {
 	if (!msg->deferred || msg->held || msg->nrcpts == 0 ||
 	    msg->nrcpts > LIMIT_RCPTS_PER_MESSAGE)
@@ -53,7 +53,8 @@ int adopt_eligible(const struct policy *p, const struct classifier *c,
 		if (r->reason[0] == '\0' ||
 		    pass_address_domain(r->address, dom, sizeof(dom)) < 0)
 			continue;
-		cr = classify_text(c, r->reason, strnlen(r->reason, LIMIT_REASON));
+		cr = classify_text(c, r->reason,
+				   strnlen(r->reason, LIMIT_REASON));
 		if (cr.category == CLASSIFY_ROUTING ||
 		    (cr.category == CLASSIFY_NULL_MX &&
 		     policy_group_for(p, dom, NULL) != NULL)) {
@@ -88,7 +89,8 @@ static int adopt_write(struct daemon_ctx *ctx, struct adopt_batch *b,
 		struct store_txn *txn;
 		int rc = STORE_OK;
 
-		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) != STORE_OK) {
+		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) !=
+		    STORE_OK) {
 			log_error("%s: %.400s", what, err);
 			return STORE_ERROR;
 		}
@@ -116,13 +118,15 @@ static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
 		return -1;
 	if (ctx->plugin->hold(ctx->plugin_state, b->ids, b->n, &done, err,
 			      sizeof(err)) < 0) {
-		log_error("adopt: hold: %.400s (intents kept: reconcile settles them)",
+		log_error("adopt: hold: %.400s (intents kept: reconcile "
+			  "settles them)",
 			  err);
 		return -1;
 	}
 	if (done < b->n)
 		log_warn("adopt: the MTA confirmed %zu of %zu holds; the next "
-			 "listing settles the rest", done, b->n);
+			 "listing settles the rest",
+			 done, b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		b->m[i]->state = STORE_MSG_HELD;
 		b->m[i]->next_attempt = b->next[i];
@@ -133,15 +137,16 @@ static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
 	for (size_t i = 0; i < b->n; i++) {
 		const struct store_message *m = b->m[i];
 		for (size_t r = 0; r < m->nrcpts; r++)
-			pass_log_rcpt(m->queue_id, m->rcpts[r].address, m->domain,
-				      "none", "adopt", "group=%s, age=%llds, next=+%llds",
+			pass_log_rcpt(m->queue_id, m->rcpts[r].address,
+				      m->domain, "none", "adopt",
+				      "group=%s, age=%llds, next=+%llds",
 				      m->group[0] ? m->group : "-",
 				      (long long)(now - m->first_failure),
 				      (long long)(m->next_attempt - now));
 	}
 	ctx->stats.adopted += b->n;
 	/* recipients suppressed before: never attempted, handed back */
-	suppress_act_known(ctx, l, b->ids, b->n, now);
+	pass_suppress_known(ctx, l, b->ids, b->n, now);
 	return 0;
 }
 
@@ -179,9 +184,11 @@ static struct store_message *adopt_build(struct daemon_ctx *ctx,
 	if (m == NULL)
 		return NULL;
 	memset(&d, 0, sizeof(d));
-	if (store_get_domain(ctx->store, NULL, domain, &d, err, sizeof(err)) != STORE_OK)
+	if (store_get_domain(ctx->store, NULL, domain, &d, err, sizeof(err)) !=
+	    STORE_OK)
 		d.last_mx[0] = '\0';
-	g = policy_group_for(ctx->policy, domain, d.last_mx[0] ? d.last_mx : NULL);
+	g = policy_group_for(ctx->policy, domain,
+			     d.last_mx[0] ? d.last_mx : NULL);
 	snprintf(m->mta, sizeof(m->mta), "%s", ctx->policy->mta);
 	snprintf(m->queue_id, sizeof(m->queue_id), "%s", msg->queue_id);
 	snprintf(m->sender, sizeof(m->sender), "%s", msg->sender);
@@ -189,7 +196,8 @@ static struct store_message *adopt_build(struct daemon_ctx *ctx,
 	snprintf(m->group, sizeof(m->group), "%s", g ? g->name : "");
 	m->state = STORE_MSG_ADOPT_INTENT;
 	m->arrival = msg->arrival;
-	m->first_failure = msg->arrival > 0 && msg->arrival <= now ? msg->arrival : now;
+	m->first_failure =
+	    msg->arrival > 0 && msg->arrival <= now ? msg->arrival : now;
 	m->adopted_at = now;
 	m->next_attempt = 0;
 	m->nrcpts = msg->nrcpts;
@@ -197,18 +205,24 @@ static struct store_message *adopt_build(struct daemon_ctx *ctx,
 		struct store_rcpt *r = &m->rcpts[i];
 		struct classify_result cr;
 
-		snprintf(r->address, sizeof(r->address), "%s", msg->rcpts[i].address);
-		snprintf(r->reason, sizeof(r->reason), "%s", msg->rcpts[i].reason);
+		snprintf(r->address, sizeof(r->address), "%s",
+			 msg->rcpts[i].address);
+		snprintf(r->reason, sizeof(r->reason), "%s",
+			 msg->rcpts[i].reason);
 		r->state = STORE_RCPT_PENDING;
-		cr = classify_text(ctx->classifier, r->reason, strlen(r->reason));
+		cr = classify_text(ctx->classifier, r->reason,
+				   strlen(r->reason));
 		snprintf(r->dsn, sizeof(r->dsn), "%s", cr.status);
-		if (m->last_reason[0] == '\0' && cr.category == CLASSIFY_ROUTING)
-			snprintf(m->last_reason, sizeof(m->last_reason), "%s", r->reason);
+		if (m->last_reason[0] == '\0' &&
+		    cr.category == CLASSIFY_ROUTING)
+			snprintf(m->last_reason, sizeof(m->last_reason), "%s",
+				 r->reason);
 	}
-	bd = backoff_next(policy_backoff_for(ctx->policy, g), m->first_failure, now,
-			  pass_random32(ctx));
+	bd = backoff_next(policy_backoff_for(ctx->policy, g), m->first_failure,
+			  now, pass_random32(ctx));
 	if (bd.give_up) {
-		log_debug("%s: past give_up already: left to the MTA", m->queue_id);
+		log_debug("%s: past give_up already: left to the MTA",
+			  m->queue_id);
 		store_message_free(m);
 		return NULL;
 	}
@@ -226,24 +240,27 @@ int pass_adopt(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 		return 0;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return -1;
-	for (size_t i = 0; i < l->n && total < LIMIT_PASS_ADOPT && rc == 0; i++) {
+	for (size_t i = 0; i < l->n && total < LIMIT_PASS_ADOPT && rc == 0;
+	     i++) {
 		const struct pass_lentry *e = &l->e[i];
 		char domain[LIMIT_DOMAIN + 1];
 		struct store_message *m;
 
 		if (e->known || e->held || !e->deferred ||
-		    !adopt_eligible(ctx->policy, ctx->classifier, e->msg, domain,
-				    sizeof(domain)) ||
+		    !pass_adopt_eligible(ctx->policy, ctx->classifier, e->msg,
+					 domain, sizeof(domain)) ||
 		    adopt_refused_before(ctx, e->msg->queue_id))
 			continue;
-		if ((m = adopt_build(ctx, e->msg, domain, now, &b->next[b->n])) == NULL)
+		if ((m = adopt_build(ctx, e->msg, domain, now,
+				     &b->next[b->n])) == NULL)
 			continue;
 		b->m[b->n] = m;
 		b->ids[b->n] = m->queue_id;
 		b->n++;
 		b->rcpts += m->nrcpts;
 		total++;
-		if (b->n == LIMIT_PASS_BATCH || b->rcpts >= LIMIT_PASS_BATCH_RCPTS) {
+		if (b->n == LIMIT_PASS_BATCH ||
+		    b->rcpts >= LIMIT_PASS_BATCH_RCPTS) {
 			rc = adopt_flush(ctx, b, l, now);
 			adopt_batch_clear(b);
 			if (ctx->nospace)
@@ -288,13 +305,14 @@ static int rehold_mark(struct daemon_ctx *ctx, struct store_txn *txn,
 			return 0;
 		}
 	}
-	if (!a->ok[i] || (m->state != STORE_MSG_ADOPT_INTENT &&
-			  m->state != STORE_MSG_HELD))
+	if (!a->ok[i] ||
+	    (m->state != STORE_MSG_ADOPT_INTENT && m->state != STORE_MSG_HELD))
 		return 0;
 	d = backoff_next(pass_backoff(ctx, m->group), m->first_failure, a->now,
 			 pass_random32(ctx));
 	if (m->state == STORE_MSG_HELD && m->next_attempt > 0)
-		d.next_attempt = m->next_attempt; /* found released: keep its turn */
+		d.next_attempt =
+		    m->next_attempt; /* found released: keep its turn */
 	m->state = STORE_MSG_HELD;
 	m->next_attempt = d.next_attempt;
 	log_info("%s: held again, domain=%.100s, age=%llds, next=+%llds",
@@ -308,15 +326,17 @@ int pass_rehold(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 		int64_t now)
 {
 	for (size_t off = 0; off < n; off += LIMIT_PASS_BATCH) {
-		size_t k = n - off < LIMIT_PASS_BATCH ? n - off : LIMIT_PASS_BATCH;
+		size_t k =
+		    n - off < LIMIT_PASS_BATCH ? n - off : LIMIT_PASS_BATCH;
 		unsigned char ok[LIMIT_PASS_BATCH];
 		const char *hold[LIMIT_PASS_BATCH];
-		struct rehold_arg a = { .now = now, .ok = ok };
+		struct rehold_arg a = {.now = now, .ok = ok};
 		size_t nh = 0, done = 0;
 		char err[512];
 
 		memset(ok, 0, sizeof(ok));
-		if (pass_update(ctx, ids + off, k, rehold_mark, &a, "rehold: intent") != STORE_OK)
+		if (pass_update(ctx, ids + off, k, rehold_mark, &a,
+				"rehold: intent") != STORE_OK)
 			return -1;
 		for (size_t i = 0; i < k; i++)
 			if (ok[i])
@@ -325,11 +345,14 @@ int pass_rehold(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 			continue;
 		if (ctx->plugin->hold(ctx->plugin_state, hold, nh, &done, err,
 				      sizeof(err)) < 0) {
-			log_error("rehold: hold: %.400s (the next pass tries again)", err);
+			log_error(
+			    "rehold: hold: %.400s (the next pass tries again)",
+			    err);
 			return -1;
 		}
 		a.second = 1;
-		if (pass_update(ctx, ids + off, k, rehold_mark, &a, "rehold: held") != STORE_OK)
+		if (pass_update(ctx, ids + off, k, rehold_mark, &a,
+				"rehold: held") != STORE_OK)
 			return -1;
 		ctx->stats.reheld += nh;
 	}

@@ -41,7 +41,7 @@ struct due_entry {
 	enum store_msg_state state;
 	int64_t first_failure;
 	struct backoff_decision d;
-	long dom;   /* index in the domain table, -1: none this pass */
+	long dom; /* index in the domain table, -1: none this pass */
 };
 
 struct due_set {
@@ -53,7 +53,7 @@ struct due_set {
 	unsigned char *ok;
 	const size_t *map; /* index in the id list -> entry */
 	int second;
-	const char *mta;   /* the policy's: due ids of others are skipped */
+	const char *mta; /* the policy's: due ids of others are skipped */
 };
 
 /* Take one due id (store_walk_due_ids): the index alone, no record. */
@@ -87,13 +87,14 @@ static void due_fetch(struct daemon_ctx *ctx, struct due_set *s)
 
 		if (k != i)
 			memcpy(e->id, s->e[i].id, sizeof(e->id));
-		rc = store_get_message(ctx->store, NULL, ctx->policy->mta, e->id,
-				       &m, err, sizeof(err));
+		rc = store_get_message(ctx->store, NULL, ctx->policy->mta,
+				       e->id, &m, err, sizeof(err));
 		if (rc != STORE_OK) {
 			if (rc != STORE_NOTFOUND)
-				log_warn_limited("due-fetch", 300, "due: %s: %.400s",
-						 log_printable(qid, sizeof(qid), e->id),
-						 err);
+				log_warn_limited(
+				    "due-fetch", 300, "due: %s: %.400s",
+				    log_printable(qid, sizeof(qid), e->id),
+				    err);
 			continue;
 		}
 		if (m->next_attempt <= 0 || m->next_attempt > s->now) {
@@ -160,20 +161,24 @@ static int due_wait(struct daemon_ctx *ctx, struct store_txn *txn,
 		if (m->rcpts[r].state != STORE_RCPT_PENDING)
 			continue;
 		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s", m->rcpts[r].address);
+		snprintf(ev.address, sizeof(ev.address), "%s",
+			 m->rcpts[r].address);
 		ev.time = s->now;
 		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s", ctx->policy->host_id);
+		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
+			 ctx->policy->host_id);
 		snprintf(ev.verdict, sizeof(ev.verdict), "%s", vn);
 		ev.outcome = STORE_OUTCOME_NONE;
 		snprintf(ev.text, sizeof(ev.text), "no attempt: %s: %.400s", vn,
 			 pd->detail);
 		snprintf(ev.dns, sizeof(ev.dns), "%s", pd->summary);
-		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) != STORE_OK)
+		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
+		    STORE_OK)
 			return -1;
 		if (!s->second)
-			pass_log_rcpt(m->queue_id, m->rcpts[r].address, m->domain, vn,
-				      "wait", "age=%llds, next=+%llds",
+			pass_log_rcpt(m->queue_id, m->rcpts[r].address,
+				      m->domain, vn, "wait",
+				      "age=%llds, next=+%llds",
 				      (long long)e->d.age,
 				      (long long)(e->d.next_attempt - s->now));
 	}
@@ -215,8 +220,8 @@ static int due_attempting(struct daemon_ctx *ctx, struct store_txn *txn,
 	m->next_attempt = 0;
 	for (size_t r = 0; r < m->nrcpts; r++)
 		if (m->rcpts[r].state == STORE_RCPT_PENDING)
-			pass_log_rcpt(m->queue_id, m->rcpts[r].address, m->domain,
-				      m->last_verdict, "attempt",
+			pass_log_rcpt(m->queue_id, m->rcpts[r].address,
+				      m->domain, m->last_verdict, "attempt",
 				      "age=%llds, attempts=%u, tier=%s",
 				      (long long)e->d.age, m->attempts,
 				      backoff_action_name(e->d.action));
@@ -240,8 +245,9 @@ static void due_release_all(struct daemon_ctx *ctx, struct due_set *s)
 		log_error("release (store full): %.400s", err);
 	else
 		ctx->stats.released += s->n;
-	log_warn_limited("store-nospace-release", 300,
-			 "store full: %zu due messages released back to the MTA", s->n);
+	log_warn_limited(
+	    "store-nospace-release", 300,
+	    "store full: %zu due messages released back to the MTA", s->n);
 	free(ids);
 }
 
@@ -255,7 +261,8 @@ static void due_attempt(struct daemon_ctx *ctx, struct due_set *s,
 
 	if (ids == NULL)
 		return;
-	rc = due_update(ctx, s, sel, n, due_release_intent, "attempt: release intent");
+	rc = due_update(ctx, s, sel, n, due_release_intent,
+			"attempt: release intent");
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOSPACE) {
 			struct due_set only = *s;
@@ -275,8 +282,9 @@ static void due_attempt(struct daemon_ctx *ctx, struct due_set *s,
 			ids[k++] = s->e[sel[i]].id;
 	if (k && ctx->plugin->deliver(ctx->plugin_state, ids, k, &done, err,
 				      sizeof(err)) < 0)
-		log_error("attempt: deliver: %.400s (outcome or listing settles it)",
-			  err);
+		log_error(
+		    "attempt: deliver: %.400s (outcome or listing settles it)",
+		    err);
 	due_update(ctx, s, sel, n, due_attempting, "attempt: attempting");
 	ctx->stats.attempted += k;
 	free(ids);
@@ -297,7 +305,8 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 
 	for (size_t i = 0; ids && taken && i < n; i++) {
 		const struct due_entry *e = &s->e[sel[i]];
-		const struct pass_domain *pd = e->dom >= 0 ? &s->doms[e->dom] : NULL;
+		const struct pass_domain *pd =
+		    e->dom >= 0 ? &s->doms[e->dom] : NULL;
 		char why[128];
 		size_t k = 0;
 
@@ -306,7 +315,8 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 		for (size_t j = i; j < n; j++) {
 			const struct due_entry *f = &s->e[sel[j]];
 			if (!taken[j] && f->dom == e->dom &&
-			    (e->dom >= 0 || strcmp(f->last_verdict, e->last_verdict) == 0)) {
+			    (e->dom >= 0 ||
+			     strcmp(f->last_verdict, e->last_verdict) == 0)) {
 				taken[j] = 1;
 				if (due_listed(l, f->id))
 					ids[k++] = f->id;
@@ -315,12 +325,15 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 		if (k == 0)
 			continue;
 		if (how == MTA_GIVEBACK_EXPIRE)
-			snprintf(why, sizeof(why), "give_up reached (failing for %llds)",
+			snprintf(why, sizeof(why),
+				 "give_up reached (failing for %llds)",
 				 (long long)e->d.age);
 		else
-			snprintf(why, sizeof(why), "null MX published (RFC 7505)");
+			snprintf(why, sizeof(why),
+				 "null MX published (RFC 7505)");
 		pass_giveback(ctx, ids, k, how,
-			      pd ? verify_verdict_name(pd->verdict) : e->last_verdict,
+			      pd ? verify_verdict_name(pd->verdict)
+				 : e->last_verdict,
 			      pd ? pd->summary : "", why, s->now);
 	}
 	free(ids);
@@ -329,7 +342,7 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 
 int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 {
-	struct due_set s = { .now = now, .mta = ctx->policy->mta };
+	struct due_set s = {.now = now, .mta = ctx->policy->mta};
 	size_t *giveup = NULL, *wait = NULL, *bounce = NULL, *attempt = NULL;
 	size_t ng = 0, nw = 0, nb = 0, na = 0;
 	char err[512];
@@ -361,8 +374,8 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 
 		if (e->state != STORE_MSG_HELD)
 			continue;
-		e->d = backoff_next(pass_backoff(ctx, e->group), e->first_failure,
-				    now, pass_random32(ctx));
+		e->d = backoff_next(pass_backoff(ctx, e->group),
+				    e->first_failure, now, pass_random32(ctx));
 		if (e->d.give_up) {
 			giveup[ng++] = i;
 			continue;
@@ -379,10 +392,13 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 	}
 	if (ng) {
 		if (!l->complete)
-			log_info("due: %zu messages reached give_up; handing back waits "
-				 "for a complete listing", ng);
+			log_info("due: %zu messages reached give_up; handing "
+				 "back waits "
+				 "for a complete listing",
+				 ng);
 		else
-			due_giveback(ctx, &s, l, giveup, ng, MTA_GIVEBACK_EXPIRE);
+			due_giveback(ctx, &s, l, giveup, ng,
+				     MTA_GIVEBACK_EXPIRE);
 	}
 	pass_verify_domains(ctx, s.doms, s.ndoms, now);
 	for (size_t i = 0; i < s.ndoms; i++) {
@@ -390,14 +406,14 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 		if (!pd->have)
 			continue;
 		if (pd->escalate)
-			hooks_escalate(ctx, pd, now);
+			pass_hooks_escalate(ctx, pd, now);
 		/* propagation with an MTA node still saying "no": the
 		 * authoritative servers publish a route, so the node's
 		 * cached negative answer can only be stale (a domain back
 		 * from NXDOMAIN while the independents still cache it). */
 		if (pd->verdict == VERDICT_LOCAL_PATH ||
 		    (pd->verdict == VERDICT_PROPAGATION && pd->nnodes > 0))
-			hooks_flush(ctx, pd);
+			pass_hooks_flush(ctx, pd);
 	}
 	for (size_t i = 0; i < s.n; i++) {
 		struct due_entry *e = &s.e[i];
@@ -424,16 +440,20 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 	}
 	if (nw) {
 		memset(s.ok, 0, LIMIT_PASS_DUE);
-		if (due_update(ctx, &s, wait, nw, due_wait, "wait: reschedule") == STORE_OK)
+		if (due_update(ctx, &s, wait, nw, due_wait,
+			       "wait: reschedule") == STORE_OK)
 			for (size_t i = 0; i < nw; i++)
 				ctx->stats.waited += s.ok[i];
 	}
 	if (nb) {
 		if (!l->complete)
-			log_info("due: %zu null-MX messages: bounce waits for a complete "
-				 "listing", nb);
+			log_info("due: %zu null-MX messages: bounce waits for "
+				 "a complete "
+				 "listing",
+				 nb);
 		else
-			due_giveback(ctx, &s, l, bounce, nb, MTA_GIVEBACK_BOUNCE);
+			due_giveback(ctx, &s, l, bounce, nb,
+				     MTA_GIVEBACK_BOUNCE);
 	}
 	if (na && !ctx->nospace) {
 		memset(s.ok, 0, LIMIT_PASS_DUE);

@@ -24,7 +24,7 @@
 #include "util/log.h"
 #include "pass/pass_int.h"
 
-static const char *const giveback_names[] = { "bounce", "expire", "release" };
+static const char *const giveback_names[] = {"bounce", "expire", "release"};
 
 const char *pass_giveback_name(enum mta_giveback how)
 {
@@ -76,10 +76,12 @@ static int giveback_decide(struct daemon_ctx *ctx, struct store_txn *txn,
 		if (m->rcpts[r].state != STORE_RCPT_PENDING)
 			continue;
 		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s", m->rcpts[r].address);
+		snprintf(ev.address, sizeof(ev.address), "%s",
+			 m->rcpts[r].address);
 		ev.time = a->now;
 		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s", ctx->policy->host_id);
+		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
+			 ctx->policy->host_id);
 		snprintf(ev.verdict, sizeof(ev.verdict), "%s", a->verdict);
 		ev.outcome = STORE_OUTCOME_NONE;
 		snprintf(ev.text, sizeof(ev.text), "retryd decided: %s: %s",
@@ -98,8 +100,8 @@ static int giveback_decide(struct daemon_ctx *ctx, struct store_txn *txn,
 }
 
 static int giveback_done(struct daemon_ctx *ctx, struct store_txn *txn,
-			 struct store_message *m, size_t i, void *arg, char *err,
-			 size_t errlen)
+			 struct store_message *m, size_t i, void *arg,
+			 char *err, size_t errlen)
 {
 	struct giveback_arg *a = arg;
 
@@ -125,12 +127,16 @@ int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 		  const char *why, int64_t now)
 {
 	for (size_t off = 0; off < n; off += LIMIT_PASS_BATCH) {
-		size_t k = n - off < LIMIT_PASS_BATCH ? n - off : LIMIT_PASS_BATCH;
+		size_t k =
+		    n - off < LIMIT_PASS_BATCH ? n - off : LIMIT_PASS_BATCH;
 		unsigned char ok[LIMIT_PASS_BATCH];
 		const char *give[LIMIT_PASS_BATCH];
-		struct giveback_arg a = { .how = how, .verdict = verdict,
-					  .dns = dns, .why = why, .now = now,
-					  .ok = ok };
+		struct giveback_arg a = {.how = how,
+					 .verdict = verdict,
+					 .dns = dns,
+					 .why = why,
+					 .now = now,
+					 .ok = ok};
 		size_t ng = 0, done = 0;
 		char err[512];
 
@@ -143,9 +149,10 @@ int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 				give[ng++] = ids[off + i];
 		if (ng == 0)
 			continue;
-		if (ctx->plugin->giveback(ctx->plugin_state, give, ng, how, &done,
-					  err, sizeof(err)) < 0) {
-			log_error("giveback %s: %.400s (decision kept: replayed next pass)",
+		if (ctx->plugin->giveback(ctx->plugin_state, give, ng, how,
+					  &done, err, sizeof(err)) < 0) {
+			log_error("giveback %s: %.400s (decision kept: "
+				  "replayed next pass)",
 				  pass_giveback_name(how), err);
 			return -1;
 		}

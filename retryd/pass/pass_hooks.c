@@ -4,18 +4,17 @@
  * SUMMARY
  *	run the policy's flush_resolver and escalate hooks, write reports
  * DESCRIPTION
- *	hooks_flush() runs [hooks] flush_resolver once for each MTA resolver
- *	node that failed in the domain's verification (%r = "IP:PORT", %d =
+ *	pass_hooks_flush() runs [hooks] flush_resolver once for each MTA
+ *resolver node that failed in the domain's verification (%r = "IP:PORT", %d =
  *	the domain); when the verification names none, every [resolvers] mta
- *	address is flushed. hooks_escalate() runs [hooks] escalate once per
+ *	address is flushed. pass_hooks_escalate() runs [hooks] escalate once per
  *	domain per failure: only when domains.last_escalated is older than
  *	the first failure of the oldest due message of the domain; %f is the
  *	proof bundle of report.h (report_write_file) under STATE_DIR/reports
- *	(temp file, fsync, rename). Hooks run with spawn_run(): a fixed argv, never a shell,
- *	killed after LIMIT_HOOK_TIMEOUT_MS.
- * DIAGNOSTICS
- *	A failing hook is logged (exit status and the start of its stderr),
- *	never fatal. Owns: the report files it writes.
+ *	(temp file, fsync, rename). Hooks run with spawn_run(): a fixed argv,
+ *never a shell, killed after LIMIT_HOOK_TIMEOUT_MS. DIAGNOSTICS A failing hook
+ *is logged (exit status and the start of its stderr), never fatal. Owns: the
+ *report files it writes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +45,8 @@ static int hooks_run(struct daemon_ctx *ctx, char *const tmpl[],
 		return -1;
 	}
 	ctx->stats.hooks_run++;
-	if (spawn_run(argv, NULL, 0, LIMIT_HOOK_TIMEOUT_MS, &res, err, sizeof(err)) < 0) {
+	if (spawn_run(argv, NULL, 0, LIMIT_HOOK_TIMEOUT_MS, &res, err,
+		      sizeof(err)) < 0) {
 		log_warn("%s hook for %s (%s): %.200s", what, domain,
 			 resolver ? resolver : "-", err);
 		spawn_argv_free(argv);
@@ -57,17 +57,17 @@ static int hooks_run(struct daemon_ctx *ctx, char *const tmpl[],
 		log_info("%s hook for %s (%s): done", what, domain,
 			 resolver ? resolver : "-");
 	else
-		log_warn("%s hook for %s (%s): %s %d: %.200s", what, domain,
-			 resolver ? resolver : "-",
-			 res.exited ? "exit" : "signal",
-			 res.exited ? res.exit_code : res.signal,
-			 log_printable(text, sizeof(text), res.err ? res.err : ""));
+		log_warn(
+		    "%s hook for %s (%s): %s %d: %.200s", what, domain,
+		    resolver ? resolver : "-", res.exited ? "exit" : "signal",
+		    res.exited ? res.exit_code : res.signal,
+		    log_printable(text, sizeof(text), res.err ? res.err : ""));
 	spawn_result_free(&res);
 	spawn_argv_free(argv);
 	return ok ? 0 : -1;
 }
 
-int hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
+int pass_hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
 {
 	const struct policy *p = ctx->policy;
 	int rc = 0;
@@ -76,8 +76,9 @@ int hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
 		return 0;
 	if (d->nnodes == 0) {
 		for (size_t i = 0; i < p->resolvers_mta.n; i++)
-			rc |= hooks_run(ctx, p->hook_flush_resolver, "flush_resolver",
-					d->name, p->resolvers_mta.items[i].text, NULL);
+			rc |= hooks_run(ctx, p->hook_flush_resolver,
+					"flush_resolver", d->name,
+					p->resolvers_mta.items[i].text, NULL);
 		return rc;
 	}
 	for (size_t i = 0; i < d->nnodes; i++)
@@ -86,8 +87,8 @@ int hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
 	return rc;
 }
 
-int hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
-		   int64_t now)
+int pass_hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
+			int64_t now)
 {
 	struct store_domain sd;
 	char dir[PATH_MAX], path[PATH_MAX], err[256];
@@ -109,27 +110,29 @@ int hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
 		return -1;
 	}
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		log_warn("escalate %s: mkdir %s: %s", d->name, dir, strerror(errno));
+		log_warn("escalate %s: mkdir %s: %s", d->name, dir,
+			 strerror(errno));
 		return -1;
 	}
 	/* The proof bundle covers the whole failure, at least the last day. */
-	if (report_write_file(ctx->store, ctx->policy, d->name,
-			      d->episode > 0 && d->episode < now - 86400
-				  ? d->episode
-				  : now - 86400,
-			      now, dir, path, sizeof(path), err,
-			      sizeof(err)) != 0) {
+	if (report_write_file(
+		ctx->store, ctx->policy, d->name,
+		d->episode > 0 && d->episode < now - 86400 ? d->episode
+							   : now - 86400,
+		now, dir, path, sizeof(path), err, sizeof(err)) != 0) {
 		log_warn("escalate %s: report: %.200s", d->name, err);
 		return -1;
 	}
 	/* Record first: a crash after the hook must not escalate twice. */
 	sd.last_escalated = now;
-	if (store_put_domain(ctx->store, NULL, &sd, err, sizeof(err)) != STORE_OK) {
+	if (store_put_domain(ctx->store, NULL, &sd, err, sizeof(err)) !=
+	    STORE_OK) {
 		log_warn("escalate %s: %.200s", d->name, err);
 		return -1;
 	}
 	log_info("escalate %s: verdict=%s, report %s", d->name,
 		 verify_verdict_name(d->verdict), path);
-	hooks_run(ctx, ctx->policy->hook_escalate, "escalate", d->name, NULL, path);
+	hooks_run(ctx, ctx->policy->hook_escalate, "escalate", d->name, NULL,
+		  path);
 	return 0;
 }

@@ -5,9 +5,9 @@
  *	private plumbing shared by the pass's files (not an interface)
  * DESCRIPTION
  *	Only retryd/pass*.c, adopt.c, attempt.c, outcome.c, reconcile.c,
- *	giveback.c, verification.c, retention.c and hooks.c include this. It declares the
- *	listing index, the id lists, the transaction runner, the per-domain
- *	verification record of a pass and the steps pass_run() calls.
+ *	giveback.c, verification.c, retention.c and hooks.c include this. It
+ *declares the listing index, the id lists, the transaction runner, the
+ *per-domain verification record of a pass and the steps pass_run() calls.
  */
 #ifndef RETRYD_PASS_INT_H
 #define RETRYD_PASS_INT_H
@@ -19,9 +19,9 @@
 #include "pass/pass.h"
 
 /* Prefixes of store_message.last_reason that mark a decision. */
-#define PASS_REASON_GIVEBACK "giveback:"         /* + bounce|expire|release */
+#define PASS_REASON_GIVEBACK "giveback:" /* + bounce|expire|release */
 #define PASS_REASON_OPERATOR "released by operator"
-#define PASS_REASON_GONE "gone:"
+#define PASS_REASON_GONE     "gone:"
 
 /* A message with no outcome this many scan intervals after its release
  * is looked up in the listing (re-held when deferred and not held). */
@@ -30,23 +30,23 @@
 /* One message of the MTA listing, indexed by queue id. */
 struct pass_lentry {
 	const struct mta_message *msg;
-	int held, deferred;  /* OR of duplicate listings of the same id */
-	int known;           /* a live (not done) store record exists */
+	int held, deferred; /* OR of duplicate listings of the same id */
+	int known;	    /* a live (not done) store record exists */
 };
 
 struct pass_listing {
-	struct mta_listing raw;     /* as the plugin returned it */
-	struct pass_lentry *e;      /* sorted by queue id, valid ids only */
+	struct mta_listing raw; /* as the plugin returned it */
+	struct pass_lentry *e;	/* sorted by queue id, valid ids only */
 	size_t n;
 	int complete;
-	int ok;                     /* the scan itself succeeded */
+	int ok; /* the scan itself succeeded */
 };
 
 /* The verification a pass uses for one domain. */
 struct pass_domain {
 	char name[LIMIT_DOMAIN + 1];
-	int have;                   /* a verification is available */
-	int fresh;                  /* made in this pass (not reused) */
+	int have;  /* a verification is available */
+	int fresh; /* made in this pass (not reused) */
 	enum verify_verdict verdict;
 	int64_t checked_at;
 	char detail[256];
@@ -54,9 +54,9 @@ struct pass_domain {
 	char summary[LIMIT_EVIDENCE_DNS + 1];
 	char nodes[LIMIT_POLICY_RESOLVERS][64]; /* failing MTA nodes IP:PORT */
 	size_t nnodes;
-	int escalate;               /* a due message's tier says escalate */
-	int64_t episode;            /* first failure of the oldest due message */
-	size_t nmsgs;               /* due messages of this domain */
+	int escalate;	 /* a due message's tier says escalate */
+	int64_t episode; /* first failure of the oldest due message */
+	size_t nmsgs;	 /* due messages of this domain */
 };
 
 /* pass_util.c */
@@ -106,9 +106,8 @@ int pass_address_domain(const char *address, char *out, size_t outlen);
 
 /** One Postfix-style log line per recipient action. */
 void pass_log_rcpt(const char *queue_id, const char *address,
-		   const char *domain, const char *verdict,
-		   const char *action, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+		   const char *domain, const char *verdict, const char *action,
+		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /** Backoff for the message's group name. */
 const struct policy_backoff *pass_backoff(const struct daemon_ctx *ctx,
@@ -118,17 +117,17 @@ const struct policy_backoff *pass_backoff(const struct daemon_ctx *ctx,
 int64_t pass_max_interval(const struct policy *p);
 
 /* reconcile.c */
-int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
-		   int64_t now, struct pass_idset *attempting);
+int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now,
+		   struct pass_idset *attempting);
 
 /* adopt.c */
 /**
  * Pure: should @param msg be adopted? Fills @param domain (the first
  * routing-failed recipient's domain). @return 1 yes, 0 no.
  */
-int adopt_eligible(const struct policy *p, const struct classifier *c,
-		   const struct mta_message *msg, char *domain,
-		   size_t domainlen);
+int pass_adopt_eligible(const struct policy *p, const struct classifier *c,
+			const struct mta_message *msg, char *domain,
+			size_t domainlen);
 int pass_adopt(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now);
 /**
  * Hold @param ids again (deferred again, or found released): intent,
@@ -146,13 +145,13 @@ int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
 			size_t n, int64_t now);
 /** Summary of @param domain's newest verification made at or before
  *  @param at (and within verify_window of it). @return 0, or -1: none. */
-int pass_verification_summary(struct daemon_ctx *ctx, const char *domain,
-			      int64_t at, char *buf, size_t buflen);
+int pass_verify_summary(struct daemon_ctx *ctx, const char *domain, int64_t at,
+			char *buf, size_t buflen);
 /** Rebuild a result from verify_result_json() text. @return 0 or -1. */
-int verification_from_json(const char *text, struct verify_result *out);
+int pass_verify_from_json(const char *text, struct verify_result *out);
 /** Failing MTA nodes of @param r (IP:PORT, distinct). */
-size_t verification_failing_nodes(const struct verify_result *r,
-				  char nodes[][64], size_t max);
+size_t pass_verify_failing_nodes(const struct verify_result *r,
+				 char nodes[][64], size_t max);
 
 /* outcome.c */
 long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
@@ -169,8 +168,8 @@ long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
  * checked that every id is in a complete listing made just before.
  */
 int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
-		  enum mta_giveback how, const char *verdict,
-		  const char *dns, const char *why, int64_t now);
+		  enum mta_giveback how, const char *verdict, const char *dns,
+		  const char *why, int64_t now);
 const char *pass_giveback_name(enum mta_giveback how);
 /** Parse the "giveback:HOW" prefix of a reason. @return 0 or -1. */
 int pass_giveback_parse(const char *reason, enum mta_giveback *how);
@@ -181,9 +180,9 @@ int pass_giveback_parse(const char *reason, enum mta_giveback *how);
  * last attempt: LIMIT_KEEP_DONE plus the policy's largest give_up (so
  * at least LIMIT_KEEP_DONE after they finished).
  */
-int64_t retention_keep_done(const struct policy *p);
+int64_t pass_retention_keep_done(const struct policy *p);
 /**
- * Delete done messages finished before now - retention_keep_done() and
+ * Delete done messages finished before now - pass_retention_keep_done() and
  * verifications older than LIMIT_KEEP_VERIFICATIONS, a bounded batch
  * of each per pass. Evidence and suppressed addresses are kept (the
  * proof). @return 0, or -1 (logged; only delays).
@@ -191,8 +190,8 @@ int64_t retention_keep_done(const struct policy *p);
 int pass_retention(struct daemon_ctx *ctx, int64_t now);
 
 /* hooks.c */
-int hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d);
-int hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
-		   int64_t now);
+int pass_hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d);
+int pass_hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
+			int64_t now);
 
 #endif

@@ -20,13 +20,13 @@
  *
  *	Suppression (issue #6): after a batch's evidence is committed, every
  *	address that got new failure evidence (bounced or deferred) goes to
- *	suppress_act_outcomes(): suppress_decide() over its stored evidence,
+ *	pass_suppress_outcomes(): suppress_decide() over its stored evidence,
  *	then ONE transaction records the suppression and marks the pending
  *	recipients, then the messages left with no pending recipient are
  *	handed back per on_suppress (suppress_act.c has the multi-recipient
  *	rule). A message whose only open recipients were suppressed before
  *	is not marked done when the others become final: the MTA still has
- *	it for them, so it is handed back too (suppress_act_ready()).
+ *	it for them, so it is handed back too (pass_suppress_ready()).
  * DIAGNOSTICS
  *	A store failure loses nothing but time: the message stays
  *	ATTEMPTING and reconcile looks at the listing after the bounded wait.
@@ -41,16 +41,16 @@
 #include "pass/pass_suppress.h"
 
 struct outcome_batch {
-	const struct mta_outcome *const *o; /* sorted by queue id */
-	size_t *start, *end;                /* per id: range in o */
-	char (*dns)[LIMIT_EVIDENCE_DNS + 1];/* per id: verification summary */
+	const struct mta_outcome *const *o;  /* sorted by queue id */
+	size_t *start, *end;		     /* per id: range in o */
+	char (*dns)[LIMIT_EVIDENCE_DNS + 1]; /* per id: verification summary */
 	unsigned char *ok, *rehold, *done;
-	unsigned char *settled;             /* per id: handed back (suppressed) */
-	unsigned char *counts;              /* per outcome (index in o): the
-					     * evidence counts for suppression */
-	unsigned char *stale;               /* per outcome: logged before our
-					     * attempt, not its outcome */
-	const struct pass_listing *l;       /* the pass's listing, or NULL */
+	unsigned char *settled;	      /* per id: handed back (suppressed) */
+	unsigned char *counts;	      /* per outcome (index in o): the
+				       * evidence counts for suppression */
+	unsigned char *stale;	      /* per outcome: logged before our
+				       * attempt, not its outcome */
+	const struct pass_listing *l; /* the pass's listing, or NULL */
 	int64_t now;
 };
 
@@ -95,7 +95,8 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 	size_t ndel = 0, nbounce = 0;
 
 	b->ok[i] = b->rehold[i] = b->done[i] = b->settled[i] = 0;
-	if (m->state != STORE_MSG_ATTEMPTING && m->state != STORE_MSG_RELEASE_INTENT)
+	if (m->state != STORE_MSG_ATTEMPTING &&
+	    m->state != STORE_MSG_RELEASE_INTENT)
 		return 0;
 	for (size_t k = b->start[i]; k < b->end[i]; k++) {
 		const struct mta_outcome *o = b->o[k];
@@ -117,17 +118,20 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 		snprintf(ev.address, sizeof(ev.address), "%s", o->address);
 		ev.time = o->time > 0 ? o->time : b->now;
 		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s", ctx->policy->host_id);
+		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
+			 ctx->policy->host_id);
 		snprintf(ev.verdict, sizeof(ev.verdict), "%s",
 			 m->last_verdict[0] ? m->last_verdict : "-");
 		ev.outcome = outcome_map(o->status);
-		snprintf(ev.dsn, sizeof(ev.dsn), "%s", o->dsn[0] ? o->dsn : cr.status);
+		snprintf(ev.dsn, sizeof(ev.dsn), "%s",
+			 o->dsn[0] ? o->dsn : cr.status);
 		snprintf(ev.text, sizeof(ev.text), "%s", o->text);
 		if (o->status != MTA_OUTCOME_DELIVERED)
 			snprintf(ev.category, sizeof(ev.category), "%s",
 				 classify_category_name(cr.category));
 		snprintf(ev.dns, sizeof(ev.dns), "%s", b->dns[i]);
-		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) != STORE_OK)
+		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
+		    STORE_OK)
 			return -1;
 		b->counts[k] = outcome_counts(ctx, &ev);
 		if (r == NULL)
@@ -148,14 +152,16 @@ static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
 		if (!b->stale[k] && b->o[k]->status == MTA_OUTCOME_DEFERRED)
 			deferred = 1;
 	b->ok[i] = 1;
-	if (pending == 0 && suppress_act_ready(m)) {
-		suppress_act_intent(ctx, m); /* the MTA still has it for them */
+	if (pending == 0 && pass_suppress_ready(m)) {
+		pass_suppress_intent(ctx,
+				     m); /* the MTA still has it for them */
 		b->settled[i] = 1;
 	} else if (pending == 0) {
 		m->state = STORE_MSG_DONE;
 		m->next_attempt = 0;
 		snprintf(m->last_reason, sizeof(m->last_reason),
-			 "done: %zu delivered, %zu bounced by the MTA", ndel, nbounce);
+			 "done: %zu delivered, %zu bounced by the MTA", ndel,
+			 nbounce);
 		b->done[i] = 1;
 	} else if (deferred) {
 		b->rehold[i] = 1; /* back in the MTA's deferred queue */
@@ -184,9 +190,10 @@ static void outcome_log(const struct outcome_batch *b, size_t i,
 
 		if (b->stale[k])
 			continue;
-		pass_log_rcpt(o->queue_id, o->address, domain, verdict, "attempt",
-			      "status=%s, dsn=%s, text=%.120s",
-			      outcome_status_name(o->status), o->dsn[0] ? o->dsn : "-",
+		pass_log_rcpt(o->queue_id, o->address, domain, verdict,
+			      "attempt", "status=%s, dsn=%s, text=%.120s",
+			      outcome_status_name(o->status),
+			      o->dsn[0] ? o->dsn : "-",
 			      log_printable(text, sizeof(text), o->text));
 	}
 }
@@ -222,7 +229,8 @@ static void outcome_suppress(struct daemon_ctx *ctx, struct outcome_batch *b,
 	back = calloc(n + 1, sizeof(*back));
 	map = calloc(n + 1, sizeof(*map));
 	if (addrs == NULL || settled == NULL || back == NULL || map == NULL) {
-		log_error("outcome: suppress: out of memory (decided at the next failure)");
+		log_error("outcome: suppress: out of memory (decided at the "
+			  "next failure)");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -250,7 +258,8 @@ static void outcome_suppress(struct daemon_ctx *ctx, struct outcome_batch *b,
 			back[nb++] = ids[i];
 		}
 	if (na || intents) {
-		suppress_act_outcomes(ctx, b->l, back, nb, addrs, na, now, settled);
+		pass_suppress_outcomes(ctx, b->l, back, nb, addrs, na, now,
+				       settled);
 		for (size_t j = 0; j < nb; j++)
 			b->settled[map[j]] |= settled[j];
 	}
@@ -276,20 +285,22 @@ static void outcome_chunk(struct daemon_ctx *ctx, struct outcome_batch *b,
 
 		b->dns[i][0] = doms[i][0] = '\0';
 		snprintf(verdicts[i], sizeof(verdicts[i]), "-");
-		if (store_get_message(ctx->store, NULL, ctx->policy->mta, ids[i], &m,
-				      err, sizeof(err)) != STORE_OK)
+		if (store_get_message(ctx->store, NULL, ctx->policy->mta,
+				      ids[i], &m, err, sizeof(err)) != STORE_OK)
 			continue;
 		snprintf(doms[i], sizeof(doms[i]), "%s", m->domain);
 		snprintf(verdicts[i], sizeof(verdicts[i]), "%s",
 			 m->last_verdict[0] ? m->last_verdict : "-");
-		if (i > 0 && strcmp(doms[i], doms[i - 1]) == 0 && b->dns[i - 1][0])
+		if (i > 0 && strcmp(doms[i], doms[i - 1]) == 0 &&
+		    b->dns[i - 1][0])
 			memcpy(b->dns[i], b->dns[i - 1], sizeof(b->dns[i]));
 		else
-			pass_verification_summary(ctx, m->domain, m->last_attempt,
-						  b->dns[i], sizeof(b->dns[i]));
+			pass_verify_summary(ctx, m->domain, m->last_attempt,
+					    b->dns[i], sizeof(b->dns[i]));
 		store_message_free(m);
 	}
-	if (pass_update(ctx, ids, n, outcome_apply, b, "outcome: record") != STORE_OK)
+	if (pass_update(ctx, ids, n, outcome_apply, b, "outcome: record") !=
+	    STORE_OK)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (!b->ok[i])
@@ -321,10 +332,10 @@ long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
 long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
 			  const struct pass_listing *l, int64_t now)
 {
-	struct mta_outcomes out = { 0 };
+	struct mta_outcomes out = {0};
 	const struct mta_outcome **sorted = NULL;
 	const char **want, *chunk[LIMIT_PASS_BATCH];
-	struct outcome_batch b = { .now = now, .l = l };
+	struct outcome_batch b = {.now = now, .l = l};
 	size_t nchunk = 0, finished = 0;
 	char err[512];
 
@@ -349,7 +360,8 @@ long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
 	b.counts = calloc(out.n + 1, 1);
 	b.stale = calloc(out.n + 1, 1);
 	sorted = calloc(out.n + 1, sizeof(*sorted));
-	if (!b.start || !b.end || !b.dns || !b.ok || !b.rehold || !b.done || !b.settled || !b.counts || !b.stale || !sorted)
+	if (!b.start || !b.end || !b.dns || !b.ok || !b.rehold || !b.done ||
+	    !b.settled || !b.counts || !b.stale || !sorted)
 		goto out;
 	for (size_t i = 0; i < out.n; i++)
 		sorted[i] = &out.items[i];
@@ -359,7 +371,8 @@ long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
 	for (size_t k = 0; k < out.n;) {
 		size_t e = k;
 
-		while (e < out.n && strcmp(sorted[e]->queue_id, sorted[k]->queue_id) == 0)
+		while (e < out.n &&
+		       strcmp(sorted[e]->queue_id, sorted[k]->queue_id) == 0)
 			e++;
 		if (pass_idset_has(ids, sorted[k]->queue_id)) {
 			chunk[nchunk] = sorted[k]->queue_id;
@@ -371,7 +384,8 @@ long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
 		if (nchunk == LIMIT_PASS_BATCH || (k == out.n && nchunk)) {
 			outcome_chunk(ctx, &b, chunk, nchunk, now);
 			for (size_t i = 0; i < nchunk; i++)
-				finished += b.done[i] || b.rehold[i] || b.settled[i];
+				finished +=
+				    b.done[i] || b.rehold[i] || b.settled[i];
 			nchunk = 0;
 		}
 	}

@@ -7,8 +7,8 @@
  *	pass_reconcile() walks the live (not done) ids once, from the state
  *	index (store_walk_live_ids: O(live), index pages only, however many
  *	done messages the store keeps), looks each one up in the listing
- *	just made and decides with reconcile_decide() (pure). The index gives
- *	the state; only ATTEMPTING and GIVEBACK_INTENT records are fetched by
+ *	just made and decides with pass_reconcile_decide() (pure). The index
+ *gives the state; only ATTEMPTING and GIVEBACK_INTENT records are fetched by
  *	key (their last_attempt and decision). The clamp below reads the due
  *	index alone (store_walk_due_ids). The decisions:
  *	  - ADOPT_INTENT (crash between intent and hold): held -> HELD;
@@ -43,7 +43,7 @@
 #include "pass/pass_int.h"
 #include "pass/pass_reconcile.h"
 
-enum reconcile_action reconcile_decide(const struct reconcile_input *in)
+enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in)
 {
 	int absent = !in->listed;
 
@@ -109,8 +109,8 @@ static int census_fetch(struct census *c, const char *id,
 			struct store_message **m)
 {
 	char err[512], qid[LIMIT_QUEUE_ID + 1];
-	int rc = store_get_message(c->ctx->store, NULL, c->ctx->policy->mta,
-				   id, m, err, sizeof(err));
+	int rc = store_get_message(c->ctx->store, NULL, c->ctx->policy->mta, id,
+				   m, err, sizeof(err));
 
 	if (rc == STORE_OK && (*m)->state != STORE_MSG_DONE)
 		return 1;
@@ -137,7 +137,8 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	if (strcmp(mta, c->ctx->policy->mta) != 0)
 		return 0; /* another MTA's record: not in this listing */
 	e = pass_listing_find(c->l, queue_id);
-	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_GIVEBACK_INTENT) {
+	if (state == STORE_MSG_ATTEMPTING ||
+	    state == STORE_MSG_GIVEBACK_INTENT) {
 		int r = census_fetch(c, queue_id, &m);
 
 		if (r < 0 && e)
@@ -170,7 +171,7 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_RELEASE_INTENT)
 		pass_idset_add(c->attempting, queue_id);
 
-	switch (reconcile_decide(&in)) {
+	switch (pass_reconcile_decide(&in)) {
 	case RECONCILE_GONE:
 		census_add(&c->gone, queue_id);
 		break;
@@ -238,7 +239,8 @@ static int settle_held(struct daemon_ctx *ctx, struct store_txn *txn,
 	struct settle_arg *a = arg;
 	struct backoff_decision d;
 
-	if (m->state != STORE_MSG_ADOPT_INTENT && m->state != STORE_MSG_ATTEMPTING &&
+	if (m->state != STORE_MSG_ADOPT_INTENT &&
+	    m->state != STORE_MSG_ATTEMPTING &&
 	    m->state != STORE_MSG_RELEASE_INTENT)
 		return 0;
 	d = backoff_next(pass_backoff(ctx, m->group), m->first_failure, a->now,
@@ -285,8 +287,10 @@ static int apply(struct daemon_ctx *ctx, const struct pass_idset *s,
 		return STORE_OK;
 	if ((ids = pass_idset_ptrs(s)) == NULL)
 		return STORE_ERROR;
-	for (size_t off = 0; off < s->n && rc == STORE_OK; off += LIMIT_PASS_BATCH) {
-		size_t k = s->n - off < LIMIT_PASS_BATCH ? s->n - off : LIMIT_PASS_BATCH;
+	for (size_t off = 0; off < s->n && rc == STORE_OK;
+	     off += LIMIT_PASS_BATCH) {
+		size_t k = s->n - off < LIMIT_PASS_BATCH ? s->n - off
+							 : LIMIT_PASS_BATCH;
 		rc = pass_update(ctx, ids + off, k, fn, a, what);
 	}
 	free(ids);
@@ -295,15 +299,17 @@ static int apply(struct daemon_ctx *ctx, const struct pass_idset *s,
 
 static void census_foreign(struct daemon_ctx *ctx, struct pass_listing *l)
 {
-	struct pass_idset now = { 0 };
+	struct pass_idset now = {0};
 	char qid[LIMIT_QUEUE_ID + 1];
 
 	for (size_t i = 0; i < l->n; i++) {
 		if (!l->e[i].held || l->e[i].known)
 			continue;
 		if (!pass_idset_has(&ctx->foreign_prev, l->e[i].msg->queue_id))
-			log_info("%s: held in the MTA but not by retryd: left alone",
-				 log_printable(qid, sizeof(qid), l->e[i].msg->queue_id));
+			log_info(
+			    "%s: held in the MTA but not by retryd: left alone",
+			    log_printable(qid, sizeof(qid),
+					  l->e[i].msg->queue_id));
 		pass_idset_add(&now, l->e[i].msg->queue_id);
 	}
 	pass_idset_sort(&now);
@@ -311,8 +317,8 @@ static void census_foreign(struct daemon_ctx *ctx, struct pass_listing *l)
 	ctx->foreign_prev = now;
 }
 
-int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
-		   int64_t now, struct pass_idset *attempting)
+int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now,
+		   struct pass_idset *attempting)
 {
 	struct census c;
 	struct settle_arg a;
@@ -329,8 +335,8 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
 	rc = store_walk_live_ids(ctx->store, STORE_STATES_LIVE, census_one, &c,
 				 err, sizeof(err));
 	if (rc == STORE_OK)
-		rc = store_walk_due_ids(ctx->store, INT64_MAX, 0, census_clamp_one,
-					&c, err, sizeof(err));
+		rc = store_walk_due_ids(ctx->store, INT64_MAX, 0,
+					census_clamp_one, &c, err, sizeof(err));
 	if (rc != STORE_OK) {
 		log_error("reconcile: %.400s", err);
 		rc = -1;
@@ -347,17 +353,21 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
 	/* Outcomes before settling: evidence first, the listing second. */
 	pass_idset_sort(attempting);
 	pass_outcomes_listed(ctx, attempting, l, now);
-	a = (struct settle_arg){ .now = now, .clamp_to = c.clamp_to };
+	a = (struct settle_arg){.now = now, .clamp_to = c.clamp_to};
 	apply(ctx, &c.gone, settle_gone, &a, "reconcile: mark gone");
 	ctx->stats.gone += c.gone.n;
 	apply(ctx, &c.held, settle_held, &a, "reconcile: settle held");
 	a.due_now = 1;
-	apply(ctx, &c.due, settle_held, &a, "reconcile: release intent, still held");
+	apply(ctx, &c.due, settle_held, &a,
+	      "reconcile: release intent, still held");
 	a.due_now = 0;
-	apply(ctx, &c.toattempt, settle_attempting, &a, "reconcile: release intent");
+	apply(ctx, &c.toattempt, settle_attempting, &a,
+	      "reconcile: release intent");
 	if (c.clamp.n)
-		log_warn("reconcile: %zu next attempts lay further than the largest "
-			 "interval (wall clock jumped?): clamped", c.clamp.n);
+		log_warn(
+		    "reconcile: %zu next attempts lay further than the largest "
+		    "interval (wall clock jumped?): clamped",
+		    c.clamp.n);
 	apply(ctx, &c.clamp, settle_clamp, &a, "reconcile: clamp");
 	if (c.rehold.n && !ctx->nospace) {
 		const char **ids = pass_idset_ptrs(&c.rehold);
@@ -367,10 +377,12 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l,
 	}
 	for (int how = 0; how < 3 && l->complete; how++) {
 		const char **ids;
-		if (c.giveback[how].n == 0 || (ids = pass_idset_ptrs(&c.giveback[how])) == NULL)
+		if (c.giveback[how].n == 0 ||
+		    (ids = pass_idset_ptrs(&c.giveback[how])) == NULL)
 			continue;
-		pass_giveback(ctx, ids, c.giveback[how].n, (enum mta_giveback)how,
-			      "-", "", "replayed after restart", now);
+		pass_giveback(ctx, ids, c.giveback[how].n,
+			      (enum mta_giveback)how, "-", "",
+			      "replayed after restart", now);
 		free(ids);
 	}
 	rc = 0;

@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Done messages are kept for show (retryctl show, reports), then
  *	deleted. A record does not say when it finished, only its adoption
- *	and last attempt: retention_keep_done() counts from the later of
+ *	and last attempt: pass_retention_keep_done() counts from the later of
  *	the two and is LIMIT_KEEP_DONE plus the policy's largest give_up,
  *	as a message finishes at most about give_up after either (given
  *	back at give_up, delivered or gone earlier). So a done message is
@@ -40,7 +40,7 @@
 #include "util/log.h"
 #include "pass/pass_int.h"
 
-int64_t retention_keep_done(const struct policy *p)
+int64_t pass_retention_keep_done(const struct policy *p)
 {
 	int64_t give_up = p->backoff.give_up;
 
@@ -53,7 +53,8 @@ int64_t retention_keep_done(const struct policy *p)
 /* The later of adoption and last attempt: when a done message finished. */
 static int64_t retention_finished(const struct store_message *m)
 {
-	return m->last_attempt > m->adopted_at ? m->last_attempt : m->adopted_at;
+	return m->last_attempt > m->adopted_at ? m->last_attempt
+					       : m->adopted_at;
 }
 
 struct expire_arg {
@@ -97,9 +98,10 @@ static int retention_messages(struct daemon_ctx *ctx, int64_t now)
 
 	memset(&a, 0, sizeof(a));
 	a.mta = ctx->policy->mta;
-	a.before = now - retention_keep_done(ctx->policy);
+	a.before = now - pass_retention_keep_done(ctx->policy);
 	if (store_walk_done_ids(ctx->store, a.before, LIMIT_RETENTION_BATCH,
-				expire_collect, &a, err, sizeof(err)) != STORE_OK) {
+				expire_collect, &a, err,
+				sizeof(err)) != STORE_OK) {
 		log_warn_limited("retention", 300, "retention: %.400s", err);
 		pass_idset_free(&a.ids);
 		return -1;
@@ -131,7 +133,8 @@ static int retention_verifications(struct daemon_ctx *ctx, int64_t now)
 	size_t deleted = 0;
 	char err[512];
 
-	if (store_prune_verifications(ctx->store, now - LIMIT_KEEP_VERIFICATIONS,
+	if (store_prune_verifications(ctx->store,
+				      now - LIMIT_KEEP_VERIFICATIONS,
 				      LIMIT_RETENTION_STEPS, ctx->prune_cursor,
 				      sizeof(ctx->prune_cursor), &deleted, err,
 				      sizeof(err)) != STORE_OK) {
@@ -152,10 +155,11 @@ int pass_retention(struct daemon_ctx *ctx, int64_t now)
 	if (retention_verifications(ctx, now) < 0)
 		rc = -1;
 	if (ctx->stats.expired || ctx->stats.pruned)
-		log_info("retention: deleted %zu done messages finished more than "
-			 "%llds ago and %zu verifications older than %llds",
-			 ctx->stats.expired,
-			 (long long)retention_keep_done(ctx->policy),
-			 ctx->stats.pruned, (long long)LIMIT_KEEP_VERIFICATIONS);
+		log_info(
+		    "retention: deleted %zu done messages finished more than "
+		    "%llds ago and %zu verifications older than %llds",
+		    ctx->stats.expired,
+		    (long long)pass_retention_keep_done(ctx->policy),
+		    ctx->stats.pruned, (long long)LIMIT_KEEP_VERIFICATIONS);
 	return rc;
 }

@@ -6,7 +6,7 @@
  * SYNOPSIS
  *	#include "pass/pass_suppress.h"
  * DESCRIPTION
- *	suppress_act_outcomes() runs after outcome.c committed the evidence
+ *	pass_suppress_outcomes() runs after outcome.c committed the evidence
  *	of an outcome batch. For each address that got new failure evidence
  *	and is not suppressed yet, it reads the address's evidence (oldest
  *	first, at most LIMIT_EVIDENCE_PER_RCPT newest records) and asks
@@ -29,11 +29,11 @@
  *	stays in the message (no MTA can drop one recipient of a queued
  *	message without rewriting it): the message is held and retried for
  *	the others; when their outcomes are final and only suppressed
- *	recipients are left, outcome.c hands it back (suppress_act_ready).
+ *	recipients are left, outcome.c hands it back (pass_suppress_ready).
  *	A recipient the MTA bounced itself (5xx) is already final: its
  *	address is suppressed for future mail, nothing is handed back.
  *
- *	suppress_act_known() does the same for messages we hold whose
+ *	pass_suppress_known() does the same for messages we hold whose
  *	pending recipients were suppressed before (a newly adopted message,
  *	a due one): they are never attempted for that recipient alone.
  *	Routing, null-MX, DNS and rate-limit outcomes never suppress:
@@ -63,7 +63,7 @@ struct act_new {
 	struct store_suppressed rec;
 	char queue_id[LIMIT_QUEUE_ID + 1]; /* of its last counted failure */
 	char verdict[LIMIT_VERDICT + 1];
-	int marked;                        /* a recipient of the batch was marked */
+	int marked; /* a recipient of the batch was marked */
 };
 
 /* One recipient marked, logged after the commit. */
@@ -82,13 +82,13 @@ struct act_marks {
 	size_t n, cap;
 };
 
-enum mta_giveback suppress_act_how(const struct policy *p)
+enum mta_giveback pass_suppress_how(const struct policy *p)
 {
 	return p->on_suppress == POLICY_SUPPRESS_RELEASE ? MTA_GIVEBACK_RELEASE
 							 : MTA_GIVEBACK_BOUNCE;
 }
 
-int suppress_act_ready(const struct store_message *m)
+int pass_suppress_ready(const struct store_message *m)
 {
 	size_t pending = 0, suppressed = 0;
 
@@ -101,13 +101,13 @@ int suppress_act_ready(const struct store_message *m)
 	return pending == 0 && suppressed > 0;
 }
 
-void suppress_act_intent(const struct daemon_ctx *ctx, struct store_message *m)
+void pass_suppress_intent(const struct daemon_ctx *ctx, struct store_message *m)
 {
 	m->state = STORE_MSG_GIVEBACK_INTENT;
 	m->next_attempt = 0;
 	snprintf(m->last_reason, sizeof(m->last_reason),
 		 "%s%s: recipient suppressed", PASS_REASON_GIVEBACK,
-		 pass_giveback_name(suppress_act_how(ctx->policy)));
+		 pass_giveback_name(pass_suppress_how(ctx->policy)));
 }
 
 /* "2026-11-29T10:42:07Z" (UTC) */
@@ -126,7 +126,7 @@ static const char *act_iso(int64_t t, char *buf, size_t len)
 
 struct act_ring {
 	struct store_evidence *ev; /* ACT_EVIDENCE_MAX slots */
-	size_t n, next;            /* records kept, next slot to write */
+	size_t n, next;		   /* records kept, next slot to write */
 };
 
 static int act_ring_add(const struct store_evidence *ev, void *arg)
@@ -173,11 +173,11 @@ static void act_summary(const struct store_evidence *ev, size_t n,
 
 		if (marks[i] != SUPPRESS_COUNTED)
 			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s %s %s %s %s (%s)",
-					 first ? "" : ";",
-					 act_iso(ev[i].time, when, sizeof(when)),
-					 ev[i].dsn[0] ? ev[i].dsn : "-",
-					 ev[i].category, ev[i].queue_id, ev[i].verdict);
+		used += (size_t)snprintf(
+		    buf + used, len - used, "%s %s %s %s %s (%s)",
+		    first ? "" : ";", act_iso(ev[i].time, when, sizeof(when)),
+		    ev[i].dsn[0] ? ev[i].dsn : "-", ev[i].category,
+		    ev[i].queue_id, ev[i].verdict);
 		first = 0;
 	}
 }
@@ -280,8 +280,8 @@ static int act_mark(struct daemon_ctx *ctx, struct store_txn *txn,
 				nw[k].marked = 1;
 			}
 		if (s == NULL) {
-			got = store_get_suppressed(ctx->store, txn, rc->address, &old,
-						   err, errlen);
+			got = store_get_suppressed(ctx->store, txn, rc->address,
+						   &old, err, errlen);
 			if (got == STORE_OK)
 				s = &old;
 			else if (got != STORE_NOTFOUND)
@@ -292,19 +292,22 @@ static int act_mark(struct daemon_ctx *ctx, struct store_txn *txn,
 			continue;
 		}
 		rc->state = STORE_RCPT_SUPPRESSED;
-		snprintf(rc->reason, sizeof(rc->reason), "suppressed since %s: %.400s",
+		snprintf(rc->reason, sizeof(rc->reason),
+			 "suppressed since %s: %.400s",
 			 act_iso(s->time, when, sizeof(when)), s->reason);
 		memset(&ev, 0, sizeof(ev));
 		snprintf(ev.address, sizeof(ev.address), "%s", rc->address);
 		ev.time = now;
 		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s", ctx->policy->host_id);
+		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
+			 ctx->policy->host_id);
 		snprintf(ev.verdict, sizeof(ev.verdict), "%s",
 			 m->last_verdict[0] ? m->last_verdict : "-");
 		ev.outcome = STORE_OUTCOME_NONE;
 		snprintf(ev.text, sizeof(ev.text), "retryd decided: %s",
 			 rc->reason);
-		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) != STORE_OK)
+		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
+		    STORE_OK)
 			return -1;
 		if (act_marks_add(ms, m, rc, s) < 0) {
 			snprintf(err, errlen, "out of memory");
@@ -314,8 +317,8 @@ static int act_mark(struct daemon_ctx *ctx, struct store_txn *txn,
 	}
 	for (size_t k = first; k < ms->n; k++)
 		ms->v[k].others = pending;
-	if (suppress_act_ready(m)) {
-		suppress_act_intent(ctx, m);
+	if (pass_suppress_ready(m)) {
+		pass_suppress_intent(ctx, m);
 		*intent = changed = 1;
 	}
 	return changed;
@@ -340,13 +343,14 @@ static int act_commit(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 		memset(intent, 0, n);
 		for (size_t k = 0; k < nnew; k++)
 			nw[k].marked = 0;
-		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) != STORE_OK) {
+		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) !=
+		    STORE_OK) {
 			log_error("suppress: %.400s", err);
 			return STORE_ERROR;
 		}
 		for (size_t k = 0; k < nnew && rc == STORE_OK; k++)
-			rc = store_put_suppressed(ctx->store, txn, &nw[k].rec, err,
-						  sizeof(err));
+			rc = store_put_suppressed(ctx->store, txn, &nw[k].rec,
+						  err, sizeof(err));
 		for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 			struct store_message *m = NULL;
 			int in = 0, r;
@@ -381,7 +385,7 @@ static int act_commit(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 static void act_log(const struct daemon_ctx *ctx, const struct act_new *nw,
 		    size_t nnew, const struct act_marks *ms)
 {
-	const char *how = pass_giveback_name(suppress_act_how(ctx->policy));
+	const char *how = pass_giveback_name(pass_suppress_how(ctx->policy));
 
 	for (size_t k = 0; k < nnew; k++) {
 		char dom[LIMIT_DOMAIN + 1] = "-", since[32];
@@ -390,8 +394,8 @@ static void act_log(const struct daemon_ctx *ctx, const struct act_new *nw,
 			continue; /* logged with its message below */
 		pass_address_domain(nw[k].rec.address, dom, sizeof(dom));
 		pass_log_rcpt(nw[k].queue_id[0] ? nw[k].queue_id : "-",
-			      nw[k].rec.address, dom, nw[k].verdict,
-			      "suppress", "since=%s, reason=%.300s, then=nothing held",
+			      nw[k].rec.address, dom, nw[k].verdict, "suppress",
+			      "since=%s, reason=%.300s, then=nothing held",
 			      act_iso(nw[k].rec.time, since, sizeof(since)),
 			      nw[k].rec.reason);
 	}
@@ -407,8 +411,8 @@ static void act_log(const struct daemon_ctx *ctx, const struct act_new *nw,
 			snprintf(then, sizeof(then), "%s", how);
 		pass_log_rcpt(k->queue_id, k->address, k->domain, k->verdict,
 			      "suppress", "since=%s, reason=%.300s, then=%s",
-			      act_iso(k->since, since, sizeof(since)), k->reason,
-			      then);
+			      act_iso(k->since, since, sizeof(since)),
+			      k->reason, then);
 	}
 }
 
@@ -438,25 +442,26 @@ static int act_giveback(struct daemon_ctx *ctx, const struct pass_listing *l,
 				give[k++] = ids[i];
 	if (k < want)
 		log_info("suppress: %zu of %zu hand-backs wait for a complete "
-			 "listing that shows them", want - k, want);
+			 "listing that shows them",
+			 want - k, want);
 	if (k)
-		pass_giveback(ctx, give, k, suppress_act_how(ctx->policy), "-", "",
-			      "recipient suppressed", now);
+		pass_giveback(ctx, give, k, pass_suppress_how(ctx->policy), "-",
+			      "", "recipient suppressed", now);
 	free(give);
 	if (scanned)
 		pass_listing_free(ctx, &fresh);
 	return (int)want;
 }
 
-int suppress_act_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
-			  const char *const *ids, size_t n,
-			  const char *const *addrs, size_t naddrs, int64_t now,
-			  unsigned char *settled)
+int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
+			   const char *const *ids, size_t n,
+			   const char *const *addrs, size_t naddrs, int64_t now,
+			   unsigned char *settled)
 {
-	struct act_ring ring = { 0 };
+	struct act_ring ring = {0};
 	enum suppress_mark *marks = NULL;
 	struct act_new *nw = NULL;
-	struct act_marks ms = { 0 };
+	struct act_marks ms = {0};
 	unsigned char *intent = NULL;
 	size_t nnew = 0;
 	int ret = -1;
@@ -470,7 +475,8 @@ int suppress_act_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
 	nw = calloc(naddrs + 1, sizeof(*nw));
 	intent = calloc(n + 1, 1);
 	if ((naddrs && (!ring.ev || !marks)) || !nw || !intent) {
-		log_error("suppress: out of memory (decided at the next failure)");
+		log_error(
+		    "suppress: out of memory (decided at the next failure)");
 		goto out;
 	}
 	for (size_t a = 0; a < naddrs; a++) {
@@ -480,10 +486,13 @@ int suppress_act_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
 
 		for (size_t k = 0; k < nnew && !dup; k++)
 			dup = strcasecmp(nw[k].rec.address, addrs[a]) == 0;
-		if (dup || store_get_suppressed(ctx->store, NULL, addrs[a], &old, err,
-						sizeof(err)) != STORE_NOTFOUND)
-			continue; /* already suppressed (or unreadable: later) */
-		if (act_decide(ctx, &ring, marks, addrs[a], now, &nw[nnew]) == 1)
+		if (dup ||
+		    store_get_suppressed(ctx->store, NULL, addrs[a], &old, err,
+					 sizeof(err)) != STORE_NOTFOUND)
+			continue; /* already suppressed (or unreadable: later)
+				   */
+		if (act_decide(ctx, &ring, marks, addrs[a], now, &nw[nnew]) ==
+		    1)
 			nnew++;
 	}
 	if (act_commit(ctx, ids, n, nw, nnew, now, &ms, intent) != STORE_OK)
@@ -541,8 +550,8 @@ static int act_hit(struct daemon_ctx *ctx, const char *id)
 	return hit;
 }
 
-int suppress_act_known(struct daemon_ctx *ctx, const struct pass_listing *l,
-		       const char *const *ids, size_t n, int64_t now)
+int pass_suppress_known(struct daemon_ctx *ctx, const struct pass_listing *l,
+			const char *const *ids, size_t n, int64_t now)
 {
 	const char **hit;
 	unsigned char *settled;
@@ -562,11 +571,12 @@ int suppress_act_known(struct daemon_ctx *ctx, const struct pass_listing *l,
 		if (act_hit(ctx, ids[i]))
 			hit[k++] = ids[i];
 	for (size_t off = 0; off < k && ret >= 0; off += LIMIT_PASS_BATCH) {
-		size_t c = k - off < LIMIT_PASS_BATCH ? k - off : LIMIT_PASS_BATCH;
+		size_t c =
+		    k - off < LIMIT_PASS_BATCH ? k - off : LIMIT_PASS_BATCH;
 
 		memset(settled, 0, c);
-		if (suppress_act_outcomes(ctx, l, hit + off, c, NULL, 0, now,
-					  settled) < 0)
+		if (pass_suppress_outcomes(ctx, l, hit + off, c, NULL, 0, now,
+					   settled) < 0)
 			ret = -1;
 		for (size_t i = 0; i < c && ret >= 0; i++)
 			ret += settled[i];
@@ -590,10 +600,10 @@ static int act_due_one(int64_t next, const char *mta, const char *id, void *arg)
 	return 0;
 }
 
-int suppress_act_due(struct daemon_ctx *ctx, const struct pass_listing *l,
-		     int64_t now)
+int pass_suppress_due(struct daemon_ctx *ctx, const struct pass_listing *l,
+		      int64_t now)
 {
-	struct act_due d = { .mta = ctx->policy->mta };
+	struct act_due d = {.mta = ctx->policy->mta};
 	const char **ids;
 	char err[512];
 	int ret;
@@ -610,7 +620,7 @@ int suppress_act_due(struct daemon_ctx *ctx, const struct pass_listing *l,
 		pass_idset_free(&d.ids);
 		return -1;
 	}
-	ret = suppress_act_known(ctx, l, ids, d.ids.n, now);
+	ret = pass_suppress_known(ctx, l, ids, d.ids.n, now);
 	free(ids);
 	pass_idset_free(&d.ids);
 	return ret;

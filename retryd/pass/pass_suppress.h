@@ -35,10 +35,10 @@
  * caller must not hold it again. @return the number of addresses
  * suppressed now, or -1 (logged; only delays).
  */
-int suppress_act_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
-			  const char *const *ids, size_t n,
-			  const char *const *addrs, size_t naddrs, int64_t now,
-			  unsigned char *settled);
+int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
+			   const char *const *ids, size_t n,
+			   const char *const *addrs, size_t naddrs, int64_t now,
+			   unsigned char *settled);
 
 /**
  * Messages @param ids (held by us: just adopted, or due) whose pending
@@ -47,25 +47,25 @@ int suppress_act_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
  * no pending recipient (same listing rule). @return messages handed
  * back or waiting to be, or -1.
  */
-int suppress_act_known(struct daemon_ctx *ctx, const struct pass_listing *l,
-		       const char *const *ids, size_t n, int64_t now);
+int pass_suppress_known(struct daemon_ctx *ctx, const struct pass_listing *l,
+			const char *const *ids, size_t n, int64_t now);
 
-/** suppress_act_known() over the due set (at most LIMIT_PASS_DUE). */
-int suppress_act_due(struct daemon_ctx *ctx, const struct pass_listing *l,
-		     int64_t now);
+/** pass_suppress_known() over the due set (at most LIMIT_PASS_DUE). */
+int pass_suppress_due(struct daemon_ctx *ctx, const struct pass_listing *l,
+		      int64_t now);
 
 /**
  * Pure: 1 when @param m is live, has no pending recipient and at least
  * one suppressed one (the MTA still has it for that recipient): it is
  * to be handed back per on_suppress. Else 0.
  */
-int suppress_act_ready(const struct store_message *m);
+int pass_suppress_ready(const struct store_message *m);
 
 /** Record the hand-back decision in @param m (GIVEBACK_INTENT). */
-void suppress_act_intent(const struct daemon_ctx *ctx,
-			 struct store_message *m);
+void pass_suppress_intent(const struct daemon_ctx *ctx,
+			  struct store_message *m);
 
 /** What on_suppress asks of the MTA: BOUNCE or RELEASE. */
-enum mta_giveback suppress_act_how(const struct policy *p);
+enum mta_giveback pass_suppress_how(const struct policy *p);
 
 #endif

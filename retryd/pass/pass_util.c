@@ -59,8 +59,8 @@ void pass_idset_sort(struct pass_idset *s)
 
 int pass_idset_has(const struct pass_idset *s, const char *id)
 {
-	return s->n > 0 &&
-	       bsearch(id, s->ids, s->n, sizeof(s->ids[0]), pass_id_cmp) != NULL;
+	return s->n > 0 && bsearch(id, s->ids, s->n, sizeof(s->ids[0]),
+				   pass_id_cmp) != NULL;
 }
 
 void pass_idset_clear(struct pass_idset *s)
@@ -96,16 +96,19 @@ int pass_listing_scan(struct daemon_ctx *ctx, struct pass_listing *l)
 	size_t n = 0;
 
 	memset(l, 0, sizeof(*l));
-	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) < 0) {
-		log_warn("scan: %.300s (nothing concluded from this pass's listing)",
-			 err);
+	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) <
+	    0) {
+		log_warn(
+		    "scan: %.300s (nothing concluded from this pass's listing)",
+		    err);
 		memset(&l->raw, 0, sizeof(l->raw));
 		return -1;
 	}
 	l->ok = 1;
 	l->complete = l->raw.complete;
 	if (l->raw.n > LIMIT_LISTING_MESSAGES) {
-		log_warn("scan: %zu messages listed, only %d used; listing taken as partial",
+		log_warn("scan: %zu messages listed, only %d used; listing "
+			 "taken as partial",
 			 l->raw.n, LIMIT_LISTING_MESSAGES);
 		l->complete = 0;
 	}
@@ -179,11 +182,12 @@ int pass_commit(struct daemon_ctx *ctx, struct store_txn *txn, int rc,
 	}
 	if (rc == STORE_NOSPACE) {
 		ctx->nospace = 1;
-		log_warn_limited("store-nospace", PASS_NOSPACE_LOG_INTERVAL,
-				 "%s: store: no space left on device: not adopting, "
-				 "giving due messages back to the MTA; free space in %s "
-				 "and retryd resumes by itself",
-				 what, ctx->state_dir);
+		log_warn_limited(
+		    "store-nospace", PASS_NOSPACE_LOG_INTERVAL,
+		    "%s: store: no space left on device: not adopting, "
+		    "giving due messages back to the MTA; free space in %s "
+		    "and retryd resumes by itself",
+		    what, ctx->state_dir);
 	} else if (rc != STORE_OK && rc != STORE_RETRY) {
 		log_error("%s: %.400s", what, err);
 	}
@@ -199,15 +203,17 @@ int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 	for (int tries = 0; tries < LIMIT_STORE_DEADLOCK_TRIES; tries++) {
 		struct store_txn *txn;
 
-		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) != STORE_OK) {
+		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) !=
+		    STORE_OK) {
 			log_error("%s: %.400s", what, err);
 			return STORE_ERROR;
 		}
 		rc = STORE_OK;
 		for (size_t i = 0; i < n && rc == STORE_OK; i++) {
 			struct store_message *m = NULL;
-			int r = store_get_message(ctx->store, txn, ctx->policy->mta,
-						  ids[i], &m, err, sizeof(err));
+			int r =
+			    store_get_message(ctx->store, txn, ctx->policy->mta,
+					      ids[i], &m, err, sizeof(err));
 
 			if (r == STORE_NOTFOUND)
 				continue;
@@ -257,8 +263,8 @@ int pass_address_domain(const char *address, char *out, size_t outlen)
 }
 
 void pass_log_rcpt(const char *queue_id, const char *address,
-		   const char *domain, const char *verdict,
-		   const char *action, const char *fmt, ...)
+		   const char *domain, const char *verdict, const char *action,
+		   const char *fmt, ...)
 {
 	char qid[LIMIT_QUEUE_ID + 1], addr[LIMIT_ADDRESS + 1];
 	char dom[LIMIT_DOMAIN + 1], more[600] = "";

@@ -13,9 +13,9 @@
  *	stored (verify_result_json) together with the domain record
  *	(verdict, first_failing, last_healthy, last_mx) in one transaction.
  *
- *	verification_from_json() reads back what verify_result_json() wrote
+ *	pass_verify_from_json() reads back what verify_result_json() wrote
  *	(our own trusted text, parsed strictly anyway: duplicate keys refused,
- *	strings bounded). verification_failing_nodes() names the MTA resolver
+ *	strings bounded). pass_verify_failing_nodes() names the MTA resolver
  *	nodes that gave no usable route (for the flush hook's %r).
  * DIAGNOSTICS
  *	A verifier failure leaves the domain without a verification: its
@@ -63,7 +63,7 @@ static int parse_role(const char *name, enum verify_role *out)
 	return -1;
 }
 
-int verification_from_json(const char *text, struct verify_result *out)
+int pass_verify_from_json(const char *text, struct verify_result *out)
 {
 	json_error_t jerr;
 	json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr), *ans;
@@ -85,7 +85,8 @@ int verification_from_json(const char *text, struct verify_result *out)
 	ans = json_object_get(o, "answers");
 	if (!json_is_array(ans))
 		goto bad;
-	json_array_foreach(ans, i, a) {
+	json_array_foreach(ans, i, a)
+	{
 		struct verify_answer *v;
 		json_t *mx, *m;
 		size_t j;
@@ -101,7 +102,8 @@ int verification_from_json(const char *text, struct verify_result *out)
 			goto bad;
 		jstr(a, "server", v->server, sizeof(v->server));
 		jstr(a, "transport", name, sizeof(name));
-		v->transport = strcmp(name, "tcp") == 0 ? VERIFY_TCP : VERIFY_UDP;
+		v->transport =
+		    strcmp(name, "tcp") == 0 ? VERIFY_TCP : VERIFY_UDP;
 		v->status = (int)jint(a, "status", 0);
 		v->rcode = (int)jint(a, "rcode", -1);
 		v->ttl = (uint32_t)jint(a, "ttl", 0);
@@ -110,11 +112,14 @@ int verification_from_json(const char *text, struct verify_result *out)
 		v->ms = (uint32_t)jint(a, "ms", 0);
 		jstr(a, "reason", v->reason, sizeof(v->reason));
 		mx = json_object_get(a, "mx");
-		json_array_foreach(mx, j, m) {
+		json_array_foreach(mx, j, m)
+		{
 			if (v->nmx == LIMIT_VERIFY_MX)
 				break;
-			v->mx[v->nmx].preference = (uint16_t)jint(m, "preference", 0);
-			jstr(m, "host", v->mx[v->nmx].host, sizeof(v->mx[0].host));
+			v->mx[v->nmx].preference =
+			    (uint16_t)jint(m, "preference", 0);
+			jstr(m, "host", v->mx[v->nmx].host,
+			     sizeof(v->mx[0].host));
 			v->mx[v->nmx].naddrs = (unsigned)jint(m, "naddrs", 0);
 			v->nmx++;
 		}
@@ -127,8 +132,8 @@ bad:
 	return -1;
 }
 
-size_t verification_failing_nodes(const struct verify_result *r,
-				  char nodes[][64], size_t max)
+size_t pass_verify_failing_nodes(const struct verify_result *r,
+				 char nodes[][64], size_t max)
 {
 	size_t n = 0;
 
@@ -158,7 +163,8 @@ static void domain_fill(struct pass_domain *d, const struct verify_result *r,
 	snprintf(d->detail, sizeof(d->detail), "%s", r->detail);
 	snprintf(d->best_mx, sizeof(d->best_mx), "%s", r->best_mx);
 	verify_result_summary(r, d->summary, sizeof(d->summary));
-	d->nnodes = verification_failing_nodes(r, d->nodes, LIMIT_POLICY_RESOLVERS);
+	d->nnodes =
+	    pass_verify_failing_nodes(r, d->nodes, LIMIT_POLICY_RESOLVERS);
 }
 
 struct find_at {
@@ -173,7 +179,7 @@ static int find_at_one(const struct store_verification *v, void *arg)
 
 	if (v->time != f->at)
 		return v->time > f->at; /* past it: stop */
-	if (v->answers && verification_from_json(v->answers, f->out) == 0) {
+	if (v->answers && pass_verify_from_json(v->answers, f->out) == 0) {
 		f->found = 1;
 		return 1;
 	}
@@ -184,7 +190,7 @@ static int find_at_one(const struct store_verification *v, void *arg)
 static int verification_load(struct daemon_ctx *ctx, const char *domain,
 			     int64_t at, struct verify_result *out)
 {
-	struct find_at f = { .at = at, .out = out };
+	struct find_at f = {.at = at, .out = out};
 	char err[256];
 
 	if (store_walk_verifications(ctx->store, domain, at, find_at_one, &f,
@@ -211,24 +217,24 @@ static int find_before_one(const struct store_verification *v, void *arg)
 	return 0;
 }
 
-int pass_verification_summary(struct daemon_ctx *ctx, const char *domain,
-			      int64_t at, char *buf, size_t buflen)
+int pass_verify_summary(struct daemon_ctx *ctx, const char *domain, int64_t at,
+			char *buf, size_t buflen)
 {
-	struct find_before f = { .at = at };
+	struct find_before f = {.at = at};
 	struct verify_result *r;
 	char err[256];
 	int rc = -1;
 
 	buf[0] = '\0';
-	if (store_walk_verifications(ctx->store, domain,
-				     at - ctx->policy->verify_window,
-				     find_before_one, &f, err, sizeof(err)) < 0 ||
+	if (store_walk_verifications(
+		ctx->store, domain, at - ctx->policy->verify_window,
+		find_before_one, &f, err, sizeof(err)) < 0 ||
 	    f.answers == NULL) {
 		free(f.answers);
 		return -1;
 	}
 	if ((r = malloc(sizeof(*r))) != NULL &&
-	    verification_from_json(f.answers, r) == 0) {
+	    pass_verify_from_json(f.answers, r) == 0) {
 		verify_result_summary(r, buf, buflen);
 		rc = 0;
 	}
@@ -250,14 +256,17 @@ static void verification_store(struct daemon_ctx *ctx,
 	memset(&v, 0, sizeof(v));
 	snprintf(v.domain, sizeof(v.domain), "%s", r->domain);
 	v.time = r->checked_at;
-	snprintf(v.verdict, sizeof(v.verdict), "%s", verify_verdict_name(r->verdict));
+	snprintf(v.verdict, sizeof(v.verdict), "%s",
+		 verify_verdict_name(r->verdict));
 	if ((v.answers = verify_result_json(r)) == NULL)
 		return;
 	for (int tries = 0; tries < LIMIT_STORE_DEADLOCK_TRIES; tries++) {
-		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) != STORE_OK)
+		if (store_txn_begin(ctx->store, &txn, err, sizeof(err)) !=
+		    STORE_OK)
 			break;
 		memset(&d, 0, sizeof(d));
-		rc = store_get_domain(ctx->store, txn, r->domain, &d, err, sizeof(err));
+		rc = store_get_domain(ctx->store, txn, r->domain, &d, err,
+				      sizeof(err));
 		if (rc == STORE_NOTFOUND) {
 			memset(&d, 0, sizeof(d));
 			snprintf(d.domain, sizeof(d.domain), "%s", r->domain);
@@ -273,12 +282,16 @@ static void verification_store(struct daemon_ctx *ctx,
 				d.first_failing = now;
 			}
 			if (r->best_mx[0])
-				snprintf(d.last_mx, sizeof(d.last_mx), "%s", r->best_mx);
-			rc = store_put_domain(ctx->store, txn, &d, err, sizeof(err));
+				snprintf(d.last_mx, sizeof(d.last_mx), "%s",
+					 r->best_mx);
+			rc = store_put_domain(ctx->store, txn, &d, err,
+					      sizeof(err));
 		}
 		if (rc == STORE_OK)
-			rc = store_add_verification(ctx->store, txn, &v, err, sizeof(err));
-		if (pass_commit(ctx, txn, rc, "verification: store", err) != STORE_RETRY)
+			rc = store_add_verification(ctx->store, txn, &v, err,
+						    sizeof(err));
+		if (pass_commit(ctx, txn, rc, "verification: store", err) !=
+		    STORE_RETRY)
 			break;
 	}
 	free(v.answers);
@@ -289,14 +302,16 @@ static int verify_call(struct daemon_ctx *ctx, const char *const *names,
 		       char *err, size_t errlen)
 {
 	if (ctx->verify)
-		return ctx->verify(ctx->verify_arg, names, n, now, out, err, errlen);
+		return ctx->verify(ctx->verify_arg, names, n, now, out, err,
+				   errlen);
 	return verify_domains(ctx->verifier, names, n, now, out, err, errlen);
 }
 
 int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
 			size_t n, int64_t now)
 {
-	struct verify_result *res = calloc(LIMIT_PASS_VERIFY_CHUNK, sizeof(*res));
+	struct verify_result *res =
+	    calloc(LIMIT_PASS_VERIFY_CHUNK, sizeof(*res));
 	const char *names[LIMIT_PASS_VERIFY_CHUNK];
 	size_t idx[LIMIT_PASS_VERIFY_CHUNK], k = 0;
 	char err[512];
@@ -309,11 +324,13 @@ int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
 			struct pass_domain *pd = &doms[i];
 
 			memset(&d, 0, sizeof(d));
-			if (store_get_domain(ctx->store, NULL, pd->name, &d, err,
-					     sizeof(err)) == STORE_OK &&
+			if (store_get_domain(ctx->store, NULL, pd->name, &d,
+					     err, sizeof(err)) == STORE_OK &&
 			    d.last_verified > 0 && d.last_verified <= now &&
-			    now - d.last_verified < ctx->policy->verify_window &&
-			    verification_load(ctx, pd->name, d.last_verified, &res[0]) == 0) {
+			    now - d.last_verified <
+				ctx->policy->verify_window &&
+			    verification_load(ctx, pd->name, d.last_verified,
+					      &res[0]) == 0) {
 				domain_fill(pd, &res[0], 0);
 				continue;
 			}
@@ -325,13 +342,17 @@ int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
 		if (k == 0)
 			continue;
 		memset(res, 0, k * sizeof(*res));
-		if (verify_call(ctx, names, k, now, res, err, sizeof(err)) < 0) {
-			log_error("verify: %.400s (these domains wait for the next pass)",
+		if (verify_call(ctx, names, k, now, res, err, sizeof(err)) <
+		    0) {
+			log_error("verify: %.400s (these domains wait for the "
+				  "next pass)",
 				  err);
 		} else {
 			for (size_t j = 0; j < k; j++) {
-				/* the result is for the name asked, whatever it says */
-				snprintf(res[j].domain, sizeof(res[j].domain), "%s", names[j]);
+				/* the result is for the name asked, whatever it
+				 * says */
+				snprintf(res[j].domain, sizeof(res[j].domain),
+					 "%s", names[j]);
 				domain_fill(&doms[idx[j]], &res[j], 1);
 				verification_store(ctx, &res[j], now);
 				ctx->stats.domains_verified++;

@@ -54,9 +54,9 @@
 #include "policy/policy_int.h"
 #include "policy/policy_load.h"
 
-/* load_error - append "FILE:LINE: message\n" to the error buffer */
-void load_error(struct load_state *ls, const char *file, int line,
-		const char *fmt, ...)
+/* policy_load_error - append "FILE:LINE: message\n" to the error buffer */
+void policy_load_error(struct load_state *ls, const char *file, int line,
+		       const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -106,27 +106,28 @@ static void section_open(struct load_frame *f, const char *name)
 		const char *g = name + 5 + strspn(name + 5, " \t");
 
 		if (*g == '\0' || policy_check_group_name(g) < 0) {
-			load_error(ls, f->path, f->line,
-				   "bad group name '%.40s': write [group "
-				   "NAME], NAME of 1-%d "
-				   "characters a-z 0-9 - _",
-				   log_printable(q, sizeof(q), g),
-				   LIMIT_POLICY_GROUP_NAME);
+			policy_load_error(
+			    ls, f->path, f->line,
+			    "bad group name '%.40s': write [group "
+			    "NAME], NAME of 1-%d "
+			    "characters a-z 0-9 - _",
+			    log_printable(q, sizeof(q), g),
+			    LIMIT_POLICY_GROUP_NAME);
 			return;
 		}
 		for (size_t i = 0; i < p->ngroups; i++)
 			if (strcmp(p->groups[i].name, g) == 0) {
-				load_error(ls, f->path, f->line,
-					   "duplicate section [group %s] "
-					   "(first at %s:%d)",
-					   g, ls->groups[i].file,
-					   p->groups[i].line);
+				policy_load_error(
+				    ls, f->path, f->line,
+				    "duplicate section [group %s] "
+				    "(first at %s:%d)",
+				    g, ls->groups[i].file, p->groups[i].line);
 				return;
 			}
 		if (p->ngroups == LIMIT_POLICY_GROUPS) {
-			load_error(ls, f->path, f->line,
-				   "too many groups (at most %d)",
-				   LIMIT_POLICY_GROUPS);
+			policy_load_error(ls, f->path, f->line,
+					  "too many groups (at most %d)",
+					  LIMIT_POLICY_GROUPS);
 			return;
 		}
 		f->group = p->ngroups++;
@@ -141,10 +142,10 @@ static void section_open(struct load_frame *f, const char *name)
 		if (strcmp(name, load_section_names[s]) != 0)
 			continue;
 		if (ls->sect_seen[s].line > 0 && s != LOAD_SECT_CLASSIFIER) {
-			load_error(ls, f->path, f->line,
-				   "duplicate section [%s] (first at %s:%d)",
-				   name, ls->sect_seen[s].file,
-				   ls->sect_seen[s].line);
+			policy_load_error(
+			    ls, f->path, f->line,
+			    "duplicate section [%s] (first at %s:%d)", name,
+			    ls->sect_seen[s].file, ls->sect_seen[s].line);
 			return;
 		}
 		if (ls->sect_seen[s].line == 0)
@@ -152,11 +153,12 @@ static void section_open(struct load_frame *f, const char *name)
 		f->sect = (enum load_sect)s;
 		return;
 	}
-	load_error(ls, f->path, f->line,
-		   "unknown section [%.48s] (retryd, postfix, exim, resolvers, "
-		   "backoff, "
-		   "group NAME, suppression, classifier, hooks)",
-		   log_printable(q, sizeof(q), name));
+	policy_load_error(
+	    ls, f->path, f->line,
+	    "unknown section [%.48s] (retryd, postfix, exim, resolvers, "
+	    "backoff, "
+	    "group NAME, suppression, classifier, hooks)",
+	    log_printable(q, sizeof(q), name));
 }
 
 /* name_end - where inih ends a key name: '=', ':' or an inline comment */
@@ -203,9 +205,9 @@ static int check_line(struct load_frame *f, char *s, size_t len)
 		unsigned char c = (unsigned char)s[i];
 
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			load_error(ls, f->path, f->line,
-				   "%s byte 0x%02x in line",
-				   c == 0 ? "NUL" : "control", c);
+			policy_load_error(ls, f->path, f->line,
+					  "%s byte 0x%02x in line",
+					  c == 0 ? "NUL" : "control", c);
 			return 0;
 		}
 	}
@@ -213,7 +215,7 @@ static int check_line(struct load_frame *f, char *s, size_t len)
 		s += strspn(s, " \t");
 		if (*s == '\0' || *s == ';' || *s == '#')
 			return 0;
-		load_error(
+		policy_load_error(
 		    ls, f->path, f->line,
 		    "indented line: continuation lines are not supported "
 		    "(remove the leading blanks)");
@@ -226,16 +228,16 @@ static int check_line(struct load_frame *f, char *s, size_t len)
 		char *after;
 
 		if (*end != ']') {
-			load_error(ls, f->path, f->line,
-				   "section header without ']'");
+			policy_load_error(ls, f->path, f->line,
+					  "section header without ']'");
 			f->sect = LOAD_SECT_BAD;
 			return 0;
 		}
 		*end = '\0';
 		after = end + 1 + strspn(end + 1, " \t");
 		if (*after != '\0' && *after != ';' && *after != '#') {
-			load_error(ls, f->path, f->line,
-				   "text after the section header");
+			policy_load_error(ls, f->path, f->line,
+					  "text after the section header");
 			f->sect = LOAD_SECT_BAD;
 			return 0;
 		}
@@ -245,9 +247,9 @@ static int check_line(struct load_frame *f, char *s, size_t len)
 		     n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--)
 			s[n - 1] = '\0';
 		if (n > LIMIT_INI_NAME) {
-			load_error(ls, f->path, f->line,
-				   "section name longer than %d bytes",
-				   LIMIT_INI_NAME);
+			policy_load_error(ls, f->path, f->line,
+					  "section name longer than %d bytes",
+					  LIMIT_INI_NAME);
 			f->sect = LOAD_SECT_BAD;
 			return 0;
 		}
@@ -256,18 +258,21 @@ static int check_line(struct load_frame *f, char *s, size_t len)
 	}
 	n = name_end(s);
 	if (s[n] != '=' && s[n] != ':') {
-		load_error(ls, f->path, f->line, "expected 'key = value'");
+		policy_load_error(ls, f->path, f->line,
+				  "expected 'key = value'");
 		return 0;
 	}
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	if (n == 0) {
-		load_error(ls, f->path, f->line, "missing key name before '='");
+		policy_load_error(ls, f->path, f->line,
+				  "missing key name before '='");
 		return 0;
 	}
 	if (n > LIMIT_INI_NAME) {
-		load_error(ls, f->path, f->line,
-			   "key name longer than %d bytes", LIMIT_INI_NAME);
+		policy_load_error(ls, f->path, f->line,
+				  "key name longer than %d bytes",
+				  LIMIT_INI_NAME);
 		return 0;
 	}
 	return 1;
@@ -292,8 +297,8 @@ static char *load_reader(char *str, int num, void *stream)
 	}
 	if (c == EOF && total == 0) {
 		if (ferror(f->fp))
-			load_error(f->ls, f->path, f->line + 1,
-				   "read error: %s", strerror(errno));
+			policy_load_error(f->ls, f->path, f->line + 1,
+					  "read error: %s", strerror(errno));
 		return NULL;
 	}
 	f->line++;
@@ -310,14 +315,14 @@ static char *load_reader(char *str, int num, void *stream)
 	}
 	buf[len] = '\0';
 	if (total > LIMIT_INI_LINE) {
-		load_error(
+		policy_load_error(
 		    f->ls, f->path, f->line,
 		    "line longer than %d bytes (%zu): split the value or "
 		    "shorten the comment",
 		    LIMIT_INI_LINE, total);
 		len = 0;
 	} else if (len + 2 > (size_t)num) {
-		load_error(
+		policy_load_error(
 		    f->ls, f->path, f->line,
 		    "line longer than the INI parser's buffer (%d bytes)",
 		    num - 2);
@@ -356,13 +361,13 @@ static void load_file(struct load_state *ls, FILE *fp, const char *path,
 		f.dev = st.st_dev;
 		f.ino = st.st_ino;
 	}
-	rc = ini_parse_stream(load_reader, &f, load_handler, &f);
+	rc = ini_parse_stream(load_reader, &f, policy_load_handler, &f);
 	if (rc > 0)
-		load_error(ls, path, rc, "syntax error");
+		policy_load_error(ls, path, rc, "syntax error");
 }
 
-/* load_include - include = VALUE, seen in frame @param f */
-void load_include(struct load_frame *f, const char *value)
+/* policy_load_include - include = VALUE, seen in frame @param f */
+void policy_load_include(struct load_frame *f, const char *value)
 {
 	struct load_state *ls = f->ls;
 	char full[4096];
@@ -374,9 +379,9 @@ void load_include(struct load_frame *f, const char *value)
 	for (struct load_frame *a = f; a->parent != NULL; a = a->parent)
 		depth++;
 	if (depth >= LIMIT_INI_INCLUDE_DEPTH) {
-		load_error(ls, f->path, f->line,
-			   "include nested deeper than %d files",
-			   LIMIT_INI_INCLUDE_DEPTH);
+		policy_load_error(ls, f->path, f->line,
+				  "include nested deeper than %d files",
+				  LIMIT_INI_INCLUDE_DEPTH);
 		return;
 	}
 	if (value[0] == '/' || slash == NULL)
@@ -384,38 +389,41 @@ void load_include(struct load_frame *f, const char *value)
 	else if ((size_t)snprintf(full, sizeof(full), "%.*s/%s",
 				  (int)(slash - f->path), f->path,
 				  value) >= sizeof(full)) {
-		load_error(ls, f->path, f->line, "include: path too long");
+		policy_load_error(ls, f->path, f->line,
+				  "include: path too long");
 		return;
 	}
 	/* A device or FIFO would never end (/dev/zero) or block: refuse. */
 	if (stat(full, &st) == 0 && !S_ISREG(st.st_mode) &&
 	    !S_ISDIR(st.st_mode)) {
-		load_error(ls, f->path, f->line,
-			   "include '%.200s': not a regular file", full);
+		policy_load_error(ls, f->path, f->line,
+				  "include '%.200s': not a regular file", full);
 		return;
 	}
 	if ((fp = fopen(full, "r")) == NULL) {
-		load_error(ls, f->path, f->line, "include '%.200s': %s", full,
-			   strerror(errno));
+		policy_load_error(ls, f->path, f->line, "include '%.200s': %s",
+				  full, strerror(errno));
 		return;
 	}
 	if (fstat(fileno(fp), &st) < 0 || S_ISDIR(st.st_mode)) {
-		load_error(ls, f->path, f->line, "include '%.200s': %s", full,
-			   strerror(S_ISDIR(st.st_mode) ? EISDIR : errno));
+		policy_load_error(
+		    ls, f->path, f->line, "include '%.200s': %s", full,
+		    strerror(S_ISDIR(st.st_mode) ? EISDIR : errno));
 		fclose(fp);
 		return;
 	}
 	for (struct load_frame *a = f; a != NULL; a = a->parent)
 		if (a->dev == st.st_dev && a->ino == st.st_ino) {
-			load_error(ls, f->path, f->line,
-				   "include '%.200s': include cycle (%s is "
-				   "already being read)",
-				   full, a->path);
+			policy_load_error(
+			    ls, f->path, f->line,
+			    "include '%.200s': include cycle (%s is "
+			    "already being read)",
+			    full, a->path);
 			fclose(fp);
 			return;
 		}
 	if ((kept = keep_path(ls, full)) == NULL) {
-		load_error(ls, f->path, f->line, "out of memory");
+		policy_load_error(ls, f->path, f->line, "out of memory");
 		fclose(fp);
 		return;
 	}
@@ -483,14 +491,16 @@ int policy_load_from(const char *path, const char *resolv_conf,
 	ls->resolv_conf = resolv_conf;
 	if ((ls->p = policy_new_defaults()) == NULL ||
 	    (ls->p->file = strdup(path)) == NULL) {
-		load_error(ls, path, 0, "out of memory");
+		policy_load_error(ls, path, 0, "out of memory");
 	} else if ((fp = fopen(path, "r")) == NULL) {
-		load_error(ls, path, 0, "cannot open: %s", strerror(errno));
+		policy_load_error(ls, path, 0, "cannot open: %s",
+				  strerror(errno));
 	} else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		load_error(ls, path, 0, "cannot read: %s", strerror(EISDIR));
+		policy_load_error(ls, path, 0, "cannot read: %s",
+				  strerror(EISDIR));
 	} else {
 		load_file(ls, fp, ls->p->file, NULL);
-		load_finish(ls);
+		policy_load_finish(ls);
 	}
 	if (fp != NULL)
 		fclose(fp);

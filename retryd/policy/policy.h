@@ -20,35 +20,37 @@
 #include "util/limits.h"
 
 #define POLICY_DEFAULT_FILE "/etc/retryd/retryd.ini"
-#define POLICY_EX_CONFIG 78 /* sysexits EX_CONFIG */
+#define POLICY_EX_CONFIG    78 /* sysexits EX_CONFIG */
 
 /* What a backoff tier asks for besides a retry. */
 enum policy_tier_action {
-	POLICY_TIER_RETRY = 0,          /* retry only */
-	POLICY_TIER_CHECK_RESOLVER = 1, /* also check/flush the MTA's resolver */
-	POLICY_TIER_ESCALATE = 2,       /* also escalate with proof */
+	POLICY_TIER_RETRY = 0, /* retry only */
+	POLICY_TIER_CHECK_RESOLVER =
+	    1,			  /* also check/flush the MTA's resolver */
+	POLICY_TIER_ESCALATE = 2, /* also escalate with proof */
 };
 
 /* tier = AGE every INTERVAL [check-resolver|escalate] */
 struct policy_tier {
-	int64_t after;                  /* failure age where the tier starts */
-	int64_t every;                  /* retry interval within the tier (>0) */
+	int64_t after; /* failure age where the tier starts */
+	int64_t every; /* retry interval within the tier (>0) */
 	enum policy_tier_action action;
 };
 
 struct policy_backoff {
-	struct policy_tier tiers[LIMIT_POLICY_TIERS]; /* sorted, tiers[0].after==0 */
-	size_t ntiers;                  /* >= 1 */
-	int64_t give_up;                /* failure age at which we give up (>0) */
-	unsigned jitter_percent;        /* 0..50 */
+	struct policy_tier
+	    tiers[LIMIT_POLICY_TIERS]; /* sorted, tiers[0].after==0 */
+	size_t ntiers;		       /* >= 1 */
+	int64_t give_up;	 /* failure age at which we give up (>0) */
+	unsigned jitter_percent; /* 0..50 */
 };
 
 /* A resolver address: IP, IP:PORT or [IPv6]:PORT. */
 struct policy_resolver {
-	int family;                     /* AF_INET or AF_INET6 */
-	unsigned char addr[16];         /* network order, 4 or 16 bytes used */
-	uint16_t port;                  /* host order, default 53 */
-	char text[64];                  /* as written canonically: 127.0.0.1:53 */
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network order, 4 or 16 bytes used */
+	uint16_t port;		/* host order, default 53 */
+	char text[64];		/* as written canonically: 127.0.0.1:53 */
 };
 
 struct policy_resolver_list {
@@ -57,17 +59,18 @@ struct policy_resolver_list {
 };
 
 struct policy_strlist {
-	char **items;                   /* owned by the policy */
+	char **items; /* owned by the policy */
 	size_t n;
 };
 
 struct policy_group {
 	char name[LIMIT_POLICY_GROUP_NAME + 1];
-	struct policy_strlist domains;  /* lower case; "hotmail.*" allowed */
-	struct policy_strlist mx;       /* lower case glob: *.olc.protection... */
-	struct policy_backoff backoff;  /* the group's own, or a copy of default */
-	int has_own_backoff;            /* 1 when any tier/give_up/jitter set */
-	int line;                       /* where the section starts */
+	struct policy_strlist domains; /* lower case; "hotmail.*" allowed */
+	struct policy_strlist mx; /* lower case glob: *.olc.protection... */
+	struct policy_backoff
+	    backoff;	     /* the group's own, or a copy of default */
+	int has_own_backoff; /* 1 when any tier/give_up/jitter set */
+	int line;	     /* where the section starts */
 };
 
 enum policy_on_suppress { POLICY_SUPPRESS_BOUNCE, POLICY_SUPPRESS_RELEASE };
@@ -75,17 +78,17 @@ enum policy_on_suppress { POLICY_SUPPRESS_BOUNCE, POLICY_SUPPRESS_RELEASE };
 /* rule = CATEGORY /REGEX/flags  (flags: i = caseless) */
 struct policy_rule {
 	char category[LIMIT_CATEGORY + 1];
-	char *regex;                    /* owned; between the slashes */
+	char *regex; /* owned; between the slashes */
 	int caseless;
-	char *file;                     /* owned; where the rule was written */
+	char *file; /* owned; where the rule was written */
 	int line;
 };
 
 struct policy {
-	char *file;                     /* the top file as given */
+	char *file; /* the top file as given */
 
 	/* [retryd] */
-	char mta[LIMIT_MTA_NAME + 1];   /* "postfix" | "exim" */
+	char mta[LIMIT_MTA_NAME + 1]; /* "postfix" | "exim" */
 	char *plugin_dir;
 	char *state_dir;
 	char *socket;
@@ -98,7 +101,7 @@ struct policy {
 
 	/* [exim] */
 	char *exim_binary;
-	char *exim_config;              /* NULL when not set */
+	char *exim_config; /* NULL when not set */
 	char *exim_log_file;
 
 	/* [resolvers] */
@@ -128,8 +131,8 @@ struct policy {
 	size_t nrules;
 
 	/* [hooks]: argv vectors, NULL-terminated, NULL when unset */
-	char **hook_flush_resolver;     /* may contain %r and %d */
-	char **hook_escalate;           /* may contain %d, %f (report file) */
+	char **hook_flush_resolver; /* may contain %r and %d */
+	char **hook_escalate;	    /* may contain %d, %f (report file) */
 };
 
 /**
@@ -138,7 +141,8 @@ struct policy {
  * @param err receives every error, one "FILE:LINE: message\n" each.
  * @return 0 on success, -1 on any error (then *out is NULL: no partial load).
  */
-int policy_load(const char *path, struct policy **out, char *err, size_t errlen);
+int policy_load(const char *path, struct policy **out, char *err,
+		size_t errlen);
 
 /** Release everything @param p owns. NULL is fine. */
 void policy_free(struct policy *p);

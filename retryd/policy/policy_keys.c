@@ -9,14 +9,14 @@
  * DESCRIPTION
  *	policy_keys[] names every key of every section, whether it may
  *	repeat, and the setter that parses its value (policy_parse.c) into
- *	the struct policy. load_handler() is inih's handler: it finds the
+ *	the struct policy. policy_load_handler() is inih's handler: it finds the
  *	key, refuses an unknown or repeated one, and calls the setter.
  *	policy_new_defaults() fills every default that needs no I/O;
- *	load_finish() reads the rest (resolv.conf, host name) and checks
+ *	policy_load_finish() reads the rest (resolv.conf, host name) and checks
  *	what one key alone cannot: tiers against give_up, groups that
  *	match nothing.
  * DIAGNOSTICS
- *	Through load_error(): "FILE:LINE: message", loading goes on.
+ *	Through policy_load_error(): "FILE:LINE: message", loading goes on.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -399,8 +399,8 @@ static size_t key_index(enum load_sect s, const char *name)
 	return POLICY_NKEYS;
 }
 
-int load_handler(void *user, const char *section, const char *name,
-		 const char *value, int lineno)
+int policy_load_handler(void *user, const char *section, const char *name,
+			const char *value, int lineno)
 {
 	struct load_frame *f = user;
 	struct load_state *ls = f->ls;
@@ -417,16 +417,16 @@ int load_handler(void *user, const char *section, const char *name,
 		if (s == LOAD_SECT_BAD)
 			return 1;
 		if (*value == '\0')
-			load_error(ls, f->path, f->line,
-				   "include: no file named");
+			policy_load_error(ls, f->path, f->line,
+					  "include: no file named");
 		else
-			load_include(f, value);
+			policy_load_include(f, value);
 		return 1;
 	}
 	if (s == LOAD_SECT_BAD)
 		return 1;
 	if (s == LOAD_SECT_NONE) {
-		load_error(
+		policy_load_error(
 		    ls, f->path, f->line,
 		    "key '%s' outside any section (start one, e.g. [retryd])",
 		    qn);
@@ -451,26 +451,28 @@ int load_handler(void *user, const char *section, const char *name,
 		snprintf(qs, sizeof(qs), "%s", load_section_names[s]);
 	}
 	if ((i = key_index(s, name)) == POLICY_NKEYS) {
-		load_error(ls, f->path, f->line, "unknown key '%s' in [%s]", qn,
-			   qs);
+		policy_load_error(ls, f->path, f->line,
+				  "unknown key '%s' in [%s]", qn, qs);
 		return 1;
 	}
 	if (!policy_keys[i].repeat && seen[i].line > 0) {
-		load_error(ls, f->path, f->line,
-			   "duplicate key '%s' in [%s] (first at %s:%d); only "
-			   "tier, rule "
-			   "and include may repeat",
-			   qn, qs, seen[i].file, seen[i].line);
+		policy_load_error(
+		    ls, f->path, f->line,
+		    "duplicate key '%s' in [%s] (first at %s:%d); only "
+		    "tier, rule "
+		    "and include may repeat",
+		    qn, qs, seen[i].file, seen[i].line);
 		return 1;
 	}
 	seen[i] = k.loc;
 	if (*value == '\0') {
-		load_error(ls, f->path, f->line, "key '%s' has no value", qn);
+		policy_load_error(ls, f->path, f->line, "key '%s' has no value",
+				  qn);
 		return 1;
 	}
 	k.off = policy_keys[i].off;
 	if (policy_keys[i].set(&k, value, msg, sizeof(msg)) < 0)
-		load_error(ls, f->path, f->line, "%s: %s", qn, msg);
+		policy_load_error(ls, f->path, f->line, "%s: %s", qn, msg);
 	return 1;
 }
 
@@ -535,15 +537,16 @@ static void check_backoff(struct load_state *ls, const struct policy_backoff *b,
 			continue;
 		policy_format_duration(b->tiers[i].after, a, sizeof(a));
 		if (bt->tiers_set) {
-			load_error(ls, bt->tier[i].file, bt->tier[i].line,
-				   "tier at %s starts at or after give_up (%s)",
-				   a, g);
+			policy_load_error(
+			    ls, bt->tier[i].file, bt->tier[i].line,
+			    "tier at %s starts at or after give_up (%s)", a, g);
 			continue;
 		}
-		load_error(ls, bt->give_up.file, bt->give_up.line,
-			   "give_up (%s) must be later than every tier (one "
-			   "starts at %s)",
-			   g, a);
+		policy_load_error(
+		    ls, bt->give_up.file, bt->give_up.line,
+		    "give_up (%s) must be later than every tier (one "
+		    "starts at %s)",
+		    g, a);
 		return;
 	}
 }
@@ -569,7 +572,7 @@ static void default_host_id(char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-void load_finish(struct load_state *ls)
+void policy_load_finish(struct load_state *ls)
 {
 	struct policy *p = ls->p;
 
@@ -587,11 +590,12 @@ void load_finish(struct load_state *ls)
 			    .line == 0 &&
 		    ls->groups[i].seen[key_index(LOAD_SECT_GROUP, "mx")].line ==
 			0)
-			load_error(ls, ls->groups[i].file, g->line,
-				   "[group %s] has neither domains nor mx: it "
-				   "would match "
-				   "nothing",
-				   g->name);
+			policy_load_error(
+			    ls, ls->groups[i].file, g->line,
+			    "[group %s] has neither domains nor mx: it "
+			    "would match "
+			    "nothing",
+			    g->name);
 		g->has_own_backoff = bt->tiers_set || bt->give_up.line > 0 ||
 				     bt->jitter.line > 0;
 		if (!bt->tiers_set) {

@@ -89,8 +89,9 @@ struct load_frame {
 	size_t inherit_group;	/* this file's first header */
 };
 
-void load_error(struct load_state *ls, const char *file, int line,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void policy_load_error(struct load_state *ls, const char *file, int line,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /** The section the next key of @param f belongs to. */
 static inline enum load_sect load_frame_section(const struct load_frame *f)
@@ -104,16 +105,16 @@ static inline size_t load_frame_group(const struct load_frame *f)
 }
 
 /** The inih handler (user = the load_frame). */
-int load_handler(void *user, const char *section, const char *name,
-		 const char *value, int lineno);
+int policy_load_handler(void *user, const char *section, const char *name,
+			const char *value, int lineno);
 
 /** Read the file named by include = @param value, seen in @param f. */
-void load_include(struct load_frame *f, const char *value);
+void policy_load_include(struct load_frame *f, const char *value);
 
 /** A policy with every default except the resolv.conf ones and host_id. */
 struct policy *policy_new_defaults(void);
 
 /** Fill the remaining defaults and run the checks across keys. */
-void load_finish(struct load_state *ls);
+void policy_load_finish(struct load_state *ls);
 
 #endif

@@ -37,11 +37,13 @@
 #define STORE_FORMAT_VERSION 1
 
 /* Return codes of store functions. */
-#define STORE_OK 0
+#define STORE_OK       0
 #define STORE_NOTFOUND 1
-#define STORE_RETRY 2      /* deadlock/lock timeout: abort txn and retry */
-#define STORE_ERROR (-1)   /* err buffer says why */
-#define STORE_NOSPACE (-2) /* disk full (ENOSPC): stop adopting, resume later */
+#define STORE_RETRY    2    /* deadlock/lock timeout: abort txn and retry */
+#define STORE_ERROR    (-1) /* err buffer says why */
+#define STORE_NOSPACE                                                          \
+	(-2) /* disk full (ENOSPC): stop adopting, resume later                \
+	      */
 
 enum store_open_mode {
 	STORE_OPEN_DAEMON, /* create if missing, run recovery, checkpoints */
@@ -50,12 +52,12 @@ enum store_open_mode {
 
 /* Where a message is in retryd's hands. Intents are the *_INTENT states. */
 enum store_msg_state {
-	STORE_MSG_ADOPT_INTENT = 1,   /* recorded; hold not yet confirmed */
-	STORE_MSG_HELD = 2,           /* held in the MTA by us, waiting */
-	STORE_MSG_RELEASE_INTENT = 3, /* about to release + deliver */
-	STORE_MSG_ATTEMPTING = 4,     /* released; waiting for the outcome */
-	STORE_MSG_GIVEBACK_INTENT = 5,/* about to hand back (bounce/expire) */
-	STORE_MSG_DONE = 6,           /* delivered/bounced/given back: kept for show */
+	STORE_MSG_ADOPT_INTENT = 1,    /* recorded; hold not yet confirmed */
+	STORE_MSG_HELD = 2,	       /* held in the MTA by us, waiting */
+	STORE_MSG_RELEASE_INTENT = 3,  /* about to release + deliver */
+	STORE_MSG_ATTEMPTING = 4,      /* released; waiting for the outcome */
+	STORE_MSG_GIVEBACK_INTENT = 5, /* about to hand back (bounce/expire) */
+	STORE_MSG_DONE = 6, /* delivered/bounced/given back: kept for show */
 };
 
 enum store_rcpt_state {
@@ -69,31 +71,31 @@ enum store_rcpt_state {
 struct store_rcpt {
 	char address[LIMIT_ADDRESS + 1];
 	enum store_rcpt_state state;
-	char dsn[LIMIT_DSN + 1];        /* last DSN code seen, "" if none */
-	char reason[LIMIT_REASON + 1];  /* last reason text, truncated */
+	char dsn[LIMIT_DSN + 1];       /* last DSN code seen, "" if none */
+	char reason[LIMIT_REASON + 1]; /* last reason text, truncated */
 };
 
 struct store_message {
 	char mta[LIMIT_MTA_NAME + 1];
 	char queue_id[LIMIT_QUEUE_ID + 1];
 	char sender[LIMIT_ADDRESS + 1];
-	char domain[LIMIT_DOMAIN + 1];  /* routing domain the schedule follows */
+	char domain[LIMIT_DOMAIN + 1]; /* routing domain the schedule follows */
 	char group[LIMIT_POLICY_GROUP_NAME + 1]; /* "" when in no group */
 	enum store_msg_state state;
-	int64_t arrival;                /* MTA arrival time */
-	int64_t first_failure;          /* when the failure was first seen */
+	int64_t arrival;       /* MTA arrival time */
+	int64_t first_failure; /* when the failure was first seen */
 	int64_t adopted_at;
-	int64_t next_attempt;           /* due index key; 0 = not scheduled */
-	int64_t last_attempt;           /* 0 = never */
+	int64_t next_attempt; /* due index key; 0 = not scheduled */
+	int64_t last_attempt; /* 0 = never */
 	uint32_t attempts;
 	char last_verdict[LIMIT_VERDICT + 1];
 	char last_reason[LIMIT_REASON + 1];
-	size_t nrcpts;                  /* <= LIMIT_RCPTS_PER_MESSAGE */
-	struct store_rcpt rcpts[];      /* flexible: use store_message_new */
+	size_t nrcpts;		   /* <= LIMIT_RCPTS_PER_MESSAGE */
+	struct store_rcpt rcpts[]; /* flexible: use store_message_new */
 };
 
 enum store_outcome {
-	STORE_OUTCOME_NONE = 0,         /* no attempt made (verdict said wait) */
+	STORE_OUTCOME_NONE = 0, /* no attempt made (verdict said wait) */
 	STORE_OUTCOME_DELIVERED = 1,
 	STORE_OUTCOME_DEFERRED = 2,
 	STORE_OUTCOME_BOUNCED = 3,
@@ -105,22 +107,22 @@ struct store_evidence {
 	int64_t time;
 	char queue_id[LIMIT_QUEUE_ID + 1];
 	char host_id[LIMIT_HOST_ID + 1];
-	char verdict[LIMIT_VERDICT + 1];      /* DNS verdict at the attempt */
+	char verdict[LIMIT_VERDICT + 1]; /* DNS verdict at the attempt */
 	enum store_outcome outcome;
 	char dsn[LIMIT_DSN + 1];
 	char text[LIMIT_REASON + 1];
-	char category[LIMIT_CATEGORY + 1];    /* classifier category, "" if none */
-	char dns[LIMIT_EVIDENCE_DNS + 1];     /* each resolver's answer, summary */
+	char category[LIMIT_CATEGORY + 1]; /* classifier category, "" if none */
+	char dns[LIMIT_EVIDENCE_DNS + 1];  /* each resolver's answer, summary */
 };
 
 struct store_domain {
 	char domain[LIMIT_DOMAIN + 1];
-	int64_t last_verified;          /* 0 = never */
-	char verdict[LIMIT_VERDICT + 1];/* of the last verification */
-	int64_t first_failing;          /* start of the current failure, 0 = none */
-	int64_t last_healthy;           /* 0 = never seen healthy */
+	int64_t last_verified;		 /* 0 = never */
+	char verdict[LIMIT_VERDICT + 1]; /* of the last verification */
+	int64_t first_failing; /* start of the current failure, 0 = none */
+	int64_t last_healthy;  /* 0 = never seen healthy */
 	char last_mx[LIMIT_DOMAIN + 1]; /* best MX host last seen, "" if none */
-	int64_t last_escalated;         /* 0 = never */
+	int64_t last_escalated;		/* 0 = never */
 };
 
 /* One verification as measured; answers is the verifier's JSON text. */
@@ -128,14 +130,15 @@ struct store_verification {
 	char domain[LIMIT_DOMAIN + 1];
 	int64_t time;
 	char verdict[LIMIT_VERDICT + 1];
-	char *answers;                  /* owned by the struct; NUL-terminated */
+	char *answers; /* owned by the struct; NUL-terminated */
 };
 
 struct store_suppressed {
 	char address[LIMIT_ADDRESS + 1];
 	int64_t time;
-	char reason[LIMIT_REASON + 1];  /* criteria met, human readable */
-	char evidence[LIMIT_EVIDENCE_DNS + 1]; /* summary of the evidence used */
+	char reason[LIMIT_REASON + 1]; /* criteria met, human readable */
+	char
+	    evidence[LIMIT_EVIDENCE_DNS + 1]; /* summary of the evidence used */
 };
 
 struct store;
@@ -181,12 +184,11 @@ void store_message_free(struct store_message *m);
 int store_put_message(struct store *st, struct store_txn *txn,
 		      const struct store_message *m, char *err, size_t errlen);
 /** @param out receives a message the caller frees (store_message_free). */
-int store_get_message(struct store *st, struct store_txn *txn,
-		      const char *mta, const char *queue_id,
-		      struct store_message **out, char *err, size_t errlen);
-int store_del_message(struct store *st, struct store_txn *txn,
-		      const char *mta, const char *queue_id, char *err,
-		      size_t errlen);
+int store_get_message(struct store *st, struct store_txn *txn, const char *mta,
+		      const char *queue_id, struct store_message **out,
+		      char *err, size_t errlen);
+int store_del_message(struct store *st, struct store_txn *txn, const char *mta,
+		      const char *queue_id, char *err, size_t errlen);
 
 /**
  * Called for each message; the message is only valid during the call.
@@ -227,8 +229,7 @@ typedef int (*store_due_id_fn)(int64_t next_attempt, const char *mta,
  * listed here (store_walk_due skips it; store_get_message refuses it).
  */
 int store_walk_due_ids(struct store *st, int64_t due_by, size_t limit,
-		       store_due_id_fn fn, void *arg, char *err,
-		       size_t errlen);
+		       store_due_id_fn fn, void *arg, char *err, size_t errlen);
 
 /**
  * Called for each entry of the state index walks: the message's state,
@@ -242,11 +243,11 @@ typedef int (*store_state_id_fn)(enum store_msg_state state, int64_t finished,
 
 /* Bit of a state in the mask of store_walk_live_ids(). */
 #define STORE_STATE_BIT(s) (1u << (s))
-#define STORE_STATES_LIVE                                                    \
-	(STORE_STATE_BIT(STORE_MSG_ADOPT_INTENT) |                           \
-	 STORE_STATE_BIT(STORE_MSG_HELD) |                                   \
-	 STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT) |                         \
-	 STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |                             \
+#define STORE_STATES_LIVE                                                      \
+	(STORE_STATE_BIT(STORE_MSG_ADOPT_INTENT) |                             \
+	 STORE_STATE_BIT(STORE_MSG_HELD) |                                     \
+	 STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT) |                           \
+	 STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |                               \
 	 STORE_STATE_BIT(STORE_MSG_GIVEBACK_INTENT))
 
 /**
@@ -257,9 +258,8 @@ typedef int (*store_state_id_fn)(enum store_msg_state state, int64_t finished,
  * no record: the caller fetches what it handles (store_get_message) and
  * must expect STORE_NOTFOUND or another state by then.
  */
-int store_walk_live_ids(struct store *st, unsigned states,
-			store_state_id_fn fn, void *arg, char *err,
-			size_t errlen);
+int store_walk_live_ids(struct store *st, unsigned states, store_state_id_fn fn,
+			void *arg, char *err, size_t errlen);
 
 /**
  * The identities of DONE messages that finished (the later of adopted_at
@@ -297,8 +297,8 @@ typedef int (*store_verification_fn)(const struct store_verification *v,
 				     void *arg);
 /** Verifications of @param domain (NULL: all) at or after @param since. */
 int store_walk_verifications(struct store *st, const char *domain,
-			     int64_t since, store_verification_fn fn,
-			     void *arg, char *err, size_t errlen);
+			     int64_t since, store_verification_fn fn, void *arg,
+			     char *err, size_t errlen);
 /**
  * Delete verifications older than @param before, in one transaction,
  * visiting at most @param steps keys: a domain's old ones are deleted
@@ -320,8 +320,7 @@ int store_get_suppressed(struct store *st, struct store_txn *txn,
 			 char *err, size_t errlen);
 int store_del_suppressed(struct store *st, struct store_txn *txn,
 			 const char *address, char *err, size_t errlen);
-typedef int (*store_suppressed_fn)(const struct store_suppressed *s,
-				   void *arg);
+typedef int (*store_suppressed_fn)(const struct store_suppressed *s, void *arg);
 int store_walk_suppressed(struct store *st, store_suppressed_fn fn, void *arg,
 			  char *err, size_t errlen);
 

@@ -123,8 +123,9 @@ char *suppress_mark_explain(const struct suppress_criteria *c,
 	case SUPPRESS_NOT_FAILURE:
 		snprintf(buf, len, "not a failure: %s at %s",
 			 ev->outcome == STORE_OUTCOME_DELIVERED ? "delivered"
-			 : suppress_is_reset(ev) ? "unsuppressed by the operator"
-						 : "no attempt",
+			 : suppress_is_reset(ev)
+			     ? "unsuppressed by the operator"
+			     : "no attempt",
 			 when);
 		break;
 	case SUPPRESS_RESET:

@@ -59,11 +59,11 @@ enum suppress_mark {
 };
 
 struct suppress_decision {
-	int suppress;	     /* 1: the criteria are met */
-	unsigned counted;    /* failures counted (since the last delivery) */
-	unsigned excluded;   /* failures excluded (any time) */
-	int64_t first, last; /* times of the first/last counted failure */
-	int64_t reset_at;    /* time of the last delivery or unsuppress, 0 */
+	int suppress;	       /* 1: the criteria are met */
+	unsigned counted;      /* failures counted (since the last delivery) */
+	unsigned excluded;     /* failures excluded (any time) */
+	int64_t first, last;   /* times of the first/last counted failure */
+	int64_t reset_at;      /* time of the last delivery or unsuppress, 0 */
 	int reset_by_operator; /* 1 when that reset was `retryctl unsuppress` */
 	char explanation[LIMIT_REASON + 1]; /* one line, for operators */
 };

@@ -13,105 +13,151 @@
 #define RETRYD_LIMITS_H
 
 /* Policy (INI) input. inih r55 cuts lines at 200 bytes: we refuse >197. */
-#define LIMIT_INI_LINE 197          /* bytes in one policy line, without EOL */
-#define LIMIT_INI_NAME 48           /* bytes in a section or key name */
+#define LIMIT_INI_LINE		197 /* bytes in one policy line, without EOL */
+#define LIMIT_INI_NAME		48  /* bytes in a section or key name */
 #define LIMIT_INI_INCLUDE_DEPTH 4   /* nested include = */
-#define LIMIT_POLICY_TIERS 16       /* tier = lines per backoff */
-#define LIMIT_POLICY_GROUPS 64      /* [group NAME] sections */
+#define LIMIT_POLICY_TIERS	16  /* tier = lines per backoff */
+#define LIMIT_POLICY_GROUPS	64  /* [group NAME] sections */
 #define LIMIT_POLICY_GROUP_NAME 32  /* bytes in a group name */
-#define LIMIT_POLICY_LIST 256       /* items in one list value (domains...) */
-#define LIMIT_POLICY_RULES 512      /* classifier rule = lines */
-#define LIMIT_POLICY_RESOLVERS 16   /* addresses per resolver role */
-#define LIMIT_HOOK_ARGS 16          /* argv words in a hook */
+#define LIMIT_POLICY_LIST	256 /* items in one list value (domains...) */
+#define LIMIT_POLICY_RULES	512 /* classifier rule = lines */
+#define LIMIT_POLICY_RESOLVERS	16  /* addresses per resolver role */
+#define LIMIT_HOOK_ARGS		16  /* argv words in a hook */
 
 /* Mail identities. */
-#define LIMIT_ADDRESS 254           /* RFC 5321 path: local@domain */
+#define LIMIT_ADDRESS	254 /* RFC 5321 path: local@domain */
 #define LIMIT_LOCALPART 64
-#define LIMIT_DOMAIN 253
-#define LIMIT_QUEUE_ID 31           /* Postfix long ids, Exim 4.97 23 chars */
-#define LIMIT_MTA_NAME 15           /* "postfix", "exim" */
-#define LIMIT_HOST_ID 63
+#define LIMIT_DOMAIN	253
+#define LIMIT_QUEUE_ID	31 /* Postfix long ids, Exim 4.97 23 chars */
+#define LIMIT_MTA_NAME	15 /* "postfix", "exim" */
+#define LIMIT_HOST_ID	63
 
 /* Texts kept from the MTA. */
-#define LIMIT_REASON 512            /* delay reason / DSN text kept, truncated */
-#define LIMIT_DSN 15                /* "5.1.10" */
-#define LIMIT_CATEGORY 23           /* classifier category name */
-#define LIMIT_VERDICT 15            /* "local-path" */
+#define LIMIT_REASON   512 /* delay reason / DSN text kept, truncated */
+#define LIMIT_DSN      15  /* "5.1.10" */
+#define LIMIT_CATEGORY 23  /* classifier category name */
+#define LIMIT_VERDICT  15  /* "local-path" */
 
 /* Message records. */
 #define LIMIT_RCPTS_PER_MESSAGE 256 /* more: not adopted, left to the MTA */
 
 /* Listings and logs read from the MTA. */
-#define LIMIT_LISTING_LINE 65536    /* one postqueue -j line; longer: skipped */
+#define LIMIT_LISTING_LINE     65536 /* one postqueue -j line; longer: skipped */
 #define LIMIT_LISTING_MESSAGES 1000000 /* messages per scan */
-#define LIMIT_LOG_LINE 8192         /* one MTA log line; longer: skipped */
-#define LIMIT_BATCH_IDS 10000       /* ids handed to one MTA command */
+#define LIMIT_LOG_LINE	       8192    /* one MTA log line; longer: skipped */
+#define LIMIT_BATCH_IDS	       10000   /* ids handed to one MTA command */
 
 /* DNS verification. */
-#define LIMIT_VERIFY_INFLIGHT 400   /* getdns queries in flight at once */
-#define LIMIT_VERIFY_MX 16          /* MX hosts kept per answer */
-#define LIMIT_VERIFY_ANSWERS 64     /* answers (resolver x transport) per domain */
-#define LIMIT_VERIFY_NS 8           /* authoritative servers asked */
+#define LIMIT_VERIFY_INFLIGHT 400 /* getdns queries in flight at once */
+#define LIMIT_VERIFY_MX	      16  /* MX hosts kept per answer */
+#define LIMIT_VERIFY_ANSWERS                                                   \
+	64		  /* answers (resolver x transport) per domain         \
+			   */
+#define LIMIT_VERIFY_NS 8 /* authoritative servers asked */
 
 /* Evidence. */
-#define LIMIT_EVIDENCE_DNS 2048     /* bytes of per-resolver summary per attempt */
-#define LIMIT_EVIDENCE_PER_RCPT 1000 /* records kept per address; oldest pruned */
+#define LIMIT_EVIDENCE_DNS                                                     \
+	2048 /* bytes of per-resolver summary per attempt                      \
+	      */
+#define LIMIT_EVIDENCE_PER_RCPT                                                \
+	1000 /* records kept per address; oldest pruned */
 
 /* DNS verification, continued (verify.c). */
-#define LIMIT_VERIFY_NS_WALK 8      /* parent names tried to find the NS set */
-#define LIMIT_VERIFY_AUTH_CONTEXTS 256 /* authoritative servers kept per verifier */
-#define LIMIT_VERIFY_ATTEMPTS 2     /* tries per query (one retry after timeout) */
+#define LIMIT_VERIFY_NS_WALK 8 /* parent names tried to find the NS set */
+#define LIMIT_VERIFY_AUTH_CONTEXTS                                             \
+	256 /* authoritative servers kept per verifier */
+#define LIMIT_VERIFY_ATTEMPTS                                                  \
+	2 /* tries per query (one retry after timeout)                         \
+	   */
 
 /* Berkeley DB store (store*.c). */
-#define LIMIT_STORE_ANSWERS 65536   /* bytes of verifier JSON kept per verification */
-#define LIMIT_STORE_DEADLOCK_TRIES 8 /* tries of an auto-committed store call */
-#define LIMIT_STORE_WALK_CHUNK 256  /* records copied per walk step (no locks held in callbacks) */
+#define LIMIT_STORE_ANSWERS                                                    \
+	65536 /* bytes of verifier JSON kept per verification */
+#define LIMIT_STORE_DEADLOCK_TRIES                                             \
+	8 /* tries of an auto-committed store call                             \
+	   */
+#define LIMIT_STORE_WALK_CHUNK                                                 \
+	256 /* records copied per walk step (no locks held in callbacks) */
 #define LIMIT_STORE_WALK_BYTES (4u << 20) /* bytes copied per walk step */
-#define LIMIT_STORE_LOCK_TIMEOUT_MS 10000 /* a lock wait longer than this: STORE_RETRY */
-#define LIMIT_STORE_TXN_TIMEOUT_MS 60000  /* a transaction older than this loses conflicts */
-#define LIMIT_STORE_CACHE_DEFAULT (16u << 20) /* Berkeley DB cache when none is given */
-#define LIMIT_STORE_LOCKS 20000     /* page locks held at once (a 1,000-message txn needs ~3,000) */
+#define LIMIT_STORE_LOCK_TIMEOUT_MS                                            \
+	10000 /* a lock wait longer than this: STORE_RETRY */
+#define LIMIT_STORE_TXN_TIMEOUT_MS                                             \
+	60000 /* a transaction older than this loses conflicts */
+#define LIMIT_STORE_CACHE_DEFAULT                                              \
+	(16u << 20) /* Berkeley DB cache when none is given */
+#define LIMIT_STORE_LOCKS                                                      \
+	20000 /* page locks held at once (a 1,000-message txn needs ~3,000) */
 
 /* Exim adapter (plugins/exim.c). */
-#define LIMIT_MSGLOG_TAIL 65536     /* bytes read from the end of an Exim msglog */
-#define LIMIT_OUTCOMES_PER_CALL 100000 /* outcomes returned by one call; rest next */
+#define LIMIT_MSGLOG_TAIL                                                      \
+	65536 /* bytes read from the end of an Exim msglog                     \
+	       */
+#define LIMIT_OUTCOMES_PER_CALL                                                \
+	100000 /* outcomes returned by one call; rest next */
 
 /* Daemon pass (retryd/pass*.c): work and memory bounds of one pass. */
-#define LIMIT_PASS_ADOPT 10000      /* messages adopted per pass; the rest next pass */
-#define LIMIT_PASS_BATCH 1000       /* ids per store transaction and per MTA command */
-#define LIMIT_PASS_BATCH_RCPTS 20000 /* recipients kept in memory per adopt batch */
-#define LIMIT_PASS_DUE 2000         /* due messages taken per pass: bounds release bursts */
-#define LIMIT_PASS_DOMAINS 512      /* distinct domains verified/acted on per pass */
-#define LIMIT_PASS_VERIFY_CHUNK 16  /* domains verified at once (results held in memory) */
-#define LIMIT_PASS_TRACKED 200000   /* ids remembered per pass (missing, outcomes, foreign) */
-#define LIMIT_PASS_ACTIONS 10000    /* reconcile actions of each kind per pass */
-#define LIMIT_HOOK_TIMEOUT_MS 30000 /* a flush/escalate hook running longer is killed */
-#define LIMIT_REPORT_BYTES 65536    /* escalation report size */
+#define LIMIT_PASS_ADOPT                                                       \
+	10000 /* messages adopted per pass; the rest next pass */
+#define LIMIT_PASS_BATCH                                                       \
+	1000 /* ids per store transaction and per MTA command */
+#define LIMIT_PASS_BATCH_RCPTS                                                 \
+	20000 /* recipients kept in memory per adopt batch */
+#define LIMIT_PASS_DUE                                                         \
+	2000 /* due messages taken per pass: bounds release bursts */
+#define LIMIT_PASS_DOMAINS                                                     \
+	512 /* distinct domains verified/acted on per pass                     \
+	     */
+#define LIMIT_PASS_VERIFY_CHUNK                                                \
+	16 /* domains verified at once (results held in memory) */
+#define LIMIT_PASS_TRACKED                                                     \
+	200000 /* ids remembered per pass (missing, outcomes, foreign) */
+#define LIMIT_PASS_ACTIONS 10000 /* reconcile actions of each kind per pass */
+#define LIMIT_HOOK_TIMEOUT_MS                                                  \
+	30000 /* a flush/escalate hook running longer is killed */
+#define LIMIT_REPORT_BYTES 65536 /* escalation report size */
 
 /* Policy values (policy_parse.c). */
-#define LIMIT_POLICY_DURATION (3650LL * 86400) /* longest duration accepted: 10 years */
-#define LIMIT_POLICY_MIN_FAILURES 1000 /* = LIMIT_EVIDENCE_PER_RCPT: more could never be seen */
+#define LIMIT_POLICY_DURATION                                                  \
+	(3650LL * 86400) /* longest duration accepted: 10 years */
+#define LIMIT_POLICY_MIN_FAILURES                                              \
+	1000 /* = LIMIT_EVIDENCE_PER_RCPT: more could never be seen */
 
 /* Proof reports (report*.c, retryctl report). */
-#define LIMIT_REPORT_VERIFICATIONS 50 /* verifications shown in full per domain (latest) */
-#define LIMIT_REPORT_SAMPLE 100     /* affected recipients listed; the total is counted */
-#define LIMIT_REPORT_DOMAINS 1024   /* domains detailed in one report; more are counted */
-#define LIMIT_REPORT_NODES 256      /* resolver nodes and sending hosts counted apart */
-#define LIMIT_REPORT_ADDRESSES 20000 /* recipients whose evidence one report reads */
+#define LIMIT_REPORT_VERIFICATIONS                                             \
+	50 /* verifications shown in full per domain (latest) */
+#define LIMIT_REPORT_SAMPLE                                                    \
+	100 /* affected recipients listed; the total is counted */
+#define LIMIT_REPORT_DOMAINS                                                   \
+	1024 /* domains detailed in one report; more are counted */
+#define LIMIT_REPORT_NODES                                                     \
+	256 /* resolver nodes and sending hosts counted apart */
+#define LIMIT_REPORT_ADDRESSES                                                 \
+	20000 /* recipients whose evidence one report reads */
 
 /* Classifier (retryd/classify.c, retryd/ctl_classify.c). */
-#define LIMIT_CLASSIFY_MATCH 1000000 /* PCRE2 match steps per rule and text; more: no match */
-#define LIMIT_CLASSIFY_DEPTH 10000  /* PCRE2 backtracking depth per rule and text */
-#define LIMIT_CLASSIFY_JIT_STACK (256u << 10) /* bytes of JIT stack, shared by all rules */
+#define LIMIT_CLASSIFY_MATCH                                                   \
+	1000000 /* PCRE2 match steps per rule and text; more: no match */
+#define LIMIT_CLASSIFY_DEPTH                                                   \
+	10000 /* PCRE2 backtracking depth per rule and text */
+#define LIMIT_CLASSIFY_JIT_STACK                                               \
+	(256u << 10) /* bytes of JIT stack, shared by all rules */
 
 /* Due selection (retryd/store_message.c). */
-#define LIMIT_STORE_DUE_BATCH 1024  /* due ids read per step (one read-committed txn) */
-#define LIMIT_STORE_DUE_BULK (64u << 10) /* bytes of one bulk read of the due index: >= the largest page size */
+#define LIMIT_STORE_DUE_BATCH                                                  \
+	1024 /* due ids read per step (one read-committed txn) */
+#define LIMIT_STORE_DUE_BULK                                                   \
+	(64u << 10) /* bytes of one bulk read of the due index: >= the largest \
+		       page size */
 
 /* Retention (retryd/retention.c): what the store keeps, deleted per pass. */
-#define LIMIT_KEEP_DONE (30LL * 86400) /* done messages kept for show after they finished (+ the largest give_up) */
-#define LIMIT_KEEP_VERIFICATIONS (30LL * 86400) /* verification history kept per domain */
-#define LIMIT_RETENTION_BATCH 1000  /* done messages deleted per pass (one transaction) */
-#define LIMIT_RETENTION_STEPS 2000  /* verification keys visited (deleted or skipped) per pass */
+#define LIMIT_KEEP_DONE                                                        \
+	(30LL * 86400) /* done messages kept for show after they finished (+   \
+			  the largest give_up) */
+#define LIMIT_KEEP_VERIFICATIONS                                               \
+	(30LL * 86400) /* verification history kept per domain */
+#define LIMIT_RETENTION_BATCH                                                  \
+	1000 /* done messages deleted per pass (one transaction) */
+#define LIMIT_RETENTION_STEPS                                                  \
+	2000 /* verification keys visited (deleted or skipped) per pass */
 
 #endif

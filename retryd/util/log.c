@@ -32,7 +32,7 @@ static struct {
 	enum log_dest dest;
 	int verbose;
 	struct log_limit_slot slots[LOG_LIMIT_SLOTS];
-} log_state = { "retryd", LOG_DEST_STDERR, 0, { { 0 } } };
+} log_state = {"retryd", LOG_DEST_STDERR, 0, {{0}}};
 
 void log_open(const char *ident, enum log_dest dest)
 {

@@ -130,7 +130,7 @@ static int spawn_reap(pid_t pid, int64_t deadline, int *status)
 			return -1;
 		}
 		if (r == 0) {
-			struct timespec nap = { 0, 2000000 };
+			struct timespec nap = {0, 2000000};
 			nanosleep(&nap, NULL);
 		}
 	}
@@ -171,9 +171,9 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	      int timeout_ms, struct spawn_result *res, char *errbuf,
 	      size_t errlen)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	struct spawn_buffer ob = { .max = SPAWN_OUTPUT_MAX };
-	struct spawn_buffer eb = { .max = SPAWN_ERROR_MAX };
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+	struct spawn_buffer ob = {.max = SPAWN_OUTPUT_MAX};
+	struct spawn_buffer eb = {.max = SPAWN_ERROR_MAX};
 	posix_spawn_file_actions_t fa;
 	int64_t deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
 	size_t written = 0;
@@ -228,11 +228,11 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 			wait_ms = (int)left;
 		}
 		if (in[1] >= 0)
-			pfd[nfd++] = (struct pollfd){ in[1], POLLOUT, 0 };
+			pfd[nfd++] = (struct pollfd){in[1], POLLOUT, 0};
 		if (out[0] >= 0)
-			pfd[nfd++] = (struct pollfd){ out[0], POLLIN, 0 };
+			pfd[nfd++] = (struct pollfd){out[0], POLLIN, 0};
 		if (err[0] >= 0)
-			pfd[nfd++] = (struct pollfd){ err[0], POLLIN, 0 };
+			pfd[nfd++] = (struct pollfd){err[0], POLLIN, 0};
 		if (poll(pfd, nfd, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -269,7 +269,7 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	}
 	{
 		/* Drop a pending SIGPIPE raised by our write, then restore. */
-		struct timespec zero = { 0, 0 };
+		struct timespec zero = {0, 0};
 		sigset_t pending;
 		sigpending(&pending);
 		if (sigismember(&pending, SIGPIPE))
@@ -304,8 +304,9 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 		res->signal = WTERMSIG(status);
 	}
 	if (timed_out) {
-		snprintf(errbuf, errlen, "spawn %s: no answer within %d ms; killed",
-			 argv[0], timeout_ms);
+		snprintf(errbuf, errlen,
+			 "spawn %s: no answer within %d ms; killed", argv[0],
+			 timeout_ms);
 		return -1;
 	}
 	return 0;
@@ -612,10 +613,18 @@ static char *spawn_word_expand(const char *tmpl, const char *domain,
 
 		if (*p == '%' && p[1]) {
 			switch (p[1]) {
-			case 'd': val = domain ? domain : ""; break;
-			case 'r': val = resolver ? resolver : ""; break;
-			case 'f': val = file ? file : ""; break;
-			case '%': val = "%"; break;
+			case 'd':
+				val = domain ? domain : "";
+				break;
+			case 'r':
+				val = resolver ? resolver : "";
+				break;
+			case 'f':
+				val = file ? file : "";
+				break;
+			case '%':
+				val = "%";
+				break;
 			}
 		}
 		if (val) {

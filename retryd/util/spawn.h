@@ -22,16 +22,16 @@
 #include <stddef.h>
 
 #define SPAWN_OUTPUT_MAX (64u << 20) /* bytes of stdout kept */
-#define SPAWN_ERROR_MAX (64u << 10)  /* bytes of stderr kept */
+#define SPAWN_ERROR_MAX	 (64u << 10) /* bytes of stderr kept */
 
 struct spawn_result {
-	int exited;         /* 1: exited normally, status in exit_code */
+	int exited; /* 1: exited normally, status in exit_code */
 	int exit_code;
-	int signal;         /* when killed by a signal, else 0 */
-	char *out;          /* NUL-terminated stdout (maybe truncated) */
+	int signal; /* when killed by a signal, else 0 */
+	char *out;  /* NUL-terminated stdout (maybe truncated) */
 	size_t outlen;
 	int out_truncated;
-	char *err;          /* NUL-terminated stderr (maybe truncated) */
+	char *err; /* NUL-terminated stderr (maybe truncated) */
 	size_t errlen;
 };
 
@@ -49,7 +49,8 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 
 void spawn_result_free(struct spawn_result *res);
 
-#define SPAWN_ALL_ERROR_MAX 1024u     /* bytes of one child's stderr kept by spawn_run_all */
+#define SPAWN_ALL_ERROR_MAX                                                    \
+	1024u /* bytes of one child's stderr kept by spawn_run_all */
 #define SPAWN_ALL_CONCURRENCY_MAX 64u /* children at once in spawn_run_all */
 
 /* spawn_run_all flags */
@@ -58,10 +59,10 @@ void spawn_result_free(struct spawn_result *res);
 enum spawn_end {
 	SPAWN_NOT_RUN = 0,  /* never started (a failure stopped the batch) */
 	SPAWN_START_FAILED, /* could not be started; err says why */
-	SPAWN_EXITED,       /* exited; status in exit_code */
-	SPAWN_SIGNALED,     /* killed by a signal, in signal */
+	SPAWN_EXITED,	    /* exited; status in exit_code */
+	SPAWN_SIGNALED,	    /* killed by a signal, in signal */
 	SPAWN_TIMED_OUT,    /* running at its deadline: killed and reaped */
-	SPAWN_LOST,         /* reaped by someone else: how it ended is unknown */
+	SPAWN_LOST, /* reaped by someone else: how it ended is unknown */
 };
 
 struct spawn_status {

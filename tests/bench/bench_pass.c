@@ -34,10 +34,12 @@
 #include "../unit/fake_mta.h"
 
 #define BENCH_T0 1700000000LL
-#define BENCH_GROUP_GAP 300    /* seconds between due groups (< the 1h interval) */
+#define BENCH_GROUP_GAP                                                        \
+	300 /* seconds between due groups (< the 1h interval)                  \
+	     */
 #define BENCH_DOMAINS 100
-#define BENCH_PASSES 4         /* pass 0, then the 3 the median is of */
-#define BENCH_TXN 1000
+#define BENCH_PASSES  4 /* pass 0, then the 3 the median is of */
+#define BENCH_TXN     1000
 
 /* ---------- the in-process MTA ---------- */
 
@@ -45,10 +47,10 @@ struct bench_mta {
 	struct mta_message *msgs; /* every live message */
 	struct mta_rcpt *rcpts;
 	unsigned char *delivered; /* asked to deliver, outcome not read yet */
-	unsigned char *gone;      /* delivered and reported: left the queue */
+	unsigned char *gone;	  /* delivered and reported: left the queue */
 	struct mta_message *view; /* the listing handed out */
 	size_t n;
-	int64_t now;              /* the pass's wall time: outcomes' time */
+	int64_t now; /* the pass's wall time: outcomes' time */
 	size_t held_calls, delivered_ids, released_ids;
 };
 
@@ -158,19 +160,19 @@ static int b_outcomes(void *state, const char *const *ids, size_t n,
 }
 
 static const struct mta_plugin bench_plugin = {
-	.abi = MTA_PLUGIN_ABI,
-	.name = "bench",
-	.open = fake_open,
-	.close = fake_close,
-	.valid_id = b_valid_id,
-	.scan = b_scan,
-	.listing_free = fake_listing_free,
-	.hold = b_hold,
-	.deliver = b_deliver,
-	.release = b_release,
-	.giveback = b_giveback,
-	.outcomes = b_outcomes,
-	.outcomes_free = fake_outcomes_free,
+    .abi = MTA_PLUGIN_ABI,
+    .name = "bench",
+    .open = fake_open,
+    .close = fake_close,
+    .valid_id = b_valid_id,
+    .scan = b_scan,
+    .listing_free = fake_listing_free,
+    .hold = b_hold,
+    .deliver = b_deliver,
+    .release = b_release,
+    .giveback = b_giveback,
+    .outcomes = b_outcomes,
+    .outcomes_free = fake_outcomes_free,
 };
 
 /* ---------- injected verdicts ---------- */
@@ -198,7 +200,8 @@ static int b_verify(void *arg, const char *const *domains, size_t n,
 		a->kind = VERIFY_KIND_MX;
 		a->nmx = 1;
 		a->mx[0].preference = 10;
-		snprintf(a->mx[0].host, sizeof(a->mx[0].host), "mx1.%s", domains[i]);
+		snprintf(a->mx[0].host, sizeof(a->mx[0].host), "mx1.%s",
+			 domains[i]);
 		a->mx[0].naddrs = 1;
 		a->ttl = 300;
 	}
@@ -294,14 +297,16 @@ static void fill(struct store *st, struct bench_mta *b, size_t ndone,
 
 	/* key order: a live key after every (ndone / nlive) done ones */
 	for (size_t i = 0; i < total; i++) {
-		int live = l < nlive && (d >= ndone ||
-					 (i + 1) * nlive / total > l);
+		int live =
+		    l < nlive && (d >= ndone || (i + 1) * nlive / total > l);
 		unsigned long long v = live ? 200ull * l + 1 : 2ull * d;
 
 		if (i % BENCH_TXN == 0) {
-			if (txn && store_txn_commit(txn, err, sizeof(err)) != STORE_OK)
+			if (txn &&
+			    store_txn_commit(txn, err, sizeof(err)) != STORE_OK)
 				die("fill: commit", err);
-			if (store_txn_begin(st, &txn, err, sizeof(err)) != STORE_OK)
+			if (store_txn_begin(st, &txn, err, sizeof(err)) !=
+			    STORE_OK)
 				die("fill: begin", err);
 		}
 		memset(m, 0, sizeof(*m) + sizeof(m->rcpts[0]));
@@ -319,17 +324,20 @@ static void fill(struct store *st, struct bench_mta *b, size_t ndone,
 			m->arrival = m->first_failure = BENCH_T0 - 3600;
 			m->adopted_at = BENCH_T0 - 3500;
 			m->next_attempt =
-			    BENCH_T0 + (int64_t)(j / ndue) * BENCH_GROUP_GAP + 1;
+			    BENCH_T0 + (int64_t)(j / ndue) * BENCH_GROUP_GAP +
+			    1;
 			fill_rcpt(m, j, 0);
 			snprintf(mm->queue_id, sizeof(mm->queue_id), "%s",
 				 m->queue_id);
-			snprintf(mm->sender, sizeof(mm->sender), "%s", m->sender);
+			snprintf(mm->sender, sizeof(mm->sender), "%s",
+				 m->sender);
 			mm->arrival = m->arrival;
 			mm->held = mm->deferred = 1;
 			mm->nrcpts = 1;
 			mm->rcpts = &b->rcpts[j];
-			snprintf(b->rcpts[j].address, sizeof(b->rcpts[j].address),
-				 "%s", m->rcpts[0].address);
+			snprintf(b->rcpts[j].address,
+				 sizeof(b->rcpts[j].address), "%s",
+				 m->rcpts[0].address);
 			snprintf(b->rcpts[j].reason, sizeof(b->rcpts[j].reason),
 				 "%s", m->rcpts[0].reason);
 		} else {
@@ -340,7 +348,8 @@ static void fill(struct store *st, struct bench_mta *b, size_t ndone,
 			m->state = STORE_MSG_DONE;
 			m->arrival = m->first_failure = BENCH_T0 - 86400 - 600;
 			m->adopted_at = BENCH_T0 - 86400 - 500;
-			m->last_attempt = BENCH_T0 - 86400 + (int64_t)(j % 3600);
+			m->last_attempt =
+			    BENCH_T0 - 86400 + (int64_t)(j % 3600);
 			m->attempts = 1;
 			strcpy(m->last_verdict, "healthy");
 			strcpy(m->last_reason, "delivered");
@@ -425,21 +434,24 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || nlive == 0 || ndue == 0 || ndue > LIMIT_PASS_DUE ||
 	    nlive < ndue * BENCH_PASSES) {
-		fprintf(stderr, "usage: bench_pass DIR [DONE [LIVE [DUE]]] "
-				"(LIVE >= %d * DUE, DUE <= %d)\n",
+		fprintf(stderr,
+			"usage: bench_pass DIR [DONE [LIVE [DUE]]] "
+			"(LIVE >= %d * DUE, DUE <= %d)\n",
 			BENCH_PASSES, LIMIT_PASS_DUE);
 		return 2;
 	}
 	log_open("bench_pass", LOG_DEST_STDERR);
 	snprintf(path, sizeof(path), "%s/retryd.ini", argv[1]);
-	snprintf(ini, sizeof(ini),
-		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
-		 "scan_interval = 30s\nhost_id = bench\n"
-		 "[resolvers]\nmta = 127.0.0.1\nindependent = 127.0.0.2\n"
-		 "verify_window = 60s\n"
-		 "[backoff]\ntier = 0s every 1h\ngive_up = 5d\njitter = 0%%\n"
-		 "[classifier]\nrule = routing /no mail hosts|Host or domain name not found/i\n",
-		 argv[1], argv[1]);
+	snprintf(
+	    ini, sizeof(ini),
+	    "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
+	    "scan_interval = 30s\nhost_id = bench\n"
+	    "[resolvers]\nmta = 127.0.0.1\nindependent = 127.0.0.2\n"
+	    "verify_window = 60s\n"
+	    "[backoff]\ntier = 0s every 1h\ngive_up = 5d\njitter = 0%%\n"
+	    "[classifier]\nrule = routing /no mail hosts|Host or domain name "
+	    "not found/i\n",
+	    argv[1], argv[1]);
 	if ((f = fopen(path, "w")) == NULL || fputs(ini, f) < 0 || fclose(f))
 		die("policy", path);
 	if (policy_load(path, &p, err, sizeof(err)) < 0)
@@ -460,7 +472,8 @@ int main(int argc, char **argv)
 	t0 = now_ms();
 	fill(st, &b, ndone, nlive, ndue);
 	printf("bench_pass: store: %zu done + %zu held (%zu due per pass), "
-	       "filled in %.1f s\n", ndone, nlive, ndue, (now_ms() - t0) / 1e3);
+	       "filled in %.1f s\n",
+	       ndone, nlive, ndue, (now_ms() - t0) / 1e3);
 	print_rss("after the fill");
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -480,18 +493,20 @@ int main(int argc, char **argv)
 			die("pass", "failed (see the log)");
 		ms[k] = now_ms() - t0;
 		gets[k] = page_gets(st) - g;
-		printf("bench_pass: pass %d: %.1f ms, %llu cache page requests; "
-		       "scanned=%zu due=%zu attempted=%zu delivered=%zu "
-		       "verified=%zu expired=%zu\n",
-		       k, ms[k], gets[k], ctx.stats.scanned, ctx.stats.due,
-		       ctx.stats.attempted, ctx.stats.delivered,
-		       ctx.stats.domains_verified, ctx.stats.expired);
+		printf(
+		    "bench_pass: pass %d: %.1f ms, %llu cache page requests; "
+		    "scanned=%zu due=%zu attempted=%zu delivered=%zu "
+		    "verified=%zu expired=%zu\n",
+		    k, ms[k], gets[k], ctx.stats.scanned, ctx.stats.due,
+		    ctx.stats.attempted, ctx.stats.delivered,
+		    ctx.stats.domains_verified, ctx.stats.expired);
 	}
 	printf("bench_pass: after: one pass (outcomes of %zu + %zu attempted, "
 	       "%zu listed): %.1f ms (median of passes 1-3)\n",
 	       ndue, ndue, nlive, median3(ms[1], ms[2], ms[3]));
 	print_rss("after the passes");
-	measure_walks(st, BENCH_T0 + (int64_t)BENCH_PASSES * BENCH_GROUP_GAP + 1,
+	measure_walks(st,
+		      BENCH_T0 + (int64_t)BENCH_PASSES * BENCH_GROUP_GAP + 1,
 		      median3(ms[1], ms[2], ms[3]));
 	print_rss("after the old walks");
 

@@ -42,7 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	if (ini == NULL) {
-		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0) {
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <
+		    0) {
 			perror("fuzz_classify: /proc/self/exe");
 			abort();
 		}

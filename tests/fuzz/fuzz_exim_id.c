@@ -59,10 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	       fuzz_matches(id, "xxxxxx-xxxxxxxxxxx-xxxx");
 	if (valid != want)
 		fuzz_fail(valid ? "accepted a non-id" : "refused an id", id);
-	if (valid && (id[0] == '-' || strspn(id, "0123456789-"
-						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						 "abcdefghijklmnopqrstuvwxyz") !=
-					    strlen(id)))
+	if (valid && (id[0] == '-' ||
+		      strspn(id, "0123456789-"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz") != strlen(id)))
 		fuzz_fail("valid id with a forbidden byte", id);
 	if ((exim_id_time(id, &when) == 0) != valid)
 		fuzz_fail("exim_id_time disagrees with exim_id_valid", id);

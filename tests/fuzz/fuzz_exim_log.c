@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fuzz_fail("msglog defer without address", "");
 		}
 	} else {
-		enum exim_log_kind k = exim_log_parse(line, size - 1, tzoff, &e);
+		enum exim_log_kind k =
+		    exim_log_parse(line, size - 1, tzoff, &e);
 
 		if (k != e.kind || k < EXIM_LOG_MALFORMED ||
 		    k > EXIM_LOG_CANCELLED)

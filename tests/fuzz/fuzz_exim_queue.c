@@ -32,8 +32,7 @@ static void fuzz_fail(const char *why, const char *field)
 	abort();
 }
 
-static void fuzz_text(const char *what, const char *s, size_t cap,
-		      int nonempty)
+static void fuzz_text(const char *what, const char *s, size_t cap, int nonempty)
 {
 	size_t n = strnlen(s, cap);
 
@@ -109,9 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct mta_rcpt r[2] = {{"later@nowhere.test", ""},
 					{"full@soft.test", ""}};
-		struct mta_message m = {.queue_id = "1xXVIy-0002DP-12",
-					.nrcpts = 2,
-					.rcpts = r};
+		struct mta_message m = {
+		    .queue_id = "1xXVIy-0002DP-12", .nrcpts = 2, .rcpts = r};
 
 		exim_queue_apply_msglog(&m, msglog, loglen, data[0] & 1,
 					fuzz_tzoffs[data[0] >> 1 & 3]);

@@ -48,8 +48,9 @@ static void fuzz_write(const char *path, const void *data, size_t len)
 static void fuzz_cleanup(void)
 {
 	const char *dir[] = {fuzz_dir, fuzz_out};
-	const char *files[] = {"retryd.ini", "resolv.conf", "inc/rules.ini",
-			       "inc/sections.ini", "inc", "p1.ini", "p2.ini"};
+	const char *files[] = {
+	    "retryd.ini", "resolv.conf", "inc/rules.ini", "inc/sections.ini",
+	    "inc",	  "p1.ini",	 "p2.ini"};
 	char path[256];
 
 	if (getpid() != fuzz_pid)
@@ -104,8 +105,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* Print @param p to @param path; @return the text (malloc'd) */
-static char *fuzz_print(const struct policy *p, const char *path,
-			size_t *len)
+static char *fuzz_print(const struct policy *p, const char *path, size_t *len)
 {
 	FILE *fp = fopen(path, "w+");
 	char *text;

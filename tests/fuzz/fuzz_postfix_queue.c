@@ -42,8 +42,7 @@ static void fuzz_text(const char *what, const char *s, size_t cap)
 			fuzz_fail("control byte", what);
 }
 
-static void fuzz_bad(void *ctx, size_t lineno, const char *id,
-		     const char *why)
+static void fuzz_bad(void *ctx, size_t lineno, const char *id, const char *why)
 {
 	(void)ctx;
 	if (lineno == 0 || id == NULL || why == NULL || why[0] == 0)

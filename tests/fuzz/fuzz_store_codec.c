@@ -54,14 +54,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct store_message *m = NULL;
 		int due = store_codec_message_due(buf, len, &off);
 
-		if (store_codec_message_decode(buf, len, &m, err, sizeof(err)) !=
-		    0) {
+		if (store_codec_message_decode(buf, len, &m, err,
+					       sizeof(err)) != 0) {
 			if (m != NULL)
 				fuzz_fail("message", "refused but *out set");
 			break;
 		}
 		if (due != (m->next_attempt > 0))
-			fuzz_fail("message", "due index disagrees with decoder");
+			fuzz_fail("message",
+				  "due index disagrees with decoder");
 		if (due && off + STORE_CODEC_DUE_SIZE > len)
 			fuzz_fail("message", "due offset out of the value");
 		fuzz_same("message",

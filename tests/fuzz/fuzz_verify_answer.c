@@ -36,8 +36,8 @@
 
 #include "dns/verify_answer.h"
 
-#define FUZZ_WIRE_MAX 65535 /* largest DNS message (TCP) */
-#define FUZZ_WIRE_SLACK 1024 /* > 255-byte name + a 63-byte label */
+#define FUZZ_WIRE_MAX	65535 /* largest DNS message (TCP) */
+#define FUZZ_WIRE_SLACK 1024  /* > 255-byte name + a 63-byte label */
 
 static const uint16_t fuzz_qtypes[4] = {GETDNS_RRTYPE_MX, GETDNS_RRTYPE_A,
 					GETDNS_RRTYPE_AAAA, GETDNS_RRTYPE_NS};
@@ -45,8 +45,9 @@ static const uint32_t fuzz_status[4] = {900, 901, 902, 900};
 
 static void fuzz_fail(const char *why, const struct verify_reply *r)
 {
-	fprintf(stderr, "fuzz_verify_answer: %s (kind %d rcode %d nmx %zu: %s)\n",
-		why, (int)r->kind, r->rcode, r->nmx, r->reason);
+	fprintf(stderr,
+		"fuzz_verify_answer: %s (kind %d rcode %d nmx %zu: %s)\n", why,
+		(int)r->kind, r->rcode, r->nmx, r->reason);
 	abort();
 }
 
@@ -63,8 +64,8 @@ static void fuzz_check(const struct verify_reply *r, uint16_t qtype,
 		fuzz_fail("more MX hosts than LIMIT_VERIFY_MX", r);
 	switch (r->kind) {
 	case VERIFY_KIND_NXDOMAIN:
-		if (r->rcode != 3 || verify_name_normalize(qname, norm,
-							   sizeof(norm)) < 0)
+		if (r->rcode != 3 ||
+		    verify_name_normalize(qname, norm, sizeof(norm)) < 0)
 			fuzz_fail("NXDOMAIN without rcode 3 for our name", r);
 		break;
 	case VERIFY_KIND_MX:
@@ -131,7 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    getdns_list_set_dict(tree, 0, msg) != GETDNS_RETURN_GOOD ||
 	    getdns_dict_set_list(resp, "replies_tree", tree) !=
 		GETDNS_RETURN_GOOD ||
-	    getdns_dict_set_int(resp, "status", fuzz_status[data[0] >> 3 & 3]) !=
+	    getdns_dict_set_int(resp, "status",
+				fuzz_status[data[0] >> 3 & 3]) !=
 		GETDNS_RETURN_GOOD)
 		abort(); /* out of memory: not the code under test */
 	verify_answer_parse(resp, GETDNS_CALLBACK_COMPLETE, qname, qtype, &r);

@@ -13,35 +13,39 @@
 static void test_good_ids(void **state)
 {
 	(void)state;
-	assert_true(exim_id_valid("1xXQMR-0004tV-1a"));        /* 4.96 */
-	assert_true(exim_id_valid("1xXVIy-0002DP-12"));        /* lab Exim */
+	assert_true(exim_id_valid("1xXQMR-0004tV-1a"));	       /* 4.96 */
+	assert_true(exim_id_valid("1xXVIy-0002DP-12"));	       /* lab Exim */
 	assert_true(exim_id_valid("16VDhn-000000001bo-D342")); /* 4.97+ */
 	assert_true(exim_id_valid("000000-000000-00"));
 	assert_true(exim_id_valid("zzzzzz-zzzzzzzzzzz-zzzz"));
-	assert_true(exim_id_valid("ABCDEF-GHIJKL-MN"));        /* base 36 */
+	assert_true(exim_id_valid("ABCDEF-GHIJKL-MN")); /* base 36 */
 }
 
 static void test_bad_ids(void **state)
 {
 	static const char *const bad[] = {
-		"", "-M", "-Mf", "ALL", "-1xXQMR-0004tV-1",
-		"1xXQMR-0004tV-1",          /* 15 */
-		"1xXQMR-0004tV-1aa",        /* 17 */
-		"1xXQMR-0004tV-1a ",        /* trailing space */
-		"1xXQMR-0004tV-1a\n",
-		" 1xXQMR-0004tV-1a",
-		"1xXQMR_0004tV-1a",         /* wrong separator */
-		"1xXQMR0-004tV-1a",         /* hyphen misplaced, length 16 */
-		"1xXQMR-0004tV-1!",         /* wrong alphabet */
-		"1xXQMR-0004t.-1a",
-		"1xXQMR-0004tV-1\xc3",      /* non-ASCII */
-		"16VDhn-000000001bo-D34",   /* 22 */
-		"16VDhn-000000001bo-D3422", /* 24 */
-		"16VDhn-00000001bo-D3422",  /* 23, groups 6-10-5 */
-		"16VDhn-000000001bo_D342",
-		"16VDhn-000000001b/-D342",
-		"../../etc/passwd",
-		"1xXQMR-0004tV-1a-H",       /* a spool file name */
+	    "",
+	    "-M",
+	    "-Mf",
+	    "ALL",
+	    "-1xXQMR-0004tV-1",
+	    "1xXQMR-0004tV-1",	 /* 15 */
+	    "1xXQMR-0004tV-1aa", /* 17 */
+	    "1xXQMR-0004tV-1a ", /* trailing space */
+	    "1xXQMR-0004tV-1a\n",
+	    " 1xXQMR-0004tV-1a",
+	    "1xXQMR_0004tV-1a", /* wrong separator */
+	    "1xXQMR0-004tV-1a", /* hyphen misplaced, length 16 */
+	    "1xXQMR-0004tV-1!", /* wrong alphabet */
+	    "1xXQMR-0004t.-1a",
+	    "1xXQMR-0004tV-1\xc3",	/* non-ASCII */
+	    "16VDhn-000000001bo-D34",	/* 22 */
+	    "16VDhn-000000001bo-D3422", /* 24 */
+	    "16VDhn-00000001bo-D3422",	/* 23, groups 6-10-5 */
+	    "16VDhn-000000001bo_D342",
+	    "16VDhn-000000001b/-D342",
+	    "../../etc/passwd",
+	    "1xXQMR-0004tV-1a-H", /* a spool file name */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (exim_id_valid(bad[i]))
@@ -70,9 +74,9 @@ static void test_id_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_ids),
-		cmocka_unit_test(test_bad_ids),
-		cmocka_unit_test(test_id_time),
+	    cmocka_unit_test(test_good_ids),
+	    cmocka_unit_test(test_bad_ids),
+	    cmocka_unit_test(test_id_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

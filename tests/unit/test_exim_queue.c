@@ -18,32 +18,41 @@
 #include "plugins/exim_queue.h"
 
 static const char bp_sample[] =
-	" 0m   288 1xXVIy-0002DP-12 <alice@lab.test>\n"
-	"        D good@ok.test\n"
-	"          later@nowhere.test\n"
-	"        D gone@hard.test\n"
-	"          full@soft.test\n"
-	"\n"
-	" 0m  1.7K 1xXVIy-0002Du-1H <> *** frozen ***\n"
-	"          alice@lab.test\n"
-	"\n"
-	" 0m   284 1xXVIy-0002Df-19 <bob@lab.test> *** frozen ***\n"
-	"          two@nowhere.test\n"
-	"          three@nowhere.test\n"
-	"\n"
-	" 0m   255 1xXVIy-0002DX-16 <>\n"
-	"          one@nowhere.test\n"
-	"\n";
+    " 0m   288 1xXVIy-0002DP-12 <alice@lab.test>\n"
+    "        D good@ok.test\n"
+    "          later@nowhere.test\n"
+    "        D gone@hard.test\n"
+    "          full@soft.test\n"
+    "\n"
+    " 0m  1.7K 1xXVIy-0002Du-1H <> *** frozen ***\n"
+    "          alice@lab.test\n"
+    "\n"
+    " 0m   284 1xXVIy-0002Df-19 <bob@lab.test> *** frozen ***\n"
+    "          two@nowhere.test\n"
+    "          three@nowhere.test\n"
+    "\n"
+    " 0m   255 1xXVIy-0002DX-16 <>\n"
+    "          one@nowhere.test\n"
+    "\n";
 
 static const char msglog_sample[] =
-	"2026-11-29 03:10:20 Received from alice@lab.test U=root P=local S=288\n"
-	"2026-11-29 03:10:20 H=127.10.0.28 [127.10.0.28] Connection refused\n"
-	"2026-11-29 03:10:20 good@ok.test: remote_smtp transport succeeded\n"
-	"2026-11-29 03:10:20 later@nowhere.test R=lab_route T=remote_smtp defer (111): Connection refused\n"
-	"2026-11-29 03:10:20 H=127.10.0.26 [127.10.0.26] SMTP error from remote mail server after RCPT TO:<gone@hard.test>: 550 5.1.1 Recipient address rejected: User unknown\n"
-	"2026-11-29 03:10:20 H=127.10.0.27 [127.10.0.27] SMTP error from remote mail server after RCPT TO:<full@soft.test>: 452 4.2.2 Mailbox full\n"
-	"2026-11-29 03:10:20 full@soft.test R=lab_route T=remote_smtp defer (-44) H=127.10.0.27 [127.10.0.27]: SMTP error from remote mail server after RCPT TO:<full@soft.test>: 452 4.2.2 Mailbox full\n"
-	"2026-11-29 03:10:20 gone@hard.test R=lab_route T=remote_smtp H=127.10.0.26 [127.10.0.26]: SMTP error from remote mail server after RCPT TO:<gone@hard.test>: 550 5.1.1 Recipient address rejected: User unknown\n";
+    "2026-11-29 03:10:20 Received from alice@lab.test U=root P=local S=288\n"
+    "2026-11-29 03:10:20 H=127.10.0.28 [127.10.0.28] Connection refused\n"
+    "2026-11-29 03:10:20 good@ok.test: remote_smtp transport succeeded\n"
+    "2026-11-29 03:10:20 later@nowhere.test R=lab_route T=remote_smtp defer "
+    "(111): Connection refused\n"
+    "2026-11-29 03:10:20 H=127.10.0.26 [127.10.0.26] SMTP error from remote "
+    "mail server after RCPT TO:<gone@hard.test>: 550 5.1.1 Recipient address "
+    "rejected: User unknown\n"
+    "2026-11-29 03:10:20 H=127.10.0.27 [127.10.0.27] SMTP error from remote "
+    "mail server after RCPT TO:<full@soft.test>: 452 4.2.2 Mailbox full\n"
+    "2026-11-29 03:10:20 full@soft.test R=lab_route T=remote_smtp defer (-44) "
+    "H=127.10.0.27 [127.10.0.27]: SMTP error from remote mail server after "
+    "RCPT TO:<full@soft.test>: 452 4.2.2 Mailbox full\n"
+    "2026-11-29 03:10:20 gone@hard.test R=lab_route T=remote_smtp "
+    "H=127.10.0.26 [127.10.0.26]: SMTP error from remote mail server after "
+    "RCPT TO:<gone@hard.test>: 550 5.1.1 Recipient address rejected: User "
+    "unknown\n";
 
 struct bad_log {
 	size_t n;
@@ -109,28 +118,28 @@ static void test_real_sample(void **state)
 static void test_garbage_and_hostile(void **state)
 {
 	static const char text[] =
-		"garbage at the top\n"                                  /* 1 */
-		"          orphan@x.test\n"                             /* 2 */
-		" 0m   288 -Mf <a@x.test>\n"                            /* 3 */
-		"          r1@x.test\n"                                 /* 4 */
-		"\n"                                                    /* 5 */
-		" 0m   288 ALL <a@x.test>\n"                            /* 6 */
-		"          r2@x.test\n"                                 /* 7 */
-		"\n"                                                    /* 8 */
-		" 0m   288 1xXVIy-0002DP-12 *** spool format error ***\n" /* 9 */
-		"\n"                                                    /* 10 */
-		" 2h  1.2M 1xXVIy-0002Df-19 <ok@x.test>\n"              /* 11 */
-		"          good@x.test\n"                               /* 12 */
-		"\n"                                                    /* 13 */
-		" 1d   300 1xXVIy-0002DX-16 <ctl@x.test>\n"             /* 14 */
-		"          bad\x01rcpt@x.test\n"                        /* 15 */
-		"\n"                                                    /* 16 */
-		"123d   300 1xXVIy-0002Du-1H <a@x.test>\n"              /* 17 */
-		"          fine@x.test\n"                               /* 18 */
-		"  ??? not a recipient line\n"                          /* 19 */
-		"\n"                                                    /* 20 */
-		" 5m   300 1xXVIy-0002Dz-1I <a@x.test>\n"               /* 21 */
-		"        D done@x.test\n";                              /* 22: no undelivered */
+	    "garbage at the top\n"				      /* 1 */
+	    "          orphan@x.test\n"				      /* 2 */
+	    " 0m   288 -Mf <a@x.test>\n"			      /* 3 */
+	    "          r1@x.test\n"				      /* 4 */
+	    "\n"						      /* 5 */
+	    " 0m   288 ALL <a@x.test>\n"			      /* 6 */
+	    "          r2@x.test\n"				      /* 7 */
+	    "\n"						      /* 8 */
+	    " 0m   288 1xXVIy-0002DP-12 *** spool format error ***\n" /* 9 */
+	    "\n"						      /* 10 */
+	    " 2h  1.2M 1xXVIy-0002Df-19 <ok@x.test>\n"		      /* 11 */
+	    "          good@x.test\n"				      /* 12 */
+	    "\n"						      /* 13 */
+	    " 1d   300 1xXVIy-0002DX-16 <ctl@x.test>\n"		      /* 14 */
+	    "          bad\x01rcpt@x.test\n"			      /* 15 */
+	    "\n"						      /* 16 */
+	    "123d   300 1xXVIy-0002Du-1H <a@x.test>\n"		      /* 17 */
+	    "          fine@x.test\n"				      /* 18 */
+	    "  ??? not a recipient line\n"			      /* 19 */
+	    "\n"						      /* 20 */
+	    " 5m   300 1xXVIy-0002Dz-1I <a@x.test>\n"		      /* 21 */
+	    "        D done@x.test\n"; /* 22: no undelivered */
 	struct mta_listing l;
 	struct bad_log b;
 
@@ -163,11 +172,13 @@ static void test_long_lines(void **state)
 
 	(void)state;
 	assert_non_null(text);
-	n = (size_t)sprintf(text, " 0m   300 1xXVIy-0002DX-16 <a@x.test>\n          ");
+	n = (size_t)sprintf(
+	    text, " 0m   300 1xXVIy-0002DX-16 <a@x.test>\n          ");
 	memset(text + n, 'a', big);
 	n += big;
-	n += (size_t)sprintf(text + n, "\n\n 0m   300 1xXVIy-0002DP-12 <a@x.test>\n"
-				       "          ok@x.test\n");
+	n += (size_t)sprintf(text + n,
+			     "\n\n 0m   300 1xXVIy-0002DP-12 <a@x.test>\n"
+			     "          ok@x.test\n");
 	text[n] = '\0';
 	assert_int_equal(parse(text, &l, &b), 0);
 	assert_int_equal(l.n, 1);
@@ -178,7 +189,8 @@ static void test_long_lines(void **state)
 	exim_queue_free(&l);
 
 	/* an address longer than LIMIT_ADDRESS but a short line */
-	n = (size_t)sprintf(text, " 0m   300 1xXVIy-0002DX-16 <a@x.test>\n          ");
+	n = (size_t)sprintf(
+	    text, " 0m   300 1xXVIy-0002DX-16 <a@x.test>\n          ");
 	memset(text + n, 'b', LIMIT_ADDRESS + 1);
 	n += LIMIT_ADDRESS + 1;
 	strcpy(text + n, "\n");
@@ -239,8 +251,8 @@ static void test_frozen_lookalike_sender(void **state)
 {
 	/* a sender ending in "> *** frozen ***" is shown inside <> */
 	static const char text[] =
-		" 0m   300 1xXVIy-0002DX-16 <x> *** frozen ***>\n"
-		"          a@x.test\n";
+	    " 0m   300 1xXVIy-0002DX-16 <x> *** frozen ***>\n"
+	    "          a@x.test\n";
 	struct mta_listing l;
 	struct bad_log b;
 
@@ -259,8 +271,8 @@ static void test_msglog_reasons(void **state)
 
 	(void)state;
 	assert_int_equal(parse(bp_sample, &l, &b), 0);
-	exim_queue_apply_msglog(&l.msgs[0], msglog_sample, strlen(msglog_sample),
-				0, 0);
+	exim_queue_apply_msglog(&l.msgs[0], msglog_sample,
+				strlen(msglog_sample), 0, 0);
 	assert_true(l.msgs[0].deferred);
 	assert_string_equal(l.msgs[0].rcpts[0].reason, "Connection refused");
 	assert_string_equal(l.msgs[0].rcpts[1].reason,
@@ -268,7 +280,8 @@ static void test_msglog_reasons(void **state)
 			    "TO:<full@soft.test>: 452 4.2.2 Mailbox full");
 	/* a later defer replaces an earlier one */
 	static const char more[] =
-		"2026-11-29 04:00:00 later@nowhere.test R=dnslookup defer (-1): host lookup did not complete\n";
+	    "2026-11-29 04:00:00 later@nowhere.test R=dnslookup defer (-1): "
+	    "host lookup did not complete\n";
 	exim_queue_apply_msglog(&l.msgs[0], more, strlen(more), 0, 0);
 	assert_string_equal(l.msgs[0].rcpts[0].reason,
 			    "host lookup did not complete");
@@ -277,7 +290,8 @@ static void test_msglog_reasons(void **state)
 				strlen(msglog_sample) - 5, 1, 0);
 	assert_false(l.msgs[3].deferred);
 	static const char cut[] = "ater@nowhere.test R=x defer (1): cut\n"
-				  "2026-11-29 04:00:00 one@nowhere.test R=x defer (111): Connection refused";
+				  "2026-11-29 04:00:00 one@nowhere.test R=x "
+				  "defer (111): Connection refused";
 	exim_queue_apply_msglog(&l.msgs[3], cut, strlen(cut), 1, 0);
 	assert_true(l.msgs[3].deferred);
 	assert_string_equal(l.msgs[3].rcpts[0].reason, "Connection refused");
@@ -287,13 +301,13 @@ static void test_msglog_reasons(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_real_sample),
-		cmocka_unit_test(test_garbage_and_hostile),
-		cmocka_unit_test(test_long_lines),
-		cmocka_unit_test(test_too_many_recipients),
-		cmocka_unit_test(test_no_trailing_blank_and_nul),
-		cmocka_unit_test(test_frozen_lookalike_sender),
-		cmocka_unit_test(test_msglog_reasons),
+	    cmocka_unit_test(test_real_sample),
+	    cmocka_unit_test(test_garbage_and_hostile),
+	    cmocka_unit_test(test_long_lines),
+	    cmocka_unit_test(test_too_many_recipients),
+	    cmocka_unit_test(test_no_trailing_blank_and_nul),
+	    cmocka_unit_test(test_frozen_lookalike_sender),
+	    cmocka_unit_test(test_msglog_reasons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,7 +76,8 @@ static int fake_verify(void *arg, const char *const *domains, size_t n,
 							: VERIFY_KIND_MX;
 		a->nmx = 1;
 		a->mx[0].preference = 10;
-		snprintf(a->mx[0].host, sizeof(a->mx[0].host), "mx1.%s", domains[i]);
+		snprintf(a->mx[0].host, sizeof(a->mx[0].host), "mx1.%s",
+			 domains[i]);
 		a->mx[0].naddrs = 1;
 		a->ttl = 300;
 	}
@@ -105,23 +106,26 @@ static int fx_setup(void **state)
 	char path[512], ini[4096];
 
 	snprintf(path, sizeof(path), "%s/hook.sh", fx->dir);
-	snprintf(ini, sizeof(ini),
-		 "#!/bin/sh\necho \"$*\" >> %s/hook.out\n", fx->dir);
+	snprintf(ini, sizeof(ini), "#!/bin/sh\necho \"$*\" >> %s/hook.out\n",
+		 fx->dir);
 	fx_write_file(path, ini, 0755);
-	snprintf(ini, sizeof(ini),
-		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
-		 "scan_interval = 30s\nhost_id = test-host\n"
-		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
-		 "verify_window = 60s\n"
-		 "[backoff]\ntier = 0s every 5m\ntier = 1h every 15m check-resolver\n"
-		 "tier = 4h every 1h escalate\ngive_up = 5d\njitter = 0%%\n"
-		 "[classifier]\n"
-		 "rule = null-mx /nullMX|does not accept mail/i\n"
-		 "rule = routing /no mail hosts|unable to route|Host or domain name not found/i\n"
-		 "rule = mailbox-unknown /user unknown|recipient not found/i\n"
-		 "[hooks]\nflush_resolver = %s/hook.sh flush %%r %%d\n"
-		 "escalate = %s/hook.sh escalate %%d %%f\n",
-		 fx->dir, fx->dir, fx->dir, fx->dir);
+	snprintf(
+	    ini, sizeof(ini),
+	    "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
+	    "scan_interval = 30s\nhost_id = test-host\n"
+	    "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
+	    "verify_window = 60s\n"
+	    "[backoff]\ntier = 0s every 5m\ntier = 1h every 15m "
+	    "check-resolver\n"
+	    "tier = 4h every 1h escalate\ngive_up = 5d\njitter = 0%%\n"
+	    "[classifier]\n"
+	    "rule = null-mx /nullMX|does not accept mail/i\n"
+	    "rule = routing /no mail hosts|unable to route|Host or domain name "
+	    "not found/i\n"
+	    "rule = mailbox-unknown /user unknown|recipient not found/i\n"
+	    "[hooks]\nflush_resolver = %s/hook.sh flush %%r %%d\n"
+	    "escalate = %s/hook.sh escalate %%d %%f\n",
+	    fx->dir, fx->dir, fx->dir, fx->dir);
 	fx_start(fx, ini, fake_verify);
 	*state = fx;
 	return 0;
@@ -146,13 +150,17 @@ static void fx_evidence(struct fx *fx, const char *addr, struct ev_list *l)
 	char err[256];
 
 	memset(l, 0, sizeof(*l));
-	assert_int_equal(store_walk_evidence(fx->store, addr, ev_collect, l, err,
-					     sizeof(err)), STORE_OK);
+	assert_int_equal(store_walk_evidence(fx->store, addr, ev_collect, l,
+					     err, sizeof(err)),
+			 STORE_OK);
 }
 
-#define ROUTING "Host or domain name not found. Name service error for name=example.test type=A: Host found but no data record of requested type"
+#define ROUTING                                                                \
+	"Host or domain name not found. Name service error for "               \
+	"name=example.test type=A: Host found but no data record of "          \
+	"requested type"
 #define RCPT "user@example.test"
-#define QID "A1B2C3D4"
+#define QID  "A1B2C3D4"
 
 /* adopt at T0 (arrival T0-60), attempt at T0+300 */
 static void fx_adopt_one(struct fx *fx)
@@ -169,8 +177,10 @@ static void test_adopt_holds_routing_only(void **state)
 	struct fx *fx = *state;
 	struct store_message *m;
 
-	fake_add(&fx->mta, "BBBBBB01", "x@other.test", NULL, "4.2.2 mailbox full", T0 - 60);
-	fake_add(&fx->mta, "BBBBBB02", "y@example.test", NULL, ROUTING, T0 - 60);
+	fake_add(&fx->mta, "BBBBBB01", "x@other.test", NULL,
+		 "4.2.2 mailbox full", T0 - 60);
+	fake_add(&fx->mta, "BBBBBB02", "y@example.test", NULL, ROUTING,
+		 T0 - 60);
 	fx->mta.msgs[1].held = 1; /* held by someone else: not ours */
 	fx_adopt_one(fx);
 	m = fx_get(fx, QID);
@@ -263,7 +273,7 @@ static void test_local_path_runs_flush_hook(void **state)
 static void test_domain_and_outage_never_deliver(void **state)
 {
 	struct fx *fx = *state;
-	enum verify_verdict v[2] = { VERDICT_DOMAIN, VERDICT_DNS_OUTAGE };
+	enum verify_verdict v[2] = {VERDICT_DOMAIN, VERDICT_DNS_OUTAGE};
 	struct ev_list evs;
 	struct store_message *m;
 
@@ -390,8 +400,8 @@ static void put_record(struct fx *fx, const char *id, enum store_msg_state st)
 	m->nrcpts = 1;
 	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address), RCPT);
 	m->rcpts[0].state = STORE_RCPT_PENDING;
-	assert_int_equal(store_put_message(fx->store, NULL, m, err, sizeof(err)),
-			 STORE_OK);
+	assert_int_equal(
+	    store_put_message(fx->store, NULL, m, err, sizeof(err)), STORE_OK);
 	store_message_free(m);
 }
 
@@ -428,11 +438,13 @@ static void test_giveback_intent_replayed(void **state)
 	char err[256];
 
 	put_record(fx, QID, STORE_MSG_GIVEBACK_INTENT);
-	assert_int_equal(store_get_message(fx->store, NULL, fx->policy->mta, QID,
-					   &m, err, sizeof(err)), STORE_OK);
-	snprintf(m->last_reason, sizeof(m->last_reason), "giveback:expire: test");
-	assert_int_equal(store_put_message(fx->store, NULL, m, err, sizeof(err)),
+	assert_int_equal(store_get_message(fx->store, NULL, fx->policy->mta,
+					   QID, &m, err, sizeof(err)),
 			 STORE_OK);
+	snprintf(m->last_reason, sizeof(m->last_reason),
+		 "giveback:expire: test");
+	assert_int_equal(
+	    store_put_message(fx->store, NULL, m, err, sizeof(err)), STORE_OK);
 	store_message_free(m);
 	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
 	fx->mta.msgs[0].held = 1;
@@ -570,8 +582,9 @@ static void test_store_full_releases_and_resumes(void **state)
 	snprintf(statedir, sizeof(statedir), "%s/state", small);
 	snprintf(filler, sizeof(filler), "%s/filler", small);
 	mkdir(statedir, 0700);
-	assert_int_equal(store_open(statedir, STORE_OPEN_DAEMON, 1u << 20, &st, err,
-				    sizeof(err)), STORE_OK);
+	assert_int_equal(store_open(statedir, STORE_OPEN_DAEMON, 1u << 20, &st,
+				    err, sizeof(err)),
+			 STORE_OK);
 	fx->ctx.store = st;
 	fx->mta.store = st;
 	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
@@ -580,20 +593,23 @@ static void test_store_full_releases_and_resumes(void **state)
 
 	fill_disk(filler);
 	fill_store_log(st);
-	fake_add(&fx->mta, "DDDDDD01", "z@example.test", NULL, ROUTING, T0 - 60);
+	fake_add(&fx->mta, "DDDDDD01", "z@example.test", NULL, ROUTING,
+		 T0 - 60);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
 	assert_int_equal(fx->ctx.stats.nospace, 1);
 	assert_int_equal(fx->ctx.stats.adopted, 0);
-	assert_int_equal(fake_count(&fx->mta, "hold"), 1);      /* new one not held */
+	assert_int_equal(fake_count(&fx->mta, "hold"),
+			 1); /* new one not held */
 	assert_int_equal(fake_count(&fx->mta, "deliver"), 0);
-	assert_int_equal(fake_count(&fx->mta, "release"), 1);   /* due one given back */
+	assert_int_equal(fake_count(&fx->mta, "release"),
+			 1); /* due one given back */
 	assert_string_equal(fake_last(&fx->mta, "release")->ids, QID);
 
 	unlink(filler);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 330), 0);
 	assert_int_equal(fx->ctx.stats.nospace, 0);
-	assert_int_equal(fx->ctx.stats.adopted, 1);             /* resumed */
-	assert_int_equal(fx->ctx.stats.reheld, 1);              /* ours again */
+	assert_int_equal(fx->ctx.stats.adopted, 1); /* resumed */
+	assert_int_equal(fx->ctx.stats.reheld, 1);  /* ours again */
 	fx->ctx.store = fx->store;
 	fx->mta.store = fx->store;
 	store_close(st);
@@ -647,16 +663,19 @@ static void put_many_done(struct fx *fx, const char *prefix, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (i % 1000 == 0) {
 			if (txn)
-				assert_int_equal(store_txn_commit(txn, err, sizeof(err)),
-						 STORE_OK);
-			assert_int_equal(store_txn_begin(fx->store, &txn, err,
-							 sizeof(err)), STORE_OK);
+				assert_int_equal(
+				    store_txn_commit(txn, err, sizeof(err)),
+				    STORE_OK);
+			assert_int_equal(
+			    store_txn_begin(fx->store, &txn, err, sizeof(err)),
+			    STORE_OK);
 		}
 		snprintf(id, sizeof(id), "%s%05zX", prefix, i);
 		put_done(fx, txn, id, "old@example.test", t, t);
 	}
 	if (txn)
-		assert_int_equal(store_txn_commit(txn, err, sizeof(err)), STORE_OK);
+		assert_int_equal(store_txn_commit(txn, err, sizeof(err)),
+				 STORE_OK);
 }
 
 static int count_msg(const struct store_message *m, void *arg)
@@ -701,8 +720,9 @@ static void test_pass_cost_ignores_done(void **state)
 	assert_int_equal(fx->ctx.stats.expired, 0); /* not old enough */
 
 	g0 = fx_page_gets(fx->store);
-	assert_int_equal(store_walk_messages(fx->store, count_msg, &nmsg, err,
-					     sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_walk_messages(fx->store, count_msg, &nmsg, err, sizeof(err)),
+	    STORE_OK);
 	walk = fx_page_gets(fx->store) - g0;
 	assert_int_equal(nmsg, 10000 + LIVE_N);
 	print_message("page gets: pass %llu (no done), %llu (10,000 done); "
@@ -741,8 +761,9 @@ static void add_verification(struct fx *fx, const char *domain, int64_t t)
 	v.time = t;
 	snprintf(v.verdict, sizeof(v.verdict), "healthy");
 	v.answers = "{}";
-	assert_int_equal(store_add_verification(fx->store, NULL, &v, err,
-						sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_add_verification(fx->store, NULL, &v, err, sizeof(err)),
+	    STORE_OK);
 }
 
 static int count_ver(const struct store_verification *v, void *arg)
@@ -756,8 +777,10 @@ static size_t fx_verifications(struct fx *fx, const char *domain)
 	size_t n = 0;
 	char err[256];
 
-	assert_int_equal(store_walk_verifications(fx->store, domain, 0, count_ver,
-						  &n, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_walk_verifications(fx->store, domain, 0,
+						  count_ver, &n, err,
+						  sizeof(err)),
+			 STORE_OK);
 	return n;
 }
 
@@ -770,7 +793,7 @@ static size_t fx_verifications(struct fx *fx, const char *domain)
 static void test_retention_deletes_only_old_done(void **state)
 {
 	struct fx *fx = *state;
-	int64_t keep = retention_keep_done(fx->policy);
+	int64_t keep = pass_retention_keep_done(fx->policy);
 	int64_t now = T0 + 60 * 86400;
 	struct store_suppressed sup;
 	struct store_evidence ev;
@@ -795,18 +818,23 @@ static void test_retention_deletes_only_old_done(void **state)
 	snprintf(ev.queue_id, sizeof(ev.queue_id), "E00000");
 	snprintf(ev.verdict, sizeof(ev.verdict), "healthy");
 	ev.outcome = STORE_OUTCOME_BOUNCED;
-	assert_int_equal(store_add_evidence(fx->store, NULL, &ev, err, sizeof(err)),
-			 STORE_OK);
+	assert_int_equal(
+	    store_add_evidence(fx->store, NULL, &ev, err, sizeof(err)),
+	    STORE_OK);
 	memset(&sup, 0, sizeof(sup));
 	snprintf(sup.address, sizeof(sup.address), "old@example.test");
 	sup.time = now - keep - 5;
 	snprintf(sup.reason, sizeof(sup.reason), "test");
-	assert_int_equal(store_put_suppressed(fx->store, NULL, &sup, err,
-					      sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_put_suppressed(fx->store, NULL, &sup, err, sizeof(err)),
+	    STORE_OK);
 	/* verifications: two too old, one recent */
-	add_verification(fx, "example.test", now - LIMIT_KEEP_VERIFICATIONS - 100);
-	add_verification(fx, "example.test", now - LIMIT_KEEP_VERIFICATIONS - 1);
-	add_verification(fx, "other.test", now - LIMIT_KEEP_VERIFICATIONS + 100);
+	add_verification(fx, "example.test",
+			 now - LIMIT_KEEP_VERIFICATIONS - 100);
+	add_verification(fx, "example.test",
+			 now - LIMIT_KEEP_VERIFICATIONS - 1);
+	add_verification(fx, "other.test",
+			 now - LIMIT_KEEP_VERIFICATIONS + 100);
 
 	assert_int_equal(pass_run(&fx->ctx, now), 0);
 	assert_int_equal(fx->ctx.stats.expired, LIMIT_RETENTION_BATCH);
@@ -816,8 +844,9 @@ static void test_retention_deletes_only_old_done(void **state)
 	assert_int_equal(pass_run(&fx->ctx, now + 60), 0);
 	assert_int_equal(fx->ctx.stats.expired, 0);
 
-	assert_int_equal(store_walk_messages(fx->store, count_msg, &nmsg, err,
-					     sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_walk_messages(fx->store, count_msg, &nmsg, err, sizeof(err)),
+	    STORE_OK);
 	assert_int_equal(nmsg, 2); /* the recent done one and the live one */
 	m = fx_get(fx, "ABCDEF01");
 	assert_non_null(m);
@@ -827,8 +856,10 @@ static void test_retention_deletes_only_old_done(void **state)
 	assert_int_equal(fx_state(fx, "ABCDEF02"), STORE_MSG_ATTEMPTING);
 	fx_evidence(fx, "old@example.test", &evs);
 	assert_int_equal(evs.n, 1);
-	assert_int_equal(store_get_suppressed(fx->store, NULL, "old@example.test",
-					      &sup, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_get_suppressed(fx->store, NULL,
+					      "old@example.test", &sup, err,
+					      sizeof(err)),
+			 STORE_OK);
 	/* the two old ones went; the one this pass made for ABCDEF02 stays */
 	assert_int_equal(fx_verifications(fx, "example.test"), 1);
 	assert_int_equal(fx_verifications(fx, "other.test"), 1);
@@ -840,44 +871,47 @@ static void test_retention_deletes_only_old_done(void **state)
 
 static void test_reconcile_decide_table(void **state)
 {
-	struct reconcile_input in = { .state = STORE_MSG_HELD, .complete = 1 };
+	struct reconcile_input in = {.state = STORE_MSG_HELD, .complete = 1};
 
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
 	in.missing_before = 1;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_GONE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_GONE);
 	in.complete = 0;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
-	in = (struct reconcile_input){ .state = STORE_MSG_HELD, .listed = 1,
-				       .deferred = 1, .complete = 0 };
-	assert_int_equal(reconcile_decide(&in), RECONCILE_REHOLD);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
+	in = (struct reconcile_input){
+	    .state = STORE_MSG_HELD, .listed = 1, .deferred = 1, .complete = 0};
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_REHOLD);
 	in.nospace = 1;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
-	in = (struct reconcile_input){ .state = STORE_MSG_GIVEBACK_INTENT,
-				       .listed = 1, .held = 1 };
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
+	in = (struct reconcile_input){
+	    .state = STORE_MSG_GIVEBACK_INTENT, .listed = 1, .held = 1};
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
 	in.complete = 1;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_GIVEBACK);
-	in = (struct reconcile_input){ .state = STORE_MSG_RELEASE_INTENT,
-				       .listed = 1, .held = 1 };
-	assert_int_equal(reconcile_decide(&in), RECONCILE_MARK_DUE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_GIVEBACK);
+	in = (struct reconcile_input){
+	    .state = STORE_MSG_RELEASE_INTENT, .listed = 1, .held = 1};
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_MARK_DUE);
 	in.held = 0;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_TO_ATTEMPTING);
-	in = (struct reconcile_input){ .state = STORE_MSG_ATTEMPTING, .listed = 1,
-				       .deferred = 1, .now = 100,
-				       .last_attempt = 90, .outcome_wait = 60 };
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_TO_ATTEMPTING);
+	in = (struct reconcile_input){.state = STORE_MSG_ATTEMPTING,
+				      .listed = 1,
+				      .deferred = 1,
+				      .now = 100,
+				      .last_attempt = 90,
+				      .outcome_wait = 60};
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
 	in.now = 200;
-	assert_int_equal(reconcile_decide(&in), RECONCILE_REHOLD);
-	in = (struct reconcile_input){ .state = STORE_MSG_DONE, .complete = 1,
-				       .missing_before = 1 };
-	assert_int_equal(reconcile_decide(&in), RECONCILE_NONE);
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_REHOLD);
+	in = (struct reconcile_input){
+	    .state = STORE_MSG_DONE, .complete = 1, .missing_before = 1};
+	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
 }
 
 static void test_adopt_eligible_pure(void **state)
 {
 	struct fx *fx = *state;
 	struct mta_rcpt r[2];
-	struct mta_message m = { .deferred = 1, .nrcpts = 2, .rcpts = r };
+	struct mta_message m = {.deferred = 1, .nrcpts = 2, .rcpts = r};
 	char dom[LIMIT_DOMAIN + 1];
 
 	memset(r, 0, sizeof(r));
@@ -885,44 +919,55 @@ static void test_adopt_eligible_pure(void **state)
 	snprintf(r[0].reason, sizeof(r[0].reason), "mailbox full");
 	snprintf(r[1].address, sizeof(r[1].address), "b@Route.TEST");
 	snprintf(r[1].reason, sizeof(r[1].reason), "no mail hosts for domain");
-	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
-					sizeof(dom)), 1);
+	assert_int_equal(pass_adopt_eligible(fx->policy, fx->ctx.classifier, &m,
+					     dom, sizeof(dom)),
+			 1);
 	assert_string_equal(dom, "route.test");
 	m.held = 1;
-	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
-					sizeof(dom)), 0);
+	assert_int_equal(pass_adopt_eligible(fx->policy, fx->ctx.classifier, &m,
+					     dom, sizeof(dom)),
+			 0);
 	m.held = 0;
-	snprintf(r[1].reason, sizeof(r[1].reason), "Domain does not accept mail (nullMX)");
-	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
-					sizeof(dom)), 0); /* null-mx outside a group */
+	snprintf(r[1].reason, sizeof(r[1].reason),
+		 "Domain does not accept mail (nullMX)");
+	assert_int_equal(pass_adopt_eligible(fx->policy, fx->ctx.classifier, &m,
+					     dom, sizeof(dom)),
+			 0); /* null-mx outside a group */
 	snprintf(r[1].address, sizeof(r[1].address), "bad@-bad..test");
 	snprintf(r[1].reason, sizeof(r[1].reason), "no mail hosts");
-	assert_int_equal(adopt_eligible(fx->policy, fx->ctx.classifier, &m, dom,
-					sizeof(dom)), 0);
+	assert_int_equal(pass_adopt_eligible(fx->policy, fx->ctx.classifier, &m,
+					     dom, sizeof(dom)),
+			 0);
 }
 
 static void test_verification_json_round_trip(void **state)
 {
-	struct fake_dns d = { .verdict = VERDICT_LOCAL_PATH };
-	const char *names[1] = { "example.test" };
-	struct verify_result *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
-	char sa[LIMIT_EVIDENCE_DNS + 1], sb[LIMIT_EVIDENCE_DNS + 1], nodes[4][64];
+	struct fake_dns d = {.verdict = VERDICT_LOCAL_PATH};
+	const char *names[1] = {"example.test"};
+	struct verify_result *a = calloc(1, sizeof(*a)),
+			     *b = calloc(1, sizeof(*b));
+	char sa[LIMIT_EVIDENCE_DNS + 1], sb[LIMIT_EVIDENCE_DNS + 1],
+	    nodes[4][64];
 	char *json;
 
 	(void)state;
 	fake_verify(&d, names, 1, T0, a, NULL, 0);
 	json = verify_result_json(a);
 	assert_non_null(json);
-	assert_int_equal(verification_from_json(json, b), 0);
+	assert_int_equal(pass_verify_from_json(json, b), 0);
 	assert_int_equal(b->verdict, VERDICT_LOCAL_PATH);
 	assert_int_equal(b->checked_at, T0);
 	verify_result_summary(a, sa, sizeof(sa));
 	verify_result_summary(b, sb, sizeof(sb));
 	assert_string_equal(sa, sb);
-	assert_int_equal(verification_failing_nodes(b, nodes, 4), 1);
+	assert_int_equal(pass_verify_failing_nodes(b, nodes, 4), 1);
 	assert_string_equal(nodes[0], "127.0.9.54:53");
-	assert_int_equal(verification_from_json("{\"verdict\":\"healthy\",\"verdict\":\"domain\",\"answers\":[]}", b), -1);
-	assert_int_equal(verification_from_json("not json", b), -1);
+	assert_int_equal(
+	    pass_verify_from_json("{\"verdict\":\"healthy\",\"verdict\":"
+				  "\"domain\",\"answers\":[]}",
+				  b),
+	    -1);
+	assert_int_equal(pass_verify_from_json("not json", b), -1);
 	free(json);
 	free(a);
 	free(b);
@@ -931,27 +976,47 @@ static void test_verification_json_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_adopt_holds_routing_only, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_attempt_then_delivered, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_deferred_again_is_reheld_from_first_failure, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_local_path_runs_flush_hook, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_domain_and_outage_never_deliver, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_null_mx_bounces_after_commit, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_give_up_expires, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_gone_needs_two_complete_listings, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reappearing_id_is_not_gone, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_crash_between_intent_and_hold, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_giveback_intent_replayed, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_found_released_is_held_again, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_no_outcome_then_listing_decides, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_escalate_once_with_report, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_clock_jump_back_is_clamped, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_adopt_eligible_pure, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_store_full_releases_and_resumes, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_pass_cost_ignores_done, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_retention_deletes_only_old_done, fx_setup, fx_teardown),
-		cmocka_unit_test(test_reconcile_decide_table),
-		cmocka_unit_test(test_verification_json_round_trip),
+	    cmocka_unit_test_setup_teardown(test_adopt_holds_routing_only,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_attempt_then_delivered,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_deferred_again_is_reheld_from_first_failure, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_local_path_runs_flush_hook,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_domain_and_outage_never_deliver, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_null_mx_bounces_after_commit,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_give_up_expires, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_gone_needs_two_complete_listings, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reappearing_id_is_not_gone,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_between_intent_and_hold,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_giveback_intent_replayed,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_found_released_is_held_again,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_no_outcome_then_listing_decides, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_escalate_once_with_report,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_clock_jump_back_is_clamped,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_adopt_eligible_pure, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_store_full_releases_and_resumes, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_pass_cost_ignores_done,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_retention_deletes_only_old_done, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_reconcile_decide_table),
+	    cmocka_unit_test(test_verification_json_round_trip),
 	};
 
 	log_open("test_pass", LOG_DEST_STDERR);

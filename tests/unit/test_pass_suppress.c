@@ -80,21 +80,23 @@ static int fx_setup_with(void **state, const char *categories,
 	struct fx *fx = fx_new("test_pass_suppress");
 	char ini[4096];
 
-	snprintf(ini, sizeof(ini),
-		 "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
-		 "scan_interval = 30s\nhost_id = test-host\n"
-		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
-		 "verify_window = 60s\n"
-		 "[backoff]\ntier = 0s every 5m\ngive_up = 5d\njitter = 0%%\n"
-		 "[suppression]\ncategories = %s\nmin_failures = 3\n"
-		 "min_span = 10m\nrequire_healthy_dns = yes\non_suppress = %s\n"
-		 "[classifier]\n"
-		 "rule = null-mx /nullMX|does not accept mail/i\n"
-		 "rule = routing /no mail hosts|unable to route|Host or domain name not found/i\n"
-		 "rule = rate-limit /too many|rate limit/i\n"
-		 "rule = mailbox-unknown /user unknown|recipient not found/i\n"
-		 "rule = mailbox-full /mailbox full|over quota/i\n",
-		 fx->dir, fx->dir, categories, on_suppress);
+	snprintf(
+	    ini, sizeof(ini),
+	    "[retryd]\nmta = postfix\nstate_dir = %s/state\nplugin_dir = %s\n"
+	    "scan_interval = 30s\nhost_id = test-host\n"
+	    "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
+	    "verify_window = 60s\n"
+	    "[backoff]\ntier = 0s every 5m\ngive_up = 5d\njitter = 0%%\n"
+	    "[suppression]\ncategories = %s\nmin_failures = 3\n"
+	    "min_span = 10m\nrequire_healthy_dns = yes\non_suppress = %s\n"
+	    "[classifier]\n"
+	    "rule = null-mx /nullMX|does not accept mail/i\n"
+	    "rule = routing /no mail hosts|unable to route|Host or domain name "
+	    "not found/i\n"
+	    "rule = rate-limit /too many|rate limit/i\n"
+	    "rule = mailbox-unknown /user unknown|recipient not found/i\n"
+	    "rule = mailbox-full /mailbox full|over quota/i\n",
+	    fx->dir, fx->dir, categories, on_suppress);
 	fx_start(fx, ini, fake_verify);
 	*state = fx;
 	return 0;
@@ -102,14 +104,15 @@ static int fx_setup_with(void **state, const char *categories,
 
 static int fx_setup(void **state)
 {
-	return fx_setup_with(state, "mailbox-unknown, mailbox-disabled", "bounce");
+	return fx_setup_with(state, "mailbox-unknown, mailbox-disabled",
+			     "bounce");
 }
 
 static int fx_setup_never(void **state)
 {
-	return fx_setup_with(state,
-			     "mailbox-unknown, routing, null-mx, rate-limit, connection",
-			     "bounce");
+	return fx_setup_with(
+	    state, "mailbox-unknown, routing, null-mx, rate-limit, connection",
+	    "bounce");
 }
 
 static int fx_setup_release(void **state)
@@ -179,11 +182,11 @@ static struct ev_count fx_evidence(struct fx *fx, const char *addr,
 	"host mx1.example.test[127.0.9.25] said: 550 5.1.10 "                  \
 	"RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address " \
 	"lookup (in reply to RCPT TO command)"
-#define BAD "gone@example.test"
+#define BAD  "gone@example.test"
 #define GOOD "alice@example.test"
-#define Q1 "A1B2C3D4"
-#define Q2 "B1B2C3D4"
-#define Q3 "C1B2C3D4"
+#define Q1   "A1B2C3D4"
+#define Q2   "B1B2C3D4"
+#define Q3   "C1B2C3D4"
 
 /* Adopt @param id (with rcpts) at @param t. */
 static void fx_adopt(struct fx *fx, const char *id, const char *r1,
@@ -243,21 +246,25 @@ static void test_three_not_found_suppress_and_bounce(void **state)
 			/* not yet: 1 then 2 of 3, or span too short */
 			assert_false(fx_suppressed(fx, BAD, NULL));
 			assert_int_equal(fx_state(fx, Q1), STORE_MSG_HELD);
-			assert_int_equal(fx_rcpt(fx, Q1, BAD), STORE_RCPT_PENDING);
+			assert_int_equal(fx_rcpt(fx, Q1, BAD),
+					 STORE_RCPT_PENDING);
 			assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
 		}
 	}
 	assert_true(t[2] + 1 - (t[0] + 1) >= 600); /* the span is met at 3 */
 	assert_true(fx_suppressed(fx, BAD, &s));
 	assert_int_equal(s.time, t[2] + 30);
-	assert_non_null(strstr(s.reason, "suppress: 3 of 3 failures (mailbox-unknown)"));
+	assert_non_null(
+	    strstr(s.reason, "suppress: 3 of 3 failures (mailbox-unknown)"));
 	assert_non_null(strstr(s.reason, "DNS healthy each time"));
 	assert_non_null(strstr(s.evidence, "3 counted:"));
-	assert_non_null(strstr(s.evidence, "4.1.10 mailbox-unknown " Q1 " (healthy)"));
+	assert_non_null(
+	    strstr(s.evidence, "4.1.10 mailbox-unknown " Q1 " (healthy)"));
 	/* handed back to bounce, only after the commit */
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
 	assert_string_equal(fake_last(&fx->mta, "giveback")->ids, Q1);
-	assert_int_equal(fake_last(&fx->mta, "giveback")->how, MTA_GIVEBACK_BOUNCE);
+	assert_int_equal(fake_last(&fx->mta, "giveback")->how,
+			 MTA_GIVEBACK_BOUNCE);
 	assert_true(fake_last(&fx->mta, "giveback")->committed);
 	assert_int_equal(fx_state(fx, Q1), STORE_MSG_DONE);
 	assert_int_equal(fx_rcpt(fx, Q1, BAD), STORE_RCPT_SUPPRESSED);
@@ -287,8 +294,8 @@ static void test_routing_never_suppresses(void **state)
 	for (int k = 0; k < 6; k++) {
 		int64_t t = fx_attempt(fx, Q1);
 
-		fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, dsns[k % 3],
-			     texts[k % 3], t + 1);
+		fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED,
+			     dsns[k % 3], texts[k % 3], t + 1);
 		fx_outcomes(fx, t);
 		assert_false(fx_suppressed(fx, BAD, NULL));
 		assert_int_equal(fx_state(fx, Q1), STORE_MSG_HELD);
@@ -319,8 +326,8 @@ static void test_local_path_failure_does_not_count(void **state)
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
 	fx->dns.verdict = VERDICT_HEALTHY;
 	t = fx_attempt(fx, Q1);
-	fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10", NOTFOUND,
-		     t + 1);
+	fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10",
+		     NOTFOUND, t + 1);
 	fx_outcomes(fx, t);
 	assert_true(fx_suppressed(fx, BAD, &s));
 	assert_non_null(strstr(s.reason, "suppress: 3 of 3"));
@@ -342,7 +349,8 @@ static void test_good_beside_bad_is_delivered(void **state)
 
 		if (k == 0)
 			fake_outcome(&fx->mta, Q1, GOOD, MTA_OUTCOME_DELIVERED,
-				     "2.0.0", "250 2.0.0 Ok: queued as 4XyZ", t + 1);
+				     "2.0.0", "250 2.0.0 Ok: queued as 4XyZ",
+				     t + 1);
 		fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10",
 			     NOTFOUND, t + 1);
 		fx_outcomes(fx, t);
@@ -370,9 +378,10 @@ static void test_suppressed_rides_along_until_others_final(void **state)
 	fx_adopt(fx, Q1, GOOD, BAD, T0);
 	for (int k = 0; k < 3; k++) {
 		t = fx_attempt(fx, Q1);
-		fake_outcome(&fx->mta, Q1, GOOD, MTA_OUTCOME_DEFERRED, "4.2.2",
-			     "host mx1.example.test said: 452 4.2.2 mailbox full",
-			     t + 1);
+		fake_outcome(
+		    &fx->mta, Q1, GOOD, MTA_OUTCOME_DEFERRED, "4.2.2",
+		    "host mx1.example.test said: 452 4.2.2 mailbox full",
+		    t + 1);
 		fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10",
 			     NOTFOUND, t + 1);
 		fx_outcomes(fx, t);
@@ -382,16 +391,18 @@ static void test_suppressed_rides_along_until_others_final(void **state)
 	assert_int_equal(fx_rcpt(fx, Q1, GOOD), STORE_RCPT_PENDING);
 	assert_int_equal(fx_state(fx, Q1), STORE_MSG_HELD); /* held for GOOD */
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
-	/* next attempt: GOOD delivered, BAD (still in the queue file) deferred */
+	/* next attempt: GOOD delivered, BAD (still in the queue file) deferred
+	 */
 	t = fx_attempt(fx, Q1);
 	fake_outcome(&fx->mta, Q1, GOOD, MTA_OUTCOME_DELIVERED, "2.0.0",
 		     "250 2.0.0 Ok", t + 1);
-	fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10", NOTFOUND,
-		     t + 1);
+	fake_outcome(&fx->mta, Q1, BAD, MTA_OUTCOME_DEFERRED, "4.1.10",
+		     NOTFOUND, t + 1);
 	fx_outcomes(fx, t);
 	assert_int_equal(fx_rcpt(fx, Q1, GOOD), STORE_RCPT_DELIVERED);
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
-	assert_int_equal(fake_last(&fx->mta, "giveback")->how, MTA_GIVEBACK_BOUNCE);
+	assert_int_equal(fake_last(&fx->mta, "giveback")->how,
+			 MTA_GIVEBACK_BOUNCE);
 	assert_true(fake_last(&fx->mta, "giveback")->committed);
 	assert_int_equal(fx_state(fx, Q1), STORE_MSG_DONE);
 	assert_false(fx_suppressed(fx, GOOD, NULL));
@@ -420,8 +431,8 @@ static void test_mta_bounces_then_known_suppressed(void **state)
 			assert_int_equal(pass_run(&fx->ctx, a + 10), 0);
 			assert_int_equal(fx_state(fx, Q2), STORE_MSG_HELD);
 		}
-		fake_outcome(&fx->mta, ids[k], BAD, MTA_OUTCOME_BOUNCED, "5.1.10",
-			     NOTFOUND, a + 1);
+		fake_outcome(&fx->mta, ids[k], BAD, MTA_OUTCOME_BOUNCED,
+			     "5.1.10", NOTFOUND, a + 1);
 		fake_remove(&fx->mta, ids[k]); /* the MTA bounced it */
 		fx_outcomes(fx, a);
 		assert_int_equal(fx_state(fx, ids[k]), STORE_MSG_DONE);
@@ -449,7 +460,8 @@ static void test_mta_bounces_then_known_suppressed(void **state)
 	assert_int_equal(pass_run(&fx->ctx, t), 0);
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 2);
 	assert_string_equal(fake_last(&fx->mta, "giveback")->ids, Q3);
-	assert_int_equal(fake_last(&fx->mta, "giveback")->how, MTA_GIVEBACK_BOUNCE);
+	assert_int_equal(fake_last(&fx->mta, "giveback")->how,
+			 MTA_GIVEBACK_BOUNCE);
 	assert_false(fake_delivered_id(&fx->mta, Q3));
 	assert_int_equal(fx_rcpt(fx, Q3, BAD), STORE_RCPT_SUPPRESSED);
 	ec = fx_evidence(fx, BAD, "suppressed since");
@@ -515,7 +527,8 @@ static void test_on_suppress_release(void **state)
 	}
 	assert_true(fx_suppressed(fx, BAD, NULL));
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
-	assert_int_equal(fake_last(&fx->mta, "giveback")->how, MTA_GIVEBACK_RELEASE);
+	assert_int_equal(fake_last(&fx->mta, "giveback")->how,
+			 MTA_GIVEBACK_RELEASE);
 	assert_int_equal(fx_state(fx, Q1), STORE_MSG_DONE);
 	assert_non_null(fake_find(&fx->mta, Q1)); /* still the MTA's */
 }
@@ -529,30 +542,41 @@ static void test_ready_rule(void **state)
 	m->state = STORE_MSG_HELD;
 	m->rcpts[0].state = STORE_RCPT_SUPPRESSED;
 	m->rcpts[1].state = STORE_RCPT_PENDING;
-	assert_false(suppress_act_ready(m));
+	assert_false(pass_suppress_ready(m));
 	m->rcpts[1].state = STORE_RCPT_DELIVERED;
-	assert_true(suppress_act_ready(m));
+	assert_true(pass_suppress_ready(m));
 	m->rcpts[0].state = STORE_RCPT_BOUNCED;
-	assert_false(suppress_act_ready(m)); /* the MTA is done with it */
+	assert_false(pass_suppress_ready(m)); /* the MTA is done with it */
 	m->rcpts[0].state = STORE_RCPT_SUPPRESSED;
 	m->state = STORE_MSG_DONE;
-	assert_false(suppress_act_ready(m));
+	assert_false(pass_suppress_ready(m));
 	m->state = STORE_MSG_GIVEBACK_INTENT;
-	assert_false(suppress_act_ready(m));
+	assert_false(pass_suppress_ready(m));
 	store_message_free(m);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_three_not_found_suppress_and_bounce, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_routing_never_suppresses, fx_setup_never, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_local_path_failure_does_not_count, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_good_beside_bad_is_delivered, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_suppressed_rides_along_until_others_final, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_mta_bounces_then_known_suppressed, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_handback_waits_for_complete_listing, fx_setup, fx_teardown),
-	    cmocka_unit_test_setup_teardown(test_on_suppress_release, fx_setup_release, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_three_not_found_suppress_and_bounce, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_routing_never_suppresses,
+					    fx_setup_never, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_local_path_failure_does_not_count, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_good_beside_bad_is_delivered,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_suppressed_rides_along_until_others_final, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_mta_bounces_then_known_suppressed, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_handback_waits_for_complete_listing, fx_setup,
+		fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_on_suppress_release,
+					    fx_setup_release, fx_teardown),
 	    cmocka_unit_test(test_ready_rule),
 	};
 

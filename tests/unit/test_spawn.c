@@ -28,7 +28,7 @@
 
 static void test_spawn_feeds_stdin_and_captures_stdout(void **state)
 {
-	char *argv[] = { "cat", NULL };
+	char *argv[] = {"cat", NULL};
 	struct spawn_result res;
 	char err[256];
 	size_t big = 3u << 20; /* larger than any pipe buffer */
@@ -37,8 +37,8 @@ static void test_spawn_feeds_stdin_and_captures_stdout(void **state)
 	(void)state;
 	for (size_t i = 0; i < big; i++)
 		input[i] = (char)('a' + i % 26);
-	assert_int_equal(spawn_run(argv, input, big, 10000, &res, err,
-				   sizeof(err)), 0);
+	assert_int_equal(
+	    spawn_run(argv, input, big, 10000, &res, err, sizeof(err)), 0);
 	assert_true(res.exited);
 	assert_int_equal(res.exit_code, 0);
 	assert_int_equal(res.outlen, big);
@@ -49,7 +49,7 @@ static void test_spawn_feeds_stdin_and_captures_stdout(void **state)
 
 static void test_spawn_reports_exit_code_and_stderr(void **state)
 {
-	char *argv[] = { "/bin/sh", "-c", "echo oops >&2; exit 3", NULL };
+	char *argv[] = {"/bin/sh", "-c", "echo oops >&2; exit 3", NULL};
 	struct spawn_result res;
 	char err[256];
 
@@ -65,7 +65,7 @@ static void test_spawn_reports_exit_code_and_stderr(void **state)
 
 static void test_spawn_reports_signal(void **state)
 {
-	char *argv[] = { "/bin/sh", "-c", "kill -TERM $$", NULL };
+	char *argv[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
 	struct spawn_result res;
 	char err[256];
 
@@ -79,7 +79,7 @@ static void test_spawn_reports_signal(void **state)
 
 static void test_spawn_kills_past_deadline(void **state)
 {
-	char *argv[] = { "sleep", "30", NULL };
+	char *argv[] = {"sleep", "30", NULL};
 	struct spawn_result res;
 	char err[256];
 
@@ -92,7 +92,7 @@ static void test_spawn_kills_past_deadline(void **state)
 
 static void test_spawn_missing_command(void **state)
 {
-	char *argv[] = { "/nonexistent/retryd-test-cmd", NULL };
+	char *argv[] = {"/nonexistent/retryd-test-cmd", NULL};
 	struct spawn_result res;
 	char err[256];
 
@@ -104,15 +104,15 @@ static void test_spawn_missing_command(void **state)
 
 static void test_spawn_child_not_reading_stdin(void **state)
 {
-	char *argv[] = { "true", NULL };
+	char *argv[] = {"true", NULL};
 	struct spawn_result res;
 	char err[256];
 	size_t big = 1u << 20;
 	char *input = calloc(1, big);
 
 	(void)state;
-	assert_int_equal(spawn_run(argv, input, big, 5000, &res, err,
-				   sizeof(err)), 0);
+	assert_int_equal(
+	    spawn_run(argv, input, big, 5000, &res, err, sizeof(err)), 0);
 	assert_true(res.exited);
 	assert_int_equal(res.exit_code, 0);
 	spawn_result_free(&res);
@@ -121,8 +121,7 @@ static void test_spawn_child_not_reading_stdin(void **state)
 
 static void test_spawn_expand_never_splits(void **state)
 {
-	char *tmpl[] = { "printf", "%s|\\n", "%d", "at %r", "100%%", "%f",
-			 NULL };
+	char *tmpl[] = {"printf", "%s|\\n", "%d", "at %r", "100%%", "%f", NULL};
 	char **argv;
 	struct spawn_result res;
 	char err[256];
@@ -501,23 +500,23 @@ static void test_all_500_children(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spawn_feeds_stdin_and_captures_stdout),
-		cmocka_unit_test(test_spawn_reports_exit_code_and_stderr),
-		cmocka_unit_test(test_spawn_reports_signal),
-		cmocka_unit_test(test_spawn_kills_past_deadline),
-		cmocka_unit_test(test_spawn_missing_command),
-		cmocka_unit_test(test_spawn_child_not_reading_stdin),
-		cmocka_unit_test(test_spawn_expand_never_splits),
-		cmocka_unit_test(test_all_results_in_argv_order),
-		cmocka_unit_test(test_all_concurrency_bound),
-		cmocka_unit_test(test_all_kills_past_deadline),
-		cmocka_unit_test(test_all_missing_command),
-		cmocka_unit_test(test_all_failed_starts_do_not_end_the_run),
-		cmocka_unit_test(test_all_stop_on_failure),
-		cmocka_unit_test(test_all_stdio_and_bounded_stderr),
-		cmocka_unit_test(test_all_signals_reset_in_child),
-		cmocka_unit_test(test_all_bad_concurrency),
-		cmocka_unit_test(test_all_500_children),
+	    cmocka_unit_test(test_spawn_feeds_stdin_and_captures_stdout),
+	    cmocka_unit_test(test_spawn_reports_exit_code_and_stderr),
+	    cmocka_unit_test(test_spawn_reports_signal),
+	    cmocka_unit_test(test_spawn_kills_past_deadline),
+	    cmocka_unit_test(test_spawn_missing_command),
+	    cmocka_unit_test(test_spawn_child_not_reading_stdin),
+	    cmocka_unit_test(test_spawn_expand_never_splits),
+	    cmocka_unit_test(test_all_results_in_argv_order),
+	    cmocka_unit_test(test_all_concurrency_bound),
+	    cmocka_unit_test(test_all_kills_past_deadline),
+	    cmocka_unit_test(test_all_missing_command),
+	    cmocka_unit_test(test_all_failed_starts_do_not_end_the_run),
+	    cmocka_unit_test(test_all_stop_on_failure),
+	    cmocka_unit_test(test_all_stdio_and_bounded_stderr),
+	    cmocka_unit_test(test_all_signals_reset_in_child),
+	    cmocka_unit_test(test_all_bad_concurrency),
+	    cmocka_unit_test(test_all_500_children),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,8 +117,9 @@ static const char *live(struct store *st, unsigned states)
 	char err[512];
 
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(store_walk_live_ids(st, states, seen_one, &s, err,
-					     sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_walk_live_ids(st, states, seen_one, &s, err, sizeof(err)),
+	    STORE_OK);
 	return s.text;
 }
 
@@ -129,7 +130,8 @@ static const char *done(struct store *st, int64_t before, size_t limit)
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_walk_done_ids(st, before, limit, seen_one, &s,
-					     err, sizeof(err)), STORE_OK);
+					     err, sizeof(err)),
+			 STORE_OK);
 	return s.text;
 }
 
@@ -153,24 +155,32 @@ static void test_codec_peek_and_key(void **state)
 	m->nrcpts = 1;
 	strcpy(m->rcpts[0].address, "u@example.test");
 	m->rcpts[0].state = STORE_RCPT_DELIVERED;
-	assert_int_equal(store_codec_message_encode(m, &buf, err, sizeof(err)), 0);
-	assert_int_equal(store_codec_message_peek(buf.data, buf.len, &s, &fin), 0);
+	assert_int_equal(store_codec_message_encode(m, &buf, err, sizeof(err)),
+			 0);
+	assert_int_equal(store_codec_message_peek(buf.data, buf.len, &s, &fin),
+			 0);
 	assert_int_equal(s, STORE_MSG_DONE);
 	assert_int_equal(fin, T0 + 50);
 	/* truncated anywhere before the times: refused (not indexed) */
 	for (size_t n = 0; n < 1 + 8 + 2 * 5 + 7 + 6 + 13 + 9 + 1 + 32; n++)
-		assert_int_equal(store_codec_message_peek(buf.data, n, &s, &fin), -1);
+		assert_int_equal(
+		    store_codec_message_peek(buf.data, n, &s, &fin), -1);
 	buf.data[0] = STORE_FORMAT_VERSION + 1;
-	assert_int_equal(store_codec_message_peek(buf.data, buf.len, &s, &fin), -1);
-	assert_int_equal(store_codec_state_key(STORE_MSG_DONE, T0, "a\0b", 3, key,
-					       sizeof(key)), 1 + 8 + 3);
+	assert_int_equal(store_codec_message_peek(buf.data, buf.len, &s, &fin),
+			 -1);
+	assert_int_equal(store_codec_state_key(STORE_MSG_DONE, T0, "a\0b", 3,
+					       key, sizeof(key)),
+			 1 + 8 + 3);
 	assert_int_equal(key[0], STORE_MSG_DONE);
 	assert_int_equal(store_codec_get_be64(key + 1), (uint64_t)T0);
 	assert_memory_equal(key + 9, "a\0b", 3);
-	assert_int_equal(store_codec_state_key(STORE_MSG_HELD, T0, "a\0b", 3, key,
-					       sizeof(key)), 1 + 3);
-	assert_int_equal(store_codec_state_key(0, T0, "a\0b", 3, key, sizeof(key)), 0);
-	assert_int_equal(store_codec_state_key(STORE_MSG_HELD, T0, "a\0b", 3, key, 3), 0);
+	assert_int_equal(store_codec_state_key(STORE_MSG_HELD, T0, "a\0b", 3,
+					       key, sizeof(key)),
+			 1 + 3);
+	assert_int_equal(
+	    store_codec_state_key(0, T0, "a\0b", 3, key, sizeof(key)), 0);
+	assert_int_equal(
+	    store_codec_state_key(STORE_MSG_HELD, T0, "a\0b", 3, key, 3), 0);
 	free(buf.data);
 	store_message_free(m);
 }
@@ -193,9 +203,10 @@ static void test_live_ids_skip_done(void **state)
 	assert_string_equal(live(fx->st, STORE_STATES_LIVE),
 			    "1:exim/D4 2:postfix/A1 2:postfix/B2 3:postfix/F6 "
 			    "4:postfix/C3 5:postfix/E5");
-	assert_string_equal(live(fx->st, STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |
-					     STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT)),
-			    "3:postfix/F6 4:postfix/C3");
+	assert_string_equal(
+	    live(fx->st, STORE_STATE_BIT(STORE_MSG_ATTEMPTING) |
+			     STORE_STATE_BIT(STORE_MSG_RELEASE_INTENT)),
+	    "3:postfix/F6 4:postfix/C3");
 	/* DONE in the mask is ignored: live means live */
 	assert_string_equal(live(fx->st, STORE_STATE_BIT(STORE_MSG_DONE)), "");
 }
@@ -220,14 +231,16 @@ static void test_index_follows_puts_and_deletes(void **state)
 	assert_string_equal(live(fx->st, STORE_STATES_LIVE),
 			    "1:postfix/A1 2:postfix/B2");
 	/* an aborted transaction leaves the index as it was */
-	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)),
+			 STORE_OK);
 	put(fx->st, txn, "postfix", "B2", STORE_MSG_DONE, T0, T0);
 	store_txn_abort(txn);
 	assert_string_equal(live(fx->st, STORE_STATES_LIVE),
 			    "1:postfix/A1 2:postfix/B2");
 	/* a delete removes the entry */
-	assert_int_equal(store_del_message(fx->st, NULL, "postfix", "B2", err,
-					   sizeof(err)), STORE_OK);
+	assert_int_equal(
+	    store_del_message(fx->st, NULL, "postfix", "B2", err, sizeof(err)),
+	    STORE_OK);
 	assert_string_equal(live(fx->st, STORE_STATES_LIVE), "1:postfix/A1");
 }
 
@@ -238,7 +251,8 @@ static void test_done_ids_oldest_first_bounded(void **state)
 	struct seen s;
 	char err[512];
 
-	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)),
+			 STORE_OK);
 	/* 600 done ones, finished T0+0..T0+599, keys in another order */
 	for (int i = 0; i < 600; i++) {
 		char q[16];
@@ -249,8 +263,9 @@ static void test_done_ids_oldest_first_bounded(void **state)
 	put(fx->st, txn, "postfix", "LIVE1", STORE_MSG_HELD, T0 - 5000, 0);
 	assert_int_equal(store_txn_commit(txn, err, sizeof(err)), STORE_OK);
 
-	assert_string_equal(done(fx->st, T0 + 3, 0),
-			    "6:postfix/Q0000@0 6:postfix/Q0001@1 6:postfix/Q0002@2");
+	assert_string_equal(
+	    done(fx->st, T0 + 3, 0),
+	    "6:postfix/Q0000@0 6:postfix/Q0001@1 6:postfix/Q0002@2");
 	assert_string_equal(done(fx->st, T0 + 600, 2),
 			    "6:postfix/Q0000@0 6:postfix/Q0001@1");
 	assert_string_equal(done(fx->st, T0, 0), "");
@@ -258,15 +273,18 @@ static void test_done_ids_oldest_first_bounded(void **state)
 	/* across walk chunks: every one before the bound, in time order */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_walk_done_ids(fx->st, T0 + 500, 0, seen_one, &s,
-					     err, sizeof(err)), STORE_OK);
+					     err, sizeof(err)),
+			 STORE_OK);
 	assert_int_equal(s.n, 500);
-	assert_non_null(strstr(s.text, "6:postfix/Q0498@498 6:postfix/Q0499@499"));
+	assert_non_null(
+	    strstr(s.text, "6:postfix/Q0498@498 6:postfix/Q0499@499"));
 	assert_null(strstr(s.text, "LIVE1"));
 	/* a callback's non-zero value stops the walk and is returned */
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 4;
 	assert_int_equal(store_walk_done_ids(fx->st, T0 + 600, 0, seen_one, &s,
-					     err, sizeof(err)), 7);
+					     err, sizeof(err)),
+			 7);
 	assert_int_equal(s.n, 4);
 }
 
@@ -297,7 +315,8 @@ static size_t count_verifications(struct store *st, const char *domain)
 	char err[512];
 
 	assert_int_equal(store_walk_verifications(st, domain, 0, count_one, &n,
-						  err, sizeof(err)), STORE_OK);
+						  err, sizeof(err)),
+			 STORE_OK);
 	return n;
 }
 
@@ -308,7 +327,8 @@ static void test_prune_verifications(void **state)
 	size_t deleted, total = 0;
 	char err[512];
 
-	/* a.test: 5 old, 3 new; ab.test (a's prefix + b): 2 old; b.test: 3 new */
+	/* a.test: 5 old, 3 new; ab.test (a's prefix + b): 2 old; b.test: 3 new
+	 */
 	for (int i = 0; i < 5; i++)
 		add_verification(fx->st, "a.test", T0 - 100 + i);
 	for (int i = 0; i < 3; i++)
@@ -320,22 +340,26 @@ static void test_prune_verifications(void **state)
 
 	/* 3 steps: 3 of a.test's old ones, then it stops at a.test */
 	assert_int_equal(store_prune_verifications(fx->st, T0, 3, cursor,
-						   sizeof(cursor), &deleted, err,
-						   sizeof(err)), STORE_OK);
+						   sizeof(cursor), &deleted,
+						   err, sizeof(err)),
+			 STORE_OK);
 	assert_int_equal(deleted, 3);
 	assert_string_equal(cursor, "a.test");
 	total += deleted;
-	/* 3 more: a.test's last 2 old, a jump over its new ones, stop at a.testb */
+	/* 3 more: a.test's last 2 old, a jump over its new ones, stop at
+	 * a.testb */
 	assert_int_equal(store_prune_verifications(fx->st, T0, 3, cursor,
-						   sizeof(cursor), &deleted, err,
-						   sizeof(err)), STORE_OK);
+						   sizeof(cursor), &deleted,
+						   err, sizeof(err)),
+			 STORE_OK);
 	assert_int_equal(deleted, 2);
 	assert_string_equal(cursor, "a.testb");
 	total += deleted;
 	/* the rest: a.testb's 2 old, b.test untouched, the end: cursor wraps */
 	assert_int_equal(store_prune_verifications(fx->st, T0, 100, cursor,
-						   sizeof(cursor), &deleted, err,
-						   sizeof(err)), STORE_OK);
+						   sizeof(cursor), &deleted,
+						   err, sizeof(err)),
+			 STORE_OK);
 	assert_int_equal(deleted, 2);
 	assert_string_equal(cursor, "");
 	total += deleted;
@@ -345,8 +369,9 @@ static void test_prune_verifications(void **state)
 	assert_int_equal(count_verifications(fx->st, "b.test"), 3);
 	/* nothing left to delete: a round deletes nothing */
 	assert_int_equal(store_prune_verifications(fx->st, T0, 100, cursor,
-						   sizeof(cursor), &deleted, err,
-						   sizeof(err)), STORE_OK);
+						   sizeof(cursor), &deleted,
+						   err, sizeof(err)),
+			 STORE_OK);
 	assert_int_equal(deleted, 0);
 	assert_int_equal(count_verifications(fx->st, NULL), 6);
 }
@@ -354,11 +379,15 @@ static void test_prune_verifications(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_codec_peek_and_key),
-		cmocka_unit_test_setup_teardown(test_live_ids_skip_done, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_index_follows_puts_and_deletes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_done_ids_oldest_first_bounded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_verifications, setup, teardown),
+	    cmocka_unit_test(test_codec_peek_and_key),
+	    cmocka_unit_test_setup_teardown(test_live_ids_skip_done, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_index_follows_puts_and_deletes,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_done_ids_oldest_first_bounded,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_verifications, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
