@@ -129,7 +129,10 @@ asan: $(BA)/retryd $(BA)/retryctl \
       $(foreach t,$(UNIT_TESTS) $(TEST_TOOLS),$(BA)/tests/$(t))
 
 deps:
-	@tests/deps.sh
+	@tests/deps.sh all
+
+deps-build:
+	@tests/deps.sh build
 
 # Unit tests print TAP (cmocka); lab and e2e scenarios are TAP shell scripts.
 # Independent scenarios run in parallel (prove -j).
@@ -159,7 +162,7 @@ format-check:
 clean:
 	rm -rf $(B)
 
-.PHONY: all asan deps check demo bench format format-check clean
+.PHONY: all asan deps deps-build check demo bench format format-check clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -41,8 +41,8 @@ done
 if [ -n "$missing" ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing ||
-		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; }
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing ||
+		{ apt-get -o DPkg::Lock::Timeout=900 update -qq && apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing; }
 fi
 
 # 3. The packages, unpacked (never installed: they would remove postfix).
@@ -53,7 +53,7 @@ mkdir -p "$CACHE" "$ROOT"
 for p in exim4-daemon-light exim4-base; do
 	if ! ls "$CACHE/${p}"_*.deb >/dev/null 2>&1; then
 		(cd "$CACHE" && { apt-get download "$p" >/dev/null 2>&1 ||
-			{ apt-get update -qq && apt-get download "$p"; }; })
+			{ apt-get -o DPkg::Lock::Timeout=900 update -qq && apt-get download "$p"; }; })
 	fi
 	deb=$(ls "$CACHE/${p}"_*.deb | sort -V | tail -n 1)
 	dpkg -x "$deb" "$ROOT"
