@@ -460,8 +460,8 @@ int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 				rc = exim_log_read_fd(ofd, old, cur, 1, fn, ctx,
 						      err, errlen);
 				close(ofd);
-				if (rc != 0) { /* stopped, or failed, in the old
-						  file */
+				if (rc !=
+				    0) { /* stopped, or failed, in the old file */
 					close(fd);
 					return rc < 0 ? -1 : 0;
 				}

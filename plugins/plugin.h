@@ -83,8 +83,7 @@ struct mta_outcomes {
 };
 
 enum mta_giveback {
-	MTA_GIVEBACK_BOUNCE, /* let the MTA bounce it now (null MX, suppressed)
-			      */
+	MTA_GIVEBACK_BOUNCE, /* let the MTA bounce it now (null MX, suppressed) */
 	MTA_GIVEBACK_EXPIRE, /* give-up: expire, the MTA returns it to sender */
 	MTA_GIVEBACK_RELEASE, /* just hand back to the MTA's own scheduling */
 };
@@ -114,8 +113,7 @@ struct mta_plugin {
 	/** Hold (postfix -h / exim freeze) a batch. */
 	int (*hold)(void *state, const char *const *ids, size_t n, size_t *done,
 		    char *err, size_t errlen);
-	/** Release from hold and deliver now, in as few processes as possible.
-	 */
+	/** Release from hold and deliver now, in as few processes as possible. */
 	int (*deliver)(void *state, const char *const *ids, size_t n,
 		       size_t *done, char *err, size_t errlen);
 	/** Release from hold only (no delivery forced). */

@@ -19,8 +19,8 @@
  *	Berkeley DB 5.3 panics the environment for everyone when a process
  *	registered in it dies attached (a ^C, a SIGTERM). So from the moment
  *	retryctl joins the store, SIGINT, SIGTERM, SIGHUP and SIGQUIT are
- *	blocked; main() calls ctl_store_detached() after the command returned
- *(and closed the store), and only then does a pending signal end the process.
+ *	blocked; main() calls ctl_store_detached() after the command returned (and closed
+ *	the store), and only then does a pending signal end the process.
  *	SIGPIPE is ignored by main(): `retryctl list | head` gets EPIPE.
  *
  *	Owns nothing: the caller closes the store.

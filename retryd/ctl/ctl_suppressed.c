@@ -139,8 +139,7 @@ static int unsuppress_txn(struct store *st, const char *address,
 		ret = store_del_suppressed(st, txn, address, err, errlen);
 	if (ret == STORE_OK) {
 		/* The operator vouches for the address: restart the count, or
-		 * the old evidence would suppress it again at the next failure.
-		 */
+		 * the old evidence would suppress it again at the next failure. */
 		struct store_evidence *ev = calloc(1, sizeof(*ev));
 
 		if (ev == NULL) {

@@ -5,9 +5,10 @@
  *	the run loop: store, plugin, signals, timers, passes, reload
  * SYNOPSIS
  *	#include "daemon/daemon.h"
- *	int daemon_run(const char *policy_file, const struct policy *p, int
- *once); DESCRIPTION daemon_run() opens the store (STORE_OPEN_DAEMON: recovery
- *runs here and only here), loads the MTA plugin, then runs a pass every
+ *	int daemon_run(const char *policy_file, const struct policy *p, int once);
+ * DESCRIPTION
+ *	daemon_run() opens the store (STORE_OPEN_DAEMON: recovery runs
+ *	here and only here), loads the MTA plugin, then runs a pass every
  *	scan_interval and a store checkpoint every DAEMON_CHECKPOINT_MS,
  *	both timed on CLOCK_MONOTONIC; wall time is only handed to the pass
  *	to be recorded and compared. A wall clock that moved differently

@@ -19,11 +19,13 @@
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
  *	ctx->stats tells what it did; pass_log_summary() writes the one
- *	summary line the e2e tests and the benchmark read. pass_ctx_* own the
- *classifier and the verifier of a policy. A store that runs out of space
- *(ENOSPC) sets ctx->nospace for the rest of the pass; every pass tries to write
- *again: retryd resumes by itself when space comes back. DIAGNOSTICS Steps log
- *their own errors and only delay; -1 only when the store cannot even be walked.
+ *	summary line the e2e tests and the benchmark read. pass_ctx_* own the classifier and the verifier of a policy.
+ *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
+ *	rest of the pass; every pass tries to write again: retryd resumes by
+ *	itself when space comes back.
+ * DIAGNOSTICS
+ *	Steps log their own errors and only delay; -1 only when the store
+ *	cannot even be walked.
  */
 #include <stdlib.h>
 #include <string.h>

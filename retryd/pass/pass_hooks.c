@@ -4,17 +4,18 @@
  * SUMMARY
  *	run the policy's flush_resolver and escalate hooks, write reports
  * DESCRIPTION
- *	pass_hooks_flush() runs [hooks] flush_resolver once for each MTA
- *resolver node that failed in the domain's verification (%r = "IP:PORT", %d =
+ *	pass_hooks_flush() runs [hooks] flush_resolver once for each MTA resolver
+ *	node that failed in the domain's verification (%r = "IP:PORT", %d =
  *	the domain); when the verification names none, every [resolvers] mta
  *	address is flushed. pass_hooks_escalate() runs [hooks] escalate once per
  *	domain per failure: only when domains.last_escalated is older than
  *	the first failure of the oldest due message of the domain; %f is the
  *	proof bundle of report.h (report_write_file) under STATE_DIR/reports
- *	(temp file, fsync, rename). Hooks run with spawn_run(): a fixed argv,
- *never a shell, killed after LIMIT_HOOK_TIMEOUT_MS. DIAGNOSTICS A failing hook
- *is logged (exit status and the start of its stderr), never fatal. Owns: the
- *report files it writes.
+ *	(temp file, fsync, rename). Hooks run with spawn_run(): a fixed argv, never a shell,
+ *	killed after LIMIT_HOOK_TIMEOUT_MS.
+ * DIAGNOSTICS
+ *	A failing hook is logged (exit status and the start of its stderr),
+ *	never fatal. Owns: the report files it writes.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -5,9 +5,9 @@
  *	private plumbing shared by the pass's files (not an interface)
  * DESCRIPTION
  *	Only retryd/pass*.c, adopt.c, attempt.c, outcome.c, reconcile.c,
- *	giveback.c, verification.c, retention.c and hooks.c include this. It
- *declares the listing index, the id lists, the transaction runner, the
- *per-domain verification record of a pass and the steps pass_run() calls.
+ *	giveback.c, verification.c, retention.c and hooks.c include this. It declares the
+ *	listing index, the id lists, the transaction runner, the per-domain
+ *	verification record of a pass and the steps pass_run() calls.
  */
 #ifndef RETRYD_PASS_INT_H
 #define RETRYD_PASS_INT_H

@@ -47,9 +47,9 @@ struct outcome_batch {
 	unsigned char *ok, *rehold, *done;
 	unsigned char *settled;	      /* per id: handed back (suppressed) */
 	unsigned char *counts;	      /* per outcome (index in o): the
-				       * evidence counts for suppression */
+					     * evidence counts for suppression */
 	unsigned char *stale;	      /* per outcome: logged before our
-				       * attempt, not its outcome */
+					     * attempt, not its outcome */
 	const struct pass_listing *l; /* the pass's listing, or NULL */
 	int64_t now;
 };

@@ -7,8 +7,8 @@
  *	pass_reconcile() walks the live (not done) ids once, from the state
  *	index (store_walk_live_ids: O(live), index pages only, however many
  *	done messages the store keeps), looks each one up in the listing
- *	just made and decides with pass_reconcile_decide() (pure). The index
- *gives the state; only ATTEMPTING and GIVEBACK_INTENT records are fetched by
+ *	just made and decides with pass_reconcile_decide() (pure). The index gives
+ *	the state; only ATTEMPTING and GIVEBACK_INTENT records are fetched by
  *	key (their last_attempt and decision). The clamp below reads the due
  *	index alone (store_walk_due_ids). The decisions:
  *	  - ADOPT_INTENT (crash between intent and hold): held -> HELD;

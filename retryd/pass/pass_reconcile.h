@@ -19,11 +19,9 @@ enum reconcile_action {
 	RECONCILE_NONE = 0,
 	RECONCILE_GONE,	     /* absent from two complete listings: done */
 	RECONCILE_MARK_HELD, /* it is held: record HELD, reschedule */
-	RECONCILE_MARK_DUE,  /* still held after a release intent: HELD, due now
-			      */
-	RECONCILE_REHOLD,    /* deferred and not held: hold it again */
-	RECONCILE_TO_ATTEMPTING, /* release intent, not held: wait for outcome
-				  */
+	RECONCILE_MARK_DUE, /* still held after a release intent: HELD, due now */
+	RECONCILE_REHOLD,   /* deferred and not held: hold it again */
+	RECONCILE_TO_ATTEMPTING, /* release intent, not held: wait for outcome */
 	RECONCILE_GIVEBACK,	 /* committed giveback decision: replay it */
 };
 

@@ -489,8 +489,7 @@ int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
 		if (dup ||
 		    store_get_suppressed(ctx->store, NULL, addrs[a], &old, err,
 					 sizeof(err)) != STORE_NOTFOUND)
-			continue; /* already suppressed (or unreadable: later)
-				   */
+			continue; /* already suppressed (or unreadable: later) */
 		if (act_decide(ctx, &ring, marks, addrs[a], now, &nw[nnew]) ==
 		    1)
 			nnew++;

@@ -349,8 +349,7 @@ int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
 				  err);
 		} else {
 			for (size_t j = 0; j < k; j++) {
-				/* the result is for the name asked, whatever it
-				 * says */
+				/* the result is for the name asked, whatever it says */
 				snprintf(res[j].domain, sizeof(res[j].domain),
 					 "%s", names[j]);
 				domain_fill(&doms[idx[j]], &res[j], 1);

@@ -41,9 +41,7 @@
 #define STORE_NOTFOUND 1
 #define STORE_RETRY    2    /* deadlock/lock timeout: abort txn and retry */
 #define STORE_ERROR    (-1) /* err buffer says why */
-#define STORE_NOSPACE                                                          \
-	(-2) /* disk full (ENOSPC): stop adopting, resume later                \
-	      */
+#define STORE_NOSPACE  (-2) /* disk full (ENOSPC): stop adopting, resume later */
 
 enum store_open_mode {
 	STORE_OPEN_DAEMON, /* create if missing, run recovery, checkpoints */

@@ -50,32 +50,24 @@
 /* DNS verification. */
 #define LIMIT_VERIFY_INFLIGHT 400 /* getdns queries in flight at once */
 #define LIMIT_VERIFY_MX	      16  /* MX hosts kept per answer */
-#define LIMIT_VERIFY_ANSWERS                                                   \
-	64		  /* answers (resolver x transport) per domain         \
-			   */
-#define LIMIT_VERIFY_NS 8 /* authoritative servers asked */
+#define LIMIT_VERIFY_ANSWERS  64 /* answers (resolver x transport) per domain */
+#define LIMIT_VERIFY_NS	      8	 /* authoritative servers asked */
 
 /* Evidence. */
-#define LIMIT_EVIDENCE_DNS                                                     \
-	2048 /* bytes of per-resolver summary per attempt                      \
-	      */
+#define LIMIT_EVIDENCE_DNS 2048 /* bytes of per-resolver summary per attempt */
 #define LIMIT_EVIDENCE_PER_RCPT                                                \
 	1000 /* records kept per address; oldest pruned */
 
 /* DNS verification, continued (verify.c). */
 #define LIMIT_VERIFY_NS_WALK 8 /* parent names tried to find the NS set */
 #define LIMIT_VERIFY_AUTH_CONTEXTS                                             \
-	256 /* authoritative servers kept per verifier */
-#define LIMIT_VERIFY_ATTEMPTS                                                  \
-	2 /* tries per query (one retry after timeout)                         \
-	   */
+	256			/* authoritative servers kept per verifier */
+#define LIMIT_VERIFY_ATTEMPTS 2 /* tries per query (one retry after timeout) */
 
 /* Berkeley DB store (store*.c). */
 #define LIMIT_STORE_ANSWERS                                                    \
 	65536 /* bytes of verifier JSON kept per verification */
-#define LIMIT_STORE_DEADLOCK_TRIES                                             \
-	8 /* tries of an auto-committed store call                             \
-	   */
+#define LIMIT_STORE_DEADLOCK_TRIES 8 /* tries of an auto-committed store call */
 #define LIMIT_STORE_WALK_CHUNK                                                 \
 	256 /* records copied per walk step (no locks held in callbacks) */
 #define LIMIT_STORE_WALK_BYTES (4u << 20) /* bytes copied per walk step */
@@ -89,9 +81,7 @@
 	20000 /* page locks held at once (a 1,000-message txn needs ~3,000) */
 
 /* Exim adapter (plugins/exim.c). */
-#define LIMIT_MSGLOG_TAIL                                                      \
-	65536 /* bytes read from the end of an Exim msglog                     \
-	       */
+#define LIMIT_MSGLOG_TAIL 65536 /* bytes read from the end of an Exim msglog */
 #define LIMIT_OUTCOMES_PER_CALL                                                \
 	100000 /* outcomes returned by one call; rest next */
 
@@ -104,9 +94,7 @@
 	20000 /* recipients kept in memory per adopt batch */
 #define LIMIT_PASS_DUE                                                         \
 	2000 /* due messages taken per pass: bounds release bursts */
-#define LIMIT_PASS_DOMAINS                                                     \
-	512 /* distinct domains verified/acted on per pass                     \
-	     */
+#define LIMIT_PASS_DOMAINS 512 /* distinct domains verified/acted on per pass */
 #define LIMIT_PASS_VERIFY_CHUNK                                                \
 	16 /* domains verified at once (results held in memory) */
 #define LIMIT_PASS_TRACKED                                                     \
@@ -146,13 +134,13 @@
 #define LIMIT_STORE_DUE_BATCH                                                  \
 	1024 /* due ids read per step (one read-committed txn) */
 #define LIMIT_STORE_DUE_BULK                                                   \
-	(64u << 10) /* bytes of one bulk read of the due index: >= the largest \
-		       page size */
+	(64u                                                                   \
+	 << 10) /* bytes of one bulk read of the due index: >= the largest page size */
 
 /* Retention (retryd/retention.c): what the store keeps, deleted per pass. */
 #define LIMIT_KEEP_DONE                                                        \
-	(30LL * 86400) /* done messages kept for show after they finished (+   \
-			  the largest give_up) */
+	(30LL *                                                                \
+	 86400) /* done messages kept for show after they finished (+ the largest give_up) */
 #define LIMIT_KEEP_VERIFICATIONS                                               \
 	(30LL * 86400) /* verification history kept per domain */
 #define LIMIT_RETENTION_BATCH                                                  \

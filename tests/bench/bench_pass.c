@@ -33,13 +33,11 @@
 #include "store/store_int.h"
 #include "../unit/fake_mta.h"
 
-#define BENCH_T0 1700000000LL
-#define BENCH_GROUP_GAP                                                        \
-	300 /* seconds between due groups (< the 1h interval)                  \
-	     */
-#define BENCH_DOMAINS 100
-#define BENCH_PASSES  4 /* pass 0, then the 3 the median is of */
-#define BENCH_TXN     1000
+#define BENCH_T0	1700000000LL
+#define BENCH_GROUP_GAP 300 /* seconds between due groups (< the 1h interval) */
+#define BENCH_DOMAINS	100
+#define BENCH_PASSES	4 /* pass 0, then the 3 the median is of */
+#define BENCH_TXN	1000
 
 /* ---------- the in-process MTA ---------- */
 

@@ -391,8 +391,7 @@ static void test_suppressed_rides_along_until_others_final(void **state)
 	assert_int_equal(fx_rcpt(fx, Q1, GOOD), STORE_RCPT_PENDING);
 	assert_int_equal(fx_state(fx, Q1), STORE_MSG_HELD); /* held for GOOD */
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
-	/* next attempt: GOOD delivered, BAD (still in the queue file) deferred
-	 */
+	/* next attempt: GOOD delivered, BAD (still in the queue file) deferred */
 	t = fx_attempt(fx, Q1);
 	fake_outcome(&fx->mta, Q1, GOOD, MTA_OUTCOME_DELIVERED, "2.0.0",
 		     "250 2.0.0 Ok", t + 1);

@@ -327,8 +327,7 @@ static void test_prune_verifications(void **state)
 	size_t deleted, total = 0;
 	char err[512];
 
-	/* a.test: 5 old, 3 new; ab.test (a's prefix + b): 2 old; b.test: 3 new
-	 */
+	/* a.test: 5 old, 3 new; ab.test (a's prefix + b): 2 old; b.test: 3 new */
 	for (int i = 0; i < 5; i++)
 		add_verification(fx->st, "a.test", T0 - 100 + i);
 	for (int i = 0; i < 3; i++)
@@ -346,8 +345,7 @@ static void test_prune_verifications(void **state)
 	assert_int_equal(deleted, 3);
 	assert_string_equal(cursor, "a.test");
 	total += deleted;
-	/* 3 more: a.test's last 2 old, a jump over its new ones, stop at
-	 * a.testb */
+	/* 3 more: a.test's last 2 old, a jump over its new ones, stop at a.testb */
 	assert_int_equal(store_prune_verifications(fx->st, T0, 3, cursor,
 						   sizeof(cursor), &deleted,
 						   err, sizeof(err)),
