@@ -62,7 +62,7 @@ struct daemon {
 	struct policy *owned;	     /* current, when loaded by a reload */
 	struct store *store;
 	struct plugin_handle plugin;
-	struct daemon_ctx ctx;
+	struct pass_ctx ctx;
 	int sfd;
 };
 

@@ -2,6 +2,7 @@
 pass_SRCS :=
 pass_SRCS += retryd/pass/pass.c
 pass_SRCS += retryd/pass/pass_adopt.c
+pass_SRCS += retryd/pass/pass_ctx.c
 pass_SRCS += retryd/pass/pass_due.c
 pass_SRCS += retryd/pass/pass_giveback.c
 pass_SRCS += retryd/pass/pass_hooks.c

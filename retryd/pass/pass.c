@@ -11,15 +11,15 @@
  *	  3. adopt: routing-deferred messages not held, in batches;
  *	     then due messages whose pending recipients are suppressed are
  *	     marked and, with nothing else pending, handed back
- *	     (suppress_act.c);
+ *	     (pass_suppress.c);
  *	  4. due: give up, verify per domain, wait / bounce / attempt;
  *	  5. retention: a bounded batch of old done messages and old
- *	     verifications deleted (retention.c).
+ *	     verifications deleted (pass_retention.c).
  *	No step walks every message: reconcile and outcomes read the live
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
  *	ctx->stats tells what it did; pass_log_summary() writes the one
- *	summary line the e2e tests and the benchmark read. pass_ctx_* own the classifier and the verifier of a policy.
+ *	summary line the e2e tests and the benchmark read.
  *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
  *	rest of the pass; every pass tries to write again: retryd resumes by
  *	itself when space comes back.
@@ -33,52 +33,6 @@
 #include "util/log.h"
 #include "pass/pass_int.h"
 #include "pass/pass_suppress.h"
-
-int pass_ctx_init(struct daemon_ctx *ctx, const struct policy *p, uint64_t seed,
-		  char *err, size_t errlen)
-{
-	ctx->policy = NULL;
-	ctx->classifier = NULL;
-	ctx->verifier = NULL;
-	ctx->rng = seed ? seed : 0x2545f4914f6cdd1dull;
-	memset(&ctx->missing_prev, 0, sizeof(ctx->missing_prev));
-	memset(&ctx->foreign_prev, 0, sizeof(ctx->foreign_prev));
-	memset(&ctx->stats, 0, sizeof(ctx->stats));
-	ctx->prune_cursor[0] = '\0';
-	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
-		 p->state_dir ? p->state_dir : ".");
-	return pass_ctx_set_policy(ctx, p, err, errlen);
-}
-
-int pass_ctx_set_policy(struct daemon_ctx *ctx, const struct policy *p,
-			char *err, size_t errlen)
-{
-	struct classifier *c = NULL;
-	struct verifier *v = NULL;
-
-	if (classify_new(p, &c, err, errlen) < 0)
-		return -1;
-	if (ctx->verify == NULL && verifier_new(p, &v, err, errlen) < 0) {
-		classify_free(c);
-		return -1;
-	}
-	classify_free(ctx->classifier);
-	verifier_free(ctx->verifier);
-	ctx->classifier = c;
-	ctx->verifier = v;
-	ctx->policy = p;
-	return 0;
-}
-
-void pass_ctx_free(struct daemon_ctx *ctx)
-{
-	classify_free(ctx->classifier);
-	verifier_free(ctx->verifier);
-	ctx->classifier = NULL;
-	ctx->verifier = NULL;
-	pass_idset_free(&ctx->missing_prev);
-	pass_idset_free(&ctx->foreign_prev);
-}
 
 void pass_log_summary(const struct pass_stats *s)
 {
@@ -94,7 +48,7 @@ void pass_log_summary(const struct pass_stats *s)
 	    s->nospace ? ", store=full" : "");
 }
 
-int pass_run(struct daemon_ctx *ctx, int64_t now)
+int pass_run(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_listing l;
 	struct pass_idset attempting = {0};
@@ -140,7 +94,7 @@ static int collect_attempting(enum store_msg_state state, int64_t finished,
 	return 0;
 }
 
-long pass_collect_outcomes(struct daemon_ctx *ctx, int64_t now)
+long pass_collect_outcomes(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_idset ids = {0};
 	struct collect_arg a = {ctx->policy->mta, &ids};

@@ -80,7 +80,7 @@ static void adopt_batch_clear(struct adopt_batch *b)
 	b->n = b->rcpts = 0;
 }
 
-static int adopt_write(struct daemon_ctx *ctx, struct adopt_batch *b,
+static int adopt_write(struct pass_ctx *ctx, struct adopt_batch *b,
 		       const char *what)
 {
 	char err[512] = "";
@@ -105,7 +105,7 @@ static int adopt_write(struct daemon_ctx *ctx, struct adopt_batch *b,
 }
 
 /* Intent (one txn) -> hold (one call) -> HELD (one txn). */
-static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
+static int adopt_flush(struct pass_ctx *ctx, struct adopt_batch *b,
 		       const struct pass_listing *l, int64_t now)
 {
 	char err[512];
@@ -151,7 +151,7 @@ static int adopt_flush(struct daemon_ctx *ctx, struct adopt_batch *b,
 }
 
 /* Was this id given back or released by the operator? Then not again. */
-static int adopt_refused_before(struct daemon_ctx *ctx, const char *id)
+static int adopt_refused_before(struct pass_ctx *ctx, const char *id)
 {
 	struct store_message *old = NULL;
 	char err[256];
@@ -170,7 +170,7 @@ static int adopt_refused_before(struct daemon_ctx *ctx, const char *id)
 	return refused;
 }
 
-static struct store_message *adopt_build(struct daemon_ctx *ctx,
+static struct store_message *adopt_build(struct pass_ctx *ctx,
 					 const struct mta_message *msg,
 					 const char *domain, int64_t now,
 					 int64_t *next)
@@ -230,7 +230,7 @@ static struct store_message *adopt_build(struct daemon_ctx *ctx,
 	return m;
 }
 
-int pass_adopt(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
+int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 {
 	struct adopt_batch *b;
 	size_t total = 0;
@@ -280,7 +280,7 @@ struct rehold_arg {
 	int second;
 };
 
-static int rehold_mark(struct daemon_ctx *ctx, struct store_txn *txn,
+static int rehold_mark(struct pass_ctx *ctx, struct store_txn *txn,
 		       struct store_message *m, size_t i, void *arg, char *err,
 		       size_t errlen)
 {
@@ -322,7 +322,7 @@ static int rehold_mark(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-int pass_rehold(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_rehold(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		int64_t now)
 {
 	for (size_t off = 0; off < n; off += LIMIT_PASS_BATCH) {

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	attempt 3
+ *	pass_due 3
  * SUMMARY
  *	the due set: give up, verify, wait, bounce or attempt
  * DESCRIPTION
@@ -9,7 +9,7 @@
  *	burst after a forward jump of the wall clock), fetches each message
  *	by key (one that moved meanwhile is dropped), decides give-up with
  *	backoff_next(), gets
- *	one verification per distinct domain (verification.c) and acts per
+ *	one verification per distinct domain (pass_verify.c) and acts per
  *	verdict:
  *	  healthy, transport  attempt
  *	  local-path    flush_resolver hook for each failing MTA node, attempt
@@ -17,10 +17,10 @@
  *	  domain, dns-outage   no attempt: evidence (outcome NONE) per
  *	                recipient, rescheduled
  *	  null-mx       decision recorded, then handed back to bounce
- *	A tier with "escalate" runs the escalate hook (hooks.c). An attempt
+ *	A tier with "escalate" runs the escalate hook (pass_hooks.c). An attempt
  *	is RELEASE_INTENT for the whole batch in one transaction, ONE
  *	plugin->deliver() call, then ATTEMPTING in one transaction; outcomes
- *	are read by outcome.c. Give-up and bounce need the id in a complete
+ *	are read by pass_outcome.c. Give-up and bounce need the id in a complete
  *	listing made in this pass; otherwise they wait (Promise 1).
  *	With the store out of space (ctx->nospace) the due messages are only
  *	released back to the MTA (plugin->release), no record written.
@@ -57,8 +57,8 @@ struct due_set {
 };
 
 /* Take one due id (store_walk_due_ids): the index alone, no record. */
-static int due_collect_id(int64_t next_attempt, const char *mta,
-			  const char *queue_id, void *arg)
+static int pass_due_collect_id(int64_t next_attempt, const char *mta,
+			       const char *queue_id, void *arg)
 {
 	struct due_set *s = arg;
 
@@ -75,7 +75,7 @@ static int due_collect_id(int64_t next_attempt, const char *mta,
  * Fetch each selected id by key and fill its entry; ids that moved
  * meanwhile (gone, no longer due) or do not read are dropped.
  */
-static void due_fetch(struct daemon_ctx *ctx, struct due_set *s)
+static void pass_due_fetch(struct pass_ctx *ctx, struct due_set *s)
 {
 	size_t k = 0;
 
@@ -114,7 +114,7 @@ static void due_fetch(struct daemon_ctx *ctx, struct due_set *s)
 	s->n = k;
 }
 
-static long due_domain(struct due_set *s, const char *name)
+static long pass_due_domain(struct due_set *s, const char *name)
 {
 	for (size_t i = 0; i < s->ndoms; i++)
 		if (strcmp(s->doms[i].name, name) == 0)
@@ -127,9 +127,9 @@ static long due_domain(struct due_set *s, const char *name)
 }
 
 /* Run one pass_update over the entries listed in @param sel. */
-static int due_update(struct daemon_ctx *ctx, struct due_set *s,
-		      const size_t *sel, size_t n, pass_update_fn fn,
-		      const char *what)
+static int pass_due_update(struct pass_ctx *ctx, struct due_set *s,
+			   const size_t *sel, size_t n, pass_update_fn fn,
+			   const char *what)
 {
 	const char **ids = calloc(n + 1, sizeof(*ids));
 	int rc;
@@ -144,9 +144,9 @@ static int due_update(struct daemon_ctx *ctx, struct due_set *s,
 	return rc;
 }
 
-static int due_wait(struct daemon_ctx *ctx, struct store_txn *txn,
-		    struct store_message *m, size_t i, void *arg, char *err,
-		    size_t errlen)
+static int pass_due_wait(struct pass_ctx *ctx, struct store_txn *txn,
+			 struct store_message *m, size_t i, void *arg,
+			 char *err, size_t errlen)
 {
 	struct due_set *s = arg;
 	const struct due_entry *e = &s->e[s->map[i]];
@@ -188,9 +188,9 @@ static int due_wait(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int due_release_intent(struct daemon_ctx *ctx, struct store_txn *txn,
-			      struct store_message *m, size_t i, void *arg,
-			      char *err, size_t errlen)
+static int pass_due_release_intent(struct pass_ctx *ctx, struct store_txn *txn,
+				   struct store_message *m, size_t i, void *arg,
+				   char *err, size_t errlen)
 {
 	struct due_set *s = arg;
 	const struct due_entry *e = &s->e[s->map[i]];
@@ -205,9 +205,9 @@ static int due_release_intent(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int due_attempting(struct daemon_ctx *ctx, struct store_txn *txn,
-			  struct store_message *m, size_t i, void *arg,
-			  char *err, size_t errlen)
+static int pass_due_attempting(struct pass_ctx *ctx, struct store_txn *txn,
+			       struct store_message *m, size_t i, void *arg,
+			       char *err, size_t errlen)
 {
 	struct due_set *s = arg;
 	const struct due_entry *e = &s->e[s->map[i]];
@@ -228,7 +228,7 @@ static int due_attempting(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static void due_release_all(struct daemon_ctx *ctx, struct due_set *s)
+static void pass_due_release_all(struct pass_ctx *ctx, struct due_set *s)
 {
 	const char **ids = calloc(s->n + 1, sizeof(*ids));
 	size_t done = 0;
@@ -251,8 +251,23 @@ static void due_release_all(struct daemon_ctx *ctx, struct due_set *s)
 	free(ids);
 }
 
-static void due_attempt(struct daemon_ctx *ctx, struct due_set *s,
-			const size_t *sel, size_t n)
+/* Release the entries in @param sel back to the MTA (store full). */
+static void pass_due_release_sel(struct pass_ctx *ctx, const struct due_set *s,
+				 const size_t *sel, size_t n)
+{
+	struct due_set only = *s;
+	struct due_entry *e = calloc(n, sizeof(*e));
+
+	for (size_t i = 0; e && i < n; i++)
+		e[i] = s->e[sel[i]];
+	only.e = e;
+	only.n = e ? n : 0;
+	pass_due_release_all(ctx, &only);
+	free(e);
+}
+
+static void pass_due_attempt(struct pass_ctx *ctx, struct due_set *s,
+			     const size_t *sel, size_t n)
 {
 	const char **ids = calloc(n + 1, sizeof(*ids));
 	size_t k = 0, done = 0;
@@ -261,19 +276,11 @@ static void due_attempt(struct daemon_ctx *ctx, struct due_set *s,
 
 	if (ids == NULL)
 		return;
-	rc = due_update(ctx, s, sel, n, due_release_intent,
-			"attempt: release intent");
+	rc = pass_due_update(ctx, s, sel, n, pass_due_release_intent,
+			     "attempt: release intent");
 	if (rc != STORE_OK) {
-		if (rc == STORE_NOSPACE) {
-			struct due_set only = *s;
-			struct due_entry *e = calloc(n, sizeof(*e));
-			for (size_t i = 0; e && i < n; i++)
-				e[i] = s->e[sel[i]];
-			only.e = e;
-			only.n = e ? n : 0;
-			due_release_all(ctx, &only);
-			free(e);
-		}
+		if (rc == STORE_NOSPACE)
+			pass_due_release_sel(ctx, s, sel, n);
 		free(ids);
 		return;
 	}
@@ -285,20 +292,21 @@ static void due_attempt(struct daemon_ctx *ctx, struct due_set *s,
 		log_error(
 		    "attempt: deliver: %.400s (outcome or listing settles it)",
 		    err);
-	due_update(ctx, s, sel, n, due_attempting, "attempt: attempting");
+	pass_due_update(ctx, s, sel, n, pass_due_attempting,
+			"attempt: attempting");
 	ctx->stats.attempted += k;
 	free(ids);
 }
 
-static int due_listed(const struct pass_listing *l, const char *id)
+static int pass_due_listed(const struct pass_listing *l, const char *id)
 {
 	return l->complete && pass_listing_find(l, id) != NULL;
 }
 
 /* Hand back the entries in @param sel with @param how, per domain. */
-static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
-			 const struct pass_listing *l, const size_t *sel,
-			 size_t n, enum mta_giveback how)
+static void pass_due_giveback(struct pass_ctx *ctx, struct due_set *s,
+			      const struct pass_listing *l, const size_t *sel,
+			      size_t n, enum mta_giveback how)
 {
 	const char **ids = calloc(n + 1, sizeof(*ids));
 	unsigned char *taken = calloc(n + 1, 1);
@@ -318,7 +326,7 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 			    (e->dom >= 0 ||
 			     strcmp(f->last_verdict, e->last_verdict) == 0)) {
 				taken[j] = 1;
-				if (due_listed(l, f->id))
+				if (pass_due_listed(l, f->id))
 					ids[k++] = f->id;
 			}
 		}
@@ -340,73 +348,96 @@ static void due_giveback(struct daemon_ctx *ctx, struct due_set *s,
 	free(taken);
 }
 
-int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
-{
-	struct due_set s = {.now = now, .mta = ctx->policy->mta};
-	size_t *giveup = NULL, *wait = NULL, *bounce = NULL, *attempt = NULL;
-	size_t ng = 0, nw = 0, nb = 0, na = 0;
-	char err[512];
-	int rc = -1;
+/* The due set of one pass and the entries sorted by what happens to them. */
+struct due_plan {
+	struct due_set s;
+	size_t *giveup, *wait, *bounce, *attempt;
+	size_t ng, nw, nb, na;
+};
 
-	s.e = calloc(LIMIT_PASS_DUE, sizeof(*s.e));
-	s.doms = calloc(LIMIT_PASS_DOMAINS, sizeof(*s.doms));
-	s.ok = calloc(LIMIT_PASS_DUE, 1);
-	giveup = calloc(LIMIT_PASS_DUE, sizeof(size_t));
-	wait = calloc(LIMIT_PASS_DUE, sizeof(size_t));
-	bounce = calloc(LIMIT_PASS_DUE, sizeof(size_t));
-	attempt = calloc(LIMIT_PASS_DUE, sizeof(size_t));
-	if (!s.e || !s.doms || !s.ok || !giveup || !wait || !bounce || !attempt)
-		goto out;
-	if (store_walk_due_ids(ctx->store, now, LIMIT_PASS_DUE, due_collect_id,
-			       &s, err, sizeof(err)) < 0) {
+static int pass_due_alloc(struct due_plan *p)
+{
+	p->s.e = calloc(LIMIT_PASS_DUE, sizeof(*p->s.e));
+	p->s.doms = calloc(LIMIT_PASS_DOMAINS, sizeof(*p->s.doms));
+	p->s.ok = calloc(LIMIT_PASS_DUE, 1);
+	p->giveup = calloc(LIMIT_PASS_DUE, sizeof(size_t));
+	p->wait = calloc(LIMIT_PASS_DUE, sizeof(size_t));
+	p->bounce = calloc(LIMIT_PASS_DUE, sizeof(size_t));
+	p->attempt = calloc(LIMIT_PASS_DUE, sizeof(size_t));
+	return p->s.e && p->s.doms && p->s.ok && p->giveup && p->wait &&
+		       p->bounce && p->attempt
+		   ? 0
+		   : -1;
+}
+
+static void pass_due_free(struct due_plan *p)
+{
+	free(p->s.e);
+	free(p->s.doms);
+	free(p->s.ok);
+	free(p->giveup);
+	free(p->wait);
+	free(p->bounce);
+	free(p->attempt);
+}
+
+/* Step 2: the due ids from the index alone, then each record by key. */
+static int pass_due_2_select(struct pass_ctx *ctx, struct due_set *s)
+{
+	char err[512];
+
+	if (store_walk_due_ids(ctx->store, s->now, LIMIT_PASS_DUE,
+			       pass_due_collect_id, s, err, sizeof(err)) < 0) {
 		log_error("due: %.400s", err);
-		goto out;
+		return -1;
 	}
-	due_fetch(ctx, &s);
-	ctx->stats.due += s.n;
-	if (ctx->nospace) {
-		due_release_all(ctx, &s);
-		rc = 0;
-		goto out;
-	}
-	for (size_t i = 0; i < s.n; i++) {
-		struct due_entry *e = &s.e[i];
+	pass_due_fetch(ctx, s);
+	return 0;
+}
+
+/* Step 3: backoff for each held entry; give-up, or its domain's slot
+ * (escalation episodes noted per domain). */
+static void pass_due_3_backoff(struct pass_ctx *ctx, struct due_plan *p)
+{
+	struct due_set *s = &p->s;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct due_entry *e = &s->e[i];
 
 		if (e->state != STORE_MSG_HELD)
 			continue;
-		e->d = backoff_next(pass_backoff(ctx, e->group),
-				    e->first_failure, now, pass_random32(ctx));
+		e->d =
+		    backoff_next(pass_backoff(ctx, e->group), e->first_failure,
+				 s->now, pass_random32(ctx));
 		if (e->d.give_up) {
-			giveup[ng++] = i;
+			p->giveup[p->ng++] = i;
 			continue;
 		}
-		if ((e->dom = due_domain(&s, e->domain)) < 0)
+		if ((e->dom = pass_due_domain(s, e->domain)) < 0)
 			continue; /* too many domains: next pass */
-		s.doms[e->dom].nmsgs++;
+		s->doms[e->dom].nmsgs++;
 		if (e->d.action == POLICY_TIER_ESCALATE) {
-			struct pass_domain *pd = &s.doms[e->dom];
+			struct pass_domain *pd = &s->doms[e->dom];
 			if (!pd->escalate || e->first_failure < pd->episode)
 				pd->episode = e->first_failure;
 			pd->escalate = 1;
 		}
 	}
-	if (ng) {
-		if (!l->complete)
-			log_info("due: %zu messages reached give_up; handing "
-				 "back waits "
-				 "for a complete listing",
-				 ng);
-		else
-			due_giveback(ctx, &s, l, giveup, ng,
-				     MTA_GIVEBACK_EXPIRE);
-	}
-	pass_verify_domains(ctx, s.doms, s.ndoms, now);
-	for (size_t i = 0; i < s.ndoms; i++) {
-		struct pass_domain *pd = &s.doms[i];
+}
+
+/* Step 4: one verification per domain, then its hooks (escalate,
+ * flush of failing MTA nodes). */
+static void pass_due_4_verify(struct pass_ctx *ctx, struct due_plan *p)
+{
+	struct due_set *s = &p->s;
+
+	pass_verify_domains(ctx, s->doms, s->ndoms, s->now);
+	for (size_t i = 0; i < s->ndoms; i++) {
+		struct pass_domain *pd = &s->doms[i];
 		if (!pd->have)
 			continue;
 		if (pd->escalate)
-			pass_hooks_escalate(ctx, pd, now);
+			pass_hooks_escalate(ctx, pd, s->now);
 		/* propagation with an MTA node still saying "no": the
 		 * authoritative servers publish a route, so the node's
 		 * cached negative answer can only be stale (a domain back
@@ -415,67 +446,104 @@ int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now)
 		    (pd->verdict == VERDICT_PROPAGATION && pd->nnodes > 0))
 			pass_hooks_flush(ctx, pd);
 	}
-	for (size_t i = 0; i < s.n; i++) {
-		struct due_entry *e = &s.e[i];
+}
+
+/* Step 5: sort each verified entry by its domain's verdict. */
+static void pass_due_5_route(struct due_plan *p)
+{
+	struct due_set *s = &p->s;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct due_entry *e = &s->e[i];
 
 		if (e->state != STORE_MSG_HELD || e->d.give_up || e->dom < 0 ||
-		    !s.doms[e->dom].have)
+		    !s->doms[e->dom].have)
 			continue;
-		switch (s.doms[e->dom].verdict) {
+		switch (s->doms[e->dom].verdict) {
 		case VERDICT_HEALTHY:
 		case VERDICT_PROPAGATION:
 		case VERDICT_TRANSPORT:
 		case VERDICT_LOCAL_PATH:
-			attempt[na++] = i;
+			p->attempt[p->na++] = i;
 			break;
 		case VERDICT_NULL_MX:
-			bounce[nb++] = i;
+			p->bounce[p->nb++] = i;
 			break;
 		case VERDICT_DOMAIN:
 		case VERDICT_DNS_OUTAGE:
 		default:
-			wait[nw++] = i;
+			p->wait[p->nw++] = i;
 			break;
 		}
 	}
-	if (nw) {
-		memset(s.ok, 0, LIMIT_PASS_DUE);
-		if (due_update(ctx, &s, wait, nw, due_wait,
-			       "wait: reschedule") == STORE_OK)
-			for (size_t i = 0; i < nw; i++)
-				ctx->stats.waited += s.ok[i];
+}
+
+/* Step 6: act: reschedule the waiting, bounce null-MX (complete
+ * listing only), attempt the rest (or release them when full). */
+static void pass_due_6_act(struct pass_ctx *ctx, struct due_plan *p,
+			   const struct pass_listing *l)
+{
+	struct due_set *s = &p->s;
+
+	if (p->nw) {
+		memset(s->ok, 0, LIMIT_PASS_DUE);
+		if (pass_due_update(ctx, s, p->wait, p->nw, pass_due_wait,
+				    "wait: reschedule") == STORE_OK)
+			for (size_t i = 0; i < p->nw; i++)
+				ctx->stats.waited += s->ok[i];
 	}
-	if (nb) {
+	if (p->nb) {
 		if (!l->complete)
 			log_info("due: %zu null-MX messages: bounce waits for "
-				 "a complete "
-				 "listing",
-				 nb);
+				 "a complete listing",
+				 p->nb);
 		else
-			due_giveback(ctx, &s, l, bounce, nb,
-				     MTA_GIVEBACK_BOUNCE);
+			pass_due_giveback(ctx, s, l, p->bounce, p->nb,
+					  MTA_GIVEBACK_BOUNCE);
 	}
-	if (na && !ctx->nospace) {
-		memset(s.ok, 0, LIMIT_PASS_DUE);
-		due_attempt(ctx, &s, attempt, na);
-	} else if (na) {
-		struct due_set only = s;
-		struct due_entry *e = calloc(na, sizeof(*e));
-		for (size_t i = 0; e && i < na; i++)
-			e[i] = s.e[attempt[i]];
-		only.e = e;
-		only.n = e ? na : 0;
-		due_release_all(ctx, &only);
-		free(e);
+	if (p->na && !ctx->nospace) {
+		memset(s->ok, 0, LIMIT_PASS_DUE);
+		pass_due_attempt(ctx, s, p->attempt, p->na);
+	} else if (p->na) {
+		pass_due_release_sel(ctx, s, p->attempt, p->na);
 	}
+}
+
+/*
+ * One pass over the due set, in named steps (as Postfix's
+ * qmgr_active_done -> _2_generic -> _3_generic): pass_due_2_select,
+ * _3_backoff (and the give-ups), _4_verify, _5_route, _6_act.
+ */
+int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
+{
+	struct due_plan p = {.s = {.now = now, .mta = ctx->policy->mta}};
+	int rc = -1;
+
+	if (pass_due_alloc(&p) < 0)
+		goto out;
+	if (pass_due_2_select(ctx, &p.s) < 0)
+		goto out;
+	ctx->stats.due += p.s.n;
+	if (ctx->nospace) {
+		pass_due_release_all(ctx, &p.s);
+		rc = 0;
+		goto out;
+	}
+	pass_due_3_backoff(ctx, &p);
+	if (p.ng) {
+		if (!l->complete)
+			log_info("due: %zu messages reached give_up; handing "
+				 "back waits for a complete listing",
+				 p.ng);
+		else
+			pass_due_giveback(ctx, &p.s, l, p.giveup, p.ng,
+					  MTA_GIVEBACK_EXPIRE);
+	}
+	pass_due_4_verify(ctx, &p);
+	pass_due_5_route(&p);
+	pass_due_6_act(ctx, &p, l);
 	rc = 0;
 out:
-	free(s.e);
-	free(s.doms);
-	free(s.ok);
-	free(giveup);
-	free(wait);
-	free(bounce);
-	free(attempt);
+	pass_due_free(&p);
 	return rc;
 }

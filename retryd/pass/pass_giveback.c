@@ -56,7 +56,7 @@ struct giveback_arg {
 	int second;
 };
 
-static int giveback_decide(struct daemon_ctx *ctx, struct store_txn *txn,
+static int giveback_decide(struct pass_ctx *ctx, struct store_txn *txn,
 			   struct store_message *m, size_t i, void *arg,
 			   char *err, size_t errlen)
 {
@@ -99,7 +99,7 @@ static int giveback_decide(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int giveback_done(struct daemon_ctx *ctx, struct store_txn *txn,
+static int giveback_done(struct pass_ctx *ctx, struct store_txn *txn,
 			 struct store_message *m, size_t i, void *arg,
 			 char *err, size_t errlen)
 {
@@ -122,7 +122,7 @@ static int giveback_done(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_giveback(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		  enum mta_giveback how, const char *verdict, const char *dns,
 		  const char *why, int64_t now)
 {

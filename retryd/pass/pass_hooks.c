@@ -32,9 +32,8 @@
 #include "report/report.h"
 #include "util/spawn.h"
 
-static int hooks_run(struct daemon_ctx *ctx, char *const tmpl[],
-		     const char *what, const char *domain, const char *resolver,
-		     const char *file)
+static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
+		     const char *domain, const char *resolver, const char *file)
 {
 	char **argv = spawn_argv_expand(tmpl, domain, resolver, file);
 	struct spawn_result res;
@@ -68,7 +67,7 @@ static int hooks_run(struct daemon_ctx *ctx, char *const tmpl[],
 	return ok ? 0 : -1;
 }
 
-int pass_hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
+int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d)
 {
 	const struct policy *p = ctx->policy;
 	int rc = 0;
@@ -88,7 +87,7 @@ int pass_hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d)
 	return rc;
 }
 
-int pass_hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
+int pass_hooks_escalate(struct pass_ctx *ctx, const struct pass_domain *d,
 			int64_t now)
 {
 	struct store_domain sd;

@@ -4,10 +4,10 @@
  * SUMMARY
  *	private plumbing shared by the pass's files (not an interface)
  * DESCRIPTION
- *	Only retryd/pass*.c, adopt.c, attempt.c, outcome.c, reconcile.c,
- *	giveback.c, verification.c, retention.c and hooks.c include this. It declares the
- *	listing index, the id lists, the transaction runner, the per-domain
- *	verification record of a pass and the steps pass_run() calls.
+ *	Only the pass module's own files (retryd/pass/pass_*.c) and its unit
+ *	tests include this. It declares the listing index, the id lists, the
+ *	transaction runner, the per-domain verification record of a pass and
+ *	the steps pass_run() calls.
  */
 #ifndef RETRYD_PASS_INT_H
 #define RETRYD_PASS_INT_H
@@ -68,10 +68,10 @@ void pass_idset_free(struct pass_idset *s);
 /** Pointers to the ids of @param s (caller frees the array). */
 const char **pass_idset_ptrs(const struct pass_idset *s);
 
-int pass_listing_scan(struct daemon_ctx *ctx, struct pass_listing *l);
+int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l);
 struct pass_lentry *pass_listing_find(const struct pass_listing *l,
 				      const char *id);
-void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l);
+void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l);
 
 /* pass_update_fn's value that deletes the record (retention). */
 #define PASS_UPDATE_DELETE 2
@@ -83,7 +83,7 @@ void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l);
  * 0: leave it, -1: abort (err filled).
  * Must be idempotent: a deadlock retries the whole transaction.
  */
-typedef int (*pass_update_fn)(struct daemon_ctx *ctx, struct store_txn *txn,
+typedef int (*pass_update_fn)(struct pass_ctx *ctx, struct store_txn *txn,
 			      struct store_message *m, size_t i, void *arg,
 			      char *err, size_t errlen);
 
@@ -92,14 +92,14 @@ typedef int (*pass_update_fn)(struct daemon_ctx *ctx, struct store_txn *txn,
  * Missing records are skipped. @return STORE_OK, STORE_NOSPACE (then
  * ctx->nospace is set) or STORE_ERROR (logged).
  */
-int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		pass_update_fn fn, void *arg, const char *what);
 
 /** Commit helper: abort on @param rc != OK; map and log failures. */
-int pass_commit(struct daemon_ctx *ctx, struct store_txn *txn, int rc,
+int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,
 		const char *what, const char *err);
 
-uint32_t pass_random32(struct daemon_ctx *ctx);
+uint32_t pass_random32(struct pass_ctx *ctx);
 
 /** The normalized domain of @param address. @return 0, or -1. */
 int pass_address_domain(const char *address, char *out, size_t outlen);
@@ -110,17 +110,17 @@ void pass_log_rcpt(const char *queue_id, const char *address,
 		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /** Backoff for the message's group name. */
-const struct policy_backoff *pass_backoff(const struct daemon_ctx *ctx,
+const struct policy_backoff *pass_backoff(const struct pass_ctx *ctx,
 					  const char *group);
 
 /** The largest retry interval of any backoff in the policy (jitter in). */
 int64_t pass_max_interval(const struct policy *p);
 
-/* reconcile.c */
-int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now,
+/* pass_reconcile.c */
+int pass_reconcile(struct pass_ctx *ctx, struct pass_listing *l, int64_t now,
 		   struct pass_idset *attempting);
 
-/* adopt.c */
+/* pass_adopt.c */
 /**
  * Pure: should @param msg be adopted? Fills @param domain (the first
  * routing-failed recipient's domain). @return 1 yes, 0 no.
@@ -128,24 +128,24 @@ int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now,
 int pass_adopt_eligible(const struct policy *p, const struct classifier *c,
 			const struct mta_message *msg, char *domain,
 			size_t domainlen);
-int pass_adopt(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now);
+int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now);
 /**
  * Hold @param ids again (deferred again, or found released): intent,
  * hold, HELD rescheduled from the original first_failure.
  */
-int pass_rehold(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_rehold(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		int64_t now);
 
-/* attempt.c */
-int pass_due(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now);
+/* pass_due.c */
+int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now);
 
-/* verification.c */
+/* pass_verify.c */
 /** Fill @param doms[i] for each domain: reuse or verify, store. */
-int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
+int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
 			size_t n, int64_t now);
 /** Summary of @param domain's newest verification made at or before
  *  @param at (and within verify_window of it). @return 0, or -1: none. */
-int pass_verify_summary(struct daemon_ctx *ctx, const char *domain, int64_t at,
+int pass_verify_summary(struct pass_ctx *ctx, const char *domain, int64_t at,
 			char *buf, size_t buflen);
 /** Rebuild a result from verify_result_json() text. @return 0 or -1. */
 int pass_verify_from_json(const char *text, struct verify_result *out);
@@ -153,28 +153,28 @@ int pass_verify_from_json(const char *text, struct verify_result *out);
 size_t pass_verify_failing_nodes(const struct verify_result *r,
 				 char nodes[][64], size_t max);
 
-/* outcome.c */
-long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
+/* pass_outcome.c */
+long pass_outcomes(struct pass_ctx *ctx, const struct pass_idset *ids,
 		   int64_t now);
 /** The same with the pass's listing @param l (NULL: none), which a
  *  hand-back of a suppressed recipient's message needs (Promise 1). */
-long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
+long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 			  const struct pass_listing *l, int64_t now);
 
-/* giveback.c */
+/* pass_giveback.c */
 /**
  * Record the decision (GIVEBACK_INTENT + evidence, committed), then
  * hand @param ids back with @param how, then mark DONE. The caller has
  * checked that every id is in a complete listing made just before.
  */
-int pass_giveback(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_giveback(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		  enum mta_giveback how, const char *verdict, const char *dns,
 		  const char *why, int64_t now);
 const char *pass_giveback_name(enum mta_giveback how);
 /** Parse the "giveback:HOW" prefix of a reason. @return 0 or -1. */
 int pass_giveback_parse(const char *reason, enum mta_giveback *how);
 
-/* retention.c */
+/* pass_retention.c */
 /**
  * How long done messages are kept after their later of adoption and
  * last attempt: LIMIT_KEEP_DONE plus the policy's largest give_up (so
@@ -187,11 +187,11 @@ int64_t pass_retention_keep_done(const struct policy *p);
  * of each per pass. Evidence and suppressed addresses are kept (the
  * proof). @return 0, or -1 (logged; only delays).
  */
-int pass_retention(struct daemon_ctx *ctx, int64_t now);
+int pass_retention(struct pass_ctx *ctx, int64_t now);
 
-/* hooks.c */
-int pass_hooks_flush(struct daemon_ctx *ctx, const struct pass_domain *d);
-int pass_hooks_escalate(struct daemon_ctx *ctx, const struct pass_domain *d,
+/* pass_hooks.c */
+int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d);
+int pass_hooks_escalate(struct pass_ctx *ctx, const struct pass_domain *d,
 			int64_t now);
 
 #endif

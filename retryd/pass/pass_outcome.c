@@ -74,7 +74,7 @@ static const char *outcome_status_name(enum mta_outcome_status s)
 }
 
 /* Would @param ev count for suppression? Only then can a decision change. */
-static int outcome_counts(const struct daemon_ctx *ctx,
+static int outcome_counts(const struct pass_ctx *ctx,
 			  const struct store_evidence *ev)
 {
 	struct suppress_criteria c;
@@ -86,7 +86,7 @@ static int outcome_counts(const struct daemon_ctx *ctx,
 	return mark == SUPPRESS_COUNTED;
 }
 
-static int outcome_apply(struct daemon_ctx *ctx, struct store_txn *txn,
+static int outcome_apply(struct pass_ctx *ctx, struct store_txn *txn,
 			 struct store_message *m, size_t i, void *arg,
 			 char *err, size_t errlen)
 {
@@ -210,7 +210,7 @@ static int outcome_addr_cmp(const void *a, const void *b)
 	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void outcome_suppress(struct daemon_ctx *ctx, struct outcome_batch *b,
+static void outcome_suppress(struct pass_ctx *ctx, struct outcome_batch *b,
 			     const char **ids, size_t n, int64_t now)
 {
 	const char **addrs, **back;
@@ -271,7 +271,7 @@ out:
 }
 
 /* Apply the outcomes of @param n distinct ids (ranges in b). */
-static void outcome_chunk(struct daemon_ctx *ctx, struct outcome_batch *b,
+static void outcome_chunk(struct pass_ctx *ctx, struct outcome_batch *b,
 			  const char **ids, size_t n, int64_t now)
 {
 	const char *rehold[LIMIT_PASS_BATCH];
@@ -323,13 +323,13 @@ static void outcome_chunk(struct daemon_ctx *ctx, struct outcome_batch *b,
 		pass_rehold(ctx, rehold, nr, now);
 }
 
-long pass_outcomes(struct daemon_ctx *ctx, const struct pass_idset *ids,
+long pass_outcomes(struct pass_ctx *ctx, const struct pass_idset *ids,
 		   int64_t now)
 {
 	return pass_outcomes_listed(ctx, ids, NULL, now);
 }
 
-long pass_outcomes_listed(struct daemon_ctx *ctx, const struct pass_idset *ids,
+long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 			  const struct pass_listing *l, int64_t now)
 {
 	struct mta_outcomes out = {0};

@@ -84,7 +84,7 @@ enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in)
 }
 
 struct census {
-	struct daemon_ctx *ctx;
+	struct pass_ctx *ctx;
 	struct pass_listing *l;
 	int64_t now, clamp_to, wait;
 	struct pass_idset *attempting;
@@ -212,7 +212,7 @@ struct settle_arg {
 	int due_now;
 };
 
-static int settle_gone(struct daemon_ctx *ctx, struct store_txn *txn,
+static int settle_gone(struct pass_ctx *ctx, struct store_txn *txn,
 		       struct store_message *m, size_t i, void *arg, char *err,
 		       size_t errlen)
 {
@@ -232,7 +232,7 @@ static int settle_gone(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int settle_held(struct daemon_ctx *ctx, struct store_txn *txn,
+static int settle_held(struct pass_ctx *ctx, struct store_txn *txn,
 		       struct store_message *m, size_t i, void *arg, char *err,
 		       size_t errlen)
 {
@@ -250,7 +250,7 @@ static int settle_held(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int settle_attempting(struct daemon_ctx *ctx, struct store_txn *txn,
+static int settle_attempting(struct pass_ctx *ctx, struct store_txn *txn,
 			     struct store_message *m, size_t i, void *arg,
 			     char *err, size_t errlen)
 {
@@ -265,7 +265,7 @@ static int settle_attempting(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int settle_clamp(struct daemon_ctx *ctx, struct store_txn *txn,
+static int settle_clamp(struct pass_ctx *ctx, struct store_txn *txn,
 			struct store_message *m, size_t i, void *arg, char *err,
 			size_t errlen)
 {
@@ -277,7 +277,7 @@ static int settle_clamp(struct daemon_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
-static int apply(struct daemon_ctx *ctx, const struct pass_idset *s,
+static int apply(struct pass_ctx *ctx, const struct pass_idset *s,
 		 pass_update_fn fn, struct settle_arg *a, const char *what)
 {
 	const char **ids;
@@ -297,7 +297,7 @@ static int apply(struct daemon_ctx *ctx, const struct pass_idset *s,
 	return rc;
 }
 
-static void census_foreign(struct daemon_ctx *ctx, struct pass_listing *l)
+static void census_foreign(struct pass_ctx *ctx, struct pass_listing *l)
 {
 	struct pass_idset now = {0};
 	char qid[LIMIT_QUEUE_ID + 1];
@@ -317,7 +317,7 @@ static void census_foreign(struct daemon_ctx *ctx, struct pass_listing *l)
 	ctx->foreign_prev = now;
 }
 
-int pass_reconcile(struct daemon_ctx *ctx, struct pass_listing *l, int64_t now,
+int pass_reconcile(struct pass_ctx *ctx, struct pass_listing *l, int64_t now,
 		   struct pass_idset *attempting)
 {
 	struct census c;

@@ -76,7 +76,7 @@ static int expire_collect(enum store_msg_state state, int64_t finished,
 	return 0;
 }
 
-static int expire_one(struct daemon_ctx *ctx, struct store_txn *txn,
+static int expire_one(struct pass_ctx *ctx, struct store_txn *txn,
 		      struct store_message *m, size_t i, void *arg, char *err,
 		      size_t errlen)
 {
@@ -89,7 +89,7 @@ static int expire_one(struct daemon_ctx *ctx, struct store_txn *txn,
 	return PASS_UPDATE_DELETE;
 }
 
-static int retention_messages(struct daemon_ctx *ctx, int64_t now)
+static int retention_messages(struct pass_ctx *ctx, int64_t now)
 {
 	struct expire_arg a;
 	const char **ids;
@@ -128,7 +128,7 @@ static int retention_messages(struct daemon_ctx *ctx, int64_t now)
 	return rc == STORE_OK ? 0 : -1;
 }
 
-static int retention_verifications(struct daemon_ctx *ctx, int64_t now)
+static int retention_verifications(struct pass_ctx *ctx, int64_t now)
 {
 	size_t deleted = 0;
 	char err[512];
@@ -146,7 +146,7 @@ static int retention_verifications(struct daemon_ctx *ctx, int64_t now)
 	return 0;
 }
 
-int pass_retention(struct daemon_ctx *ctx, int64_t now)
+int pass_retention(struct pass_ctx *ctx, int64_t now)
 {
 	int rc = 0;
 

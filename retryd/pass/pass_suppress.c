@@ -101,7 +101,7 @@ int pass_suppress_ready(const struct store_message *m)
 	return pending == 0 && suppressed > 0;
 }
 
-void pass_suppress_intent(const struct daemon_ctx *ctx, struct store_message *m)
+void pass_suppress_intent(const struct pass_ctx *ctx, struct store_message *m)
 {
 	m->state = STORE_MSG_GIVEBACK_INTENT;
 	m->next_attempt = 0;
@@ -183,7 +183,7 @@ static void act_summary(const struct store_evidence *ev, size_t n,
 }
 
 /* Decide for one address. @return 1 (out filled), 0 not met, -1 error. */
-static int act_decide(struct daemon_ctx *ctx, struct act_ring *ring,
+static int act_decide(struct pass_ctx *ctx, struct act_ring *ring,
 		      enum suppress_mark *marks, const char *address,
 		      int64_t now, struct act_new *out)
 {
@@ -253,7 +253,7 @@ static int act_marks_add(struct act_marks *ms, const struct store_message *m,
  * @param nw, or already in the store); GIVEBACK_INTENT when none is left
  * pending. @return 1 changed, 0 not, -1 error.
  */
-static int act_mark(struct daemon_ctx *ctx, struct store_txn *txn,
+static int act_mark(struct pass_ctx *ctx, struct store_txn *txn,
 		    struct store_message *m, struct act_new *nw, size_t nnew,
 		    int64_t now, struct act_marks *ms, int *intent, char *err,
 		    size_t errlen)
@@ -329,7 +329,7 @@ static int act_mark(struct daemon_ctx *ctx, struct store_txn *txn,
  * @param intent (n entries) gets 1 per message now in GIVEBACK_INTENT.
  * @return STORE_OK or an error (logged).
  */
-static int act_commit(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+static int act_commit(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		      struct act_new *nw, size_t nnew, int64_t now,
 		      struct act_marks *ms, unsigned char *intent)
 {
@@ -382,7 +382,7 @@ static int act_commit(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 	return STORE_ERROR;
 }
 
-static void act_log(const struct daemon_ctx *ctx, const struct act_new *nw,
+static void act_log(const struct pass_ctx *ctx, const struct act_new *nw,
 		    size_t nnew, const struct act_marks *ms)
 {
 	const char *how = pass_giveback_name(pass_suppress_how(ctx->policy));
@@ -417,7 +417,7 @@ static void act_log(const struct daemon_ctx *ctx, const struct act_new *nw,
 }
 
 /* Hand back the ids with intent, if listed complete (scan when no l). */
-static int act_giveback(struct daemon_ctx *ctx, const struct pass_listing *l,
+static int act_giveback(struct pass_ctx *ctx, const struct pass_listing *l,
 			const char *const *ids, size_t n,
 			const unsigned char *intent, int64_t now)
 {
@@ -453,7 +453,7 @@ static int act_giveback(struct daemon_ctx *ctx, const struct pass_listing *l,
 	return (int)want;
 }
 
-int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_outcomes(struct pass_ctx *ctx, const struct pass_listing *l,
 			   const char *const *ids, size_t n,
 			   const char *const *addrs, size_t naddrs, int64_t now,
 			   unsigned char *settled)
@@ -517,7 +517,7 @@ static int act_any_one(const struct store_suppressed *s, void *arg)
 	return 1;
 }
 
-static int act_any(struct daemon_ctx *ctx)
+static int act_any(struct pass_ctx *ctx)
 {
 	char err[256];
 	int any = 0;
@@ -527,7 +527,7 @@ static int act_any(struct daemon_ctx *ctx)
 }
 
 /* Has @param id a pending recipient that is suppressed? (read only) */
-static int act_hit(struct daemon_ctx *ctx, const char *id)
+static int act_hit(struct pass_ctx *ctx, const char *id)
 {
 	struct store_message *m = NULL;
 	char err[256];
@@ -549,7 +549,7 @@ static int act_hit(struct daemon_ctx *ctx, const char *id)
 	return hit;
 }
 
-int pass_suppress_known(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_known(struct pass_ctx *ctx, const struct pass_listing *l,
 			const char *const *ids, size_t n, int64_t now)
 {
 	const char **hit;
@@ -599,7 +599,7 @@ static int act_due_one(int64_t next, const char *mta, const char *id, void *arg)
 	return 0;
 }
 
-int pass_suppress_due(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_due(struct pass_ctx *ctx, const struct pass_listing *l,
 		      int64_t now)
 {
 	struct act_due d = {.mta = ctx->policy->mta};

@@ -35,7 +35,7 @@
  * caller must not hold it again. @return the number of addresses
  * suppressed now, or -1 (logged; only delays).
  */
-int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_outcomes(struct pass_ctx *ctx, const struct pass_listing *l,
 			   const char *const *ids, size_t n,
 			   const char *const *addrs, size_t naddrs, int64_t now,
 			   unsigned char *settled);
@@ -47,11 +47,11 @@ int pass_suppress_outcomes(struct daemon_ctx *ctx, const struct pass_listing *l,
  * no pending recipient (same listing rule). @return messages handed
  * back or waiting to be, or -1.
  */
-int pass_suppress_known(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_known(struct pass_ctx *ctx, const struct pass_listing *l,
 			const char *const *ids, size_t n, int64_t now);
 
 /** pass_suppress_known() over the due set (at most LIMIT_PASS_DUE). */
-int pass_suppress_due(struct daemon_ctx *ctx, const struct pass_listing *l,
+int pass_suppress_due(struct pass_ctx *ctx, const struct pass_listing *l,
 		      int64_t now);
 
 /**
@@ -62,8 +62,7 @@ int pass_suppress_due(struct daemon_ctx *ctx, const struct pass_listing *l,
 int pass_suppress_ready(const struct store_message *m);
 
 /** Record the hand-back decision in @param m (GIVEBACK_INTENT). */
-void pass_suppress_intent(const struct daemon_ctx *ctx,
-			  struct store_message *m);
+void pass_suppress_intent(const struct pass_ctx *ctx, struct store_message *m);
 
 /** What on_suppress asks of the MTA: BOUNCE or RELEASE. */
 enum mta_giveback pass_suppress_how(const struct policy *p);

@@ -90,7 +90,7 @@ static int pass_lentry_cmp(const void *a, const void *b)
 	return strcmp(x->msg->queue_id, y->msg->queue_id);
 }
 
-int pass_listing_scan(struct daemon_ctx *ctx, struct pass_listing *l)
+int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
 {
 	char err[512], pid[LIMIT_QUEUE_ID * 4 + 1];
 	size_t n = 0;
@@ -161,7 +161,7 @@ struct pass_lentry *pass_listing_find(const struct pass_listing *l,
 	return bsearch(id, l->e, l->n, sizeof(*l->e), pass_lentry_key_cmp);
 }
 
-void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l)
+void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l)
 {
 	if (l->ok)
 		ctx->plugin->listing_free(&l->raw);
@@ -169,7 +169,7 @@ void pass_listing_free(struct daemon_ctx *ctx, struct pass_listing *l)
 	memset(l, 0, sizeof(*l));
 }
 
-int pass_commit(struct daemon_ctx *ctx, struct store_txn *txn, int rc,
+int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,
 		const char *what, const char *err)
 {
 	char cerr[512];
@@ -194,7 +194,7 @@ int pass_commit(struct daemon_ctx *ctx, struct store_txn *txn, int rc,
 	return rc;
 }
 
-int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
+int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		pass_update_fn fn, void *arg, const char *what)
 {
 	char err[512] = "";
@@ -242,7 +242,7 @@ int pass_update(struct daemon_ctx *ctx, const char *const *ids, size_t n,
 	return STORE_ERROR;
 }
 
-uint32_t pass_random32(struct daemon_ctx *ctx)
+uint32_t pass_random32(struct pass_ctx *ctx)
 {
 	uint64_t x = ctx->rng ? ctx->rng : 0x9e3779b97f4a7c15ull;
 
@@ -282,7 +282,7 @@ void pass_log_rcpt(const char *queue_id, const char *address,
 		 more[0] ? ", " : "", more);
 }
 
-const struct policy_backoff *pass_backoff(const struct daemon_ctx *ctx,
+const struct policy_backoff *pass_backoff(const struct pass_ctx *ctx,
 					  const char *group)
 {
 	const struct policy_group *g = NULL;

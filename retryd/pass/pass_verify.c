@@ -187,7 +187,7 @@ static int find_at_one(const struct store_verification *v, void *arg)
 }
 
 /* Load @param domain's verification made at @param at. */
-static int verification_load(struct daemon_ctx *ctx, const char *domain,
+static int verification_load(struct pass_ctx *ctx, const char *domain,
 			     int64_t at, struct verify_result *out)
 {
 	struct find_at f = {.at = at, .out = out};
@@ -217,7 +217,7 @@ static int find_before_one(const struct store_verification *v, void *arg)
 	return 0;
 }
 
-int pass_verify_summary(struct daemon_ctx *ctx, const char *domain, int64_t at,
+int pass_verify_summary(struct pass_ctx *ctx, const char *domain, int64_t at,
 			char *buf, size_t buflen)
 {
 	struct find_before f = {.at = at};
@@ -244,7 +244,7 @@ int pass_verify_summary(struct daemon_ctx *ctx, const char *domain, int64_t at,
 }
 
 /* Store a fresh result and the domain record, one transaction. */
-static void verification_store(struct daemon_ctx *ctx,
+static void verification_store(struct pass_ctx *ctx,
 			       const struct verify_result *r, int64_t now)
 {
 	struct store_verification v;
@@ -297,9 +297,9 @@ static void verification_store(struct daemon_ctx *ctx,
 	free(v.answers);
 }
 
-static int verify_call(struct daemon_ctx *ctx, const char *const *names,
-		       size_t n, int64_t now, struct verify_result *out,
-		       char *err, size_t errlen)
+static int verify_call(struct pass_ctx *ctx, const char *const *names, size_t n,
+		       int64_t now, struct verify_result *out, char *err,
+		       size_t errlen)
 {
 	if (ctx->verify)
 		return ctx->verify(ctx->verify_arg, names, n, now, out, err,
@@ -307,7 +307,7 @@ static int verify_call(struct daemon_ctx *ctx, const char *const *names,
 	return verify_domains(ctx->verifier, names, n, now, out, err, errlen);
 }
 
-int pass_verify_domains(struct daemon_ctx *ctx, struct pass_domain *doms,
+int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
 			size_t n, int64_t now)
 {
 	struct verify_result *res =

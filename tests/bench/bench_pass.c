@@ -424,7 +424,7 @@ int main(int argc, char **argv)
 	struct bench_mta b;
 	struct policy *p = NULL;
 	struct store *st = NULL;
-	struct daemon_ctx ctx;
+	struct pass_ctx ctx;
 	double ms[BENCH_PASSES], t0;
 	unsigned long long gets[BENCH_PASSES];
 	char path[4200], ini[9000], err[4096];

@@ -36,7 +36,7 @@ struct fx {
 	struct store *store;
 	struct fake_mta mta;
 	struct fake_dns dns;
-	struct daemon_ctx ctx;
+	struct pass_ctx ctx;
 };
 
 /** Write @param text to @param path and give it @param mode. */

@@ -1,0 +1,63 @@
+/*
+ * NAME
+ *	pass_ctx 3
+ * SUMMARY
+ *	set up, switch and free the context of the daemon's passes
+ * DESCRIPTION
+ *	pass_ctx_init() fills struct pass_ctx for a policy; on reload
+ *	pass_ctx_set_policy() builds the new classifier and verifier first
+ *	and swaps them in only when both exist, so a bad policy changes
+ *	nothing. pass_ctx_free() frees what these allocated, never the store
+ *	or the plugin (the daemon owns those).
+ * DIAGNOSTICS
+ *	Failures fill err and return -1; nothing is logged here.
+ */
+#include <string.h>
+
+#include "pass/pass_int.h"
+
+int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
+		  char *err, size_t errlen)
+{
+	ctx->policy = NULL;
+	ctx->classifier = NULL;
+	ctx->verifier = NULL;
+	ctx->rng = seed ? seed : 0x2545f4914f6cdd1dull;
+	memset(&ctx->missing_prev, 0, sizeof(ctx->missing_prev));
+	memset(&ctx->foreign_prev, 0, sizeof(ctx->foreign_prev));
+	memset(&ctx->stats, 0, sizeof(ctx->stats));
+	ctx->prune_cursor[0] = '\0';
+	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
+		 p->state_dir ? p->state_dir : ".");
+	return pass_ctx_set_policy(ctx, p, err, errlen);
+}
+
+int pass_ctx_set_policy(struct pass_ctx *ctx, const struct policy *p, char *err,
+			size_t errlen)
+{
+	struct classifier *c = NULL;
+	struct verifier *v = NULL;
+
+	if (classify_new(p, &c, err, errlen) < 0)
+		return -1;
+	if (ctx->verify == NULL && verifier_new(p, &v, err, errlen) < 0) {
+		classify_free(c);
+		return -1;
+	}
+	classify_free(ctx->classifier);
+	verifier_free(ctx->verifier);
+	ctx->classifier = c;
+	ctx->verifier = v;
+	ctx->policy = p;
+	return 0;
+}
+
+void pass_ctx_free(struct pass_ctx *ctx)
+{
+	classify_free(ctx->classifier);
+	verifier_free(ctx->verifier);
+	ctx->classifier = NULL;
+	ctx->verifier = NULL;
+	pass_idset_free(&ctx->missing_prev);
+	pass_idset_free(&ctx->foreign_prev);
+}
