@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/atomic_file.h"
 #include "util/log.h"
 #include "exim_id.h"
 #include "exim_log.h"
@@ -568,40 +569,12 @@ bad:
 int exim_log_cursor_save(const char *file, const struct exim_log_cursor *cur,
 			 char *err, size_t errlen)
 {
-	char tmp[4096], dir[4096], buf[256];
-	char *slash;
-	int fd, n;
+	char buf[256];
+	int n;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", file);
-		return -1;
-	}
 	n = snprintf(buf, sizeof(buf),
 		     EXIM_LOG_CURSOR_MAGIC "\n%llu %llu %lld %lld\n",
 		     (unsigned long long)cur->dev, (unsigned long long)cur->ino,
 		     (long long)cur->offset, (long long)cur->lineno);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, file) < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", file);
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
-	return 0;
+	return atomic_file_write(file, buf, (size_t)n, 0600, err, errlen);
 }

@@ -11,7 +11,7 @@
  *	sender"). Texts are bounded (LIMIT_*) and masked.
  *
  *	postfix_log_follow() owns one descriptor and a line buffer for the
- *	duration of the call; postfix_log_pos_save() owns its temp file.
+ *	duration of the call; postfix_log_pos_save() writes with atomic_file_write().
  * DIAGNOSTICS
  *	Malformed delivery lines come back as POSTFIX_LOG_MALFORMED with a
  *	reason; the reader logs overlong lines (with their byte offset),
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/atomic_file.h"
 #include "util/log.h"
 #include "postfix_id.h"
 #include "postfix_log.h"
@@ -581,36 +582,12 @@ int postfix_log_pos_load(const char *file, struct postfix_log_pos *pos,
 int postfix_log_pos_save(const char *file, const struct postfix_log_pos *pos,
 			 char *err, size_t errlen)
 {
-	char tmp[4096], dir[4096], buf[256];
-	int fd, n;
+	char buf[256];
+	int n;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp", file);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		snprintf(err, errlen, "%.200s: path too long", file);
-		return -1;
-	}
 	n = snprintf(buf, sizeof(buf),
 		     POSTFIX_LOG_POS_MAGIC " %llu %llu %lld %d\n",
 		     (unsigned long long)pos->dev, (unsigned long long)pos->ino,
 		     (long long)pos->offset, pos->skipping);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, file) < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s", file);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-	return 0;
+	return atomic_file_write(file, buf, (size_t)n, 0600, err, errlen);
 }

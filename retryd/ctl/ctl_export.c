@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "export/export.h"
+#include "util/atomic_file.h"
 
 #define EXPORT_USAGE                                                           \
 	"usage: retryctl export postfix-filter [-o FILE]\n"                    \
@@ -46,71 +47,42 @@
 struct export_out {
 	FILE *fp;
 	const char *path; /* NULL: stdout */
-	char tmp[4200];
+	struct atomic_file af;
 };
 
 static int export_out_open(struct export_out *o, const char *path, FILE *std)
 {
-	int fd;
+	char err[512];
 
 	o->path = path;
 	if (path == NULL) {
 		o->fp = std;
 		return 0;
 	}
-	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(o->tmp)) {
-		fprintf(stderr, "retryctl: export: %.200s: path too long\n",
-			path);
+	if (atomic_file_open(&o->af, path, 0644, err, sizeof(err)) < 0) {
+		fprintf(stderr, "retryctl: export: %s\n", err);
 		return -1;
 	}
-	fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || (o->fp = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "retryctl: export: create %.200s: %s\n", o->tmp,
-			strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(o->tmp);
-		}
-		return -1;
-	}
+	o->fp = o->af.fp;
 	return 0;
 }
 
 /* Commit (@param ok) or discard the output. @return 0 or -1. */
 static int export_out_close(struct export_out *o, int ok)
 {
-	char dir[4200];
-	int dfd, rc = 0;
+	char err[512];
 
 	if (o->path == NULL)
 		return ok ? 0 : -1;
-	if (ok && (fflush(o->fp) != 0 || fsync(fileno(o->fp)) < 0)) {
-		fprintf(stderr, "retryctl: export: write %.200s: %s\n", o->tmp,
-			strerror(errno));
-		ok = 0;
-	}
-	if (fclose(o->fp) != 0 && ok) {
-		fprintf(stderr, "retryctl: export: close %.200s: %s\n", o->tmp,
-			strerror(errno));
-		ok = 0;
-	}
-	if (ok && rename(o->tmp, o->path) < 0) {
-		fprintf(stderr, "retryctl: export: rename to %.200s: %s\n",
-			o->path, strerror(errno));
-		ok = 0;
-	}
 	if (!ok) {
-		unlink(o->tmp);
+		atomic_file_abort(&o->af);
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "%s", o->path);
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >=
-	    0) {
-		fsync(dfd);
-		close(dfd);
+	if (atomic_file_commit(&o->af, err, sizeof(err)) < 0) {
+		fprintf(stderr, "retryctl: export: %s\n", err);
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 static int export_suppressed_one(const struct store_suppressed *s, void *arg)

@@ -16,7 +16,7 @@
  *	recipients (at most LIMIT_REPORT_ADDRESSES of them).
  *
  *	report_write_file() renders the text report for the escalate hook
- *	and writes it temp file -> fsync -> rename -> fsync(dir), cut at
+ *	and writes it with atomic_file_write() (util/atomic_file.c), cut at
  *	LIMIT_REPORT_BYTES on a line boundary when it is longer.
  *
  *	Owns: the report and the sets it builds, freed before returning.
@@ -31,6 +31,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "util/atomic_file.h"
 
 struct rs_walk {
 	struct report *r;
@@ -186,57 +188,6 @@ out:
 	return doc;
 }
 
-/* temp -> fsync -> rename -> fsync(dir). @return 0 or -1 (errno). */
-static int rs_write(const char *dir, const char *path, const char *text,
-		    size_t len)
-{
-	char tmp[4200];
-	size_t off = 0;
-	int fd, dfd, saved;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-			     (long)getpid()) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off != len || fsync(fd) < 0) {
-		saved = off != len ? (errno ? errno : EIO) : errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
-}
-
 int report_write_file(struct store *st, const struct policy *p,
 		      const char *domain_or_group, int64_t since, int64_t now,
 		      const char *dir, char *path_out, size_t pathlen,
@@ -294,9 +245,7 @@ int report_write_file(struct store *st, const struct policy *p,
 		snprintf(err, errlen, "report: %.100s: path too long", dir);
 		return -1;
 	}
-	if (rs_write(dir, path, text, len) < 0) {
-		snprintf(err, errlen, "report: write %.200s: %s", path,
-			 strerror(errno));
+	if (atomic_file_write(path, text, len, 0640, err, errlen) < 0) {
 		free(text);
 		return -1;
 	}

@@ -148,4 +148,7 @@
 #define LIMIT_RETENTION_STEPS                                                  \
 	2000 /* verification keys visited (deleted or skipped) per pass */
 
+/* Files and privilege separation (retryd/util/atomic_file.c, retryd/priv/). */
+#define LIMIT_PATH 4095 /* bytes in a file name retryd writes or opens */
+
 #endif
