@@ -20,6 +20,9 @@
  *	(even writes) without deadlocking against the walk. The next chunk
  *	starts just after the last key copied. A walk is therefore not one
  *	snapshot: records changed during the walk may be seen old or new.
+ *	store_run_chunk() is the one begin/read/commit/retry-on-deadlock
+ *	loop of every chunked walk (this one, the due, message and state
+ *	index walks).
  *
  *	Also owns store_txn_begin/commit/abort.
  * DIAGNOSTICS
@@ -214,6 +217,37 @@ int store_run(struct store *st, struct store_txn *txn, int readonly,
 	}
 }
 
+int store_run_chunk(struct store *st, const char *dbname, store_chunk_fn read,
+		    void (*reset)(void *arg), void *arg, char *err,
+		    size_t errlen)
+{
+	for (int tries = 1;; tries++) {
+		DB_TXN *tid;
+		int ret, code;
+
+		ret =
+		    st->env->txn_begin(st->env, NULL, &tid, DB_READ_COMMITTED);
+		if (ret == 0) {
+			ret = read(tid, arg);
+			if (ret == 0)
+				ret = tid->commit(tid, 0);
+			else
+				tid->abort(tid);
+		}
+		if (ret == 0)
+			return STORE_OK;
+		if (reset != NULL)
+			reset(arg);
+		code = store_code(ret);
+		if (code == STORE_RETRY && tries < LIMIT_STORE_DEADLOCK_TRIES)
+			continue;
+		store_fail(st, err, errlen, dbname, "walk", ret);
+		return code == STORE_NOSPACE || code == STORE_RETRY
+			   ? code
+			   : STORE_ERROR;
+	}
+}
+
 /* ---- chunks ---- */
 
 int store_chunk_add(struct store_chunk *ch, const void *key, size_t klen,
@@ -258,9 +292,9 @@ struct walk_pos {
 };
 
 /* Copy the next chunk starting at pos into ch. */
-static int walk_read_chunk(struct store *st, DB *db, DB_TXN *tid,
-			   const struct walk_pos *pos, const void *prefix,
-			   size_t prefixlen, struct store_chunk *ch, int *end)
+static int walk_read_chunk(DB *db, DB_TXN *tid, const struct walk_pos *pos,
+			   const void *prefix, size_t prefixlen,
+			   struct store_chunk *ch, int *end)
 {
 	DBC *c;
 	DBT k, v;
@@ -315,6 +349,32 @@ static int walk_read_chunk(struct store *st, DB *db, DB_TXN *tid,
 	return ret;
 }
 
+/* One step of store_walk_raw for store_run_chunk. */
+struct walk_step {
+	DB *db;
+	const struct walk_pos *pos;
+	const void *prefix;
+	size_t prefixlen;
+	struct store_chunk *ch;
+	int *end;
+};
+
+static int walk_step_read(DB_TXN *tid, void *arg)
+{
+	struct walk_step *w = arg;
+
+	return walk_read_chunk(w->db, tid, w->pos, w->prefix, w->prefixlen,
+			       w->ch, w->end);
+}
+
+static void walk_step_reset(void *arg)
+{
+	struct walk_step *w = arg;
+
+	store_chunk_clear(w->ch);
+	*w->end = 0;
+}
+
 int store_walk_raw(struct store *st, DB *db, const char *dbname,
 		   const void *start, size_t startlen, const void *prefix,
 		   size_t prefixlen, store_raw_fn fn, void *arg, char *err,
@@ -322,7 +382,7 @@ int store_walk_raw(struct store *st, DB *db, const char *dbname,
 {
 	struct store_chunk *ch = calloc(1, sizeof(*ch));
 	struct walk_pos pos = {NULL, 0, 0};
-	int ret = 0, end = 0, tries = 0, rc = STORE_OK;
+	int end = 0, rc = STORE_OK;
 
 	if (ch == NULL) {
 		snprintf(err, errlen, "store: %s: walk: out of memory", dbname);
@@ -339,33 +399,12 @@ int store_walk_raw(struct store *st, DB *db, const char *dbname,
 		pos.klen = startlen;
 	}
 	while (!end) {
-		DB_TXN *tid;
+		struct walk_step ws = {db, &pos, prefix, prefixlen, ch, &end};
 
-		ret =
-		    st->env->txn_begin(st->env, NULL, &tid, DB_READ_COMMITTED);
-		if (ret == 0) {
-			ret = walk_read_chunk(st, db, tid, &pos, prefix,
-					      prefixlen, ch, &end);
-			if (ret == 0)
-				ret = tid->commit(tid, 0);
-			else
-				tid->abort(tid);
-		}
-		if (ret != 0) {
-			store_chunk_clear(ch);
-			if (store_code(ret) == STORE_RETRY &&
-			    ++tries < LIMIT_STORE_DEADLOCK_TRIES) {
-				end = 0;
-				continue;
-			}
-			store_fail(st, err, errlen, dbname, "walk", ret);
-			rc = store_code(ret) == STORE_OK ? STORE_ERROR
-							 : store_code(ret);
-			if (rc == STORE_NOTFOUND)
-				rc = STORE_ERROR;
+		rc = store_run_chunk(st, dbname, walk_step_read,
+				     walk_step_reset, &ws, err, errlen);
+		if (rc != STORE_OK)
 			break;
-		}
-		tries = 0;
 		if (ch->n > 0) {
 			struct store_chunk_item *last = &ch->items[ch->n - 1];
 			uint8_t *nk = realloc(pos.key, last->klen + 1);

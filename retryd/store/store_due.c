@@ -220,37 +220,37 @@ static int due_read_batch(DB *index, DB_TXN *tid, uint64_t due_by, size_t want,
  * committed before any callback runs; retried from the same place on
  * deadlock. @return a STORE_* code (err filled on errors).
  */
+struct due_step_arg {
+	DB *index;
+	struct due_batch *b;
+	struct due_pos start;
+	uint64_t due_by;
+	size_t want;
+};
+
+static int due_step_read(DB_TXN *tid, void *arg)
+{
+	struct due_step_arg *a = arg;
+
+	return due_read_batch(a->index, tid, a->due_by, a->want, a->b);
+}
+
+static void due_step_reset(void *arg)
+{
+	struct due_step_arg *a = arg;
+
+	a->b->n = 0;
+	a->b->pos = a->start;
+	a->b->end = 0;
+}
+
 static int due_step(struct store *st, DB *index, struct due_batch *b,
 		    uint64_t due_by, size_t want, char *err, size_t errlen)
 {
-	struct due_pos start = b->pos;
+	struct due_step_arg a = {index, b, b->pos, due_by, want};
 
-	for (int tries = 1;; tries++) {
-		DB_TXN *tid;
-		int ret, code;
-
-		ret =
-		    st->env->txn_begin(st->env, NULL, &tid, DB_READ_COMMITTED);
-		if (ret == 0) {
-			ret = due_read_batch(index, tid, due_by, want, b);
-			if (ret == 0)
-				ret = tid->commit(tid, 0);
-			else
-				tid->abort(tid);
-		}
-		if (ret == 0)
-			return STORE_OK;
-		b->n = 0;
-		b->pos = start;
-		b->end = 0;
-		code = store_code(ret);
-		if (code == STORE_RETRY && tries < LIMIT_STORE_DEADLOCK_TRIES)
-			continue;
-		store_fail(st, err, errlen, "due", "walk", ret);
-		return code == STORE_NOSPACE || code == STORE_RETRY
-			   ? code
-			   : STORE_ERROR;
-	}
+	return store_run_chunk(st, "due", due_step_read, due_step_reset, &a,
+			       err, errlen);
 }
 
 /* Allocate a batch and open the index handle. @return a STORE_* code. */

@@ -63,6 +63,24 @@ typedef int (*store_op_fn)(struct store *st, DB_TXN *tid, void *arg, char *err,
 int store_run(struct store *st, struct store_txn *txn, int readonly,
 	      store_op_fn op, void *arg, char *err, size_t errlen);
 
+/**
+ * Read one chunk of a walk under @param tid. @return 0 or a Berkeley DB /
+ * errno code (nothing filled in err: store_run_chunk reports it).
+ */
+typedef int (*store_chunk_fn)(DB_TXN *tid, void *arg);
+
+/**
+ * The one transaction-retry driver of the chunked walks: run @param read
+ * in its own read-committed transaction, committed before the caller's
+ * callbacks run. On a deadlock or lock timeout @param reset (may be NULL)
+ * puts the caller's position back and the read is retried, at most
+ * LIMIT_STORE_DEADLOCK_TRIES times. @return STORE_OK, or STORE_NOSPACE,
+ * STORE_RETRY or STORE_ERROR with @param err ("store: DB: walk: ...").
+ */
+int store_run_chunk(struct store *st, const char *dbname, store_chunk_fn read,
+		    void (*reset)(void *arg), void *arg, char *err,
+		    size_t errlen);
+
 /** Map a Berkeley DB / errno code to a STORE_* code. */
 int store_code(int ret);
 

@@ -236,7 +236,7 @@ int store_walk_messages(struct store *st, store_message_fn fn, void *arg,
  * exactly after it: DB_GET_BOTH_RANGE within the same second, else the
  * next second (DB_SET_RANGE).
  */
-static int due_read_chunk(struct store *st, DB_TXN *tid, uint8_t *pos,
+static int due_read_chunk(struct store *st, DB_TXN *tid, const uint8_t *pos,
 			  size_t poslen, uint64_t due_by, size_t want,
 			  struct store_chunk *ch, int *end)
 {
@@ -318,6 +318,33 @@ out:
 	return ret;
 }
 
+/* One step of store_walk_due for store_run_chunk. */
+struct msg_due_step {
+	const uint8_t *pos;
+	size_t poslen;
+	uint64_t due_by;
+	size_t want;
+	struct store_chunk *ch;
+	int *end;
+	struct store *st;
+};
+
+static int msg_due_step_read(DB_TXN *tid, void *arg)
+{
+	struct msg_due_step *d = arg;
+
+	return due_read_chunk(d->st, tid, d->pos, d->poslen, d->due_by, d->want,
+			      d->ch, d->end);
+}
+
+static void msg_due_step_reset(void *arg)
+{
+	struct msg_due_step *d = arg;
+
+	store_chunk_clear(d->ch);
+	*d->end = 0;
+}
+
 int store_walk_due(struct store *st, int64_t due_by, size_t limit,
 		   store_message_fn fn, void *arg, char *err, size_t errlen)
 {
@@ -325,7 +352,7 @@ int store_walk_due(struct store *st, int64_t due_by, size_t limit,
 	struct store_chunk *ch;
 	uint8_t pos[8 + STORE_CODEC_MESSAGE_KEY_MAX];
 	size_t poslen = 0, seen = 0;
-	int end = 0, tries = 0, rc = STORE_OK, ret;
+	int end = 0, rc = STORE_OK;
 
 	if (due_by <= 0)
 		return STORE_OK;
@@ -334,33 +361,18 @@ int store_walk_due(struct store *st, int64_t due_by, size_t limit,
 		return STORE_ERROR;
 	}
 	while (!end && (limit == 0 || seen < limit)) {
-		DB_TXN *tid;
+		struct msg_due_step ds = {pos,
+					  poslen,
+					  (uint64_t)due_by,
+					  limit ? limit - seen : 0,
+					  ch,
+					  &end,
+					  st};
 
-		ret =
-		    st->env->txn_begin(st->env, NULL, &tid, DB_READ_COMMITTED);
-		if (ret == 0) {
-			ret = due_read_chunk(
-			    st, tid, pos, poslen, (uint64_t)due_by,
-			    limit ? limit - seen : 0, ch, &end);
-			if (ret == 0)
-				ret = tid->commit(tid, 0);
-			else
-				tid->abort(tid);
-		}
-		if (ret != 0) {
-			store_chunk_clear(ch);
-			if (store_code(ret) == STORE_RETRY &&
-			    ++tries < LIMIT_STORE_DEADLOCK_TRIES) {
-				end = 0;
-				continue;
-			}
-			store_fail(st, err, errlen, "due", "walk", ret);
-			rc = store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE
-			     : store_code(ret) == STORE_RETRY ? STORE_RETRY
-							      : STORE_ERROR;
+		rc = store_run_chunk(st, "due", msg_due_step_read,
+				     msg_due_step_reset, &ds, err, errlen);
+		if (rc != STORE_OK)
 			break;
-		}
-		tries = 0;
 		if (ch->n > 0) {
 			struct store_chunk_item *last = &ch->items[ch->n - 1];
 

@@ -160,6 +160,35 @@ static int state_read_chunk(DB *index, DB_TXN *tid, const uint8_t *pos,
  * chunk, each read under its own read-committed transaction committed
  * before the callbacks run. @return a STORE_* code or the callback's.
  */
+/* One step of state_walk for store_run_chunk. */
+struct state_step {
+	DB *index;
+	const uint8_t *pos;
+	size_t poslen;
+	int after;
+	const uint8_t *end;
+	size_t endlen;
+	size_t want;
+	struct store_chunk *ch;
+	int *done;
+};
+
+static int state_step_read(DB_TXN *tid, void *arg)
+{
+	struct state_step *s = arg;
+
+	return state_read_chunk(s->index, tid, s->pos, s->poslen, s->after,
+				s->end, s->endlen, s->want, s->ch, s->done);
+}
+
+static void state_step_reset(void *arg)
+{
+	struct state_step *s = arg;
+
+	store_chunk_clear(s->ch);
+	*s->done = 0;
+}
+
 static int state_walk(struct store *st, const uint8_t *start, size_t startlen,
 		      const uint8_t *end, size_t endlen, struct state_walk *w,
 		      char *err, size_t errlen)
@@ -168,7 +197,7 @@ static int state_walk(struct store *st, const uint8_t *start, size_t startlen,
 	size_t poslen = startlen;
 	struct store_chunk *ch;
 	DB *index;
-	int ret, rc = STORE_OK, done = 0, after = 0, tries = 0;
+	int ret, rc = STORE_OK, done = 0, after = 0;
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL) {
 		snprintf(err, errlen, "store: state: walk: out of memory");
@@ -183,32 +212,15 @@ static int state_walk(struct store *st, const uint8_t *start, size_t startlen,
 	memcpy(pos, start, startlen);
 	while (!done && rc == STORE_OK) {
 		size_t want = w->limit ? w->limit - w->seen : SIZE_MAX;
-		DB_TXN *tid;
+		struct state_step ss = {index,	pos,  poslen, after, end,
+					endlen, want, ch,     &done};
 
 		if (want == 0)
 			break;
-		ret =
-		    st->env->txn_begin(st->env, NULL, &tid, DB_READ_COMMITTED);
-		if (ret == 0) {
-			ret = state_read_chunk(index, tid, pos, poslen, after,
-					       end, endlen, want, ch, &done);
-			if (ret == 0)
-				ret = tid->commit(tid, 0);
-			else
-				tid->abort(tid);
-		}
-		if (ret != 0) {
-			store_chunk_clear(ch);
-			done = 0;
-			if (store_code(ret) == STORE_RETRY &&
-			    ++tries < LIMIT_STORE_DEADLOCK_TRIES)
-				continue;
-			store_fail(st, err, errlen, "state", "walk", ret);
-			rc = store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE
-							      : STORE_ERROR;
+		rc = store_run_chunk(st, "state", state_step_read,
+				     state_step_reset, &ss, err, errlen);
+		if (rc != STORE_OK)
 			break;
-		}
-		tries = 0;
 		if (ch->n == 0)
 			break;
 		memcpy(pos, ch->items[ch->n - 1].key,

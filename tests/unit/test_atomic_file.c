@@ -72,16 +72,14 @@ static void test_write_replace_mode(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/a", dir);
-	assert_int_equal(atomic_file_write(path, "one\n", 4, 0640, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(path, "one\n", 4, 0640, err, sizeof(err)), 0);
 	slurp(path, buf, sizeof(buf));
 	assert_string_equal(buf, "one\n");
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	assert_int_equal(atomic_file_write(path, "two\n", 4, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(path, "two\n", 4, 0600, err, sizeof(err)), 0);
 	slurp(path, buf, sizeof(buf));
 	assert_string_equal(buf, "two\n");
 	assert_int_equal(entries(), 1);
@@ -97,13 +95,11 @@ static void test_planted_symlink_not_followed(void **state)
 	snprintf(path, sizeof(path), "%s/b", dir);
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	snprintf(tmp0, sizeof(tmp0), "%s.tmp.%ld.0", path, (long)getpid());
-	assert_int_equal(atomic_file_write(victim, "keep", 4, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(victim, "keep", 4, 0600, err, sizeof(err)), 0);
 	assert_int_equal(symlink(victim, tmp0), 0);
-	assert_int_equal(atomic_file_write(path, "new", 3, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(path, "new", 3, 0600, err, sizeof(err)), 0);
 	slurp(victim, buf, sizeof(buf));
 	assert_string_equal(buf, "keep");
 	slurp(path, buf, sizeof(buf));
@@ -123,13 +119,11 @@ static void test_symlink_target_replaced(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/c", dir);
 	snprintf(victim, sizeof(victim), "%s/victim2", dir);
-	assert_int_equal(atomic_file_write(victim, "keep", 4, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(victim, "keep", 4, 0600, err, sizeof(err)), 0);
 	assert_int_equal(symlink(victim, path), 0);
-	assert_int_equal(atomic_file_write(path, "new", 3, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(path, "new", 3, 0600, err, sizeof(err)), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	slurp(victim, buf, sizeof(buf));
@@ -145,9 +139,8 @@ static void test_abort_and_failure(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/d", dir);
-	assert_int_equal(atomic_file_write(path, "old", 3, 0600, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+	    atomic_file_write(path, "old", 3, 0600, err, sizeof(err)), 0);
 	assert_int_equal(atomic_file_open(&af, path, 0600, err, sizeof(err)),
 			 0);
 	fputs("half", af.fp);
