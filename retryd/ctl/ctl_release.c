@@ -120,21 +120,17 @@ static int release_mark(struct store *st, const struct ctl_context *ctx,
 					if (m->rcpts[r].state !=
 					    STORE_RCPT_PENDING)
 						continue;
-					memset(&ev, 0, sizeof(ev));
-					snprintf(ev.address, sizeof(ev.address),
-						 "%s", m->rcpts[r].address);
-					ev.time = ctx->now;
-					snprintf(ev.queue_id,
-						 sizeof(ev.queue_id), "%s",
-						 m->queue_id);
-					snprintf(ev.host_id, sizeof(ev.host_id),
-						 "%s", ctx->policy->host_id);
-					snprintf(ev.verdict, sizeof(ev.verdict),
-						 "-");
-					ev.outcome = STORE_OUTCOME_NONE;
-					snprintf(ev.text, sizeof(ev.text),
-						 "released by operator "
-						 "(retryctl release)");
+					store_evidence_fill(
+					    &ev,
+					    &(struct store_evidence_src){
+						.address = m->rcpts[r].address,
+						.time = ctx->now,
+						.queue_id = m->queue_id,
+						.host_id = ctx->policy->host_id,
+						.verdict = "-",
+						.outcome = STORE_OUTCOME_NONE},
+					    "released by operator "
+					    "(retryctl release)");
 					rc = store_add_evidence(st, txn, &ev,
 								err, errlen);
 				}

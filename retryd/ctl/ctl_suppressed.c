@@ -147,13 +147,14 @@ static int unsuppress_txn(struct store *st, const char *address,
 			snprintf(err, errlen, "out of memory");
 			return STORE_ERROR;
 		}
-		snprintf(ev->address, sizeof(ev->address), "%s", address);
-		ev->time = (int64_t)time(NULL);
-		ev->outcome = STORE_OUTCOME_NONE;
-		snprintf(ev->category, sizeof(ev->category), "%s",
-			 SUPPRESS_OPERATOR_RESET);
-		snprintf(ev->text, sizeof(ev->text), "%s",
-			 "unsuppressed by the operator (retryctl unsuppress)");
+		store_evidence_fill(
+		    ev,
+		    &(struct store_evidence_src){.address = address,
+						 .time = (int64_t)time(NULL),
+						 .outcome = STORE_OUTCOME_NONE,
+						 .category =
+						     SUPPRESS_OPERATOR_RESET},
+		    "unsuppressed by the operator (retryctl unsuppress)");
 		ret = store_add_evidence(st, txn, ev, err, errlen);
 		free(ev);
 	}

@@ -160,18 +160,16 @@ static int pass_due_wait(struct pass_ctx *ctx, struct store_txn *txn,
 
 		if (m->rcpts[r].state != STORE_RCPT_PENDING)
 			continue;
-		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s",
-			 m->rcpts[r].address);
-		ev.time = s->now;
-		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
-			 ctx->policy->host_id);
-		snprintf(ev.verdict, sizeof(ev.verdict), "%s", vn);
-		ev.outcome = STORE_OUTCOME_NONE;
-		snprintf(ev.text, sizeof(ev.text), "no attempt: %s: %.400s", vn,
-			 pd->detail);
-		snprintf(ev.dns, sizeof(ev.dns), "%s", pd->summary);
+		store_evidence_fill(&ev,
+				    &(struct store_evidence_src){
+					.address = m->rcpts[r].address,
+					.time = s->now,
+					.queue_id = m->queue_id,
+					.host_id = ctx->policy->host_id,
+					.verdict = vn,
+					.outcome = STORE_OUTCOME_NONE,
+					.dns = pd->summary},
+				    "no attempt: %s: %.400s", vn, pd->detail);
 		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
 		    STORE_OK)
 			return -1;

@@ -75,18 +75,17 @@ static int giveback_decide(struct pass_ctx *ctx, struct store_txn *txn,
 
 		if (m->rcpts[r].state != STORE_RCPT_PENDING)
 			continue;
-		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s",
-			 m->rcpts[r].address);
-		ev.time = a->now;
-		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
-			 ctx->policy->host_id);
-		snprintf(ev.verdict, sizeof(ev.verdict), "%s", a->verdict);
-		ev.outcome = STORE_OUTCOME_NONE;
-		snprintf(ev.text, sizeof(ev.text), "retryd decided: %s: %s",
-			 pass_giveback_name(a->how), a->why);
-		snprintf(ev.dns, sizeof(ev.dns), "%s", a->dns);
+		store_evidence_fill(&ev,
+				    &(struct store_evidence_src){
+					.address = m->rcpts[r].address,
+					.time = a->now,
+					.queue_id = m->queue_id,
+					.host_id = ctx->policy->host_id,
+					.verdict = a->verdict,
+					.outcome = STORE_OUTCOME_NONE,
+					.dns = a->dns},
+				    "retryd decided: %s: %s",
+				    pass_giveback_name(a->how), a->why);
 		rc = store_add_evidence(ctx->store, txn, &ev, err, errlen);
 		if (rc != STORE_OK)
 			return -1;

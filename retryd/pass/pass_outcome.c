@@ -114,22 +114,21 @@ static int outcome_apply(struct pass_ctx *ctx, struct store_txn *txn,
 		for (size_t j = 0; j < m->nrcpts && r == NULL; j++)
 			if (strcasecmp(m->rcpts[j].address, o->address) == 0)
 				r = &m->rcpts[j];
-		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s", o->address);
-		ev.time = o->time > 0 ? o->time : b->now;
-		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
-			 ctx->policy->host_id);
-		snprintf(ev.verdict, sizeof(ev.verdict), "%s",
-			 m->last_verdict[0] ? m->last_verdict : "-");
-		ev.outcome = outcome_map(o->status);
-		snprintf(ev.dsn, sizeof(ev.dsn), "%s",
-			 o->dsn[0] ? o->dsn : cr.status);
-		snprintf(ev.text, sizeof(ev.text), "%s", o->text);
-		if (o->status != MTA_OUTCOME_DELIVERED)
-			snprintf(ev.category, sizeof(ev.category), "%s",
-				 classify_category_name(cr.category));
-		snprintf(ev.dns, sizeof(ev.dns), "%s", b->dns[i]);
+		store_evidence_fill(
+		    &ev,
+		    &(struct store_evidence_src){
+			.address = o->address,
+			.time = o->time > 0 ? o->time : b->now,
+			.queue_id = m->queue_id,
+			.host_id = ctx->policy->host_id,
+			.verdict = m->last_verdict[0] ? m->last_verdict : "-",
+			.outcome = outcome_map(o->status),
+			.dsn = o->dsn[0] ? o->dsn : cr.status,
+			.category = o->status != MTA_OUTCOME_DELIVERED
+					? classify_category_name(cr.category)
+					: NULL,
+			.dns = b->dns[i]},
+		    "%s", o->text);
 		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
 		    STORE_OK)
 			return -1;

@@ -295,17 +295,16 @@ static int act_mark(struct pass_ctx *ctx, struct store_txn *txn,
 		snprintf(rc->reason, sizeof(rc->reason),
 			 "suppressed since %s: %.400s",
 			 act_iso(s->time, when, sizeof(when)), s->reason);
-		memset(&ev, 0, sizeof(ev));
-		snprintf(ev.address, sizeof(ev.address), "%s", rc->address);
-		ev.time = now;
-		snprintf(ev.queue_id, sizeof(ev.queue_id), "%s", m->queue_id);
-		snprintf(ev.host_id, sizeof(ev.host_id), "%s",
-			 ctx->policy->host_id);
-		snprintf(ev.verdict, sizeof(ev.verdict), "%s",
-			 m->last_verdict[0] ? m->last_verdict : "-");
-		ev.outcome = STORE_OUTCOME_NONE;
-		snprintf(ev.text, sizeof(ev.text), "retryd decided: %s",
-			 rc->reason);
+		store_evidence_fill(
+		    &ev,
+		    &(struct store_evidence_src){
+			.address = rc->address,
+			.time = now,
+			.queue_id = m->queue_id,
+			.host_id = ctx->policy->host_id,
+			.verdict = m->last_verdict[0] ? m->last_verdict : "-",
+			.outcome = STORE_OUTCOME_NONE},
+		    "retryd decided: %s", rc->reason);
 		if (store_add_evidence(ctx->store, txn, &ev, err, errlen) !=
 		    STORE_OK)
 			return -1;

@@ -268,6 +268,28 @@ int store_walk_done_ids(struct store *st, int64_t before, size_t limit,
 			store_state_id_fn fn, void *arg, char *err,
 			size_t errlen);
 
+/* What an evidence record says; NULL strings are stored empty. */
+struct store_evidence_src {
+	const char *address;
+	int64_t time;
+	const char *queue_id;
+	const char *host_id;
+	const char *verdict;
+	enum store_outcome outcome;
+	const char *dsn;
+	const char *category;
+	const char *dns;
+};
+
+/**
+ * The one place an evidence record is filled: zero @param ev, copy
+ * @param src in (each field cut at its bound) and format the text from
+ * @param fmt. Pure: no I/O.
+ */
+void store_evidence_fill(struct store_evidence *ev,
+			 const struct store_evidence_src *src, const char *fmt,
+			 ...) __attribute__((format(printf, 3, 4)));
+
 /* Evidence: appended per recipient, read back oldest first. */
 int store_add_evidence(struct store *st, struct store_txn *txn,
 		       const struct store_evidence *ev, char *err,

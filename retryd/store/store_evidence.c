@@ -14,17 +14,45 @@
  *	writers serialise on that page instead of colliding. After the
  *	append, records beyond LIMIT_EVIDENCE_PER_RCPT for the address are
  *	deleted oldest first in the same transaction.
+ *
+ *	store_evidence_fill() is the one place a record is filled (the
+ *	pass's wait, outcome, hand-back and suppression steps, retryctl
+ *	release and unsuppress all call it).
  * DIAGNOSTICS
  *	A record that does not decode is logged and skipped by the walk.
  *	More than 2^32 records for one address and second is refused.
  */
 #include "store/store_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_codec.h"
+
+#define EV_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (src) : "")
+
+void store_evidence_fill(struct store_evidence *ev,
+			 const struct store_evidence_src *src, const char *fmt,
+			 ...)
+{
+	va_list ap;
+
+	memset(ev, 0, sizeof(*ev));
+	EV_COPY(ev->address, src->address);
+	ev->time = src->time;
+	EV_COPY(ev->queue_id, src->queue_id);
+	EV_COPY(ev->host_id, src->host_id);
+	EV_COPY(ev->verdict, src->verdict);
+	ev->outcome = src->outcome;
+	EV_COPY(ev->dsn, src->dsn);
+	EV_COPY(ev->category, src->category);
+	EV_COPY(ev->dns, src->dns);
+	va_start(ap, fmt);
+	vsnprintf(ev->text, sizeof(ev->text), fmt, ap);
+	va_end(ap);
+}
 
 struct ev_op {
 	const struct store_evidence *ev;
