@@ -40,6 +40,7 @@ clang
 clang-format
 libclang-rt-14-dev
 util-linux
+chromium
 "
 
 LAB_PACKAGES="

@@ -51,8 +51,9 @@ struct report *report_new(enum report_scope_kind kind, const char *name,
 	r->nodes = json_object();
 	r->sample = json_array();
 	r->hosts = json_object();
+	r->timelines = json_object();
 	if (!r->domains || !r->verdicts || !r->vkept || !r->nodes ||
-	    !r->sample || !r->hosts) {
+	    !r->sample || !r->hosts || !r->timelines) {
 		report_free(r);
 		return NULL;
 	}
@@ -69,6 +70,7 @@ void report_free(struct report *r)
 	json_decref(r->nodes);
 	json_decref(r->sample);
 	json_decref(r->hosts);
+	json_decref(r->timelines);
 	free(r);
 }
 
@@ -294,6 +296,7 @@ int report_add_verification(struct report *r,
 	}
 	json_array_foreach(clean, i, a) report_node(r, a);
 	report_verdict(r, v->domain, v->verdict, v->time);
+	report_lanes_add(r, v->domain, v->verdict, v->time, clean);
 	if ((d = report_domain(r, v->domain)) != NULL &&
 	    json_object_get(d, "from_store") == NULL) {
 		report_set(r, d, "verdict", report_str(v->verdict));
@@ -329,6 +332,7 @@ int report_add_message(struct report *r, const struct store_message *m)
 {
 	r->msgs_total++;
 	r->rcpts_total += m->nrcpts;
+	report_series_message(r, m);
 	report_domain(r, m->domain);
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		if (json_array_size(r->sample) >= r->max_sample)
@@ -358,6 +362,7 @@ int report_add_evidence(struct report *r, const struct store_evidence *ev)
 
 	if (ev->time < r->since || ev->time > r->now)
 		return 0;
+	report_series_evidence(r, ev);
 	h = json_object_get(r->hosts, host);
 	if (h == NULL) {
 		if (json_object_size(r->hosts) >= LIMIT_REPORT_NODES)

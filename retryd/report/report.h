@@ -28,7 +28,12 @@
  *	{domain, checked_at, verdict, detail, answers[] {role, server,
  *	transport, rcode, rcode_name, kind, mx[] {preference, host}, ttl,
  *	neg_ttl, reason}}, resolver_nodes[] {role, server, answers, failed,
- *	failures {KIND: n}}, failing_mta_nodes[], messages {total,
+ *	failures {KIND: n}}, failing_mta_nodes[], timelines[] {domain,
+ *	verdict_runs[], lanes[] {role, server, transport, runs[] {class,
+ *	kind, from, to, n, ttl_min, ttl_max, neg_ttl}}, lanes_not_shown}
+ *	(times in unix seconds; a verdict run's class is the verdict),
+ *	series {start_unix, end_unix, buckets, held[], delivered[],
+ *	deferred[], bounced[]}, messages {total,
  *	recipients_total, sample[] {mta, queue_id, domain, recipient,
  *	state, first_failure, attempts}}, sending_hosts[] {host_id,
  *	attempts, delivered, deferred, bounced, no_attempt}, action {code,
@@ -99,6 +104,14 @@ int report_add_evidence(struct report *r, const struct store_evidence *ev);
 enum report_duration report_duration_class(int64_t first_failing, int64_t now);
 /** "none", "under-1h", "1h-4h", "over-4h". */
 const char *report_duration_name(enum report_duration d);
+
+/**
+ * The colour class of one answer: "usable", "negative", "null",
+ * "transient" or "filtered" (report_lanes.c). @param verdict (may be
+ * NULL) is the verification's; @param role the answer's.
+ */
+const char *report_answer_class(const char *kind, const char *verdict,
+				const char *role);
 
 /** The report document. @return a new reference, or NULL (ENOMEM). */
 json_t *report_json(const struct report *r);

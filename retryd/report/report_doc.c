@@ -148,27 +148,22 @@ static json_t *report_action(enum report_duration cls, const json_t *nodes,
 	return json_pack("{s:s, s:s}", "code", code, "text", text);
 }
 
-json_t *report_json(const struct report *r)
+/* The domains with their duration class; *@param first gets the
+ * earliest current failure (0: none). */
+static json_t *report_doc_domains(const struct report *r, int64_t *first)
 {
-	json_t *doc, *domains = json_array(), *verdicts = json_array(),
-		     *verifs = json_array(), *nodes = json_array(),
-		     *failing = json_array(), *hosts = json_array(),
-		     *sample = json_array(), *d, *v, *list;
+	json_t *domains = json_array(), *d;
 	const char *key;
-	int64_t first = 0;
-	int other_failed = 0;
-	size_t i, shown = 0;
-	enum report_duration cls;
 
-	if (!domains || !verdicts || !verifs || !nodes || !failing || !hosts ||
-	    !sample || r->nomem)
-		goto nomem;
+	*first = 0;
+	if (domains == NULL)
+		return NULL;
 	json_object_foreach(r->domains, key, d)
 	{
 		int64_t ff = report_int(d, "first_failing");
 
-		if (ff > 0 && (first == 0 || ff < first))
-			first = ff;
+		if (ff > 0 && (*first == 0 || ff < *first))
+			*first = ff;
 		json_array_append_new(
 		    domains,
 		    json_pack("{s:O, s:O, s:o, s:o, s:o, s:O, s:o, s:o, s:s}",
@@ -187,6 +182,17 @@ json_t *report_json(const struct report *r)
 			      report_duration_name(
 				  report_duration_class(ff, r->now))));
 	}
+	return domains;
+}
+
+/* Verdicts over time: count, first and last seen. */
+static json_t *report_doc_verdicts(const struct report *r)
+{
+	json_t *verdicts = json_array(), *v;
+	const char *key;
+
+	if (verdicts == NULL)
+		return NULL;
 	json_object_foreach(r->verdicts, key, v) json_array_append_new(
 	    verdicts,
 	    json_pack("{s:O, s:O, s:O, s:o, s:o}", "domain",
@@ -195,18 +201,47 @@ json_t *report_json(const struct report *r)
 		      json_object_get(v, "count"), "first_seen",
 		      report_time(report_int(v, "first_seen")), "last_seen",
 		      report_time(report_int(v, "last_seen"))));
+	return verdicts;
+}
+
+/* The verifications kept in full; *@param shown gets their number. */
+static json_t *report_doc_verifications(const struct report *r, size_t *shown)
+{
+	json_t *verifs = json_array(), *list, *v;
+	const char *key;
+	size_t i;
+
+	*shown = 0;
+	if (verifs == NULL)
+		return NULL;
 	json_object_foreach(r->vkept, key, list) json_array_foreach(list, i, v)
 	{
 		json_array_append_new(
 		    verifs,
-		    json_pack("{s:O, s:o, s:O, s:O, s:O}", "domain",
+		    json_pack("{s:O, s:o, s:I, s:O, s:O, s:O}", "domain",
 			      json_object_get(v, "domain"), "checked_at",
 			      report_time(report_int(v, "checked_at")),
+			      "checked_at_unix",
+			      (json_int_t)report_int(v, "checked_at"),
 			      "verdict", json_object_get(v, "verdict"),
 			      "detail", json_object_get(v, "detail"), "answers",
 			      json_object_get(v, "answers")));
-		shown++;
+		(*shown)++;
 	}
+	return verifs;
+}
+
+/* Resolver nodes; the failing MTA nodes into @param failing;
+ * *@param other_failed: an independent or authoritative one failed. */
+static json_t *report_doc_nodes(const struct report *r, json_t *failing,
+				int *other_failed)
+{
+	json_t *nodes = json_array(), *v;
+	const char *key;
+
+	*other_failed = 0;
+	if (nodes == NULL)
+		return NULL;
 	json_object_foreach(r->nodes, key, v)
 	{
 		json_array_append(nodes, v);
@@ -216,25 +251,58 @@ json_t *report_json(const struct report *r)
 			json_array_append(failing,
 					  json_object_get(v, "server"));
 		else
-			other_failed = 1;
+			*other_failed = 1;
 	}
+	return nodes;
+}
+
+/* The sending hosts and the sample, times as ISO 8601. */
+static int report_doc_people(const struct report *r, json_t *hosts,
+			     json_t *sample)
+{
+	json_t *v;
+	const char *key;
+	size_t i;
+
 	json_object_foreach(r->hosts, key, v) json_array_append(hosts, v);
 	json_array_foreach(r->sample, i, v)
 	{
 		json_t *c = json_deep_copy(v);
 
 		if (c == NULL)
-			goto nomem;
+			return -1;
 		json_object_set_new(
 		    c, "first_failure",
 		    report_time(report_int(v, "first_failure")));
 		json_array_append_new(sample, c);
 	}
+	return 0;
+}
+
+json_t *report_json(const struct report *r)
+{
+	json_t *domains = NULL, *verdicts = NULL, *verifs = NULL, *nodes = NULL,
+	       *failing = json_array(), *hosts = json_array(),
+	       *sample = json_array(), *timelines = NULL, *series = NULL;
+	int64_t first = 0;
+	int other_failed = 0;
+	size_t shown = 0;
+	enum report_duration cls;
+
+	if (r->nomem || !failing || !hosts || !sample ||
+	    !(domains = report_doc_domains(r, &first)) ||
+	    !(verdicts = report_doc_verdicts(r)) ||
+	    !(verifs = report_doc_verifications(r, &shown)) ||
+	    !(nodes = report_doc_nodes(r, failing, &other_failed)) ||
+	    report_doc_people(r, hosts, sample) < 0 ||
+	    !(timelines = report_timelines_json(r)) ||
+	    !(series = report_series_json(r)))
+		goto nomem;
 	cls = report_duration_class(first, r->now);
-	doc = json_pack(
+	return json_pack(
 	    "{s:s, s:s, s:o, s:{s:s, s:s?}, s:{s:o, s:o, s:I, s:I},"
 	    " s:o, s:I, s:{s:o, s:o, s:s}, s:o, s:I, s:I, s:I, s:o,"
-	    " s:o, s:o, s:I, s:{s:I, s:I, s:I, s:o}, s:o, s:o}",
+	    " s:o, s:o, s:I, s:{s:I, s:I, s:I, s:o}, s:o, s:o, s:o, s:o}",
 	    "report", "retryd proof bundle", "host_id", r->host_id,
 	    "generated_at", report_time(r->now), "scope", "kind",
 	    r->kind == REPORT_SCOPE_DOMAIN  ? "domain"
@@ -257,8 +325,8 @@ json_t *report_json(const struct report *r)
 	    (json_int_t)r->rcpts_total, "sample_size",
 	    (json_int_t)json_array_size(sample), "sample", sample,
 	    "sending_hosts", hosts, "action",
-	    report_action(cls, nodes, other_failed));
-	return doc;
+	    report_action(cls, nodes, other_failed), "timelines", timelines,
+	    "series", series);
 nomem:
 	json_decref(domains);
 	json_decref(verdicts);
@@ -267,5 +335,7 @@ nomem:
 	json_decref(failing);
 	json_decref(hosts);
 	json_decref(sample);
+	json_decref(timelines);
+	json_decref(series);
 	return NULL;
 }

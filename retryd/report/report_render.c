@@ -2,19 +2,16 @@
  * NAME
  *	report_render 3
  * SUMMARY
- *	the proof report as text for people and as one HTML page
+ *	the proof report as text for people
  * SYNOPSIS
  *	#include "report/report.h"
  * DESCRIPTION
- *	report_print_text() and report_print_html() render the document of
- *	report_json(): window, duration class and next action first, then
- *	the domains, the verdicts over time, every verification shown with
- *	each resolver's answer, the resolver nodes, the sending hosts and
- *	the sample of affected recipients.
- *
- *	Text is masked to printable ASCII; in HTML every string is escaped
- *	(& < > " ') and the page loads nothing from anywhere: one file to
- *	attach to a ticket.
+ *	report_print_text() renders the document of report_json() for a
+ *	terminal or the escalate hook's file: window, duration class and
+ *	next action first, then the domains, the verdicts over time, every
+ *	verification shown with each resolver's answer, the resolver
+ *	nodes, the sending hosts and the sample of affected recipients.
+ *	Text is masked to printable ASCII. The page is report_html.c.
  *
  *	Pure: writes only to the FILE * given. Owns nothing.
  * DIAGNOSTICS
@@ -95,15 +92,14 @@ static void rr_answer_text(FILE *out, const json_t *a)
 	fputc('\n', out);
 }
 
-int report_print_text(const json_t *doc, FILE *out)
+/* Scope, window, duration and the next action. */
+static void rr_text_head(FILE *out, const json_t *doc)
 {
 	const json_t *scope = json_object_get(doc, "scope"),
 		     *win = json_object_get(doc, "window"),
 		     *dur = json_object_get(doc, "duration"),
-		     *act = json_object_get(doc, "action"),
-		     *msgs = json_object_get(doc, "messages"), *v, *a;
+		     *act = json_object_get(doc, "action");
 	char age[32];
-	size_t i, j;
 
 	fprintf(out, "retryd proof report\n");
 	fputs("scope:      ", out);
@@ -120,7 +116,17 @@ int report_print_text(const json_t *doc, FILE *out)
 		rr_str(dur, "class"), rr_str(dur, "first_failing"), age);
 	fprintf(out, "action:     %s: ", rr_str(act, "code"));
 	rr_text(out, rr_str(act, "text"), 1200);
-	fputs("\n\ndomains:\n", out);
+	fputc('\n', out);
+}
+
+/* The domains and their verdicts over time. */
+static void rr_text_domains(FILE *out, const json_t *doc)
+{
+	const json_t *v;
+	char age[32];
+	size_t i;
+
+	fputs("\ndomains:\n", out);
 	json_array_foreach(json_object_get(doc, "domains"), i, v)
 	{
 		rr_age(json_object_get(v, "failing_for"), age, sizeof(age));
@@ -144,6 +150,14 @@ int report_print_text(const json_t *doc, FILE *out)
 			rr_str(v, "verdict"), rr_int(v, "count"),
 			rr_str(v, "first_seen"), rr_str(v, "last_seen"));
 	}
+}
+
+/* Every verification kept, with each answer. */
+static void rr_text_verifications(FILE *out, const json_t *doc)
+{
+	const json_t *v, *a;
+	size_t i, j;
+
 	fprintf(out,
 		"\nverifications: %lld in the window, %lld shown, "
 		"%lld unreadable\n",
@@ -160,6 +174,14 @@ int report_print_text(const json_t *doc, FILE *out)
 		json_array_foreach(json_object_get(v, "answers"), j, a)
 		    rr_answer_text(out, a);
 	}
+}
+
+/* Resolver nodes and sending hosts. */
+static void rr_text_nodes(FILE *out, const json_t *doc)
+{
+	const json_t *v;
+	size_t i;
+
 	fputs("\nresolver nodes (answers in the window):\n", out);
 	json_array_foreach(json_object_get(doc, "resolver_nodes"), i, v)
 	{
@@ -190,6 +212,14 @@ int report_print_text(const json_t *doc, FILE *out)
 			rr_int(v, "deferred"), rr_int(v, "bounced"),
 			rr_int(v, "no_attempt"));
 	}
+}
+
+/* The affected messages: totals and the sample. */
+static void rr_text_affected(FILE *out, const json_t *doc)
+{
+	const json_t *msgs = json_object_get(doc, "messages"), *v;
+	size_t i;
+
 	fprintf(out,
 		"\naffected: %lld messages, %lld recipients (sample of "
 		"%lld)\n",
@@ -207,191 +237,14 @@ int report_print_text(const json_t *doc, FILE *out)
 			rr_str(v, "state"), rr_str(v, "first_failure"),
 			rr_int(v, "attempts"));
 	}
-	return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }
 
-/* ---- HTML ---- */
-
-static void rr_html(FILE *out, const char *s)
+int report_print_text(const json_t *doc, FILE *out)
 {
-	for (; *s; s++)
-		switch (*s) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				fputc('?', out);
-			else
-				fputc(*s, out);
-		}
-}
-
-/* <td>escaped</td> for each string key, <td>n</td> for each int key. */
-static void rr_cells(FILE *out, const json_t *o, const char *const *keys)
-{
-	for (; *keys; keys++) {
-		const json_t *v = json_object_get(o, *keys);
-
-		fputs("<td>", out);
-		if (json_is_integer(v))
-			fprintf(out, "%lld", (long long)json_integer_value(v));
-		else
-			rr_html(out, rr_str(o, *keys));
-		fputs("</td>", out);
-	}
-}
-
-static void rr_row(FILE *out, const json_t *o, const char *const *keys)
-{
-	fputs("<tr>", out);
-	rr_cells(out, o, keys);
-	fputs("</tr>\n", out);
-}
-
-static void rr_head(FILE *out, const char *title, const char *const *cols)
-{
-	fputs("<h2>", out);
-	rr_html(out, title);
-	fputs("</h2>\n<table><tr>", out);
-	for (; *cols; cols++) {
-		fputs("<th>", out);
-		rr_html(out, *cols);
-		fputs("</th>", out);
-	}
-	fputs("</tr>\n", out);
-}
-
-int report_print_html(const json_t *doc, FILE *out)
-{
-	static const char *const dcols[] = {
-	    "domain",	   "verdict",	   "duration_class", "first_failing",
-	    "failing_for", "last_healthy", "last_mx",	     NULL};
-	static const char *const vcols[] = {"domain",	  "verdict",   "count",
-					    "first_seen", "last_seen", NULL};
-	static const char *const acols[] = {"role",	  "server", "transport",
-					    "rcode_name", "kind",   "ttl",
-					    "neg_ttl",	  "reason", NULL};
-	static const char *const ncols[] = {"role", "server", "answers",
-					    "failed", NULL};
-	static const char *const hcols[] = {
-	    "host_id", "attempts",   "delivered", "deferred",
-	    "bounced", "no_attempt", NULL};
-	static const char *const scols[] = {
-	    "mta",	     "queue_id", "recipient", "state",
-	    "first_failure", "attempts", NULL};
-	const json_t *scope = json_object_get(doc, "scope"),
-		     *win = json_object_get(doc, "window"),
-		     *dur = json_object_get(doc, "duration"),
-		     *act = json_object_get(doc, "action"),
-		     *msgs = json_object_get(doc, "messages"), *v, *a;
-	size_t i, j;
-
-	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
-	      "<title>retryd proof report: ",
-	      out);
-	rr_html(out, rr_str(scope, "name"));
-	fputs("</title>\n<style>body{font-family:sans-serif;margin:1em}"
-	      "table{border-collapse:collapse;margin-bottom:1em}"
-	      "td,th{border:1px solid #999;padding:2px 6px;"
-	      "font-family:monospace;text-align:left}"
-	      ".action{font-weight:bold}</style>\n</head><body>\n"
-	      "<h1>retryd proof report</h1>\n<table>\n",
-	      out);
-	fputs("<tr><th>scope</th><td>", out);
-	rr_html(out, rr_str(scope, "kind"));
-	fputs(" ", out);
-	rr_html(out, rr_str(scope, "name"));
-	fputs("</td></tr>\n<tr><th>host</th><td>", out);
-	rr_html(out, rr_str(doc, "host_id"));
-	fputs("</td></tr>\n<tr><th>window</th><td>", out);
-	rr_html(out, rr_str(win, "since"));
-	fputs(" .. ", out);
-	rr_html(out, rr_str(win, "until"));
-	fputs("</td></tr>\n<tr><th>duration</th><td>", out);
-	rr_html(out, rr_str(dur, "class"));
-	fputs(" (failing since ", out);
-	rr_html(out, rr_str(dur, "first_failing"));
-	fputs(")</td></tr>\n<tr><th>action</th><td class=\"action\">", out);
-	rr_html(out, rr_str(act, "code"));
-	fputs(": ", out);
-	rr_html(out, rr_str(act, "text"));
-	fputs("</td></tr>\n</table>\n", out);
-
-	rr_head(out, "domains", dcols);
-	json_array_foreach(json_object_get(doc, "domains"), i, v)
-	    rr_row(out, v, dcols);
-	fputs("</table>\n", out);
-	rr_head(out, "verdicts over time", vcols);
-	json_array_foreach(json_object_get(doc, "verdicts"), i, v)
-	    rr_row(out, v, vcols);
-	fputs("</table>\n", out);
-	fprintf(out,
-		"<h2>verifications</h2>\n<p>%lld in the window, %lld "
-		"shown, %lld unreadable</p>\n",
-		rr_int(doc, "verifications_total"),
-		rr_int(doc, "verifications_shown"),
-		rr_int(doc, "verifications_unreadable"));
-	json_array_foreach(json_object_get(doc, "verifications"), i, v)
-	{
-		fputs("<h3>", out);
-		rr_html(out, rr_str(v, "checked_at"));
-		fputs(" ", out);
-		rr_html(out, rr_str(v, "domain"));
-		fputs(" ", out);
-		rr_html(out, rr_str(v, "verdict"));
-		fputs(": ", out);
-		rr_html(out, rr_str(v, "detail"));
-		fputs("</h3>\n<table><tr>", out);
-		for (const char *const *c = acols; *c; c++)
-			fprintf(out, "<th>%s</th>", *c);
-		fputs("<th>mx</th></tr>\n", out);
-		json_array_foreach(json_object_get(v, "answers"), j, a)
-		{
-			const json_t *m;
-			size_t k;
-
-			fputs("<tr>", out);
-			rr_cells(out, a, acols);
-			fputs("<td>", out);
-			json_array_foreach(json_object_get(a, "mx"), k, m)
-			{
-				fprintf(out, "%s%lld ", k ? ", " : "",
-					rr_int(m, "preference"));
-				rr_html(out, rr_str(m, "host"));
-			}
-			fputs("</td></tr>\n", out);
-		}
-		fputs("</table>\n", out);
-	}
-	rr_head(out, "resolver nodes", ncols);
-	json_array_foreach(json_object_get(doc, "resolver_nodes"), i, v)
-	    rr_row(out, v, ncols);
-	fputs("</table>\n", out);
-	rr_head(out, "sending hosts", hcols);
-	json_array_foreach(json_object_get(doc, "sending_hosts"), i, v)
-	    rr_row(out, v, hcols);
-	fputs("</table>\n", out);
-	fprintf(out,
-		"<h2>affected</h2>\n<p>%lld messages, %lld recipients "
-		"(sample of %lld)</p>\n",
-		rr_int(msgs, "total"), rr_int(msgs, "recipients_total"),
-		rr_int(msgs, "sample_size"));
-	rr_head(out, "sample", scols);
-	json_array_foreach(json_object_get(msgs, "sample"), i, v)
-	    rr_row(out, v, scols);
-	fputs("</table>\n</body></html>\n", out);
+	rr_text_head(out, doc);
+	rr_text_domains(out, doc);
+	rr_text_verifications(out, doc);
+	rr_text_nodes(out, doc);
+	rr_text_affected(out, doc);
 	return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }

@@ -120,7 +120,17 @@
 #define LIMIT_REPORT_NODES                                                     \
 	256 /* resolver nodes and sending hosts counted apart */
 #define LIMIT_REPORT_ADDRESSES                                                 \
-	20000 /* recipients whose evidence one report reads */
+	20000		      /* recipients whose evidence one report reads */
+#define LIMIT_REPORT_LANES 24 /* resolver lanes per domain timeline */
+#define LIMIT_REPORT_RUNS                                                      \
+	48 /* runs of equal answers per lane; more: shortest merged */
+#define LIMIT_REPORT_BUCKETS 48 /* time buckets of the held/delivered chart */
+#define LIMIT_REPORT_TIMELINES                                                 \
+	20 /* domains drawn as a timeline on the page (failing first) */
+#define LIMIT_REPORT_HTML_ANSWERS                                              \
+	1000 /* raw answer rows in the page's proof tables; JSON has all */
+#define LIMIT_REPORT_HTML_RUNS                                                 \
+	2500 /* lane segments drawn on one page; more timelines are listed */
 
 /* Classifier (retryd/classify.c, retryd/ctl_classify.c). */
 #define LIMIT_CLASSIFY_MATCH                                                   \

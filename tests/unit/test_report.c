@@ -749,6 +749,129 @@ static void test_sample_is_bounded(void **state)
 	report_free(r);
 }
 
+/* One answer of node @param server: kind and TTLs. */
+static char *lane_json(const char *server, const char *kind, int ttl, int neg)
+{
+	char *j = malloc(600);
+	char negs[16];
+
+	snprintf(negs, sizeof(negs), "%d", neg);
+	snprintf(j, 600,
+		 "{\"answers\":[{\"role\":\"mta\",\"server\":\"%s\","
+		 "\"transport\":\"udp\",\"rcode\":0,\"rcode_name\":"
+		 "\"NOERROR\",\"kind\":\"%s\",\"mx\":[],\"ttl\":%d,"
+		 "\"neg_ttl\":%s,\"reason\":\"\"}]}",
+		 server, kind, ttl, neg < 0 ? "null" : negs);
+	return j;
+}
+
+static void test_lanes_are_runs(void **state)
+{
+	struct report *r =
+	    report_new(REPORT_SCOPE_ALL, NULL, "h", 0, NOW, NULL);
+	const char *kinds[] = {"nodata", "nodata", "nodata", "mx", "mx"};
+	struct store_verification v;
+	json_t *doc;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		char *j = lane_json("127.0.9.54:53", kinds[i],
+				    i < 3 ? 0 : 300 + i, i < 3 ? 900 : -1);
+
+		v = mkv("x.test", NOW - 500 + i * 100,
+			i < 3 ? "local-path" : "healthy", j);
+		assert_int_equal(report_add_verification(r, &v), 0);
+		free(j);
+	}
+	doc = report_json(r);
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.0.n"), 3);
+	assert_string_equal(str_at(doc, "timelines.0.lanes.0.runs.0.class"),
+			    "negative");
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.0.neg_ttl"),
+			 900);
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.0.from"),
+			 NOW - 500);
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.0.to"),
+			 NOW - 300);
+	assert_string_equal(str_at(doc, "timelines.0.lanes.0.runs.1.class"),
+			    "usable");
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.1.ttl_min"),
+			 303);
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.1.ttl_max"),
+			 304);
+	assert_int_equal(
+	    json_array_size(json_object_get(
+		json_array_get(json_object_get(doc, "timelines"), 0), "lanes")),
+	    1);
+	assert_string_equal(str_at(doc, "timelines.0.verdict_runs.0.class"),
+			    "local-path");
+	assert_int_equal(int_at(doc, "timelines.0.verdict_runs.1.n"), 2);
+	json_decref(doc);
+	report_free(r);
+}
+
+/* A flapping node: the runs stay bounded, merged runs say "mixed". */
+static void test_lanes_are_bounded(void **state)
+{
+	struct report *r =
+	    report_new(REPORT_SCOPE_ALL, NULL, "h", 0, NOW, NULL);
+	struct store_verification v;
+	json_t *doc, *runs;
+	long long n = 0;
+	size_t i;
+
+	(void)state;
+	for (int k = 0; k < 1000; k++) {
+		char *j = lane_json("127.0.9.54:53", k % 2 ? "mx" : "nxdomain",
+				    300, -1);
+
+		v = mkv("x.test", NOW - 5000 + k, "local-path", j);
+		assert_int_equal(report_add_verification(r, &v), 0);
+		free(j);
+	}
+	doc = report_json(r);
+	runs = json_object_get(
+	    json_array_get(
+		json_object_get(
+		    json_array_get(json_object_get(doc, "timelines"), 0),
+		    "lanes"),
+		0),
+	    "runs");
+	assert_int_equal(json_array_size(runs), LIMIT_REPORT_RUNS);
+	for (i = 0; i < json_array_size(runs); i++)
+		n += json_integer_value(
+		    json_object_get(json_array_get(runs, i), "n"));
+	assert_int_equal(n, 1000); /* nothing lost in the merging */
+	assert_string_equal(str_at(doc, "timelines.0.lanes.0.runs.0.class"),
+			    "mixed");
+	assert_int_equal(int_at(doc, "timelines.0.lanes.0.runs.0.from"),
+			 NOW - 5000);
+	json_decref(doc);
+	report_free(r);
+}
+
+static void test_answer_classes(void **state)
+{
+	(void)state;
+	assert_string_equal(report_answer_class("mx", "healthy", "mta"),
+			    "usable");
+	assert_string_equal(report_answer_class("implicit-mx", NULL, "mta"),
+			    "usable");
+	assert_string_equal(report_answer_class("nodata", "local-path", "mta"),
+			    "negative");
+	assert_string_equal(report_answer_class("nxdomain", "filtered", "mta"),
+			    "filtered");
+	assert_string_equal(
+	    report_answer_class("nxdomain", "filtered", "authoritative"),
+	    "negative");
+	assert_string_equal(report_answer_class("null-mx", NULL, "mta"),
+			    "null");
+	assert_string_equal(report_answer_class("timeout", NULL, "mta"),
+			    "transient");
+	assert_string_equal(report_answer_class("servfail", NULL, "mta"),
+			    "transient");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +887,9 @@ int main(void)
 	    cmocka_unit_test(test_duration_classes),
 	    cmocka_unit_test(test_actions),
 	    cmocka_unit_test(test_sample_is_bounded),
+	    cmocka_unit_test(test_lanes_are_runs),
+	    cmocka_unit_test(test_lanes_are_bounded),
+	    cmocka_unit_test(test_answer_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
