@@ -45,7 +45,8 @@
 struct classify_rule {
 	pcre2_code *code;
 	enum classify_category category;
-	int jit; /* 1: JIT-compiled, use the fast path */
+	int jit;     /* 1: JIT-compiled, use the fast path */
+	char *where; /* owned: "FILE:LINE" of the rule, for explanations */
 };
 
 struct classifier {
@@ -93,8 +94,10 @@ void classify_free(struct classifier *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nrules; i++)
+	for (size_t i = 0; i < c->nrules; i++) {
 		pcre2_code_free(c->rules[i].code);
+		free(c->rules[i].where);
+	}
 	free(c->rules);
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
@@ -124,6 +127,14 @@ static int classify_compile(const struct policy_rule *r,
 			 "%s:%d: rule: bad regex at offset %zu: %s",
 			 r->file ? r->file : "(policy)", r->line,
 			 (size_t)erroff, (const char *)emsg);
+		return -1;
+	}
+	if (asprintf(&out->where, "%s:%d", r->file ? r->file : "(policy)",
+		     r->line) < 0) {
+		out->where = NULL;
+		pcre2_code_free(out->code);
+		out->code = NULL;
+		snprintf(err, errlen, "classifier: out of memory");
 		return -1;
 	}
 	/* No JIT (not built in, or no executable memory): interpreter. */
@@ -267,6 +278,19 @@ static enum classify_category classify_by_code(unsigned cls, unsigned subj,
 	default:
 		return CLASSIFY_OTHER;
 	}
+}
+
+const char *classify_explain(const struct classifier *c,
+			     const struct classify_result *r, char *buf,
+			     size_t len)
+{
+	if (c != NULL && r->rule >= 0 && (size_t)r->rule < c->nrules)
+		snprintf(buf, len, "%s", c->rules[r->rule].where);
+	else if (r->status[0] != '\0')
+		snprintf(buf, len, "status code %s", r->status);
+	else
+		snprintf(buf, len, "no rule, no status code");
+	return buf;
 }
 
 struct classify_result classify_text(const struct classifier *c,

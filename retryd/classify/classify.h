@@ -54,6 +54,20 @@ void classify_free(struct classifier *c);
 struct classify_result classify_text(const struct classifier *c,
 				     const char *text, size_t len);
 
+/* room for classify_explain(): a policy path, ':' and a line number */
+#define CLASSIFY_EXPLAIN_LEN 4200
+
+/**
+ * What decided @param r (from classify_text with @param c): the rule as
+ * "FILE:LINE" (a built-in rule is "classifier.ini (built in):LINE"), or
+ * "status code X.Y.Z" when no rule matched and the code decided, or
+ * "no rule, no status code". Written to @param buf (always terminated).
+ * @return buf.
+ */
+const char *classify_explain(const struct classifier *c,
+			     const struct classify_result *r, char *buf,
+			     size_t len);
+
 const char *classify_category_name(enum classify_category c);
 /** @return 0 and *out for a known name, else -1. */
 int classify_category_parse(const char *name, enum classify_category *out);

@@ -2,15 +2,16 @@
  * NAME
  *	ctl_classify 3
  * SUMMARY
- *	retryctl classify [--json] [TEXT...]: which category a bounce text gets
- * SYNOPSIS
- *	#include "ctl/ctl.h"
- * DESCRIPTION
- *	Compiles the loaded policy's [classifier] rules (classify_new) and
- *	classifies each TEXT argument or, without arguments, each line of
- *	standard input (a trailing CR is dropped). For each it prints
- *	"CATEGORY<TAB>TEXT", or with --json one object per line:
+ *	retryctl classify [--json] [--explain] [TEXT...]: a bounce text's
+ *category SYNOPSIS #include "ctl/ctl.h" DESCRIPTION Compiles the loaded
+ *policy's [classifier] rules (classify_new) and classifies each TEXT argument
+ *or, without arguments, each line of standard input (a trailing CR is dropped).
+ *For each it prints "CATEGORY<TAB>TEXT", or with --json one object per line:
  *	{"category", "status" (enhanced code or null), "permanent", "text"}.
+ *	With --explain each line also says what decided: the rule as FILE:LINE
+ *	(a shipped rule: "classifier.ini (built in):LINE"), or "status code
+ *	X.Y.Z" when no rule matched, or "no rule, no status code" (text:
+ *	"CATEGORY<TAB>DECIDED-BY<TAB>TEXT"; JSON: "decided_by").
  *	Nothing else is read: no store, no daemon.
  *
  *	Input lines are bounded by LIMIT_LOG_LINE bytes: a longer line is
@@ -38,6 +39,7 @@ struct classify_run {
 	const struct classifier *c;
 	FILE *out;
 	int as_json;
+	int explain; /* --explain: what decided each category */
 	int failed;
 	char shown[LIMIT_LOG_LINE + 1]; /* the text, control bytes masked */
 };
@@ -46,7 +48,9 @@ struct classify_run {
 static void classify_one(struct classify_run *run, const char *text, size_t len)
 {
 	struct classify_result r = classify_text(run->c, text, len);
+	char why[CLASSIFY_EXPLAIN_LEN];
 
+	classify_explain(run->c, &r, why, sizeof(why));
 	if (len > LIMIT_LOG_LINE)
 		len = LIMIT_LOG_LINE;
 	for (size_t i = 0; i < len; i++) {
@@ -67,6 +71,9 @@ static void classify_one(struct classify_run *run, const char *text, size_t len)
 						    : json_null()) ||
 		    json_object_set_new(o, "permanent",
 					json_boolean(r.permanent)) ||
+		    (run->explain &&
+		     json_object_set_new(o, "decided_by",
+					 ctl_json_string(why))) ||
 		    json_object_set_new(o, "text",
 					ctl_json_string(run->shown)) ||
 		    ctl_json_print(run->out, o) < 0) {
@@ -77,8 +84,12 @@ static void classify_one(struct classify_run *run, const char *text, size_t len)
 		json_decref(o);
 		return;
 	}
-	fprintf(run->out, "%s\t%s\n", classify_category_name(r.category),
-		run->shown);
+	if (run->explain)
+		fprintf(run->out, "%s\t%s\t%s\n",
+			classify_category_name(r.category), why, run->shown);
+	else
+		fprintf(run->out, "%s\t%s\n",
+			classify_category_name(r.category), run->shown);
 }
 
 /* classify_stdin - every line of stdin, bounded; @return 0 or -1 */
@@ -138,10 +149,13 @@ int ctl_classify(struct ctl_context *ctx, int argc, char **argv)
 			dashdash = 1;
 		else if (!dashdash && strcmp(argv[i], "--json") == 0)
 			run.as_json = 1;
+		else if (!dashdash && strcmp(argv[i], "--explain") == 0)
+			run.explain = 1;
 		else if (!dashdash && argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr,
 				"retryctl: classify: bad option: %.40s\n"
-				"usage: retryctl classify [--json] [TEXT...] "
+				"usage: retryctl classify [--json] [--explain] "
+				"[TEXT...] "
 				"(no TEXT: one per line on stdin)\n",
 				argv[i]);
 			return CTL_EXIT_USAGE;
@@ -166,7 +180,8 @@ int ctl_classify(struct ctl_context *ctx, int argc, char **argv)
 				dashdash = 1;
 				continue;
 			}
-			if (!dashdash && strcmp(argv[i], "--json") == 0)
+			if (!dashdash && (strcmp(argv[i], "--json") == 0 ||
+					  strcmp(argv[i], "--explain") == 0))
 				continue;
 			n++;
 			if (len > LIMIT_LOG_LINE) {

@@ -470,6 +470,31 @@ size_t policy_read_resolv_conf(const char *path,
 	return nread;
 }
 
+/*
+ * policy_load_builtin - after the operator's files, the shipped rules
+ * compiled into retryd (unless builtin_rules = no), so they come after
+ * every local rule and are there even when no file includes them.
+ */
+static void policy_load_builtin(struct load_state *ls)
+{
+	size_t len, before = ls->p->nrules;
+	const char *text = policy_builtin_text(&len), *name;
+	FILE *fp;
+
+	if (!ls->p->builtin_rules || ls->nerrors > 0)
+		return;
+	if ((name = keep_path(ls, POLICY_BUILTIN_NAME)) == NULL ||
+	    (fp = fmemopen((void *)text, len, "r")) == NULL) {
+		policy_load_error(ls, POLICY_BUILTIN_NAME, 0, "out of memory");
+		return;
+	}
+	load_file(ls, fp, name, NULL);
+	fclose(fp);
+	for (size_t i = before; i < ls->p->nrules; i++)
+		ls->p->rules[i].builtin = 1;
+	ls->p->nrules_builtin = ls->p->nrules - before;
+}
+
 /* policy_load_from - policy_load with the resolv.conf to read as a parameter */
 int policy_load_from(const char *path, const char *resolv_conf,
 		     struct policy **out, char *err, size_t errlen)
@@ -500,6 +525,7 @@ int policy_load_from(const char *path, const char *resolv_conf,
 				  strerror(EISDIR));
 	} else {
 		load_file(ls, fp, ls->p->file, NULL);
+		policy_load_builtin(ls);
 		policy_load_finish(ls);
 	}
 	if (fp != NULL)

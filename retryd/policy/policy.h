@@ -82,6 +82,7 @@ struct policy_rule {
 	int caseless;
 	char *file; /* owned; where the rule was written */
 	int line;
+	int builtin; /* 1: one of the shipped rules compiled into retryd */
 };
 
 struct policy {
@@ -127,8 +128,10 @@ struct policy {
 	enum policy_on_suppress on_suppress;
 
 	/* [classifier] */
-	struct policy_rule rules[LIMIT_POLICY_RULES];
+	struct policy_rule rules[LIMIT_POLICY_RULES]; /* local, then built in */
 	size_t nrules;
+	size_t nrules_builtin; /* the last nrules_builtin of rules[] */
+	int builtin_rules;     /* builtin_rules = yes (default) | no */
 
 	/* [hooks]: argv vectors, NULL-terminated, NULL when unset */
 	char **hook_flush_resolver; /* may contain %r and %d */

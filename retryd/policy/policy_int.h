@@ -61,6 +61,17 @@ int policy_parse_tier(const char *text, struct policy_tier *out, char *msg,
 int policy_parse_rule(const char *text, struct policy_rule *out, char *msg,
 		      size_t msglen);
 
+/* How the built-in rules are named in FILE:LINE locations (retryctl
+ * classify --explain, retryd -t). */
+#define POLICY_BUILTIN_NAME "classifier.ini (built in)"
+
+/**
+ * The shipped classifier rules compiled into the program (policy_builtin.c):
+ * the text of policy/classifier.ini, NUL-terminated, @param len its length.
+ * @return static read-only data.
+ */
+const char *policy_builtin_text(size_t *len);
+
 /** @return 1 when @param name is one of the classifier categories. */
 int policy_category_known(const char *name);
 

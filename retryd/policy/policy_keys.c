@@ -327,6 +327,12 @@ static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	return 0;
 }
 
+static int set_builtin_rules(struct key_ctx *k, const char *v, char *msg,
+			     size_t msglen)
+{
+	return set_bool(&k->p->builtin_rules, v, msg, msglen);
+}
+
 static int set_hook(char ***field, const char *v, char *msg, size_t msglen)
 {
 	char **argv;
@@ -384,6 +390,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_SUPPRESSION, "require_healthy_dns", 0, set_require_healthy, 0},
     {LOAD_SECT_SUPPRESSION, "on_suppress", 0, set_on_suppress, 0},
     {LOAD_SECT_CLASSIFIER, "rule", 1, set_rule, 0},
+    {LOAD_SECT_CLASSIFIER, "builtin_rules", 0, set_builtin_rules, 0},
     {LOAD_SECT_HOOKS, "flush_resolver", 0, set_flush_resolver, 0},
     {LOAD_SECT_HOOKS, "escalate", 0, set_escalate, 0},
 };
@@ -508,6 +515,7 @@ struct policy *policy_new_defaults(void)
 	p->backoff.give_up = 5 * 86400;
 	p->backoff.jitter_percent = 10;
 	p->min_failures = 3;
+	p->builtin_rules = 1;
 	p->min_span = 86400;
 	p->require_healthy_dns = 1;
 	p->on_suppress = POLICY_SUPPRESS_BOUNCE;

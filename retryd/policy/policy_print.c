@@ -156,18 +156,28 @@ static int print_groups(const struct policy *p, FILE *fp)
 	return 0;
 }
 
+/*
+ * print_rules - local rules as rule = lines; the built-in ones follow as
+ * comments (loading the print adds them again).
+ */
 static int print_rules(const struct policy *p, FILE *fp)
 {
 	char rule[PRINT_BUF];
+	size_t nlocal = p->nrules - p->nrules_builtin;
 
-	if (fprintf(fp, "\n[classifier]\n") < 0)
+	if (fprintf(fp,
+		    "\n[classifier]\n; %zu rules: %zu local, %zu built in "
+		    "(policy/classifier.ini compiled into retryd)\n",
+		    p->nrules, nlocal, p->nrules_builtin) < 0 ||
+	    emit1(fp, "builtin_rules", p->builtin_rules ? "yes" : "no") < 0)
 		return -1;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
 
 		snprintf(rule, sizeof(rule), "%s /%s/%s", r->category, r->regex,
 			 r->caseless ? "i" : "");
-		if (emit1(fp, "rule", rule) < 0)
+		if (r->builtin ? fprintf(fp, "; rule = %s\n", rule) < 0
+			       : emit1(fp, "rule", rule) < 0)
 			return -1;
 	}
 	return 0;

@@ -8,7 +8,9 @@
 # `--`; a line over LIMIT_LOG_LINE (8192) reported with its line number on
 # stderr while the lines around it are still classified (exit 1); CRLF
 # input; control bytes and NUL shown as '?'; a local rule placed before the
-# included classifier.ini wins; a bad option exits 2 and a broken policy 78.
+# included classifier.ini wins; --explain names the deciding rule (FILE:LINE,
+# built-in rules as "classifier.ini (built in):LINE") or the fallback; a bad
+# option exits 2 and a broken policy 78.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 CTL=${RETRYD_ASAN_BUILD:-build/asan}/retryctl
@@ -93,7 +95,24 @@ EOF
 is "$("$CTL" -c "$T/local.ini" classify "550 5.1.1 User unknown" | cut -f1)" content \
 	"a local rule placed first wins"
 
-# 20-21: usage and policy errors
+# 20-25: --explain names the rule (FILE:LINE) or the fallback that decided
+printf '[classifier]\nrule = content /local words/\n' >"$T/local2.ini"
+out=$("$CTL" -c "$T/local2.ini" classify --explain "550 local words" "552 5.2.2 <x@example.com>" "554 nothing here" \
+	"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table")
+is "$(echo "$out" | sed -n 1p)" "$(printf 'content\t%s:2\t550 local words' "$T/local2.ini")" "--explain: a local rule as FILE:LINE"
+is "$(echo "$out" | sed -n 2p | cut -f1,2)" "$(printf 'mailbox-full\tstatus code 5.2.2')" "--explain: the status code fallback"
+is "$(echo "$out" | sed -n 3p | cut -f1,2)" "$(printf 'other\tno rule, no status code')" "--explain: neither"
+like "$(echo "$out" | sed -n 4p | cut -f1,2)" "^mailbox-unknown	classifier\.ini \(built in\):[0-9]+\$" "--explain: a built-in rule with its line"
+line=$(echo "$out" | sed -n 4p | cut -f2 | sed 's/.*://')
+like "$(sed -n "${line}p" policy/classifier.ini)" '^rule = mailbox-unknown /' "--explain: the line named is that rule in policy/classifier.ini"
+if command -v jq >/dev/null; then
+	is "$("$CTL" -c "$T/local2.ini" classify --json --explain "552 5.2.2 x" | jq -r .decided_by)" "status code 5.2.2" \
+		"--explain --json: decided_by"
+else
+	ok 0 "# SKIP jq not installed"
+fi
+
+# usage and policy errors
 "$CTL" -c "$P" classify --bogus >/dev/null 2>&1
 is "$?" 2 "bad option: exit 2"
 printf '[classifier]\nrule = spam /x/\n' >"$T/bad.ini"

@@ -77,7 +77,26 @@ done
 # The shipped default: valid, classifier.ini expanded, the Microsoft group.
 check_good policy/retryd.ini
 "$RETRYD" -c policy/retryd.ini -t >"$TMP/default.ini" 2>/dev/null
-like "$(cat "$TMP/default.ini")" '^rule = routing /' "default: classifier.ini rules are expanded"
+like "$(cat "$TMP/default.ini")" '; rule = routing /' "default: the built-in classifier rules are listed"
+like "$(cat "$TMP/default.ini")" '; [0-9]+ rules: 0 local, [0-9]+ built in' "default: -t says how many rules come from where"
+
+# The shipped rules are compiled in: retryd.ini copied alone still checks, and a
+# short policy without [classifier] gets the same rules; builtin_rules = no opts out.
+mkdir -p "$TMP/etc-alone"
+cp policy/retryd.ini "$TMP/etc-alone/retryd.ini"
+"$RETRYD" -c "$TMP/etc-alone/retryd.ini" -t >"$TMP/alone.out" 2>"$TMP/alone.err"
+is "$?" 0 "retryd.ini copied alone to a new directory: -t exit 0"
+printf '[retryd]\nmta = postfix\n' >"$TMP/short.ini"
+"$RETRYD" -c "$TMP/short.ini" -t >"$TMP/short.out" 2>&1
+n_default=$(grep -c '^; rule = ' "$TMP/default.ini")
+is "$(grep -c '^; rule = ' "$TMP/short.out")" "$n_default" "a policy without [classifier]: the same built-in rules"
+printf '[classifier]\nrule = other /local/i\n' >"$TMP/local.ini"
+"$RETRYD" -c "$TMP/local.ini" -t >"$TMP/local.out" 2>&1
+like "$(cat "$TMP/local.out")" "; $((n_default + 1)) rules: 1 local, $n_default built in" "local rules come first, the built-in ones after"
+printf '[classifier]\nbuiltin_rules = no\nrule = other /local/i\n' >"$TMP/nobuiltin.ini"
+"$RETRYD" -c "$TMP/nobuiltin.ini" -t >"$TMP/nobuiltin.out" 2>&1
+like "$(cat "$TMP/nobuiltin.out")" '; 1 rules: 1 local, 0 built in' "builtin_rules = no: only the local rules"
+like "$(cat "$TMP/nobuiltin.out")" 'builtin_rules = no' "builtin_rules = no is printed"
 like "$(cat "$TMP/default.ini")" 'domains = hotmail\.\*, outlook\.\*, live\.\*, msn\.com' "default: [group microsoft]"
 like "$(grep -c '^tier = ' "$TMP/default.ini")" '^3$' "default: three backoff tiers"
 is "$(awk 'length($0) > 197' policy/retryd.ini policy/classifier.ini | wc -l)" 0 \

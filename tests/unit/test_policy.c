@@ -647,7 +647,12 @@ static void test_defaults(void **state)
 	assert_int_equal(p->min_span, 86400);
 	assert_int_equal(p->require_healthy_dns, 1);
 	assert_int_equal(p->on_suppress, POLICY_SUPPRESS_BOUNCE);
-	assert_int_equal(p->nrules, 0);
+	/* no [classifier]: the shipped rules alone, built in */
+	assert_int_equal(p->builtin_rules, 1);
+	assert_true(p->nrules_builtin >= 20);
+	assert_int_equal(p->nrules, p->nrules_builtin);
+	assert_int_equal(p->rules[0].builtin, 1);
+	assert_string_equal(p->rules[0].file, "classifier.ini (built in)");
 	assert_null(p->hook_flush_resolver);
 	assert_null(p->hook_escalate);
 	policy_free(p);
@@ -706,7 +711,7 @@ static void test_full_file(void **state)
 	assert_int_equal(p->min_failures, 5);
 	assert_int_equal(p->require_healthy_dns, 0);
 	assert_int_equal(p->on_suppress, POLICY_SUPPRESS_RELEASE);
-	assert_int_equal(p->nrules, 3);
+	assert_int_equal(p->nrules - p->nrules_builtin, 3);
 	assert_string_equal(p->rules[0].regex, "5\\.1\\.1 .*user unknown");
 	assert_int_equal(p->rules[1].caseless, 0);
 	assert_string_equal(p->rules[2].regex, "a;b");
@@ -727,7 +732,7 @@ static void test_includes(void **state)
 	assert_string_equal(
 	    p->mta, "exim"); /* from inc/sections.ini, before its header */
 	assert_int_equal(p->ngroups, 1);
-	assert_int_equal(p->nrules, 4);
+	assert_int_equal(p->nrules - p->nrules_builtin, 4);
 	assert_string_equal(p->rules[0].category, "null-mx");
 	assert_string_equal(p->rules[1].category, "routing");
 	assert_string_equal(p->rules[2].category, "mailbox-full");
@@ -739,10 +744,11 @@ static void test_includes(void **state)
 	assert_string_equal(p->rules[0].file, top);
 	policy_free(p);
 
-	/* the shipped policy includes classifier.ini */
+	/* the shipped policy: classifier.ini built in, after any local rule */
 	p = load_ok(src("policy/retryd.ini"));
 	assert_true(p->nrules >= 2);
 	assert_non_null(strstr(p->rules[0].file, "classifier.ini"));
+	assert_int_equal(p->rules[p->nrules - 1].builtin, 1);
 	assert_non_null(policy_group_named(p, "microsoft"));
 	policy_free(p);
 }
@@ -803,6 +809,20 @@ static void test_group_membership(void **state)
 	    policy_group_for(p, "gmail.com", "x.mail.protection.outlook.com"),
 	    g);
 	assert_null(policy_group_named(p, "yahoo"));
+	policy_free(p);
+}
+
+/* builtin_rules = no: only the local rules, explicitly */
+static void test_builtin_rules_no(void **state)
+{
+	struct policy *p = load_ok(
+	    write_tmp("nobuiltin.ini", "[classifier]\nbuiltin_rules = no\n"
+				       "rule = other /x/\n"));
+
+	(void)state;
+	assert_int_equal(p->builtin_rules, 0);
+	assert_int_equal(p->nrules, 1);
+	assert_int_equal(p->nrules_builtin, 0);
 	policy_free(p);
 }
 
@@ -1080,6 +1100,7 @@ int main(void)
 	    cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_group_membership),
+	    cmocka_unit_test(test_builtin_rules_no),
 	    cmocka_unit_test(test_round_trip_default),
 	    cmocka_unit_test(test_round_trip_good_corpus),
 	    cmocka_unit_test(test_print_compacts_long_lists),
