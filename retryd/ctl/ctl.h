@@ -62,6 +62,9 @@ int ctl_check_arg(const char *cmd, const char *what, const char *arg,
 /* retryd/ctl_list.c, retryd/ctl_show.c */
 int ctl_list(struct ctl_context *ctx, int argc, char **argv);
 int ctl_show(struct ctl_context *ctx, int argc, char **argv);
+/* retryd/ctl/ctl_sentinel.c */
+int ctl_sentinel(struct ctl_context *ctx, int argc, char **argv);
+
 /* retryd/ctl_suppressed.c */
 int ctl_suppressed(struct ctl_context *ctx, int argc, char **argv);
 int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv);

@@ -10,3 +10,4 @@ ctl_SRCS += retryd/ctl/ctl_show.c
 ctl_SRCS += retryd/ctl/ctl_store.c
 ctl_SRCS += retryd/ctl/ctl_suppressed.c
 ctl_SRCS += retryd/ctl/ctl_table.c
+ctl_SRCS += retryd/ctl/ctl_sentinel.c

@@ -49,6 +49,8 @@ static const struct retryctl_command retryctl_commands[] = {
     {"diagnose", ctl_diagnose, "DOMAIN | --group NAME [--json]",
      "verify a domain's mail route freshly, now"},
     {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses"},
+    {"sentinel", ctl_sentinel, "[--events] [--since DUR] [--json]",
+     "what the sentinel saw at each MTA resolver node, and did"},
     {"unsuppress", ctl_unsuppress, "ADDRESS",
      "remove an address from the suppressed table"},
     {"classify", ctl_classify, "[--json] [TEXT...]",

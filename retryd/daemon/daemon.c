@@ -196,6 +196,7 @@ static int daemon_loop(struct daemon *d)
 {
 	int64_t mono = daemon_mono_ms();
 	int64_t next_pass = mono, next_ckpt = mono + DAEMON_CHECKPOINT_MS;
+	int64_t next_sentinel = mono;
 	int64_t last_wall = 0, last_mono = 0;
 	char err[512];
 
@@ -226,6 +227,12 @@ static int daemon_loop(struct daemon *d)
 			mono = daemon_mono_ms();
 			next_pass = mono + d->policy->scan_interval * 1000;
 		}
+		if (mono >= next_sentinel) {
+			pass_sentinel_run(&d->ctx, daemon_wall());
+			mono = daemon_mono_ms();
+			next_sentinel =
+			    mono + d->policy->sentinel_interval * 1000;
+		}
 		if (mono >= next_ckpt) {
 			if (store_checkpoint(d->store, err, sizeof(err)) !=
 			    STORE_OK)
@@ -233,8 +240,10 @@ static int daemon_loop(struct daemon *d)
 						 err);
 			next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 		}
-		wait = (next_pass < next_ckpt ? next_pass : next_ckpt) -
-		       daemon_mono_ms();
+		wait = next_pass < next_ckpt ? next_pass : next_ckpt;
+		if (d->policy->sentinel_enabled && next_sentinel < wait)
+			wait = next_sentinel;
+		wait -= daemon_mono_ms();
 		if (wait < 0)
 			wait = 0;
 		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
@@ -299,6 +308,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		 p->state_dir, (long long)p->scan_interval,
 		 once ? ", once" : "");
 	if (once) {
+		pass_sentinel_run(&d.ctx, daemon_wall());
 		if (pass_run(&d.ctx, daemon_wall()) == 0) {
 			daemon_once_outcomes(&d);
 			pass_log_summary(&d.ctx.stats);

@@ -12,3 +12,4 @@ pass_SRCS += retryd/pass/pass_retention.c
 pass_SRCS += retryd/pass/pass_suppress.c
 pass_SRCS += retryd/pass/pass_util.c
 pass_SRCS += retryd/pass/pass_verify.c
+pass_SRCS += retryd/pass/pass_sentinel.c

@@ -27,6 +27,16 @@
 int pass_run(struct pass_ctx *ctx, int64_t now);
 
 /**
+ * The sentinel (pass_sentinel.c): verify every watched domain at every
+ * MTA resolver node, flush a node that serves a stale negative answer,
+ * record what was seen. Touches no mail. @return 0, or -1 (out of memory).
+ */
+int pass_sentinel_run(struct pass_ctx *ctx, int64_t now);
+/** The watched domains of @param p (pointers into it), at most @param max. */
+size_t pass_sentinel_names(const struct policy *p, const char **names,
+			   size_t max);
+
+/**
  * Read the outcomes of messages being attempted and apply them (also
  * done inside every pass). @return the number of messages still
  * waiting for an outcome, or -1.

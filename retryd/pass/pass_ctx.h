@@ -62,6 +62,14 @@ struct pass_stats {
 	size_t pruned;	/* old verifications deleted */
 };
 
+/* What the sentinel did since the daemon started (never reset by a pass). */
+#define PASS_VERDICTS 16 /* > every enum verify_verdict value */
+struct pass_sentinel_stats {
+	uint64_t runs;
+	uint64_t flushes;		  /* flush hooks run for a node */
+	uint64_t verdicts[PASS_VERDICTS]; /* by enum verify_verdict */
+};
+
 struct pass_ctx {
 	const struct policy *policy; /* swapped whole on reload */
 	struct store *store;
@@ -78,6 +86,7 @@ struct pass_ctx {
 	    missing_prev; /* live ids absent from the last complete listing */
 	struct pass_idset foreign_prev; /* held ids not ours, already logged */
 	struct pass_stats stats;	/* of the last pass */
+	struct pass_sentinel_stats sentinel; /* since start */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 };

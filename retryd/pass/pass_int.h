@@ -147,6 +147,14 @@ int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
  *  @param at (and within verify_window of it). @return 0, or -1: none. */
 int pass_verify_summary(struct pass_ctx *ctx, const char *domain, int64_t at,
 			char *buf, size_t buflen);
+/** The stored verification of @param domain made at @param at (a
+ *  domains record's last_verified). @return 0, or -1: none readable. */
+int pass_verify_load(struct pass_ctx *ctx, const char *domain, int64_t at,
+		     struct verify_result *out);
+/** Verify @param d now whatever the window says, store the result and
+ *  fill @param d and @param out. @return 0, or -1 (logged). */
+int pass_verify_fresh(struct pass_ctx *ctx, struct pass_domain *d, int64_t now,
+		      struct verify_result *out);
 /** Rebuild a result from verify_result_json() text. @return 0 or -1. */
 int pass_verify_from_json(const char *text, struct verify_result *out);
 /** Failing MTA nodes of @param r (IP:PORT, distinct). */

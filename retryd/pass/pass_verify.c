@@ -307,6 +307,31 @@ static int verify_call(struct pass_ctx *ctx, const char *const *names, size_t n,
 	return verify_domains(ctx->verifier, names, n, now, out, err, errlen);
 }
 
+int pass_verify_load(struct pass_ctx *ctx, const char *domain, int64_t at,
+		     struct verify_result *out)
+{
+	return verification_load(ctx, domain, at, out);
+}
+
+int pass_verify_fresh(struct pass_ctx *ctx, struct pass_domain *d, int64_t now,
+		      struct verify_result *out)
+{
+	const char *names[1] = {d->name};
+	char err[512];
+
+	memset(out, 0, sizeof(*out));
+	if (verify_call(ctx, names, 1, now, out, err, sizeof(err)) < 0) {
+		log_error("verify %s: %.400s", d->name, err);
+		return -1;
+	}
+	snprintf(out->domain, sizeof(out->domain), "%s", d->name);
+	domain_fill(d, out, 1);
+	verification_store(ctx, out, now);
+	ctx->stats.domains_verified++;
+	ctx->stats.queries += out->queries;
+	return 0;
+}
+
 int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
 			size_t n, int64_t now)
 {

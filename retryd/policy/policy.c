@@ -157,7 +157,7 @@ static void section_open(struct load_frame *f, const char *name)
 	    ls, f->path, f->line,
 	    "unknown section [%.48s] (retryd, postfix, exim, resolvers, "
 	    "backoff, "
-	    "group NAME, suppression, classifier, hooks)",
+	    "group NAME, suppression, classifier, hooks, sentinel)",
 	    log_printable(q, sizeof(q), name));
 }
 
@@ -566,6 +566,7 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->ngroups; i++) {
 		policy_strlist_free(&p->groups[i].domains);
 		policy_strlist_free(&p->groups[i].mx);
+		policy_strlist_free(&p->groups[i].watch_names);
 	}
 	policy_strlist_free(&p->suppress_categories);
 	for (size_t i = 0; i < p->nrules; i++) {

@@ -70,7 +70,9 @@ struct policy_group {
 	struct policy_backoff
 	    backoff;	     /* the group's own, or a copy of default */
 	int has_own_backoff; /* 1 when any tier/give_up/jitter set */
-	int line;	     /* where the section starts */
+	int watch;	     /* [group] watch: the sentinel checks it */
+	struct policy_strlist watch_names; /* concrete names for "x.*" */
+	int line;			   /* where the section starts */
 };
 
 enum policy_on_suppress { POLICY_SUPPRESS_BOUNCE, POLICY_SUPPRESS_RELEASE };
@@ -115,6 +117,10 @@ struct policy {
 
 	/* [backoff] */
 	struct policy_backoff backoff;
+
+	/* [sentinel] */
+	int sentinel_enabled;
+	int64_t sentinel_interval;
 
 	/* [group NAME] */
 	struct policy_group groups[LIMIT_POLICY_GROUPS];

@@ -30,9 +30,9 @@
 #include "policy/policy_load.h"
 
 const char *const load_section_names[LOAD_SECT_COUNT] = {
-    "",		 "retryd",  "postfix",	   "exim",
-    "resolvers", "backoff", "suppression", "classifier",
-    "hooks",	 "group",   "?",
+    "",		 "retryd",   "postfix",	    "exim",
+    "resolvers", "backoff",  "suppression", "classifier",
+    "hooks",	 "sentinel", "group",	    "?",
 };
 
 struct key_ctx {
@@ -259,6 +259,42 @@ static int set_mx(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	return set_list(&k->g->mx, POLICY_LIST_MX, v, msg, msglen);
 }
 
+static int set_watch(struct key_ctx *k, const char *v, char *msg, size_t msglen)
+{
+	return set_bool(&k->g->watch, v, msg, msglen);
+}
+
+static int set_watch_names(struct key_ctx *k, const char *v, char *msg,
+			   size_t msglen)
+{
+	size_t i;
+
+	if (set_list(&k->g->watch_names, POLICY_LIST_DOMAINS, v, msg, msglen) <
+	    0)
+		return -1;
+	for (i = 0; i < k->g->watch_names.n; i++)
+		if (strchr(k->g->watch_names.items[i], '*') != NULL) {
+			snprintf(msg, msglen,
+				 "watch_names: '%.100s' is a pattern; name "
+				 "concrete domains (e.g. hotmail.co.uk)",
+				 k->g->watch_names.items[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static int set_sentinel_enabled(struct key_ctx *k, const char *v, char *msg,
+				size_t msglen)
+{
+	return set_bool(&k->p->sentinel_enabled, v, msg, msglen);
+}
+
+static int set_sentinel_interval(struct key_ctx *k, const char *v, char *msg,
+				 size_t msglen)
+{
+	return set_duration(v, &k->p->sentinel_interval, 1, msg, msglen);
+}
+
 static int set_categories(struct key_ctx *k, const char *v, char *msg,
 			  size_t msglen)
 {
@@ -381,6 +417,10 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_BACKOFF, "jitter", 0, set_jitter, 0},
     {LOAD_SECT_GROUP, "domains", 0, set_domains, 0},
     {LOAD_SECT_GROUP, "mx", 0, set_mx, 0},
+    {LOAD_SECT_GROUP, "watch", 0, set_watch, 0},
+    {LOAD_SECT_GROUP, "watch_names", 0, set_watch_names, 0},
+    {LOAD_SECT_SENTINEL, "enabled", 0, set_sentinel_enabled, 0},
+    {LOAD_SECT_SENTINEL, "interval", 0, set_sentinel_interval, 0},
     {LOAD_SECT_GROUP, "tier", 1, set_tier, 0},
     {LOAD_SECT_GROUP, "give_up", 0, set_give_up, 0},
     {LOAD_SECT_GROUP, "jitter", 0, set_jitter, 0},
@@ -510,6 +550,8 @@ struct policy *policy_new_defaults(void)
 	p->tcp = 1;
 	p->timeout_ms = 2000;
 	p->verify_window = 60;
+	p->sentinel_enabled = 1;
+	p->sentinel_interval = 60;
 	memcpy(p->backoff.tiers, tiers, sizeof(tiers));
 	p->backoff.ntiers = sizeof(tiers) / sizeof(tiers[0]);
 	p->backoff.give_up = 5 * 86400;

@@ -150,6 +150,10 @@ static int print_groups(const struct policy *p, FILE *fp)
 			return -1;
 		if (g->mx.n > 0 && emit_strlist(fp, "mx", &g->mx) < 0)
 			return -1;
+		if (emit_bool(fp, "watch", g->watch) < 0 ||
+		    (g->watch_names.n > 0 &&
+		     emit_strlist(fp, "watch_names", &g->watch_names) < 0))
+			return -1;
 		if (g->has_own_backoff && emit_backoff(fp, &g->backoff) < 0)
 			return -1;
 	}
@@ -215,7 +219,12 @@ int policy_print(const struct policy *p, FILE *fp)
 	    emit_duration(fp, "verify_window", p->verify_window) < 0)
 		return -1;
 	if (fprintf(fp, "\n[backoff]\n") < 0 ||
-	    emit_backoff(fp, &p->backoff) < 0 || print_groups(p, fp) < 0)
+	    emit_backoff(fp, &p->backoff) < 0)
+		return -1;
+	if (fprintf(fp, "\n[sentinel]\n") < 0 ||
+	    emit_bool(fp, "enabled", p->sentinel_enabled) < 0 ||
+	    emit_duration(fp, "interval", p->sentinel_interval) < 0 ||
+	    print_groups(p, fp) < 0)
 		return -1;
 	if (fprintf(fp, "\n[suppression]\n") < 0 ||
 	    (p->suppress_categories.n > 0

@@ -19,6 +19,8 @@
  *	  domains        key DOMAIN           -> struct store_domain
  *	  verifications  key "DOMAIN\0" BE64(time) -> struct store_verification
  *	  suppressed     key ADDRESS          -> struct store_suppressed
+ *	  events         key "E" DOMAIN "\0" BE64(time) NODE "\0" | "W" DOMAIN "\0"
+ *	                 -> the sentinel's JSON text (store_event.c)
  *
  *	Every write happens inside a store_txn; a NULL txn means "one
  *	auto-committed transaction for this call". Deadlocks are retried
@@ -330,6 +332,33 @@ int store_walk_verifications(struct store *st, const char *domain,
 int store_prune_verifications(struct store *st, int64_t before, size_t steps,
 			      char *cursor, size_t cursorlen, size_t *deleted,
 			      char *err, size_t errlen);
+
+/*
+ * The sentinel's events and watch state (events.db, store_event.c): the
+ * text is the sentinel's own JSON, at most LIMIT_EVENT_TEXT bytes.
+ */
+struct store_event {
+	char domain[LIMIT_DOMAIN + 1];	 /* "" for the run record */
+	int64_t time;			 /* events only */
+	char node[LIMIT_EVENT_NODE + 1]; /* events only; "" = domain-wide */
+	const char *json; /* borrowed: valid during the call only */
+};
+typedef int (*store_event_fn)(const struct store_event *ev, void *arg);
+/** Add (or replace: same domain, second and node) one event. */
+int store_add_event(struct store *st, struct store_txn *txn,
+		    const struct store_event *ev, char *err, size_t errlen);
+/** @param domain's events at or after @param since; NULL: every domain. */
+int store_walk_events(struct store *st, const char *domain, int64_t since,
+		      store_event_fn fn, void *arg, char *err, size_t errlen);
+/** The watch state of @param domain ("": the last run record). */
+int store_put_watch(struct store *st, struct store_txn *txn, const char *domain,
+		    const char *json, char *err, size_t errlen);
+/** *json is malloc'd (caller frees) on STORE_OK; STORE_NOTFOUND: none. */
+int store_get_watch(struct store *st, struct store_txn *txn, const char *domain,
+		    char **json, char *err, size_t errlen);
+/** Every watch state, the run record (domain "") first. */
+int store_walk_watch(struct store *st, store_event_fn fn, void *arg, char *err,
+		     size_t errlen);
 
 /* Suppressed addresses. */
 int store_put_suppressed(struct store *st, struct store_txn *txn,

@@ -155,9 +155,9 @@ static int env_open_db(struct store *st, DB_TXN *tid, DB **out,
 
 static void env_close_dbs(struct store *st)
 {
-	DB **dbs[] = {&st->due,	      &st->state,   &st->messages,
-		      &st->evidence,  &st->domains, &st->verifications,
-		      &st->suppressed};
+	DB **dbs[] = {&st->due,	       &st->state,   &st->messages,
+		      &st->evidence,   &st->domains, &st->verifications,
+		      &st->suppressed, &st->events};
 
 	/* The secondaries first, then their primary, then the rest. */
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -189,7 +189,9 @@ static int env_open_dbs(struct store *st, char *err, size_t errlen)
 	    (ret = env_open_db(st, tid, &st->verifications, "verifications.db",
 			       0, err, errlen)) != 0 ||
 	    (ret = env_open_db(st, tid, &st->suppressed, "suppressed.db", 0,
-			       err, errlen)) != 0)
+			       err, errlen)) != 0 ||
+	    (ret = env_open_db(st, tid, &st->events, "events.db", 0, err,
+			       errlen)) != 0)
 		goto fail;
 	/* DB_CREATE rebuilds the index from messages if due.db is empty. */
 	ret = st->messages->associate(st->messages, tid, st->due, env_due_key,

@@ -33,6 +33,7 @@ struct store {
 	DB *domains;
 	DB *verifications;
 	DB *suppressed;
+	DB *events; /* the sentinel's (store_event.c) */
 	enum store_open_mode mode;
 	char dir[STORE_DIR_MAX];
 	char bdb_msg[256]; /* Berkeley DB's last own error text, "" if none */

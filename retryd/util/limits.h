@@ -54,7 +54,10 @@
 #define LIMIT_VERIFY_NS	      8	 /* authoritative servers asked */
 
 /* Evidence. */
-#define LIMIT_EVIDENCE_DNS 2048 /* bytes of per-resolver summary per attempt */
+#define LIMIT_SENTINEL_DOMAINS 256 /* domains the sentinel watches */
+#define LIMIT_EVENT_TEXT       8192 /* bytes of one sentinel event or watch state */
+#define LIMIT_EVENT_NODE       63 /* a resolver node "IP:PORT" in an event key */
+#define LIMIT_EVIDENCE_DNS     2048 /* bytes of per-resolver summary per attempt */
 #define LIMIT_EVIDENCE_PER_RCPT                                                \
 	1000 /* records kept per address; oldest pruned */
 

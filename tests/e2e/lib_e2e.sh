@@ -184,7 +184,9 @@ e2e_sink_start() {
 # e2e_policy_write [LINES...]: the retryd policy in $E2E_POLICY. LINES
 # are appended (more sections, e.g. "[backoff]" "tier = ..."); without
 # a [backoff] of their own the defaults below are used. Set
-# E2E_VERIFY_WINDOW / E2E_TIER_EVERY to change the timings.
+# E2E_VERIFY_WINDOW / E2E_TIER_EVERY to change the timings,
+# E2E_MTA_RESOLVERS for another [resolvers] mta list (a pool), and
+# E2E_GROUP_LINES for more keys of [group microsoft] (one a line).
 e2e_policy_write() {
 	E2E_POLICY=$E2E_DIR/retryd.ini
 	E2E_STATE=$E2E_DIR/state
@@ -201,7 +203,7 @@ e2e_policy_write() {
 		echo "config_dir = $E2E_DIR/pf-${E2E_PF_NAME:-mta}/conf"
 		echo "log_file = $E2E_DIR/pf-${E2E_PF_NAME:-mta}/maillog"
 		echo "[resolvers]"
-		echo "mta = $(dns_addr 54)"
+		echo "mta = ${E2E_MTA_RESOLVERS:-$(dns_addr 54)}"
 		echo "independent = $(dns_addr 56)"
 		echo "authoritative = yes"
 		echo "tcp = no"
@@ -213,6 +215,7 @@ e2e_policy_write() {
 		echo "jitter = 0%"
 		echo "[group microsoft]"
 		echo "domains = $E2E_GROUP_DOMAINS"
+		[ -n "${E2E_GROUP_LINES:-}" ] && printf '%s\n' "$E2E_GROUP_LINES"
 		echo "include = $LAB_ROOT/policy/classifier.ini"
 		echo "[hooks]"
 		echo "flush_resolver = $LAB_ROOT/contrib/flush-unbound -c $DNS_DIR/unbound-mta1/unbound.conf %r %d"
