@@ -14,7 +14,11 @@
  *	excluded: DNS was local-path at ..."), the policy's criteria, every
  *	message holding it (any state, done included) and its evidence
  *	records, oldest first, each marked: counted, excluded (why), not a
- *	failure, or reset by a later delivery. The argument is checked
+ *	failure, or reset by a later delivery, and with what decided its
+ *	category under the loaded policy: the rule as FILE:LINE (a shipped
+ *	rule: "classifier.ini (built in):LINE") or the status-code fallback,
+ *	as retryctl classify --explain says ("(now X)" when today's rules
+ *	give another category than the one recorded). The argument is checked
  *	(length, no control byte) before it is used.
  *
  *	--json prints one object: {"queue_id", "messages": [...]} or
@@ -23,7 +27,8 @@
  *	criteria_met, explanation, counted, needed, span, min_span,
  *	first_counted, last_counted, reset_at, excluded: [{time, queue_id,
  *	why}]}, "messages": [...], "evidence": [... each with "suppression"
- *	(counted|excluded|not-a-failure|reset) and "why"]}. Each message
+ *	(counted|excluded|not-a-failure|reset), "why", "decided_by" and
+ *	"category_now"]}. Each message
  *	has queue_id, mta, state, sender, domain, group, arrival,
  *	first_failure, age_seconds, adopted_at, attempts, last_attempt,
  *	next_attempt, last_verdict, last_reason and recipients[] (address,
@@ -42,12 +47,14 @@
 
 #include <jansson.h>
 
+#include "classify/classify.h"
 #include "ctl/ctl_table.h"
 #include "util/log.h"
 #include "suppress/suppress.h"
 
 #define SHOW_TEXT_WIDTH 60 /* evidence text shown in the table */
 #define SHOW_DNS_WIDTH	60 /* evidence DNS summary shown in the table */
+#define SHOW_RULE_WIDTH 48 /* the rule (FILE:LINE) or fallback shown */
 
 /* Seconds since the first failure, 0 when unknown or in the future. */
 static int64_t show_age(const struct ctl_context *ctx,
@@ -244,6 +251,7 @@ static const struct ctl_table_col evidence_cols[] = {
     {"OUTCOME", 0, 0},
     {"DSN", 0, 0},
     {"CATEGORY", 0, 0},
+    {"DECIDED BY", SHOW_RULE_WIDTH, 0},
     {"TEXT", SHOW_TEXT_WIDTH, 0},
     {"DNS", SHOW_DNS_WIDTH, 0},
 };
@@ -320,10 +328,11 @@ static json_t *show_evidence_json(const struct suppress_criteria *c,
 
 static int show_evidence_row(struct ctl_table *t,
 			     const struct store_evidence *ev,
-			     enum suppress_mark mark)
+			     enum suppress_mark mark, const char *decided,
+			     enum classify_category now)
 {
-	char when[40], mk[64];
-	const char *cells[10] = {when,
+	char when[40], mk[64], by[SHOW_RULE_WIDTH + 64];
+	const char *cells[11] = {when,
 				 show_mark_short(mark, ev, mk, sizeof(mk)),
 				 ev->queue_id[0] ? ev->queue_id : NULL,
 				 ev->host_id[0] ? ev->host_id : NULL,
@@ -331,9 +340,17 @@ static int show_evidence_row(struct ctl_table *t,
 				 store_outcome_name(ev->outcome),
 				 ev->dsn[0] ? ev->dsn : NULL,
 				 ev->category[0] ? ev->category : NULL,
+				 by,
 				 ev->text[0] ? ev->text : NULL,
 				 ev->dns[0] ? ev->dns : NULL};
 
+	/* The rule the loaded policy matches today; when it gives another
+	 * category than the one recorded, say so. */
+	if (ev->text[0] && strcmp(classify_category_name(now), ev->category))
+		snprintf(by, sizeof(by), "%.*s (now %s)", SHOW_RULE_WIDTH,
+			 decided, classify_category_name(now));
+	else
+		snprintf(by, sizeof(by), "%.*s", SHOW_RULE_WIDTH, decided);
 	ctl_format_iso(ev->time, when, sizeof(when));
 	return ctl_table_add(t, cells);
 }
@@ -462,94 +479,159 @@ static void show_suppression_text(FILE *out, const struct store_suppressed *sup,
 			"note:");
 }
 
-static int show_address(const struct ctl_context *ctx, struct store *st,
-			struct show_walk *w, int as_json)
-{
+/* What show ADDRESS gathers before printing (show_address_1_read). */
+struct show_addr {
 	struct store_suppressed sup;
-	struct show_evidence se = {0};
+	struct show_evidence se;
 	struct suppress_criteria crit;
 	struct suppress_decision dec;
-	enum suppress_mark *marks = NULL;
-	struct ctl_table *t = NULL;
-	FILE *out = ctx->out;
-	char err[512];
-	int rc = CTL_EXIT_ERROR, ret;
+	enum suppress_mark *marks; /* one per evidence record */
+	char (
+	    *decided)[CLASSIFY_EXPLAIN_LEN]; /* rule or fallback, per record */
+	enum classify_category *now; /* what the rules say today, per record */
+};
 
-	memset(&sup, 0, sizeof(sup));
-	ret =
-	    store_get_suppressed(st, NULL, w->address, &sup, err, sizeof(err));
+/*
+ * show_address_explain - run each evidence text through the loaded policy's
+ * classifier (local rules, then the built-in ones) and keep what decided:
+ * the rule as FILE:LINE or the fallback, as retryctl classify --explain.
+ */
+static int show_address_explain(const struct ctl_context *ctx,
+				struct show_addr *a)
+{
+	struct classifier *c = NULL;
+	char err[512];
+
+	a->decided = calloc(a->se.n + 1, sizeof(*a->decided));
+	a->now = calloc(a->se.n + 1, sizeof(*a->now));
+	if (a->decided == NULL || a->now == NULL) {
+		fprintf(stderr, "retryctl: show: out of memory\n");
+		return -1;
+	}
+	if (classify_new(ctx->policy, &c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "retryctl: show: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < a->se.n; i++) {
+		const struct store_evidence *ev = &a->se.ev[i];
+		struct classify_result r =
+		    classify_text(c, ev->text, strlen(ev->text));
+
+		a->now[i] = r.category;
+		if (ev->text[0] == '\0')
+			snprintf(a->decided[i], sizeof(a->decided[i]),
+				 "no text");
+		else
+			classify_explain(c, &r, a->decided[i],
+					 sizeof(a->decided[i]));
+	}
+	classify_free(c);
+	return 0;
+}
+
+/* show_address_1_read - suppression record, evidence, decision; -1 printed */
+static int show_address_1_read(const struct ctl_context *ctx, struct store *st,
+			       const struct show_walk *w, struct show_addr *a)
+{
+	char err[512];
+	int ret;
+
+	ret = store_get_suppressed(st, NULL, w->address, &a->sup, err,
+				   sizeof(err));
 	if (ret != STORE_OK && ret != STORE_NOTFOUND) {
 		fprintf(stderr, "retryctl: show: %s\n", err);
-		return CTL_EXIT_ERROR;
+		return -1;
 	}
-	ret = store_walk_evidence(st, w->address, show_evidence_one, &se, err,
-				  sizeof(err));
-	if (ret != STORE_OK || se.failed) {
+	ret = store_walk_evidence(st, w->address, show_evidence_one, &a->se,
+				  err, sizeof(err));
+	if (ret != STORE_OK || a->se.failed) {
 		fprintf(stderr, "retryctl: show: %s\n",
-			se.failed ? "out of memory" : err);
-		goto out;
+			a->se.failed ? "out of memory" : err);
+		return -1;
 	}
-	if (sup.address[0] == '\0' && w->nmsgs == 0 && se.n == 0) {
+	if (a->sup.address[0] == '\0' && w->nmsgs == 0 && a->se.n == 0) {
 		fprintf(stderr,
 			"retryctl: show: nothing known about %s (no message, "
 			"no evidence, not suppressed)\n",
 			w->address);
-		goto out;
+		return -1;
 	}
-	if ((marks = calloc(se.n + 1, sizeof(*marks))) == NULL) {
+	if ((a->marks = calloc(a->se.n + 1, sizeof(*a->marks))) == NULL) {
 		fprintf(stderr, "retryctl: show: out of memory\n");
-		goto out;
+		return -1;
 	}
-	suppress_criteria_from_policy(ctx->policy, &crit);
-	suppress_decide(&crit, se.ev, se.n, marks, &dec);
-	if (as_json) {
-		json_t *doc = json_object(), *msgs = json_array(),
-		       *evs = json_array(), *s = json_null();
+	suppress_criteria_from_policy(ctx->policy, &a->crit);
+	suppress_decide(&a->crit, a->se.ev, a->se.n, a->marks, &a->dec);
+	return show_address_explain(ctx, a);
+}
 
-		if (sup.address[0]) {
-			s = json_object();
-			json_object_set_new(s, "since",
-					    ctl_json_time(sup.time));
-			json_object_set_new(s, "reason",
-					    ctl_json_string(sup.reason));
-			json_object_set_new(s, "evidence",
-					    ctl_json_string(sup.evidence));
-		}
-		json_object_set_new(doc, "address",
-				    ctl_json_string(w->address));
-		json_object_set_new(doc, "suppressed", s);
-		json_object_set_new(doc, "criteria",
-				    show_criteria(ctx->policy, NULL));
-		json_object_set_new(
-		    doc, "suppression",
-		    show_suppression_json(&crit, &sup, &se, marks, &dec));
-		for (size_t i = 0; i < w->nmsgs; i++)
-			json_array_append_new(
-			    msgs, show_message_json(ctx, w->msgs[i]));
-		for (size_t i = 0; i < se.n; i++)
-			json_array_append_new(
-			    evs,
-			    show_evidence_json(&crit, &se.ev[i], marks[i]));
-		json_object_set_new(doc, "messages", msgs);
-		json_object_set_new(doc, "evidence", evs);
-		ret = ctl_json_print(out, doc);
-		json_decref(doc);
-		rc = ret < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
-		goto out;
+/* show_address_2_json - the whole address as one JSON object */
+static int show_address_2_json(const struct ctl_context *ctx,
+			       const struct show_walk *w,
+			       const struct show_addr *a)
+{
+	json_t *doc = json_object(), *msgs = json_array(), *evs = json_array(),
+	       *s = json_null();
+	int ret;
+
+	if (a->sup.address[0]) {
+		s = json_object();
+		json_object_set_new(s, "since", ctl_json_time(a->sup.time));
+		json_object_set_new(s, "reason",
+				    ctl_json_string(a->sup.reason));
+		json_object_set_new(s, "evidence",
+				    ctl_json_string(a->sup.evidence));
 	}
+	json_object_set_new(doc, "address", ctl_json_string(w->address));
+	json_object_set_new(doc, "suppressed", s);
+	json_object_set_new(doc, "criteria", show_criteria(ctx->policy, NULL));
+	json_object_set_new(doc, "suppression",
+			    show_suppression_json(&a->crit, &a->sup, &a->se,
+						  a->marks, &a->dec));
+	for (size_t i = 0; i < w->nmsgs; i++)
+		json_array_append_new(msgs, show_message_json(ctx, w->msgs[i]));
+	for (size_t i = 0; i < a->se.n; i++) {
+		json_t *o =
+		    show_evidence_json(&a->crit, &a->se.ev[i], a->marks[i]);
+
+		if (o != NULL) {
+			json_object_set_new(o, "decided_by",
+					    ctl_json_string(a->decided[i]));
+			json_object_set_new(
+			    o, "category_now",
+			    json_string(classify_category_name(a->now[i])));
+		}
+		json_array_append_new(evs, o);
+	}
+	json_object_set_new(doc, "messages", msgs);
+	json_object_set_new(doc, "evidence", evs);
+	ret = ctl_json_print(ctx->out, doc);
+	json_decref(doc);
+	return ret < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+}
+
+/* show_address_3_text - suppression, criteria, messages, evidence table */
+static int show_address_3_text(const struct ctl_context *ctx,
+			       const struct show_walk *w,
+			       const struct show_addr *a)
+{
+	struct ctl_table *t;
+	FILE *out = ctx->out;
+
 	t = ctl_table_new(evidence_cols,
 			  sizeof(evidence_cols) / sizeof(evidence_cols[0]));
-	for (size_t i = 0; t && i < se.n; i++)
-		if (show_evidence_row(t, &se.ev[i], marks[i]) < 0) {
+	for (size_t i = 0; t && i < a->se.n; i++)
+		if (show_evidence_row(t, &a->se.ev[i], a->marks[i],
+				      a->decided[i], a->now[i]) < 0) {
 			ctl_table_free(t);
 			t = NULL;
 		}
 	if (t == NULL) {
 		fprintf(stderr, "retryctl: show: out of memory\n");
-		goto out;
+		return CTL_EXIT_ERROR;
 	}
 	fprintf(out, "address %s\n", w->address);
-	show_suppression_text(out, &sup, &dec);
+	show_suppression_text(out, &a->sup, &a->dec);
 	json_decref(show_criteria(ctx->policy, out));
 	fprintf(out, "\n%zu message(s) holding it%s\n", w->nmsgs,
 		w->nmsgs ? ":" : "");
@@ -557,14 +639,28 @@ static int show_address(const struct ctl_context *ctx, struct store *st,
 		fputc('\n', out);
 		show_message_text(ctx, out, w->msgs[i]);
 	}
-	fprintf(out, "\nevidence (%zu record(s), oldest first%s):\n", se.n,
-		se.dropped ? "; older ones not read" : "");
+	fprintf(out, "\nevidence (%zu record(s), oldest first%s):\n", a->se.n,
+		a->se.dropped ? "; older ones not read" : "");
 	ctl_table_print(t, out, "  ");
-	rc = CTL_EXIT_OK;
-out:
 	ctl_table_free(t);
-	free(marks);
-	free(se.ev);
+	return CTL_EXIT_OK;
+}
+
+/* show_address - show ADDRESS: read, then print as JSON or text */
+static int show_address(const struct ctl_context *ctx, struct store *st,
+			struct show_walk *w, int as_json)
+{
+	struct show_addr a;
+	int rc = CTL_EXIT_ERROR;
+
+	memset(&a, 0, sizeof(a));
+	if (show_address_1_read(ctx, st, w, &a) == 0)
+		rc = as_json ? show_address_2_json(ctx, w, &a)
+			     : show_address_3_text(ctx, w, &a);
+	free(a.marks);
+	free(a.decided);
+	free(a.now);
+	free(a.se.ev);
 	return rc;
 }
 

@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (n < BENCH_TEXTS && fgets(line, sizeof(line), fp) != NULL) {
-		char *tab = strchr(line, '\t');
+		char *tab =
+		    strrchr(line, '\t'); /* the text is the last field */
 
 		if (line[0] == '#' || tab == NULL)
 			continue;

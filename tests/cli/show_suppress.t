@@ -73,6 +73,12 @@ like "$(pyj 'd["suppression"]["excluded"][0]["why"]' <<<"$J")" "^excluded: DNS w
 is "$(pyj '[e["suppression"] for e in d["evidence"]]' <<<"$J")" \
 	"['counted', 'excluded', 'excluded', 'counted', 'not-a-failure']" "--json: every evidence line marked"
 like "$(pyj 'd["suppression"]["reason"]' <<<"$J")" "^not yet: 2 of 3 failures" "--json: reason = the decision when not suppressed"
+# each evidence line carries what decides its category (no [classifier] here: the built-in rules)
+like "$out" "mailbox-unknown +classifier\.ini \(built in\):[0-9]+ +550 5\.1\.1 user unknown" \
+	"an evidence line names the built-in rule that classifies it"
+like "$out" "routing +classifier\.ini \(built in\):[0-9]+ +no mail hosts" "the routing line names its rule"
+like "$(pyj 'd["evidence"][0]["decided_by"], d["evidence"][0]["category_now"]' <<<"$J")" \
+	"^\('classifier\.ini \(built in\):[0-9]+', 'mailbox-unknown'\)$" "--json: decided_by and category_now per evidence line"
 
 # ---- met, not recorded (the daemon records it at the next counted failure) ----
 out=$(C show b@x.test)
