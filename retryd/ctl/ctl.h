@@ -59,6 +59,33 @@ int ctl_store_missing(const struct ctl_context *ctx);
 int ctl_check_arg(const char *cmd, const char *what, const char *arg,
 		  size_t max);
 
+/* ctl_rcpt.c: one recipient as the listings show it. */
+struct ctl_rcpt_view {
+	char domain[LIMIT_DOMAIN + 1]; /* the recipient's, normalised */
+	const char *group;	       /* "" when in no group */
+	const char *verdict;	       /* the domain's current verdict, or "" */
+	const char *mx;		       /* the domain's last MX host, or "" */
+	const char *reason;	       /* the recipient's own last reason */
+};
+struct ctl_domains;
+/** @param d lowercase, without trailing dots, into @param out. */
+void ctl_domain_normalise(const char *d, char *out, size_t len);
+/** Lowercase @param address's domain without trailing dot (the message's
+ * domain when the address has none) into @param out. */
+void ctl_rcpt_domain(const struct store_message *m, const char *address,
+		     char *out, size_t len);
+/** Every domain record of @param st (NULL: none), read once. @return a
+ * cache freed with ctl_domains_free(), or NULL with @param err. */
+struct ctl_domains *ctl_domains_load(const struct ctl_context *ctx,
+				     struct store *st, char *err,
+				     size_t errlen);
+void ctl_domains_free(struct ctl_domains *c);
+/** @param r of @param m as listed; pointers in @param out live as long
+ * as @param c and @param m. */
+void ctl_domains_view(const struct ctl_domains *c,
+		      const struct store_message *m, const struct store_rcpt *r,
+		      struct ctl_rcpt_view *out);
+
 /* retryd/ctl_list.c, retryd/ctl_show.c */
 int ctl_list(struct ctl_context *ctx, int argc, char **argv);
 int ctl_show(struct ctl_context *ctx, int argc, char **argv);
@@ -78,5 +105,7 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv);
 int ctl_export(struct ctl_context *ctx, int argc, char **argv);
 /* retryd/ctl_report.c */
 int ctl_report(struct ctl_context *ctx, int argc, char **argv);
+/* retryd/ctl_shape.c */
+int ctl_shape(struct ctl_context *ctx, int argc, char **argv);
 
 #endif

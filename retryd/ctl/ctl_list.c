@@ -7,11 +7,14 @@
  *	#include "ctl/ctl.h"
  * DESCRIPTION
  *	list prints one row per pending recipient of every message retryd
- *	holds (any state but done): queue id, recipient, the recipient's
- *	domain, the message's group, the age of the failure, attempts, the
- *	next attempt relative to now, the last verdict and reason (cut in
- *	the table, whole in JSON). --group filters on the message's group,
- *	--domain on the recipient's domain (case-insensitive), --due keeps
+ *	holds (any state but done). Each row tells the truth about its own
+ *	recipient (ctl_rcpt.c), not about the message's routing domain: queue
+ *	id, recipient, the recipient's domain (lowercase, no trailing dot),
+ *	that domain's policy group and current verdict, the age of the
+ *	failure, attempts, the next attempt relative to now, and the
+ *	recipient's own last reason (cut in the table, whole in JSON).
+ *	--group keeps recipients whose domain is in the group, --domain
+ *	recipients of that domain (case and a trailing dot ignored), --due keeps
  *	messages whose next attempt has come, read from the due index
  *	(earliest first) instead of a walk over every message.
  *	A state_dir that does not exist yet lists as empty.
@@ -30,7 +33,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
@@ -40,8 +42,9 @@
 
 struct list_walk {
 	const struct ctl_context *ctx;
+	const struct ctl_domains *domains;
 	const char *group;
-	const char *domain;
+	char domain[LIMIT_DOMAIN + 1]; /* --domain normalised, "" = any */
 	struct ctl_table *table;     /* human output, or */
 	struct ctl_json_stream json; /* --json output */
 	int as_json;
@@ -54,15 +57,6 @@ static const struct ctl_table_col list_cols[] = {
     {"NEXT", 0, 0},	{"VERDICT", 0, 0},   {"REASON", LIST_REASON_WIDTH, 0},
 };
 
-/* The domain of @param address, or the message's when it has none. */
-static const char *list_rcpt_domain(const struct store_message *m,
-				    const char *address)
-{
-	const char *at = strrchr(address, '@');
-
-	return at && at[1] ? at + 1 : m->domain;
-}
-
 static int64_t list_age(const struct ctl_context *ctx,
 			const struct store_message *m)
 {
@@ -73,7 +67,8 @@ static int64_t list_age(const struct ctl_context *ctx,
 
 static json_t *list_row_json(const struct ctl_context *ctx,
 			     const struct store_message *m,
-			     const struct store_rcpt *r, const char *domain)
+			     const struct store_rcpt *r,
+			     const struct ctl_rcpt_view *v)
 {
 	json_t *o = json_object();
 
@@ -82,9 +77,9 @@ static json_t *list_row_json(const struct ctl_context *ctx,
 	json_object_set_new(o, "queue_id", ctl_json_string(m->queue_id));
 	json_object_set_new(o, "mta", ctl_json_string(m->mta));
 	json_object_set_new(o, "recipient", ctl_json_string(r->address));
-	json_object_set_new(o, "domain", ctl_json_string(domain));
-	json_object_set_new(
-	    o, "group", m->group[0] ? ctl_json_string(m->group) : json_null());
+	json_object_set_new(o, "domain", ctl_json_string(v->domain));
+	json_object_set_new(o, "group", v->group[0] ? ctl_json_string(v->group)
+						    : json_null());
 	json_object_set_new(o, "state",
 			    json_string(store_msg_state_name(m->state)));
 	json_object_set_new(o, "first_failure",
@@ -93,14 +88,14 @@ static json_t *list_row_json(const struct ctl_context *ctx,
 			    json_integer((json_int_t)list_age(ctx, m)));
 	json_object_set_new(o, "attempts", json_integer(m->attempts));
 	json_object_set_new(o, "next_attempt", ctl_json_time(m->next_attempt));
-	json_object_set_new(o, "last_verdict",
-			    ctl_json_string(m->last_verdict));
-	json_object_set_new(o, "last_reason", ctl_json_string(m->last_reason));
+	json_object_set_new(o, "last_verdict", ctl_json_string(v->verdict));
+	json_object_set_new(o, "last_reason", ctl_json_string(v->reason));
 	return o;
 }
 
 static int list_row_table(struct list_walk *w, const struct store_message *m,
-			  const struct store_rcpt *r, const char *domain)
+			  const struct store_rcpt *r,
+			  const struct ctl_rcpt_view *v)
 {
 	char age[32], attempts[16], next[40];
 	const char *cells[9];
@@ -110,13 +105,13 @@ static int list_row_table(struct list_walk *w, const struct store_message *m,
 	ctl_format_due(m->next_attempt, w->ctx->now, next, sizeof(next));
 	cells[0] = m->queue_id;
 	cells[1] = r->address;
-	cells[2] = domain;
-	cells[3] = m->group[0] ? m->group : NULL;
+	cells[2] = v->domain;
+	cells[3] = v->group[0] ? v->group : NULL;
 	cells[4] = m->first_failure ? age : NULL;
 	cells[5] = attempts;
 	cells[6] = next;
-	cells[7] = m->last_verdict[0] ? m->last_verdict : NULL;
-	cells[8] = m->last_reason[0] ? m->last_reason : NULL;
+	cells[7] = v->verdict[0] ? v->verdict : NULL;
+	cells[8] = v->reason[0] ? v->reason : NULL;
 	return ctl_table_add(w->table, cells);
 }
 
@@ -126,20 +121,21 @@ static int list_message(const struct store_message *m, void *arg)
 
 	if (m->state == STORE_MSG_DONE)
 		return 0;
-	if (w->group && strcmp(m->group, w->group) != 0)
-		return 0;
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		const struct store_rcpt *r = &m->rcpts[i];
-		const char *domain = list_rcpt_domain(m, r->address);
+		struct ctl_rcpt_view v;
 
 		if (r->state != STORE_RCPT_PENDING)
 			continue;
-		if (w->domain && strcasecmp(domain, w->domain) != 0)
+		ctl_domains_view(w->domains, m, r, &v);
+		if (w->group && strcmp(v.group, w->group) != 0)
+			continue;
+		if (w->domain[0] && strcmp(v.domain, w->domain) != 0)
 			continue;
 		if (w->as_json)
-			ctl_json_stream_add(
-			    &w->json, list_row_json(w->ctx, m, r, domain));
-		else if (list_row_table(w, m, r, domain) < 0)
+			ctl_json_stream_add(&w->json,
+					    list_row_json(w->ctx, m, r, &v));
+		else if (list_row_table(w, m, r, &v) < 0)
 			return w->failed = -1;
 	}
 	return 0;
@@ -155,6 +151,8 @@ static int list_usage(void)
 int ctl_list(struct ctl_context *ctx, int argc, char **argv)
 {
 	struct list_walk w = {.ctx = ctx};
+	struct ctl_domains *domains = NULL;
+	const char *domain = NULL;
 	struct store *st = NULL;
 	char err[512];
 	int due = 0, ret = STORE_OK, rc = CTL_EXIT_OK;
@@ -167,16 +165,17 @@ int ctl_list(struct ctl_context *ctx, int argc, char **argv)
 		else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
 			w.group = argv[++i];
 		else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc)
-			w.domain = argv[++i];
+			domain = argv[++i];
 		else
 			return list_usage();
 	}
 	if (w.group && ctl_check_arg("list", "group", w.group,
 				     LIMIT_POLICY_GROUP_NAME) < 0)
 		return list_usage();
-	if (w.domain &&
-	    ctl_check_arg("list", "domain", w.domain, LIMIT_DOMAIN) < 0)
+	if (domain && ctl_check_arg("list", "domain", domain, LIMIT_DOMAIN) < 0)
 		return list_usage();
+	if (domain)
+		ctl_domain_normalise(domain, w.domain, sizeof(w.domain));
 	if (w.group && policy_group_named(ctx->policy, w.group) == NULL)
 		fprintf(stderr,
 			"retryctl: list: note: the policy has no "
@@ -186,10 +185,17 @@ int ctl_list(struct ctl_context *ctx, int argc, char **argv)
 	if (!ctl_store_missing(ctx) &&
 	    (st = ctl_store_open(ctx, "list")) == NULL)
 		return CTL_EXIT_ERROR;
+	if ((domains = ctl_domains_load(ctx, st, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "retryctl: list: %s\n", err);
+		store_close(st);
+		return CTL_EXIT_ERROR;
+	}
+	w.domains = domains;
 	if (!w.as_json && (w.table = ctl_table_new(
 			       list_cols, sizeof(list_cols) /
 					      sizeof(list_cols[0]))) == NULL) {
 		fprintf(stderr, "retryctl: list: out of memory\n");
+		ctl_domains_free(domains);
 		store_close(st);
 		return CTL_EXIT_ERROR;
 	}
@@ -213,6 +219,7 @@ int ctl_list(struct ctl_context *ctx, int argc, char **argv)
 	if (!w.as_json)
 		ctl_table_print(w.table, ctx->out, "");
 	ctl_table_free(w.table);
+	ctl_domains_free(domains);
 	store_close(st);
 	return rc;
 }

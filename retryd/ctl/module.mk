@@ -11,3 +11,5 @@ ctl_SRCS += retryd/ctl/ctl_store.c
 ctl_SRCS += retryd/ctl/ctl_suppressed.c
 ctl_SRCS += retryd/ctl/ctl_table.c
 ctl_SRCS += retryd/ctl/ctl_sentinel.c
+ctl_SRCS += retryd/ctl/ctl_rcpt.c
+ctl_SRCS += retryd/ctl/ctl_shape.c

@@ -61,6 +61,8 @@ static const struct retryctl_command retryctl_commands[] = {
      "postfix-filter | exim-domains [--inline] | suppressed "
      "[--format postfix|exim|csv|json] [-o FILE]",
      "write MTA tables generated from the policy and the store"},
+    {"shape", ctl_shape, "[--group G] [--by domain|verdict|host] [--json]",
+     "held mail by domain and age of the failure (qshape's buckets)"},
     {"report", ctl_report,
      "[--since DUR] [--domain D | --group G] [--format text|json|html]",
      "what happened, with timestamped proof"},

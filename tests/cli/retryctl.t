@@ -73,12 +73,15 @@ EOF
 is "$?" 0 "store_seed fills the store"
 
 # ---- list: exact rows ----
+# Each row is its own recipient's: h@outlook.test (BNC1, routed by
+# hotmail.test) has no verdict nor reason of its own, not hotmail's; the
+# verdict is the recipient domain's current one (hotmail.test local-path).
 want=$(cat <<'EOF'
 QUEUE ID  RECIPIENT       DOMAIN        GROUP        AGE  ATTEMPTS  NEXT      VERDICT     REASON
 ABC123    a@hotmail.test  hotmail.test  microsoft  2h05m         2  in 4m     local-path  host hotmail.test not found: no mail hosts
-BNC1      h@outlook.test  outlook.test  microsoft  5h00m         4  due       local-path  no mail hosts
-DEF456    c@hotmail.test  hotmail.test  microsoft    10m         1  due       healthy     unable to route?[31m: the MTA resolver return...
-DEF456    a@hotmail.test  hotmail.test  microsoft    10m         1  due       healthy     unable to route?[31m: the MTA resolver return...
+BNC1      h@outlook.test  outlook.test  microsoft  5h00m         4  due       -           -
+DEF456    c@hotmail.test  hotmail.test  microsoft    10m         1  due       local-path  unable to route?[31m: the MTA resolver return...
+DEF456    a@hotmail.test  hotmail.test  microsoft    10m         1  due       local-path  unable to route?[31m: the MTA resolver return...
 GHI789    d@example.org   example.org   -          3d04h         9  in 1h00m  domain      Host or domain name not found
 JKL012    e@live.test     live.test     microsoft    45m         0  -         -           -
 EOF
