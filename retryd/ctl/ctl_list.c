@@ -45,8 +45,8 @@ struct list_walk {
 	const struct ctl_domains *domains;
 	const char *group;
 	char domain[LIMIT_DOMAIN + 1]; /* --domain normalised, "" = any */
-	struct ctl_table *table;     /* human output, or */
-	struct ctl_json_stream json; /* --json output */
+	struct ctl_table *table;       /* human output, or */
+	struct ctl_json_stream json;   /* --json output */
 	int as_json;
 	int failed; /* out of memory in a callback */
 };
@@ -78,8 +78,8 @@ static json_t *list_row_json(const struct ctl_context *ctx,
 	json_object_set_new(o, "mta", ctl_json_string(m->mta));
 	json_object_set_new(o, "recipient", ctl_json_string(r->address));
 	json_object_set_new(o, "domain", ctl_json_string(v->domain));
-	json_object_set_new(o, "group", v->group[0] ? ctl_json_string(v->group)
-						    : json_null());
+	json_object_set_new(
+	    o, "group", v->group[0] ? ctl_json_string(v->group) : json_null());
 	json_object_set_new(o, "state",
 			    json_string(store_msg_state_name(m->state)));
 	json_object_set_new(o, "first_failure",

@@ -75,8 +75,7 @@ static int ctl_domains_one(const struct store_domain *d, void *arg)
 }
 
 struct ctl_domains *ctl_domains_load(const struct ctl_context *ctx,
-				     struct store *st, char *err,
-				     size_t errlen)
+				     struct store *st, char *err, size_t errlen)
 {
 	struct ctl_domains *c = calloc(1, sizeof(*c));
 

@@ -169,11 +169,11 @@ static json_t *shape_sorted(const struct shape_walk *w)
 		json_decref(out);
 		return NULL;
 	}
-	json_object_foreach(w->rows, key, row) v[i++] = json_pack(
-	    "{s:s, s:O, s:I, s:O}", "key", key, "verdict",
-	    json_object_get(row, "verdict"), "T",
-	    shape_sum(json_object_get(row, "counts")), "counts",
-	    json_object_get(row, "counts"));
+	json_object_foreach(w->rows, key, row) v[i++] =
+	    json_pack("{s:s, s:O, s:I, s:O}", "key", key, "verdict",
+		      json_object_get(row, "verdict"), "T",
+		      shape_sum(json_object_get(row, "counts")), "counts",
+		      json_object_get(row, "counts"));
 	qsort(v, n, sizeof(*v), shape_cmp);
 	for (i = 0; i < n; i++)
 		json_array_append_new(out, v[i]);
@@ -181,8 +181,7 @@ static json_t *shape_sorted(const struct shape_walk *w)
 	return out;
 }
 
-static int shape_print_json(const struct shape_walk *w, json_t *rows,
-			    FILE *out)
+static int shape_print_json(const struct shape_walk *w, json_t *rows, FILE *out)
 {
 	static const char *const by[] = {"domain", "verdict", "host"};
 	json_t *names = json_array(), *total = json_array(), *doc;
@@ -240,14 +239,14 @@ static int shape_print_table(const struct shape_walk *w, json_t *rows,
 	{
 		cp[0] = json_string_value(json_object_get(row, "key"));
 		cp[1] = json_string_value(json_object_get(row, "verdict"));
-		snprintf(cells[0], sizeof(cells[0]), "%lld",
-			 (long long)json_integer_value(
-			     json_object_get(row, "T")));
+		snprintf(
+		    cells[0], sizeof(cells[0]), "%lld",
+		    (long long)json_integer_value(json_object_get(row, "T")));
 		for (int b = 0; b < SHAPE_BUCKETS - 1; b++)
-			snprintf(cells[1 + b], sizeof(cells[0]), "%lld",
-				 (long long)json_integer_value(json_array_get(
-				     json_object_get(row, "counts"),
-				     (size_t)b)));
+			snprintf(
+			    cells[1 + b], sizeof(cells[0]), "%lld",
+			    (long long)json_integer_value(json_array_get(
+				json_object_get(row, "counts"), (size_t)b)));
 		if (rc == 0)
 			rc = ctl_table_add(t, cp);
 	}
@@ -265,8 +264,7 @@ static int shape_usage(void)
 }
 
 /* Parse the arguments into @param w. @return 0 or -1 (usage printed). */
-static int shape_args(struct shape_walk *w, int argc, char **argv,
-		      int *as_json)
+static int shape_args(struct shape_walk *w, int argc, char **argv, int *as_json)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
@@ -319,9 +317,8 @@ int ctl_shape(struct ctl_context *ctx, int argc, char **argv)
 		goto out;
 	}
 	w.domains = domains;
-	if (st != NULL &&
-	    store_walk_messages(st, shape_message, &w, err, sizeof(err)) !=
-		STORE_OK) {
+	if (st != NULL && store_walk_messages(st, shape_message, &w, err,
+					      sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "retryctl: shape: %s\n",
 			w.failed ? "out of memory" : err);
 		goto out;

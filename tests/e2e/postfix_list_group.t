@@ -41,7 +41,7 @@ pairs() { # TAGS... -> sorted pairs
 MIX=$(e2e_msgid_qid mta list-mix)
 want_ms=$( (pairs 1 2 3 4 5; echo "$MIX Hal@HotMail.Test") | sort)
 want_corp=$( (pairs 6 7; echo "$MIX ivy@corp.test") | sort)
-is "$(wc -l <<<"$want_ms")" 5 "five group queue ids read from the maillog"
+is "$(wc -l <<<"$want_ms")" 6 "six group recipients (five from the maillog, the mixed one)"
 
 s=$(e2e_once)
 like "$s" "adopted=8," "one pass adopts all 8"
