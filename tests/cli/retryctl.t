@@ -157,8 +157,8 @@ like "$out" "criteria: +3 failures in categories \[mailbox-unknown, mailbox-disa
 	"show address: the policy's suppression criteria"
 like "$out" "2 message\(s\) holding it" "show address: both messages holding it"
 like "$out" "evidence \(2 record\(s\)" "show address: its evidence"
-like "$out" "ABC123 +mx-out-1 +local-path +deferred +4\.4\.4 +routing +no mail hosts for hotmail\.test +127\.0\.0\.53:53 udp SERVFAIL" \
-	"show address: an evidence row (time, id, host, verdict, outcome, dsn, category, text, dns)"
+like "$out" "ABC123 +mx-out-1 +local-path +deferred +4\.4\.4 +routing +[^ ].*:[0-9]+ +no mail hosts for hotmail\.test +127\.0\.0\.53:53 udp SERVFAIL" \
+	"show address: an evidence row (time, id, host, verdict, outcome, dsn, category, rule, text, dns)"
 J=$(C show a@hotmail.test --json)
 is "$(pyj '[m["queue_id"] for m in d["messages"]]' <<<"$J")" "['ABC123', 'DEF456']" "show address --json: messages"
 is "$(pyj '[e["verdict"] for e in d["evidence"]]' <<<"$J")" "['local-path', 'healthy']" \
