@@ -52,6 +52,8 @@ REVIEW = [
     (r'failed due to a full mailbox', 'mailbox-full'),
     (r'Too much mail data', 'mailbox-full|content'),
     (r'user not found|Nonexistent user|Rcpt <[^>]*> does not exist', 'mailbox-unknown'),
+    (r'procmail: .*No such user', 'other|mailbox-unknown'),
+    (r'badrcptto', 'mailbox-unknown|policy-reputation'),
     (r'procmail|vdelivermail: account is locked', None),
     (r'group you tried to contact|groupe que vous|Gruppe, die Sie|grupo con el que|skupina, kterou|グループ', 'mailbox-unknown|policy-reputation'),
     (r'recipient no longer on server', 'mailbox-unknown|mailbox-disabled'),
