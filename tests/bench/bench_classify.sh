@@ -1,12 +1,13 @@
 #!/bin/bash
 # bench_classify.sh — classifier throughput: in process (build/bench/bench_classify
-# over tests/data/bounce-corpus.tsv repeated to 1,000,000 lines, rules compiled
-# once), then end to end through `retryctl classify` reading the same
+# over the texts of tests/data/classifier-corpus.tsv repeated to 1,000,000 lines,
+# rules compiled once, beside one plain PCRE2 alternation of the same rules as
+# the reference), then end to end through `retryctl classify` reading the same
 # 1,000,000 lines on stdin. Prints figures; never fails on a number.
 cd "$(dirname "$0")/../.." || exit 1
 B=${RETRYD_BUILD:-build}
 LINES=${BENCH_CLASSIFY_LINES:-1000000}
-CORPUS=tests/data/bounce-corpus.tsv
+CORPUS=tests/data/classifier-corpus.tsv
 POLICY=policy/retryd.ini
 [ -x "$B/bench/bench_classify" ] || { echo "bench_classify: $B/bench/bench_classify not built"; exit 1; }
 "$B/bench/bench_classify" "$POLICY" "$CORPUS" "$LINES" || exit 1
@@ -14,7 +15,7 @@ POLICY=policy/retryd.ini
 [ -x "$B/retryctl" ] || { echo "bench_classify: $B/retryctl not built, end-to-end part skipped"; exit 0; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-grep -v '^#' "$CORPUS" | cut -f2- >"$tmp/one"
+grep -v '^#' "$CORPUS" | awk -F'\t' '{ print $NF }' >"$tmp/one"
 n=$(wc -l <"$tmp/one")
 awk -v want="$LINES" '{ t[NR] = $0 } END { for (i = 0; i < want; i++) print t[i % NR + 1] }' \
 	"$tmp/one" >"$tmp/lines"

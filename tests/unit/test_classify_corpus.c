@@ -159,8 +159,10 @@ static void count(struct split_stats *st, const enum classify_category *want,
 {
 	struct provider_row *pr = provider_of(st, prov);
 	int ok = got == want[0] || (nwant == 2 && got == want[1]);
-	int want_addr = is_address(want[0]) || (nwant == 2 && is_address(want[1]));
-	int all_addr = is_address(want[0]) && (nwant == 1 || is_address(want[1]));
+	int want_addr =
+	    is_address(want[0]) || (nwant == 2 && is_address(want[1]));
+	int all_addr =
+	    is_address(want[0]) && (nwant == 1 || is_address(want[1]));
 
 	st->n++;
 	st->ok += ok;
@@ -226,8 +228,8 @@ static void test_corpus_validation(void **state)
 
 		lineno++;
 		if (len > 0 && line[len - 1] != '\n' && !feof(fp))
-			fail_msg("corpus line %zu: longer than %d bytes", lineno,
-				 CORPUS_LINE);
+			fail_msg("corpus line %zu: longer than %d bytes",
+				 lineno, CORPUS_LINE);
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
