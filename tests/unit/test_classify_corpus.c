@@ -18,9 +18,9 @@
  * On the validation part: no text whose labels are not address-level
  * taken as mailbox-unknown/mailbox-disabled (that would suppress a good
  * address), address-level recall >= 95%, and accuracy >= WANT_ACCURACY
- * (what the shipped rules reach today; the target, 97%, is not reached). The figures, the
- * per-category confusion table and the per-provider table are printed
- * (TAP comments) for the closing note.
+ * (what the shipped rules reach today, 88.8%; the 97% target is not
+ * reached). The figures, the per-category confusion table and the
+ * per-provider table are printed (TAP comments) for the closing note.
  *
  * Files are found under $RETRYD_SRCDIR (default: the current directory).
  */
@@ -43,9 +43,9 @@
 
 #define WANT_MIN_TEXTS 1500
 /* The issue's targets are 97% accuracy and 95% recall. Measured with the
- * shipped rules: 87.0% and 95.1%. The gate holds what is reached, so a
+ * shipped rules: 88.8% and 95.1%. The gate holds what is reached, so a
  * regression fails; TARGET_ACCURACY is printed beside it. */
-#define WANT_ACCURACY	0.865
+#define WANT_ACCURACY	0.885
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
 
