@@ -216,7 +216,8 @@ e2e_policy_write() {
 		echo "[group microsoft]"
 		echo "domains = $E2E_GROUP_DOMAINS"
 		[ -n "${E2E_GROUP_LINES:-}" ] && printf '%s\n' "$E2E_GROUP_LINES"
-		echo "include = $LAB_ROOT/policy/classifier.ini"
+		# no [classifier], no include: the rules compiled into retryd
+		# classify (issue 12: a minimal policy works like the shipped one)
 		echo "[hooks]"
 		echo "flush_resolver = $LAB_ROOT/contrib/flush-unbound -c $DNS_DIR/unbound-mta1/unbound.conf %r %d"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
