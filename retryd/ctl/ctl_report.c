@@ -34,17 +34,24 @@
 	"[--format text|json|html]\n"
 #define REPORT_DEFAULT_SINCE (24 * 3600)
 
-int ctl_report(struct ctl_context *ctx, int argc, char **argv)
-{
-	const char *since_text = NULL, *domain = NULL, *group = NULL,
-		   *format = "text";
-	enum report_scope_kind kind = REPORT_SCOPE_ALL;
-	char name[LIMIT_DOMAIN + 1] = "", err[600];
-	int64_t since = REPORT_DEFAULT_SINCE;
-	struct store *st = NULL;
-	json_t *doc;
-	int rc;
+/* What the command line asks for. */
+struct ctl_report_req {
+	const char *format;
+	enum report_scope_kind kind;
+	char name[LIMIT_DOMAIN + 1];
+	int64_t since; /* absolute */
+};
 
+/* Step 1: parse and check the arguments. @return 0, or an exit code. */
+static int ctl_report_args(const struct ctl_context *ctx, int argc, char **argv,
+			   struct ctl_report_req *q)
+{
+	const char *since_text = NULL, *domain = NULL, *group = NULL;
+	int64_t since = REPORT_DEFAULT_SINCE;
+
+	q->format = "text";
+	q->kind = REPORT_SCOPE_ALL;
+	q->name[0] = '\0';
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--since") == 0 && i + 1 < argc)
 			since_text = argv[++i];
@@ -53,9 +60,9 @@ int ctl_report(struct ctl_context *ctx, int argc, char **argv)
 		else if (strcmp(argv[i], "--group") == 0 && i + 1 < argc)
 			group = argv[++i];
 		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-			format = argv[++i];
+			q->format = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0)
-			format = "json";
+			q->format = "json";
 		else {
 			fprintf(stderr,
 				"retryctl: report: bad argument: %.100s\n%s",
@@ -64,8 +71,8 @@ int ctl_report(struct ctl_context *ctx, int argc, char **argv)
 		}
 	}
 	if ((domain && group) ||
-	    (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 &&
-	     strcmp(format, "html") != 0)) {
+	    (strcmp(q->format, "text") != 0 && strcmp(q->format, "json") != 0 &&
+	     strcmp(q->format, "html") != 0)) {
 		fprintf(stderr, "%s", REPORT_USAGE);
 		return CTL_EXIT_USAGE;
 	}
@@ -83,11 +90,11 @@ int ctl_report(struct ctl_context *ctx, int argc, char **argv)
 		if (ctl_check_arg("report", "domain", domain, LIMIT_DOMAIN) < 0)
 			return CTL_EXIT_USAGE;
 		for (n = 0; domain[n]; n++)
-			name[n] = (char)tolower((unsigned char)domain[n]);
-		name[n] = '\0';
-		if (n > 1 && name[n - 1] == '.')
-			name[n - 1] = '\0';
-		kind = REPORT_SCOPE_DOMAIN;
+			q->name[n] = (char)tolower((unsigned char)domain[n]);
+		q->name[n] = '\0';
+		if (n > 1 && q->name[n - 1] == '.')
+			q->name[n - 1] = '\0';
+		q->kind = REPORT_SCOPE_DOMAIN;
 	} else if (group != NULL) {
 		if (ctl_check_arg("report", "group", group,
 				  LIMIT_POLICY_GROUP_NAME) < 0)
@@ -98,37 +105,72 @@ int ctl_report(struct ctl_context *ctx, int argc, char **argv)
 				group, ctx->policy->file);
 			return CTL_EXIT_USAGE;
 		}
-		snprintf(name, sizeof(name), "%s", group);
-		kind = REPORT_SCOPE_GROUP;
+		snprintf(q->name, sizeof(q->name), "%s", group);
+		q->kind = REPORT_SCOPE_GROUP;
 	}
-	since = ctx->now - since;
+	q->since = ctx->now - since;
+	return 0;
+}
+
+/* Step 2: the document (empty when the store does not exist yet).
+ * @return it, or NULL with @param err. */
+static json_t *ctl_report_doc(struct ctl_context *ctx,
+			      const struct ctl_report_req *q, char *err,
+			      size_t errlen, int *store_failed)
+{
+	struct store *st;
+	json_t *doc;
+
 	if (ctl_store_missing(ctx)) {
-		struct report *r = report_new(kind, name, ctx->policy->host_id,
-					      since, ctx->now, NULL);
+		struct report *r =
+		    report_new(q->kind, q->name, ctx->policy->host_id, q->since,
+			       ctx->now, NULL);
 
 		doc = r ? report_json(r) : NULL;
 		report_free(r);
-		snprintf(err, sizeof(err), "out of memory");
-	} else {
-		if ((st = ctl_store_open(ctx, "report")) == NULL)
-			return CTL_EXIT_ERROR;
-		doc = report_collect(st, ctx->policy, kind, name, since,
-				     ctx->now, NULL, err, sizeof(err));
-		store_close(st);
+		snprintf(err, errlen, "out of memory");
+		return doc;
 	}
+	if ((st = ctl_store_open(ctx, "report")) == NULL) {
+		*store_failed = 1;
+		return NULL;
+	}
+	doc = report_collect(st, ctx->policy, q->kind, q->name, q->since,
+			     ctx->now, NULL, err, errlen);
+	store_close(st);
+	return doc;
+}
+
+/* Step 3: print @param doc in the format asked. @return 0 or -1. */
+static int ctl_report_print(const struct ctl_report_req *q, const json_t *doc,
+			    FILE *out)
+{
+	if (strcmp(q->format, "json") == 0)
+		return json_dumpf(doc, out, JSON_INDENT(2)) < 0 ||
+			       fputc('\n', out) == EOF
+			   ? -1
+			   : 0;
+	if (strcmp(q->format, "html") == 0)
+		return report_print_html(doc, out);
+	return report_print_text(doc, out);
+}
+
+int ctl_report(struct ctl_context *ctx, int argc, char **argv)
+{
+	struct ctl_report_req q;
+	char err[600] = "";
+	int rc, store_failed = 0;
+	json_t *doc;
+
+	if ((rc = ctl_report_args(ctx, argc, argv, &q)) != 0)
+		return rc;
+	doc = ctl_report_doc(ctx, &q, err, sizeof(err), &store_failed);
 	if (doc == NULL) {
-		fprintf(stderr, "retryctl: report: %s\n", err);
+		if (!store_failed)
+			fprintf(stderr, "retryctl: report: %s\n", err);
 		return CTL_EXIT_ERROR;
 	}
-	if (strcmp(format, "json") == 0)
-		rc = json_dumpf(doc, ctx->out, JSON_INDENT(2)) < 0 ||
-			     fputc('\n', ctx->out) == EOF
-			 ? -1
-			 : 0;
-	else if (strcmp(format, "html") == 0)
-		rc = report_print_html(doc, ctx->out);
-	else
-		rc = report_print_text(doc, ctx->out);
+	rc = ctl_report_print(&q, doc, ctx->out);
 	json_decref(doc);
 	return rc < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
