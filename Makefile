@@ -24,6 +24,7 @@ SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -ldl
 TESTLIBS  := -lcmocka
+LDFLAGS   ?= -Wl,-z,relro,-z,now
 
 B  := build
 BA := build/asan
@@ -47,6 +48,10 @@ BENCHES    := $(sort $(patsubst tests/bench/%.c,%,$(wildcard tests/bench/bench_*
 FUZZERS    := $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 
 ALL_SRCS := $(foreach m,$(MODULES) $(PLUGINS),$($(m)_SRCS)) $(RETRYD_MAIN) $(RETRYCTL_MAIN)
+
+# inih has no run-time version call: --version shows the one built against
+VERSION_CFLAGS := -DRETRYD_INIH_VERSION='"$(shell pkg-config --modversion inih 2>/dev/null)"'
+$(B)/obj/retryd/util/version.o $(BA)/obj/retryd/util/version.o: CFLAGS += $(VERSION_CFLAGS)
 
 # ---------------------------------------------------------------------------
 obj  = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -80,13 +85,13 @@ $(BA)/lib/lib$(1).a: $$(call aobj,$$($(1)_SRCS))
 endef
 $(foreach m,$(MODULES) $(PLUGINS) testsupport,$(eval $(call archive_rules,$(m))))
 
-$(B)/retryd: $(call obj,$(RETRYD_MAIN)) $(call archives,$(B))
+$(B)/retryd: $(call obj,$(RETRYD_MAIN)) $(call archives,$(B)) $(call plugin_archives,$(B))
 	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(LIBS) $(LDFLAGS)
-$(B)/retryctl: $(call obj,$(RETRYCTL_MAIN)) $(call archives,$(B))
+$(B)/retryctl: $(call obj,$(RETRYCTL_MAIN)) $(call archives,$(B)) $(call plugin_archives,$(B))
 	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(LIBS) $(LDFLAGS)
-$(BA)/retryd: $(call aobj,$(RETRYD_MAIN)) $(call archives,$(BA))
+$(BA)/retryd: $(call aobj,$(RETRYD_MAIN)) $(call archives,$(BA)) $(call plugin_archives,$(BA))
 	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(LIBS) $(LDFLAGS)
-$(BA)/retryctl: $(call aobj,$(RETRYCTL_MAIN)) $(call archives,$(BA))
+$(BA)/retryctl: $(call aobj,$(RETRYCTL_MAIN)) $(call archives,$(BA)) $(call plugin_archives,$(BA))
 	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(LIBS) $(LDFLAGS)
 
 # a plugin: its whole archive, plus what it calls in util
@@ -148,6 +153,8 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tests/demo.sh
+
+include contrib/install.mk
 
 bench: deps
 	$(MAKE) all $(foreach t,$(BENCHES),$(B)/bench/$(t))

@@ -39,6 +39,8 @@ jq
 clang
 clang-format
 libclang-rt-14-dev
+lintian
+python3-prometheus-client
 util-linux
 chromium
 "

@@ -6,6 +6,7 @@
  * SYNOPSIS
  *	retryctl [-c FILE] COMMAND [ARGS...]
  *	retryctl -h | --help
+ *	retryctl --version
  * DESCRIPTION
  *	Reads the policy (-c FILE, default /etc/retryd/retryd.ini), then
  *	runs one command from the table below with the remaining
@@ -30,6 +31,7 @@
 
 #include "ctl/ctl.h"
 #include "util/log.h"
+#include "util/version.h"
 
 #define RETRYCTL_POLICY_ERRORS 16384 /* bytes of policy errors reported */
 
@@ -77,6 +79,7 @@ static void retryctl_help(FILE *fp)
 		"usage: retryctl [-c FILE] COMMAND [ARGS...]\n"
 		"  -c FILE    policy file (default %s)\n"
 		"  -h, --help this help; COMMAND --help: its usage\n"
+		"  --version  version, plugin API, linked libraries\n"
 		"commands:\n",
 		POLICY_DEFAULT_FILE);
 	for (size_t i = 0; i < RETRYCTL_NCOMMANDS; i++)
@@ -103,7 +106,9 @@ static const struct retryctl_command *retryctl_find(const char *name)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
 	const char *file = POLICY_DEFAULT_FILE;
 	const struct retryctl_command *cmd;
 	struct ctl_context ctx;
@@ -123,6 +128,10 @@ int main(int argc, char **argv)
 		case 'h':
 			retryctl_help(stdout);
 			return CTL_EXIT_OK;
+		case 'V':
+			return version_print(stdout, "retryctl") < 0
+				   ? CTL_EXIT_ERROR
+				   : CTL_EXIT_OK;
 		default:
 			fprintf(stderr, "retryctl: bad option: %s\n",
 				argv[optind - 1]);

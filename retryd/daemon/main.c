@@ -6,6 +6,7 @@
  * SYNOPSIS
  *	retryd [-c FILE] -t
  *	retryd [-c FILE] [-f] [--once] [-v]
+ *	retryd --version
  * DESCRIPTION
  *	-c FILE  the policy (default /etc/retryd/retryd.ini).
  *	-t       check the policy and print the effective settings (defaults
@@ -17,6 +18,7 @@
  *	         exit; logs to stderr.
  *	-v       verbose (debug) log lines.
  *	-h       this help.
+ *	--version  the version, the plugin API and the linked libraries.
  *
  *	This file only parses the command line and loads the policy; the
  *	daemon itself is daemon_run() (daemon.h).
@@ -33,6 +35,7 @@
 
 #include "daemon/daemon.h"
 #include "util/log.h"
+#include "util/version.h"
 #include "policy/policy.h"
 
 #define MAIN_EX_USAGE 64
@@ -47,6 +50,7 @@ static void usage(FILE *fp)
 		"       retryd [-c FILE] [-f] [-v]   run (-f: foreground log "
 		"on stderr)\n"
 		"       retryd [-c FILE] --once [-v] one full pass, then exit\n"
+		"       retryd --version             version and libraries\n"
 		"  -c FILE  policy file (default %s)\n",
 		POLICY_DEFAULT_FILE);
 }
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"once", no_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *file = POLICY_DEFAULT_FILE;
@@ -83,6 +88,10 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return version_print(stdout, "retryd") < 0
+				   ? MAIN_EX_IOERR
+				   : 0;
 		default:
 			usage(stderr);
 			return MAIN_EX_USAGE;

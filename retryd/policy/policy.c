@@ -557,7 +557,10 @@ void policy_free(struct policy *p)
 	free(p->file);
 	free(p->plugin_dir);
 	free(p->state_dir);
-	free(p->socket);
+	free(p->metrics_file);
+	for (size_t i = 0; i < p->nkeys_at; i++)
+		free(p->keys_at[i].file);
+	free(p->keys_at);
 	free(p->postfix_config_dir);
 	free(p->postfix_log_file);
 	free(p->exim_binary);
@@ -576,4 +579,17 @@ void policy_free(struct policy *p)
 	policy_argv_free(p->hook_flush_resolver);
 	policy_argv_free(p->hook_escalate);
 	free(p);
+}
+
+int policy_key_where(const struct policy *p, const char *section,
+		     const char *key, const char **file)
+{
+	for (size_t i = 0; i < p->nkeys_at; i++)
+		if (strcmp(p->keys_at[i].section, section) == 0 &&
+		    strcmp(p->keys_at[i].key, key) == 0) {
+			*file = p->keys_at[i].file;
+			return p->keys_at[i].line;
+		}
+	*file = p->file;
+	return 0;
 }

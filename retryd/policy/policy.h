@@ -94,7 +94,8 @@ struct policy {
 	char mta[LIMIT_MTA_NAME + 1]; /* "postfix" | "exim" */
 	char *plugin_dir;
 	char *state_dir;
-	char *socket;
+	int observe;	    /* mode = observe: record, never touch the queue */
+	char *metrics_file; /* Prometheus textfile; NULL: none */
 	int64_t scan_interval;
 	char host_id[LIMIT_HOST_ID + 1];
 
@@ -142,7 +143,26 @@ struct policy {
 	/* [hooks]: argv vectors, NULL-terminated, NULL when unset */
 	char **hook_flush_resolver; /* may contain %r and %d */
 	char **hook_escalate;	    /* may contain %d, %f (report file) */
+
+	/* where each key outside [group] sections was written */
+	struct policy_key_at *keys_at;
+	size_t nkeys_at;
 };
+
+/* A key's location: section and key names, FILE:LINE (owned). */
+struct policy_key_at {
+	char section[LIMIT_POLICY_GROUP_NAME + 1];
+	char key[LIMIT_POLICY_GROUP_NAME + 1];
+	char *file;
+	int line;
+};
+
+/**
+ * Where [section] key was written. @return its line and sets *file, or 0
+ * (not written: the default applies) with *file = the top policy file.
+ */
+int policy_key_where(const struct policy *p, const char *section,
+		     const char *key, const char **file);
 
 /**
  * Load and validate @param path.

@@ -65,12 +65,6 @@ static int set_path(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 		snprintf(msg, msglen, "must be an absolute path");
 		return -1;
 	}
-	if (k->off == offsetof(struct policy, socket) &&
-	    strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		snprintf(msg, msglen, "socket path longer than %zu bytes",
-			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		return -1;
-	}
 	if ((copy = strdup(v)) == NULL) {
 		snprintf(msg, msglen, "out of memory");
 		return -1;
@@ -78,6 +72,24 @@ static int set_path(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	free(*field);
 	*field = copy;
 	return 0;
+}
+
+/* socket: obsolete (retryctl joins the store; there is no control socket).
+ * Accepted and ignored so that older policies still load. */
+static int set_ignored(struct key_ctx *k, const char *v, char *msg,
+		       size_t msglen)
+{
+	return 0;
+}
+
+static int set_mode(struct key_ctx *k, const char *v, char *msg, size_t msglen)
+{
+	if (strcmp(v, "act") == 0 || strcmp(v, "observe") == 0) {
+		k->p->observe = v[0] == 'o';
+		return 0;
+	}
+	snprintf(msg, msglen, "must be act or observe");
+	return -1;
 }
 
 static int set_mta(struct key_ctx *k, const char *v, char *msg, size_t msglen)
@@ -398,7 +410,9 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "mta", 0, set_mta, 0},
     {LOAD_SECT_RETRYD, "plugin_dir", 0, set_path, OFF(plugin_dir)},
     {LOAD_SECT_RETRYD, "state_dir", 0, set_path, OFF(state_dir)},
-    {LOAD_SECT_RETRYD, "socket", 0, set_path, OFF(socket)},
+    {LOAD_SECT_RETRYD, "socket", 0, set_ignored, 0},
+    {LOAD_SECT_RETRYD, "mode", 0, set_mode, 0},
+    {LOAD_SECT_RETRYD, "metrics_file", 0, set_path, OFF(metrics_file)},
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_POSTFIX, "config_dir", 0, set_path, OFF(postfix_config_dir)},
@@ -538,7 +552,6 @@ struct policy *policy_new_defaults(void)
 	snprintf(p->mta, sizeof(p->mta), "postfix");
 	p->plugin_dir = strdup("/usr/lib/retryd");
 	p->state_dir = strdup("/var/lib/retryd");
-	p->socket = strdup("/run/retryd/retryd.sock");
 	p->scan_interval = 30;
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
@@ -564,9 +577,8 @@ struct policy *policy_new_defaults(void)
 	if (policy_parse_list("mailbox-unknown, mailbox-disabled",
 			      POLICY_LIST_CATEGORIES, &p->suppress_categories,
 			      msg, sizeof(msg)) < 0 ||
-	    !p->plugin_dir || !p->state_dir || !p->socket ||
-	    !p->postfix_config_dir || !p->postfix_log_file || !p->exim_binary ||
-	    !p->exim_log_file) {
+	    !p->plugin_dir || !p->state_dir || !p->postfix_config_dir ||
+	    !p->postfix_log_file || !p->exim_binary || !p->exim_log_file) {
 		policy_free(p);
 		return NULL;
 	}
@@ -622,9 +634,38 @@ static void default_host_id(char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/* Keep where each key outside [group] was written (policy_key_where). */
+static void keep_locations(struct load_state *ls)
+{
+	struct policy *p = ls->p;
+	struct policy_key_at *at;
+
+	if ((p->keys_at = calloc(POLICY_NKEYS, sizeof(*at))) == NULL) {
+		policy_load_error(ls, p->file, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < POLICY_NKEYS; i++) {
+		if (policy_keys[i].sect == LOAD_SECT_GROUP ||
+		    ls->seen[i].line == 0)
+			continue;
+		at = &p->keys_at[p->nkeys_at];
+		snprintf(at->section, sizeof(at->section), "%s",
+			 load_section_names[policy_keys[i].sect]);
+		snprintf(at->key, sizeof(at->key), "%s", policy_keys[i].name);
+		if ((at->file = strdup(ls->seen[i].file)) == NULL) {
+			policy_load_error(ls, p->file, 0, "out of memory");
+			return;
+		}
+		at->line = ls->seen[i].line;
+		p->nkeys_at++;
+	}
+}
+
 void policy_load_finish(struct load_state *ls)
 {
 	struct policy *p = ls->p;
+
+	keep_locations(ls);
 
 	if (ls->seen[key_index(LOAD_SECT_RESOLVERS, "mta")].line == 0)
 		policy_read_resolv_conf(ls->resolv_conf, &p->resolvers_mta);

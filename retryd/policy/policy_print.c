@@ -195,7 +195,11 @@ int policy_print(const struct policy *p, FILE *fp)
 	    emit1(fp, "mta", p->mta) < 0 ||
 	    emit1(fp, "plugin_dir", p->plugin_dir) < 0 ||
 	    emit1(fp, "state_dir", p->state_dir) < 0 ||
-	    emit1(fp, "socket", p->socket) < 0 ||
+	    emit1(fp, "mode", p->observe ? "observe" : "act") < 0 ||
+	    (p->metrics_file != NULL
+		 ? emit1(fp, "metrics_file", p->metrics_file)
+		 : (fprintf(fp, "; metrics_file is not set\n") < 0 ? -1 : 0)) <
+		0 ||
 	    emit_duration(fp, "scan_interval", p->scan_interval) < 0 ||
 	    emit1(fp, "host_id", p->host_id) < 0)
 		return -1;

@@ -3,3 +3,4 @@ util_SRCS :=
 util_SRCS += retryd/util/log.c
 util_SRCS += retryd/util/spawn.c
 util_SRCS += retryd/util/atomic_file.c
+util_SRCS += retryd/util/version.c

@@ -38,7 +38,6 @@ fi
 cat >"$TMP/policy.ini" <<EOT
 [retryd]
 state_dir = $TMP/state
-socket = $TMP/retryd.sock
 EOT
 start=$(date +%s.%N)
 if [ -x /usr/bin/time ]; then

@@ -196,7 +196,6 @@ e2e_policy_write() {
 		echo "mta = postfix"
 		echo "plugin_dir = $E2E_PLUGIN_DIR"
 		echo "state_dir = $E2E_STATE"
-		echo "socket = $E2E_DIR/retryd.sock"
 		echo "scan_interval = 1s"
 		echo "host_id = e2e-$LAB_NET"
 		echo "[postfix]"

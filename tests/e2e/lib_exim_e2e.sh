@@ -86,7 +86,6 @@ e2e_exim_policy_write() {
 		echo "mta = exim"
 		echo "plugin_dir = $E2E_PLUGIN_DIR"
 		echo "state_dir = $E2E_STATE"
-		echo "socket = $E2E_DIR/retryd.sock"
 		echo "scan_interval = 1s"
 		echo "host_id = e2e-exim-$LAB_NET"
 		echo "[exim]"

@@ -14,7 +14,6 @@ mkdir -p "$LAB_DIR/state"
 cat >"$LAB_DIR/retryd.ini" <<INI
 [retryd]
 state_dir = $LAB_DIR/state
-socket = $LAB_DIR/retryd.sock
 [resolvers]
 mta = $(dns_addr 54)
 independent = $(dns_addr 56)

@@ -196,7 +196,8 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
 	assert_string_equal(a->mta, b->mta);
 	assert_true(str_equal(a->plugin_dir, b->plugin_dir));
 	assert_true(str_equal(a->state_dir, b->state_dir));
-	assert_true(str_equal(a->socket, b->socket));
+	assert_int_equal(a->observe, b->observe);
+	assert_true(str_equal(a->metrics_file, b->metrics_file));
 	assert_int_equal(a->scan_interval, b->scan_interval);
 	assert_string_equal(a->host_id, b->host_id);
 	assert_true(str_equal(a->postfix_config_dir, b->postfix_config_dir));
@@ -603,7 +604,8 @@ static void test_defaults(void **state)
 	assert_string_equal(p->mta, "postfix");
 	assert_string_equal(p->plugin_dir, "/usr/lib/retryd");
 	assert_string_equal(p->state_dir, "/var/lib/retryd");
-	assert_string_equal(p->socket, "/run/retryd/retryd.sock");
+	assert_int_equal(p->observe, 0);
+	assert_null(p->metrics_file);
 	assert_int_equal(p->scan_interval, 30);
 	gethostname(host, sizeof(host));
 	snprintf(want, sizeof(want), "%.*s", LIMIT_HOST_ID, host);
@@ -676,6 +678,18 @@ static void test_full_file(void **state)
 	assert_string_equal(p->mta, "exim");
 	assert_int_equal(p->scan_interval, 90);
 	assert_string_equal(p->host_id, "mx-out-7.example");
+	assert_int_equal(p->observe, 1);
+	assert_string_equal(p->metrics_file, "/srv/retryd/retryd.prom");
+	{
+		const char *where;
+
+		assert_int_equal(
+		    policy_key_where(p, "retryd", "state_dir", &where), 5);
+		assert_non_null(strstr(where, "03-full.ini"));
+		assert_int_equal(policy_key_where(p, "hooks", "nokey", &where),
+				 0);
+		assert_string_equal(where, p->file);
+	}
 	assert_string_equal(p->exim_config, "/etc/exim4/retry.conf");
 	assert_int_equal(p->resolvers_mta.n, 3);
 	assert_string_equal(p->resolvers_mta.items[1].text, "127.0.0.54:5353");
@@ -698,7 +712,7 @@ static void test_full_file(void **state)
 	assert_null(policy_group_named(p, "Microsoft"));
 	assert_int_equal(ms->has_own_backoff, 0);
 	assert_true(backoff_equal(&ms->backoff, &p->backoff));
-	assert_int_equal(ms->line, 34);
+	assert_int_equal(ms->line, 35);
 	assert_int_equal(slow->has_own_backoff, 1);
 	assert_int_equal(slow->backoff.ntiers, 1);
 	assert_int_equal(slow->backoff.tiers[0].every, 3600);
@@ -715,7 +729,7 @@ static void test_full_file(void **state)
 	assert_string_equal(p->rules[0].regex, "5\\.1\\.1 .*user unknown");
 	assert_int_equal(p->rules[1].caseless, 0);
 	assert_string_equal(p->rules[2].regex, "a;b");
-	assert_int_equal(p->rules[2].line, 54);
+	assert_int_equal(p->rules[2].line, 55);
 	assert_string_equal(p->hook_escalate[1], "--domain=%d");
 	assert_string_equal(p->hook_escalate[4], "100%%");
 	assert_null(p->hook_escalate[5]);
@@ -1043,7 +1057,7 @@ static void test_missing_file_and_small_buffer(void **state)
 {
 	struct policy *p = (struct policy *)1;
 	char small[40];
-	const char *text = "[retryd]\nmta = a\nscan_interval = b\nsocket = c\n";
+	const char *text = "[retryd]\nmta = a\nscan_interval = b\nmode = c\n";
 
 	(void)state;
 	assert_int_equal(
