@@ -88,6 +88,8 @@ void ctl_domains_view(const struct ctl_domains *c,
 
 /* retryd/ctl_list.c, retryd/ctl_show.c */
 int ctl_list(struct ctl_context *ctx, int argc, char **argv);
+/** retryctl status [--json]: exit 0 OK, 1 WARNING, 2 CRITICAL. */
+int ctl_status(struct ctl_context *ctx, int argc, char **argv);
 int ctl_show(struct ctl_context *ctx, int argc, char **argv);
 /* retryd/ctl/ctl_sentinel.c */
 int ctl_sentinel(struct ctl_context *ctx, int argc, char **argv);

@@ -13,3 +13,4 @@ ctl_SRCS += retryd/ctl/ctl_table.c
 ctl_SRCS += retryd/ctl/ctl_sentinel.c
 ctl_SRCS += retryd/ctl/ctl_rcpt.c
 ctl_SRCS += retryd/ctl/ctl_shape.c
+ctl_SRCS += retryd/ctl/ctl_status.c

@@ -44,6 +44,8 @@ struct retryctl_command {
 
 /* Every command retryctl knows, with its usage and one-line summary. */
 static const struct retryctl_command retryctl_commands[] = {
+    {"status", ctl_status, "[--json]",
+     "is retryd well: daemon, last pass, held, store (exit 0/1/2)"},
     {"list", ctl_list, "[--group G] [--domain D] [--due] [--json]",
      "pending recipients of held messages"},
     {"show", ctl_show, "ADDRESS|QUEUEID [--json]",

@@ -26,6 +26,9 @@
  *	FILE:LINE error logged, and the old policy kept; so is a reload that
  *	changes mta, plugin_dir or state_dir (they need a restart).
  *
+ *	The pass reaches the MTA through the observe layer (observe.c):
+ *	with mode = observe nothing changes the queue; a reload switches.
+ *
  *	--once: one pass, then the outcomes of what it released are awaited
  *	for at most DAEMON_ONCE_OUTCOME_WAIT_MS, then the summary line.
  *
@@ -48,6 +51,9 @@
 #include "daemon/daemon.h"
 #include "util/log.h"
 #include "pass/pass.h"
+#include "daemon/daemon_report.h"
+#include "daemon/notify.h"
+#include "daemon/observe.h"
 #include "daemon/plugin_load.h"
 #include "store/store.h"
 
@@ -62,7 +68,9 @@ struct daemon {
 	struct policy *owned;	     /* current, when loaded by a reload */
 	struct store *store;
 	struct plugin_handle plugin;
+	struct observe observe; /* the pass calls the plugin through it */
 	struct pass_ctx ctx;
+	struct daemon_report report;
 	int sfd;
 };
 
@@ -147,7 +155,11 @@ static void daemon_reload(struct daemon *d)
 		free(err);
 		return;
 	}
-	d->ctx.plugin_state = d->plugin.state;
+	d->observe.real_state = d->plugin.state;
+	if (np->observe != old->observe)
+		log_info("mode: %s (was %s)", np->observe ? "observe" : "act",
+			 old->observe ? "observe" : "act");
+	observe_set(&d->observe, np->observe);
 	policy_free(d->owned);
 	d->owned = np;
 	d->policy = np;
@@ -163,7 +175,9 @@ static int daemon_signals(struct daemon *d)
 
 	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			notify_send("RELOADING=1");
 			daemon_reload(d);
+			notify_send("READY=1");
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 			log_info("signal %u: stopping", si.ssi_signo);
 			stop = 1;
@@ -192,12 +206,24 @@ static void daemon_once_outcomes(struct daemon *d)
 			 left);
 }
 
+/* One pass, then its summary, status and metrics (daemon_report.c). */
+static int daemon_pass(struct daemon *d, int64_t wall, int64_t mono)
+{
+	int ok = pass_run(&d->ctx, wall) == 0;
+	int64_t end = daemon_mono_ms();
+
+	daemon_report_pass(&d->report, d->policy, d->store, &d->ctx.stats, ok,
+			   (double)(end - mono) / 1000.0, daemon_wall(), end);
+	return ok ? 0 : -1;
+}
+
 static int daemon_loop(struct daemon *d)
 {
 	int64_t mono = daemon_mono_ms();
 	int64_t next_pass = mono, next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 	int64_t next_sentinel = mono;
 	int64_t last_wall = 0, last_mono = 0;
+	int64_t watchdog_ms = notify_watchdog_ms(), next_dog = mono;
 	char err[512];
 
 	for (;;) {
@@ -222,8 +248,7 @@ static int daemon_loop(struct daemon *d)
 			}
 			last_wall = wall;
 			last_mono = mono;
-			if (pass_run(&d->ctx, wall) == 0)
-				pass_log_summary(&d->ctx.stats);
+			daemon_pass(d, wall, mono);
 			mono = daemon_mono_ms();
 			next_pass = mono + d->policy->scan_interval * 1000;
 		}
@@ -240,9 +265,15 @@ static int daemon_loop(struct daemon *d)
 						 err);
 			next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 		}
+		if (watchdog_ms > 0 && mono >= next_dog) {
+			notify_send("WATCHDOG=1");
+			next_dog = mono + watchdog_ms;
+		}
 		wait = next_pass < next_ckpt ? next_pass : next_ckpt;
 		if (d->policy->sentinel_enabled && next_sentinel < wait)
 			wait = next_sentinel;
+		if (watchdog_ms > 0 && next_dog < wait)
+			wait = next_dog;
 		wait -= daemon_mono_ms();
 		if (wait < 0)
 			wait = 0;
@@ -294,8 +325,9 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = (uint64_t)daemon_mono_ms() ^ (uint64_t)getpid() << 32;
 	d.ctx.store = d.store;
-	d.ctx.plugin = d.plugin.pl;
-	d.ctx.plugin_state = d.plugin.state;
+	observe_init(&d.observe, d.plugin.pl, d.plugin.state, p->observe);
+	d.ctx.plugin = &d.observe.vt;
+	d.ctx.plugin_state = &d.observe;
 	if (pass_ctx_init(&d.ctx, p, seed, err, sizeof(err)) < 0) {
 		log_error("%.800s", err);
 		goto out;
@@ -304,23 +336,34 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		log_error("signalfd: %s", strerror(errno));
 		goto out_ctx;
 	}
-	log_info("started: mta=%s, state_dir=%s, scan_interval=%llds%s", p->mta,
-		 p->state_dir, (long long)p->scan_interval,
-		 once ? ", once" : "");
+	log_info(
+	    "started: mta=%s, mode=%s, state_dir=%s, scan_interval=%llds%s",
+	    p->mta, p->observe ? "observe" : "act", p->state_dir,
+	    (long long)p->scan_interval, once ? ", once" : "");
+	if (notify_send("READY=1") < 0)
+		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
 	if (once) {
+		int64_t start = daemon_mono_ms();
+
 		pass_sentinel_run(&d.ctx, daemon_wall());
 		if (pass_run(&d.ctx, daemon_wall()) == 0) {
 			daemon_once_outcomes(&d);
-			pass_log_summary(&d.ctx.stats);
+			/* the first summary is always logged (tests read it) */
+			daemon_report_pass(
+			    &d.report, d.policy, d.store, &d.ctx.stats, 1,
+			    (double)(daemon_mono_ms() - start) / 1000.0,
+			    daemon_wall(), daemon_mono_ms());
 			rc = 0;
 		}
 	} else {
 		rc = daemon_loop(&d);
 	}
+	notify_send("STOPPING=1");
 	close(d.sfd);
 out_ctx:
 	pass_ctx_free(&d.ctx);
 out:
+	observe_free(&d.observe);
 	plugin_unload(&d.plugin);
 	store_close(d.store);
 	policy_free(d.owned);

@@ -2,3 +2,6 @@
 daemon_SRCS :=
 daemon_SRCS += retryd/daemon/daemon.c
 daemon_SRCS += retryd/daemon/plugin_load.c
+daemon_SRCS += retryd/daemon/observe.c
+daemon_SRCS += retryd/daemon/notify.c
+daemon_SRCS += retryd/daemon/daemon_report.c

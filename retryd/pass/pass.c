@@ -34,6 +34,15 @@
 #include "pass/pass_int.h"
 #include "pass/pass_suppress.h"
 
+int pass_stats_idle(const struct pass_stats *s)
+{
+	return s->adopted == 0 && s->due == 0 && s->attempted == 0 &&
+	       s->delivered == 0 && s->deferred == 0 && s->bounced == 0 &&
+	       s->waited == 0 && s->given_back == 0 && s->released == 0 &&
+	       s->gone == 0 && s->reheld == 0 && s->hooks_run == 0 &&
+	       s->domains_verified == 0 && !s->nospace;
+}
+
 void pass_log_summary(const struct pass_stats *s)
 {
 	log_info(

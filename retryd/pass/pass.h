@@ -46,4 +46,8 @@ long pass_collect_outcomes(struct pass_ctx *ctx, int64_t now);
 /** Log the summary line of @param s. */
 void pass_log_summary(const struct pass_stats *s);
 
+/** 1 when the pass @param s describes changed nothing (no adoption,
+ *  attempt, outcome, hand-back, hook or fresh verification). */
+int pass_stats_idle(const struct pass_stats *s);
+
 #endif

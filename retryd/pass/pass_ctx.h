@@ -40,6 +40,9 @@ struct pass_idset {
 };
 
 /* What one pass did: the summary line, and what the tests look at. */
+#define PASS_VERDICT_SLOTS 8 /* > every enum verify_verdict */
+#define PASS_ROLE_SLOTS	   4 /* > every enum verify_role */
+
 struct pass_stats {
 	size_t scanned; /* messages in the listing */
 	int complete;	/* the listing was complete */
@@ -57,6 +60,9 @@ struct pass_stats {
 	size_t gone;	   /* marked done: absent from 2 complete listings */
 	size_t reheld;	   /* held again (deferred again, found released) */
 	size_t hooks_run;
+	size_t hooks_failed; /* hooks that did not start or exited non-zero */
+	size_t verdicts[PASS_VERDICT_SLOTS];	   /* fresh ones, by verdict */
+	uint64_t answers_by_role[PASS_ROLE_SLOTS]; /* DNS answers, by role */
 	int nospace;	/* the store said ENOSPC during this pass */
 	size_t expired; /* done messages deleted by retention */
 	size_t pruned;	/* old verifications deleted */

@@ -49,10 +49,13 @@ static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
 		      sizeof(err)) < 0) {
 		log_warn("%s hook for %s (%s): %.200s", what, domain,
 			 resolver ? resolver : "-", err);
+		ctx->stats.hooks_failed++;
 		spawn_argv_free(argv);
 		return -1;
 	}
 	ok = res.exited && res.exit_code == 0;
+	if (!ok)
+		ctx->stats.hooks_failed++;
 	if (ok)
 		log_info("%s hook for %s (%s): done", what, domain,
 			 resolver ? resolver : "-");
@@ -74,6 +77,11 @@ int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d)
 
 	if (p->hook_flush_resolver == NULL)
 		return 0;
+	if (p->observe) { /* the MTA's resolver is the MTA's: not touched */
+		log_info("observe: would run the flush_resolver hook for %s",
+			 d->name);
+		return 0;
+	}
 	if (d->nnodes == 0) {
 		for (size_t i = 0; i < p->resolvers_mta.n; i++)
 			rc |= hooks_run(ctx, p->hook_flush_resolver,

@@ -29,6 +29,17 @@
 #include "util/log.h"
 #include "pass/pass_int.h"
 
+/* Fresh verdicts and answers by resolver role, for the metrics. */
+static void pass_verify_count(struct pass_stats *st,
+			      const struct verify_result *r)
+{
+	if ((unsigned)r->verdict < PASS_VERDICT_SLOTS)
+		st->verdicts[r->verdict]++;
+	for (size_t i = 0; i < r->nanswers; i++)
+		if ((unsigned)r->answers[i].role < PASS_ROLE_SLOTS)
+			st->answers_by_role[r->answers[i].role]++;
+}
+
 static void jstr(json_t *o, const char *key, char *dst, size_t len)
 {
 	json_t *v = json_object_get(o, key);
@@ -381,6 +392,7 @@ int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
 				verification_store(ctx, &res[j], now);
 				ctx->stats.domains_verified++;
 				ctx->stats.queries += res[j].queries;
+				pass_verify_count(&ctx->stats, &res[j]);
 			}
 		}
 		k = 0;
