@@ -5,12 +5,16 @@
  *	take over the retries of deferred mail, re-verifying DNS first
  * SYNOPSIS
  *	retryd [-c FILE] -t
+ *	retryd [-c FILE] --preflight
  *	retryd [-c FILE] [-f] [--once] [-v]
  *	retryd --version
  * DESCRIPTION
  *	-c FILE  the policy (default /etc/retryd/retryd.ini).
  *	-t       check the policy and print the effective settings (defaults
  *	         filled in, includes expanded) on stdout, then exit.
+ *	--preflight  check the policy, then what it points at on this host
+ *	         (preflight.c): plugin and MTA listing, log file, state_dir,
+ *	         hooks, resolvers over UDP/TCP; exit 0, 78 or 69.
  *	-f       run in the foreground, logging to stderr (without -f the log
  *	         goes to syslog; retryd never forks itself: run it under
  *	         systemd or another supervisor).
@@ -34,6 +38,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/preflight.h"
 #include "util/log.h"
 #include "util/version.h"
 #include "policy/policy.h"
@@ -59,6 +64,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"once", no_argument, NULL, 'o'},
+	    {"preflight", no_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -74,7 +80,10 @@ int main(int argc, char **argv)
 			file = optarg;
 			break;
 		case 't':
-			check = 1;
+			check = check ? check : 1;
+			break;
+		case 'P':
+			check = 2;
 			break;
 		case 'f':
 			foreground = 1;
@@ -99,9 +108,9 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc || (check && (foreground || once))) {
 		fprintf(stderr, "retryd: %s\n",
-			optind < argc
-			    ? "unexpected argument"
-			    : "-t cannot be combined with -f or --once");
+			optind < argc ? "unexpected argument"
+				      : "-t/--preflight cannot be combined "
+					"with -f or --once");
 		usage(stderr);
 		return MAIN_EX_USAGE;
 	}
@@ -121,7 +130,9 @@ int main(int argc, char **argv)
 		return POLICY_EX_CONFIG;
 	}
 	free(err);
-	if (check) {
+	if (check == 2) {
+		status = preflight_run(p, stdout, stderr);
+	} else if (check) {
 		status = 0;
 		if (policy_print(p, stdout) < 0) {
 			fprintf(stderr, "retryd: writing the policy: %s\n",
