@@ -3,7 +3,7 @@
  *	ctl_export 3
  * SUMMARY
  *	retryctl export postfix-filter | exim-domains [--inline] |
- *	suppressed [--format postfix|exim|csv|json]  [-o FILE]
+ *	suppressed [--format postfix|postfix-transport|exim|csv|json]  [-o FILE]
  * SYNOPSIS
  *	#include "ctl/ctl.h"
  * DESCRIPTION
@@ -40,7 +40,8 @@
 #define EXPORT_USAGE                                                           \
 	"usage: retryctl export postfix-filter [-o FILE]\n"                    \
 	"       retryctl export exim-domains [--inline] [-o FILE]\n"           \
-	"       retryctl export suppressed [--format postfix|exim|csv|json] "  \
+	"       retryctl export suppressed [--format "                         \
+	"postfix|postfix-transport|exim|csv|json] "                            \
 	"[-o FILE]\n"
 
 /* Where the output goes: stdout, or a temp file renamed at the end. */

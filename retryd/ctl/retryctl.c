@@ -63,7 +63,7 @@ static const struct retryctl_command retryctl_commands[] = {
      "hand messages back to the MTA now"},
     {"export", ctl_export,
      "postfix-filter | exim-domains [--inline] | suppressed "
-     "[--format postfix|exim|csv|json] [-o FILE]",
+     "[--format postfix|postfix-transport|exim|csv|json] [-o FILE]",
      "write MTA tables generated from the policy and the store"},
     {"shape", ctl_shape, "[--group G] [--by domain|verdict|host] [--json]",
      "held mail by domain and age of the failure (qshape's buckets)"},

@@ -54,6 +54,7 @@ int export_format_parse(const char *name, enum export_format *out)
 		const char *name;
 		enum export_format f;
 	} names[] = {{"postfix", EXPORT_POSTFIX},
+		     {"postfix-transport", EXPORT_POSTFIX_TRANSPORT},
 		     {"exim", EXPORT_EXIM},
 		     {"csv", EXPORT_CSV},
 		     {"json", EXPORT_JSON}};
@@ -328,7 +329,8 @@ static int export_key_ok(const char *a, enum export_format f)
 
 		if (c <= 0x20 || c == 0x7f)
 			return -1;
-		if (f == EXPORT_EXIM && (c == ':' || c == '"'))
+		if ((f == EXPORT_EXIM || f == EXPORT_POSTFIX_TRANSPORT) &&
+		    (c == ':' || c == '"'))
 			return -1;
 	}
 	return 0;
@@ -354,6 +356,20 @@ void export_suppressed_begin(struct export_sink *s, FILE *out,
 			"#   smtpd_recipient_restrictions = ..., "
 			"check_recipient_access hash:/etc/postfix/"
 			"retryd_suppressed, ...\n",
+			when);
+		break;
+	case EXPORT_POSTFIX_TRANSPORT:
+		fprintf(out,
+			"# retryd: suppressed recipients as a transport table, "
+			"generated %s by\n"
+			"# `retryctl export suppressed --format "
+			"postfix-transport`: also stops mail\n"
+			"# submitted locally (sendmail(1), pickup), which "
+			"smtpd never checks.\n"
+			"#   postmap hash:/etc/postfix/retryd_transport\n"
+			"#   postconf -e \"transport_maps = "
+			"hash:/etc/postfix/retryd_transport, "
+			"$(postconf -h transport_maps)\"\n",
 			when);
 		break;
 	case EXPORT_EXIM:
@@ -421,6 +437,16 @@ int export_suppressed_add(struct export_sink *s,
 			    EXPORT_REASON_MAX);
 		fprintf(s->out,
 			"%s REJECT 5.1.1 recipient suppressed by retryd: %s\n",
+			rec->address, reason[0] ? reason : "suppressed");
+		break;
+	case EXPORT_POSTFIX_TRANSPORT:
+		export_mask(reason, sizeof(reason), rec->reason,
+			    EXPORT_REASON_MAX);
+		for (char *c = reason; *c; c++) /* one word-free nexthop */
+			if (*c == ':')
+				*c = ';';
+		fprintf(s->out,
+			"%s error:5.1.1 recipient suppressed by retryd: %s\n",
 			rec->address, reason[0] ? reason : "suppressed");
 		break;
 	case EXPORT_EXIM:

@@ -41,9 +41,11 @@ enum export_format {
 	EXPORT_EXIM = 2,    /* lsearch file "address: reason" */
 	EXPORT_CSV = 3,	    /* address,since,reason (RFC 4180, CRLF) */
 	EXPORT_JSON = 4,    /* array of objects */
+	EXPORT_POSTFIX_TRANSPORT = 5, /* transport_maps: ADDRESS error:5.1.1 */
 };
 
-/** Parse "postfix", "exim", "csv", "json". @return 0 and *out, or -1. */
+/** Parse "postfix", "postfix-transport", "exim", "csv", "json".
+ *  @return 0 and *out, or -1. */
 int export_format_parse(const char *name, enum export_format *out);
 
 /**

@@ -123,6 +123,17 @@ is "$(PQ nolocal.test "hash:$T")" "" "no domain-wide key was written"
 is "$(C export suppressed 2>/dev/null | grep -v '^#')" "$(grep -v '^#' "$T")" \
 	"default format is the policy's mta (postfix)"
 
+TT=$LAB_DIR/retryd_transport
+C export suppressed --format postfix-transport -o "$TT" 2>/dev/null
+is "$?" 0 "export suppressed --format postfix-transport: exit 0"
+postmap -c "$LAB_DIR/pf" "hash:$TT"
+is "$?" 0 "real postmap builds the transport table"
+is "$(PQ alice@hotmail.test "hash:$TT")" \
+	"error:5.1.1 recipient suppressed by retryd: mailbox-unknown x3 over 26h while DNS healthy" \
+	"transport table: a suppressed address goes to error:5.1.1 (local submissions too)"
+is "$(PQ carol@hotmail.test "hash:$TT")" "" "transport table: an address not suppressed: no match"
+like "$(head -n 6 "$TT")" "transport_maps = hash:/etc/postfix/retryd_transport" "the postconf step is in the header"
+
 csv=$(C export suppressed --format csv 2>/dev/null)
 is "$(printf '%s' "$csv" | head -n 1)" $'address,since,reason\r' "CSV header, CRLF"
 like "$csv" $'bob@outlook.test,[0-9T:-]+Z,"mailbox-disabled, ""closed"" x3"\r' \

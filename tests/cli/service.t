@@ -79,7 +79,8 @@ wait_for 20 sh -c "[ \$(sed -n 's/^passes //p' '$TMP/state/retryd.status' 2>/dev
 kill -HUP $RPID
 wait_for 20 grep -q "RELOADING=1" "$TMP/notes"
 ok $? "RELOADING=1 on SIGHUP"
-is "$(sed -n '/RELOADING=1/,$p' "$TMP/notes" | grep -c '^READY=1$')" 1 "READY=1 after the reload"
+wait_for 20 sh -c "sed -n '/RELOADING=1/,\$p' '$TMP/notes' | grep -q '^READY=1\$'"
+ok $? "READY=1 after the reload"
 kill -TERM $RPID
 wait $RPID; rc=$?
 is "$rc" 0 "retryd exits 0 on SIGTERM"
