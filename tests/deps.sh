@@ -47,6 +47,7 @@ chromium
 
 LAB_PACKAGES="
 nsd
+dns-root-data
 unbound
 bind9-dnsutils
 getdns-utils

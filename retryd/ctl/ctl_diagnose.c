@@ -10,7 +10,11 @@
  *	patterns are skipped with a note) freshly, right now, with the
  *	policy's [resolvers], and prints per domain a side-by-side table of
  *	every answer (resolver, role, transport, rcode, MX list, TTL,
- *	negative TTL, ms), the verdict, what it means and the next action.
+ *	negative TTL, ms), which path found the authoritative servers (a
+ *	trace from the root hints or a resolver), each recursive resolver's
+ *	canary results (root SOA, the TLD, [resolvers] canary names) with
+ *	why it is or is not trusted and whether an independent shares the
+ *	MTA's path, the verdict, what it means and the next action.
  *	For a group, one sentence says where the fault is ("only the local
  *	resolver fails for every domain of group microsoft").
  *
@@ -85,6 +89,21 @@ static struct diagnose_advice diagnose_advice(enum verify_verdict v)
 		a.next = "defer and retry later; escalate with proof if it "
 			 "lasts over 4h";
 		break;
+	case VERDICT_UNVERIFIED:
+		a.means = "resolvers say no usable MX, but the domain's "
+			  "authoritative servers could not confirm it";
+		a.next = "defer; never evidence, never a bounce; check that "
+			 "the authoritative servers (or the root hints) are "
+			 "reachable";
+		break;
+	case VERDICT_FILTERED:
+		a.means = "a resolver on our path answers negatively for names "
+			  "that must exist, or rewrites answers: the DNS path "
+			  "is intercepted or filtered (a policy, not a cache)";
+		a.next = "defer; escalate with this proof to whoever runs the "
+			 "resolver, firewall or DNS filter; flushing will not "
+			 "help";
+		break;
 	}
 	return a;
 }
@@ -100,6 +119,32 @@ static const char *diagnose_rcode(int rcode, char *buf, size_t len)
 		return names[rcode];
 	snprintf(buf, len, "RCODE%d", rcode);
 	return buf;
+}
+
+/* Each recursive resolver's canary results and why it is trusted. */
+static void diagnose_checks(FILE *out, const struct verify_result *r)
+{
+	if (r->nchecks == 0)
+		return;
+	fprintf(out, "  canaries (names that must exist):\n");
+	for (size_t i = 0; i < r->nchecks; i++) {
+		const struct verify_check *c = &r->checks[i];
+
+		fprintf(out, "    %-22s %-11s %s\n", c->server,
+			verify_role_name(c->role),
+			c->filtering ? "NOT TRUSTED" : "trusted");
+		for (size_t k = 0; k < c->nprobes; k++) {
+			const struct verify_probe *p = &c->probes[k];
+
+			fprintf(out, "      %-4s %-30s %-10s ttl=%-6u %s%s\n",
+				p->qtype == 6 ? "SOA" : "A", p->name,
+				p->kind == VERIFY_KIND_IMPLICIT
+				    ? "answer"
+				    : verify_kind_name(p->kind),
+				p->ttl, p->addrs, p->lying ? "  LIES" : "");
+		}
+		fprintf(out, "      why: %s\n", c->why);
+	}
 }
 
 static void diagnose_table(FILE *out, const struct verify_result *r)
@@ -150,6 +195,9 @@ static void diagnose_table(FILE *out, const struct verify_result *r)
 			verify_kind_name(a->kind), mx, ttl, neg, a->ms,
 			a->reason[0] ? "  " : "", a->reason);
 	}
+	fprintf(out, "  authoritative servers found by: %s\n",
+		r->ns_path[0] ? r->ns_path : "-");
+	diagnose_checks(out, r);
 	fprintf(out, "  verdict: %s (%s)\n", verify_verdict_name(r->verdict),
 		r->detail);
 	fprintf(out, "  means:   %s\n", adv.means);
@@ -160,11 +208,11 @@ static void diagnose_table(FILE *out, const struct verify_result *r)
 static void diagnose_pattern(const char *group, const struct verify_result *res,
 			     size_t n, char *buf, size_t len)
 {
-	size_t count[VERDICT_DNS_OUTAGE + 1] = {0}, bad = 0, last_bad = 0;
+	size_t count[VERDICT_LAST + 1] = {0}, bad = 0, last_bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (res[i].verdict >= VERDICT_HEALTHY &&
-		    res[i].verdict <= VERDICT_DNS_OUTAGE)
+		    res[i].verdict <= VERDICT_LAST)
 			count[res[i].verdict]++;
 		if (res[i].verdict != VERDICT_HEALTHY) {
 			bad++;
@@ -176,6 +224,11 @@ static void diagnose_pattern(const char *group, const struct verify_result *res,
 			 group);
 	else if (bad == 0)
 		snprintf(buf, len, "every domain of group %s is healthy",
+			 group);
+	else if (count[VERDICT_FILTERED] == n)
+		snprintf(buf, len,
+			 "the DNS path is filtered or intercepted for every "
+			 "domain of group %s (canaries)",
 			 group);
 	else if (count[VERDICT_LOCAL_PATH] == n && n > 1)
 		snprintf(buf, len,
@@ -196,8 +249,8 @@ static void diagnose_pattern(const char *group, const struct verify_result *res,
 
 		const char *sep = " ";
 
-		for (int v = VERDICT_HEALTHY;
-		     v <= VERDICT_DNS_OUTAGE && used < len; v++)
+		for (int v = VERDICT_HEALTHY; v <= VERDICT_LAST && used < len;
+		     v++)
 			if (count[v]) {
 				used += (size_t)snprintf(
 				    buf + used, len - used, "%s%zu %s", sep,

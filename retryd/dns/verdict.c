@@ -10,7 +10,10 @@
  *	outcome is the best over its transports (usable > null MX >
  *	negative > transient), and the server has a "transport fault" when
  *	a UDP answer failed (timeout, truncated, malformed, unreachable,
- *	SERVFAIL/REFUSED, or the TC bit) while a TCP answer was usable.
+ *	SERVFAIL/REFUSED, or the TC bit) while a TCP answer was usable. A
+ *	server whose answers are marked distrusted (its canaries showed it
+ *	filtering: verify_canary.c) is set aside: its answers are never
+ *	evidence, only the reason for `filtered`.
  *
  *	  usable    MX with an address (authoritative: any MX host), IMPLICIT
  *	  null      NULL_MX
@@ -18,33 +21,41 @@
  *	  transient TIMEOUT, SERVFAIL, REFUSED, TRUNCATED, MALFORMED,
  *	            UNREACHABLE                        (never evidence)
  *
- *	The reference R is the set of conclusive authoritative servers; if
- *	there is none, the conclusive independent resolvers; if none, the
- *	conclusive MTA nodes. The first matching row wins:
+ *	A is the set of conclusive authoritative servers. Only A can make a
+ *	verdict destructive (null-mx) or final (domain). Without A, the
+ *	reference R is the trusted conclusive independents, else the trusted
+ *	conclusive MTA nodes. The first matching row wins, one named step
+ *	each:
  *
  *	 # | condition                                        | verdict
  *	 --+--------------------------------------------------+-----------
- *	 1 | no server gave a conclusive answer               | dns-outage
- *	 2 | every server in R says null MX                   | null-mx
- *	 3 | every server in R is negative                    | domain
- *	 4 | R mixes usable and negative/null answers         | propagation
- *	 5 | R is authoritative; conclusive independents mix | propagation
+ *	 1 | no trusted server gave a conclusive answer: a    | filtered
+ *	   | distrusted server explains it / nothing does     | dns-outage
+ *	 2 | every server in A says null MX                   | null-mx
+ *	 3 | every server in A is negative                    | domain
+ *	 4 | A mixes usable and negative/null answers         | propagation
+ *	 5 | no A, some server in R is not usable: a          | filtered
+ *	   | distrusted server explains it; R independents    | propagation
+ *	   | that mix; otherwise (nobody with the             | unverified
+ *	   | authority to say no said no)                     |
+ *	 6 | A usable; trusted conclusive independents mix    | propagation
  *	   | usable and not usable, or none of them is usable |
- *	 6 | some MTA node is not usable (transport faults    |
+ *	 7 | some MTA node is distrusted                      | filtered
+ *	 8 | some MTA node is not usable (transport faults    |
  *	   | aside) and every independent configured failed   | dns-outage
  *	   | transiently (the authoritative servers answer)   |
- *	 7 | some MTA node is not usable (transport faults    | local-path
+ *	 9 | some MTA node is not usable (transport faults    | local-path
  *	   | aside); detail names the node(s)                 |
- *	 8 | some server has a transport fault                | transport
- *	 9 | otherwise (R usable, every MTA node usable)      | healthy
+ *	10 | some server has a transport fault                | transport
+ *	11 | otherwise (reference usable, MTA nodes usable)   | healthy
  *
- *	Edge cases: with only MTA nodes configured, R is the MTA nodes, so a
- *	single node saying NODATA gives `domain` (no comparison possible:
- *	defer, not suppress) while one bad node among good ones gives
- *	`local-path`. Independents or authoritative servers that fail
- *	transiently while the rest is usable do not change `healthy`; the
- *	detail mentions them. Malformed answers are transient: they can give
- *	dns-outage, local-path or transport, never domain or null-mx.
+ *	Consequences: no combination of answers without a conclusive
+ *	authoritative null MX gives null-mx (tests/unit/test_verdict.c
+ *	checks every combination); a forged null MX or NXDOMAIN at a
+ *	resolver, with the authoritative servers silent, gives unverified.
+ *	Independents or authoritative servers that fail transiently while
+ *	the rest is usable do not change `healthy`; the detail mentions
+ *	them, and distrusted independents. Malformed answers are transient.
  *
  *	Owns nothing; writes only into the caller's detail buffer.
  */
@@ -66,6 +77,25 @@ struct verdict_server {
 	enum verify_kind best_kind;
 	int udp_failed;
 	int tcp_usable;
+	int distrusted;
+};
+
+/* Counts over the grouped servers, filled by verdict_tally(). */
+struct verdict_tally {
+	struct verdict_server srv[LIMIT_VERIFY_ANSWERS];
+	size_t ns;
+	size_t concl;	   /* trusted servers with a conclusive answer */
+	size_t distrusted; /* servers set aside by the canaries */
+	size_t a, a_use, a_null, a_neg; /* conclusive authoritative */
+	enum verify_role ref;		/* R when there is no A */
+	size_t r, r_use;		/* conclusive trusted servers in R */
+	size_t ind, ind_concl, ind_use; /* trusted independents */
+	size_t mta_bad, mta_distrusted, tfault;
+};
+
+struct verdict_out {
+	char *detail;
+	size_t len;
 };
 
 static enum verdict_class verdict_class_of(const struct verify_answer *a)
@@ -91,7 +121,7 @@ static enum verdict_class verdict_class_of(const struct verify_answer *a)
 	}
 }
 
-/* Group answers by server; @return the number of servers. */
+/* Step 0: group answers by server; @return the number of servers. */
 static size_t verdict_group(const struct verify_answer *answers, size_t n,
 			    struct verdict_server *srv)
 {
@@ -116,6 +146,9 @@ static size_t verdict_group(const struct verify_answer *answers, size_t n,
 			srv[j].best = c;
 			srv[j].best_kind = a->kind;
 		}
+		/* canaries judge recursive resolvers only */
+		if (a->distrusted && a->role != VERIFY_ROLE_AUTHORITATIVE)
+			srv[j].distrusted = 1;
 		if (a->transport == VERIFY_UDP &&
 		    (c == CLASS_TRANSIENT || a->truncated))
 			srv[j].udp_failed = 1;
@@ -125,6 +158,55 @@ static size_t verdict_group(const struct verify_answer *answers, size_t n,
 	return ns;
 }
 
+static int verdict_concl(const struct verdict_server *s)
+{
+	return !s->distrusted && s->best != CLASS_TRANSIENT;
+}
+
+/* Step 1: count what every trusted server says, and pick R. */
+static void verdict_tally(struct verdict_tally *t)
+{
+	size_t nind = 0, nmta = 0;
+
+	for (size_t i = 0; i < t->ns; i++) {
+		const struct verdict_server *s = &t->srv[i];
+		enum verify_role role = s->first->role;
+
+		if (s->distrusted) {
+			t->distrusted++;
+			t->mta_distrusted += role == VERIFY_ROLE_MTA;
+			continue;
+		}
+		t->concl += verdict_concl(s);
+		if (role == VERIFY_ROLE_AUTHORITATIVE && verdict_concl(s)) {
+			t->a++;
+			t->a_use += s->best == CLASS_USABLE;
+			t->a_null += s->best == CLASS_NULL;
+			t->a_neg += s->best == CLASS_NEGATIVE;
+		}
+		if (role == VERIFY_ROLE_INDEPENDENT) {
+			t->ind++;
+			t->ind_concl += verdict_concl(s);
+			t->ind_use += s->best == CLASS_USABLE;
+		}
+		nind += role == VERIFY_ROLE_INDEPENDENT && verdict_concl(s);
+		nmta += role == VERIFY_ROLE_MTA && verdict_concl(s);
+		if (s->udp_failed && s->tcp_usable)
+			t->tfault++;
+		else if (role == VERIFY_ROLE_MTA && s->best != CLASS_USABLE)
+			t->mta_bad++;
+	}
+	t->ref = t->a > 0   ? VERIFY_ROLE_AUTHORITATIVE
+		 : nind > 0 ? VERIFY_ROLE_INDEPENDENT
+			    : VERIFY_ROLE_MTA;
+	for (size_t i = 0; i < t->ns; i++)
+		if (t->srv[i].first->role == t->ref &&
+		    verdict_concl(&t->srv[i])) {
+			t->r++;
+			t->r_use += t->srv[i].best == CLASS_USABLE;
+		}
+}
+
 /* Append "role server kind" of @s to @buf (bounded, comma separated). */
 static void verdict_name(char *buf, size_t len, const struct verdict_server *s)
 {
@@ -132,158 +214,234 @@ static void verdict_name(char *buf, size_t len, const struct verdict_server *s)
 
 	if (used + 1 >= len)
 		return;
-	snprintf(buf + used, len - used, "%s%s %s %s", used ? ", " : "",
+	snprintf(buf + used, len - used, "%s%s %s %s%s", used ? ", " : "",
 		 verify_role_name(s->first->role), s->first->server,
-		 verify_kind_name(s->best_kind));
+		 verify_kind_name(s->best_kind),
+		 s->distrusted ? " (filtering)" : "");
 }
 
-static enum verify_verdict verdict_say(enum verify_verdict v, char *detail,
-				       size_t len, const char *what,
+/* Names of the servers for which @pick says yes. */
+static void verdict_names(const struct verdict_tally *t, char *buf, size_t len,
+			  int (*pick)(const struct verdict_tally *,
+				      const struct verdict_server *))
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->ns; i++)
+		if (pick(t, &t->srv[i]))
+			verdict_name(buf, len, &t->srv[i]);
+}
+
+static enum verify_verdict verdict_say(const struct verdict_out *o,
+				       enum verify_verdict v, const char *what,
 				       const char *names)
 {
-	if (detail != NULL && len > 0)
-		snprintf(detail, len, "%s%s%s", what, names[0] ? ": " : "",
-			 names);
+	if (o->detail != NULL && o->len > 0)
+		snprintf(o->detail, o->len, "%s%s%s", what,
+			 names[0] ? ": " : "", names);
 	return v;
+}
+
+static int pick_any(const struct verdict_tally *t,
+		    const struct verdict_server *s)
+{
+	(void)t;
+	(void)s;
+	return 1;
+}
+
+static int pick_distrusted(const struct verdict_tally *t,
+			   const struct verdict_server *s)
+{
+	(void)t;
+	return s->distrusted;
+}
+
+static int pick_ref(const struct verdict_tally *t,
+		    const struct verdict_server *s)
+{
+	return s->first->role == t->ref && verdict_concl(s);
+}
+
+static int pick_ind(const struct verdict_tally *t,
+		    const struct verdict_server *s)
+{
+	(void)t;
+	return s->first->role == VERIFY_ROLE_INDEPENDENT && verdict_concl(s);
+}
+
+static int pick_mta_bad(const struct verdict_tally *t,
+			const struct verdict_server *s)
+{
+	(void)t;
+	return s->first->role == VERIFY_ROLE_MTA &&
+	       (s->distrusted ||
+		(s->best != CLASS_USABLE && !(s->udp_failed && s->tcp_usable)));
+}
+
+static int pick_tfault(const struct verdict_tally *t,
+		       const struct verdict_server *s)
+{
+	(void)t;
+	return !s->distrusted && s->udp_failed && s->tcp_usable;
+}
+
+static int pick_ignored(const struct verdict_tally *t,
+			const struct verdict_server *s)
+{
+	(void)t;
+	return s->distrusted || s->best != CLASS_USABLE;
+}
+
+/* Row 1: no trusted server gave a conclusive answer. @return 0: go on. */
+static enum verify_verdict verdict_no_answer(const struct verdict_tally *t,
+					     const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->concl > 0)
+		return 0;
+	if (t->distrusted > 0) {
+		verdict_names(t, names, sizeof(names), pick_distrusted);
+		return verdict_say(o, VERDICT_FILTERED,
+				   "resolvers on our path filter (canaries) "
+				   "and nothing else answered",
+				   names);
+	}
+	verdict_names(t, names, sizeof(names), pick_any);
+	return verdict_say(o, VERDICT_DNS_OUTAGE,
+			   t->ns ? "no server gave a conclusive answer"
+				 : "no server was asked",
+			   names);
+}
+
+/* Rows 2-4: the authoritative servers' word. @return 0: go on. */
+static enum verify_verdict verdict_authoritative(const struct verdict_tally *t,
+						 const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->a == 0 || t->a_use == t->a)
+		return 0;
+	verdict_names(t, names, sizeof(names), pick_ref);
+	if (t->a_null == t->a)
+		return verdict_say(o, VERDICT_NULL_MX,
+				   "null MX (RFC 7505) published by the "
+				   "authoritative servers",
+				   names);
+	if (t->a_neg == t->a)
+		return verdict_say(o, VERDICT_DOMAIN,
+				   "no MX and no address at the "
+				   "authoritative servers",
+				   names);
+	return verdict_say(o, VERDICT_PROPAGATION,
+			   "authoritative servers disagree", names);
+}
+
+/* Row 5: no authoritative word and the resolvers say no. */
+static enum verify_verdict verdict_unconfirmed(const struct verdict_tally *t,
+					       const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->a > 0 || t->r_use == t->r)
+		return 0;
+	if (t->distrusted > 0) {
+		verdict_names(t, names, sizeof(names), pick_distrusted);
+		return verdict_say(o, VERDICT_FILTERED,
+				   "resolvers on our path filter (canaries); "
+				   "no authoritative answer",
+				   names);
+	}
+	verdict_names(t, names, sizeof(names), pick_ref);
+	if (t->ref == VERIFY_ROLE_INDEPENDENT && t->r_use > 0)
+		return verdict_say(o, VERDICT_PROPAGATION,
+				   "independent resolvers disagree", names);
+	if (t->ref == VERIFY_ROLE_MTA && t->r_use > 0)
+		return 0; /* one bad node among good ones: the local path */
+	return verdict_say(o, VERDICT_UNVERIFIED,
+			   "resolvers say no usable MX, but no authoritative "
+			   "server confirmed it",
+			   names);
+}
+
+/* Row 6: authoritative usable, independents lag or disagree. */
+static enum verify_verdict verdict_lag(const struct verdict_tally *t,
+				       const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->ref != VERIFY_ROLE_AUTHORITATIVE || t->ind_concl == 0 ||
+	    t->ind_use == t->ind_concl)
+		return 0;
+	verdict_names(t, names, sizeof(names), pick_ind);
+	return verdict_say(
+	    o, VERDICT_PROPAGATION,
+	    t->ind_use ? "independent resolvers disagree"
+		       : "independent resolvers lag the authoritative servers",
+	    names);
+}
+
+/* Rows 7-9: MTA nodes that lie or fail while the reference is usable. */
+static enum verify_verdict verdict_mta_nodes(const struct verdict_tally *t,
+					     const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->mta_bad == 0 && t->mta_distrusted == 0)
+		return 0;
+	verdict_names(t, names, sizeof(names), pick_mta_bad);
+	if (t->mta_distrusted > 0)
+		return verdict_say(o, VERDICT_FILTERED,
+				   "the MTA resolver filters (canaries): a "
+				   "policy, not a cache",
+				   names);
+	if (t->ref == VERIFY_ROLE_AUTHORITATIVE && t->ind > 0 &&
+	    t->ind_concl == 0)
+		return verdict_say(o, VERDICT_DNS_OUTAGE,
+				   "resolvers fail, only the authoritative "
+				   "servers answer",
+				   names);
+	return verdict_say(o, VERDICT_LOCAL_PATH, "only the MTA resolver fails",
+			   names);
+}
+
+/* Rows 10-11. */
+static enum verify_verdict verdict_rest(const struct verdict_tally *t,
+					const struct verdict_out *o)
+{
+	char names[256];
+
+	if (t->tfault > 0) {
+		verdict_names(t, names, sizeof(names), pick_tfault);
+		return verdict_say(o, VERDICT_TRANSPORT,
+				   "UDP fails or truncates, TCP answers",
+				   names);
+	}
+	verdict_names(t, names, sizeof(names), pick_ignored);
+	return verdict_say(
+	    o, VERDICT_HEALTHY,
+	    names[0] ? "usable MX; ignored" : "usable MX everywhere", names);
 }
 
 enum verify_verdict verdict_decide(const struct verify_answer *answers,
 				   size_t n, char *detail, size_t detaillen)
 {
-	struct verdict_server srv[LIMIT_VERIFY_ANSWERS];
-	char names[256] = "";
-	size_t ns, i, nr = 0, r_use = 0, r_null = 0, r_neg = 0, nconcl = 0;
-	size_t ind = 0, ind_concl = 0, ind_use = 0, mta_bad = 0, tfault = 0;
-	enum verify_role ref = VERIFY_ROLE_AUTHORITATIVE;
-	const char *refname;
+	static const struct verdict_tally zero;
+	struct verdict_tally t = zero;
+	struct verdict_out o = {detail, detaillen};
+	enum verify_verdict v;
 
 	if (n > LIMIT_VERIFY_ANSWERS)
 		n = LIMIT_VERIFY_ANSWERS;
-	ns = verdict_group(answers, n, srv);
-
-	/* The reference: authoritative, else independent, else MTA. */
-	for (i = 0; i < ns; i++)
-		if (srv[i].best != CLASS_TRANSIENT)
-			nconcl++;
-	if (nconcl == 0) {
-		for (i = 0; i < ns; i++)
-			verdict_name(names, sizeof(names), &srv[i]);
-		return verdict_say(VERDICT_DNS_OUTAGE, detail, detaillen,
-				   ns ? "no server gave a conclusive answer"
-				      : "no server was asked",
-				   names);
-	}
-	for (;;) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].first->role == ref &&
-			    srv[i].best != CLASS_TRANSIENT)
-				nr++;
-		if (nr > 0 || ref == VERIFY_ROLE_MTA)
-			break;
-		ref = ref == VERIFY_ROLE_AUTHORITATIVE ? VERIFY_ROLE_INDEPENDENT
-						       : VERIFY_ROLE_MTA;
-	}
-	refname = ref == VERIFY_ROLE_AUTHORITATIVE ? "authoritative servers"
-		  : ref == VERIFY_ROLE_INDEPENDENT ? "independent resolvers"
-						   : "MTA resolver nodes";
-	for (i = 0; i < ns; i++) {
-		const struct verdict_server *s = &srv[i];
-
-		if (s->first->role == ref && s->best != CLASS_TRANSIENT) {
-			r_use += s->best == CLASS_USABLE;
-			r_null += s->best == CLASS_NULL;
-			r_neg += s->best == CLASS_NEGATIVE;
-		}
-		if (s->first->role == VERIFY_ROLE_INDEPENDENT) {
-			ind++;
-			ind_concl += s->best != CLASS_TRANSIENT;
-			ind_use += s->best == CLASS_USABLE;
-		}
-		if (s->udp_failed && s->tcp_usable)
-			tfault++;
-		else if (s->first->role == VERIFY_ROLE_MTA &&
-			 s->best != CLASS_USABLE)
-			mta_bad++;
-	}
-
-	/* Rows 2-4: what the reference says. */
-	if (r_null == nr || r_neg == nr) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].first->role == ref &&
-			    srv[i].best != CLASS_TRANSIENT)
-				verdict_name(names, sizeof(names), &srv[i]);
-		if (r_null == nr)
-			return verdict_say(VERDICT_NULL_MX, detail, detaillen,
-					   "null MX (RFC 7505) published",
-					   names);
-		return verdict_say(VERDICT_DOMAIN, detail, detaillen,
-				   ref == VERIFY_ROLE_MTA
-				       ? "no MX and no address (only the MTA "
-					 "resolver answered)"
-				       : "no MX and no address",
-				   names);
-	}
-	if (r_use != nr) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].first->role == ref &&
-			    srv[i].best != CLASS_TRANSIENT)
-				verdict_name(names, sizeof(names), &srv[i]);
-		if (ref != VERIFY_ROLE_MTA) {
-			char what[96];
-
-			snprintf(what, sizeof(what), "%s disagree", refname);
-			return verdict_say(VERDICT_PROPAGATION, detail,
-					   detaillen, what, names);
-		}
-		/* MTA-only reference: the bad nodes are the local path (row 7).
-		 */
-	}
-	/* Row 5: authoritative usable, independents lag or disagree. */
-	if (ref == VERIFY_ROLE_AUTHORITATIVE && ind_concl > 0 &&
-	    ind_use != ind_concl) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].first->role == VERIFY_ROLE_INDEPENDENT &&
-			    srv[i].best != CLASS_TRANSIENT)
-				verdict_name(names, sizeof(names), &srv[i]);
-		return verdict_say(
-		    VERDICT_PROPAGATION, detail, detaillen,
-		    ind_use
-			? "independent resolvers disagree"
-			: "independent resolvers lag the authoritative servers",
-		    names);
-	}
-	/* Rows 6-7: MTA nodes that fail while the reference is usable. */
-	if (mta_bad > 0) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].first->role == VERIFY_ROLE_MTA &&
-			    srv[i].best != CLASS_USABLE &&
-			    !(srv[i].udp_failed && srv[i].tcp_usable))
-				verdict_name(names, sizeof(names), &srv[i]);
-		if (ref == VERIFY_ROLE_AUTHORITATIVE && ind > 0 &&
-		    ind_concl == 0)
-			return verdict_say(VERDICT_DNS_OUTAGE, detail,
-					   detaillen,
-					   "resolvers fail, only the "
-					   "authoritative servers answer",
-					   names);
-		return verdict_say(VERDICT_LOCAL_PATH, detail, detaillen,
-				   "only the MTA resolver fails", names);
-	}
-	/* Row 8: UDP fails or truncates, TCP answers. */
-	if (tfault > 0) {
-		for (i = 0; i < ns; i++)
-			if (srv[i].udp_failed && srv[i].tcp_usable)
-				verdict_name(names, sizeof(names), &srv[i]);
-		return verdict_say(VERDICT_TRANSPORT, detail, detaillen,
-				   "UDP fails or truncates, TCP answers",
-				   names);
-	}
-	for (i = 0; i < ns; i++)
-		if (srv[i].best != CLASS_USABLE)
-			verdict_name(names, sizeof(names), &srv[i]);
-	return verdict_say(
-	    VERDICT_HEALTHY, detail, detaillen,
-	    names[0] ? "usable MX; ignored" : "usable MX everywhere", names);
+	t.ns = verdict_group(answers, n, t.srv);
+	verdict_tally(&t);
+	if ((v = verdict_no_answer(&t, &o)) != 0 ||
+	    (v = verdict_authoritative(&t, &o)) != 0 ||
+	    (v = verdict_unconfirmed(&t, &o)) != 0 ||
+	    (v = verdict_lag(&t, &o)) != 0 ||
+	    (v = verdict_mta_nodes(&t, &o)) != 0)
+		return v;
+	return verdict_rest(&t, &o);
 }
 
 int verdict_allows_attempt(enum verify_verdict v)
@@ -297,4 +455,11 @@ int verdict_allows_attempt(enum verify_verdict v)
 	default:
 		return 0;
 	}
+}
+
+int verdict_is_evidence(enum verify_verdict v)
+{
+	return v == VERDICT_HEALTHY || v == VERDICT_LOCAL_PATH ||
+	       v == VERDICT_PROPAGATION || v == VERDICT_DOMAIN ||
+	       v == VERDICT_NULL_MX || v == VERDICT_TRANSPORT;
 }

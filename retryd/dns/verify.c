@@ -54,7 +54,7 @@
 
 static void verify_issue(struct verify_query *q);
 
-static int64_t verify_now_ms(void)
+int64_t verify_now_ms(void)
 {
 	struct timespec ts;
 
@@ -156,6 +156,16 @@ int verifier_new(const struct policy *p, struct verifier **out, char *err,
 	}
 	v->authoritative = p->authoritative;
 	v->tcp = p->tcp;
+	if (verify_canary_new(v, p) < 0) {
+		snprintf(err, errlen, "verifier: %s", strerror(ENOMEM));
+		verifier_free(v);
+		return -1;
+	}
+	if (p->root_hints != NULL &&
+	    verify_trace_hints(v, p->root_hints, err, errlen) < 0) {
+		verifier_free(v);
+		return -1;
+	}
 	v->timeout_ms = p->timeout_ms > 0 ? (uint64_t)p->timeout_ms : 2000;
 	for (size_t l = 0; l < 2; l++) {
 		for (size_t i = 0;
@@ -187,6 +197,7 @@ void verifier_free(struct verifier *v)
 	for (size_t i = 0; v->auth && i < v->nauth; i++)
 		verify_ctx_close(&v->auth[i]);
 	free(v->auth);
+	verify_canary_free(v);
 	verify_loop_free(v->loop);
 	free(v);
 }
@@ -240,7 +251,10 @@ static void verify_issue(struct verify_query *q)
 	}
 	v->inflight++;
 	v->queries++;
-	q->job->res->queries++;
+	if (q->job->res != NULL)
+		q->job->res->queries++;
+	if (q->purpose == VQ_TRACE)
+		q->job->res->trace_queries++;
 	q->attempt++;
 	r = getdns_general(q->tr == VERIFY_TCP ? q->vc->tcp : q->vc->udp,
 			   q->qname, q->qtype, NULL, q, &tid, verify_callback);
@@ -275,6 +289,19 @@ void verify_follow(struct verify_job *job, struct verify_ctx *vc,
 	}
 	if (ai >= 0)
 		job->track[ai].pending++;
+	verify_issue(q);
+}
+
+void verify_send_tagged(struct verify_job *job, struct verify_ctx *vc,
+			enum verify_purpose purpose, int tag, const char *qname,
+			uint16_t qtype)
+{
+	struct verify_query *q = verify_query_new(job, vc, VERIFY_UDP, purpose,
+						  -1, -1, qname, qtype);
+
+	if (q == NULL)
+		return; /* out of memory: no answer, like a lost packet */
+	q->tag = tag;
 	verify_issue(q);
 }
 
@@ -452,6 +479,12 @@ static void verify_callback(getdns_context *ctx, getdns_callback_type_t cbtype,
 	case VQ_NSADDR:
 		verify_ns_on_addr(q, response, cbtype);
 		break;
+	case VQ_PROBE:
+		verify_canary_on_reply(q, response, cbtype);
+		break;
+	case VQ_TRACE:
+		verify_trace_on_reply(q, response, cbtype);
+		break;
 	}
 	getdns_dict_destroy(response);
 	if (q->ai >= 0 && --job->track[q->ai].pending == 0)
@@ -465,6 +498,7 @@ static void verify_finish(struct verify_job *job)
 	struct verify_result *res = job->res;
 	size_t used;
 
+	verify_canary_apply(job->v, res);
 	res->verdict = verdict_decide(res->answers, res->nanswers, res->detail,
 				      sizeof(res->detail));
 	used = strlen(res->detail);
@@ -473,6 +507,17 @@ static void verify_finish(struct verify_job *job)
 		snprintf(res->detail + used, sizeof(res->detail) - used,
 			 "; no authoritative answer: %s",
 			 job->note[0] ? job->note : "no NS address");
+	if (!job->v->authoritative)
+		snprintf(res->ns_path, sizeof(res->ns_path),
+			 "not asked (authoritative = no)");
+	else if (job->nauth == 0) {
+		used = strlen(res->ns_path);
+		snprintf(res->ns_path + used, sizeof(res->ns_path) - used,
+			 "%snone found: %.100s", used ? "; " : "",
+			 job->note[0] ? job->note : "no NS address");
+	}
+	free(job->trace);
+	job->trace = NULL;
 	for (size_t i = 0; i < res->nanswers && res->best_mx[0] == '\0'; i++) {
 		const struct verify_answer *a = &res->answers[i];
 
@@ -495,6 +540,7 @@ int verify_domains(struct verifier *v, const char *const *domains, size_t n,
 		snprintf(err, errlen, "verify: %s", strerror(ENOMEM));
 		return -1;
 	}
+	verify_canary_run(v, domains, n); /* first: who may be believed */
 	for (size_t d = 0; d < n; d++) {
 		struct verify_job *job = &jobs[d];
 		struct verify_result *res = &out[d];
@@ -506,14 +552,18 @@ int verify_domains(struct verifier *v, const char *const *domains, size_t n,
 		job->v = v;
 		job->res = res;
 		res->checked_at = now;
-		if (verify_name_normalize(domains[d], res->domain,
-					  sizeof(res->domain)) < 0 ||
-		    strcmp(res->domain, ".") == 0) {
+		res->nchecks = 0;
+		res->ns_path[0] = '\0';
+		res->trace_queries = 0;
+		res->trace_ms = 0;
+		if (verify_domain_ldh(domains[d], res->domain,
+				      sizeof(res->domain)) < 0) {
 			snprintf(res->domain, sizeof(res->domain), "%.*s",
 				 LIMIT_DOMAIN, domains[d]);
-			res->verdict = VERDICT_DNS_OUTAGE;
+			res->verdict = VERDICT_UNVERIFIED;
 			snprintf(res->detail, sizeof(res->detail),
-				 "not a valid domain name: not asked");
+				 "not a strict LDH domain name: not asked, "
+				 "left to the MTA");
 			job->v = NULL;
 			continue;
 		}
@@ -527,13 +577,18 @@ int verify_domains(struct verifier *v, const char *const *domains, size_t n,
 		if (v->authoritative) {
 			snprintf(job->zone, sizeof(job->zone), "%s",
 				 res->domain);
-			verify_ns_find(job);
+			if (v->nroots > 0)
+				verify_trace_start(job);
+			else
+				verify_ns_find(job);
 		}
 	}
 	verify_loop_run(v->loop);
 	for (size_t d = 0; d < n; d++)
 		if (jobs[d].v != NULL)
 			verify_finish(&jobs[d]);
+		else
+			free(jobs[d].trace);
 	free(jobs);
 	if (v->nauth > LIMIT_VERIFY_AUTH_CONTEXTS / 2) {
 		for (size_t i = 0; i < v->nauth; i++)

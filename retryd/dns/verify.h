@@ -70,6 +70,7 @@ struct verify_answer {
 	int truncated;	  /* TC bit seen */
 	uint32_t ms;	  /* time taken */
 	char reason[128]; /* for MALFORMED/UNREACHABLE etc. */
+	int distrusted;	  /* its server failed the canaries: not evidence */
 };
 
 enum verify_verdict {
@@ -80,6 +81,30 @@ enum verify_verdict {
 	VERDICT_NULL_MX = 5,
 	VERDICT_TRANSPORT = 6,
 	VERDICT_DNS_OUTAGE = 7,
+	VERDICT_UNVERIFIED = 8, /* negative, but no authoritative word */
+	VERDICT_FILTERED = 9,	/* a resolver on our path lies (canaries) */
+};
+#define VERDICT_LAST VERDICT_FILTERED
+
+/* One canary question put to one recursive resolver. */
+struct verify_probe {
+	char name[LIMIT_VERIFY_PROBE_NAME + 1]; /* ".", a TLD, a canary */
+	uint16_t qtype;	       /* SOA (root, TLD) or A (canary) */
+	enum verify_kind kind; /* IMPLICIT: records present */
+	uint32_t ttl;
+	char addrs[LIMIT_VERIFY_PROBE_ADDRS]; /* sorted A set, canaries */
+	int lying; /* negative for a name that must exist, or other addrs */
+};
+
+/* What the canaries say about one recursive resolver (MTA or independent). */
+struct verify_check {
+	enum verify_role role;
+	char server[64];
+	struct verify_probe probes[LIMIT_VERIFY_PROBES];
+	size_t nprobes;
+	int filtering;	  /* 1: its answers are not evidence */
+	char why[160];	  /* why it is or is not trusted */
+	char same_as[64]; /* independent that shares this MTA node's path */
 };
 
 struct verify_result {
@@ -90,7 +115,12 @@ struct verify_result {
 	char best_mx[LIMIT_DOMAIN + 1]; /* lowest-preference MX host, "" */
 	struct verify_answer answers[LIMIT_VERIFY_ANSWERS];
 	size_t nanswers;
-	uint64_t queries; /* DNS queries sent for this domain */
+	uint64_t queries;	/* DNS queries sent for this domain */
+	char ns_path[192];	/* which path found the authoritative servers */
+	uint64_t trace_queries; /* of which spent tracing from the root */
+	uint32_t trace_ms;	/* time the trace took */
+	struct verify_check checks[2 * LIMIT_POLICY_RESOLVERS];
+	size_t nchecks;
 };
 
 struct verifier;
@@ -123,6 +153,15 @@ int verify_domains(struct verifier *v, const char *const *domains, size_t n,
  */
 int verify_unique_domains(const char *const *in, size_t n, const char **out,
 			  size_t *nout);
+
+/**
+ * Strict LDH form of a recipient domain: lower case, trailing dot removed,
+ * letters, digits and inner hyphens only, labels 1..63 not starting or
+ * ending with '-', at least two labels, total <= LIMIT_DOMAIN. Anything
+ * else is left to the MTA: never verified, never given to a hook.
+ * @return 0 with @param out filled, or -1.
+ */
+int verify_domain_ldh(const char *in, char *out, size_t outlen);
 
 /** Total DNS queries sent by this verifier since verifier_new. */
 uint64_t verifier_queries(const struct verifier *v);

@@ -77,6 +77,44 @@ int verify_name_normalize(const char *in, char *out, size_t outlen)
 }
 
 /* Wire name -> normalized text. @return 0 or -1 (undecodable/garbage). */
+int verify_domain_ldh(const char *in, char *out, size_t outlen)
+{
+	size_t n, i, label = 0, labels = 1;
+
+	if (in == NULL || outlen < 2)
+		return -1;
+	n = strlen(in);
+	if (n > 0 && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n > LIMIT_DOMAIN || n >= outlen)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)in[i]);
+
+		if (c == '.') {
+			if (label == 0 || out[i - 1] == '-')
+				return -1;
+			label = 0;
+			labels++;
+		} else if (c == '-') {
+			if (label == 0)
+				return -1;
+			label++;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			label++;
+		} else {
+			return -1;
+		}
+		if (label > 63)
+			return -1;
+		out[i] = (char)c;
+	}
+	if (label == 0 || out[n - 1] == '-' || labels > LIMIT_DOMAIN)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
 static int verify_answer_name(const getdns_bindata *b, char *out, size_t outlen)
 {
 	char *fqdn = NULL;
@@ -164,6 +202,17 @@ static int verify_answer_record(const getdns_dict *rr, uint16_t qtype,
 			verify_reply_set(
 			    r, VERIFY_KIND_MALFORMED,
 			    "address record with missing or bad rdata");
+			return -1;
+		}
+		return 0;
+	}
+	if (qtype == GETDNS_RRTYPE_SOA) {
+		uint32_t serial = 0;
+
+		if (getdns_dict_get_int(rr, "/rdata/serial", &serial) !=
+		    GETDNS_RETURN_GOOD) {
+			verify_reply_set(r, VERIFY_KIND_MALFORMED,
+					 "SOA record without serial");
 			return -1;
 		}
 		return 0;

@@ -5,7 +5,7 @@
  *	one getdns reply reduced to checked facts (pure)
  * DESCRIPTION
  *	verify_answer_parse() reads a getdns response dict for one query
- *	(MX, A, AAAA or NS) and applies every check STYLE.md's getdns hazards
+ *	(MX, A, AAAA, NS or SOA) and applies every check STYLE.md's getdns hazards
  *	ask for: the rcode decides NXDOMAIN vs SERVFAIL vs REFUSED (getdns
  *	gives all of them status 901), the question and every answer's owner
  *	name must be ours (a CNAME chain is followed), rdata fields must be
@@ -21,7 +21,7 @@
 
 #include "dns/verify.h"
 
-/* What one reply says, for any of MX, A, AAAA, NS. */
+/* What one reply says, for any of MX, A, AAAA, NS, SOA. */
 struct verify_reply {
 	int status;	       /* getdns status (900 good, 901, 902 ...) */
 	int rcode;	       /* -1 when no reply */

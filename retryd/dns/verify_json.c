@@ -22,13 +22,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <getdns/getdns.h>
 #include <jansson.h>
 
 static const char *const verdict_names[] = {
     [VERDICT_HEALTHY] = "healthy",	   [VERDICT_LOCAL_PATH] = "local-path",
     [VERDICT_PROPAGATION] = "propagation", [VERDICT_DOMAIN] = "domain",
     [VERDICT_NULL_MX] = "null-mx",	   [VERDICT_TRANSPORT] = "transport",
-    [VERDICT_DNS_OUTAGE] = "dns-outage",
+    [VERDICT_DNS_OUTAGE] = "dns-outage",   [VERDICT_UNVERIFIED] = "unverified",
+    [VERDICT_FILTERED] = "filtered",
 };
 
 static const char *const kind_names[] = {
@@ -135,6 +137,45 @@ static json_t *verify_answer_json(const struct verify_answer *a)
 	json_object_set_new(o, "truncated", json_boolean(a->truncated));
 	json_object_set_new(o, "ms", json_integer(a->ms));
 	json_object_set_new(o, "reason", json_string(a->reason));
+	if (a->distrusted)
+		json_object_set_new(o, "distrusted", json_true());
+	return o;
+}
+
+/* One resolver's canary results: {role, server, trusted, why, same_as,
+ * probes[] {name, type, kind, ttl, addrs, lying}}. */
+static json_t *verify_check_json(const struct verify_check *c)
+{
+	json_t *o = json_object(), *probes = json_array();
+
+	if (o == NULL || probes == NULL) {
+		json_decref(o);
+		json_decref(probes);
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nprobes && i < LIMIT_VERIFY_PROBES; i++) {
+		const struct verify_probe *p = &c->probes[i];
+
+		json_array_append_new(
+		    probes,
+		    json_pack("{s:s, s:s, s:s, s:i, s:s, s:b}", "name", p->name,
+			      "type",
+			      p->qtype == GETDNS_RRTYPE_SOA ? "SOA" : "A",
+			      "kind",
+			      p->kind == VERIFY_KIND_IMPLICIT
+				  ? "answer"
+				  : verify_kind_name(p->kind),
+			      "ttl", (int)p->ttl, "addrs", p->addrs, "lying",
+			      p->lying));
+	}
+	json_object_set_new(o, "role", json_string(verify_role_name(c->role)));
+	json_object_set_new(o, "server", json_string(c->server));
+	json_object_set_new(o, "trusted", json_boolean(!c->filtering));
+	json_object_set_new(o, "why", json_string(c->why));
+	json_object_set_new(o, "same_as",
+			    c->same_as[0] ? json_string(c->same_as)
+					  : json_null());
+	json_object_set_new(o, "probes", probes);
 	return o;
 }
 
@@ -179,6 +220,20 @@ char *verify_result_json(const struct verify_result *r)
 	json_object_set_new(o, "best_mx", json_string(r->best_mx));
 	json_object_set_new(o, "queries", json_integer((json_int_t)r->queries));
 	json_object_set_new(o, "answers", answers);
+	json_object_set_new(o, "ns_path", json_string(r->ns_path));
+	json_object_set_new(o, "trace_queries",
+			    json_integer((json_int_t)r->trace_queries));
+	json_object_set_new(o, "trace_ms", json_integer(r->trace_ms));
+	if (r->nchecks > 0) {
+		json_t *checks = json_array();
+
+		for (size_t i = 0;
+		     checks && i < r->nchecks && i < 2 * LIMIT_POLICY_RESOLVERS;
+		     i++)
+			json_array_append_new(checks,
+					      verify_check_json(&r->checks[i]));
+		json_object_set_new(o, "resolvers", checks);
+	}
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return text;
@@ -219,6 +274,9 @@ void verify_result_summary(const struct verify_result *r, char *buf,
 		if (n > 0 && (size_t)n < sizeof(one) && a->neg_ttl >= 0)
 			n += snprintf(one + n, sizeof(one) - (size_t)n,
 				      " neg=%lld", (long long)a->neg_ttl);
+		if (n > 0 && (size_t)n < sizeof(one) && a->distrusted)
+			n += snprintf(one + n, sizeof(one) - (size_t)n,
+				      " filtering");
 		if (n < 0)
 			continue;
 		len = strlen(one);

@@ -6,9 +6,11 @@
  * SYNOPSIS
  *	#include "dns/verify_int.h"
  * DESCRIPTION
- *	With authoritative = yes, verify.c calls verify_ns_find() for each
- *	domain: an NS query for job->zone through the first independent
- *	resolver (else the first MTA node). verify_ns_on_ns() takes the NS
+ *	With authoritative = yes and no root hints (or when the trace of
+ *	verify_trace.c failed), verify.c calls verify_ns_find() for each
+ *	domain: an NS query for job->zone through the first trusted
+ *	independent resolver (else the first trusted MTA node; trusted: its
+ *	canaries passed), recorded in res->ns_path. verify_ns_on_ns() takes the NS
  *	answer: on NXDOMAIN/NODATA it walks up to the parent name (at most
  *	LIMIT_VERIFY_NS_WALK steps), otherwise it asks the A record of up to
  *	LIMIT_VERIFY_NS NS hosts. verify_ns_on_addr() takes each address and
@@ -38,48 +40,53 @@
 
 #include "dns/verify_answer.h"
 
-/* Ask authoritative server @addr (4 or 16 bytes) the domain's MX. */
-static void verify_ask_auth(struct verify_job *job, int family,
-			    const unsigned char *addr)
+struct verify_ctx *verify_ns_ctx(struct verify_job *job,
+				 const struct verify_addr *a)
 {
 	struct verifier *v = job->v;
-	struct verify_ctx *vc = NULL;
+	struct verify_ctx *vc;
+	size_t alen = a->family == AF_INET ? 4 : 16;
 	char ip[INET6_ADDRSTRLEN], err[160];
 
-	if (job->nauth >= LIMIT_VERIFY_NS)
-		return;
 	for (size_t i = 0; i < v->nauth; i++)
-		if (v->auth[i].family == family &&
-		    memcmp(v->auth[i].addr, addr, family == AF_INET ? 4 : 16) ==
-			0)
-			vc = &v->auth[i];
-	if (vc == NULL) {
-		if (v->nauth >= LIMIT_VERIFY_AUTH_CONTEXTS) {
-			snprintf(job->note, sizeof(job->note),
-				 "too many authoritative servers in one pass");
-			return;
-		}
-		vc = &v->auth[v->nauth];
-		memset(vc, 0, sizeof(*vc));
-		vc->family = family;
-		memcpy(vc->addr, addr, family == AF_INET ? 4 : 16);
-		vc->port = 53;
-		inet_ntop(family, addr, ip, sizeof(ip));
-		snprintf(vc->text, sizeof(vc->text),
-			 family == AF_INET ? "%s:53" : "[%s]:53", ip);
-		if (verify_ctx_open(v, vc, err, sizeof(err)) < 0) {
-			snprintf(job->note, sizeof(job->note), "%.90s", err);
-			return;
-		}
-		v->nauth++;
+		if (v->auth[i].family == a->family &&
+		    memcmp(v->auth[i].addr, a->addr, alen) == 0)
+			return &v->auth[i];
+	if (v->nauth >= LIMIT_VERIFY_AUTH_CONTEXTS) {
+		snprintf(job->note, sizeof(job->note),
+			 "too many authoritative servers in one pass");
+		return NULL;
 	}
+	vc = &v->auth[v->nauth];
+	memset(vc, 0, sizeof(*vc));
+	vc->family = a->family;
+	memcpy(vc->addr, a->addr, alen);
+	vc->port = 53;
+	inet_ntop(a->family, a->addr, ip, sizeof(ip));
+	snprintf(vc->text, sizeof(vc->text),
+		 a->family == AF_INET ? "%s:53" : "[%s]:53", ip);
+	if (verify_ctx_open(v, vc, err, sizeof(err)) < 0) {
+		snprintf(job->note, sizeof(job->note), "%.90s", err);
+		return NULL;
+	}
+	v->nauth++;
+	return vc;
+}
+
+void verify_ns_ask(struct verify_job *job, const struct verify_addr *a)
+{
+	struct verify_ctx *vc;
+
+	if (job->nauth >= LIMIT_VERIFY_NS ||
+	    (vc = verify_ns_ctx(job, a)) == NULL)
+		return;
 	for (size_t i = 0; i < job->res->nanswers; i++)
 		if (job->res->answers[i].role == VERIFY_ROLE_AUTHORITATIVE &&
 		    strcmp(job->res->answers[i].server, vc->text) == 0)
 			return; /* two NS names, one address */
 	job->nauth++;
 	verify_ask_mx(job, VERIFY_ROLE_AUTHORITATIVE, vc, VERIFY_UDP);
-	if (v->tcp)
+	if (job->v->tcp)
 		verify_ask_mx(job, VERIFY_ROLE_AUTHORITATIVE, vc, VERIFY_TCP);
 }
 
@@ -157,26 +164,43 @@ void verify_ns_on_addr(struct verify_query *q, const getdns_dict *response,
 		    type == GETDNS_RRTYPE_A &&
 		    getdns_dict_get_bindata(rr, "/rdata/ipv4_address", &b) ==
 			GETDNS_RETURN_GOOD &&
-		    b->size == 4)
-			verify_ask_auth(q->job, AF_INET, b->data);
+		    b->size == 4) {
+			struct verify_addr a = {.family = AF_INET};
+
+			memcpy(a.addr, b->data, 4);
+			verify_ns_ask(q->job, &a);
+		}
 	}
 }
 
-/* NS of job->zone through the first independent (else MTA) resolver. */
+/* NS of job->zone through the first trusted independent (else MTA)
+ * resolver: one that failed its canaries would lead us to its own
+ * servers. */
 void verify_ns_find(struct verify_job *job)
 {
 	struct verifier *v = job->v;
 	struct verify_ctx *via = NULL;
 
 	for (size_t i = 0; i < v->nres && via == NULL; i++)
-		if (v->res_role[i] == VERIFY_ROLE_INDEPENDENT)
+		if (v->res_role[i] == VERIFY_ROLE_INDEPENDENT &&
+		    !verify_canary_filtering(v, i))
 			via = &v->res[i];
-	if (via == NULL && v->nres > 0)
-		via = &v->res[0];
+	for (size_t i = 0; i < v->nres && via == NULL; i++)
+		if (!verify_canary_filtering(v, i))
+			via = &v->res[i];
 	if (via == NULL) {
 		snprintf(job->note, sizeof(job->note),
-			 "no resolver to find NS");
+			 v->nres ? "no trusted resolver to find NS (every one "
+				   "filters)"
+				 : "no resolver to find NS");
 		return;
+	}
+	if (strstr(job->res->ns_path, "resolver ") == NULL) {
+		size_t used = strlen(job->res->ns_path);
+
+		snprintf(job->res->ns_path + used,
+			 sizeof(job->res->ns_path) - used, "%sresolver %s",
+			 used ? "; then NS via " : "NS via ", via->text);
 	}
 	verify_follow(job, via, VERIFY_UDP, VQ_NS, -1, -1, job->zone,
 		      GETDNS_RRTYPE_NS);

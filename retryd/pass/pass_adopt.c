@@ -9,6 +9,9 @@
  *	and at least one recipient whose delay reason the classifier calls
  *	"routing" — or "null-mx" when the recipient's domain is in a policy
  *	group (by name). The message's domain is the first such recipient's.
+ *	A recipient whose domain is not strict LDH (lower-cased, no trailing
+ *	dot; pass_address_domain) never makes a message ours: it stays with
+ *	the MTA, is never verified and never reaches a hook.
  *
  *	pass_adopt() writes ADOPT_INTENT records for a whole batch in ONE
  *	transaction, then holds the batch with ONE plugin call, then marks the

@@ -14,8 +14,10 @@
  *	  healthy, transport  attempt
  *	  local-path    flush_resolver hook for each failing MTA node, attempt
  *	  propagation   the same (the hook only when an MTA node fails)
- *	  domain, dns-outage   no attempt: evidence (outcome NONE) per
- *	                recipient, rescheduled
+ *	  domain, dns-outage, unverified   no attempt: evidence (outcome
+ *	                NONE) per recipient, rescheduled
+ *	  filtered      the same, and the escalate hook at once (a lying
+ *	                resolver is a policy: no flush hook)
  *	  null-mx       decision recorded, then handed back to bounce
  *	A tier with "escalate" runs the escalate hook (pass_hooks.c). An attempt
  *	is RELEASE_INTENT for the whole batch in one transaction, ONE
@@ -124,6 +126,18 @@ static long pass_due_domain(struct due_set *s, const char *name)
 	memset(&s->doms[s->ndoms], 0, sizeof(s->doms[0]));
 	snprintf(s->doms[s->ndoms].name, sizeof(s->doms[0].name), "%s", name);
 	return (long)s->ndoms++;
+}
+
+/* The oldest first failure among the held messages of domain @dom. */
+static int64_t due_oldest(const struct due_set *s, size_t dom)
+{
+	int64_t t = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].dom == (long)dom &&
+		    (t == 0 || s->e[i].first_failure < t))
+			t = s->e[i].first_failure;
+	return t;
 }
 
 /* Run one pass_update over the entries listed in @param sel. */
@@ -434,6 +448,12 @@ static void pass_due_4_verify(struct pass_ctx *ctx, struct due_plan *p)
 		struct pass_domain *pd = &s->doms[i];
 		if (!pd->have)
 			continue;
+		if (pd->verdict == VERDICT_FILTERED && !pd->escalate) {
+			/* a lying path is a policy: escalate it at once,
+			 * with its proof; no flush (a cache is not at fault) */
+			pd->escalate = 1;
+			pd->episode = due_oldest(&s, i);
+		}
 		if (pd->escalate)
 			pass_hooks_escalate(ctx, pd, s->now);
 		/* propagation with an MTA node still saying "no": the
@@ -469,6 +489,9 @@ static void pass_due_5_route(struct due_plan *p)
 			break;
 		case VERDICT_DOMAIN:
 		case VERDICT_DNS_OUTAGE:
+		case VERDICT_UNVERIFIED: /* never a bounce without the
+					  * authoritative servers' word */
+		case VERDICT_FILTERED:
 		default:
 			p->wait[p->nw++] = i;
 			break;

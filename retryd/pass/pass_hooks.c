@@ -41,7 +41,9 @@ static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
 	int ok;
 
 	if (argv == NULL) {
-		log_warn("%s hook for %s: out of memory", what, domain);
+		log_warn("%s hook for %s: not run (out of memory, or a word "
+			 "from data would start with -)",
+			 what, domain);
 		return -1;
 	}
 	ctx->stats.hooks_run++;

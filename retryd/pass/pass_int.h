@@ -101,7 +101,9 @@ int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,
 
 uint32_t pass_random32(struct pass_ctx *ctx);
 
-/** The normalized domain of @param address. @return 0, or -1. */
+/** The domain of @param address in strict LDH form (verify_domain_ldh:
+ *  anything else is left to the MTA, never verified, never given to a
+ *  hook). @return 0, or -1. */
 int pass_address_domain(const char *address, char *out, size_t outlen);
 
 /** One Postfix-style log line per recipient action. */

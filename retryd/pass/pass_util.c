@@ -259,7 +259,7 @@ int pass_address_domain(const char *address, char *out, size_t outlen)
 
 	if (at == NULL || at == address || at[1] == '\0')
 		return -1;
-	return verify_name_normalize(at + 1, out, outlen);
+	return verify_domain_ldh(at + 1, out, outlen);
 }
 
 void pass_log_rcpt(const char *queue_id, const char *address,

@@ -572,6 +572,8 @@ void policy_free(struct policy *p)
 		policy_strlist_free(&p->groups[i].watch_names);
 	}
 	policy_strlist_free(&p->suppress_categories);
+	policy_strlist_free(&p->canaries);
+	free(p->root_hints);
 	for (size_t i = 0; i < p->nrules; i++) {
 		free(p->rules[i].regex);
 		free(p->rules[i].file);

@@ -115,6 +115,8 @@ struct policy {
 	int tcp;
 	int64_t timeout_ms;
 	int64_t verify_window;
+	char *root_hints; /* hints file for the trace; NULL: none */
+	struct policy_strlist canaries; /* names that must always resolve */
 
 	/* [backoff] */
 	struct policy_backoff backoff;

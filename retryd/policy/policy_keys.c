@@ -260,6 +260,32 @@ static int set_list(struct policy_strlist *l, enum policy_list_kind kind,
 	return 0;
 }
 
+static int set_canary(struct key_ctx *k, const char *v, char *msg,
+		      size_t msglen)
+{
+	struct policy_strlist *l = &k->p->canaries;
+
+	if (set_list(l, POLICY_LIST_DOMAINS, v, msg, msglen) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->items[i]) > LIMIT_VERIFY_PROBE_NAME ||
+		    strchr(l->items[i], '*') != NULL) {
+			snprintf(msg, msglen,
+				 "bad canary '%.60s' (a host name of at most "
+				 "%d characters)",
+				 l->items[i], LIMIT_VERIFY_PROBE_NAME);
+			policy_strlist_free(l);
+			return -1;
+		}
+	if (l->n > LIMIT_POLICY_CANARIES) {
+		snprintf(msg, msglen, "too many canaries (at most %d)",
+			 LIMIT_POLICY_CANARIES);
+		policy_strlist_free(l);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_domains(struct key_ctx *k, const char *v, char *msg,
 		       size_t msglen)
 {
@@ -426,6 +452,8 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RESOLVERS, "tcp", 0, set_tcp, 0},
     {LOAD_SECT_RESOLVERS, "timeout", 0, set_timeout, 0},
     {LOAD_SECT_RESOLVERS, "verify_window", 0, set_verify_window, 0},
+    {LOAD_SECT_RESOLVERS, "root_hints", 0, set_path, OFF(root_hints)},
+    {LOAD_SECT_RESOLVERS, "canary", 0, set_canary, 0},
     {LOAD_SECT_BACKOFF, "tier", 1, set_tier, 0},
     {LOAD_SECT_BACKOFF, "give_up", 0, set_give_up, 0},
     {LOAD_SECT_BACKOFF, "jitter", 0, set_jitter, 0},

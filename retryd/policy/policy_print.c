@@ -220,7 +220,14 @@ int policy_print(const struct policy *p, FILE *fp)
 	    emit_bool(fp, "authoritative", p->authoritative) < 0 ||
 	    emit_bool(fp, "tcp", p->tcp) < 0 ||
 	    emit_duration(fp, "timeout", p->timeout_ms / 1000) < 0 ||
-	    emit_duration(fp, "verify_window", p->verify_window) < 0)
+	    emit_duration(fp, "verify_window", p->verify_window) < 0 ||
+	    (p->root_hints != NULL
+		 ? emit1(fp, "root_hints", p->root_hints)
+		 : (fprintf(fp, "; root_hints is not set (no trace)\n") < 0
+			? -1
+			: 0)) < 0 ||
+	    (p->canaries.n > 0 ? emit_strlist(fp, "canary", &p->canaries) : 0) <
+		0)
 		return -1;
 	if (fprintf(fp, "\n[backoff]\n") < 0 ||
 	    emit_backoff(fp, &p->backoff) < 0)

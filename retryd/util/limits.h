@@ -52,6 +52,17 @@
 #define LIMIT_VERIFY_MX	      16  /* MX hosts kept per answer */
 #define LIMIT_VERIFY_ANSWERS  64 /* answers (resolver x transport) per domain */
 #define LIMIT_VERIFY_NS	      8	 /* authoritative servers asked */
+#define LIMIT_VERIFY_PROBES                                                    \
+	8 /* canary questions per resolver: root, TLD, canaries */
+#define LIMIT_VERIFY_PROBE_ADDRS 48 /* bytes of a canary's address set */
+#define LIMIT_VERIFY_PROBE_NAME	 63 /* a canary name (and a TLD) */
+#define LIMIT_VERIFY_TLDS	 64 /* distinct TLDs canary-checked per pass */
+#define LIMIT_POLICY_CANARIES	 6  /* [resolvers] canary names */
+#define LIMIT_ROOT_HINTS	 32 /* root server addresses read from hints */
+#define LIMIT_VERIFY_TRACE_STEPS                                               \
+	10 /* referrals followed from the root to a domain's servers */
+#define LIMIT_VERIFY_TRACE_GLUELESS                                            \
+	2 /* nested traces for NS hosts without glue */
 
 /* Evidence. */
 #define LIMIT_SENTINEL_DOMAINS 256 /* domains the sentinel watches */

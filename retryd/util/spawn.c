@@ -654,6 +654,12 @@ char **spawn_argv_expand(char *const tmpl[], const char *domain,
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		argv[i] = spawn_word_expand(tmpl[i], domain, resolver, file);
+		/* a word made from data is never an option */
+		if (argv[i] && i > 0 && argv[i][0] == '-' &&
+		    tmpl[i][0] == '%') {
+			free(argv[i]);
+			argv[i] = NULL;
+		}
 		if (!argv[i]) {
 			spawn_argv_free(argv);
 			return NULL;

@@ -102,9 +102,11 @@ int spawn_status_ok(const struct spawn_status *st);
 /**
  * Expand a hook argv template: each word is copied, with "%d" replaced by
  * @param domain, "%r" by @param resolver, "%f" by @param file and "%%"
- * by "%" (a NULL value expands to ""). Words are never split.
+ * by "%" (a NULL value expands to ""). Words are never split. A word that
+ * starts with a placeholder and would start with '-' is refused (data is
+ * never an option).
  * @return a NULL-terminated vector the caller frees with spawn_argv_free,
- * or NULL on allocation failure.
+ * or NULL on allocation failure or a refused word.
  */
 char **spawn_argv_expand(char *const tmpl[], const char *domain,
 			 const char *resolver, const char *file);

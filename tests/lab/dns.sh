@@ -3,6 +3,10 @@
 # One authoritative NSD and up to three unbound resolvers on the
 # scenario's private network 127.$LAB_NET.0.0/16:
 #
+#   127.$LAB_NET.0.52   NSD "root": the lab's root zone (. delegating
+#                       test. to ns.test at .53); every unbound's
+#                       root-hints point here ($DNS_DIR/root.hints), so
+#                       the root SOA canary and the trace stay on loopback
 #   127.$LAB_NET.0.53   NSD: zones test. (parent, with delegations),
 #                       hotmail.test outlook.test live.test msn.test
 #                       nullmx.test (MX 0 .) hosted.test (MX ->
@@ -131,6 +135,53 @@ dns_nsd_start() {
 	wait_for 10 dig +time=1 +tries=1 +short @"$addr" hotmail.test SOA
 }
 
+# dns_root_start: the lab root on 127.$LAB_NET.0.52 (its own NSD, no
+# remote control) and the hints file $DNS_DIR/root.hints naming it.
+# Sets DNS_ROOT_PID and DNS_ROOT_HINTS.
+dns_root_start() {
+	local d="$DNS_DIR/root" addr
+	addr=$(dns_addr 52)
+	mkdir -p "$d"
+	DNS_ROOT_HINTS="$DNS_DIR/root.hints"
+	{
+		echo ".             3600000 IN NS a.root."
+		echo "a.root.       3600000 IN A  $addr"
+	} >"$DNS_ROOT_HINTS"
+	{
+		echo "\$ORIGIN ."
+		echo "\$TTL 86400"
+		echo "@ IN SOA a.root. hostmaster.root. 1 1800 900 604800 86400"
+		echo "@ IN NS a.root."
+		echo "a.root. IN A $addr"
+		echo "test. 172800 IN NS ns.test."
+		echo "ns.test. 172800 IN A $(dns_addr 53)"
+	} >"$d/root.zone"
+	{
+		echo "server:"
+		echo "  ip-address: $addr"
+		echo "  port: 53"
+		echo "  username: \"\""
+		echo "  chroot: \"\""
+		echo "  zonesdir: \"$d\""
+		echo "  database: \"\""
+		echo "  pidfile: \"$d/nsd.pid\""
+		echo "  xfrdfile: \"$d/xfrd.state\""
+		echo "  zonelistfile: \"$d/zone.list\""
+		echo "  logfile: \"$d/nsd.log\""
+		echo "  do-ip6: no"
+		echo "  rrl-ratelimit: 0"
+		echo "remote-control:"
+		echo "  control-enable: no"
+		echo "zone:"
+		echo "  name: \".\""
+		echo "  zonefile: root.zone"
+	} >"$d/nsd.conf"
+	nsd -c "$d/nsd.conf" -d >"$d/nsd.out" 2>&1 &
+	DNS_ROOT_PID=$!
+	lab_track "$DNS_ROOT_PID"
+	wait_for 10 dig +time=1 +tries=1 +short @"$addr" . SOA
+}
+
 # dns_nsd_stop: stop NSD by its PID (for outage scenarios).
 dns_nsd_stop() {
 	kill -TERM "$DNS_NSD_PID" 2>/dev/null
@@ -173,6 +224,7 @@ dns_unbound_start() {
 		echo "  infra-cache-max-rtt: 1000"
 		echo "  prefetch: no"
 		echo "  serve-expired: no"
+		echo "  root-hints: \"$DNS_DIR/root.hints\""
 		[ $# -gt 0 ] && printf '  %s\n' "$@"
 		echo "remote-control:"
 		echo "  control-enable: yes"
@@ -221,12 +273,13 @@ dns_ask() {
 	dig +time=2 +tries=1 +short @"$(dns_addr "$1")" "$2" "$3"
 }
 
-# dns_lab_start [mta2] [ind]: NSD plus unbound mta1 and, when named, the
+# dns_lab_start [mta2] [ind]: the lab root, NSD plus unbound mta1 and, when named, the
 # second MTA node and the independent resolver. Everything is stopped by
 # lab_cleanup at exit.
 dns_lab_start() {
 	: "${DNS_DIR:=$LAB_DIR/dns}"
 	mkdir -p "$DNS_DIR"
+	dns_root_start || return 1
 	dns_nsd_start || return 1
 	dns_unbound_start mta1 54 || return 1
 	while [ $# -gt 0 ]; do

@@ -10,7 +10,7 @@
 #   silent     no reply at all
 #   anything else: a correct answer.
 # TCP always answers correctly (MX 10 mx1.<name>; A MXADDR for any name;
-# AAAA NODATA). Runs in the foreground until killed.
+# an SOA for any name, so the root and TLD canaries pass; AAAA NODATA). Runs in the foreground until killed.
 use strict;
 use warnings;
 use IO::Socket::INET;
@@ -63,6 +63,10 @@ sub good {
 	}
 	if ($qtype == 1) {
 		return header($id, 0x8580, 1, 0) . $qs . rr($name, 1, inet_aton($mxaddr));
+	}
+	if ($qtype == 6) { # the root and TLD canaries: names that exist
+		return header($id, 0x8580, 1, 0) . $qs . rr($name, 6,
+		    wname("ns.test") . wname("hostmaster.test") . pack('N5', 1, 60, 60, 3600, 300));
 	}
 	return header($id, 0x8580, 0, 0) . $qs;
 }

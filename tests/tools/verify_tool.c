@@ -5,7 +5,7 @@
  *	run verify_domains() from the command line (lab test helper)
  * SYNOPSIS
  *	verify_tool [-m ADDR]... [-i ADDR]... [-a yes|no] [-t yes|no]
- *		[-T MS] [-s] DOMAIN...
+ *		[-T MS] [-R ROOT-HINTS] [-c CANARY]... [-s] DOMAIN...
  * DESCRIPTION
  *	Builds a struct policy holding only the [resolvers] settings
  *	(-m MTA node, -i independent resolver, -a authoritative, -t tcp,
@@ -92,8 +92,19 @@ int main(int argc, char **argv)
 	p.authoritative = 1;
 	p.tcp = 0;
 	p.timeout_ms = 500;
-	while ((c = getopt(argc, argv, "m:i:a:t:T:s")) != -1) {
+	static char *canaries[LIMIT_POLICY_CANARIES];
+
+	while ((c = getopt(argc, argv, "m:i:a:t:T:sR:c:")) != -1) {
 		switch (c) {
+		case 'R':
+			p.root_hints = optarg;
+			break;
+		case 'c':
+			if (p.canaries.n >= LIMIT_POLICY_CANARIES)
+				return 2;
+			canaries[p.canaries.n++] = optarg;
+			p.canaries.items = canaries;
+			break;
 		case 'm':
 			if (tool_add(&p.resolvers_mta, optarg) < 0)
 				return 2;
@@ -124,7 +135,8 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		fprintf(stderr,
 			"usage: verify_tool [-m ADDR] [-i ADDR] [-a yes|no] "
-			"[-t yes|no] [-T MS] [-s] DOMAIN...\n");
+			"[-t yes|no] [-T MS] [-R ROOT-HINTS] [-c CANARY] [-s] "
+			"DOMAIN...\n");
 		return 2;
 	}
 	if (verifier_new(&p, &v, err, sizeof(err)) < 0) {

@@ -497,9 +497,31 @@ static void test_all_500_children(void **state)
 	free_argvs(v, n);
 }
 
+/* Issue 11: a word made from data never starts with '-'. */
+static void test_expand_refuses_option_word(void **state)
+{
+	char *tmpl[] = {"/bin/echo", "%d", "--", NULL};
+	char *fixed[] = {"/bin/echo", "-n", "x%d", NULL};
+	char **argv;
+
+	(void)state;
+	assert_null(spawn_argv_expand(tmpl, "-evil.test", NULL, NULL));
+	argv = spawn_argv_expand(tmpl, "good.test", NULL, NULL);
+	assert_non_null(argv);
+	assert_string_equal(argv[1], "good.test");
+	spawn_argv_free(argv);
+	/* a fixed option of the template stays; "x-evil" is not an option */
+	argv = spawn_argv_expand(fixed, "-evil", NULL, NULL);
+	assert_non_null(argv);
+	assert_string_equal(argv[1], "-n");
+	assert_string_equal(argv[2], "x-evil");
+	spawn_argv_free(argv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_expand_refuses_option_word),
 	    cmocka_unit_test(test_spawn_feeds_stdin_and_captures_stdout),
 	    cmocka_unit_test(test_spawn_reports_exit_code_and_stderr),
 	    cmocka_unit_test(test_spawn_reports_signal),

@@ -263,8 +263,9 @@ static void test_only_mta_nodata(void **state)
 {
 	(void)state;
 	add(M, "m1", U, VERIFY_KIND_NODATA);
-	assert_int_equal(decide(), VERDICT_DOMAIN);
-	assert_non_null(strstr(detail, "only the MTA resolver answered"));
+	/* issue 11: only the authoritative servers can say "no domain" */
+	assert_int_equal(decide(), VERDICT_UNVERIFIED);
+	assert_non_null(strstr(detail, "no authoritative server confirmed"));
 }
 
 static void test_only_mta_pool_one_bad(void **state)
@@ -392,7 +393,7 @@ static void test_names(void **state)
 	enum verify_verdict v;
 
 	(void)state;
-	for (int i = VERDICT_HEALTHY; i <= VERDICT_DNS_OUTAGE; i++) {
+	for (int i = VERDICT_HEALTHY; i <= VERDICT_LAST; i++) {
 		assert_int_equal(
 		    verify_verdict_parse(verify_verdict_name(i), &v), 0);
 		assert_int_equal(v, i);
@@ -402,6 +403,13 @@ static void test_names(void **state)
 	assert_string_equal(verify_verdict_name(VERDICT_NULL_MX), "null-mx");
 	assert_string_equal(verify_verdict_name(VERDICT_DNS_OUTAGE),
 			    "dns-outage");
+	assert_string_equal(verify_verdict_name(VERDICT_UNVERIFIED),
+			    "unverified");
+	assert_string_equal(verify_verdict_name(VERDICT_FILTERED), "filtered");
+	assert_false(verdict_allows_attempt(VERDICT_UNVERIFIED));
+	assert_false(verdict_allows_attempt(VERDICT_FILTERED));
+	assert_false(verdict_is_evidence(VERDICT_UNVERIFIED));
+	assert_false(verdict_is_evidence(VERDICT_FILTERED));
 	assert_int_equal(verify_verdict_parse("bogus", &v), -1);
 	assert_int_equal(verify_verdict_parse(NULL, &v), -1);
 	assert_string_equal(verify_kind_name(VERIFY_KIND_MX_NOADDR),
@@ -409,6 +417,203 @@ static void test_names(void **state)
 	assert_string_equal(verify_kind_name((enum verify_kind)99), "unknown");
 	assert_string_equal(verify_role_name(VERIFY_ROLE_AUTHORITATIVE),
 			    "authoritative");
+}
+
+/* Issue 11: a forged null MX at the only independent while the
+ * authoritative servers are silent is never null-mx. */
+static void test_forged_null_mx_no_auth(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_SERVFAIL);
+	add(I, "i1", U, VERIFY_KIND_NULL_MX);
+	add(AU, "a1", U, VERIFY_KIND_TIMEOUT);
+	assert_int_equal(decide(), VERDICT_UNVERIFIED);
+}
+
+static void test_forged_nxdomain_no_auth(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN);
+	add(I, "i1", U, VERIFY_KIND_NXDOMAIN);
+	assert_int_equal(decide(), VERDICT_UNVERIFIED);
+}
+
+static void test_filtered_mta(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(I, "i1", U, VERIFY_KIND_MX);
+	add(AU, "a1", U, VERIFY_KIND_MX);
+	assert_int_equal(decide(), VERDICT_FILTERED);
+	assert_non_null(strstr(detail, "m1"));
+}
+
+/* A sinkhole answers "usable" addresses: still not evidence. */
+static void test_filtered_sinkhole_mta(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_IMPLICIT)->distrusted = 1;
+	add(I, "i1", U, VERIFY_KIND_MX);
+	add(AU, "a1", U, VERIFY_KIND_MX);
+	assert_int_equal(decide(), VERDICT_FILTERED);
+}
+
+static void test_filtered_everywhere_auth_down(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(I, "i1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(AU, "a1", U, VERIFY_KIND_TIMEOUT);
+	assert_int_equal(decide(), VERDICT_FILTERED);
+}
+
+static void test_filtered_with_honest_negative(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(I, "i1", U, VERIFY_KIND_NODATA);
+	assert_int_equal(decide(), VERDICT_FILTERED);
+}
+
+/* The authoritative word stands whatever the resolvers do. */
+static void test_filtered_but_auth_null(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(AU, "a1", U, VERIFY_KIND_NULL_MX);
+	assert_int_equal(decide(), VERDICT_NULL_MX);
+}
+
+static void test_filtering_independent_ignored(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_MX);
+	add(I, "i1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	add(AU, "a1", U, VERIFY_KIND_MX);
+	assert_int_equal(decide(), VERDICT_HEALTHY);
+	assert_non_null(strstr(detail, "filtering"));
+}
+
+/* Canaries judge recursive resolvers only. */
+static void test_distrusted_auth_flag_ignored(void **state)
+{
+	(void)state;
+	add(M, "m1", U, VERIFY_KIND_NXDOMAIN);
+	add(AU, "a1", U, VERIFY_KIND_NXDOMAIN)->distrusted = 1;
+	assert_int_equal(decide(), VERDICT_DOMAIN);
+}
+
+/* Property: over every combination of per-server outcomes (an MTA node
+ * and two independents: absent, any kind, trusted or filtering; two
+ * authoritative servers, one asked over UDP and TCP), null-mx needs a
+ * conclusive authoritative null MX and no conclusive authoritative
+ * non-null answer; domain needs a conclusive authoritative negative
+ * answer and nothing else conclusive from them. */
+static const enum verify_kind prop_kinds[] = {
+    0, /* absent */
+    VERIFY_KIND_MX,
+    VERIFY_KIND_NULL_MX,
+    VERIFY_KIND_NODATA,
+    VERIFY_KIND_NXDOMAIN,
+    VERIFY_KIND_SERVFAIL,
+    VERIFY_KIND_TIMEOUT,
+    VERIFY_KIND_MALFORMED,
+};
+#define PROP_NK (sizeof(prop_kinds) / sizeof(prop_kinds[0]))
+
+static void prop_add(enum verify_role role, const char *srv,
+		     enum verify_transport tr, size_t code)
+{
+	size_t k = code % PROP_NK;
+
+	if (k == 0)
+		return;
+	add(role, srv, tr, prop_kinds[k])->distrusted = (int)(code / PROP_NK);
+}
+
+static int prop_auth(enum verify_kind k, int *null, int *neg, int *use)
+{
+	*null += k == VERIFY_KIND_NULL_MX;
+	*neg += k == VERIFY_KIND_NODATA || k == VERIFY_KIND_NXDOMAIN;
+	*use += k == VERIFY_KIND_MX;
+	return 0;
+}
+
+static void test_property_every_combination(void **state)
+{
+	const size_t nr = 2 * PROP_NK - 1; /* recursive: kinds x trust */
+	size_t combos = 0, null_mx = 0, domain = 0;
+
+	(void)state;
+	for (size_t m = 0; m < nr; m++)
+		for (size_t i1 = 0; i1 < nr; i1++)
+			for (size_t i2 = 0; i2 < nr; i2++)
+				for (size_t a = 0;
+				     a < PROP_NK * PROP_NK * PROP_NK; a++) {
+					size_t au = a % PROP_NK,
+					       at = (a / PROP_NK) % PROP_NK,
+					       a2 = a / (PROP_NK * PROP_NK);
+					int null = 0, neg = 0, use = 0;
+					enum verify_verdict v;
+
+					N = 0;
+					prop_add(M, "m1", U,
+						 m + (m >= PROP_NK));
+					prop_add(I, "i1", U,
+						 i1 + (i1 >= PROP_NK));
+					prop_add(I, "i2", U,
+						 i2 + (i2 >= PROP_NK));
+					prop_add(AU, "a1", U, au);
+					prop_add(AU, "a1", T, at);
+					prop_add(AU, "a2", U, a2);
+					/* a1's outcome is its best transport */
+					prop_auth(
+					    prop_kinds[au] == VERIFY_KIND_MX ||
+						    prop_kinds[at] ==
+							VERIFY_KIND_MX
+						? VERIFY_KIND_MX
+					    : prop_kinds[au] ==
+							VERIFY_KIND_NULL_MX ||
+						    prop_kinds[at] ==
+							VERIFY_KIND_NULL_MX
+						? VERIFY_KIND_NULL_MX
+					    : prop_kinds[au] ==
+							VERIFY_KIND_NODATA ||
+						    prop_kinds[au] ==
+							VERIFY_KIND_NXDOMAIN
+						? prop_kinds[au]
+						: prop_kinds[at],
+					    &null, &neg, &use);
+					prop_auth(prop_kinds[a2], &null, &neg,
+						  &use);
+					v = verdict_decide(A, N, NULL, 0);
+					combos++;
+					if (v == VERDICT_NULL_MX) {
+						null_mx++;
+						if (null == 0 || neg > 0 ||
+						    use > 0)
+							fail_msg(
+							    "null-mx without "
+							    "the authoritative "
+							    "word (combo %zu)",
+							    combos);
+					}
+					if (v == VERDICT_DOMAIN) {
+						domain++;
+						if (neg == 0 || null > 0 ||
+						    use > 0)
+							fail_msg(
+							    "domain without "
+							    "the authoritative "
+							    "word (combo %zu)",
+							    combos);
+					}
+				}
+	print_message("# %zu combinations: %zu null-mx, %zu domain, all "
+		      "with the authoritative word\n",
+		      combos, null_mx, domain);
+	assert_true(null_mx > 0);
+	assert_true(domain > 0);
 }
 
 #define T_(f) cmocka_unit_test_setup(f, setup)
@@ -445,6 +650,16 @@ int main(void)
 	    T_(test_detail_bounded),
 	    T_(test_allows_attempt),
 	    T_(test_names),
+	    T_(test_forged_null_mx_no_auth),
+	    T_(test_forged_nxdomain_no_auth),
+	    T_(test_filtered_mta),
+	    T_(test_filtered_sinkhole_mta),
+	    T_(test_filtered_everywhere_auth_down),
+	    T_(test_filtered_with_honest_negative),
+	    T_(test_filtered_but_auth_null),
+	    T_(test_filtering_independent_ignored),
+	    T_(test_distrusted_auth_flag_ignored),
+	    T_(test_property_every_combination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

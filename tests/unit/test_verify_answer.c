@@ -547,9 +547,44 @@ static void test_summary_bounded(void **state)
 	assert_string_equal(small, "");
 }
 
+/* Issue 11: strict LDH recipient domains; anything else stays with the
+ * MTA. */
+static void test_domain_ldh(void **state)
+{
+	char out[LIMIT_DOMAIN + 1], big[300];
+	static const char *const bad[] = {
+	    "-evil.test", "evil-.test", "a..test",	    ".test",
+	    "",		  ".",		"under_score.test", "sp ace.test",
+	    "x@y.test",	  "evil.-test", "ex\xc3\xa9.test",  "a.test..",
+	    NULL};
+
+	(void)state;
+	assert_int_equal(verify_domain_ldh("Hotmail.TEST.", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "hotmail.test");
+	assert_int_equal(
+	    verify_domain_ldh("xn--bcher-kva.ex-ample.test", out, sizeof(out)),
+	    0);
+	for (size_t i = 0; bad[i]; i++)
+		assert_int_equal(verify_domain_ldh(bad[i], out, sizeof(out)),
+				 -1);
+	memset(big, 'a', 64);
+	snprintf(big + 64, sizeof(big) - 64, ".test");
+	assert_int_equal(verify_domain_ldh(big, out, sizeof(out)), -1);
+	memset(big, 'a', 63);
+	snprintf(big + 63, sizeof(big) - 63, ".test");
+	assert_int_equal(verify_domain_ldh(big, out, sizeof(out)), 0);
+	for (size_t i = 0; i < 254; i++)
+		big[i] = i % 2 ? '.' : 'a';
+	big[253] = 'a';
+	big[254] = '\0'; /* 254 characters: too long */
+	assert_int_equal(verify_domain_ldh(big, out, sizeof(out)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_domain_ldh),
 	    cmocka_unit_test(test_mx_sorted),
 	    cmocka_unit_test(test_null_mx),
 	    cmocka_unit_test(test_null_mx_not_alone),
