@@ -22,7 +22,8 @@
  *	domain answers will be transient anyway.
  *
  *	An independent is not independent when (a) it filters exactly like
- *	an MTA node (same kinds for every canary: the same interceptor), or
+ *	an MTA node (the same answer to every canary, at least one a lie:
+ *	the same interceptor), or
  *	(b) it gives every canary the same answer with the same TTLs as an
  *	MTA node, at least two of them TTLs lower than the freshest seen for
  *	that name (the root server's own SOA TTL when root hints are set):
@@ -298,7 +299,7 @@ static int verify_canary_twins(const struct verify_canary *c, size_t nres,
 			fresh = c->root_ref.ttl;
 		odd += pa->kind == VERIFY_KIND_IMPLICIT && pa->ttl < fresh;
 	}
-	return compared > 0 && (lying == compared || odd >= 2);
+	return compared > 0 && (lying > 0 || odd >= 2);
 }
 
 static void verify_canary_twins_all(struct verifier *v)

@@ -452,7 +452,7 @@ static void pass_due_4_verify(struct pass_ctx *ctx, struct due_plan *p)
 			/* a lying path is a policy: escalate it at once,
 			 * with its proof; no flush (a cache is not at fault) */
 			pd->escalate = 1;
-			pd->episode = due_oldest(&s, i);
+			pd->episode = due_oldest(s, i);
 		}
 		if (pd->escalate)
 			pass_hooks_escalate(ctx, pd, s->now);

@@ -186,7 +186,8 @@ e2e_sink_start() {
 # a [backoff] of their own the defaults below are used. Set
 # E2E_VERIFY_WINDOW / E2E_TIER_EVERY to change the timings,
 # E2E_MTA_RESOLVERS for another [resolvers] mta list (a pool), and
-# E2E_GROUP_LINES for more keys of [group microsoft] (one a line).
+# E2E_GROUP_LINES for more keys of [group microsoft] (one a line),
+# E2E_RES_IND for another independent, E2E_ROOT_HINTS for the trace.
 e2e_policy_write() {
 	E2E_POLICY=$E2E_DIR/retryd.ini
 	E2E_STATE=$E2E_DIR/state
@@ -203,7 +204,8 @@ e2e_policy_write() {
 		echo "log_file = $E2E_DIR/pf-${E2E_PF_NAME:-mta}/maillog"
 		echo "[resolvers]"
 		echo "mta = ${E2E_MTA_RESOLVERS:-$(dns_addr 54)}"
-		echo "independent = $(dns_addr 56)"
+		echo "independent = ${E2E_RES_IND:-$(dns_addr 56)}"
+		[ -n "${E2E_ROOT_HINTS:-}" ] && echo "root_hints = $E2E_ROOT_HINTS"
 		echo "authoritative = yes"
 		echo "tcp = no"
 		echo "timeout = 1s"
