@@ -8,3 +8,4 @@ report_SRCS += retryd/report/report_lanes.c
 report_SRCS += retryd/report/report_html.c
 report_SRCS += retryd/report/report_svg.c
 report_SRCS += retryd/report/report_summary.c
+report_SRCS += retryd/report/report_sentinel.c

@@ -134,6 +134,18 @@ json_t *report_collect(struct store *st, const struct policy *p,
 		       size_t errlen);
 
 /**
+ * Add "sentinel_events" to @param doc: the sentinel's events since
+ * @param since for the scope's domains (report_sentinel.c).
+ * @return 0, or -1 with @param err.
+ */
+int report_sentinel_collect(json_t *doc, struct store *st,
+			    const struct policy *p, enum report_scope_kind kind,
+			    const char *name, int64_t since, char *err,
+			    size_t errlen);
+/** The "sentinel_events" of @param doc as text lines (none: nothing). */
+void report_sentinel_print_text(FILE *out, const json_t *doc);
+
+/**
  * The escalate hook's report: @param domain_or_group names a policy
  * group when @param p has a group of that name, else a domain. Writes
  * the text report, at most LIMIT_REPORT_BYTES, to

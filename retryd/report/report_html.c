@@ -416,6 +416,9 @@ static void rh_proof(FILE *out, const json_t *doc)
 	static const char *const scols[] = {
 	    "mta",   "queue_id",      "recipient", "domain",
 	    "state", "first_failure", "attempts",  NULL};
+	static const char *const ecols[] = {
+	    "at",     "domain",	      "kind",	"verdict", "node",
+	    "answer", "neg_ttl_left", "result", "after",   NULL};
 	const json_t *msgs = json_object_get(doc, "messages");
 	char title[160];
 
@@ -429,6 +432,9 @@ static void rh_proof(FILE *out, const json_t *doc)
 		 json_object_get(doc, "resolver_nodes"), ncols);
 	rh_table(out, "proof-hosts", "Sending hosts (evidence in the window)",
 		 json_object_get(doc, "sending_hosts"), hcols);
+	rh_table(out, "proof-sentinel",
+		 "Sentinel events (watched domains at each MTA resolver node)",
+		 json_object_get(doc, "sentinel_events"), ecols);
 	snprintf(title, sizeof(title),
 		 "Affected: %lld messages, %lld recipients (sample of %lld)",
 		 rh_int(msgs, "total"), rh_int(msgs, "recipients_total"),

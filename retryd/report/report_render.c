@@ -245,6 +245,7 @@ int report_print_text(const json_t *doc, FILE *out)
 	rr_text_domains(out, doc);
 	rr_text_verifications(out, doc);
 	rr_text_nodes(out, doc);
+	report_sentinel_print_text(out, doc);
 	rr_text_affected(out, doc);
 	return fflush(out) != 0 || ferror(out) ? -1 : 0;
 }

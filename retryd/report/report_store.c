@@ -181,6 +181,11 @@ json_t *report_collect(struct store *st, const struct policy *p,
 	}
 	if ((doc = report_json(w.r)) == NULL)
 		snprintf(err, errlen, "report: out of memory");
+	else if (report_sentinel_collect(doc, st, p, kind, name, since, err,
+					 errlen) < 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
 out:
 	json_decref(w.domains);
 	json_decref(w.addresses);

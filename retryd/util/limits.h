@@ -65,10 +65,11 @@
 	2 /* nested traces for NS hosts without glue */
 
 /* Evidence. */
-#define LIMIT_SENTINEL_DOMAINS 256 /* domains the sentinel watches */
-#define LIMIT_EVENT_TEXT       8192 /* bytes of one sentinel event or watch state */
-#define LIMIT_EVENT_NODE       63 /* a resolver node "IP:PORT" in an event key */
-#define LIMIT_EVIDENCE_DNS     2048 /* bytes of per-resolver summary per attempt */
+#define LIMIT_SENTINEL_DOMAINS	     256  /* domains the sentinel watches */
+#define LIMIT_REPORT_SENTINEL_EVENTS 1000 /* newest kept in one report */
+#define LIMIT_EVENT_TEXT	     8192 /* bytes of one sentinel event or watch state */
+#define LIMIT_EVENT_NODE	     63 /* a resolver node "IP:PORT" in an event key */
+#define LIMIT_EVIDENCE_DNS	     2048 /* bytes of per-resolver summary per attempt */
 #define LIMIT_EVIDENCE_PER_RCPT                                                \
 	1000 /* records kept per address; oldest pruned */
 
