@@ -432,9 +432,12 @@ static void rh_proof(FILE *out, const json_t *doc)
 		 json_object_get(doc, "resolver_nodes"), ncols);
 	rh_table(out, "proof-hosts", "Sending hosts (evidence in the window)",
 		 json_object_get(doc, "sending_hosts"), hcols);
-	rh_table(out, "proof-sentinel",
-		 "Sentinel events (watched domains at each MTA resolver node)",
-		 json_object_get(doc, "sentinel_events"), ecols);
+	if (json_array_size(json_object_get(doc, "sentinel_events")) > 0)
+		rh_table(
+		    out, "proof-sentinel",
+		    "Sentinel events (watched domains at each MTA resolver "
+		    "node)",
+		    json_object_get(doc, "sentinel_events"), ecols);
 	snprintf(title, sizeof(title),
 		 "Affected: %lld messages, %lld recipients (sample of %lld)",
 		 rh_int(msgs, "total"), rh_int(msgs, "recipients_total"),

@@ -81,10 +81,10 @@ static int rsent_one(const struct store_event *ev, void *arg)
 /* Oldest first: the store walks domain by domain. */
 static int rsent_cmp(const void *a, const void *b)
 {
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a,
-							  "time")),
-		   y = json_integer_value(json_object_get(*(json_t *const *)b,
-							  "time"));
+	json_int_t x = json_integer_value(
+		       json_object_get(*(json_t *const *)a, "time")),
+		   y = json_integer_value(
+		       json_object_get(*(json_t *const *)b, "time"));
 
 	return x < y ? -1 : x > y;
 }
@@ -101,7 +101,8 @@ static json_t *rsent_sorted(json_t *events)
 	}
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(events, i);
-	qsort(v, n, sizeof(*v), rsent_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), rsent_cmp);
 	for (i = 0; i < n; i++)
 		json_array_append(out, v[i]);
 	free(v);
