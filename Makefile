@@ -18,11 +18,15 @@ CC      ?= cc
 PKGS    := getdns inih jansson libpcre2-8
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fPIC -fstack-protector-strong -MMD -MP $(WARN) \
-	     -Iretryd -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	     -Iretryd -I. $(shell pkg-config --cflags $(PKGS) libsystemd 2>/dev/null)
 OPTFLAGS  := -O2 -D_FORTIFY_SOURCE=2
 SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -ldl
+# only the plugins (and what links their archives: tests, benches, fuzzers)
+# read the systemd journal
+PLUGIN_PKGS := libsystemd
+PLUGIN_LIBS := $(shell pkg-config --libs $(PLUGIN_PKGS) 2>/dev/null)
 TESTLIBS  := -lcmocka
 LDFLAGS   ?= -Wl,-z,relro,-z,now
 
@@ -99,11 +103,11 @@ define plugin_rules
 $(B)/plugins/$(1).so: $(B)/lib/lib$(1).a $(B)/lib/libutil.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared -o $$@ -Wl,--whole-archive $$< -Wl,--no-whole-archive \
-		$(B)/lib/libutil.a $$(LIBS) $$(LDFLAGS)
+		$(B)/lib/libutil.a $$(PLUGIN_LIBS) $$(LIBS) $$(LDFLAGS)
 $(BA)/plugins/$(1).so: $(BA)/lib/lib$(1).a $(BA)/lib/libutil.a
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(SANFLAGS) -shared -o $$@ -Wl,--whole-archive $$< -Wl,--no-whole-archive \
-		$(BA)/lib/libutil.a $$(LIBS) $$(LDFLAGS)
+		$(BA)/lib/libutil.a $$(PLUGIN_LIBS) $$(LIBS) $$(LDFLAGS)
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rules,$(p))))
 
@@ -115,7 +119,7 @@ define unit_rules
 $(BA)/tests/$(1): $(BA)/obj/tests/$(2)/$(1).o $(ALL_ARCHIVES_A)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(SANFLAGS) -rdynamic -o $$@ $$< -Wl,--start-group $(ALL_ARCHIVES_A) -Wl,--end-group \
-		$$(LIBS) $$(TESTLIBS) $$(LDFLAGS)
+		$$(PLUGIN_LIBS) $$(LIBS) $$(TESTLIBS) $$(LDFLAGS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rules,$(t),unit)))
 $(foreach t,$(TEST_TOOLS),$(eval $(call unit_rules,$(t),tools)))
@@ -125,7 +129,7 @@ define bench_rules
 $(B)/bench/$(1): $(B)/obj/tests/bench/$(1).o $(ALL_ARCHIVES)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -rdynamic -o $$@ $$< -Wl,--start-group $(ALL_ARCHIVES) -Wl,--end-group \
-		$$(LIBS) $$(TESTLIBS) $$(LDFLAGS)
+		$$(PLUGIN_LIBS) $$(LIBS) $$(TESTLIBS) $$(LDFLAGS)
 endef
 $(foreach t,$(BENCHES),$(eval $(call bench_rules,$(t))))
 
@@ -194,7 +198,7 @@ $(foreach m,$(MODULES) $(PLUGINS),$(eval $(call fuzz_archive_rules,$(m))))
 
 define fuzz_rules
 $(BF)/$(1): $(BF)/obj/tests/fuzz/$(1).o $(call archives,$(BF)) $(call plugin_archives,$(BF))
-	$$(FUZZ_CC) $$(FUZZSAN) -o $$@ $$< $(call link_all,$(BF)) $$(LIBS)
+	$$(FUZZ_CC) $$(FUZZSAN) -o $$@ $$< $(call link_all,$(BF)) $$(PLUGIN_LIBS) $$(LIBS)
 endef
 $(foreach t,$(FUZZERS),$(eval $(call fuzz_rules,$(t))))
 

@@ -48,7 +48,9 @@
 #include "exim_queue.h"
 #include "plugin.h"
 
-#define EXIM_CURSOR_FILE "exim-log.cursor"
+#define EXIM_CURSOR_FILE    "exim-log.cursor"
+#define EXIM_JOURNAL_CURSOR "exim-journal.cursor"
+#define EXIM_JOURNAL_IDENT  "exim"
 
 /* ---- open / close ---- */
 
@@ -99,6 +101,25 @@ static int exim_spool_settings(struct exim_state *st, char *err, size_t errlen)
 	return 0;
 }
 
+/* log_file = journal:[DIR]: load the saved cursor, or start at the end. */
+static int exim_journal_init(struct exim_state *st, char *err, size_t errlen)
+{
+	int rc = st->cursor_file ? log_journal_cursor_load(
+				       st->cursor_file, &st->jcur, err, errlen)
+				 : 0;
+
+	if (rc < 0)
+		log_warn("exim: %.300s: starting at the end of the journal",
+			 err);
+	if (rc > 0)
+		return 0;
+	if (log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen) < 0)
+		return -1;
+	return st->cursor_file ? log_journal_cursor_save(st->cursor_file,
+							 &st->jcur, err, errlen)
+			       : 0;
+}
+
 static int exim_open(const struct mta_config *cfg, void **state, char *err,
 		     size_t errlen)
 {
@@ -114,10 +135,14 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 			 cfg->binary ? cfg->binary : "");
 		return -1;
 	}
-	if (cfg->log_file == NULL || cfg->log_file[0] != '/') {
+	if (cfg->log_file == NULL ||
+	    (cfg->log_file[0] != '/' &&
+	     strncmp(cfg->log_file, LOG_JOURNAL_PREFIX,
+		     strlen(LOG_JOURNAL_PREFIX)) != 0)) {
 		snprintf(err, errlen,
 			 "exim: log_file must be an absolute path"
-			 " (the main log, where outcomes are read)");
+			 " (the main log, where outcomes are read)"
+			 " or journal:[DIR]");
 		return -1;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
@@ -126,7 +151,9 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 	    (st->log_file = strdup(cfg->log_file)) == NULL ||
 	    (cfg->state_dir &&
 	     asprintf(&st->cursor_file, "%s/%s", cfg->state_dir,
-		      EXIM_CURSOR_FILE) < 0)) {
+		      log_journal_source(cfg->log_file, &st->journal_dir)
+			  ? EXIM_JOURNAL_CURSOR
+			  : EXIM_CURSOR_FILE) < 0)) {
 		if (st != NULL)
 			st->cursor_file = NULL;
 		exim_close(st);
@@ -136,6 +163,15 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 	if (exim_spool_settings(st, err, errlen) < 0) {
 		exim_close(st);
 		return -1;
+	}
+	st->journal = log_journal_source(st->log_file, &st->journal_dir);
+	if (st->journal) {
+		if (exim_journal_init(st, err, errlen) < 0) {
+			exim_close(st);
+			return -1;
+		}
+		*state = st;
+		return 0;
 	}
 	rc = st->cursor_file
 		 ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
@@ -365,6 +401,7 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 	struct exim_collect c = {
 	    .out = out, .path = st->log_file, .tzoff = exim_tzoff()};
 	struct exim_log_cursor cur = st->cur;
+	struct log_journal_cursor jcur = st->jcur;
 	char why[256];
 
 	memset(out, 0, sizeof(*out));
@@ -377,8 +414,12 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 		}
 		c.b = &b;
 	}
-	if (exim_log_follow(st->log_file, &cur, exim_collect_line, &c, why,
-			    sizeof(why)) < 0) {
+	if ((st->journal
+		 ? log_journal_follow(st->journal_dir, EXIM_JOURNAL_IDENT,
+				      LOG_JOURNAL_EXIM, &jcur,
+				      exim_collect_line, &c, why, sizeof(why))
+		 : exim_log_follow(st->log_file, &cur, exim_collect_line, &c,
+				   why, sizeof(why))) < 0) {
 		if (c.oom)
 			snprintf(err, errlen, "exim outcomes: out of memory");
 		else
@@ -392,8 +433,12 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 	if (c.b)
 		exim_batch_free(&b);
 	st->cur = cur;
-	if (st->cursor_file && exim_log_cursor_save(st->cursor_file, &st->cur,
-						    why, sizeof(why)) < 0)
+	st->jcur = jcur;
+	if (st->cursor_file &&
+	    (st->journal ? log_journal_cursor_save(st->cursor_file, &st->jcur,
+						   why, sizeof(why))
+			 : exim_log_cursor_save(st->cursor_file, &st->cur, why,
+						sizeof(why))) < 0)
 		log_warn(
 		    "exim outcomes: %s (outcomes since may be reported again)",
 		    why);

@@ -21,6 +21,7 @@
 
 #include "util/spawn.h"
 #include "exim_log.h"
+#include "log_journal.h"
 
 #define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
 #define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
@@ -34,6 +35,9 @@ struct exim_state {
 	char *spool;
 	int split_spool;
 	struct exim_log_cursor cur;
+	int journal;			/* log_file is "journal:[DIR]" */
+	const char *journal_dir;	/* in log_file; NULL: system journal */
+	struct log_journal_cursor jcur; /* journal: the position */
 };
 
 /* The requested ids of one call, sorted, with a seen mark each. */

@@ -7,6 +7,7 @@ postfix_SRCS += plugins/postfix.c
 postfix_SRCS += plugins/postfix_cmd.c
 postfix_SRCS += plugins/postfix_id.c
 postfix_SRCS += plugins/postfix_log.c
+postfix_SRCS += plugins/log_journal.c
 postfix_SRCS += plugins/postfix_queue.c
 
 exim_SRCS :=
@@ -14,4 +15,5 @@ exim_SRCS += plugins/exim.c
 exim_SRCS += plugins/exim_cmd.c
 exim_SRCS += plugins/exim_id.c
 exim_SRCS += plugins/exim_log.c
+exim_SRCS += plugins/log_journal.c
 exim_SRCS += plugins/exim_queue.c

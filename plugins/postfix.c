@@ -58,8 +58,10 @@
 #include "postfix_log.h"
 #include "postfix_queue.h"
 
-#define POSTFIX_POS_FILE    "postfix-log.offset"
-#define POSTFIX_DEFAULT_LOG "/var/log/mail.log"
+#define POSTFIX_POS_FILE       "postfix-log.offset"
+#define POSTFIX_JOURNAL_CURSOR "postfix-journal.cursor"
+#define POSTFIX_JOURNAL_IDENT  "postfix"
+#define POSTFIX_DEFAULT_LOG    "/var/log/mail.log"
 
 /* ---- helpers ---- */
 
@@ -104,6 +106,26 @@ static void postfix_close(void *state)
 	free(st);
 }
 
+/* log_file = journal:[DIR]: load the saved cursor, or start at the end. */
+static int postfix_journal_init(struct postfix_state *st, char *err,
+				size_t errlen)
+{
+	int rc = st->pos_file ? log_journal_cursor_load(st->pos_file, &st->jcur,
+							err, errlen)
+			      : 0;
+
+	if (rc < 0)
+		log_warn("postfix: %.300s: starting at the end of the journal",
+			 err);
+	if (rc > 0)
+		return 0;
+	if (log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen) < 0)
+		return -1;
+	return st->pos_file ? log_journal_cursor_save(st->pos_file, &st->jcur,
+						      err, errlen)
+			    : 0;
+}
+
 static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 			size_t errlen)
 {
@@ -132,17 +154,26 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 	st->config_dir = cfg->config_dir ? strdup(cfg->config_dir) : NULL;
 	st->log_file =
 	    strdup(cfg->log_file ? cfg->log_file : POSTFIX_DEFAULT_LOG);
+	st->journal =
+	    st->log_file && log_journal_source(st->log_file, &st->journal_dir);
 	if (cfg->state_dir) {
 		size_t l =
-		    strlen(cfg->state_dir) + sizeof(POSTFIX_POS_FILE) + 2;
+		    strlen(cfg->state_dir) + sizeof(POSTFIX_JOURNAL_CURSOR) + 2;
 		if ((st->pos_file = malloc(l)) != NULL)
 			snprintf(st->pos_file, l, "%s/%s", cfg->state_dir,
-				 POSTFIX_POS_FILE);
+				 st->journal ? POSTFIX_JOURNAL_CURSOR
+					     : POSTFIX_POS_FILE);
 	}
 	if ((cfg->config_dir && !st->config_dir) || !st->log_file ||
 	    (cfg->state_dir && !st->pos_file)) {
 		snprintf(err, errlen, "postfix: out of memory");
 		goto fail;
+	}
+	if (st->journal) {
+		if (postfix_journal_init(st, err, errlen) < 0)
+			goto fail;
+		*state = st;
+		return 0;
 	}
 	rc = st->pos_file
 		 ? postfix_log_pos_load(st->pos_file, &st->pos, err, errlen)
@@ -361,11 +392,34 @@ static void postfix_outcomes_free(struct mta_outcomes *o)
 	o->n = 0;
 }
 
+/* Read the log (file or journal) from the saved position, then save it. */
+static int postfix_follow(struct postfix_state *st, struct postfix_collect *c,
+			  char *err, size_t errlen)
+{
+	if (st->journal) {
+		if (log_journal_follow(st->journal_dir, POSTFIX_JOURNAL_IDENT,
+				       LOG_JOURNAL_POSTFIX, &st->jcur,
+				       postfix_collect_line, c, err,
+				       errlen) < 0)
+			return -1;
+		return st->pos_file ? log_journal_cursor_save(
+					  st->pos_file, &st->jcur, err, errlen)
+				    : 0;
+	}
+	if (postfix_log_follow(st->log_file, &st->pos, postfix_collect_line, c,
+			       err, errlen) < 0)
+		return -1;
+	return st->pos_file
+		   ? postfix_log_pos_save(st->pos_file, &st->pos, err, errlen)
+		   : 0;
+}
+
 static int postfix_outcomes(void *state, const char *const *ids, size_t n,
 			    struct mta_outcomes *out, char *err, size_t errlen)
 {
 	struct postfix_state *st = state;
 	struct postfix_log_pos saved = st->pos;
+	struct log_journal_cursor jsaved = st->jcur;
 	struct postfix_collect c = {.out = out, .n = n};
 	struct tm tm;
 	time_t now = time(NULL);
@@ -383,14 +437,11 @@ static int postfix_outcomes(void *state, const char *const *ids, size_t n,
 		memcpy(c.sorted, ids, n * sizeof(*c.sorted));
 		qsort(c.sorted, n, sizeof(*c.sorted), postfix_cmp);
 	}
-	if (postfix_log_follow(st->log_file, &st->pos, postfix_collect_line, &c,
-			       err, errlen) < 0 ||
-	    c.nomem ||
-	    (st->pos_file &&
-	     postfix_log_pos_save(st->pos_file, &st->pos, err, errlen) < 0)) {
+	if (postfix_follow(st, &c, err, errlen) < 0 || c.nomem) {
 		if (c.nomem)
 			snprintf(err, errlen, "outcomes: out of memory");
 		st->pos = saved; /* read again next time */
+		st->jcur = jsaved;
 		free(c.sorted);
 		postfix_outcomes_free(out);
 		return -1;

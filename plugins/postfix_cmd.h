@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "util/spawn.h"
+#include "log_journal.h"
 #include "postfix_log.h"
 
 #define POSTFIX_TIMEOUT_LIST_MS	 300000 /* postqueue -j of a big queue */
@@ -31,6 +32,9 @@ struct postfix_state {
 	char *log_file;
 	char *pos_file; /* NULL: no state_dir, position kept in memory */
 	struct postfix_log_pos pos;
+	int journal;			/* log_file is "journal:[DIR]" */
+	const char *journal_dir;	/* in log_file; NULL: system journal */
+	struct log_journal_cursor jcur; /* journal: the position */
 };
 
 /** strcmp() on two (const char *) array elements, for qsort/bsearch. */

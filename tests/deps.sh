@@ -28,6 +28,7 @@ libgetdns-dev
 libinih-dev
 libjansson-dev
 libpcre2-dev
+libsystemd-dev
 "
 
 TEST_PACKAGES="
@@ -43,6 +44,7 @@ lintian
 python3-prometheus-client
 util-linux
 chromium
+systemd-journal-remote
 "
 
 LAB_PACKAGES="
