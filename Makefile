@@ -36,7 +36,7 @@ BF := build/fuzz
 
 # ---- modules: retryd/<module>/module.mk defines <module>_SRCS ----
 # Listed from the top of the stack down (callers before what they call).
-MODULES := daemon ctl status pass report export suppress classify backoff dns store policy util
+MODULES := daemon ctl status pass priv report export suppress classify backoff dns store policy util
 include $(foreach m,$(MODULES),retryd/$(m)/module.mk)
 include plugins/module.mk
 

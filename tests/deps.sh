@@ -160,6 +160,13 @@ if [ -n "$missing" ]; then
 	[ -n "$policy" ] && rm -f "$policy"
 fi
 
+# The unprivileged user the daemon drops to ([retryd] user, default retryd):
+# a scenario started as root runs the daemon as this user.
+if [ "$WHAT" != build ] && [ "$(id -u)" = 0 ] && ! getent passwd retryd >/dev/null; then
+	getent group retryd >/dev/null && useradd -r -g retryd -s /usr/sbin/nologin retryd ||
+		useradd -r -U -s /usr/sbin/nologin retryd
+fi
+
 # Exim lives beside Postfix in a private directory (the packages conflict).
 if [ "$WHAT" = lab ] || [ "$WHAT" = all ]; then
 	if [ -x "$HERE/lab/exim-install.sh" ] && [ "$(id -u)" = 0 ]; then

@@ -55,6 +55,7 @@
 #include "daemon/notify.h"
 #include "daemon/observe.h"
 #include "daemon/plugin_load.h"
+#include "daemon/daemon_priv.h"
 #include "store/store.h"
 
 #define DAEMON_CHECKPOINT_MS	    5000  /* store checkpoint period */
@@ -71,6 +72,8 @@ struct daemon {
 	struct observe observe; /* the pass calls the plugin through it */
 	struct pass_ctx ctx;
 	struct daemon_report report;
+	struct daemon_priv priv; /* the helper, when running as root */
+	int separated;		 /* priv is in use */
 	int sfd;
 };
 
@@ -144,7 +147,8 @@ static void daemon_reload(struct daemon *d)
 		free(err);
 		return;
 	}
-	if (plugin_reopen(&d->plugin, np, err, 16384) < 0) {
+	if ((d->separated ? priv_client_reload(d->priv.client, err, 16384)
+			  : plugin_reopen(&d->plugin, np, err, 16384)) < 0) {
 		log_error("reload of %s refused: %.400s", d->policy_file, err);
 		if (pass_ctx_set_policy(&d->ctx, old, err, 16384) < 0)
 			log_fatal(1,
@@ -155,7 +159,8 @@ static void daemon_reload(struct daemon *d)
 		free(err);
 		return;
 	}
-	d->observe.real_state = d->plugin.state;
+	if (!d->separated)
+		d->observe.real_state = d->plugin.state;
 	if (np->observe != old->observe)
 		log_info("mode: %s (was %s)", np->observe ? "observe" : "act",
 			 old->observe ? "observe" : "act");
@@ -309,23 +314,42 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		log_error("sigprocmask: %s", strerror(errno));
 		return 1;
 	}
+	if (plugin_load(p, &d.plugin, err, sizeof(err)) < 0) {
+		log_error("%.800s", err);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
+	d.ctx.plugin = d.plugin.pl;
+	d.ctx.plugin_state = d.plugin.state;
+	/* As root with a [retryd] user: fork the privileged helper, drop to
+	 * the user, and only then create or open the store (its files are
+	 * the user's). */
+	if (getuid() == 0 && p->user[0] != '\0') {
+		if (daemon_priv_start(&d.priv, policy_file, p, &d.plugin,
+				      &d.ctx, err, sizeof(err)) < 0) {
+			log_error("%.800s (no mail action taken)", err);
+			plugin_unload(&d.plugin);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return 1;
+		}
+		d.separated = 1;
+	}
 	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d.store, err,
 		       sizeof(err)) != STORE_OK) {
 		log_error("store %s: %.800s (no mail action taken)",
 			  p->state_dir, err);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
-	}
-	if (plugin_load(p, &d.plugin, err, sizeof(err)) < 0) {
-		log_error("%.800s", err);
-		store_close(d.store);
+		if (d.separated)
+			daemon_priv_stop(&d.priv);
+		plugin_unload(&d.plugin);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = (uint64_t)daemon_mono_ms() ^ (uint64_t)getpid() << 32;
 	d.ctx.store = d.store;
-	observe_init(&d.observe, d.plugin.pl, d.plugin.state, p->observe);
+	/* observe wraps the verbs the daemon uses: the plugin's, or the
+	 * privileged helper's client when separated */
+	observe_init(&d.observe, d.ctx.plugin, d.ctx.plugin_state, p->observe);
 	d.ctx.plugin = &d.observe.vt;
 	d.ctx.plugin_state = &d.observe;
 	if (pass_ctx_init(&d.ctx, p, seed, err, sizeof(err)) < 0) {
@@ -364,6 +388,8 @@ out_ctx:
 	pass_ctx_free(&d.ctx);
 out:
 	observe_free(&d.observe);
+	if (d.separated)
+		daemon_priv_stop(&d.priv);
 	plugin_unload(&d.plugin);
 	store_close(d.store);
 	policy_free(d.owned);

@@ -6,3 +6,4 @@ daemon_SRCS += retryd/daemon/observe.c
 daemon_SRCS += retryd/daemon/notify.c
 daemon_SRCS += retryd/daemon/daemon_report.c
 daemon_SRCS += retryd/daemon/preflight.c
+daemon_SRCS += retryd/daemon/daemon_priv.c

@@ -43,6 +43,15 @@ size_t pass_sentinel_names(const struct policy *p, const char **names,
  */
 long pass_collect_outcomes(struct pass_ctx *ctx, int64_t now);
 
+/**
+ * Expand one hook template (%d, %r, %f) and run it here, with a fixed
+ * argv, killed after LIMIT_HOOK_TIMEOUT_MS: the one hook runner, used by
+ * the pass or, with privilege separation, by the helper. @return 0 when
+ * the hook exited 0, else -1 (logged).
+ */
+int pass_hooks_exec(char *const tmpl[], const char *what, const char *domain,
+		    const char *resolver, const char *file);
+
 /** Log the summary line of @param s. */
 void pass_log_summary(const struct pass_stats *s);
 

@@ -93,6 +93,11 @@ struct pass_ctx {
 	struct pass_idset foreign_prev; /* held ids not ours, already logged */
 	struct pass_stats stats;	/* of the last pass */
 	struct pass_sentinel_stats sentinel; /* since start */
+	/* Hooks run elsewhere (the privileged helper) when set; @param what
+	 * is "flush_resolver" or "escalate". NULL: run here. */
+	int (*hook_fn)(void *arg, const char *what, const char *domain,
+		       const char *resolver, const char *file);
+	void *hook_arg;
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 };

@@ -12,7 +12,9 @@
  *	the first failure of the oldest due message of the domain; %f is the
  *	proof bundle of report.h (report_write_file) under STATE_DIR/reports
  *	(temp file, fsync, rename). Hooks run with spawn_run(): a fixed argv, never a shell,
- *	killed after LIMIT_HOOK_TIMEOUT_MS.
+ *	killed after LIMIT_HOOK_TIMEOUT_MS. pass_hooks_exec() is that runner;
+ *	with privilege separation (ctx->hook_fn set) the privileged helper
+ *	runs it with the templates of its own policy (retryd/priv/).
  * DIAGNOSTICS
  *	A failing hook is logged (exit status and the start of its stderr),
  *	never fatal. Owns: the report files it writes.
@@ -32,8 +34,8 @@
 #include "report/report.h"
 #include "util/spawn.h"
 
-static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
-		     const char *domain, const char *resolver, const char *file)
+int pass_hooks_exec(char *const tmpl[], const char *what, const char *domain,
+		    const char *resolver, const char *file)
 {
 	char **argv = spawn_argv_expand(tmpl, domain, resolver, file);
 	struct spawn_result res;
@@ -46,7 +48,6 @@ static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
 			 what, domain);
 		return -1;
 	}
-	ctx->stats.hooks_run++;
 	if (spawn_run(argv, NULL, 0, LIMIT_HOOK_TIMEOUT_MS, &res, err,
 		      sizeof(err)) < 0) {
 		log_warn("%s hook for %s (%s): %.200s", what, domain,
@@ -70,6 +71,17 @@ static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
 	spawn_result_free(&res);
 	spawn_argv_free(argv);
 	return ok ? 0 : -1;
+}
+
+/* Run a hook here, or through ctx->hook_fn (the privileged helper). */
+static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
+		     const char *domain, const char *resolver, const char *file)
+{
+	ctx->stats.hooks_run++;
+	if (ctx->hook_fn != NULL)
+		return ctx->hook_fn(ctx->hook_arg, what, domain, resolver,
+				    file);
+	return pass_hooks_exec(tmpl, what, domain, resolver, file);
 }
 
 int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d)

@@ -200,6 +200,7 @@ int64_t pass_retention_keep_done(const struct policy *p);
 int pass_retention(struct pass_ctx *ctx, int64_t now);
 
 /* pass_hooks.c */
+
 int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d);
 int pass_hooks_escalate(struct pass_ctx *ctx, const struct pass_domain *d,
 			int64_t now);

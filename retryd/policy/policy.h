@@ -98,6 +98,7 @@ struct policy {
 	char *metrics_file; /* Prometheus textfile; NULL: none */
 	int64_t scan_interval;
 	char host_id[LIMIT_HOST_ID + 1];
+	char user[LIMIT_USER_NAME + 1]; /* the daemon drops to it ("": stay) */
 
 	/* [postfix] */
 	char *postfix_config_dir;

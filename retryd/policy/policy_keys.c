@@ -127,6 +127,27 @@ static int set_scan_interval(struct key_ctx *k, const char *v, char *msg,
 	return set_duration(v, &k->p->scan_interval, 1, msg, msglen);
 }
 
+/* [retryd] user: a portable user name ([a-z_][a-z0-9_-]*), or "" (stay) */
+static int set_user(struct key_ctx *k, const char *v, char *msg, size_t msglen)
+{
+	size_t n = strlen(v);
+	int ok = n <= LIMIT_USER_NAME &&
+		 (n == 0 || (v[0] >= 'a' && v[0] <= 'z') || v[0] == '_');
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (v[i] >= 'a' && v[i] <= 'z') ||
+		     (v[i] >= '0' && v[i] <= '9') || v[i] == '_' || v[i] == '-';
+	if (!ok) {
+		snprintf(msg, msglen,
+			 "bad user (1-%d characters a-z 0-9 _ -, starting "
+			 "with a letter or _)",
+			 LIMIT_USER_NAME);
+		return -1;
+	}
+	snprintf(k->p->user, sizeof(k->p->user), "%s", v);
+	return 0;
+}
+
 static int set_host_id(struct key_ctx *k, const char *v, char *msg,
 		       size_t msglen)
 {
@@ -441,6 +462,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "metrics_file", 0, set_path, OFF(metrics_file)},
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
+    {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
     {LOAD_SECT_POSTFIX, "config_dir", 0, set_path, OFF(postfix_config_dir)},
     {LOAD_SECT_POSTFIX, "log_file", 0, set_path, OFF(postfix_log_file)},
     {LOAD_SECT_EXIM, "binary", 0, set_path, OFF(exim_binary)},
@@ -581,6 +603,7 @@ struct policy *policy_new_defaults(void)
 	p->plugin_dir = strdup("/usr/lib/retryd");
 	p->state_dir = strdup("/var/lib/retryd");
 	p->scan_interval = 30;
+	snprintf(p->user, sizeof(p->user), "retryd");
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
 	p->exim_binary = strdup("/usr/sbin/exim4");

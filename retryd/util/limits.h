@@ -175,6 +175,7 @@
 	2000 /* verification keys visited (deleted or skipped) per pass */
 
 /* Files and privilege separation (retryd/util/atomic_file.c, retryd/priv/). */
-#define LIMIT_PATH 4095 /* bytes in a file name retryd writes or opens */
+#define LIMIT_PATH	4095 /* bytes in a file name retryd writes or opens */
+#define LIMIT_USER_NAME 32   /* [retryd] user: a POSIX user name */
 
 #endif

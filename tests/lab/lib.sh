@@ -37,6 +37,11 @@ lab_init() {
 	LAB_NAME=$1
 	LAB_DIR=$(mktemp -d "/tmp/retryd-$1.XXXXXX")
 	chmod 755 "$LAB_DIR"
+	# The daemon started as root drops to [retryd] user (tests/deps.sh).
+	if [ "$(id -u)" = 0 ] && ! getent passwd retryd >/dev/null; then
+		useradd -r -U -s /usr/sbin/nologin retryd 2>/dev/null ||
+			getent passwd retryd >/dev/null
+	fi
 	lab_claim_net
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM

@@ -1,0 +1,122 @@
+/*
+ * NAME
+ *	daemon_priv 3
+ * SUMMARY
+ *	start the privileged helper, drop privileges, route MTA verbs and
+ *	hooks through the helper
+ * SYNOPSIS
+ *	#include "daemon/daemon_priv.h"
+ * DESCRIPTION
+ *	The helper gets a priv_server over the plugin the daemon loaded as
+ *	root, the policy it was started with, pass_hooks_exec() as its hook
+ *	runner and daemon_priv_reload() to re-read its own policy file on a
+ *	reload. After the fork this process drops to [retryd] user
+ *	(priv_drop) and talks to the helper only through the socketpair: the
+ *	pass's plugin becomes priv_client_plugin and its hooks
+ *	daemon_priv_hook(), which sends the hook's name, %d, %r and the
+ *	report's base name (the helper joins it to its own state_dir).
+ * DIAGNOSTICS
+ *	Failures before the drop are returned with what to check; a hook
+ *	the helper refused or that failed is logged.
+ */
+#include "daemon/daemon_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+/* In the helper: re-read the policy file and reopen the plugin. */
+static int daemon_priv_reload(struct priv_server *s, char *err, size_t errlen)
+{
+	struct daemon_priv *dp = s->reload_arg;
+	struct policy *np = NULL;
+	char *big = calloc(1, 16384);
+
+	if (big == NULL) {
+		snprintf(err, errlen, "helper: out of memory");
+		return -1;
+	}
+	if (policy_load(dp->policy_file, &np, big, 16384) < 0) {
+		snprintf(err, errlen, "helper: %.400s", big);
+		free(big);
+		return -1;
+	}
+	free(big);
+	if (plugin_reopen(dp->h, np, err, errlen) < 0) {
+		policy_free(np);
+		return -1;
+	}
+	s->state = dp->h->state;
+	s->policy = np;
+	policy_free(dp->owned);
+	dp->owned = np;
+	return 0;
+}
+
+/* The pass's hook runner after the drop: ask the helper. */
+static int daemon_priv_hook(void *arg, const char *what, const char *domain,
+			    const char *resolver, const char *file)
+{
+	struct daemon_priv *dp = arg;
+	enum priv_hook kind = strcmp(what, "escalate") == 0 ? PRIV_HOOK_ESCALATE
+							    : PRIV_HOOK_FLUSH;
+	const char *base = file ? strrchr(file, '/') : NULL;
+	char err[PRIV_ERR_MAX];
+
+	if (priv_client_hook(dp->client, kind, domain, resolver,
+			     base ? base + 1 : file, err, sizeof(err)) < 0) {
+		log_warn("%s hook for %s: %.400s", what, domain, err);
+		return -1;
+	}
+	return 0;
+}
+
+int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
+		      const struct policy *p, struct plugin_handle *h,
+		      struct pass_ctx *ctx, char *err, size_t errlen)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->fd = -1;
+	dp->h = h;
+	dp->policy_file = policy_file;
+	dp->srv.pl = h->pl;
+	dp->srv.state = h->state;
+	dp->srv.policy = p;
+	dp->srv.hook = pass_hooks_exec;
+	dp->srv.reload = daemon_priv_reload;
+	dp->srv.reload_arg = dp;
+	if ((dp->fd = priv_start(&dp->srv, &dp->pid, err, errlen)) < 0)
+		return -1;
+	if (priv_drop(p->user, p->state_dir, err, errlen) < 0 ||
+	    (dp->client = priv_client_new(dp->fd, h->pl)) == NULL) {
+		if (dp->client == NULL && err[0] == '\0')
+			snprintf(err, errlen, "out of memory");
+		daemon_priv_stop(dp);
+		return -1;
+	}
+	ctx->plugin = priv_client_vtable(dp->client);
+	ctx->plugin_state = dp->client;
+	ctx->hook_fn = daemon_priv_hook;
+	ctx->hook_arg = dp;
+	log_info("running as %s; privileged helper pid %ld", p->user,
+		 (long)dp->pid);
+	return 0;
+}
+
+void daemon_priv_stop(struct daemon_priv *dp)
+{
+	if (dp->fd >= 0)
+		close(dp->fd);
+	dp->fd = -1;
+	if (dp->pid > 0)
+		while (waitpid(dp->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	dp->pid = 0;
+	priv_client_free(dp->client);
+	dp->client = NULL;
+}

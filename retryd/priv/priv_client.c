@@ -1,0 +1,430 @@
+/*
+ * NAME
+ *	priv_client 3
+ * SUMMARY
+ *	the daemon's side of the helper: a plugin vtable that asks the
+ *	helper, plus hook and reload requests
+ * SYNOPSIS
+ *	#include "priv/priv.h"
+ * DESCRIPTION
+ *	priv_client_plugin has the shape of an MTA plugin so the pass needs
+ *	no change: hold, deliver, release, giveback and outcomes send the
+ *	ids in frames of at most PRIV_IDS_PER_FRAME fixed-size slots (the
+ *	done counts add up); scan and outcomes rebuild the listing and the
+ *	outcome array from the helper's records (strings cut inside their
+ *	slots, counts bounded by LIMIT_LISTING_MESSAGES and
+ *	LIMIT_OUTCOMES_PER_CALL). valid_id is the real plugin's, which the
+ *	daemon loaded before the drop.
+ *
+ *	Owns: the listing and outcome arrays it returns (freed by the
+ *	vtable's listing_free / outcomes_free); the socket is the caller's.
+ * DIAGNOSTICS
+ *	-1 with "helper: ..." when the helper refused or the socket failed;
+ *	a helper that went away is an error of every later call.
+ */
+#include "priv/priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct priv_client {
+	int fd;
+	const struct mta_plugin *pl;
+	struct mta_plugin vt; /* priv_client_plugin with pl's valid_id */
+	void *buf;	      /* PRIV_FRAME_MAX */
+};
+
+static int pc_valid_id(const char *id);
+extern const struct mta_plugin priv_client_plugin;
+
+const struct mta_plugin *priv_client_vtable(const struct priv_client *c)
+{
+	return &c->vt;
+}
+
+struct priv_client *priv_client_new(int fd, const struct mta_plugin *pl)
+{
+	struct priv_client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->buf = malloc(PRIV_FRAME_MAX)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->fd = fd;
+	c->pl = pl;
+	c->vt = priv_client_plugin;
+	c->vt.valid_id = pl->valid_id;
+	return c;
+}
+
+void priv_client_free(struct priv_client *c)
+{
+	if (c != NULL)
+		free(c->buf);
+	free(c);
+}
+
+/* Read the next reply frame. @return its header, or NULL (err filled). */
+static const struct priv_hdr *
+priv_client_next(struct priv_client *c, size_t *plen, char *err, size_t errlen)
+{
+	ssize_t n = priv_recv(c->fd, c->buf);
+
+	if (n <= 0) {
+		snprintf(err, errlen, "helper: %s",
+			 n == 0 ? "gone (end of file)" : strerror(errno));
+		return NULL;
+	}
+	*plen = (size_t)n - sizeof(struct priv_hdr);
+	return c->buf;
+}
+
+/* Take an END frame. @return its status (-1 with err), done in *done. */
+static int priv_client_end(const struct priv_hdr *h, size_t plen,
+			   struct priv_end *e, char *err, size_t errlen)
+{
+	if (h->verb != PRIV_R_END || plen != sizeof(*e)) {
+		snprintf(err, errlen, "helper: unexpected reply");
+		return -1;
+	}
+	memcpy(e, h + 1, sizeof(*e));
+	e->err[sizeof(e->err) - 1] = '\0';
+	if (e->status != 0) {
+		snprintf(err, errlen, "%s", e->err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send @param ids in frames; @return 0 or -1, *done summed. */
+static int priv_client_ids(struct priv_client *c, uint32_t verb, uint32_t arg,
+			   const char *const *ids, size_t n, size_t *done,
+			   char *err, size_t errlen)
+{
+	char *slots = calloc(PRIV_IDS_PER_FRAME, PRIV_ID_SLOT);
+	int rc = 0;
+
+	*done = 0;
+	if (slots == NULL) {
+		snprintf(err, errlen, "helper: out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i += PRIV_IDS_PER_FRAME) {
+		size_t k =
+		    n - i < PRIV_IDS_PER_FRAME ? n - i : PRIV_IDS_PER_FRAME;
+		const struct priv_hdr *h;
+		struct priv_end e;
+		size_t plen;
+
+		memset(slots, 0, k * PRIV_ID_SLOT);
+		for (size_t j = 0; j < k; j++)
+			snprintf(slots + j * PRIV_ID_SLOT, PRIV_ID_SLOT, "%s",
+				 ids[i + j]);
+		if (priv_send(c->fd, verb, arg, (uint32_t)k, slots,
+			      k * PRIV_ID_SLOT) < 0) {
+			snprintf(err, errlen, "helper: %s", strerror(errno));
+			rc = -1;
+		} else if ((h = priv_client_next(c, &plen, err, errlen)) ==
+			   NULL) {
+			rc = -1;
+		} else {
+			rc = priv_client_end(h, plen, &e, err, errlen);
+			*done += e.done;
+		}
+	}
+	free(slots);
+	return rc;
+}
+
+static int pc_open(const struct mta_config *cfg, void **state, char *err,
+		   size_t errlen)
+{
+	snprintf(err, errlen, "helper: the client is made by priv_client_new");
+	return -1;
+}
+
+static void pc_close(void *state)
+{
+}
+
+static int pc_valid_id(const char *id)
+{
+	(void)id;
+	return 0; /* replaced by the real plugin's in priv_client_vtable */
+}
+
+static int pc_hold(void *state, const char *const *ids, size_t n, size_t *done,
+		   char *err, size_t errlen)
+{
+	return priv_client_ids(state, PRIV_HOLD, 0, ids, n, done, err, errlen);
+}
+
+static int pc_deliver(void *state, const char *const *ids, size_t n,
+		      size_t *done, char *err, size_t errlen)
+{
+	return priv_client_ids(state, PRIV_DELIVER, 0, ids, n, done, err,
+			       errlen);
+}
+
+static int pc_release(void *state, const char *const *ids, size_t n,
+		      size_t *done, char *err, size_t errlen)
+{
+	return priv_client_ids(state, PRIV_RELEASE, 0, ids, n, done, err,
+			       errlen);
+}
+
+static int pc_giveback(void *state, const char *const *ids, size_t n,
+		       enum mta_giveback how, size_t *done, char *err,
+		       size_t errlen)
+{
+	return priv_client_ids(state, PRIV_GIVEBACK, (uint32_t)how, ids, n,
+			       done, err, errlen);
+}
+
+static void pc_listing_free(struct mta_listing *l)
+{
+	for (size_t i = 0; l->msgs && i < l->n; i++)
+		free(l->msgs[i].rcpts);
+	free(l->msgs);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Add one PRIV_R_MSG record to @param l. @return 0 or -1. */
+static int pc_scan_msg(struct mta_listing *l, size_t *cap,
+		       const struct priv_msg *pm)
+{
+	struct mta_message *m;
+
+	if (l->n == LIMIT_LISTING_MESSAGES ||
+	    pm->nrcpts > LIMIT_RCPTS_PER_MESSAGE * 4u)
+		return -1;
+	if (l->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct mta_message *nm = realloc(l->msgs, nc * sizeof(*nm));
+
+		if (nm == NULL)
+			return -1;
+		l->msgs = nm;
+		*cap = nc;
+	}
+	m = &l->msgs[l->n];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->queue_id, pm->queue_id, sizeof(m->queue_id));
+	m->queue_id[sizeof(m->queue_id) - 1] = '\0';
+	memcpy(m->sender, pm->sender, sizeof(m->sender));
+	m->sender[sizeof(m->sender) - 1] = '\0';
+	m->arrival = pm->arrival;
+	m->held = pm->held;
+	m->deferred = pm->deferred;
+	if (pm->nrcpts &&
+	    (m->rcpts = calloc(pm->nrcpts, sizeof(*m->rcpts))) == NULL)
+		return -1;
+	m->nrcpts = 0; /* filled by the PRIV_R_RCPTS frames */
+	l->n++;
+	return (int)pm->nrcpts;
+}
+
+static int pc_scan(void *state, struct mta_listing *out, char *err,
+		   size_t errlen)
+{
+	struct priv_client *c = state;
+	size_t cap = 0, plen, want = 0;
+	const struct priv_hdr *h;
+	struct priv_end e;
+
+	memset(out, 0, sizeof(*out));
+	if (priv_send(c->fd, PRIV_SCAN, 0, 0, NULL, 0) < 0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL) {
+		struct mta_message *m = out->n ? &out->msgs[out->n - 1] : NULL;
+		int r;
+
+		if (h->verb == PRIV_R_END)
+			break;
+		if (h->verb == PRIV_R_MSG && plen == sizeof(struct priv_msg) &&
+		    want == 0) {
+			if ((r = pc_scan_msg(out, &cap,
+					     (const void *)(h + 1))) < 0)
+				goto bad;
+			want = (size_t)r;
+		} else if (h->verb == PRIV_R_RCPTS && m != NULL &&
+			   h->count <= want &&
+			   plen == h->count * sizeof(struct mta_rcpt)) {
+			memcpy(m->rcpts + m->nrcpts, h + 1, plen);
+			for (size_t i = 0; i < h->count; i++) {
+				struct mta_rcpt *rc = &m->rcpts[m->nrcpts + i];
+				rc->address[sizeof(rc->address) - 1] = '\0';
+				rc->reason[sizeof(rc->reason) - 1] = '\0';
+			}
+			m->nrcpts += h->count;
+			want -= h->count;
+		} else {
+			goto bad;
+		}
+	}
+	if (h == NULL || want != 0 ||
+	    priv_client_end(h, plen, &e, err, errlen) < 0) {
+		pc_listing_free(out);
+		return -1;
+	}
+	out->complete = e.complete;
+	out->skipped = e.skipped;
+	return 0;
+bad:
+	snprintf(err, errlen, "helper: malformed listing reply");
+	pc_listing_free(out);
+	/* The stream is out of step: the next call fails on it too. */
+	return -1;
+}
+
+static void pc_outcomes_free(struct mta_outcomes *o)
+{
+	free(o->items);
+	memset(o, 0, sizeof(*o));
+}
+
+static int pc_outcomes(void *state, const char *const *ids, size_t n,
+		       struct mta_outcomes *out, char *err, size_t errlen)
+{
+	struct priv_client *c = state;
+	char *slots;
+	size_t plen, cap = 0;
+	const struct priv_hdr *h;
+	struct priv_end e;
+
+	memset(out, 0, sizeof(*out));
+	if (n > PRIV_IDS_PER_FRAME) {
+		/* Ask in frames; the outcomes of every frame are merged. */
+		for (size_t i = 0; i < n; i += PRIV_IDS_PER_FRAME) {
+			struct mta_outcomes part;
+			size_t k = n - i < PRIV_IDS_PER_FRAME
+				       ? n - i
+				       : PRIV_IDS_PER_FRAME;
+			struct mta_outcome *ni;
+
+			if (pc_outcomes(state, ids + i, k, &part, err, errlen) <
+			    0) {
+				pc_outcomes_free(out);
+				return -1;
+			}
+			ni = realloc(out->items,
+				     (out->n + part.n + 1) * sizeof(*ni));
+			if (ni == NULL) {
+				pc_outcomes_free(&part);
+				pc_outcomes_free(out);
+				snprintf(err, errlen, "helper: out of memory");
+				return -1;
+			}
+			out->items = ni;
+			memcpy(out->items + out->n, part.items,
+			       part.n * sizeof(*ni));
+			out->n += part.n;
+			pc_outcomes_free(&part);
+		}
+		return 0;
+	}
+	if ((slots = calloc(n + 1, PRIV_ID_SLOT)) == NULL) {
+		snprintf(err, errlen, "helper: out of memory");
+		return -1;
+	}
+	for (size_t j = 0; j < n; j++)
+		snprintf(slots + j * PRIV_ID_SLOT, PRIV_ID_SLOT, "%s", ids[j]);
+	if (priv_send(c->fd, PRIV_OUTCOMES, 0, (uint32_t)n, slots,
+		      n * PRIV_ID_SLOT) < 0) {
+		free(slots);
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	free(slots);
+	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL &&
+	       h->verb == PRIV_R_OUTS) {
+		struct mta_outcome *ni;
+
+		if (plen != h->count * sizeof(struct mta_outcome) ||
+		    out->n + h->count > LIMIT_OUTCOMES_PER_CALL)
+			goto bad;
+		if (out->n + h->count > cap) {
+			cap = (out->n + h->count) * 2;
+			if ((ni = realloc(out->items, cap * sizeof(*ni))) ==
+			    NULL)
+				goto bad;
+			out->items = ni;
+		}
+		memcpy(out->items + out->n, h + 1, plen);
+		for (size_t i = 0; i < h->count; i++) {
+			struct mta_outcome *o = &out->items[out->n + i];
+			o->queue_id[sizeof(o->queue_id) - 1] = '\0';
+			o->address[sizeof(o->address) - 1] = '\0';
+			o->dsn[sizeof(o->dsn) - 1] = '\0';
+			o->text[sizeof(o->text) - 1] = '\0';
+		}
+		out->n += h->count;
+	}
+	if (h == NULL || priv_client_end(h, plen, &e, err, errlen) < 0) {
+		pc_outcomes_free(out);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "helper: malformed outcomes reply");
+	pc_outcomes_free(out);
+	return -1;
+}
+
+const struct mta_plugin priv_client_plugin = {
+    .abi = MTA_PLUGIN_ABI,
+    .name = "priv",
+    .open = pc_open,
+    .close = pc_close,
+    .valid_id = pc_valid_id,
+    .scan = pc_scan,
+    .listing_free = pc_listing_free,
+    .hold = pc_hold,
+    .deliver = pc_deliver,
+    .release = pc_release,
+    .giveback = pc_giveback,
+    .outcomes = pc_outcomes,
+    .outcomes_free = pc_outcomes_free,
+};
+
+/* A request with no ids and only an END back. */
+static int priv_client_simple(struct priv_client *c, uint32_t verb,
+			      uint32_t arg, const void *payload, size_t len,
+			      char *err, size_t errlen)
+{
+	const struct priv_hdr *h;
+	struct priv_end e;
+	size_t plen;
+
+	if (priv_send(c->fd, verb, arg, payload ? 1 : 0, payload, len) < 0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	if ((h = priv_client_next(c, &plen, err, errlen)) == NULL)
+		return -1;
+	return priv_client_end(h, plen, &e, err, errlen);
+}
+
+int priv_client_hook(struct priv_client *c, enum priv_hook kind,
+		     const char *domain, const char *resolver,
+		     const char *report, char *err, size_t errlen)
+{
+	struct priv_hook_req q;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.domain, sizeof(q.domain), "%s", domain);
+	snprintf(q.resolver, sizeof(q.resolver), "%s",
+		 resolver ? resolver : "");
+	snprintf(q.report, sizeof(q.report), "%s", report ? report : "");
+	return priv_client_simple(c, PRIV_HOOK, kind, &q, sizeof(q), err,
+				  errlen);
+}
+
+int priv_client_reload(struct priv_client *c, char *err, size_t errlen)
+{
+	return priv_client_simple(c, PRIV_RELOAD, 0, NULL, 0, err, errlen);
+}

@@ -1,0 +1,286 @@
+/*
+ * NAME
+ *	priv_helper 3
+ * SUMMARY
+ *	the privileged helper: serve the daemon's MTA verbs, listing, log
+ *	outcomes, hooks and reload, and nothing else
+ * SYNOPSIS
+ *	#include "priv/priv.h"
+ * DESCRIPTION
+ *	priv_serve() reads one request frame at a time and answers it with
+ *	reply frames ending in PRIV_R_END. Id verbs (hold, deliver, release,
+ *	giveback, outcomes) carry only id slots: every id is re-validated
+ *	(priv_id_ok: alphabet, length, no leading '-', the plugin's own
+ *	valid_id) and one bad id refuses the whole frame. A hook request
+ *	names which hook of the helper's OWN policy to run and its %d / %r
+ *	values; the report file is a base name joined to the helper's own
+ *	state_dir/reports. A reload re-reads the helper's own policy file.
+ *	Scan and outcomes are sent back as fixed-size records.
+ *
+ *	Owns: nothing beyond one request: the listing and outcomes are freed
+ *	once sent.
+ * DIAGNOSTICS
+ *	A refused frame is answered with END status -1 and the reason, and
+ *	logged (rate-limited); the helper carries on. It stops at EOF (the
+ *	daemon exited) or on a socket error.
+ * SECURITY
+ *	Runs as root. Reads the daemon's frames only through the checks of
+ *	priv_proto.c. The MTA listing and log are still parsed here, by the
+ *	plugin (see README: not yet moved to the unprivileged side).
+ */
+#include "priv/priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+/* Answer with END. @return 0, or -1 when the socket failed. */
+static int priv_helper_end(int fd, int status, size_t done, int complete,
+			   size_t skipped, const char *err)
+{
+	struct priv_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.status = status;
+	e.done = (uint32_t)done;
+	e.complete = complete;
+	e.skipped = (uint32_t)skipped;
+	snprintf(e.err, sizeof(e.err), "%s", err ? err : "");
+	return priv_send(fd, PRIV_R_END, 0, 1, &e, sizeof(e));
+}
+
+static int priv_helper_refuse(int fd, const char *why)
+{
+	log_warn_limited("priv-refused", 60, "helper: request refused: %s",
+			 why);
+	return priv_helper_end(fd, -1, 0, 0, 0, why);
+}
+
+/* Check the id slots of a request. @return 1 all good, 0 refused. */
+static int priv_helper_ids(const struct priv_server *s,
+			   const struct priv_hdr *h, size_t len,
+			   const char **ids, char *why, size_t whylen)
+{
+	const char *slots = (const char *)(h + 1);
+
+	if (h->count > PRIV_IDS_PER_FRAME ||
+	    len != sizeof(*h) + (size_t)h->count * PRIV_ID_SLOT) {
+		snprintf(why, whylen, "bad frame size for %u ids", h->count);
+		return 0;
+	}
+	for (uint32_t i = 0; i < h->count; i++) {
+		const char *slot = slots + (size_t)i * PRIV_ID_SLOT;
+
+		if (!priv_id_ok(slot, s->pl)) {
+			char shown[PRIV_ID_SLOT + 1];
+
+			snprintf(why, whylen, "bad queue id \"%s\"",
+				 log_printable(shown, sizeof(shown), slot));
+			return 0;
+		}
+		ids[i] = slot;
+	}
+	return 1;
+}
+
+static int priv_helper_scan(int fd, struct priv_server *s)
+{
+	struct mta_listing l;
+	char err[PRIV_ERR_MAX];
+	int rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (s->pl->scan(s->state, &l, err, sizeof(err)) < 0)
+		return priv_helper_end(fd, -1, 0, 0, 0, err);
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		const struct mta_message *m = &l.msgs[i];
+		struct priv_msg pm;
+
+		memset(&pm, 0, sizeof(pm));
+		snprintf(pm.queue_id, sizeof(pm.queue_id), "%s", m->queue_id);
+		snprintf(pm.sender, sizeof(pm.sender), "%s", m->sender);
+		pm.arrival = m->arrival;
+		pm.held = m->held;
+		pm.deferred = m->deferred;
+		pm.nrcpts = (uint32_t)m->nrcpts;
+		rc = priv_send(fd, PRIV_R_MSG, 0, 1, &pm, sizeof(pm));
+		for (size_t r = 0; r < m->nrcpts && rc == 0;
+		     r += PRIV_RCPTS_PER_FRAME) {
+			size_t k = m->nrcpts - r < PRIV_RCPTS_PER_FRAME
+				       ? m->nrcpts - r
+				       : PRIV_RCPTS_PER_FRAME;
+
+			rc = priv_send(fd, PRIV_R_RCPTS, 0, (uint32_t)k,
+				       &m->rcpts[r], k * sizeof(m->rcpts[0]));
+		}
+	}
+	if (rc == 0)
+		rc = priv_helper_end(fd, 0, l.n, l.complete, l.skipped, "");
+	s->pl->listing_free(&l);
+	return rc;
+}
+
+static int priv_helper_outcomes(int fd, struct priv_server *s, const char **ids,
+				size_t n)
+{
+	struct mta_outcomes o;
+	char err[PRIV_ERR_MAX];
+	int rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (s->pl->outcomes(s->state, ids, n, &o, err, sizeof(err)) < 0)
+		return priv_helper_end(fd, -1, 0, 0, 0, err);
+	for (size_t i = 0; i < o.n && rc == 0; i += PRIV_OUTS_PER_FRAME) {
+		size_t k = o.n - i < PRIV_OUTS_PER_FRAME ? o.n - i
+							 : PRIV_OUTS_PER_FRAME;
+
+		rc = priv_send(fd, PRIV_R_OUTS, 0, (uint32_t)k, &o.items[i],
+			       k * sizeof(o.items[0]));
+	}
+	if (rc == 0)
+		rc = priv_helper_end(fd, 0, o.n, 0, 0, "");
+	s->pl->outcomes_free(&o);
+	return rc;
+}
+
+static int priv_helper_hook(int fd, struct priv_server *s,
+			    const struct priv_hdr *h, size_t len)
+{
+	const struct priv_hook_req *q = (const void *)(h + 1);
+	const struct policy *p = s->policy;
+	char path[LIMIT_PATH + 1];
+	int rc;
+
+	if (len != sizeof(*h) + sizeof(*q) || h->count != 1)
+		return priv_helper_refuse(fd, "bad hook frame size");
+	if (!priv_domain_ok(q->domain, sizeof(q->domain)))
+		return priv_helper_refuse(fd, "bad hook domain");
+	if (h->arg == PRIV_HOOK_FLUSH) {
+		if (!priv_resolver_ok(q->resolver, sizeof(q->resolver)))
+			return priv_helper_refuse(fd, "bad hook resolver");
+		if (p->hook_flush_resolver == NULL)
+			return priv_helper_end(fd, 0, 0, 0, 0, "");
+		rc = s->hook(p->hook_flush_resolver, "flush_resolver",
+			     q->domain, q->resolver, NULL);
+	} else if (h->arg == PRIV_HOOK_ESCALATE) {
+		if (!priv_report_ok(q->report, sizeof(q->report)))
+			return priv_helper_refuse(fd, "bad report name");
+		if (p->hook_escalate == NULL)
+			return priv_helper_end(fd, 0, 0, 0, 0, "");
+		if ((size_t)snprintf(path, sizeof(path), "%s/reports/%s",
+				     p->state_dir, q->report) >= sizeof(path))
+			return priv_helper_refuse(fd, "report path too long");
+		rc = s->hook(p->hook_escalate, "escalate", q->domain, NULL,
+			     path);
+	} else {
+		return priv_helper_refuse(fd, "unknown hook");
+	}
+	return priv_helper_end(fd, rc, rc == 0, 0, 0,
+			       rc == 0 ? "" : "hook failed (logged)");
+}
+
+/* The id verbs that act on the MTA. */
+static int priv_helper_act(int fd, struct priv_server *s,
+			   const struct priv_hdr *h, const char **ids)
+{
+	char err[PRIV_ERR_MAX] = "";
+	size_t done = 0;
+	int rc;
+
+	switch (h->verb) {
+	case PRIV_HOLD:
+		rc = s->pl->hold(s->state, ids, h->count, &done, err,
+				 sizeof(err));
+		break;
+	case PRIV_DELIVER:
+		rc = s->pl->deliver(s->state, ids, h->count, &done, err,
+				    sizeof(err));
+		break;
+	case PRIV_RELEASE:
+		rc = s->pl->release(s->state, ids, h->count, &done, err,
+				    sizeof(err));
+		break;
+	default: /* PRIV_GIVEBACK, arg checked by the caller */
+		rc = s->pl->giveback(s->state, ids, h->count,
+				     (enum mta_giveback)h->arg, &done, err,
+				     sizeof(err));
+		break;
+	}
+	return priv_helper_end(fd, rc < 0 ? -1 : 0, done, 0, 0, err);
+}
+
+/* One request. @return 0, or -1 when the socket failed. */
+static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
+			   size_t len)
+{
+	const struct priv_hdr *h = buf;
+	const char *ids[PRIV_IDS_PER_FRAME];
+	char why[128], err[PRIV_ERR_MAX];
+
+	switch (h->verb) {
+	case PRIV_HOLD:
+	case PRIV_DELIVER:
+	case PRIV_RELEASE:
+	case PRIV_GIVEBACK:
+		if (h->verb == PRIV_GIVEBACK && h->arg != MTA_GIVEBACK_BOUNCE &&
+		    h->arg != MTA_GIVEBACK_EXPIRE &&
+		    h->arg != MTA_GIVEBACK_RELEASE)
+			return priv_helper_refuse(fd, "unknown hand-back");
+		if (!priv_helper_ids(s, h, len, ids, why, sizeof(why)))
+			return priv_helper_refuse(fd, why);
+		if (h->count == 0)
+			return priv_helper_refuse(fd, "no ids");
+		return priv_helper_act(fd, s, h, ids);
+	case PRIV_OUTCOMES:
+		if (!priv_helper_ids(s, h, len, ids, why, sizeof(why)))
+			return priv_helper_refuse(fd, why);
+		return priv_helper_outcomes(fd, s, ids, h->count);
+	case PRIV_SCAN:
+		if (len != sizeof(*h) || h->count != 0)
+			return priv_helper_refuse(fd, "bad scan frame");
+		return priv_helper_scan(fd, s);
+	case PRIV_HOOK:
+		return priv_helper_hook(fd, s, h, len);
+	case PRIV_RELOAD:
+		if (len != sizeof(*h) || h->count != 0 || s->reload == NULL)
+			return priv_helper_refuse(fd, "bad reload frame");
+		if (s->reload(s, err, sizeof(err)) < 0)
+			return priv_helper_end(fd, -1, 0, 0, 0, err);
+		return priv_helper_end(fd, 0, 0, 0, 0, "");
+	default:
+		return priv_helper_refuse(fd, "unknown verb");
+	}
+}
+
+int priv_serve(int fd, struct priv_server *s)
+{
+	void *buf = malloc(PRIV_FRAME_MAX);
+	int rc = 0;
+
+	if (buf == NULL)
+		return -1;
+	for (;;) {
+		ssize_t n = priv_recv(fd, buf);
+
+		if (n == 0)
+			break;
+		if (n < 0 && (errno == EMSGSIZE || errno == EPROTO)) {
+			if (priv_helper_refuse(fd, errno == EMSGSIZE
+						       ? "bad frame size"
+						       : "bad magic") < 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (n < 0 || priv_helper_one(fd, s, buf, (size_t)n) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(buf);
+	return rc;
+}

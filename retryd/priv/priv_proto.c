@@ -1,0 +1,137 @@
+/*
+ * NAME
+ *	priv_proto 3
+ * SUMMARY
+ *	frames and value checks of the helper's socketpair protocol
+ * SYNOPSIS
+ *	#include "priv/priv.h"
+ * DESCRIPTION
+ *	priv_send() writes one frame (header and payload in one sendmsg on
+ *	a SOCK_SEQPACKET socket, so a frame is never split or merged);
+ *	priv_recv() reads one, with MSG_TRUNC to see a frame larger than
+ *	PRIV_FRAME_MAX (refused, never half read). The *_ok checks are pure
+ *	and run on the helper's side for every value the daemon sends.
+ * DIAGNOSTICS
+ *	-1 with errno: EMSGSIZE (oversized or short frame), EPROTO (wrong
+ *	magic), or the socket's own error.
+ * SECURITY
+ *	The helper trusts nothing in a frame: sizes are checked against the
+ *	header, strings must end inside their slot, ids are checked against
+ *	the alphabet and the MTA plugin's validator.
+ */
+#include "priv/priv.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+int priv_id_ok(const char *slot, const struct mta_plugin *pl)
+{
+	size_t n = strnlen(slot, PRIV_ID_SLOT);
+
+	if (n == 0 || n > LIMIT_QUEUE_ID || slot[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = slot[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+	}
+	return pl != NULL && pl->valid_id(slot) == 1;
+}
+
+/* 1 when @param s ends inside @param cap and has only @param ok bytes. */
+static int priv_charset_ok(const char *s, size_t cap, size_t min,
+			   int (*ok)(char c))
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap || n < min)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!ok(s[i]))
+			return 0;
+	return 1;
+}
+
+static int priv_domain_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+static int priv_resolver_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F') || c == '.' || c == ':' || c == '[' ||
+	       c == ']';
+}
+
+static int priv_report_char(char c)
+{
+	return priv_domain_char(c);
+}
+
+int priv_domain_ok(const char *s, size_t cap)
+{
+	return priv_charset_ok(s, cap, 1, priv_domain_char) &&
+	       strlen(s) <= LIMIT_DOMAIN && s[0] != '-' && s[0] != '.';
+}
+
+int priv_resolver_ok(const char *s, size_t cap)
+{
+	return priv_charset_ok(s, cap, 1, priv_resolver_char);
+}
+
+int priv_report_ok(const char *s, size_t cap)
+{
+	return priv_charset_ok(s, cap, 1, priv_report_char) && s[0] != '.' &&
+	       s[0] != '-';
+}
+
+int priv_send(int fd, uint32_t verb, uint32_t arg, uint32_t count,
+	      const void *payload, size_t len)
+{
+	struct priv_hdr h = {PRIV_MAGIC, verb, arg, count};
+	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+	ssize_t n;
+
+	if (sizeof(h) + len > PRIV_FRAME_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != sizeof(h) + len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t priv_recv(int fd, void *buf)
+{
+	const struct priv_hdr *h = buf;
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, PRIV_FRAME_MAX, MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	if ((size_t)n > PRIV_FRAME_MAX || (size_t)n < sizeof(*h)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (h->magic != PRIV_MAGIC) {
+		errno = EPROTO;
+		return -1;
+	}
+	return n;
+}

@@ -1,0 +1,389 @@
+/*
+ * test_priv - the privileged helper's protocol over a real socketpair.
+ *
+ * priv_serve() runs in a forked child around a recording fake plugin
+ * (postfix-like ids: uppercase hex, 6..12). The test sends frames by hand
+ * and through priv_client: good ids reach the plugin; malformed ids
+ * ("ALL", "-x", too long, bad alphabet, no NUL in the slot), garbage
+ * bytes, an oversized frame, a short frame, a wrong magic, a frame whose
+ * size does not match its count, an unknown verb, an unknown hand-back and
+ * a hook with a path or bad values are each refused with END -1, and the
+ * plugin never sees them (it writes what it got to a pipe the test reads).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "priv/priv.h"
+
+static int rec_fd = -1; /* the child's end of the record pipe */
+
+static int fk_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 6 || n > 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		      (id[i] >= 'A' && id[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int fk_act(const char *op, const char *const *ids, size_t n,
+		  size_t *done)
+{
+	char line[64 * 1024];
+	size_t used = (size_t)snprintf(line, sizeof(line), "%s", op);
+
+	for (size_t i = 0; i < n && used < sizeof(line) - 40; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 " %s", ids[i]);
+	line[used++] = '\n';
+	if (write(rec_fd, line, used) < 0)
+		return -1;
+	*done = n;
+	return 0;
+}
+
+static int fk_hold(void *s, const char *const *ids, size_t n, size_t *done,
+		   char *err, size_t errlen)
+{
+	return fk_act("hold", ids, n, done);
+}
+
+static int fk_release(void *s, const char *const *ids, size_t n, size_t *done,
+		      char *err, size_t errlen)
+{
+	return fk_act("release", ids, n, done);
+}
+
+static int fk_giveback(void *s, const char *const *ids, size_t n,
+		       enum mta_giveback how, size_t *done, char *err,
+		       size_t errlen)
+{
+	return fk_act("giveback", ids, n, done);
+}
+
+static int fk_scan(void *s, struct mta_listing *out, char *err, size_t errlen)
+{
+	static struct mta_rcpt r[70];
+	static struct mta_message m[2];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(m[0].queue_id, sizeof(m[0].queue_id), "ABC123");
+	m[0].nrcpts = 70; /* more than one recipients frame */
+	m[0].rcpts = r;
+	for (size_t i = 0; i < 70; i++)
+		snprintf(r[i].address, sizeof(r[i].address), "r%zu@x.test", i);
+	snprintf(m[1].queue_id, sizeof(m[1].queue_id), "DEF456");
+	m[1].held = 1;
+	out->msgs = m;
+	out->n = 2;
+	out->complete = 1;
+	return 0;
+}
+
+static void fk_listing_free(struct mta_listing *l)
+{
+}
+
+static int fk_outcomes(void *s, const char *const *ids, size_t n,
+		       struct mta_outcomes *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+static void fk_outcomes_free(struct mta_outcomes *o)
+{
+}
+
+static const struct mta_plugin fk = {
+    .abi = MTA_PLUGIN_ABI,
+    .name = "fake",
+    .valid_id = fk_valid,
+    .scan = fk_scan,
+    .listing_free = fk_listing_free,
+    .hold = fk_hold,
+    .deliver = fk_hold,
+    .release = fk_release,
+    .giveback = fk_giveback,
+    .outcomes = fk_outcomes,
+    .outcomes_free = fk_outcomes_free,
+};
+
+static int fk_hook(char *const tmpl[], const char *what, const char *domain,
+		   const char *resolver, const char *file)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "hook %s %s %s %s\n", what, domain,
+			 resolver ? resolver : "-", file ? file : "-");
+
+	return write(rec_fd, line, (size_t)n) < 0 ? -1 : 0;
+}
+
+struct fx {
+	int fd;	 /* the daemon's end */
+	int rec; /* what the plugin got */
+	pid_t pid;
+	struct priv_client *c;
+};
+
+static char *hook_tmpl[] = {"/bin/true", NULL};
+
+static int setup(void **state)
+{
+	static struct policy p;
+	struct fx *f = calloc(1, sizeof(*f));
+	int sv[2], pp[2];
+
+	p.hook_flush_resolver = hook_tmpl;
+	p.hook_escalate = hook_tmpl;
+	p.state_dir = "/var/lib/retryd-test";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || pipe(pp) < 0)
+		return -1;
+	if ((f->pid = fork()) == 0) {
+		struct priv_server s = {&fk, NULL, &p, fk_hook, NULL, NULL};
+
+		close(sv[0]);
+		close(pp[0]);
+		rec_fd = pp[1];
+		_exit(priv_serve(sv[1], &s) < 0 ? 1 : 0);
+	}
+	close(sv[1]);
+	close(pp[1]);
+	f->fd = sv[0];
+	f->rec = pp[0];
+	fcntl(f->rec, F_SETFL, O_NONBLOCK);
+	f->c = priv_client_new(f->fd, &fk);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	int st;
+
+	priv_client_free(f->c);
+	close(f->fd);
+	waitpid(f->pid, &st, 0);
+	close(f->rec);
+	free(f);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* What the plugin recorded so far. */
+static const char *recorded(struct fx *f)
+{
+	static char buf[8192];
+	ssize_t n = read(f->rec, buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* Read one reply: @return END's status, err in @param why. */
+static int end_of(struct fx *f, char *why)
+{
+	char *buf = malloc(PRIV_FRAME_MAX);
+	const struct priv_hdr *h = (const void *)buf;
+	struct priv_end e;
+	ssize_t n = priv_recv(f->fd, buf);
+
+	assert_true(n == (ssize_t)(sizeof(*h) + sizeof(e)));
+	assert_int_equal(h->verb, PRIV_R_END);
+	memcpy(&e, h + 1, sizeof(e));
+	strcpy(why, e.err);
+	free(buf);
+	return e.status;
+}
+
+static int send_ids(struct fx *f, uint32_t verb, uint32_t arg,
+		    const char *const *ids, size_t n, char *why)
+{
+	char slots[8][PRIV_ID_SLOT];
+
+	memset(slots, 0, sizeof(slots));
+	for (size_t i = 0; i < n; i++)
+		strncpy(slots[i], ids[i], PRIV_ID_SLOT);
+	assert_int_equal(
+	    priv_send(f->fd, verb, arg, (uint32_t)n, slots, n * PRIV_ID_SLOT),
+	    0);
+	return end_of(f, why);
+}
+
+static void test_good_ids_reach_the_plugin(void **state)
+{
+	struct fx *f = *state;
+	const char *ids[] = {"ABC123", "0123456789AB"};
+	size_t done = 0;
+	char err[256];
+
+	assert_int_equal(f->c ? 0 : -1, 0);
+	assert_int_equal(priv_client_vtable(f->c)->hold(f->c, ids, 2, &done,
+							err, sizeof(err)),
+			 0);
+	assert_int_equal(done, 2);
+	assert_string_equal(recorded(f), "hold ABC123 0123456789AB\n");
+}
+
+static void test_bad_ids_refused(void **state)
+{
+	struct fx *f = *state;
+	const char *bad[] = {
+	    "ALL",    "-x",	"ABCDEF0123456789ABCDEF0123456789",
+	    "ABC12;", "abc123", "ABC 12",
+	    ""};
+	char why[PRIV_ERR_MAX];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *two[] = {"ABC123", bad[i]};
+
+		assert_int_equal(send_ids(f, PRIV_HOLD, 0, two, 2, why), -1);
+		assert_non_null(strstr(why, "bad queue id"));
+	}
+	/* An id filling its slot with no NUL. */
+	{
+		char slot[PRIV_ID_SLOT];
+
+		memset(slot, 'A', sizeof(slot));
+		assert_int_equal(
+		    priv_send(f->fd, PRIV_RELEASE, 0, 1, slot, sizeof(slot)),
+		    0);
+		assert_int_equal(end_of(f, why), -1);
+	}
+	assert_string_equal(recorded(f), "");
+}
+
+static void test_bad_frames_refused(void **state)
+{
+	struct fx *f = *state;
+	char *big = calloc(1, PRIV_FRAME_MAX + 4096);
+	struct priv_hdr h = {PRIV_MAGIC, PRIV_HOLD, 0, 3};
+	const char *one[] = {"ABC123"};
+	char why[PRIV_ERR_MAX];
+
+	/* garbage bytes */
+	memset(big, 0xa5, 64);
+	assert_true(send(f->fd, big, 64, 0) == 64);
+	assert_int_equal(end_of(f, why), -1);
+	/* a short frame */
+	assert_true(send(f->fd, big, 3, 0) == 3);
+	assert_int_equal(end_of(f, why), -1);
+	assert_string_equal(why, "bad frame size");
+	/* oversized: refused whole, never half read */
+	memcpy(big, &h, sizeof(h));
+	assert_true(send(f->fd, big, PRIV_FRAME_MAX + 4096, 0) ==
+		    PRIV_FRAME_MAX + 4096);
+	assert_int_equal(end_of(f, why), -1);
+	assert_string_equal(why, "bad frame size");
+	/* count and size disagree */
+	memset(big + sizeof(h), 0, 2 * PRIV_ID_SLOT);
+	strcpy(big + sizeof(h), "ABC123");
+	assert_true(send(f->fd, big, sizeof(h) + 2 * PRIV_ID_SLOT, 0) > 0);
+	assert_int_equal(end_of(f, why), -1);
+	/* unknown verbs, an unknown hand-back */
+	assert_int_equal(send_ids(f, 99, 0, one, 1, why), -1);
+	assert_string_equal(why, "unknown verb");
+	assert_int_equal(send_ids(f, 0, 0, one, 1, why), -1);
+	assert_int_equal(send_ids(f, PRIV_GIVEBACK, 7, one, 1, why), -1);
+	assert_string_equal(why, "unknown hand-back");
+	/* no ids at all */
+	assert_int_equal(send_ids(f, PRIV_DELIVER, 0, one, 0, why), -1);
+	/* scan with a payload, reload without a reload function */
+	assert_int_equal(send_ids(f, PRIV_SCAN, 0, one, 1, why), -1);
+	assert_int_equal(send_ids(f, PRIV_RELOAD, 0, one, 0, why), -1);
+	assert_string_equal(recorded(f), "");
+	/* and the helper still serves */
+	assert_int_equal(
+	    send_ids(f, PRIV_GIVEBACK, MTA_GIVEBACK_BOUNCE, one, 1, why), 0);
+	assert_string_equal(recorded(f), "giveback ABC123\n");
+	free(big);
+}
+
+static void test_hooks_checked(void **state)
+{
+	struct fx *f = *state;
+	char err[PRIV_ERR_MAX];
+
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_FLUSH, "msn.test",
+					  "127.0.0.1:53", NULL, err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_ESCALATE, "msn.test",
+					  NULL, "report-msn.test-1.txt", err,
+					  sizeof(err)),
+			 0);
+	assert_string_equal(recorded(f),
+			    "hook flush_resolver msn.test 127.0.0.1:53 -\n"
+			    "hook escalate msn.test - "
+			    "/var/lib/retryd-test/reports/"
+			    "report-msn.test-1.txt\n");
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_ESCALATE, "msn.test",
+					  NULL, "../../etc/shadow", err,
+					  sizeof(err)),
+			 -1);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_ESCALATE, "msn.test",
+					  NULL, "/etc/shadow", err,
+					  sizeof(err)),
+			 -1);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_FLUSH, "-rf",
+					  "127.0.0.1", NULL, err, sizeof(err)),
+			 -1);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_FLUSH, "a.test",
+					  "1.2.3.4; rm", NULL, err,
+					  sizeof(err)),
+			 -1);
+	assert_int_equal(priv_client_hook(f->c, 9, "a.test", "1.2.3.4", NULL,
+					  err, sizeof(err)),
+			 -1);
+	assert_string_equal(recorded(f), "");
+}
+
+static void test_scan_round_trip(void **state)
+{
+	struct fx *f = *state;
+	const struct mta_plugin *vt = priv_client_vtable(f->c);
+	struct mta_listing l;
+	char err[256];
+
+	assert_int_equal(vt->scan(f->c, &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.complete, 1);
+	assert_string_equal(l.msgs[0].queue_id, "ABC123");
+	assert_int_equal(l.msgs[0].nrcpts, 70);
+	assert_string_equal(l.msgs[0].rcpts[69].address, "r69@x.test");
+	assert_int_equal(l.msgs[1].held, 1);
+	vt->listing_free(&l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_good_ids_reach_the_plugin,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_ids_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_frames_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_hooks_checked, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_scan_round_trip, setup,
+					    teardown),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
