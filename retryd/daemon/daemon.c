@@ -7,8 +7,10 @@
  *	#include "daemon/daemon.h"
  *	int daemon_run(const char *policy_file, const struct policy *p, int once);
  * DESCRIPTION
- *	daemon_run() opens the store (STORE_OPEN_DAEMON: recovery runs
- *	here and only here), loads the MTA plugin, then runs a pass every
+ *	daemon_run() loads the MTA plugin, started as root forks the
+ *	privileged helper and drops to [retryd] user (daemon_priv.c), opens
+ *	the store (STORE_OPEN_DAEMON: recovery runs here and only here), then
+ *	runs a pass every
  *	scan_interval and a store checkpoint every DAEMON_CHECKPOINT_MS,
  *	both timed on CLOCK_MONOTONIC; wall time is only handed to the pass
  *	to be recorded and compared. A wall clock that moved differently
@@ -291,6 +293,42 @@ static int daemon_loop(struct daemon *d)
 	}
 }
 
+/*
+ * Load the plugin, then (as root with a [retryd] user) fork the
+ * privileged helper and drop to the user, and only then create or open
+ * the store, so its files are the user's. @return 0, or -1 (logged;
+ * nothing left open).
+ */
+static int daemon_open(struct daemon *d, const char *policy_file,
+		       const struct policy *p, char *err, size_t errlen)
+{
+	if (plugin_load(p, &d->plugin, err, errlen) < 0) {
+		log_error("%.800s", err);
+		return -1;
+	}
+	d->ctx.plugin = d->plugin.pl;
+	d->ctx.plugin_state = d->plugin.state;
+	if (getuid() == 0 && p->user[0] != '\0') {
+		if (daemon_priv_start(&d->priv, policy_file, p, &d->plugin,
+				      &d->ctx, err, errlen) < 0) {
+			log_error("%.800s (no mail action taken)", err);
+			plugin_unload(&d->plugin);
+			return -1;
+		}
+		d->separated = 1;
+	}
+	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d->store, err,
+		       errlen) != STORE_OK) {
+		log_error("store %s: %.800s (no mail action taken)",
+			  p->state_dir, err);
+		if (d->separated)
+			daemon_priv_stop(&d->priv);
+		plugin_unload(&d->plugin);
+		return -1;
+	}
+	return 0;
+}
+
 int daemon_run(const char *policy_file, const struct policy *p, int once)
 {
 	struct daemon d;
@@ -314,33 +352,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		log_error("sigprocmask: %s", strerror(errno));
 		return 1;
 	}
-	if (plugin_load(p, &d.plugin, err, sizeof(err)) < 0) {
-		log_error("%.800s", err);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return 1;
-	}
-	d.ctx.plugin = d.plugin.pl;
-	d.ctx.plugin_state = d.plugin.state;
-	/* As root with a [retryd] user: fork the privileged helper, drop to
-	 * the user, and only then create or open the store (its files are
-	 * the user's). */
-	if (getuid() == 0 && p->user[0] != '\0') {
-		if (daemon_priv_start(&d.priv, policy_file, p, &d.plugin,
-				      &d.ctx, err, sizeof(err)) < 0) {
-			log_error("%.800s (no mail action taken)", err);
-			plugin_unload(&d.plugin);
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			return 1;
-		}
-		d.separated = 1;
-	}
-	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d.store, err,
-		       sizeof(err)) != STORE_OK) {
-		log_error("store %s: %.800s (no mail action taken)",
-			  p->state_dir, err);
-		if (d.separated)
-			daemon_priv_stop(&d.priv);
-		plugin_unload(&d.plugin);
+	if (daemon_open(&d, policy_file, p, err, sizeof(err)) < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}

@@ -288,6 +288,40 @@ static void pc_outcomes_free(struct mta_outcomes *o)
 }
 
 static int pc_outcomes(void *state, const char *const *ids, size_t n,
+		       struct mta_outcomes *out, char *err, size_t errlen);
+
+/* More ids than one frame holds: ask frame by frame, merge the outcomes. */
+static int pc_outcomes_frames(void *state, const char *const *ids, size_t n,
+			      struct mta_outcomes *out, char *err,
+			      size_t errlen)
+{
+	/* Ask in frames; the outcomes of every frame are merged. */
+	for (size_t i = 0; i < n; i += PRIV_IDS_PER_FRAME) {
+		struct mta_outcomes part;
+		size_t k =
+		    n - i < PRIV_IDS_PER_FRAME ? n - i : PRIV_IDS_PER_FRAME;
+		struct mta_outcome *ni;
+
+		if (pc_outcomes(state, ids + i, k, &part, err, errlen) < 0) {
+			pc_outcomes_free(out);
+			return -1;
+		}
+		ni = realloc(out->items, (out->n + part.n + 1) * sizeof(*ni));
+		if (ni == NULL) {
+			pc_outcomes_free(&part);
+			pc_outcomes_free(out);
+			snprintf(err, errlen, "helper: out of memory");
+			return -1;
+		}
+		out->items = ni;
+		memcpy(out->items + out->n, part.items, part.n * sizeof(*ni));
+		out->n += part.n;
+		pc_outcomes_free(&part);
+	}
+	return 0;
+}
+
+static int pc_outcomes(void *state, const char *const *ids, size_t n,
 		       struct mta_outcomes *out, char *err, size_t errlen)
 {
 	struct priv_client *c = state;
@@ -297,36 +331,8 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 	struct priv_end e;
 
 	memset(out, 0, sizeof(*out));
-	if (n > PRIV_IDS_PER_FRAME) {
-		/* Ask in frames; the outcomes of every frame are merged. */
-		for (size_t i = 0; i < n; i += PRIV_IDS_PER_FRAME) {
-			struct mta_outcomes part;
-			size_t k = n - i < PRIV_IDS_PER_FRAME
-				       ? n - i
-				       : PRIV_IDS_PER_FRAME;
-			struct mta_outcome *ni;
-
-			if (pc_outcomes(state, ids + i, k, &part, err, errlen) <
-			    0) {
-				pc_outcomes_free(out);
-				return -1;
-			}
-			ni = realloc(out->items,
-				     (out->n + part.n + 1) * sizeof(*ni));
-			if (ni == NULL) {
-				pc_outcomes_free(&part);
-				pc_outcomes_free(out);
-				snprintf(err, errlen, "helper: out of memory");
-				return -1;
-			}
-			out->items = ni;
-			memcpy(out->items + out->n, part.items,
-			       part.n * sizeof(*ni));
-			out->n += part.n;
-			pc_outcomes_free(&part);
-		}
-		return 0;
-	}
+	if (n > PRIV_IDS_PER_FRAME)
+		return pc_outcomes_frames(state, ids, n, out, err, errlen);
 	if ((slots = calloc(n + 1, PRIV_ID_SLOT)) == NULL) {
 		snprintf(err, errlen, "helper: out of memory");
 		return -1;
