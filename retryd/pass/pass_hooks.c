@@ -52,13 +52,10 @@ int pass_hooks_exec(char *const tmpl[], const char *what, const char *domain,
 		      sizeof(err)) < 0) {
 		log_warn("%s hook for %s (%s): %.200s", what, domain,
 			 resolver ? resolver : "-", err);
-		ctx->stats.hooks_failed++;
 		spawn_argv_free(argv);
 		return -1;
 	}
 	ok = res.exited && res.exit_code == 0;
-	if (!ok)
-		ctx->stats.hooks_failed++;
 	if (ok)
 		log_info("%s hook for %s (%s): done", what, domain,
 			 resolver ? resolver : "-");
@@ -77,11 +74,16 @@ int pass_hooks_exec(char *const tmpl[], const char *what, const char *domain,
 static int hooks_run(struct pass_ctx *ctx, char *const tmpl[], const char *what,
 		     const char *domain, const char *resolver, const char *file)
 {
+	int rc;
+
 	ctx->stats.hooks_run++;
 	if (ctx->hook_fn != NULL)
-		return ctx->hook_fn(ctx->hook_arg, what, domain, resolver,
-				    file);
-	return pass_hooks_exec(tmpl, what, domain, resolver, file);
+		rc = ctx->hook_fn(ctx->hook_arg, what, domain, resolver, file);
+	else
+		rc = pass_hooks_exec(tmpl, what, domain, resolver, file);
+	if (rc < 0)
+		ctx->stats.hooks_failed++;
+	return rc;
 }
 
 int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d)
