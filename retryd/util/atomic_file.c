@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,8 @@ int atomic_file_open(struct atomic_file *af, const char *path, mode_t mode,
 			 strerror(errno));
 		return -1;
 	}
+	/* exactly @param mode, whatever the umask (the daemon's is 027) */
+	(void)fchmod(fd, mode);
 	if ((af->fp = fdopen(fd, "w")) == NULL) {
 		snprintf(err, errlen, "%.400s: %s", af->tmp, strerror(errno));
 		close(fd);

@@ -20,7 +20,12 @@ PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 N=4
 e2e_init postfix_observe ind
 e2e_policy_write || { echo "Bail out! policy refused"; exit 1; }
-METRICS=$E2E_DIR/retryd.prom
+# the daemon drops to [retryd] user (privilege separation): the metrics
+# directory must be writable by that user, as node_exporter's textfile
+# directory must be on a host
+install -d -m 0755 "$E2E_DIR/metrics"
+id retryd >/dev/null 2>&1 && chown retryd:retryd "$E2E_DIR/metrics"
+METRICS=$E2E_DIR/metrics/retryd.prom
 sed -i "s|^scan_interval = 1s\$|scan_interval = 1s\nmode = observe\nmetrics_file = $METRICS|" "$E2E_POLICY"
 "$E2E_RETRYD" -c "$E2E_POLICY" -t | grep -q '^mode = observe' || { echo "Bail out! mode not observe"; exit 1; }
 e2e_postfix_start mta 54 yes || { echo "Bail out! Postfix did not start"; exit 1; }
