@@ -69,6 +69,10 @@ while True:
 PYEOF
 LPID=$!
 wait_for 10 test -S "$TMP/notify.sock"
+# retryd started as root drops to [retryd] user (privilege separation):
+# like systemd's own notify socket, this one must be writable by it
+chmod 0755 "$TMP"
+chmod 0777 "$TMP/notify.sock"
 NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=200000 "$RETRYD" -c "$TMP/r.ini" -f 2>"$TMP/log" &
 RPID=$!
 wait_for 20 grep -q "READY=1" "$TMP/notes"
