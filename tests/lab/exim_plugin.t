@@ -66,7 +66,10 @@ is "$(printf '%s\n' "$scan" | jq -r 'select(.held == true or .held == 1) | .queu
 	"none frozen yet"
 arrival=$(printf '%s\n' "$scan" | jq -r "select(.queue_id == \"$m1\") | .arrival")
 rcvd=$(date -d "$(grep " $m1 <= " "$EXIM_LOG" | cut -c1-19)" +%s)
-is "$arrival" "$rcvd" "arrival time is the one Exim logged"
+# the id's time is when reception began, the "<=" line is logged when it
+# ended: under load they can be a second or two apart
+ok "$([ -n "$arrival" ] && [ "$arrival" -le "$rcvd" ] && [ $((rcvd - arrival)) -le 2 ]; echo $?)" \
+	"arrival time is the one Exim logged (got $arrival, log $rcvd)"
 
 # ---- hold ----
 out=$(drive hold $all 1xXQMR-0004tV-1a)
