@@ -229,9 +229,64 @@ static int ctl_status_json(const struct ctl_context *ctx,
 	json_object_set_new(o, "free_bytes",
 			    json_integer((json_int_t)s->free_bytes));
 	json_object_set_new(o, "free_percent", json_real(s->free_pct));
+	{
+		json_t *sn = json_object(), *rows = json_array();
+
+		json_object_set_new(sn, "last_run",
+				    ctl_json_time(c->sentinel_last_run));
+		json_object_set_new(
+		    sn, "domains",
+		    json_integer((json_int_t)c->sentinel_domains));
+		for (size_t i = 0; i < c->nsentinel; i++) {
+			const struct status_sentinel_row *r = &c->sentinel[i];
+			json_t *row = json_object();
+
+			json_object_set_new(row, "domain",
+					    json_string(r->domain));
+			json_object_set_new(row, "node", json_string(r->node));
+			json_object_set_new(row, "verdict",
+					    json_string(r->verdict));
+			json_object_set_new(row, "answer",
+					    json_string(r->answer));
+			json_object_set_new(row, "neg_ttl_left",
+					    r->neg_left < 0
+						? json_null()
+						: json_integer(r->neg_left));
+			json_array_append_new(rows, row);
+		}
+		json_object_set_new(sn, "nodes", rows);
+		json_object_set_new(o, "sentinel", sn);
+	}
 	rc = ctl_json_print(ctx->out, o);
 	json_decref(o);
 	return rc;
+}
+
+/* The sentinel: last run, then each watched domain's node not healthy. */
+static void ctl_status_sentinel_text(const struct ctl_context *ctx,
+				     const struct status_census *c, FILE *fp)
+{
+	char age[32] = "never";
+
+	if (c->sentinel_last_run) {
+		ctl_format_age(ctx->now - c->sentinel_last_run, age,
+			       sizeof(age));
+		strncat(age, " ago", sizeof(age) - strlen(age) - 1);
+	}
+	fprintf(fp, "sentinel:    last run %s, %zu watched domains\n", age,
+		c->sentinel_domains);
+	for (size_t i = 0; i < c->nsentinel; i++) {
+		const struct status_sentinel_row *r = &c->sentinel[i];
+
+		if (strcmp(r->verdict, "healthy") == 0)
+			continue;
+		fprintf(fp, "  %s at %s: %s, answer %s", r->domain, r->node,
+			r->verdict, r->answer);
+		if (r->neg_left >= 0)
+			fprintf(fp, ", negative TTL left %llds",
+				(long long)r->neg_left);
+		fputc('\n', fp);
+	}
 }
 
 static int ctl_status_text(const struct ctl_context *ctx,
@@ -275,6 +330,7 @@ static int ctl_status_text(const struct ctl_context *ctx,
 	fprintf(fp, "store:       %llu KiB in %s, %llu MiB free (%.1f%%)\n",
 		s->store_bytes / 1024, ctx->policy->state_dir,
 		s->free_bytes / (1024 * 1024), s->free_pct);
+	ctl_status_sentinel_text(ctx, c, fp);
 	return ferror(fp) ? -1 : 0;
 }
 
@@ -304,8 +360,11 @@ int ctl_status(struct ctl_context *ctx, int argc, char **argv)
 			 "%s does not exist (retryd never ran)",
 			 ctx->policy->state_dir);
 	} else if ((st = ctl_store_open(ctx, "status")) != NULL) {
-		s->census_ok = status_census(st, &s->census, s->census_err,
-					     sizeof(s->census_err)) == 0;
+		s->census_ok =
+		    status_census(st, &s->census, s->census_err,
+				  sizeof(s->census_err)) == 0 &&
+		    status_sentinel(st, &s->census, ctx->now, s->census_err,
+				    sizeof(s->census_err)) == 0;
 		store_close(st);
 		ctl_store_detached();
 	} else {

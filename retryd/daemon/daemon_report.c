@@ -94,6 +94,7 @@ void daemon_report_pass(struct daemon_report *r, const struct policy *p,
 	if ((c = malloc(sizeof(*c))) == NULL)
 		return;
 	if (status_census(st, c, err, sizeof(err)) < 0 ||
+	    status_sentinel(st, c, wall, err, sizeof(err)) < 0 ||
 	    status_metrics_write(p->metrics_file, c, &r->totals, wall, err,
 				 sizeof(err)) < 0) {
 		if (!r->metrics_failing)

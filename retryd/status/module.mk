@@ -2,3 +2,4 @@
 status_SRCS :=
 status_SRCS += retryd/status/status.c
 status_SRCS += retryd/status/status_metrics.c
+status_SRCS += retryd/status/status_sentinel.c

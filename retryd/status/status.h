@@ -24,6 +24,17 @@ struct status_bucket {
 	size_t n;
 };
 
+#define STATUS_SENTINEL_ROWS 64 /* (domain, node) rows of the sentinel */
+
+/* One watched domain at one MTA resolver node, as the sentinel last saw it. */
+struct status_sentinel_row {
+	char domain[LIMIT_DOMAIN + 1];
+	char node[64];
+	char verdict[LIMIT_VERDICT + 1];
+	char answer[16];
+	int64_t neg_left; /* negative TTL left now, -1: not negative */
+};
+
 struct status_census {
 	size_t live;			     /* messages not done */
 	size_t by_state[STATUS_STATE_SLOTS]; /* live, by store state */
@@ -32,7 +43,18 @@ struct status_census {
 	size_t other;		/* live messages beyond STATUS_BUCKETS pairs */
 	int64_t oldest_failure; /* earliest first_failure of a live one, 0 */
 	size_t suppressed;	/* suppressed addresses */
+	int64_t sentinel_last_run; /* 0: never */
+	size_t sentinel_domains;
+	struct status_sentinel_row sentinel[STATUS_SENTINEL_ROWS];
+	size_t nsentinel;
 };
+
+/**
+ * Read the sentinel's state into @param c (status_sentinel.c), negative
+ * TTLs aged to @param now. @return 0, or -1 with @param err.
+ */
+int status_sentinel(struct store *st, struct status_census *c, int64_t now,
+		    char *err, size_t errlen);
 
 /**
  * Count the live messages (state index, one fetch each: O(live)) and the

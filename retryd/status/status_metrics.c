@@ -88,10 +88,35 @@ static int status_print_now(FILE *fp, const struct status_census *c,
 				: 0));
 	status_head(fp, "retryd_suppressed_addresses", "gauge",
 		    "Addresses in the suppressed table.");
-	return fprintf(fp, "retryd_suppressed_addresses %zu\n", c->suppressed) <
-		       0
-		   ? -1
-		   : 0;
+	fprintf(fp, "retryd_suppressed_addresses %zu\n", c->suppressed);
+	status_head(fp, "retryd_sentinel_last_run_timestamp_seconds", "gauge",
+		    "When the sentinel last checked the watched domains (0: "
+		    "never).");
+	fprintf(fp, "retryd_sentinel_last_run_timestamp_seconds %lld\n",
+		(long long)c->sentinel_last_run);
+	status_head(fp, "retryd_sentinel_node_failing", "gauge",
+		    "1 when a watched domain's MTA resolver node gave no "
+		    "usable route at the sentinel's last check.");
+	for (size_t i = 0; i < c->nsentinel; i++)
+		fprintf(
+		    fp,
+		    "retryd_sentinel_node_failing{domain=\"%s\",node=\"%s\","
+		    "verdict=\"%s\"} %d\n",
+		    c->sentinel[i].domain, c->sentinel[i].node,
+		    c->sentinel[i].verdict,
+		    strcmp(c->sentinel[i].answer, "mx") != 0 &&
+			strcmp(c->sentinel[i].answer, "implicit") != 0);
+	status_head(fp, "retryd_sentinel_negative_ttl_seconds", "gauge",
+		    "Negative TTL a watched domain's MTA resolver node has "
+		    "left for its negative answer.");
+	for (size_t i = 0; i < c->nsentinel; i++)
+		if (c->sentinel[i].neg_left >= 0)
+			fprintf(fp,
+				"retryd_sentinel_negative_ttl_seconds{domain="
+				"\"%s\",node=\"%s\"} %lld\n",
+				c->sentinel[i].domain, c->sentinel[i].node,
+				(long long)c->sentinel[i].neg_left);
+	return ferror(fp) ? -1 : 0;
 }
 
 int status_metrics_print(FILE *fp, const struct status_census *c,

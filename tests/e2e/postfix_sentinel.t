@@ -29,6 +29,10 @@ E2E_GROUP_LINES="watch = yes"
 e2e_policy_write "[group other]" "domains = outlook.test" \
 	"[sentinel]" "enabled = yes" "interval = 1s" ||
 	{ echo "Bail out! policy refused"; exit 1; }
+install -d -m 0755 "$E2E_DIR/metrics"
+id retryd >/dev/null 2>&1 && chown retryd:retryd "$E2E_DIR/metrics"
+METRICS=$E2E_DIR/metrics/retryd.prom
+sed -i "s|^scan_interval = 1s\$|scan_interval = 1s\nmetrics_file = $METRICS|" "$E2E_POLICY"
 e2e_postfix_start mta 54 yes || { echo "Bail out! Postfix did not start"; exit 1; }
 e2e_sink_start || { echo "Bail out! smtp-sink did not start"; exit 1; }
 
@@ -79,6 +83,14 @@ h=$(e2e_ctl report --domain hotmail.test --format html)
 like "$h" "id=\"proof-sentinel\"" "retryctl report --format html: a sentinel table in the proof"
 like "$h" "<td>hotmail\.test</td><td>flush</td><td>local-path</td><td>$MTA1</td><td>nodata</td><td>[0-9]+</td><td>fixed</td>" \
 	"... with the flush event's row"
+st=$(e2e_ctl status)
+like "$st" "sentinel: +last run [0-9]+s ago, 4 watched domains" "retryctl status: the sentinel's last run"
+is "$(e2e_ctl status --json | jq -r '[.sentinel.nodes[] | select(.domain == "hotmail.test") | .node] | sort | join(" ")')" \
+	"$MTA1 $MTA2" "retryctl status --json: hotmail.test at both nodes"
+wait_for 10 grep -q '^retryd_sentinel_last_run_timestamp_seconds [1-9]' "$METRICS"
+ok $? "metrics: retryd_sentinel_last_run_timestamp_seconds"
+like "$(cat "$METRICS")" "retryd_sentinel_node_failing\{domain=\"hotmail\.test\",node=\"$MTA1\",verdict=\"healthy\"\} 0" \
+	"metrics: hotmail.test at mta1 not failing now"
 s=$(e2e_ctl sentinel)
 like "$s" "sentinel: last run" "retryctl sentinel: the last run"
 like "$s" "hotmail\.test +healthy .*$MTA1 +mx" "... hotmail.test healthy at mta1 now"
