@@ -180,4 +180,16 @@ int priv_start(struct priv_server *s, pid_t *pid, char *err, size_t errlen);
 int priv_drop(const char *user, const char *state_dir, char *err,
 	      size_t errlen);
 
+/* priv_seccomp.c: the no-exec filter of the dropped daemon. */
+
+struct sock_fprog;
+/**
+ * The filter: arch must be the build's (else kill), no x32 numbers
+ * (else kill), execve/execveat fail with EPERM, the rest is allowed.
+ * @return 0, or -1 (ENOSYS) for an architecture this build does not know.
+ */
+int priv_seccomp_prog(struct sock_fprog *prog);
+/** Install it (no_new_privs must be set). @return 0, or -1 with errno. */
+int priv_seccomp_apply(void);
+
 #endif

@@ -16,9 +16,10 @@
  *	(one level, and reports/) owned by user:group with dirs 0750 and
  *	files 0640 (the group may read: monitoring), sets umask 027, then
  *	setgroups/setgid/setuid and checks that root cannot be regained.
- *	Then PR_SET_NO_NEW_PRIVS and a seccomp filter that makes execve and
- *	execveat fail with EPERM: the daemon runs no program (the helper
- *	runs the hooks and the MTA commands).
+ *	Then PR_SET_NO_NEW_PRIVS and the seccomp filter of priv_seccomp.c
+ *	(architecture checked first; execve and execveat fail with EPERM):
+ *	the daemon runs no program (the helper runs the hooks and the MTA
+ *	commands).
  * DIAGNOSTICS
  *	-1 with what failed; the daemon then exits before touching the store.
  * SECURITY
@@ -31,8 +32,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -42,7 +41,6 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -155,22 +153,6 @@ static int priv_own_state(const char *dir, uid_t uid, gid_t gid, char *err,
 	return 0;
 }
 
-/* No exec for this process and its children (EPERM). */
-static int priv_no_exec(void)
-{
-	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		     offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, 1, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execveat, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & 0xffff)),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
-
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-}
-
 int priv_drop(const char *user, const char *state_dir, char *err, size_t errlen)
 {
 	struct passwd *pw = getpwnam(user);
@@ -209,7 +191,7 @@ int priv_drop(const char *user, const char *state_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "no_new_privs: %s", strerror(errno));
 		return -1;
 	}
-	if (priv_no_exec() < 0)
+	if (priv_seccomp_apply() < 0)
 		log_warn("seccomp (no exec) not available: %s",
 			 strerror(errno));
 	return 0;

@@ -24,6 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include "priv/priv.h"
 
 static int rec_fd = -1; /* the child's end of the record pipe */
@@ -370,6 +377,96 @@ static void test_scan_round_trip(void **state)
 	vt->listing_free(&l);
 }
 
+/* Run the classic BPF program on @param d (LD W ABS, JEQ, JGE, RET only). */
+static uint32_t bpf_run(const struct sock_fprog *p,
+			const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+
+	for (unsigned pc = 0; pc < p->len; pc++) {
+		const struct sock_filter *f = &p->filter[pc];
+
+		switch (f->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			assert_true(f->k + 4 <= sizeof(*d));
+			memcpy(&a, (const char *)d + f->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == f->k ? f->jt : f->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= f->k ? f->jt : f->jf;
+			break;
+		case BPF_RET | BPF_K:
+			return f->k;
+		default:
+			fail_msg("unexpected BPF op %#x", f->code);
+		}
+	}
+	fail_msg("fell off the end of the filter");
+	return 0;
+}
+
+/*
+ * The filter checks the architecture before the number: an i386 execve
+ * (11, made with int 0x80 on x86_64) or an x32 one kills the process;
+ * the native execve and execveat get EPERM; getpid is allowed.
+ */
+static void test_seccomp_checks_arch_first(void **state)
+{
+	struct sock_fprog p;
+	struct seccomp_data d;
+
+	(void)state;
+#if !defined(__x86_64__)
+	skip();
+#endif
+	assert_int_equal(priv_seccomp_prog(&p), 0);
+	memset(&d, 0, sizeof(d));
+	d.arch = AUDIT_ARCH_X86_64;
+	d.nr = SYS_getpid;
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_ALLOW);
+	d.nr = SYS_execve;
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_ERRNO | EPERM);
+	d.nr = SYS_execveat;
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_ERRNO | EPERM);
+	d.nr = 0x40000000u | 520; /* x32 execve */
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_KILL_PROCESS);
+	d.arch = AUDIT_ARCH_I386;
+	d.nr = 11; /* i386 execve */
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_KILL_PROCESS);
+	d.nr = SYS_getpid;
+	assert_int_equal(bpf_run(&p, &d), SECCOMP_RET_KILL_PROCESS);
+}
+
+/* In a real process: exec fails with EPERM, an x32 syscall is killed. */
+static void test_seccomp_in_the_kernel(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+#if !defined(__x86_64__)
+	skip();
+#endif
+	if ((pid = fork()) == 0) {
+		char *argv[] = {"/bin/true", NULL};
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    priv_seccomp_apply() < 0)
+			_exit(10);
+		execv(argv[0], argv);
+		if (errno != EPERM)
+			_exit(11);
+		syscall(0x40000000L | SYS_getpid); /* x32: killed here */
+		_exit(12);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGSYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +480,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_round_trip, setup,
 					    teardown),
+	    cmocka_unit_test(test_seccomp_checks_arch_first),
+	    cmocka_unit_test(test_seccomp_in_the_kernel),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
