@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "ctl/ctl_table.h"
+#include "pass/pass.h"
 
 #define SENTINEL_DEFAULT_SINCE 86400 /* --events: the last day */
 
@@ -103,13 +104,12 @@ static void sentinel_age_nodes(json_t *state, int64_t now)
 
 	json_array_foreach(nodes, i, n)
 	{
-		int64_t left = jint(n, "neg_ttl_left", -1);
+		int64_t left = pass_sentinel_ttl_left(
+		    jint(n, "neg_ttl_left", -1), at, now);
 
-		if (left < 0)
-			continue;
-		left -= now > at ? now - at : 0;
-		json_object_set_new(n, "neg_ttl_left_now",
-				    json_integer(left > 0 ? left : 0));
+		if (left >= 0)
+			json_object_set_new(n, "neg_ttl_left_now",
+					    json_integer(left));
 	}
 }
 

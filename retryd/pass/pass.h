@@ -32,6 +32,12 @@ int pass_run(struct pass_ctx *ctx, int64_t now);
  * record what was seen. Touches no mail. @return 0, or -1 (out of memory).
  */
 int pass_sentinel_run(struct pass_ctx *ctx, int64_t now);
+/**
+ * What is left at @param now of a negative TTL of @param ttl seconds seen
+ * at @param seen_at: 0 once it ran out, -1 when @param ttl is (-1, none).
+ * The one ageing rule of the sentinel's state, its views and its metrics.
+ */
+int64_t pass_sentinel_ttl_left(int64_t ttl, int64_t seen_at, int64_t now);
 /** The watched domains of @param p (pointers into it), at most @param max. */
 size_t pass_sentinel_names(const struct policy *p, const char **names,
 			   size_t max);

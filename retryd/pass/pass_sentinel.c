@@ -103,15 +103,31 @@ static void watch_prev_load(struct pass_ctx *ctx, const char *domain,
 }
 
 /* Negative TTL left now for an answer checked at @param checked_at. */
-static int64_t neg_left(const struct verify_answer *a, int64_t checked_at,
-			int64_t now)
+int64_t pass_sentinel_ttl_left(int64_t ttl, int64_t seen_at, int64_t now)
 {
 	int64_t left;
 
-	if (a->neg_ttl < 0)
+	if (ttl < 0)
 		return -1;
-	left = a->neg_ttl - (now > checked_at ? now - checked_at : 0);
+	left = ttl - (now > seen_at ? now - seen_at : 0);
 	return left > 0 ? left : 0;
+}
+
+/* Node answer @param a of @param r into @param o: answer, neg_ttl and
+ * neg_ttl_left (at @param now), the last two null without a negative TTL. */
+static void answer_json(json_t *o, const struct verify_answer *a,
+			const struct verify_result *r, int64_t now)
+{
+	json_object_set_new(o, "answer",
+			    json_string(verify_kind_name(a->kind)));
+	json_object_set_new(o, "neg_ttl",
+			    a->neg_ttl < 0 ? json_null()
+					   : json_integer(a->neg_ttl));
+	json_object_set_new(o, "neg_ttl_left",
+			    a->neg_ttl < 0
+				? json_null()
+				: json_integer(pass_sentinel_ttl_left(
+				      a->neg_ttl, r->checked_at, now)));
 }
 
 /* The UDP answer of MTA node @param node in @param r, or NULL. */
@@ -155,16 +171,7 @@ static void watch_state_save(struct pass_ctx *ctx,
 			continue;
 		n = json_object();
 		json_object_set_new(n, "node", json_string(a->server));
-		json_object_set_new(n, "answer",
-				    json_string(verify_kind_name(a->kind)));
-		json_object_set_new(n, "neg_ttl",
-				    a->neg_ttl < 0 ? json_null()
-						   : json_integer(a->neg_ttl));
-		json_object_set_new(
-		    n, "neg_ttl_left",
-		    a->neg_ttl < 0
-			? json_null()
-			: json_integer(neg_left(a, r->checked_at, now)));
+		answer_json(n, a, r, now);
 		json_array_append_new(nodes, n);
 	}
 	json_object_set_new(o, "nodes", nodes);
@@ -197,18 +204,8 @@ static void event_record(struct pass_ctx *ctx, const char *kind,
 	json_object_set_new(o, "detail", json_string(r->detail));
 	if (node != NULL)
 		json_object_set_new(o, "node", json_string(node));
-	if (a != NULL) {
-		json_object_set_new(o, "answer",
-				    json_string(verify_kind_name(a->kind)));
-		json_object_set_new(o, "neg_ttl",
-				    a->neg_ttl < 0 ? json_null()
-						   : json_integer(a->neg_ttl));
-		json_object_set_new(
-		    o, "neg_ttl_left",
-		    a->neg_ttl < 0
-			? json_null()
-			: json_integer(neg_left(a, r->checked_at, now)));
-	}
+	if (a != NULL)
+		answer_json(o, a, r, now);
 	if (after != NULL) {
 		json_object_set_new(o, "fixed", json_boolean(fixed));
 		json_object_set_new(o, "after", json_string(after));
@@ -256,7 +253,9 @@ static void sentinel_flush(struct pass_ctx *ctx, struct pass_domain *d,
 		    "left %llds): flushing",
 		    d->name, nodes[i],
 		    a ? verify_kind_name(a->kind) : "nothing",
-		    (long long)(a ? neg_left(a, before->checked_at, now) : -1));
+		    (long long)(a ? pass_sentinel_ttl_left(
+					a->neg_ttl, before->checked_at, now)
+				  : -1));
 	}
 	ctx->sentinel.flushes += n;
 	pass_hooks_flush(ctx, d);

@@ -5,6 +5,8 @@
  *	the sentinel's state for retryctl status and the metrics
  * SYNOPSIS
  *	#include "status/status.h"
+
+#include "pass/pass.h"
  * DESCRIPTION
  *	status_sentinel() reads the watch states the sentinel keeps in the
  *	store (store_walk_watch): its last run, and per watched domain and
@@ -20,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "pass/pass.h"
 #include "status/status.h"
 
 struct ss_walk {
@@ -51,7 +54,6 @@ static void ss_rows(struct ss_walk *w, const char *domain, const json_t *o)
 	json_array_foreach(json_object_get(o, "nodes"), i, n)
 	{
 		struct status_sentinel_row *r;
-		int64_t left = ss_int(n, "neg_ttl_left", -1);
 
 		if (c->nsentinel == STATUS_SENTINEL_ROWS)
 			return;
@@ -62,12 +64,8 @@ static void ss_rows(struct ss_walk *w, const char *domain, const json_t *o)
 			 ss_str(o, "verdict"));
 		snprintf(r->answer, sizeof(r->answer), "%s",
 			 ss_str(n, "answer"));
-		if (left >= 0) {
-			left -= w->now > at ? w->now - at : 0;
-			r->neg_left = left > 0 ? left : 0;
-		} else {
-			r->neg_left = -1;
-		}
+		r->neg_left = pass_sentinel_ttl_left(
+		    ss_int(n, "neg_ttl_left", -1), at, w->now);
 	}
 }
 
