@@ -12,7 +12,11 @@
  *	and depth limits, and one JIT stack for all of them.
  *
  *	classify_text() tries the rules in policy order; the first rule that
- *	matches gives the category. Where no rule matches, the enhanced
+ *	matches gives the category. One pass of the literal prefilter
+ *	(classify_prefilter.c) first marks the rules that can match at all:
+ *	a rule whose required literals are all absent is skipped without
+ *	running its regex. classify_text_each() runs every regex in order
+ *	(the previous way, kept as the reference for tests and the bench). Where no rule matches, the enhanced
  *	status code found in the text decides (classify_by_code below);
  *	without one the text is "other". The code is also returned as
  *	status/permanent whatever decided the category.
@@ -22,8 +26,8 @@
  *	UTF-8 sequence is just bytes (a non-ASCII literal in a rule still
  *	matches its own bytes). The text need not be NUL-terminated.
  *
- *	Owns: the compiled rules, the match data, the match context and the
- *	JIT stack, all freed by classify_free(). Not thread-safe: one
+ *	Owns: the compiled rules, the match data, the match context, the
+ *	JIT stack, the prefilter and its scratch rule set, all freed by classify_free(). Not thread-safe: one
  *	classifier per thread.
  * DIAGNOSTICS
  *	classify_new() fails with "FILE:LINE: ..." for an unknown category
@@ -40,6 +44,7 @@
 #include <pcre2.h>
 
 #include "classify/classify.h"
+#include "classify/classify_int.h"
 #include "util/limits.h"
 
 struct classify_rule {
@@ -54,7 +59,9 @@ struct classifier {
 	size_t nrules;
 	pcre2_match_data *md;	   /* one, reused: sized for the largest rule */
 	pcre2_match_context *mctx; /* match/depth limits, JIT stack */
-	pcre2_jit_stack *jit_stack; /* NULL when JIT is not available */
+	pcre2_jit_stack *jit_stack;    /* NULL when JIT is not available */
+	struct classify_prefilter *pf; /* which rules may match a text */
+	uint64_t *cand;		       /* scratch: the rules that may match */
 };
 
 static const char *const classify_names[] = {
@@ -102,6 +109,8 @@ void classify_free(struct classifier *c)
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
 	pcre2_jit_stack_free(c->jit_stack);
+	classify_prefilter_free(c->pf);
+	free(c->cand);
 	free(c);
 }
 
@@ -146,6 +155,7 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 		 size_t errlen)
 {
 	struct classifier *c;
+	const char **regexes = NULL;
 	uint32_t jit = 0;
 
 	*out = NULL;
@@ -173,11 +183,21 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 			goto oom;
 		pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
 	}
+	if ((regexes = calloc(p->nrules + 1, sizeof(*regexes))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < p->nrules; i++)
+		regexes[i] = p->rules[i].regex;
+	if ((c->pf = classify_prefilter_new(regexes, p->nrules)) == NULL ||
+	    (c->cand = calloc(classify_prefilter_words(c->pf),
+			      sizeof(*c->cand))) == NULL)
+		goto oom;
+	free(regexes);
 	*out = c;
 	return 0;
 oom:
 	snprintf(err, errlen, "classifier: out of memory");
 fail:
+	free(regexes);
 	classify_free(c);
 	return -1;
 }
@@ -293,8 +313,14 @@ const char *classify_explain(const struct classifier *c,
 	return buf;
 }
 
-struct classify_result classify_text(const struct classifier *c,
-				     const char *text, size_t len)
+/*
+ * classify_run - the first rule in order that matches; with @param
+ * prefilter, rules the literal scan ruled out are skipped (they cannot
+ * match, so the first match is the same).
+ */
+static struct classify_result classify_run(const struct classifier *c,
+					   const char *text, size_t len,
+					   int prefilter)
 {
 	struct classify_result r;
 	unsigned cls = 0, subj = 0, det = 0;
@@ -307,16 +333,21 @@ struct classify_result classify_text(const struct classifier *c,
 	have_code = classify_find_status(text, len, r.status, sizeof(r.status),
 					 &cls, &subj, &det);
 	r.permanent = have_code && cls == 5;
+	if (c != NULL && prefilter)
+		classify_prefilter_scan(c->pf, text, len, c->cand);
 	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
 		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
+		int rc;
+
+		if (prefilter && !(c->cand[i / 64] >> (i % 64) & 1))
+			continue;
 		/* pcre2_jit_match skips pcre2_match's per-call checks; both
 		 * honour the match context's limits and JIT stack. */
-		int rc = c->rules[i].jit
-			     ? pcre2_jit_match(c->rules[i].code, subject, len,
-					       0, 0, c->md, c->mctx)
-			     : pcre2_match(c->rules[i].code, subject, len, 0, 0,
-					   c->md, c->mctx);
-
+		rc = c->rules[i].jit
+			 ? pcre2_jit_match(c->rules[i].code, subject, len, 0, 0,
+					   c->md, c->mctx)
+			 : pcre2_match(c->rules[i].code, subject, len, 0, 0,
+				       c->md, c->mctx);
 		if (rc >= 0) {
 			r.category = c->rules[i].category;
 			r.rule = (int)i;
@@ -327,4 +358,21 @@ struct classify_result classify_text(const struct classifier *c,
 	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
 					   : CLASSIFY_OTHER;
 	return r;
+}
+
+struct classify_result classify_text(const struct classifier *c,
+				     const char *text, size_t len)
+{
+	return classify_run(c, text, len, 1);
+}
+
+struct classify_result classify_text_each(const struct classifier *c,
+					  const char *text, size_t len)
+{
+	return classify_run(c, text, len, 0);
+}
+
+size_t classify_rules_filtered(const struct classifier *c)
+{
+	return c != NULL ? classify_prefilter_filtered(c->pf) : 0;
 }

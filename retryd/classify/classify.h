@@ -54,6 +54,17 @@ void classify_free(struct classifier *c);
 struct classify_result classify_text(const struct classifier *c,
 				     const char *text, size_t len);
 
+/**
+ * The same result as classify_text(), found by running every rule's regex
+ * in order without the literal prefilter: the reference the tests compare
+ * with and the bench times side by side.
+ */
+struct classify_result classify_text_each(const struct classifier *c,
+					  const char *text, size_t len);
+
+/** How many of @param c's rules the literal prefilter can skip. */
+size_t classify_rules_filtered(const struct classifier *c);
+
 /* room for classify_explain(): a policy path, ':' and a line number */
 #define CLASSIFY_EXPLAIN_LEN 4200
 

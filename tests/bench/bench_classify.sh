@@ -3,7 +3,9 @@
 # over the texts of tests/data/classifier-corpus.tsv repeated to 1,000,000 lines,
 # rules compiled once, beside one plain PCRE2 alternation of the same rules as
 # the reference), then end to end through `retryctl classify` reading the same
-# 1,000,000 lines on stdin. Prints figures; never fails on a number.
+# 1,000,000 lines on stdin. In process, side by side: the plain alternation,
+# every rule in order (the previous way) and the literal prefilter (classify_text).
+# Prints figures; never fails on a number.
 cd "$(dirname "$0")/../.." || exit 1
 B=${RETRYD_BUILD:-build}
 LINES=${BENCH_CLASSIFY_LINES:-1000000}

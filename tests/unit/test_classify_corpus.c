@@ -244,6 +244,12 @@ static void test_corpus_validation(void **state)
 				 f[1]);
 		rmin = classify_text(fx->cmin, f[4], strlen(f[4]));
 		rship = classify_text(fx->cship, f[4], strlen(f[4]));
+		/* the literal prefilter skips no rule that would decide */
+		if (classify_text_each(fx->cmin, f[4], strlen(f[4])).rule !=
+		    rmin.rule)
+			fail_msg("corpus line %zu: the prefilter changes the "
+				 "deciding rule",
+				 lineno);
 		/* no [classifier] classifies like the shipped policy */
 		if (rmin.category != rship.category)
 			fail_msg("corpus line %zu: minimal policy says %s, "

@@ -1,0 +1,62 @@
+/*
+ * NAME
+ *	classify_int 3h
+ * SUMMARY
+ *	inside the classify module: rule literals and the literal prefilter
+ * DESCRIPTION
+ *	classify_literal.c finds the literals a rule cannot match without;
+ *	classify_prefilter.c scans a text once for all of them (Aho-Corasick,
+ *	ASCII case folded) and says which rules may match. Only classify.c
+ *	uses this header.
+ */
+#ifndef RETRYD_CLASSIFY_INT_H
+#define RETRYD_CLASSIFY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLASSIFY_LIT_MIN 3    /* shorter literals filter too little */
+#define CLASSIFY_LIT_MAX 32   /* a longer run is cut: a piece still filters */
+#define CLASSIFY_LIT_SET 64   /* literals per rule at most, else no filter */
+#define CLASSIFY_LIT_DEPTH 16 /* group nesting read */
+
+struct classify_literals {
+	size_t n; /* 0: no usable set, the rule runs on every text */
+	size_t len[CLASSIFY_LIT_SET];
+	unsigned char lit[CLASSIFY_LIT_SET][CLASSIFY_LIT_MAX];
+};
+
+unsigned char classify_literal_fold(unsigned char ch);
+
+/**
+ * The literal set of @param regex (PCRE2 syntax, between the slashes).
+ * @return 0 and @param out (n > 0), or -1 when the rule has no set.
+ */
+int classify_literal_set(const char *regex, struct classify_literals *out);
+
+struct classify_prefilter;
+
+/**
+ * Build the prefilter for @param n rules (@param regexes in order).
+ * @return the prefilter (caller frees with classify_prefilter_free), or
+ * NULL when out of memory.
+ */
+struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
+						  size_t n);
+void classify_prefilter_free(struct classify_prefilter *pf);
+
+/** 64-bit words of a candidate set for this prefilter. */
+size_t classify_prefilter_words(const struct classify_prefilter *pf);
+
+/**
+ * Set in @param cand (classify_prefilter_words() words) the bit of every
+ * rule that may match @param text: the rules without a literal set, and
+ * those with one of their literals in the text.
+ */
+void classify_prefilter_scan(const struct classify_prefilter *pf,
+			     const char *text, size_t len, uint64_t *cand);
+
+/** How many rules have a literal set (the others always run). */
+size_t classify_prefilter_filtered(const struct classify_prefilter *pf);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * test_classify_prefilter - the literal prefilter never hides the rule
+ * that decides.
+ *
+ * classify_literal_set(): the literals read from a regex are really in
+ * every match (runs cut at quantifiers, optional groups and classes give
+ * nothing, a mandatory group gives one literal per alternative, unknown
+ * constructs give no set at all). classify_text() with the prefilter and
+ * classify_text_each() (every regex in order) decide by the same rule for
+ * hand-made tricky rules and texts, and for every text of the corpus
+ * through the shipped rules after deterministic mutations (case flips,
+ * cuts, inserted and replaced bytes).
+ *
+ * Files are found under $RETRYD_SRCDIR (default: the current directory).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify/classify.h"
+#include "classify/classify_int.h"
+
+#define MUT_LINE 8192 /* longest corpus line read */
+#define MUT_ROUNDS 12 /* mutations per corpus text */
+
+static const char *srcpath(const char *rel)
+{
+	const char *dir = getenv("RETRYD_SRCDIR");
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir && *dir ? dir : ".", rel);
+	return buf;
+}
+
+/* set_is - the literal set of @param re is exactly @param want ("a,b") */
+static void set_is(const char *re, const char *want)
+{
+	struct classify_literals s;
+	char got[4096] = "";
+
+	if (classify_literal_set(re, &s) < 0) {
+		if (want != NULL)
+			fail_msg("/%s/: no literal set, want '%s'", re, want);
+		return;
+	}
+	for (size_t i = 0; i < s.n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%.*s",
+			 i ? "," : "", (int)s.len[i], (const char *)s.lit[i]);
+	if (want == NULL)
+		fail_msg("/%s/: literal set '%s', want none", re, got);
+	if (strcmp(got, want) != 0)
+		fail_msg("/%s/: literal set '%s', want '%s'", re, got, want);
+}
+
+static void test_literal_sets(void **state)
+{
+	(void)state;
+	set_is("User Unknown", "user unknown");
+	set_is("no such user|unknown user", "no such user,unknown user");
+	set_is("colou?r blind", "r blind");	     /* u? leaves the run */
+	set_is("abcd+efgh", "abcd");		     /* "ab+c" is no "abc" */
+	set_is("mail(box)? full", " full");	     /* optional group */
+	set_is("(NXDOMAIN|SERVFAIL)", "nxdomain,servfail");
+	set_is("\\b(no such|unknown) host\\b", "no such,unknown");
+	set_is("(?<![\\d.])5\\.1\\.[78](?!\\.?\\d)", "5.1.");
+	set_is("x{2}yz", NULL);			     /* nothing of 3 */
+	set_is("abc{2,3}defg", "defg");
+	set_is("\\d+ hops", " hops");
+	set_is("(?i:quota)|(?-i:Box Full)", "quota,box full");
+	set_is("(?<name>over)quota", "quota");
+	set_is("a.b|longer", NULL);		     /* one alternative bare */
+	set_is("\\Qa.b\\E", NULL);		     /* not read: no set */
+	set_is("\\x41bcd", NULL);
+	set_is("(a)\\1xyz", NULL);
+	set_is("(?x) a b c", NULL);
+	set_is("(*UTF)abc", NULL);
+	set_is("[[:alpha:]]abc", NULL);
+	set_is("(?(1)a|b)abc", NULL);
+	set_is("caf\xc3\xa9 ferm", " ferm");	     /* high bytes break runs */
+	set_is("a\\.b\\/cd", "a.b/cd");
+	set_is("[abc]def|ghi[^]x]jkl", "def,ghi");
+	set_is("(abc", NULL);			     /* unbalanced */
+	set_is("abc)", NULL);
+}
+
+/* Hand rules whose literals are tricky: both ways agree on every text. */
+static void test_hand_equivalence(void **state)
+{
+	static const char *const rx[] = {
+	    "colou?r blind", "abcd+efgh", "mail(box)? full", "x{2}yz",
+	    "(?i)QUOTA", "(NXDOMAIN|SERVFAIL)", "5\\.1\\.[78]", "\\d+ hops",
+	};
+	static const char *const texts[] = {
+	    "color blind", "COLOUR BLIND", "abcddddefgh", "abcefgh",
+	    "mail full", "MAILBOX FULL", "xxyz", "xyz", "over quota",
+	    "servfail", "550 5.1.8 sender", "12 hops", "hops", "", "\xff\x80",
+	    "Mail Full of quota",
+	};
+	struct policy *p = calloc(1, sizeof(*p));
+	struct classifier *c;
+	char err[256];
+
+	(void)state;
+	assert_non_null(p);
+	for (size_t i = 0; i < sizeof(rx) / sizeof(rx[0]); i++) {
+		snprintf(p->rules[i].category, sizeof(p->rules[i].category),
+			 "%s", i % 2 ? "content" : "routing");
+		p->rules[i].regex = strdup(rx[i]);
+		p->rules[i].caseless = i % 3 == 0;
+		p->rules[i].file = strdup("hand.ini");
+		p->rules[i].line = (int)i + 1;
+	}
+	p->nrules = sizeof(rx) / sizeof(rx[0]);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct classify_result a, b;
+
+		a = classify_text(c, texts[i], strlen(texts[i]));
+		b = classify_text_each(c, texts[i], strlen(texts[i]));
+		if (a.rule != b.rule)
+			fail_msg("'%s': prefilter rule %d, each %d", texts[i],
+				 a.rule, b.rule);
+	}
+	/* the texts do reach rules (the comparison is not all -1) */
+	assert_int_equal(classify_text(c, "COLOUR BLIND", 12).rule, 0);
+	assert_int_equal(classify_text(c, "abcddddefgh", 11).rule, 1);
+	classify_free(c);
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(p->rules[i].regex);
+		free(p->rules[i].file);
+	}
+	free(p);
+}
+
+/* mutate - deterministic change number @param round of @param s */
+static size_t mutate(char *s, size_t len, unsigned round, uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	size_t at = len ? (*seed >> 8) % len : 0;
+
+	switch (round % 4) {
+	case 0: /* flip the case of every letter from at */
+		for (size_t i = at; i < len; i++)
+			if ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'z')
+				s[i] ^= 0x20;
+		return len;
+	case 1: /* cut */
+		return at;
+	case 2: /* replace one byte */
+		if (len)
+			s[at] = (char)(*seed >> 16);
+		return len;
+	default: /* insert a byte */
+		if (len + 1 >= MUT_LINE)
+			return len;
+		memmove(s + at + 1, s + at, len - at);
+		s[at] = (char)(*seed >> 20);
+		return len + 1;
+	}
+}
+
+/* The shipped rules, every corpus text and its mutations: same rule. */
+static void test_corpus_mutations(void **state)
+{
+	static char line[MUT_LINE + 2], text[MUT_LINE + 2];
+	struct policy *p;
+	struct classifier *c;
+	char err[8192];
+	uint32_t seed = 1;
+	size_t checked = 0, decided = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(policy_load(srcpath("policy/retryd.ini"), &p, err,
+				     sizeof(err)),
+			 0);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	/* every shipped rule is filtered: the speed depends on it */
+	assert_int_equal(classify_rules_filtered(c), p->nrules);
+	fp = fopen(srcpath("tests/data/classifier-corpus.tsv"), "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *tab = strrchr(line, '\t');
+		size_t len;
+
+		if (line[0] == '#' || tab == NULL)
+			continue;
+		tab[strcspn(tab, "\n")] = '\0';
+		for (unsigned round = 0; round <= MUT_ROUNDS; round++) {
+			struct classify_result a, b;
+
+			/* each round: the text with one change (none first) */
+			len = strlen(tab + 1);
+			memcpy(text, tab + 1, len + 1);
+			if (round > 0)
+				len = mutate(text, len, round, &seed);
+			a = classify_text(c, text, len);
+			b = classify_text_each(c, text, len);
+			if (memcmp(&a, &b, sizeof(a)) != 0)
+				fail_msg("'%.*s': prefilter rule %d, each %d",
+					 (int)len, text, a.rule, b.rule);
+			checked++;
+			decided += a.rule >= 0;
+		}
+	}
+	fclose(fp);
+	printf("# %zu texts compared (corpus and mutations), %zu decided by "
+	       "a rule\n",
+	       checked, decided);
+	assert_true(checked > 10000 && decided > checked / 2);
+	classify_free(c);
+	policy_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_literal_sets),
+	    cmocka_unit_test(test_hand_equivalence),
+	    cmocka_unit_test(test_corpus_mutations),
+	};
+
+	return cmocka_run_group_tests_name("classify_prefilter", tests, NULL,
+					   NULL);
+}
