@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLASSIFY_LIT_MIN 3    /* shorter literals filter too little */
-#define CLASSIFY_LIT_MAX 32   /* a longer run is cut: a piece still filters */
-#define CLASSIFY_LIT_SET 64   /* literals per rule at most, else no filter */
+#define CLASSIFY_LIT_MIN   3  /* shorter literals filter too little */
+#define CLASSIFY_LIT_MAX   32 /* a longer run is cut: a piece still filters */
+#define CLASSIFY_LIT_SET   64 /* literals per rule at most, else no filter */
 #define CLASSIFY_LIT_DEPTH 16 /* group nesting read */
 
 struct classify_literals {

@@ -124,7 +124,7 @@ static int literal_skip_quant(const char *s, size_t *i)
 			j++;
 		if (s[j] != '}' || j == *i + 1)
 			return 1; /* a literal '{': treat as optional */
-		optional = 1; /* {0,n} or {n}: not worth telling apart */
+		optional = 1;	  /* {0,n} or {n}: not worth telling apart */
 		*i = j + 1;
 	} else {
 		return 0;
@@ -219,10 +219,11 @@ static void literal_seq(const char *s, size_t *i, int depth,
 			continue;
 		}
 		if (ch == '[' || ch == '.' || ch == '^' || ch == '$' ||
-		    ch >= 0x80 || (ch == '\\' && s[*i + 1] != '\0' &&
-				   ((s[*i + 1] >= 'a' && s[*i + 1] <= 'z') ||
-				    (s[*i + 1] >= 'A' && s[*i + 1] <= 'Z') ||
-				    (s[*i + 1] >= '0' && s[*i + 1] <= '9')))) {
+		    ch >= 0x80 ||
+		    (ch == '\\' && s[*i + 1] != '\0' &&
+		     ((s[*i + 1] >= 'a' && s[*i + 1] <= 'z') ||
+		      (s[*i + 1] >= 'A' && s[*i + 1] <= 'Z') ||
+		      (s[*i + 1] >= '0' && s[*i + 1] <= '9')))) {
 			literal_offer_run(best, run, rl);
 			rl = 0;
 			if (ch == '[') {

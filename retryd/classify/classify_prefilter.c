@@ -66,8 +66,7 @@ size_t classify_prefilter_filtered(const struct classify_prefilter *pf)
  * number of states a trie of them needs at most.
  */
 static size_t prefilter_classes(struct classify_prefilter *pf,
-				const struct classify_literals *sets,
-				size_t n)
+				const struct classify_literals *sets, size_t n)
 {
 	size_t states = 1;
 
@@ -80,7 +79,8 @@ static size_t prefilter_classes(struct classify_prefilter *pf,
 				unsigned char ch = sets[r].lit[k][j];
 
 				if (pf->cls[ch] == 0)
-					pf->cls[ch] = (unsigned char)pf->nclasses++;
+					pf->cls[ch] =
+					    (unsigned char)pf->nclasses++;
 			}
 		}
 	for (unsigned ch = 'A'; ch <= 'Z'; ch++)
@@ -95,7 +95,8 @@ static void prefilter_insert(struct classify_prefilter *pf,
 	uint32_t st = 0;
 
 	for (size_t j = 0; j < len; j++) {
-		uint32_t *next = &pf->delta[st * pf->nclasses + pf->cls[lit[j]]];
+		uint32_t *next =
+		    &pf->delta[st * pf->nclasses + pf->cls[lit[j]]];
 
 		if (*next == 0)
 			*next = (uint32_t)pf->nstates++;

@@ -26,8 +26,8 @@
 #include "classify/classify.h"
 #include "classify/classify_int.h"
 
-#define MUT_LINE 8192 /* longest corpus line read */
-#define MUT_ROUNDS 12 /* mutations per corpus text */
+#define MUT_LINE   8192 /* longest corpus line read */
+#define MUT_ROUNDS 12	/* mutations per corpus text */
 
 static const char *srcpath(const char *rel)
 {
@@ -63,29 +63,29 @@ static void test_literal_sets(void **state)
 	(void)state;
 	set_is("User Unknown", "user unknown");
 	set_is("no such user|unknown user", "no such user,unknown user");
-	set_is("colou?r blind", "r blind");	     /* u? leaves the run */
-	set_is("abcd+efgh", "abcd");		     /* "ab+c" is no "abc" */
-	set_is("mail(box)? full", " full");	     /* optional group */
+	set_is("colou?r blind", "r blind"); /* u? leaves the run */
+	set_is("abcd+efgh", "abcd");	    /* "ab+c" is no "abc" */
+	set_is("mail(box)? full", " full"); /* optional group */
 	set_is("(NXDOMAIN|SERVFAIL)", "nxdomain,servfail");
 	set_is("\\b(no such|unknown) host\\b", "no such,unknown");
 	set_is("(?<![\\d.])5\\.1\\.[78](?!\\.?\\d)", "5.1.");
-	set_is("x{2}yz", NULL);			     /* nothing of 3 */
+	set_is("x{2}yz", NULL); /* nothing of 3 */
 	set_is("abc{2,3}defg", "defg");
 	set_is("\\d+ hops", " hops");
 	set_is("(?i:quota)|(?-i:Box Full)", "quota,box full");
 	set_is("(?<name>over)quota", "quota");
-	set_is("a.b|longer", NULL);		     /* one alternative bare */
-	set_is("\\Qa.b\\E", NULL);		     /* not read: no set */
+	set_is("a.b|longer", NULL); /* one alternative bare */
+	set_is("\\Qa.b\\E", NULL);  /* not read: no set */
 	set_is("\\x41bcd", NULL);
 	set_is("(a)\\1xyz", NULL);
 	set_is("(?x) a b c", NULL);
 	set_is("(*UTF)abc", NULL);
 	set_is("[[:alpha:]]abc", NULL);
 	set_is("(?(1)a|b)abc", NULL);
-	set_is("caf\xc3\xa9 ferm", " ferm");	     /* high bytes break runs */
+	set_is("caf\xc3\xa9 ferm", " ferm"); /* high bytes break runs */
 	set_is("a\\.b\\/cd", "a.b/cd");
 	set_is("[abc]def|ghi[^]x]jkl", "def,ghi");
-	set_is("(abc", NULL);			     /* unbalanced */
+	set_is("(abc", NULL); /* unbalanced */
 	set_is("abc)", NULL);
 }
 
@@ -93,13 +93,26 @@ static void test_literal_sets(void **state)
 static void test_hand_equivalence(void **state)
 {
 	static const char *const rx[] = {
-	    "colou?r blind", "abcd+efgh", "mail(box)? full", "x{2}yz",
-	    "(?i)QUOTA", "(NXDOMAIN|SERVFAIL)", "5\\.1\\.[78]", "\\d+ hops",
+	    "colou?r blind", "abcd+efgh", "mail(box)? full",
+	    "x{2}yz",	     "(?i)QUOTA", "(NXDOMAIN|SERVFAIL)",
+	    "5\\.1\\.[78]",  "\\d+ hops",
 	};
 	static const char *const texts[] = {
-	    "color blind", "COLOUR BLIND", "abcddddefgh", "abcefgh",
-	    "mail full", "MAILBOX FULL", "xxyz", "xyz", "over quota",
-	    "servfail", "550 5.1.8 sender", "12 hops", "hops", "", "\xff\x80",
+	    "color blind",
+	    "COLOUR BLIND",
+	    "abcddddefgh",
+	    "abcefgh",
+	    "mail full",
+	    "MAILBOX FULL",
+	    "xxyz",
+	    "xyz",
+	    "over quota",
+	    "servfail",
+	    "550 5.1.8 sender",
+	    "12 hops",
+	    "hops",
+	    "",
+	    "\xff\x80",
 	    "Mail Full of quota",
 	};
 	struct policy *p = calloc(1, sizeof(*p));
@@ -177,9 +190,8 @@ static void test_corpus_mutations(void **state)
 	FILE *fp;
 
 	(void)state;
-	assert_int_equal(policy_load(srcpath("policy/retryd.ini"), &p, err,
-				     sizeof(err)),
-			 0);
+	assert_int_equal(
+	    policy_load(srcpath("policy/retryd.ini"), &p, err, sizeof(err)), 0);
 	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	/* every shipped rule is filtered: the speed depends on it */
 	assert_int_equal(classify_rules_filtered(c), p->nrules);
