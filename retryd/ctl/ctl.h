@@ -22,26 +22,40 @@
 #include "policy/policy.h"
 #include "store/store.h"
 
-#define CTL_EXIT_OK    0
-#define CTL_EXIT_ERROR 1
-#define CTL_EXIT_USAGE 2
+#define CTL_EXIT_OK	0
+#define CTL_EXIT_ERROR	1
+#define CTL_EXIT_USAGE	2
+#define CTL_EXIT_NOPERM 77 /* EX_NOPERM: a write by a read-only user */
 
 struct ctl_context {
 	const struct policy *policy; /* loaded, never NULL */
 	FILE *out;		     /* stdout */
 	int64_t now;		     /* wall clock at start, for ages */
+	int readonly; /* not the store's owner nor root: group member */
 };
 
 /**
- * Join the daemon's store read-mostly (no recovery). On failure prints
- * "retryctl: CMD: ..." with the next step and @return NULL.
- * The caller closes the returned store with store_close().
+ * Who may do what with the store in @param state_dir: root and the
+ * directory's owner may write; anyone else (a member of its group)
+ * only reads. @return 1 for read-only, 0 for read-write (also when the
+ * directory does not exist yet).
+ */
+int ctl_store_readonly(const char *state_dir);
+
+/**
+ * Join the daemon's store read-mostly (no recovery); read-only
+ * (STORE_OPEN_READ) when ctx->readonly. Run as root, the file system
+ * identity (setfsuid/setfsgid) becomes the owner of state_dir until
+ * ctl_store_detached(), so nothing root-owned is left in the store.
+ * On failure prints "retryctl: CMD: ..." with the next step and
+ * @return NULL. The caller closes the returned store with store_close().
  */
 struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd);
 
 /**
  * Deliver the signals ctl_store_open() deferred (SIGINT, SIGTERM, SIGHUP,
- * SIGQUIT). Call once the command returned and closed its store.
+ * SIGQUIT) and give root back its own file system identity. Call once
+ * the command closed its store.
  */
 void ctl_store_detached(void);
 

@@ -107,6 +107,7 @@ static int export_suppressed_cmd(struct ctl_context *ctx, FILE *out,
 		rc = store_walk_suppressed(st, export_suppressed_one, &sink,
 					   err, sizeof(err));
 	store_close(st);
+	ctl_store_detached(); /* root again for the output file */
 	if (export_suppressed_end(&sink) < 0 || rc != STORE_OK) {
 		fprintf(stderr, "retryctl: export: %s\n",
 			rc != STORE_OK ? err : "write failed");

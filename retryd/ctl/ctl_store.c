@@ -13,6 +13,17 @@
  *	commands show an empty store when retryd never ran, without
  *	creating a state directory as a side effect of a listing.
  *
+ *	Who writes: the store belongs to the user retryd runs as ([retryd]
+ *	user), with group read. ctl_store_readonly() says whether the caller
+ *	is neither root nor that owner (a monitoring user of the group):
+ *	retryctl then refuses the commands that write, and opens the store
+ *	STORE_OPEN_READ. Run as root, ctl_store_open() switches the file
+ *	system uid/gid to the owner of state_dir before it touches the store
+ *	(a Berkeley DB log file created by a root retryctl would be root's,
+ *	and the daemon could not open it); ctl_store_detached() switches
+ *	back. Commands that run MTA programs keep root for them (exec resets
+ *	the file system ids to the effective ones).
+ *
  *	ctl_check_arg() vets a key the operator typed (an address, a queue
  *	id) before it reaches the store or a log line.
  *
@@ -33,7 +44,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
@@ -51,8 +64,41 @@ void ctl_store_detached(void)
 {
 	sigset_t attached;
 
+	if (geteuid() == 0) {
+		setfsuid(0);
+		setfsgid(getegid());
+	}
 	ctl_attached_signals(&attached);
 	sigprocmask(SIG_UNBLOCK, &attached, NULL);
+}
+
+int ctl_store_readonly(const char *state_dir)
+{
+	struct stat sb;
+
+	if (geteuid() == 0 || stat(state_dir, &sb) != 0)
+		return 0;
+	return sb.st_uid != geteuid();
+}
+
+/* Root: act on the store's files as their owner (never root's files). */
+static int ctl_store_as_owner(const char *state_dir, const char *cmd)
+{
+	struct stat sb;
+
+	if (geteuid() != 0 || stat(state_dir, &sb) != 0 || sb.st_uid == 0)
+		return 0;
+	setfsgid(sb.st_gid);
+	setfsuid(sb.st_uid);
+	if ((uid_t)setfsuid((uid_t)-1) != sb.st_uid) {
+		fprintf(stderr,
+			"retryctl: %s: cannot act as the owner (uid %u) of "
+			"%.300s: refused (files made as root would be "
+			"root's)\n",
+			cmd, (unsigned)sb.st_uid, state_dir);
+		return -1;
+	}
+	return 0;
 }
 
 struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
@@ -63,8 +109,11 @@ struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
 
 	ctl_attached_signals(&attached);
 	sigprocmask(SIG_BLOCK, &attached, NULL);
-	if (store_open(ctx->policy->state_dir, STORE_OPEN_JOIN, 0, &st, err,
-		       sizeof(err)) != STORE_OK) {
+	if (ctl_store_as_owner(ctx->policy->state_dir, cmd) < 0)
+		return NULL;
+	if (store_open(ctx->policy->state_dir,
+		       ctx->readonly ? STORE_OPEN_READ : STORE_OPEN_JOIN, 0,
+		       &st, err, sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "retryctl: %s: %s\n", cmd, err);
 		return NULL;
 	}

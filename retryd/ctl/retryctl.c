@@ -40,36 +40,37 @@ struct retryctl_command {
 	int (*run)(struct ctl_context *ctx, int argc, char **argv);
 	const char *usage; /* arguments after the name */
 	const char *summary;
+	int writes; /* changes the store: refused to read-only users */
 };
 
 /* Every command retryctl knows, with its usage and one-line summary. */
 static const struct retryctl_command retryctl_commands[] = {
     {"status", ctl_status, "[--json]",
-     "is retryd well: daemon, last pass, held, store (exit 0/1/2)"},
+     "is retryd well: daemon, last pass, held, store (exit 0/1/2)", 0},
     {"list", ctl_list, "[--group G] [--domain D] [--due] [--json]",
-     "pending recipients of held messages"},
+     "pending recipients of held messages", 0},
     {"show", ctl_show, "ADDRESS|QUEUEID [--json]",
-     "a message, or an address with its evidence"},
+     "a message, or an address with its evidence", 0},
     {"diagnose", ctl_diagnose, "DOMAIN | --group NAME [--json]",
-     "verify a domain's mail route freshly, now"},
-    {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses"},
+     "verify a domain's mail route freshly, now", 0},
+    {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses", 0},
     {"sentinel", ctl_sentinel, "[--events] [--since DUR] [--json]",
-     "what the sentinel saw at each MTA resolver node, and did"},
+     "what the sentinel saw at each MTA resolver node, and did", 0},
     {"unsuppress", ctl_unsuppress, "ADDRESS",
-     "remove an address from the suppressed table"},
+     "remove an address from the suppressed table", 1},
     {"classify", ctl_classify, "[--json] [TEXT...]",
-     "classify bounce texts (one per line on stdin when no TEXT)"},
+     "classify bounce texts (one per line on stdin when no TEXT)", 0},
     {"release", ctl_release, "ID... | --all",
-     "hand messages back to the MTA now"},
+     "hand messages back to the MTA now", 1},
     {"export", ctl_export,
      "postfix-filter | exim-domains [--inline] | suppressed "
      "[--format postfix|postfix-transport|exim|csv|json] [-o FILE]",
-     "write MTA tables generated from the policy and the store"},
+     "write MTA tables generated from the policy and the store", 0},
     {"shape", ctl_shape, "[--group G] [--by domain|verdict|host] [--json]",
-     "held mail by domain and age of the failure (qshape's buckets)"},
+     "held mail by domain and age of the failure (qshape's buckets)", 0},
     {"report", ctl_report,
      "[--since DUR] [--domain D | --group G] [--format text|json|html]",
-     "what happened, with timestamped proof"},
+     "what happened, with timestamped proof", 0},
 };
 
 #define RETRYCTL_NCOMMANDS                                                     \
@@ -172,6 +173,17 @@ int main(int argc, char **argv)
 	ctx.policy = policy;
 	ctx.out = stdout;
 	ctx.now = (int64_t)time(NULL);
+	ctx.readonly = ctl_store_readonly(policy->state_dir);
+	if (ctx.readonly && cmd->writes) {
+		fprintf(stderr,
+			"retryctl: %s: refused: it changes the store, and "
+			"only root or the owner of %.300s may (you may run the "
+			"read-only commands: status, list, show, suppressed, "
+			"sentinel, shape, report, export)\n",
+			cmd->name, policy->state_dir);
+		policy_free(policy);
+		return CTL_EXIT_NOPERM;
+	}
 	rc = cmd->run(&ctx, argc - optind, argv + optind);
 	policy_free(policy);
 	ctl_store_detached(); /* a ^C deferred while attached ends us now */

@@ -48,6 +48,8 @@
 enum store_open_mode {
 	STORE_OPEN_DAEMON, /* create if missing, run recovery, checkpoints */
 	STORE_OPEN_JOIN,   /* join the running environment, no recovery */
+	STORE_OPEN_READ,   /* JOIN with read-only handles, create nothing
+			    * (a member of the store's group) */
 };
 
 /* Where a message is in retryd's hands. Intents are the *_INTENT states. */

@@ -22,6 +22,13 @@
  *	  STORE_OPEN_JOIN never recovers: when recovery is needed, Berkeley
  *	  DB returns DB_RUNRECOVERY at once (no hang) and the error says to
  *	  start retryd or run db5.3_recover.
+ *	READ joins like JOIN but opens every database DB_RDONLY and creates
+ *	nothing: the environment must exist. It is for a user in the store's
+ *	group (monitoring): the databases and log files are 0640 and only
+ *	the region files (__db.*, which every process attached to an
+ *	environment must map read-write) are 0660. env_share_regions() sets
+ *	those modes after each open by the store's owner.
+ *
  *	JOIN creates a missing environment and empty databases, so an
  *	untouched state_dir lists as empty. Berkeley DB demands recovery
  *	whenever it creates __db.register, so JOIN adds DB_RECOVER only when
@@ -53,14 +60,20 @@
  */
 #include "store/store_int.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "store/store_codec.h"
+
+#define STORE_FILE_MODE	  0640 /* databases, logs: the group may read */
+#define STORE_REGION_MODE 0660 /* __db.*: every attached process maps rw */
 
 /* Keep Berkeley DB's own message for the next error we format. */
 static void env_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -143,8 +156,10 @@ static int env_open_db(struct store *st, DB_TXN *tid, DB **out,
 		db->close(db, 0);
 		return store_fail(st, err, errlen, file, "set dupsort", ret);
 	}
-	ret = db->open(db, tid, file, NULL, DB_BTREE, DB_CREATE | DB_THREAD,
-		       0600);
+	ret = db->open(db, tid, file, NULL, DB_BTREE,
+		       st->mode == STORE_OPEN_READ ? DB_RDONLY | DB_THREAD
+						   : DB_CREATE | DB_THREAD,
+		       STORE_FILE_MODE);
 	if (ret != 0) {
 		db->close(db, 0);
 		return store_fail(st, err, errlen, file, "open", ret);
@@ -195,15 +210,17 @@ static int env_open_dbs(struct store *st, char *err, size_t errlen)
 		goto fail;
 	/* DB_CREATE rebuilds the index from messages if due.db is empty. */
 	ret = st->messages->associate(st->messages, tid, st->due, env_due_key,
-				      DB_CREATE);
+				      st->mode == STORE_OPEN_READ ? 0
+								  : DB_CREATE);
 	if (ret != 0) {
 		store_fail(st, err, errlen, "due", "associate", ret);
 		goto fail;
 	}
 	/* Likewise the state index (built at the first open after an
 	 * upgrade, in this transaction). */
-	ret = st->messages->associate(st->messages, tid, st->state,
-				      env_state_key, DB_CREATE);
+	ret = st->messages->associate(
+	    st->messages, tid, st->state, env_state_key,
+	    st->mode == STORE_OPEN_READ ? 0 : DB_CREATE);
 	if (ret != 0) {
 		store_fail(st, err, errlen, "state", "associate", ret);
 		goto fail;
@@ -256,6 +273,9 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 	if ((ret = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set region init", ret);
+	if ((ret = env->set_lg_filemode(env, STORE_FILE_MODE)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set log file mode", ret);
 	if ((ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set log auto-remove", ret);
@@ -305,6 +325,37 @@ static int env_exists(const char *dir)
 	return stat(path, &sb) == 0 || errno != ENOENT;
 }
 
+/*
+ * The store's owner (or root acting as it) makes the region files
+ * group-writable (0660): a process of the group (STORE_OPEN_READ) must
+ * map them read-write to attach. Everything else stays 0640. Files not
+ * owned by the directory's owner are left alone.
+ */
+static void env_share_regions(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat db;
+
+	if (d == NULL)
+		return;
+	while (fstat(dirfd(d), &db) == 0 && (e = readdir(d)) != NULL) {
+		struct stat sb;
+
+		if (strncmp(e->d_name, "__db.", 5) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) <
+			0 ||
+		    !S_ISREG(sb.st_mode) || sb.st_uid != db.st_uid)
+			continue;
+		if ((sb.st_mode & 07777) != STORE_REGION_MODE &&
+		    fchmodat(dirfd(d), e->d_name, STORE_REGION_MODE, 0) < 0)
+			log_warn("store: %s/%s: chmod 0660: %s (members of "
+				 "the group cannot read the store)",
+				 dir, e->d_name, strerror(errno));
+	}
+	closedir(d);
+}
+
 int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 	       struct store **out, char *err, size_t errlen)
 {
@@ -318,7 +369,8 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 		snprintf(err, errlen, "store: state directory name too long");
 		return STORE_ERROR;
 	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mode != STORE_OPEN_READ && mkdir(dir, 0700) != 0 &&
+	    errno != EEXIST) {
 		snprintf(err, errlen, "store: create state directory %s: %s",
 			 dir, strerror(errno));
 		return STORE_ERROR;
@@ -337,9 +389,11 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 	}
 	if (env_configure(st, cache_bytes, err, errlen) != 0)
 		goto fail;
-	if (mode == STORE_OPEN_DAEMON || !env_exists(dir))
+	if (mode == STORE_OPEN_READ)
+		flags &= ~(u_int32_t)DB_CREATE;
+	else if (mode == STORE_OPEN_DAEMON || !env_exists(dir))
 		flags |= DB_RECOVER;
-	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0) {
+	if ((ret = st->env->open(st->env, dir, flags, STORE_FILE_MODE)) != 0) {
 		env_open_error(st, ret, dir, err, errlen);
 		goto fail;
 	}
@@ -354,6 +408,8 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 			env_open_error(st, ret, dir, err, errlen);
 		goto fail;
 	}
+	if (mode != STORE_OPEN_READ)
+		env_share_regions(dir);
 	/* Recovery of a crashed environment panics the old one first. */
 	st->panicked = 0;
 	*out = st;

@@ -5,7 +5,9 @@
 # DNS (owns the UDP sockets of its verifications) is not uid 0, the store's
 # files are the user's (dirs 0750, files 0640), the helper (uid 0) holds
 # no store file, and mail actions still happen (adopt = postsuper -h by the
-# helper). SIGHUP reloads the policy (both sides). To keep a DNS socket
+# helper). A user in group retryd lists the live store but may not
+# release (exit 77); retryctl run as root leaves no root-owned file.
+# SIGHUP reloads the policy (both sides). To keep a DNS socket
 # open long enough to be seen, one independent resolver is a UDP
 # "blackhole" that never answers (each verification waits its 1s timeout).
 . "$(dirname "$0")/lib_e2e.sh"
@@ -63,11 +65,22 @@ is "$(stat -c %U:%G:%a "$E2E_STATE")" "retryd:retryd:750" "state_dir is retryd:r
 is "$(find "$E2E_STATE" -maxdepth 1 -type f -name '*.db' -perm /027 | wc -l)" 0 \
 	"store files are at most 0640"
 
+# A monitoring user (in group retryd) reads the live store; writes refused.
+chmod o+r "$E2E_POLICY"
+G="setpriv --reuid=nobody --regid=nogroup --groups=retryd"
+like "$($G "$E2E_RETRYCTL" -c "$E2E_POLICY" list 2>&1)" "msn.test" \
+	"a member of group retryd lists the live store"
+$G "$E2E_RETRYCTL" -c "$E2E_POLICY" release --all >/dev/null 2>&1
+is "$?" 77 "... and may not release (exit 77)"
+is "$(e2e_queue_count mta held)" $N "... nothing was released"
+
 # Reload: both the daemon and the helper re-read the policy.
 kill -HUP "$PID"
 e2e_wait_log "reloaded $E2E_POLICY" 20
 like "$(tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log")" "reloaded $E2E_POLICY" "SIGHUP reloads the policy"
 like "$(e2e_ctl list 2>&1)" "msn.test" "retryctl (root) still reads the store"
+is "$(find "$E2E_STATE" ! -user retryd | wc -l)" 0 \
+	"retryctl run as root left no root-owned file in state_dir"
 e2e_retryd_stop
 is "$E2E_RETRYD_RC" 0 "retryd stops cleanly"
 ok "$([ -e "/proc/$HELPER" ] && echo 1 || echo 0)" "the helper is gone with it"
