@@ -18,8 +18,9 @@
  * On the validation part: no text whose labels are not address-level
  * taken as mailbox-unknown/mailbox-disabled (that would suppress a good
  * address), address-level recall >= 95%, and accuracy >= WANT_ACCURACY
- * (what the shipped rules reach today, 88.8%; the 97% target is not
- * reached). The figures, the per-category confusion table and the
+ * (what the shipped rules reach today, 89.2%; the 97% target is not
+ * reached). Every text must also be decided by the same rule with and
+ * without the literal prefilter (classify_text_each). The figures, the per-category confusion table and the
  * per-provider table are printed (TAP comments) for the closing note.
  *
  * Files are found under $RETRYD_SRCDIR (default: the current directory).
@@ -43,9 +44,10 @@
 
 #define WANT_MIN_TEXTS 1500
 /* The issue's targets are 97% accuracy and 95% recall. Measured with the
- * shipped rules: 88.8% and 95.1%. The gate holds what is reached, so a
- * regression fails; TARGET_ACCURACY is printed beside it. */
-#define WANT_ACCURACY	0.885
+ * shipped rules on the 730 validation texts: 89.2% and 95.2%. The gate holds
+ * what is reached, so a regression fails; TARGET_ACCURACY is printed beside
+ * it. */
+#define WANT_ACCURACY	0.89
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
 
@@ -66,7 +68,7 @@ struct provider_row {
 };
 
 struct split_stats {
-	unsigned n, ok, false_addr, addr, addr_found;
+	unsigned n, ok, false_addr, nonaddr, addr, addr_found, fragments;
 	unsigned confusion[NCAT][NCAT]; /* [first label][got] */
 	struct provider_row prov[CORPUS_PROVIDERS];
 	size_t nprov;
@@ -169,6 +171,7 @@ static void count(struct split_stats *st, const enum classify_category *want,
 	pr->n++;
 	pr->ok += ok;
 	st->confusion[want[0]][got]++;
+	st->nonaddr += !want_addr;
 	if (is_address(got) && !want_addr)
 		st->false_addr++;
 	if (all_addr) {
@@ -179,12 +182,16 @@ static void count(struct split_stats *st, const enum classify_category *want,
 
 static void print_tables(const char *name, const struct split_stats *st)
 {
-	printf("# %s: %u texts, accuracy %.1f%% (%u wrong), non-address taken "
-	       "as address-level: %u, address-level recall %.1f%% (%u/%u)\n",
-	       name, st->n, st->n ? 100.0 * st->ok / st->n : 0.0,
-	       st->n - st->ok, st->false_addr,
-	       st->addr ? 100.0 * st->addr_found / st->addr : 0.0,
-	       st->addr_found, st->addr);
+	printf(
+	    "# %s: %u texts (%u full texts, %u wording fragments), "
+	    "accuracy %.1f%% (%u wrong), non-address taken as address-level: "
+	    "%u of %u (%.2f%%), address-level recall %.1f%% (%u/%u)\n",
+	    name, st->n, st->n - st->fragments, st->fragments,
+	    st->n ? 100.0 * st->ok / st->n : 0.0, st->n - st->ok,
+	    st->false_addr, st->nonaddr,
+	    st->nonaddr ? 100.0 * st->false_addr / st->nonaddr : 0.0,
+	    st->addr ? 100.0 * st->addr_found / st->addr : 0.0, st->addr_found,
+	    st->addr);
 	printf("# %s confusion (rows: first label, columns: got; "
 	       "ro nx mu md mf pr au rl co ct ot)\n",
 	       name);
@@ -256,11 +263,13 @@ static void test_corpus_validation(void **state)
 				 "shipped policy %s",
 				 lineno, classify_category_name(rmin.category),
 				 classify_category_name(rship.category));
-		if (strcmp(f[0], "val") == 0)
+		if (strcmp(f[0], "val") == 0) {
 			count(&val, want, nwant, rmin.category, f[2]);
-		else if (strcmp(f[0], "dev") == 0)
+			val.fragments += strcmp(f[2], "fragment") == 0;
+		} else if (strcmp(f[0], "dev") == 0) {
 			count(&dev, want, nwant, rmin.category, f[2]);
-		else
+			dev.fragments += strcmp(f[2], "fragment") == 0;
+		} else
 			fail_msg("corpus line %zu: split '%s' (dev or val)",
 				 lineno, f[0]);
 		total++;

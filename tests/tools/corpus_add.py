@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""corpus_add.py - merge the hand-labelled sources of tests/data/corpus-src/*.tsv into
+tests/data/classifier-corpus.tsv (idempotent: lines from those sources are replaced).
+
+Usage: corpus_add.py [CORPUS [SRCDIR]]
+
+Each source file holds LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT lines (a '#' line says where the
+texts come from and their licence). Labels were set by reading each text (not by running the
+classifier). A text already in the corpus (same letters, any case) is skipped.
+
+Split (the corpus's SPLIT column): a whole source is validation or development, so wording
+the rules were written against never stands for unseen wording:
+  * smtp-field-manual.tsv (providers' raw SMTP responses) and github-issues.tsv (texts users
+    quoted in issues): validation, never read while writing rules;
+  * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts):
+    development.
+A validation text whose wording skeleton (letters only, addresses/hosts removed, first 80)
+also occurs in development moves to development (no near-duplicate leak), as in
+corpus_build.py.
+"""
+import os, re, sys
+
+VAL_SOURCES = {'smtp-field-manual.tsv', 'github-issues.tsv'}
+
+
+def key(t):
+    return re.sub(r'[^a-z]+', '', t.lower())
+
+
+def skel(t):
+    t = re.sub(r'\S+@\S+|\[[^\]]*\]|\S+\.\S+\.\S+', ' ', t.lower())
+    return re.sub(r'[^a-z]+', '', t)[:80]
+
+
+def main():
+    corpus = sys.argv[1] if len(sys.argv) > 1 else 'tests/data/classifier-corpus.tsv'
+    srcdir = sys.argv[2] if len(sys.argv) > 2 else 'tests/data/corpus-src'
+    files = sorted(f for f in os.listdir(srcdir) if f.endswith('.tsv'))
+    new = []
+    sources = set()
+    for f in files:
+        for n, line in enumerate(open(os.path.join(srcdir, f), encoding='utf-8'), 1):
+            if line.startswith('#') or not line.strip():
+                continue
+            parts = line.rstrip('\n').split('\t')
+            if len(parts) != 4:
+                sys.exit('%s/%s:%d: want 4 tab-separated fields' % (srcdir, f, n))
+            lab, prov, src, text = parts
+            sources.add(src)
+            new.append(('val' if f in VAL_SOURCES else 'dev', lab, prov, src, text))
+    head, old = [], []
+    for line in open(corpus, encoding='utf-8'):
+        if line.startswith('#'):
+            head.append(line)
+            continue
+        f = line.rstrip('\n').split('\t')
+        if f[3] in sources:
+            continue  # re-added below
+        old.append(f)
+    seen = set(key(f[4]) for f in old)
+    devsk = set(skel(f[4]) for f in old if f[0] == 'dev')
+    devsk |= set(skel(r[4]) for r in new if r[0] == 'dev')
+    added = []
+    for sp, lab, prov, src, text in new:
+        k = key(text)
+        if k in seen or len(k) < 5:
+            continue
+        seen.add(k)
+        if sp == 'val' and skel(text) in devsk:
+            sp = 'dev'
+        added.append([sp, lab, prov, src, text])
+    with open(corpus, 'w', encoding='utf-8') as out:
+        out.writelines(head)
+        for f in old + added:
+            out.write('\t'.join(f) + '\n')
+    print('corpus_add: %d lines kept, %d added (%d validation)' %
+          (len(old), len(added), sum(1 for a in added if a[0] == 'val')), file=sys.stderr)
+
+
+main()
