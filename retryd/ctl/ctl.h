@@ -60,6 +60,15 @@ struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd);
 void ctl_store_detached(void);
 
 /**
+ * Take the state_dir writer lock for write command @param cmd, waiting
+ * at most LIMIT_CTL_WRITER_WAIT_MS. @return CTL_EXIT_OK and *@param fd
+ * (store_unlock() it when done), or the exit status after printing why
+ * (STORE_LOCK_EX_BUSY: "state_dir X is in use by pid N").
+ */
+int ctl_store_lock_writer(const struct ctl_context *ctx, const char *cmd,
+			  int *fd);
+
+/**
  * 1 when the policy's state_dir does not exist (retryd never ran):
  * read-only commands then show an empty store instead of creating one.
  */

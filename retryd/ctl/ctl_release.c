@@ -245,7 +245,7 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 	struct plugin_handle ph;
 	struct store *st;
 	char err[1024];
-	int all = 0, rc;
+	int all = 0, rc, lockfd;
 
 	if (argc < 2)
 		return release_usage();
@@ -275,7 +275,14 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 		}
 		release_add(&want, argv[i]);
 	}
+	if ((rc = ctl_store_lock_writer(ctx, "release", &lockfd)) !=
+	    CTL_EXIT_OK) {
+		plugin_unload(&ph);
+		free(want.ids);
+		return rc;
+	}
 	if ((st = ctl_store_open(ctx, "release")) == NULL) {
+		store_unlock(lockfd);
 		plugin_unload(&ph);
 		free(want.ids);
 		return CTL_EXIT_ERROR;
@@ -294,6 +301,7 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 	rc = release_run(ctx, st, &ph, &want, all);
 out:
 	store_close(st);
+	store_unlock(lockfd);
 	plugin_unload(&ph);
 	free(want.ids);
 	return rc;

@@ -24,6 +24,11 @@
  *	back. Commands that run MTA programs keep root for them (exec resets
  *	the file system ids to the effective ones).
  *
+ *	ctl_store_lock_writer() takes state_dir's writer lock
+ *	(store_lock.c) for a command that writes (release, unsuppress):
+ *	two writers run in turn, and a writer waits at most
+ *	LIMIT_CTL_WRITER_WAIT_MS, then exits 75 naming the other's pid.
+ *
  *	ctl_check_arg() vets a key the operator typed (an address, a queue
  *	id) before it reaches the store or a log line.
  *
@@ -118,6 +123,28 @@ struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
 		return NULL;
 	}
 	return st;
+}
+
+int ctl_store_lock_writer(const struct ctl_context *ctx, const char *cmd,
+			  int *fd)
+{
+	char err[STORE_LOCK_DIR_MAX + 128];
+	long holder;
+	int rc =
+	    store_lock(ctx->policy->state_dir, STORE_LOCK_WRITER,
+		       LIMIT_CTL_WRITER_WAIT_MS, fd, &holder, err, sizeof(err));
+
+	if (rc == STORE_LOCK_OK)
+		return CTL_EXIT_OK;
+	if (rc == STORE_LOCK_BUSY) {
+		fprintf(stderr,
+			"retryctl: %s: %s (another retryctl is writing; "
+			"try again when it is done)\n",
+			cmd, err);
+		return STORE_LOCK_EX_BUSY;
+	}
+	fprintf(stderr, "retryctl: %s: %s\n", cmd, err);
+	return CTL_EXIT_ERROR;
 }
 
 int ctl_store_missing(const struct ctl_context *ctx)

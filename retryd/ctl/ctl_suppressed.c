@@ -170,7 +170,7 @@ int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv)
 	struct store_suppressed old;
 	struct store *st;
 	char err[512], since[40], reason[201];
-	int ret = STORE_RETRY;
+	int ret, lockfd;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: retryctl unsuppress ADDRESS\n");
@@ -185,13 +185,20 @@ int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv)
 			argv[1], ctx->policy->state_dir);
 		return CTL_EXIT_ERROR;
 	}
-	if ((st = ctl_store_open(ctx, "unsuppress")) == NULL)
+	if ((ret = ctl_store_lock_writer(ctx, "unsuppress", &lockfd)) !=
+	    CTL_EXIT_OK)
+		return ret;
+	if ((st = ctl_store_open(ctx, "unsuppress")) == NULL) {
+		store_unlock(lockfd);
 		return CTL_EXIT_ERROR;
+	}
 	memset(&old, 0, sizeof(old));
+	ret = STORE_RETRY;
 	for (int try = 0;
 	     ret == STORE_RETRY && try < LIMIT_STORE_DEADLOCK_TRIES; try++)
 		ret = unsuppress_txn(st, argv[1], &old, err, sizeof(err));
 	store_close(st);
+	store_unlock(lockfd);
 	if (ret == STORE_NOTFOUND) {
 		fprintf(stderr, "retryctl: unsuppress: %s is not suppressed\n",
 			argv[1]);

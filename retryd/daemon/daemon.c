@@ -5,9 +5,12 @@
  *	the run loop: store, plugin, signals, timers, passes, reload
  * SYNOPSIS
  *	#include "daemon/daemon.h"
- *	int daemon_run(const char *policy_file, const struct policy *p, int once);
+ *	int daemon_run(const char *policy_file, const struct policy *p,
+ *	    int once);
  * DESCRIPTION
- *	daemon_run() loads the MTA plugin, started as root forks the
+ *	daemon_run() takes the state_dir lock (one daemon per state_dir:
+ *	a second one exits 75 naming the first one's pid), loads the MTA
+ *	plugin, started as root forks the
  *	privileged helper and drops to [retryd] user (daemon_priv.c), opens
  *	the store (STORE_OPEN_DAEMON: recovery runs here and only here), then
  *	runs a pass every
@@ -22,11 +25,15 @@
  *	(retention.c), so with the checkpoints' log removal the disk stays
  *	bounded too (Promise 4).
  *
- *	Signals are read from a signalfd between passes (no handler, no
- *	global flag): SIGTERM and SIGINT end the loop after the current pass;
- *	SIGHUP reloads the policy file: a file with errors is refused, each
- *	FILE:LINE error logged, and the old policy kept; so is a reload that
- *	changes mta, plugin_dir or state_dir (they need a restart).
+ *	Signals are read from a signalfd by the watchdog thread
+ *	(daemon_watch.c), which forwards them to this loop and also runs
+ *	Berkeley DB's failchk and bounds a stop: SIGTERM and SIGINT end the
+ *	loop after the current pass (or the watchdog ends the process when
+ *	the pass does not end in time); SIGHUP reloads the policy file: a
+ *	file with errors is refused, each FILE:LINE error logged, and the
+ *	old policy kept; so is a reload that changes mta, plugin_dir or
+ *	state_dir (they need a restart). A panicked store is closed and
+ *	opened again with recovery before the next pass (daemon_reopen).
  *
  *	The pass reaches the MTA through the observe layer (observe.c):
  *	with mode = observe nothing changes the queue; a reload switches.
@@ -51,6 +58,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/daemon_watch.h"
 #include "util/log.h"
 #include "pass/pass.h"
 #include "daemon/daemon_report.h"
@@ -77,6 +85,8 @@ struct daemon {
 	struct daemon_priv priv; /* the helper, when running as root */
 	int separated;		 /* priv is in use */
 	int sfd;
+	int lockfd; /* STORE_LOCK_DAEMON on state_dir, for our whole life */
+	struct daemon_watch watch; /* signals, failchk, bounded stop */
 };
 
 static int64_t daemon_mono_ms(void)
@@ -177,16 +187,16 @@ static void daemon_reload(struct daemon *d)
 /* Read pending signals. @return 1 when asked to stop. */
 static int daemon_signals(struct daemon *d)
 {
-	struct signalfd_siginfo si;
 	int stop = 0;
+	int signo;
 
-	while (read(d->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP) {
+	while ((signo = daemon_watch_signal(&d->watch)) != 0) {
+		if (signo == SIGHUP) {
 			notify_send("RELOADING=1");
 			daemon_reload(d);
 			notify_send("READY=1");
-		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
-			log_info("signal %u: stopping", si.ssi_signo);
+		} else if (signo == SIGTERM || signo == SIGINT) {
+			log_info("signal %d: stopping", signo);
 			stop = 1;
 		}
 	}
@@ -224,6 +234,39 @@ static int daemon_pass(struct daemon *d, int64_t wall, int64_t mono)
 	return ok ? 0 : -1;
 }
 
+/*
+ * The store panicked (a process died inside Berkeley DB, or failchk
+ * could not clean up): close it and open it again with recovery, which
+ * only the daemon may run. Until that works no pass runs (no mail
+ * action on a store we cannot trust); it is tried again every pass.
+ */
+static void daemon_reopen(struct daemon *d)
+{
+	char err[1024];
+
+	daemon_watch_store(&d->watch, NULL);
+	if (d->store) {
+		log_error("store %s panicked: closing it and opening it again "
+			  "with recovery",
+			  d->policy->state_dir);
+		store_close(d->store);
+		d->store = NULL;
+		d->ctx.store = NULL;
+	}
+	if (store_open(d->policy->state_dir, STORE_OPEN_DAEMON, 0, &d->store,
+		       err, sizeof(err)) != STORE_OK) {
+		log_warn_limited("store-reopen", 300,
+				 "store %s: %.800s (no mail action until it "
+				 "opens; retried every pass)",
+				 d->policy->state_dir, err);
+		d->store = NULL;
+		return;
+	}
+	log_info("store %s recovered and reopened", d->policy->state_dir);
+	d->ctx.store = d->store;
+	daemon_watch_store(&d->watch, d->store);
+}
+
 static int daemon_loop(struct daemon *d)
 {
 	int64_t mono = daemon_mono_ms();
@@ -234,7 +277,7 @@ static int daemon_loop(struct daemon *d)
 	char err[512];
 
 	for (;;) {
-		struct pollfd pfd = {d->sfd, POLLIN, 0};
+		struct pollfd pfd = {daemon_watch_fd(&d->watch), POLLIN, 0};
 		int64_t wait;
 
 		mono = daemon_mono_ms();
@@ -255,17 +298,23 @@ static int daemon_loop(struct daemon *d)
 			}
 			last_wall = wall;
 			last_mono = mono;
-			daemon_pass(d, wall, mono);
+			if (d->store && store_needs_reopen(d->store))
+				daemon_reopen(d);
+			if (d->store)
+				daemon_pass(d, wall, mono);
+			if (d->store == NULL || store_needs_reopen(d->store))
+				daemon_reopen(d);
 			mono = daemon_mono_ms();
 			next_pass = mono + d->policy->scan_interval * 1000;
 		}
-		if (mono >= next_sentinel) {
+		daemon_watch_beat(&d->watch);
+		if (mono >= next_sentinel && d->store) {
 			pass_sentinel_run(&d->ctx, daemon_wall());
 			mono = daemon_mono_ms();
 			next_sentinel =
 			    mono + d->policy->sentinel_interval * 1000;
 		}
-		if (mono >= next_ckpt) {
+		if (mono >= next_ckpt && d->store) {
 			if (store_checkpoint(d->store, err, sizeof(err)) !=
 			    STORE_OK)
 				log_warn_limited("checkpoint", 300, "%.400s",
@@ -329,6 +378,27 @@ static int daemon_open(struct daemon *d, const char *policy_file,
 	return 0;
 }
 
+/*
+ * One daemon per state_dir: the lock is taken before the store is
+ * touched (and before the helper is forked and privileges dropped, so
+ * priv_drop gives the lock file to the user too), and never waited
+ * for. @return 0, STORE_LOCK_EX_BUSY (another process has it) or 1.
+ */
+static int daemon_lock(struct daemon *d, const struct policy *p)
+{
+	char err[STORE_LOCK_DIR_MAX + 128];
+	long holder;
+	int rc = store_lock(p->state_dir, STORE_LOCK_DAEMON, 0, &d->lockfd,
+			    &holder, err, sizeof(err));
+
+	if (rc == STORE_LOCK_OK)
+		return 0;
+	log_error("%s%s", err,
+		  rc == STORE_LOCK_BUSY ? ": not starting a second retryd"
+					: ": no mail action taken");
+	return rc == STORE_LOCK_BUSY ? STORE_LOCK_EX_BUSY : 1;
+}
+
 int daemon_run(const char *policy_file, const struct policy *p, int once)
 {
 	struct daemon d;
@@ -341,6 +411,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	d.policy_file = policy_file;
 	d.policy = p;
 	d.sfd = -1;
+	d.lockfd = -1;
 	/* Block the stop/reload signals before touching the store: a SIGTERM
 	 * during recovery or plugin loading is read later from the signalfd,
 	 * never kills us half-way (a process dying attached panics BDB). */
@@ -352,7 +423,13 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		log_error("sigprocmask: %s", strerror(errno));
 		return 1;
 	}
+	if ((rc = daemon_lock(&d, p)) != 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return rc;
+	}
+	rc = 1;
 	if (daemon_open(&d, policy_file, p, err, sizeof(err)) < 0) {
+		store_unlock(d.lockfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
@@ -370,6 +447,12 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	}
 	if ((d.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		log_error("signalfd: %s", strerror(errno));
+		goto out_ctx;
+	}
+	if (daemon_watch_start(&d.watch, d.sfd, d.store, err, sizeof(err)) <
+	    0) {
+		log_error("%.800s", err);
+		close(d.sfd);
 		goto out_ctx;
 	}
 	log_info(
@@ -395,6 +478,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		rc = daemon_loop(&d);
 	}
 	notify_send("STOPPING=1");
+	daemon_watch_stop(&d.watch);
 	close(d.sfd);
 out_ctx:
 	pass_ctx_free(&d.ctx);
@@ -404,6 +488,7 @@ out:
 		daemon_priv_stop(&d.priv);
 	plugin_unload(&d.plugin);
 	store_close(d.store);
+	store_unlock(d.lockfd);
 	policy_free(d.owned);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	log_info("stopped");

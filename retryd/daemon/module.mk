@@ -7,3 +7,4 @@ daemon_SRCS += retryd/daemon/notify.c
 daemon_SRCS += retryd/daemon/daemon_report.c
 daemon_SRCS += retryd/daemon/preflight.c
 daemon_SRCS += retryd/daemon/daemon_priv.c
+daemon_SRCS += retryd/daemon/daemon_watch.c

@@ -6,6 +6,7 @@ store_SRCS += retryd/store/store_due.c
 store_SRCS += retryd/store/store_env.c
 store_SRCS += retryd/store/store_evidence.c
 store_SRCS += retryd/store/store_key.c
+store_SRCS += retryd/store/store_lock.c
 store_SRCS += retryd/store/store_message.c
 store_SRCS += retryd/store/store_records.c
 store_SRCS += retryd/store/store_state.c

@@ -167,6 +167,17 @@ void store_close(struct store *st);
  */
 int store_needs_reopen(const struct store *st);
 
+/**
+ * Free what processes that died attached held: abort their transactions,
+ * release their locks (DB_ENV->failchk). Safe from another thread while
+ * the store is in use. *@param freed gets how many things were freed
+ * (Berkeley DB's messages; @param err then holds the first one).
+ * @return STORE_OK, or STORE_ERROR with @param err; when failchk could
+ * not clean up, the environment is panicked and store_needs_reopen() is
+ * true.
+ */
+int store_failchk(struct store *st, unsigned *freed, char *err, size_t errlen);
+
 /** Checkpoint and remove logs no longer needed (daemon, every few s). */
 int store_checkpoint(struct store *st, char *err, size_t errlen);
 
@@ -374,6 +385,30 @@ int store_del_suppressed(struct store *st, struct store_txn *txn,
 typedef int (*store_suppressed_fn)(const struct store_suppressed *s, void *arg);
 int store_walk_suppressed(struct store *st, store_suppressed_fn fn, void *arg,
 			  char *err, size_t errlen);
+
+/* One daemon per state_dir (store_lock.c). */
+enum store_lock_kind {
+	STORE_LOCK_DAEMON, /* retryd's life; never waited for */
+	STORE_LOCK_WRITER, /* a retryctl write command, waited for */
+};
+#define STORE_LOCK_OK	   0
+#define STORE_LOCK_BUSY	   1 /* held by *holder: exit STORE_LOCK_EX_BUSY */
+#define STORE_LOCK_ERROR   (-1)
+#define STORE_LOCK_EX_BUSY 75 /* EX_TEMPFAIL: in use by another process */
+#define STORE_LOCK_DIR_MAX 4096
+
+/**
+ * Take lock @param kind on @param dir/retryd.lock, creating the
+ * directory (0700) and the file when missing; wait at most
+ * @param wait_ms for it. @return STORE_LOCK_OK and *@param fd_out (keep
+ * it open while locked; store_unlock() it), STORE_LOCK_BUSY with
+ * *@param holder (its pid, 0 if unknown) and @param err
+ * "state_dir X is in use by pid N", or STORE_LOCK_ERROR with err.
+ */
+int store_lock(const char *dir, enum store_lock_kind kind, int wait_ms,
+	       int *fd_out, long *holder, char *err, size_t errlen);
+/** Release a lock taken by store_lock() (-1 is fine). */
+void store_unlock(int fd);
 
 /** Names of the enums, for listings and logs ("held", "delivered"). */
 const char *store_msg_state_name(enum store_msg_state s);

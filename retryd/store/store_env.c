@@ -41,6 +41,19 @@
  *	waits on the file's handle lock, then opens the same file). Tested:
  *	a daemon and two retryctls opening a fresh directory at once.
  *
+ *	Failure checking: every opener sets a thread table and an is-alive
+ *	callback (kill(pid, 0)); JOIN opens with DB_FAILCHK, so a retryctl
+ *	that died attached is cleaned up (its transaction aborted, its read
+ *	locks freed) instead of making the next opener panic; both modes
+ *	run failchk once opened, and the daemon calls store_failchk() every
+ *	LIMIT_STORE_FAILCHK_MS from a watchdog thread (daemon_watch.c), so a
+ *	process killed while attached blocks the daemon for at most that
+ *	long. What failchk cannot free (a process that died inside Berkeley
+ *	DB holding a region mutex) panics the environment: DB_RUNRECOVERY
+ *	everywhere, and the daemon reopens it with recovery. The DAEMON open
+ *	keeps full recovery after a crash (never failchk alone: after a
+ *	reboot the region files are stale).
+ *
  *	Hazards (Berkeley DB 5.3, seen in tests):
  *	- One process may hold only one handle on an environment, and after
  *	  a JOIN refused for recovery the process keeps its registry slot:
@@ -66,14 +79,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/log.h"
 #include "store/store_codec.h"
 
-#define STORE_FILE_MODE	  0640 /* databases, logs: the group may read */
-#define STORE_REGION_MODE 0660 /* __db.*: every attached process maps rw */
+#define STORE_FILE_MODE	     0640 /* databases, logs: the group may read */
+#define STORE_REGION_MODE    0660 /* __db.*: every attached process maps rw */
+#define STORE_FAILCHK_ROUNDS 3	  /* failchk calls while a mutex is busy */
 
 /* Keep Berkeley DB's own message for the next error we format. */
 static void env_errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -85,6 +100,18 @@ static void env_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 		snprintf(st->bdb_msg, sizeof(st->bdb_msg), "%s", msg);
 }
 
+/* failchk's informational lines ("Freeing read locks for locker..."). */
+static void env_msgcall(const DB_ENV *env, const char *msg)
+{
+	struct store *st = env->app_private;
+
+	if (st == NULL)
+		return;
+	if (st->freed++ == 0)
+		snprintf(st->freed_msg, sizeof(st->freed_msg), "%s", msg);
+	log_debug("store %s: %s", st->dir, msg);
+}
+
 /* A panic (another process found a dead one, or a fatal error). */
 static void env_event(DB_ENV *env, u_int32_t event, void *info)
 {
@@ -93,6 +120,53 @@ static void env_event(DB_ENV *env, u_int32_t event, void *info)
 	(void)info;
 	if (st && event == DB_EVENT_PANIC)
 		st->panicked = 1;
+}
+
+/*
+ * Berkeley DB asks whether a process that registered a thread, a lock or
+ * a mutex is still there (failchk). Our own process always is; another
+ * one is when signal 0 reaches it (EPERM: it exists, as another user).
+ */
+static int env_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+			u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	if (pid == getpid())
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * DB_ENV->failchk. A dead transaction's mutex may still be busy while
+ * its abort frees it ("unable to destroy mutex", EBUSY): the next round
+ * finishes the job.
+ */
+static int env_failchk(struct store *st)
+{
+	int ret = 0;
+
+	st->freed = 0;
+	for (int round = 0; round < STORE_FAILCHK_ROUNDS; round++)
+		if ((ret = st->env->failchk(st->env, 0)) != EBUSY)
+			break;
+	return ret;
+}
+
+int store_failchk(struct store *st, unsigned *freed, char *err, size_t errlen)
+{
+	int ret = env_failchk(st);
+
+	*freed = st->freed;
+	snprintf(err, errlen, "%s", st->freed ? st->freed_msg : "");
+	if (ret == 0)
+		return STORE_OK;
+	if (ret == DB_RUNRECOVERY)
+		st->panicked = 1;
+	store_fail(st, err, errlen, "environment",
+		   "free what a dead process held (failchk)", ret);
+	return STORE_ERROR;
 }
 
 int store_needs_reopen(const struct store *st)
@@ -245,6 +319,7 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 
 	env->app_private = st;
 	env->set_errcall(env, env_errcall);
+	env->set_msgcall(env, env_msgcall);
 	env->set_event_notify(env, env_event);
 	if (cache_bytes == 0)
 		cache_bytes = LIMIT_STORE_CACHE_DEFAULT;
@@ -265,6 +340,11 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 	    (ret = env->set_lk_max_objects(env, LIMIT_STORE_LOCKS)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set lock table size", ret);
+	/* failchk: a process that died attached never blocks the living. */
+	if ((ret = env->set_thread_count(env, LIMIT_STORE_THREADS)) != 0 ||
+	    (ret = env->set_isalive(env, env_is_alive)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set failure checking", ret);
 	if ((ret = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set write-nosync", ret);
@@ -393,7 +473,15 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 		flags &= ~(u_int32_t)DB_CREATE;
 	else if (mode == STORE_OPEN_DAEMON || !env_exists(dir))
 		flags |= DB_RECOVER;
+	else
+		flags |= DB_FAILCHK; /* a dead retryctl: failchk, no panic */
 	if ((ret = st->env->open(st->env, dir, flags, STORE_FILE_MODE)) != 0) {
+		env_open_error(st, ret, dir, err, errlen);
+		goto fail;
+	}
+	/* a read-only opener (group member) cannot write the logs that
+	 * cleaning up needs: the daemon's watchdog does it */
+	if (mode != STORE_OPEN_READ && (ret = env_failchk(st)) != 0) {
 		env_open_error(st, ret, dir, err, errlen);
 		goto fail;
 	}

@@ -36,8 +36,10 @@ struct store {
 	DB *events; /* the sentinel's (store_event.c) */
 	enum store_open_mode mode;
 	char dir[STORE_DIR_MAX];
-	char bdb_msg[256]; /* Berkeley DB's last own error text, "" if none */
-	int panicked;	   /* DB_RUNRECOVERY seen: close and reopen */
+	char bdb_msg[256];   /* Berkeley DB's last own error text, "" if none */
+	int panicked;	     /* DB_RUNRECOVERY seen: close and reopen */
+	unsigned freed;	     /* failchk messages since the last store_failchk */
+	char freed_msg[160]; /* the first of them */
 };
 
 struct store_txn {

@@ -95,6 +95,10 @@
 	(16u << 20) /* Berkeley DB cache when none is given */
 #define LIMIT_STORE_LOCKS                                                      \
 	20000 /* page locks held at once (a 1,000-message txn needs ~3,000) */
+#define LIMIT_STORE_THREADS                                                    \
+	256 /* threads of all processes attached at once (failchk's table) */
+#define LIMIT_STORE_FAILCHK_MS                                                 \
+	2000 /* the daemon frees what dead processes held this often */
 
 /* Exim adapter (plugins/exim.c). */
 #define LIMIT_MSGLOG_TAIL 65536 /* bytes read from the end of an Exim msglog */
@@ -119,6 +123,8 @@
 #define LIMIT_HOOK_TIMEOUT_MS                                                  \
 	30000 /* a flush/escalate hook running longer is killed */
 #define LIMIT_REPORT_BYTES 65536 /* escalation report size */
+#define LIMIT_CTL_WRITER_WAIT_MS                                               \
+	10000 /* a retryctl write waits this long for another one's lock */
 
 /* Policy values (policy_parse.c). */
 #define LIMIT_POLICY_DURATION                                                  \
