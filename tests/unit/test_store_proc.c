@@ -204,13 +204,14 @@ writer_child(const char *dir, char tag, int report, int stop)
 }
 
 /*
- * Open in JOIN mode in a child; it must succeed (failchk frees what a
- * dead process held): @return how many messages it sees.
+ * Open in JOIN mode in a child. @return how many messages it sees, or
+ * -1 when it was refused (then @param err says why).
  */
-static size_t join_count(const char *dir)
+static long join_count(const char *dir, char *err, size_t errlen)
 {
 	int p[2], status;
-	size_t n = 0;
+	long n = -1;
+	ssize_t r;
 	pid_t pid;
 
 	assert_int_equal(pipe(p), 0);
@@ -220,28 +221,37 @@ static size_t join_count(const char *dir)
 
 		if (store_open(dir, STORE_OPEN_JOIN, 0, &st, e, sizeof(e)) !=
 		    STORE_OK) {
-			fprintf(stderr, "join: %s\n", e);
+			if (write(p[1], e, strlen(e)) < 0)
+				_exit(2);
 			_exit(1);
 		}
-		n = count_all(st);
+		n = (long)count_all(st);
 		store_close(st);
 		if (write(p[1], &n, sizeof(n)) != sizeof(n))
 			_exit(2);
 		_exit(0);
 	}
 	close(p[1]);
-	assert_int_equal(read(p[0], &n, sizeof(n)), sizeof(n));
+	memset(err, 0, errlen);
+	r = read(p[0], err, errlen - 1);
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 1)
+		return -1;
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(r, sizeof(n));
+	memcpy(&n, err, sizeof(n));
+	err[0] = 0;
 	return n;
 }
 
 static void test_sigkill_then_recovery(void **state)
 {
-	char base[64], dir[80];
+	char base[64], dir[80], err[1024];
 	struct store *st;
 	int p[2], b, last = -1, status;
+	long jn;
 	size_t n;
 	pid_t pid;
 
@@ -266,11 +276,18 @@ static void test_sigkill_then_recovery(void **state)
 	assert_true(last >= CRASH_MIN_BATCHES);
 
 	/*
-	 * JOIN neither hangs nor recovers: Berkeley DB's failchk (DB_FAILCHK
+	 * JOIN neither hangs nor recovers. Berkeley DB's failchk (DB_FAILCHK
 	 * with DB_REGISTER) aborts the dead writer's open transaction and
-	 * frees its locks, and the committed batches are all there.
+	 * frees its locks: the committed batches are all there. When the
+	 * writer died inside Berkeley DB holding a region mutex, failchk
+	 * cannot help: JOIN refuses and says what to do (start retryd).
 	 */
-	assert_true(join_count(dir) >= (size_t)(last + 1) * 10);
+	if ((jn = join_count(dir, err, sizeof(err))) < 0) {
+		assert_non_null(strstr(err, "start retryd"));
+		assert_non_null(strstr(err, "db5.3_recover -h"));
+	} else {
+		assert_true(jn >= (long)(last + 1) * 10);
+	}
 
 	open_ok(dir, STORE_OPEN_DAEMON, 0, &st);
 	for (b = 0; b <= last; b++)
@@ -465,7 +482,8 @@ static void test_killed_reader_forces_reopen(void **state)
 	assert_int_equal(waitpid(reader, &status, 0), reader);
 
 	/* The next retryctl finds the dead reader: failchk, not a panic. */
-	assert_true(join_count(dir) >= 10);
+	if (join_count(dir, err, sizeof(err)) < 10)
+		fail_msg("join after a dead reader: %s", err);
 
 	assert_int_equal(write(go[1], "g", 1), 1);
 	assert_int_equal(waitpid(daemon, &status, 0), daemon);
