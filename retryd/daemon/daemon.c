@@ -466,6 +466,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 
 		pass_sentinel_run(&d.ctx, daemon_wall());
 		if (pass_run(&d.ctx, daemon_wall()) == 0) {
+			pass_hooks_wait(&d.ctx, LIMIT_HOOK_TIMEOUT_MS);
 			daemon_once_outcomes(&d);
 			/* the first summary is always logged (tests read it) */
 			daemon_report_pass(

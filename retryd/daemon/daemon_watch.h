@@ -27,8 +27,8 @@ struct daemon_watch {
 	int wake[2]; /* daemon_watch_stop() wakes the thread */
 	int started;
 	atomic_int quit;
-	atomic_llong stop_at;	/* CLOCK_MONOTONIC ms of SIGTERM, 0 = none */
-	atomic_llong beat;	/* main loop's last heartbeat, ms */
+	atomic_llong stop_at;	 /* CLOCK_MONOTONIC ms of SIGTERM, 0 = none */
+	atomic_llong beat;	 /* main loop's last heartbeat, ms */
 	atomic_llong stop_grace; /* ms allowed between SIGTERM and exit */
 };
 

@@ -50,13 +50,14 @@ size_t pass_sentinel_names(const struct policy *p, const char **names,
 long pass_collect_outcomes(struct pass_ctx *ctx, int64_t now);
 
 /**
- * Expand one hook template (%d, %r, %f) and run it here, with a fixed
- * argv, killed after LIMIT_HOOK_TIMEOUT_MS: the one hook runner, used by
- * the pass or, with privilege separation, by the helper. @return 0 when
- * the hook exited 0, else -1 (logged).
+ * Expand one hook template (%d, %r, %f) and run it here and wait for it
+ * (with privilege separation, the helper's runner): a fixed argv and
+ * environment, its own process group killed after LIMIT_HOOK_TIMEOUT_MS
+ * and when it exits, as @param user when not NULL or "" (needs root).
+ * @return 0 when the hook exited 0, else -1 (logged once).
  */
-int pass_hooks_exec(char *const tmpl[], const char *what, const char *domain,
-		    const char *resolver, const char *file);
+int pass_hooks_exec(char *const tmpl[], const char *user, const char *what,
+		    const char *domain, const char *resolver, const char *file);
 
 /** Log the summary line of @param s. */
 void pass_log_summary(const struct pass_stats *s);
@@ -64,5 +65,11 @@ void pass_log_summary(const struct pass_stats *s);
 /** 1 when the pass @param s describes changed nothing (no adoption,
  *  attempt, outcome, hand-back, hook or fresh verification). */
 int pass_stats_idle(const struct pass_stats *s);
+
+/**
+ * Wait at most @param wait_ms for every hook still running beside the
+ * passes (--once before it exits; tests), logging each one that ends.
+ */
+void pass_hooks_wait(struct pass_ctx *ctx, int wait_ms);
 
 #endif

@@ -29,7 +29,14 @@ int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
 	ctx->prune_cursor[0] = '\0';
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
 		 p->state_dir ? p->state_dir : ".");
-	return pass_ctx_set_policy(ctx, p, err, errlen);
+	ctx->hooks = NULL;
+	if (pass_hooks_init(ctx, err, errlen) < 0)
+		return -1;
+	if (pass_ctx_set_policy(ctx, p, err, errlen) < 0) {
+		pass_hooks_stop(ctx);
+		return -1;
+	}
+	return 0;
 }
 
 int pass_ctx_set_policy(struct pass_ctx *ctx, const struct policy *p, char *err,
@@ -60,4 +67,5 @@ void pass_ctx_free(struct pass_ctx *ctx)
 	ctx->verifier = NULL;
 	pass_idset_free(&ctx->missing_prev);
 	pass_idset_free(&ctx->foreign_prev);
+	pass_hooks_stop(ctx);
 }

@@ -75,6 +75,7 @@ struct pass_sentinel_stats {
 	uint64_t flushes;		  /* flush hooks run for a node */
 	uint64_t verdicts[PASS_VERDICTS]; /* by enum verify_verdict */
 };
+struct spawn_pool;
 
 struct pass_ctx {
 	const struct policy *policy; /* swapped whole on reload */
@@ -98,6 +99,7 @@ struct pass_ctx {
 	int (*hook_fn)(void *arg, const char *what, const char *domain,
 		       const char *resolver, const char *file);
 	void *hook_arg;
+	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 };

@@ -464,6 +464,9 @@ static void pass_due_4_verify(struct pass_ctx *ctx, struct due_plan *p)
 		    (pd->verdict == VERDICT_PROPAGATION && pd->nnodes > 0))
 			pass_hooks_flush(ctx, pd);
 	}
+	/* The flush hooks run at once, beside each other; the attempt
+	 * waits for them a bounded time, never for a hung one. */
+	pass_hooks_settle(ctx);
 }
 
 /* Step 5: sort each verified entry by its domain's verdict. */

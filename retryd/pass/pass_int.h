@@ -200,7 +200,14 @@ int64_t pass_retention_keep_done(const struct policy *p);
 int pass_retention(struct pass_ctx *ctx, int64_t now);
 
 /* pass_hooks.c */
-
+/** The hook runner of @param ctx (pass_ctx_init). @return 0 or -1. */
+int pass_hooks_init(struct pass_ctx *ctx, char *err, size_t errlen);
+/** Kill and reap every hook still running (pass_ctx_free). */
+void pass_hooks_stop(struct pass_ctx *ctx);
+/** Log the hooks that ended; kill those past their deadline. */
+void pass_hooks_reap(struct pass_ctx *ctx);
+/** Wait at most LIMIT_HOOK_FLUSH_WAIT_MS for the running flush hooks. */
+void pass_hooks_settle(struct pass_ctx *ctx);
 int pass_hooks_flush(struct pass_ctx *ctx, const struct pass_domain *d);
 int pass_hooks_escalate(struct pass_ctx *ctx, const struct pass_domain *d,
 			int64_t now);

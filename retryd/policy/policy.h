@@ -146,6 +146,7 @@ struct policy {
 	/* [hooks]: argv vectors, NULL-terminated, NULL when unset */
 	char **hook_flush_resolver; /* may contain %r and %d */
 	char **hook_escalate;	    /* may contain %d, %f (report file) */
+	char hook_user[LIMIT_USER_NAME + 1]; /* run hooks as; "" = as retryd */
 
 	/* where each key outside [group] sections was written */
 	struct policy_key_at *keys_at;

@@ -451,6 +451,29 @@ static int set_escalate(struct key_ctx *k, const char *v, char *msg,
 	return set_hook(&k->p->hook_escalate, v, msg, msglen);
 }
 
+/* A portable user name: [a-z_][a-z0-9_-]*, at most LIMIT_USER_NAME. */
+static int set_hook_user(struct key_ctx *k, const char *v, char *msg,
+			 size_t msglen)
+{
+	size_t n = strlen(v);
+	int ok = n > 0 && n <= LIMIT_USER_NAME &&
+		 (v[0] == '_' || (v[0] >= 'a' && v[0] <= 'z'));
+
+	for (size_t i = 1; ok && i < n; i++)
+		ok = v[i] == '_' || v[i] == '-' ||
+		     (v[i] >= 'a' && v[i] <= 'z') ||
+		     (v[i] >= '0' && v[i] <= '9');
+	if (!ok) {
+		snprintf(msg, msglen,
+			 "bad user (1-%d characters a-z 0-9 _ -, not starting "
+			 "with a digit or '-')",
+			 LIMIT_USER_NAME);
+		return -1;
+	}
+	snprintf(k->p->hook_user, sizeof(k->p->hook_user), "%s", v);
+	return 0;
+}
+
 #define OFF(f) offsetof(struct policy, f)
 
 static const struct key_def policy_keys[] = {
@@ -497,6 +520,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_CLASSIFIER, "builtin_rules", 0, set_builtin_rules, 0},
     {LOAD_SECT_HOOKS, "flush_resolver", 0, set_flush_resolver, 0},
     {LOAD_SECT_HOOKS, "escalate", 0, set_escalate, 0},
+    {LOAD_SECT_HOOKS, "user", 0, set_hook_user, 0},
 };
 #define POLICY_NKEYS (sizeof(policy_keys) / sizeof(policy_keys[0]))
 _Static_assert(POLICY_NKEYS <= LOAD_KEYS, "LOAD_KEYS too small");

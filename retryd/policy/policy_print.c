@@ -251,7 +251,8 @@ int policy_print(const struct policy *p, FILE *fp)
 		return -1;
 	if (print_rules(p, fp) < 0 || fprintf(fp, "\n[hooks]\n") < 0 ||
 	    emit_argv(fp, "flush_resolver", p->hook_flush_resolver) < 0 ||
-	    emit_argv(fp, "escalate", p->hook_escalate) < 0)
+	    emit_argv(fp, "escalate", p->hook_escalate) < 0 ||
+	    (p->hook_user[0] && emit1(fp, "user", p->hook_user) < 0))
 		return -1;
 	if (fflush(fp) == EOF || ferror(fp)) {
 		if (errno == 0)

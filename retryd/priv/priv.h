@@ -92,10 +92,11 @@ struct priv_end {
 	char err[PRIV_ERR_MAX];
 };
 
-/** Run a hook template of the helper's policy (the pass's runner). */
-typedef int (*priv_hook_fn)(char *const tmpl[], const char *what,
-			    const char *domain, const char *resolver,
-			    const char *file);
+/** Run a hook template of the helper's policy as [hooks] user (the
+ *  pass's runner, pass_hooks_exec). */
+typedef int (*priv_hook_fn)(char *const tmpl[], const char *user,
+			    const char *what, const char *domain,
+			    const char *resolver, const char *file);
 
 /* What the helper serves: its own plugin, policy and hook runner. */
 struct priv_server {

@@ -163,8 +163,8 @@ static int priv_helper_hook(int fd, struct priv_server *s,
 			return priv_helper_refuse(fd, "bad hook resolver");
 		if (p->hook_flush_resolver == NULL)
 			return priv_helper_end(fd, 0, 0, 0, 0, "");
-		rc = s->hook(p->hook_flush_resolver, "flush_resolver",
-			     q->domain, q->resolver, NULL);
+		rc = s->hook(p->hook_flush_resolver, p->hook_user,
+			     "flush_resolver", q->domain, q->resolver, NULL);
 	} else if (h->arg == PRIV_HOOK_ESCALATE) {
 		if (!priv_report_ok(q->report, sizeof(q->report)))
 			return priv_helper_refuse(fd, "bad report name");
@@ -173,8 +173,8 @@ static int priv_helper_hook(int fd, struct priv_server *s,
 		if ((size_t)snprintf(path, sizeof(path), "%s/reports/%s",
 				     p->state_dir, q->report) >= sizeof(path))
 			return priv_helper_refuse(fd, "report path too long");
-		rc = s->hook(p->hook_escalate, "escalate", q->domain, NULL,
-			     path);
+		rc = s->hook(p->hook_escalate, p->hook_user, "escalate",
+			     q->domain, NULL, path);
 	} else {
 		return priv_helper_refuse(fd, "unknown hook");
 	}

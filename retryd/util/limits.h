@@ -31,6 +31,7 @@
 #define LIMIT_QUEUE_ID	31 /* Postfix long ids, Exim 4.97 23 chars */
 #define LIMIT_MTA_NAME	15 /* "postfix", "exim" */
 #define LIMIT_HOST_ID	63
+#define LIMIT_USER_NAME 32 /* a Unix user name ([hooks] user) */
 
 /* Texts kept from the MTA. */
 #define LIMIT_REASON   512 /* delay reason / DSN text kept, truncated */
@@ -123,6 +124,12 @@
 #define LIMIT_HOOK_TIMEOUT_MS                                                  \
 	30000 /* a flush/escalate hook running longer is killed */
 #define LIMIT_REPORT_BYTES 65536 /* escalation report size */
+#define LIMIT_HOOKS_RUNNING                                                    \
+	8 /* hooks running at once beside the pass; more wait a pass */
+#define LIMIT_HOOK_OUTPUT                                                      \
+	4096 /* bytes of a hook's stdout+stderr kept (the rest dropped) */
+#define LIMIT_HOOK_FLUSH_WAIT_MS                                               \
+	5000 /* a pass waits this long for its flush hooks, then attempts */
 #define LIMIT_CTL_WRITER_WAIT_MS                                               \
 	10000 /* a retryctl write waits this long for another one's lock */
 

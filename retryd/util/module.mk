@@ -4,3 +4,6 @@ util_SRCS += retryd/util/log.c
 util_SRCS += retryd/util/spawn.c
 util_SRCS += retryd/util/atomic_file.c
 util_SRCS += retryd/util/version.c
+util_SRCS += retryd/util/spawn_all.c
+util_SRCS += retryd/util/spawn_argv.c
+util_SRCS += retryd/util/spawn_pool.c

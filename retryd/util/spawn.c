@@ -5,30 +5,26 @@
  *	run an external command with a fixed argv, never a shell
  * SYNOPSIS
  *	#include "util/spawn.h"
+#include "util/spawn_int.h"
  * DESCRIPTION
- *	spawn_run() creates three close-on-exec pipes, starts the child with
- *	posix_spawn(p) (the pipes dup'ed onto 0, 1 and 2 in the child only),
- *	then multiplexes with poll(): it writes the input, reads stdout and
- *	stderr into growing buffers (bounded by SPAWN_OUTPUT_MAX and
+ *	spawn_run() runs one MTA command in four named steps: start (three
+ *	close-on-exec pipes, posix_spawn(p) with the pipes dup'ed onto 0, 1
+ *	and 2 in the child only), io (poll(): write the input, read stdout
+ *	and stderr into growing buffers bounded by SPAWN_OUTPUT_MAX and
  *	SPAWN_ERROR_MAX; the excess is read and dropped so the child never
- *	blocks on a full pipe) and finally reaps the child. A deadline on
- *	the monotonic clock kills a child that runs too long.
+ *	blocks on a full pipe), reap (a deadline on the monotonic clock
+ *	kills a child that runs too long) and result (the buffers handed
+ *	over, or freed on every failing path).
  *
- *	spawn_run_all() keeps up to N children running from a list of
- *	argvs, started in order into N slots. Each slot has the child's
- *	stderr pipe (non-blocking on our side) and a pidfd; one poll()
- *	waits on all of them and on the nearest deadline, so a slot is
- *	refilled as soon as its child is reaped. Without pidfd (kernels
- *	before 5.3) waitpid(WNOHANG) is polled every millisecond. Only the
- *	batch's own pids are waited for (never waitpid(-1)).
+ *	spawn_all.c runs batches (spawn_run_all); spawn_pool.c runs hooks
+ *	beside the caller, each in its own process group.
  *
- *	Owns: the pipes and the children until spawn_run/spawn_run_all
- *	returns; the result buffers until spawn_result_free().
+ *	Owns: the pipes and the child until spawn_run returns; the result
+ *	buffers until spawn_result_free().
  * DIAGNOSTICS
  *	-1 with a message when the command cannot be started, a pipe fails,
- *	or the deadline passes (the child is then killed and reaped).
- *	spawn_run_all reports each command in its own spawn_status and
- *	fails as a whole (-1) only for a bad concurrency or no memory.
+ *	or the deadline passes (the child is then killed and reaped, and
+ *	nothing is left for the caller to free).
  * SECURITY
  *	No shell, no word splitting, no globbing. SIGPIPE from a child that
  *	stops reading is turned into EPIPE (MSG_NOSIGNAL is not available
@@ -59,7 +55,7 @@ struct spawn_buffer {
 	int truncated;
 };
 
-static int64_t spawn_now_ms(void)
+int64_t spawn_now_ms(void)
 {
 	struct timespec ts;
 
@@ -105,7 +101,7 @@ static int spawn_buffer_finish(struct spawn_buffer *b)
 	return b->data ? 0 : -1;
 }
 
-static void spawn_close(int *fd)
+void spawn_close(int *fd)
 {
 	if (*fd >= 0) {
 		close(*fd);
@@ -142,8 +138,8 @@ static int spawn_reap(pid_t pid, int64_t deadline, int *status)
  * SIGHUP/SIGTERM/SIGINT for its signalfd and ignores SIGPIPE).
  * @return 0 or an errno value.
  */
-static int spawn_start(pid_t *pid, char *const argv[],
-		       const posix_spawn_file_actions_t *fa)
+int spawn_start(pid_t *pid, char *const argv[],
+		const posix_spawn_file_actions_t *fa)
 {
 	posix_spawnattr_t attr;
 	sigset_t child_mask, child_def;
@@ -167,414 +163,209 @@ static int spawn_start(pid_t *pid, char *const argv[],
 	return rc;
 }
 
-int spawn_run(char *const argv[], const char *input, size_t inputlen,
-	      int timeout_ms, struct spawn_result *res, char *errbuf,
-	      size_t errlen)
-{
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-	struct spawn_buffer ob = {.max = SPAWN_OUTPUT_MAX};
-	struct spawn_buffer eb = {.max = SPAWN_ERROR_MAX};
-	posix_spawn_file_actions_t fa;
-	int64_t deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
-	size_t written = 0;
-	int timed_out = 0, status = 0, rc;
-	sigset_t pipe_set, old_set;
+/* One spawn_run(): the child, its three pipes and what came back. */
+struct spawn_io {
+	int in[2], out[2], err[2];
+	struct spawn_buffer ob, eb;
+	const char *input;
+	size_t inputlen, written;
+	int64_t deadline; /* 0: none */
 	pid_t pid;
+};
 
-	memset(res, 0, sizeof(*res));
-	if (!argv || !argv[0]) {
-		snprintf(errbuf, errlen, "spawn: empty argv");
-		return -1;
+static void spawn_io_close_all(struct spawn_io *io)
+{
+	for (int i = 0; i < 2; i++) {
+		spawn_close(&io->in[i]);
+		spawn_close(&io->out[i]);
+		spawn_close(&io->err[i]);
 	}
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(err, O_CLOEXEC) < 0) {
+}
+
+/* Step 1: three pipes and the child on them. @return 0 or -1 (errbuf). */
+static int spawn_run_start(struct spawn_io *io, char *const argv[],
+			   char *errbuf, size_t errlen)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	if (pipe2(io->in, O_CLOEXEC) < 0 || pipe2(io->out, O_CLOEXEC) < 0 ||
+	    pipe2(io->err, O_CLOEXEC) < 0) {
 		snprintf(errbuf, errlen, "spawn %s: pipe: %s", argv[0],
 			 strerror(errno));
-		goto fail_pipes;
+		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	rc = spawn_start(&pid, argv, &fa);
+	posix_spawn_file_actions_adddup2(&fa, io->in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, io->out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, io->err[1], 2);
+	rc = spawn_start(&io->pid, argv, &fa);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		snprintf(errbuf, errlen, "spawn %s: %s", argv[0], strerror(rc));
-		goto fail_pipes;
+		return -1;
 	}
-	spawn_close(&in[0]);
-	spawn_close(&out[1]);
-	spawn_close(&err[1]);
-	if (!input || inputlen == 0)
-		spawn_close(&in[1]);
+	spawn_close(&io->in[0]);
+	spawn_close(&io->out[1]);
+	spawn_close(&io->err[1]);
+	if (!io->input || io->inputlen == 0)
+		spawn_close(&io->in[1]);
 	else
-		fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+		fcntl(io->in[1], F_SETFL,
+		      fcntl(io->in[1], F_GETFL) | O_NONBLOCK);
+	return 0;
+}
 
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+/* One ready descriptor of step 2: feed stdin or read stdout/stderr. */
+static void spawn_run_ready(struct spawn_io *io, int fd)
+{
+	char chunk[65536];
+	ssize_t r;
 
-	while (out[0] >= 0 || err[0] >= 0) {
+	if (fd == io->in[1]) {
+		ssize_t w = write(io->in[1], io->input + io->written,
+				  io->inputlen - io->written);
+		if (w > 0)
+			io->written += (size_t)w;
+		if ((w < 0 && errno != EAGAIN && errno != EINTR) ||
+		    io->written == io->inputlen)
+			spawn_close(&io->in[1]);
+		return;
+	}
+	r = read(fd, chunk, sizeof(chunk));
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		spawn_close(fd == io->out[0] ? &io->out[0] : &io->err[0]);
+		return;
+	}
+	if (spawn_buffer_add(fd == io->out[0] ? &io->ob : &io->eb, chunk,
+			     (size_t)r) < 0)
+		kill(io->pid, SIGKILL); /* out of memory */
+}
+
+/*
+ * Step 2: feed the input, collect stdout and stderr until both close or
+ * the deadline passes. @return 1 when the deadline passed.
+ */
+static int spawn_run_io(struct spawn_io *io)
+{
+	while (io->out[0] >= 0 || io->err[0] >= 0) {
 		struct pollfd pfd[3];
 		int nfd = 0, wait_ms = -1;
-		char chunk[65536];
 
-		if (deadline) {
-			int64_t left = deadline - spawn_now_ms();
-			if (left <= 0) {
-				timed_out = 1;
-				break;
-			}
+		if (io->deadline) {
+			int64_t left = io->deadline - spawn_now_ms();
+			if (left <= 0)
+				return 1;
 			wait_ms = (int)left;
 		}
-		if (in[1] >= 0)
-			pfd[nfd++] = (struct pollfd){in[1], POLLOUT, 0};
-		if (out[0] >= 0)
-			pfd[nfd++] = (struct pollfd){out[0], POLLIN, 0};
-		if (err[0] >= 0)
-			pfd[nfd++] = (struct pollfd){err[0], POLLIN, 0};
+		if (io->in[1] >= 0)
+			pfd[nfd++] = (struct pollfd){io->in[1], POLLOUT, 0};
+		if (io->out[0] >= 0)
+			pfd[nfd++] = (struct pollfd){io->out[0], POLLIN, 0};
+		if (io->err[0] >= 0)
+			pfd[nfd++] = (struct pollfd){io->err[0], POLLIN, 0};
 		if (poll(pfd, nfd, wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;
+			return 0;
 		}
-		for (int i = 0; i < nfd; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (pfd[i].fd == in[1]) {
-				ssize_t w = write(in[1], input + written,
-						  inputlen - written);
-				if (w > 0)
-					written += (size_t)w;
-				if ((w < 0 && errno != EAGAIN &&
-				     errno != EINTR) ||
-				    written == inputlen)
-					spawn_close(&in[1]);
-				continue;
-			}
-			ssize_t r = read(pfd[i].fd, chunk, sizeof(chunk));
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (r <= 0) {
-				if (pfd[i].fd == out[0])
-					spawn_close(&out[0]);
-				else
-					spawn_close(&err[0]);
-				continue;
-			}
-			if (spawn_buffer_add(pfd[i].fd == out[0] ? &ob : &eb,
-					     chunk, (size_t)r) < 0)
-				kill(pid, SIGKILL); /* out of memory */
-		}
+		for (int i = 0; i < nfd; i++)
+			if (pfd[i].revents)
+				spawn_run_ready(io, pfd[i].fd);
 	}
-	{
-		/* Drop a pending SIGPIPE raised by our write, then restore. */
-		struct timespec zero = {0, 0};
-		sigset_t pending;
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE))
-			sigtimedwait(&pipe_set, NULL, &zero);
-		pthread_sigmask(SIG_SETMASK, &old_set, NULL);
-	}
-	spawn_close(&in[1]);
-	spawn_close(&out[0]);
-	spawn_close(&err[0]);
+	return 0;
+}
+
+/* Step 3: reap the child (killed first when late). @return 1: late. */
+static int spawn_run_reap(struct spawn_io *io, int timed_out, int *status)
+{
+	spawn_io_close_all(io);
 	if (timed_out) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		kill(io->pid, SIGKILL);
+		while (waitpid(io->pid, status, 0) < 0 && errno == EINTR)
 			;
-	} else if (spawn_reap(pid, deadline, &status) < 0) {
-		timed_out = 1;
+		return 1;
 	}
-	if (spawn_buffer_finish(&ob) < 0 || spawn_buffer_finish(&eb) < 0) {
-		free(ob.data);
-		free(eb.data);
-		snprintf(errbuf, errlen, "spawn %s: out of memory", argv[0]);
+	return spawn_reap(io->pid, io->deadline, status) < 0;
+}
+
+/*
+ * Step 4: hand the buffers over in @param res, or free them (every -1
+ * path frees: the caller never owns a result it was not given).
+ */
+static int spawn_run_result(struct spawn_io *io, char *const argv[],
+			    int timed_out, int status, int timeout_ms,
+			    struct spawn_result *res, char *errbuf,
+			    size_t errlen)
+{
+	if (timed_out || spawn_buffer_finish(&io->ob) < 0 ||
+	    spawn_buffer_finish(&io->eb) < 0) {
+		free(io->ob.data);
+		free(io->eb.data);
+		if (timed_out)
+			snprintf(errbuf, errlen,
+				 "spawn %s: no answer within %d ms; killed",
+				 argv[0], timeout_ms);
+		else
+			snprintf(errbuf, errlen, "spawn %s: out of memory",
+				 argv[0]);
 		return -1;
 	}
-	res->out = ob.data;
-	res->outlen = ob.len;
-	res->out_truncated = ob.truncated;
-	res->err = eb.data;
-	res->errlen = eb.len;
+	res->out = io->ob.data;
+	res->outlen = io->ob.len;
+	res->out_truncated = io->ob.truncated;
+	res->err = io->eb.data;
+	res->errlen = io->eb.len;
 	if (WIFEXITED(status)) {
 		res->exited = 1;
 		res->exit_code = WEXITSTATUS(status);
 	} else if (WIFSIGNALED(status)) {
 		res->signal = WTERMSIG(status);
 	}
-	if (timed_out) {
-		snprintf(errbuf, errlen,
-			 "spawn %s: no answer within %d ms; killed", argv[0],
-			 timeout_ms);
-		return -1;
-	}
 	return 0;
-
-fail_pipes:
-	spawn_close(&in[0]);
-	spawn_close(&in[1]);
-	spawn_close(&out[0]);
-	spawn_close(&out[1]);
-	spawn_close(&err[0]);
-	spawn_close(&err[1]);
-	return -1;
 }
 
-/* ---- spawn_run_all: a batch with bounded concurrency ---- */
-
-struct spawn_slot {
-	int busy;
-	size_t idx; /* the command (index into argvs and st) */
-	pid_t pid;
-	int errfd; /* stderr read end (non-blocking), -1 once closed */
-	int pidfd; /* readable when the child exits; -1: none (old kernel) */
-	int64_t deadline; /* 0: none */
-};
-
-int spawn_status_ok(const struct spawn_status *st)
+int spawn_run(char *const argv[], const char *input, size_t inputlen,
+	      int timeout_ms, struct spawn_result *res, char *errbuf,
+	      size_t errlen)
 {
-	return st->end == SPAWN_EXITED && st->exit_code == 0;
-}
+	struct spawn_io io = {
+	    .in = {-1, -1},
+	    .out = {-1, -1},
+	    .err = {-1, -1},
+	    .ob = {.max = SPAWN_OUTPUT_MAX},
+	    .eb = {.max = SPAWN_ERROR_MAX},
+	    .input = input,
+	    .inputlen = inputlen,
+	    .deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0,
+	};
+	struct timespec zero = {0, 0};
+	sigset_t pipe_set, old_set, pending;
+	int timed_out, status = 0;
 
-/* A pollable handle on the child's exit, or -1 (then waitpid is polled). */
-static int spawn_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	return (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
-/* Keep what fits of a child's stderr; count the rest as truncated. */
-static void spawn_status_add(struct spawn_status *st, const char *p, size_t n)
-{
-	size_t room = SPAWN_ALL_ERROR_MAX - st->errlen;
-
-	if (n > room) {
-		st->err_truncated = 1;
-		n = room;
-	}
-	memcpy(st->err + st->errlen, p, n);
-	st->errlen += n;
-	st->err[st->errlen] = '\0';
-}
-
-/* Read what the pipe holds now; close it at end of file or error. */
-static void spawn_slot_drain(struct spawn_slot *sl, struct spawn_status *st)
-{
-	char chunk[4096];
-
-	while (sl->errfd >= 0) {
-		ssize_t r = read(sl->errfd, chunk, sizeof(chunk));
-
-		if (r > 0) {
-			spawn_status_add(st, chunk, (size_t)r);
-			continue;
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return;
-		spawn_close(&sl->errfd);
-	}
-}
-
-/*
- * Start command @param argv into the free slot @param sl.
- * @return 0, or -1 with st marked SPAWN_START_FAILED.
- */
-static int spawn_slot_start(struct spawn_slot *sl, size_t idx,
-			    char *const argv[], int timeout_ms,
-			    struct spawn_status *st)
-{
-	posix_spawn_file_actions_t fa;
-	int errp[2] = {-1, -1}, rc;
-
+	memset(res, 0, sizeof(*res));
 	if (!argv || !argv[0]) {
-		st->end = SPAWN_START_FAILED;
-		snprintf(st->err, sizeof(st->err), "spawn: empty argv");
-		st->errlen = strlen(st->err);
+		snprintf(errbuf, errlen, "spawn: empty argv");
 		return -1;
 	}
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		st->end = SPAWN_START_FAILED;
-		snprintf(st->err, sizeof(st->err), "spawn %s: pipe: %s",
-			 argv[0], strerror(errno));
-		st->errlen = strlen(st->err);
+	if (spawn_run_start(&io, argv, errbuf, errlen) < 0) {
+		spawn_io_close_all(&io);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	/* dup2 first: the pipe may sit on 0 or 1 when the caller closed them */
-	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	rc = spawn_start(&sl->pid, argv, &fa);
-	posix_spawn_file_actions_destroy(&fa);
-	close(errp[1]);
-	if (rc != 0) {
-		close(errp[0]);
-		st->end = SPAWN_START_FAILED;
-		snprintf(st->err, sizeof(st->err), "spawn %s: %s", argv[0],
-			 strerror(rc));
-		st->errlen = strlen(st->err);
-		return -1;
-	}
-	/* non-blocking on our end only: the child's stderr stays blocking */
-	fcntl(errp[0], F_SETFL, fcntl(errp[0], F_GETFL) | O_NONBLOCK);
-	sl->busy = 1;
-	sl->idx = idx;
-	sl->errfd = errp[0];
-	sl->pidfd = spawn_pidfd(sl->pid);
-	sl->deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
-	return 0;
-}
-
-/* Record how the slot's child ended (status from waitpid) and free it. */
-static void spawn_slot_finish(struct spawn_slot *sl, struct spawn_status *st,
-			      int status, enum spawn_end end)
-{
-	spawn_slot_drain(sl, st); /* what it wrote before it went */
-	spawn_close(&sl->errfd);  /* even if a grandchild still holds it */
-	spawn_close(&sl->pidfd);
-	st->end = end;
-	if (end == SPAWN_EXITED && WIFEXITED(status)) {
-		st->exit_code = WEXITSTATUS(status);
-	} else if (end == SPAWN_EXITED && WIFSIGNALED(status)) {
-		st->end = SPAWN_SIGNALED;
-		st->signal = WTERMSIG(status);
-	}
-	sl->busy = 0;
-}
-
-/*
- * Reap the slot's child if it ended, or kill it past its deadline.
- * @return 1 when the slot was freed, else 0.
- */
-static int spawn_slot_check(struct spawn_slot *sl, struct spawn_status *st,
-			    int64_t now)
-{
-	int status = 0;
-	pid_t r;
-
-	while ((r = waitpid(sl->pid, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (r == sl->pid) {
-		spawn_slot_finish(sl, st, status, SPAWN_EXITED);
-		return 1;
-	}
-	if (r < 0) { /* ECHILD: someone else reaped it */
-		spawn_slot_finish(sl, st, 0, SPAWN_LOST);
-		return 1;
-	}
-	if (sl->deadline && now >= sl->deadline) {
-		kill(sl->pid, SIGKILL);
-		while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
-			;
-		spawn_slot_finish(sl, st, status, SPAWN_TIMED_OUT);
-		return 1;
-	}
-	return 0;
-}
-
-int spawn_run_all(char **const argvs[], size_t n, unsigned concurrency,
-		  int timeout_ms_each, int flags, struct spawn_status *st,
-		  char *errbuf, size_t errlen)
-{
-	struct spawn_slot *slots;
-	struct pollfd *pfd;
-	size_t next = 0, running = 0;
-	int stop = 0;
-
-	if (concurrency < 1 || concurrency > SPAWN_ALL_CONCURRENCY_MAX) {
-		snprintf(errbuf, errlen, "spawn: concurrency %u not in 1..%u",
-			 concurrency, SPAWN_ALL_CONCURRENCY_MAX);
-		return -1;
-	}
-	if (n > 0)
-		memset(st, 0, n * sizeof(*st));
-	slots = calloc(concurrency, sizeof(*slots));
-	pfd = calloc(2 * (size_t)concurrency, sizeof(*pfd));
-	if (!slots || !pfd) {
-		free(slots);
-		free(pfd);
-		snprintf(errbuf, errlen, "spawn: out of memory");
-		return -1;
-	}
-	for (;;) {
-		int nfd = 0, wait_ms = -1;
-		int64_t now;
-
-		/* Fill every free slot; a command that cannot start does not
-		 * take its slot, so try the next one in the same slot (else a
-		 * round of failed starts would end the run early). */
-		for (unsigned k = 0; k < concurrency && !stop && next < n;
-		     k++) {
-			if (slots[k].busy)
-				continue;
-			while (!stop && next < n) {
-				size_t i = next++;
-
-				if (spawn_slot_start(&slots[k], i, argvs[i],
-						     timeout_ms_each,
-						     &st[i]) == 0) {
-					running++;
-					break;
-				}
-				if (flags & SPAWN_ALL_STOP_ON_FAILURE)
-					stop = 1;
-			}
-		}
-		if (running == 0)
-			break;
-		now = spawn_now_ms();
-		for (unsigned k = 0; k < concurrency; k++) {
-			struct spawn_slot *sl = &slots[k];
-
-			if (!sl->busy)
-				continue;
-			if (sl->errfd >= 0)
-				pfd[nfd++] =
-				    (struct pollfd){sl->errfd, POLLIN, 0};
-			if (sl->pidfd >= 0)
-				pfd[nfd++] =
-				    (struct pollfd){sl->pidfd, POLLIN, 0};
-			else if (wait_ms < 0 || wait_ms > 1)
-				wait_ms = 1; /* no pidfd: poll waitpid */
-			if (sl->deadline) {
-				int64_t left = sl->deadline - now;
-				if (left < 0)
-					left = 0;
-				if (wait_ms < 0 || left < wait_ms)
-					wait_ms = (int)left;
-			}
-		}
-		if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
-			struct timespec nap = {0, 1000000};
-			nanosleep(&nap, NULL); /* then check every child */
-		}
-		now = spawn_now_ms();
-		for (unsigned k = 0; k < concurrency; k++) {
-			struct spawn_slot *sl = &slots[k];
-			struct spawn_status *s;
-
-			if (!sl->busy)
-				continue;
-			s = &st[sl->idx];
-			spawn_slot_drain(sl, s);
-			if (!spawn_slot_check(sl, s, now))
-				continue;
-			running--;
-			if ((flags & SPAWN_ALL_STOP_ON_FAILURE) &&
-			    !spawn_status_ok(s))
-				stop = 1;
-		}
-	}
-	free(slots);
-	free(pfd);
-	return 0;
+	/* SIGPIPE from a child that stops reading becomes EPIPE. */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+	timed_out = spawn_run_io(&io);
+	sigpending(&pending);
+	if (sigismember(&pending, SIGPIPE))
+		sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	timed_out = spawn_run_reap(&io, timed_out, &status);
+	return spawn_run_result(&io, argv, timed_out, status, timeout_ms, res,
+				errbuf, errlen);
 }
 
 void spawn_result_free(struct spawn_result *res)
@@ -584,95 +375,4 @@ void spawn_result_free(struct spawn_result *res)
 	free(res->out);
 	free(res->err);
 	res->out = res->err = NULL;
-}
-
-/* Append src to a growing string; @return 0 or -1. */
-static int spawn_word_append(char **word, size_t *len, const char *src,
-			     size_t n)
-{
-	char *grown = realloc(*word, *len + n + 1);
-
-	if (!grown)
-		return -1;
-	memcpy(grown + *len, src, n);
-	*len += n;
-	grown[*len] = 0;
-	*word = grown;
-	return 0;
-}
-
-static char *spawn_word_expand(const char *tmpl, const char *domain,
-			       const char *resolver, const char *file)
-{
-	char *word = calloc(1, 1);
-	size_t len = 0;
-
-	for (const char *p = tmpl; word && *p; p++) {
-		const char *val = NULL;
-		int rc;
-
-		if (*p == '%' && p[1]) {
-			switch (p[1]) {
-			case 'd':
-				val = domain ? domain : "";
-				break;
-			case 'r':
-				val = resolver ? resolver : "";
-				break;
-			case 'f':
-				val = file ? file : "";
-				break;
-			case '%':
-				val = "%";
-				break;
-			}
-		}
-		if (val) {
-			rc = spawn_word_append(&word, &len, val, strlen(val));
-			p++;
-		} else {
-			rc = spawn_word_append(&word, &len, p, 1);
-		}
-		if (rc < 0) {
-			free(word);
-			return NULL;
-		}
-	}
-	return word;
-}
-
-char **spawn_argv_expand(char *const tmpl[], const char *domain,
-			 const char *resolver, const char *file)
-{
-	size_t n = 0;
-	char **argv;
-
-	while (tmpl && tmpl[n])
-		n++;
-	argv = calloc(n + 1, sizeof(*argv));
-	if (!argv)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		argv[i] = spawn_word_expand(tmpl[i], domain, resolver, file);
-		/* a word made from data is never an option */
-		if (argv[i] && i > 0 && argv[i][0] == '-' &&
-		    tmpl[i][0] == '%') {
-			free(argv[i]);
-			argv[i] = NULL;
-		}
-		if (!argv[i]) {
-			spawn_argv_free(argv);
-			return NULL;
-		}
-	}
-	return argv;
-}
-
-void spawn_argv_free(char **argv)
-{
-	if (!argv)
-		return;
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
 }

@@ -495,6 +495,7 @@ static void test_escalate_once_with_report(void **state)
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 3600), 0);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 7200), 0);
+	pass_hooks_wait(&fx->ctx, 10000); /* escalate runs beside the pass */
 	snprintf(path, sizeof(path), "%s/hook.out", fx->dir);
 	out = read_file(path);
 	assert_non_null(out);

@@ -131,8 +131,8 @@ static const struct mta_plugin fk = {
     .outcomes_free = fk_outcomes_free,
 };
 
-static int fk_hook(char *const tmpl[], const char *what, const char *domain,
-		   const char *resolver, const char *file)
+static int fk_hook(char *const tmpl[], const char *user, const char *what,
+		   const char *domain, const char *resolver, const char *file)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "hook %s %s %s %s\n", what, domain,

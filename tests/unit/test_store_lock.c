@@ -45,8 +45,7 @@ static void make_dir(char *base, size_t cap)
 }
 
 /* Fork a child that takes @param kind and signals on @param ready. */
-static pid_t lock_child(const char *dir, enum store_lock_kind kind,
-			int hold_ms)
+static pid_t lock_child(const char *dir, enum store_lock_kind kind, int hold_ms)
 {
 	int p[2];
 	pid_t pid;
@@ -171,8 +170,8 @@ static void *writer_thread(void *p)
 
 	a->rc = store_txn_begin(a->st, &txn, a->err, sizeof(a->err));
 	if (a->rc == STORE_OK) {
-		a->rc = store_put_message(a->st, txn, m, a->err,
-					  sizeof(a->err));
+		a->rc =
+		    store_put_message(a->st, txn, m, a->err, sizeof(a->err));
 		if (a->rc == STORE_OK)
 			a->rc = store_txn_commit(txn, a->err, sizeof(a->err));
 		else
@@ -195,9 +194,9 @@ static void test_failchk_frees_dead_writer(void **state)
 	(void)state;
 	make_dir(base, sizeof(base));
 	snprintf(dir, sizeof(dir), "%s/state", base);
-	assert_int_equal(store_open(dir, STORE_OPEN_DAEMON, 0, &st, err,
-				    sizeof(err)),
-			 STORE_OK);
+	assert_int_equal(
+	    store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)),
+	    STORE_OK);
 	assert_int_equal(pipe(p), 0);
 	if ((child = fork()) == 0) {
 		struct store *cs;
