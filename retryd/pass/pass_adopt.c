@@ -117,6 +117,8 @@ static int adopt_flush(struct pass_ctx *ctx, struct adopt_batch *b,
 
 	if (b->n == 0)
 		return 0;
+	if (pass_space_check(ctx) < 0)
+		return 0; /* below the reserve: no-space mode, nothing held */
 	if (adopt_write(ctx, b, "adopt: intent") != STORE_OK)
 		return -1;
 	if (ctx->plugin->hold(ctx->plugin_state, b->ids, b->n, &done, err,

@@ -95,6 +95,12 @@ typedef int (*pass_update_fn)(struct pass_ctx *ctx, struct store_txn *txn,
 int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		pass_update_fn fn, void *arg, const char *what);
 
+/**
+ * Free space in state_dir against LIMIT_STORE_RESERVE: below it, the
+ * no-space mode (ctx->nospace, logged rate-limited). @return 0 or -1.
+ */
+int pass_space_check(struct pass_ctx *ctx);
+
 /** Commit helper: abort on @param rc != OK; map and log failures. */
 int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,
 		const char *what, const char *err);

@@ -19,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 #include <string.h>
 
 #include "util/log.h"
@@ -167,6 +168,28 @@ void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l)
 		ctx->plugin->listing_free(&l->raw);
 	free(l->e);
 	memset(l, 0, sizeof(*l));
+}
+
+int pass_space_check(struct pass_ctx *ctx)
+{
+	struct statvfs sv;
+	uint64_t avail;
+
+	if (statvfs(ctx->state_dir, &sv) < 0)
+		return 0; /* cannot tell: the commits will say ENOSPC */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail >= LIMIT_STORE_RESERVE)
+		return 0;
+	if (!ctx->nospace)
+		log_warn_limited(
+		    "store-reserve", PASS_NOSPACE_LOG_INTERVAL,
+		    "store: %llu KB free in %s, below the %u KB reserve: not "
+		    "adopting, giving due messages back to the MTA; free "
+		    "space there and retryd resumes by itself",
+		    (unsigned long long)(avail >> 10), ctx->state_dir,
+		    LIMIT_STORE_RESERVE >> 10);
+	ctx->nospace = 1;
+	return -1;
 }
 
 int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,

@@ -96,6 +96,8 @@
 	(16u << 20) /* Berkeley DB cache when none is given */
 #define LIMIT_STORE_LOCKS                                                      \
 	20000 /* page locks held at once (a 1,000-message txn needs ~3,000) */
+#define LIMIT_STORE_RESERVE                                                    \
+	(16u << 20) /* free bytes kept in state_dir: below, no-space mode */
 #define LIMIT_STORE_THREADS                                                    \
 	256 /* threads of all processes attached at once (failchk's table) */
 #define LIMIT_STORE_FAILCHK_MS                                                 \

@@ -321,4 +321,3 @@ int spawn_run_all(char **const argvs[], size_t n, unsigned concurrency,
 	free(a.pfd);
 	return 0;
 }
-

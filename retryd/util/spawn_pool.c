@@ -125,8 +125,8 @@ pool_child_fail(const char *what, const char *name, int code)
 
 /* In the child, between fork and exec: only simple system calls. */
 static void __attribute__((noreturn))
-pool_child_exec(char *const argv[], const struct spawn_pool_opts *o,
-		int outw, const struct passwd *pw)
+pool_child_exec(char *const argv[], const struct spawn_pool_opts *o, int outw,
+		const struct passwd *pw)
 {
 	char *const empty[] = {NULL};
 	struct sigaction dfl;
@@ -143,9 +143,8 @@ pool_child_exec(char *const argv[], const struct spawn_pool_opts *o,
 	if ((in = open("/dev/null", O_RDONLY)) < 0 || dup2(in, 0) < 0 ||
 	    dup2(outw, 1) < 0 || dup2(outw, 2) < 0)
 		_exit(126);
-	if (pw != NULL &&
-	    (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	     setuid(pw->pw_uid) < 0))
+	if (pw != NULL && (setgroups(1, &pw->pw_gid) < 0 ||
+			   setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0))
 		pool_child_fail("cannot switch to user", pw->pw_name, 126);
 	if (strchr(argv[0], '/'))
 		execve(argv[0], argv, o->envp ? o->envp : empty);

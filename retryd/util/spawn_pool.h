@@ -19,12 +19,12 @@
 struct spawn_pool;
 
 struct spawn_pool_opts {
-	char *const *envp;  /* the child's whole environment (NULL: empty) */
-	const char *user;   /* run as this user (NULL: as we are) */
-	size_t out_max;	    /* bytes of stdout+stderr kept; the rest dropped */
-	int timeout_ms;	    /* then the whole group is killed (0: none) */
-	int tag;	    /* the caller's kind of command (spawn_pool_busy) */
-	const char *label;  /* for the caller's log line (copied) */
+	char *const *envp; /* the child's whole environment (NULL: empty) */
+	const char *user;  /* run as this user (NULL: as we are) */
+	size_t out_max;	   /* bytes of stdout+stderr kept; the rest dropped */
+	int timeout_ms;	   /* then the whole group is killed (0: none) */
+	int tag;	   /* the caller's kind of command (spawn_pool_busy) */
+	const char *label; /* for the caller's log line (copied) */
 };
 
 /* How one command ended, handed to a spawn_pool_fn. */

@@ -142,9 +142,9 @@ static void test_never_ending_group_killed(void **state)
 
 static void test_ten_megabytes_capped(void **state)
 {
-	char *argv[] = {"/bin/sh", "-c",
-			"head -c 10000000 /dev/zero | tr '\\0' x; echo done >&2",
-			NULL};
+	char *argv[] = {
+	    "/bin/sh", "-c",
+	    "head -c 10000000 /dev/zero | tr '\\0' x; echo done >&2", NULL};
 	struct spawn_pool *p = spawn_pool_new(4);
 	struct spawn_pool_opts o = opts(20000, 4096);
 	struct ends r = {0};
