@@ -341,7 +341,11 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 		return store_fail(st, err, errlen, "environment",
 				  "set lock table size", ret);
 	/* failchk: a process that died attached never blocks the living. */
+	/* The thread table allocated whole at creation (written by
+	 * DB_REGION_INIT), never grown later on a full file system. */
 	if ((ret = env->set_thread_count(env, LIMIT_STORE_THREADS)) != 0 ||
+	    (ret = env->set_memory_init(env, DB_MEM_THREAD,
+					LIMIT_STORE_THREADS)) != 0 ||
 	    (ret = env->set_isalive(env, env_is_alive)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set failure checking", ret);

@@ -119,13 +119,14 @@ static int setup_off(void **state)
 	return 0;
 }
 
-/* Lines of hook.out matching @param needle. */
+/* Lines of hook.out matching @param needle, once every hook ended. */
 static int hook_lines(struct fx *fx, const char *needle)
 {
 	char path[512], line[512];
 	FILE *fp;
 	int n = 0;
 
+	pass_hooks_wait(&fx->ctx, 10000); /* hooks run beside the pass */
 	snprintf(path, sizeof(path), "%s/hook.out", fx->dir);
 	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
