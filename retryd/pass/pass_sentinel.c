@@ -259,6 +259,7 @@ static void sentinel_flush(struct pass_ctx *ctx, struct pass_domain *d,
 	}
 	ctx->sentinel.flushes += n;
 	pass_hooks_flush(ctx, d);
+	pass_hooks_settle(ctx); /* the re-check needs the flush done */
 	if (pass_verify_fresh(ctx, d, now, after) < 0) {
 		free(after);
 		return;
