@@ -115,8 +115,8 @@ static void pass_hooks_env(struct hooks_env *v, const char *what,
 	    pass_hooks_var(v->hook, sizeof(v->hook), "RETRYD_HOOK", what);
 	v->envp[n++] =
 	    pass_hooks_var(v->dom, sizeof(v->dom), "RETRYD_DOMAIN", domain);
-	v->envp[n++] = pass_hooks_var(v->res, sizeof(v->res),
-				      "RETRYD_RESOLVER", resolver);
+	v->envp[n++] =
+	    pass_hooks_var(v->res, sizeof(v->res), "RETRYD_RESOLVER", resolver);
 	v->envp[n++] =
 	    pass_hooks_var(v->ver, sizeof(v->ver), "RETRYD_VERDICT", verdict);
 	v->envp[n++] =
