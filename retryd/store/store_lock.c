@@ -119,8 +119,8 @@ int store_lock(const char *dir, enum store_lock_kind kind, int wait_ms,
 		return STORE_LOCK_ERROR;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_LOCK_FILE);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		       0640)) < 0) {
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) <
+	    0) {
 		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return STORE_LOCK_ERROR;
 	}
