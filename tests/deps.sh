@@ -43,6 +43,7 @@ libclang-rt-14-dev
 lintian
 python3-prometheus-client
 util-linux
+systemd
 chromium
 systemd-journal-remote
 "

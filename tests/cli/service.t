@@ -3,8 +3,8 @@
 #
 # contrib/systemd/retryd.service: systemd-analyze security --offline=true
 # --threshold=45 passes (exposure <= 4.5), Type=notify with WatchdogSec.
-# Without systemd as PID 1 the unit cannot be started here: instead
-# retryd -f runs with NOTIFY_SOCKET pointing at a datagram socket this
+# The unit itself is started by a real systemd (PID 1 of a namespace) in
+# tests/e2e/postfix_systemd.t; here, without systemd, retryd -f runs with NOTIFY_SOCKET pointing at a datagram socket this
 # test reads (python3) and WATCHDOG_USEC=200000, and must send READY=1,
 # WATCHDOG=1, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM.
 # Its passes (a Postfix config that does not exist: every listing fails,
