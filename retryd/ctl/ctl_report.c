@@ -170,6 +170,9 @@ int ctl_report(struct ctl_context *ctx, int argc, char **argv)
 			fprintf(stderr, "retryctl: report: %s\n", err);
 		return CTL_EXIT_ERROR;
 	}
+	/* observe mode: the renderers open with a banner */
+	if (ctx->policy->observe)
+		json_object_set_new(doc, "mode", json_string("observe"));
 	rc = ctl_report_print(&q, doc, ctx->out);
 	json_decref(doc);
 	return rc < 0 ? CTL_EXIT_ERROR : CTL_EXIT_OK;

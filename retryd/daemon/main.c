@@ -52,6 +52,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: retryd [-c FILE] -t          check the policy, print "
 		"the effective one\n"
+		"       retryd [-c FILE] --preflight check the policy and what "
+		"it points at\n"
 		"       retryd [-c FILE] [-f] [-v]   run (-f: foreground log "
 		"on stderr)\n"
 		"       retryd [-c FILE] --once [-v] one full pass, then exit\n"

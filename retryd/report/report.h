@@ -116,7 +116,14 @@ const char *report_answer_class(const char *kind, const char *verdict,
 /** The report document. @return a new reference, or NULL (ENOMEM). */
 json_t *report_json(const struct report *r);
 
-/** Render @param doc as text / as one self-contained HTML page. @return 0/-1.
+/* Opens every rendering of a document whose "mode" is "observe". */
+#define REPORT_OBSERVE_BANNER                                                  \
+	"OBSERVE MODE: retryd only recorded what it would do; held, "          \
+	"attempted, suppressed and handed back below are what act mode "       \
+	"would have done. The MTA's queue was not changed."
+
+/** Render @param doc as text / as one self-contained HTML page. A doc
+ * with "mode": "observe" opens with REPORT_OBSERVE_BANNER. @return 0/-1.
  */
 int report_print_text(const json_t *doc, FILE *out);
 int report_print_html(const json_t *doc, FILE *out);

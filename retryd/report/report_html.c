@@ -39,6 +39,8 @@ static const char report_css[] =
     "body{font-family:sans-serif;margin:1em;color:#222;max-width:1000px}"
     "h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}"
     ".meta{color:#555}"
+    ".observe{background:#fff3cd;border:2px solid #d9822b;padding:.5em;"
+    "font-weight:bold}"
     "dl.summary{display:grid;grid-template-columns:8em auto;gap:.3em 1em;"
     "background:#f6f6f2;border-left:4px solid #d9822b;padding:.6em}"
     "dl.summary dt{font-weight:bold}dl.summary dd{margin:0}"
@@ -167,7 +169,13 @@ static void rh_head(FILE *out, const json_t *doc)
 	report_html_text(out, rh_str(scope, "kind"));
 	fputc(' ', out);
 	report_html_text(out, rh_str(scope, "name"));
-	fputs("</h1>\n<p class=\"meta\">host ", out);
+	fputs("</h1>\n", out);
+	if (strcmp(rh_str(doc, "mode"), "observe") == 0)
+		fputs(
+		    "<p class=\"observe\" role=\"alert\">" REPORT_OBSERVE_BANNER
+		    "</p>\n",
+		    out);
+	fputs("<p class=\"meta\">host ", out);
 	report_html_text(out, rh_str(doc, "host_id"));
 	fputs(" &middot; window ", out);
 	report_html_text(out, rh_str(win, "since"));

@@ -102,6 +102,8 @@ static void rr_text_head(FILE *out, const json_t *doc)
 	char age[32];
 
 	fprintf(out, "retryd proof report\n");
+	if (strcmp(rr_str(doc, "mode"), "observe") == 0)
+		fputs(REPORT_OBSERVE_BANNER "\n", out);
 	fputs("scope:      ", out);
 	rr_text(out, rr_str(scope, "kind"), 16);
 	fputc(' ', out);

@@ -8,7 +8,8 @@
 #    delivered, the MTA's resolver not flushed;
 #  - the metrics file parses with prometheus_client's parser and counts
 #    the held messages by group and verdict; retryctl status says OK,
-#    running, mode observe; retryctl report names the messages;
+#    running, mode observe; retryctl report names the messages and opens
+#    with the observe-mode banner (text and HTML; none once in act mode);
 #  - mode = act and SIGHUP: the same daemon holds them for real, flushes
 #    the resolver and every message reaches the sink, none bounced;
 #  - idle afterwards: passes go on, summary lines do not (quiet when idle);
@@ -57,6 +58,8 @@ like "$j" '"last_verdict": ?"local-path"' "verified as in act mode: last verdict
 is "$(e2e_ctl list --group microsoft --json | grep -o '"queue_id"' | wc -l)" $N "retryctl list: $N records"
 r=$(e2e_ctl report --since 1h 2>&1)
 like "$r" "hotmail\.test" "retryctl report names the incident's domain"
+like "$r" "^OBSERVE MODE: retryd only recorded what it would do" "retryctl report: observe-mode banner"
+is "$(e2e_ctl report --since 1h --format html | grep -c 'class="observe"')" 1 "retryctl report --format html: observe-mode banner"
 
 # metrics, parsed by a real parser of the format
 wait_for 10 test -s "$METRICS"
@@ -110,6 +113,8 @@ is "$(e2e_log_count mta bounced '@hotmail\.test')" 0 "act: none bounced"
 wait_for 20 sh -c "[ \$(postqueue -c '$(e2e_pf_conf mta)' -j | wc -l) = 0 ]"
 is "$(e2e_queue_count mta all)" 0 "act: the queue is empty"
 ok "$(grep -q 'flush_resolver hook for hotmail.test' "$log"; echo $?)" "act: the flush hook ran"
+e2e_ctl report --since 1h | grep -q '^OBSERVE MODE'
+ok "$([ $? != 0 ]; echo $?)" "act: no observe-mode banner in the report"
 is "$(dns_ask 54 hotmail.test MX)" "10 mx1.hotmail.test." "act: the MTA's resolver has the MX again"
 
 # quiet when idle: 3 more passes, at most one summary line
