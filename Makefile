@@ -23,8 +23,8 @@ OPTFLAGS  := -O2 -D_FORTIFY_SOURCE=2
 SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 	     -fno-sanitize-recover=undefined
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -ldl
-# only the plugins (and what links their archives: tests, benches, fuzzers)
-# read the systemd journal
+# the plugins read the systemd journal, and so does retryd --preflight
+# (and what links their archives: tests, benches, fuzzers)
 PLUGIN_PKGS := libsystemd
 PLUGIN_LIBS := $(shell pkg-config --libs $(PLUGIN_PKGS) 2>/dev/null)
 TESTLIBS  := -lcmocka
@@ -90,13 +90,13 @@ endef
 $(foreach m,$(MODULES) $(PLUGINS) testsupport,$(eval $(call archive_rules,$(m))))
 
 $(B)/retryd: $(call obj,$(RETRYD_MAIN)) $(call archives,$(B)) $(call plugin_archives,$(B))
-	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(LIBS) $(LDFLAGS)
+	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(PLUGIN_LIBS) $(LIBS) $(LDFLAGS)
 $(B)/retryctl: $(call obj,$(RETRYCTL_MAIN)) $(call archives,$(B)) $(call plugin_archives,$(B))
-	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(LIBS) $(LDFLAGS)
+	$(CC) -rdynamic -o $@ $< $(call link_all,$(B)) $(PLUGIN_LIBS) $(LIBS) $(LDFLAGS)
 $(BA)/retryd: $(call aobj,$(RETRYD_MAIN)) $(call archives,$(BA)) $(call plugin_archives,$(BA))
-	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(LIBS) $(LDFLAGS)
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(PLUGIN_LIBS) $(LIBS) $(LDFLAGS)
 $(BA)/retryctl: $(call aobj,$(RETRYCTL_MAIN)) $(call archives,$(BA)) $(call plugin_archives,$(BA))
-	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(LIBS) $(LDFLAGS)
+	$(CC) $(SANFLAGS) -rdynamic -o $@ $< $(call link_all,$(BA)) $(PLUGIN_LIBS) $(LIBS) $(LDFLAGS)
 
 # a plugin: its whole archive, plus what it calls in util
 define plugin_rules

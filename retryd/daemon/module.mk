@@ -6,5 +6,7 @@ daemon_SRCS += retryd/daemon/observe.c
 daemon_SRCS += retryd/daemon/notify.c
 daemon_SRCS += retryd/daemon/daemon_report.c
 daemon_SRCS += retryd/daemon/preflight.c
+daemon_SRCS += retryd/daemon/preflight_log.c
+daemon_SRCS += retryd/daemon/preflight_canary.c
 daemon_SRCS += retryd/daemon/daemon_priv.c
 daemon_SRCS += retryd/daemon/daemon_watch.c

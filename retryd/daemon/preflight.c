@@ -8,13 +8,16 @@
  *	changing anything (no store is opened, no state written):
  *	- the MTA plugin loads from plugin_dir and its listing command
  *	  (postqueue -j, exim -bp) runs and completes;
- *	- the MTA log file is a readable regular file (and when it was last
- *	  written, as information);
+ *	- the MTA log is readable and advancing (preflight_log.c: the file,
+ *	  or the journal with log_file = journal:);
  *	- state_dir is a writable directory (or its parent is, to create it)
  *	  with at least PREFLIGHT_MIN_FREE_MB free;
  *	- each hook's program exists and is executable;
  *	- each resolver ([resolvers] mta and independent) answers a query
- *	  for ". NS" over UDP, and over TCP when tcp = yes, within timeout.
+ *	  for "localhost. A" over UDP, and over TCP when tcp = yes, within
+ *	  timeout;
+ *	- the canaries find no resolver on the path that lies or intercepts
+ *	  (preflight_canary.c).
  *	Each problem is one "FILE:LINE: message" line naming the key that
  *	points there (the top file and line 0 when the key is a default).
  * DIAGNOSTICS
@@ -22,7 +25,7 @@
  *	missing or of the wrong kind; else 69 (EX_UNAVAILABLE) when the
  *	environment cannot work (command fails, resolver silent, no room).
  */
-#include "daemon/preflight.h"
+#include "daemon/preflight_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,20 +42,8 @@
 
 #include "daemon/plugin_load.h"
 
-struct preflight {
-	const struct policy *p;
-	FILE *out, *err;
-	int config, unavailable; /* problems found, by kind */
-};
-
-static void preflight_problem(struct preflight *pf, int config,
-			      const char *section, const char *key,
-			      const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void preflight_problem(struct preflight *pf, int config,
-			      const char *section, const char *key,
-			      const char *fmt, ...)
+void preflight_problem(struct preflight *pf, int config, const char *section,
+		       const char *key, const char *fmt, ...)
 {
 	const char *file;
 	int line = policy_key_where(pf->p, section, key, &file);
@@ -95,40 +86,13 @@ static void preflight_plugin(struct preflight *pf)
 			"preflight: %s plugin: queue listed, %zu "
 			"messages\n",
 			p->mta, l.n);
+		pf->listed = 1;
+		for (size_t i = 0; i < l.n; i++)
+			if (l.msgs[i].arrival > pf->newest_arrival)
+				pf->newest_arrival = l.msgs[i].arrival;
 	}
 	h.pl->listing_free(&l);
 	plugin_unload(&h);
-}
-
-static void preflight_log_file(struct preflight *pf)
-{
-	const struct policy *p = pf->p;
-	int exim = strcmp(p->mta, "exim") == 0;
-	const char *path = exim ? p->exim_log_file : p->postfix_log_file;
-	const char *sect = exim ? "exim" : "postfix";
-	struct stat sb;
-	int fd;
-
-	if (stat(path, &sb) != 0) {
-		preflight_problem(pf, 1, sect, "log_file", "%s: %s", path,
-				  strerror(errno));
-		return;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		preflight_problem(pf, 1, sect, "log_file",
-				  "%s: not a regular file", path);
-		return;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		preflight_problem(pf, 0, sect, "log_file", "%s: %s", path,
-				  strerror(errno));
-		return;
-	}
-	close(fd);
-	fprintf(pf->out,
-		"preflight: log_file %s readable, last written %llds "
-		"ago\n",
-		path, (long long)(time(NULL) - sb.st_mtime));
 }
 
 static void preflight_state_dir(struct preflight *pf)
@@ -285,15 +249,16 @@ static void preflight_resolvers(struct preflight *pf, const char *key,
 
 int preflight_run(const struct policy *p, FILE *out_fp, FILE *err_fp)
 {
-	struct preflight pf = {p, out_fp, err_fp, 0, 0};
+	struct preflight pf = {p, out_fp, err_fp, 0, 0, 0, 0};
 
 	preflight_plugin(&pf);
-	preflight_log_file(&pf);
+	preflight_log(&pf);
 	preflight_state_dir(&pf);
 	preflight_hook(&pf, p->hook_flush_resolver, "flush_resolver");
 	preflight_hook(&pf, p->hook_escalate, "escalate");
 	preflight_resolvers(&pf, "mta", &p->resolvers_mta);
 	preflight_resolvers(&pf, "independent", &p->resolvers_independent);
+	preflight_canaries(&pf);
 	if (pf.config)
 		return POLICY_EX_CONFIG;
 	if (pf.unavailable)

@@ -74,6 +74,35 @@ static int set_path(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	return 0;
 }
 
+/* log_file: an absolute path, or "journal:" / "journal:/DIR" (the systemd
+ * journal, plugins/log_journal.h). */
+static int set_log_source(struct key_ctx *k, const char *v, char *msg,
+			  size_t msglen)
+{
+	static const char jp[] = "journal:";
+
+	if (strncmp(v, jp, sizeof(jp) - 1) == 0 && v[sizeof(jp) - 1] != '\0' &&
+	    v[sizeof(jp) - 1] != '/') {
+		snprintf(msg, msglen,
+			 "journal:DIR needs an absolute DIR (or journal: "
+			 "alone for the system journal)");
+		return -1;
+	}
+	if (strncmp(v, jp, sizeof(jp) - 1) == 0) {
+		char *copy = strdup(v);
+		char **field = (char **)((char *)k->p + k->off);
+
+		if (copy == NULL) {
+			snprintf(msg, msglen, "out of memory");
+			return -1;
+		}
+		free(*field);
+		*field = copy;
+		return 0;
+	}
+	return set_path(k, v, msg, msglen);
+}
+
 /* socket: obsolete (retryctl joins the store; there is no control socket).
  * Accepted and ignored so that older policies still load. */
 static int set_ignored(struct key_ctx *k, const char *v, char *msg,
@@ -487,10 +516,10 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
     {LOAD_SECT_POSTFIX, "config_dir", 0, set_path, OFF(postfix_config_dir)},
-    {LOAD_SECT_POSTFIX, "log_file", 0, set_path, OFF(postfix_log_file)},
+    {LOAD_SECT_POSTFIX, "log_file", 0, set_log_source, OFF(postfix_log_file)},
     {LOAD_SECT_EXIM, "binary", 0, set_path, OFF(exim_binary)},
     {LOAD_SECT_EXIM, "config", 0, set_path, OFF(exim_config)},
-    {LOAD_SECT_EXIM, "log_file", 0, set_path, OFF(exim_log_file)},
+    {LOAD_SECT_EXIM, "log_file", 0, set_log_source, OFF(exim_log_file)},
     {LOAD_SECT_RESOLVERS, "mta", 0, set_resolvers_mta, 0},
     {LOAD_SECT_RESOLVERS, "independent", 0, set_resolvers_indep, 0},
     {LOAD_SECT_RESOLVERS, "authoritative", 0, set_authoritative, 0},

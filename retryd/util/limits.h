@@ -45,9 +45,11 @@
 /* Listings and logs read from the MTA. */
 #define LIMIT_LISTING_LINE     65536 /* one postqueue -j line; longer: skipped */
 #define LIMIT_LISTING_MESSAGES 1000000 /* messages per scan */
-#define LIMIT_JOURNAL_CURSOR   1024  /* bytes of an sd-journal cursor string */
-#define LIMIT_LOG_LINE	       8192  /* one MTA log line; longer: skipped */
-#define LIMIT_BATCH_IDS	       10000 /* ids handed to one MTA command */
+#define LIMIT_JOURNAL_CURSOR   1024 /* bytes of an sd-journal cursor string */
+#define LIMIT_PREFLIGHT_JOURNAL_SCAN                                           \
+	20000		      /* newest journal entries preflight reads */
+#define LIMIT_LOG_LINE	8192  /* one MTA log line; longer: skipped */
+#define LIMIT_BATCH_IDS 10000 /* ids handed to one MTA command */
 
 /* DNS verification. */
 #define LIMIT_VERIFY_INFLIGHT 400 /* getdns queries in flight at once */

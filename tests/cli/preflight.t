@@ -7,7 +7,11 @@
 # each reported as FILE:LINE naming the key: a wrong plugin_dir (78), a
 # missing log file (78), a hook that is not executable (78), a listing
 # command that fails (69), a resolver that does not answer (69), TCP
-# refused while UDP answers (69).
+# refused while UDP answers (69); a log file that does not advance (a
+# message queued an hour after its last write: 69); log_file = journal:DIR
+# with no MTA entry (69), and with one (written by systemd-journal-remote:
+# ok); a resolver the canaries catch lying (this responder says the root
+# has no SOA: NODATA for a name that must exist: 69).
 . "$(dirname "$0")/../lab/lib.sh"
 
 RETRYD=$RETRYD_ASAN_BUILD/retryd
@@ -57,7 +61,7 @@ chmod 755 "$T/exim" "$T/exim-broken" "$T/hook"
 : >"$T/mainlog"
 mkdir -p "$T/state"
 
-# policy BINARY LOG HOOK RESOLVER PLUGIN_DIR
+# policy BINARY LOG HOOK RESOLVER PLUGIN_DIR [EXTRA-LINES]
 policy() {
 	cat >"$T/r.ini" <<INI
 [retryd]
@@ -74,6 +78,7 @@ timeout = 1s
 tcp = yes
 [hooks]
 flush_resolver = $3 %r %d
+${6:-}
 INI
 }
 PLUGINS=$(dirname "$RETRYD")/plugins
@@ -121,4 +126,62 @@ run
 is "$rc" 69 "UDP answers, TCP refused: exit 69"
 like "$err" "$DNS:5354 over TCP: Connection refused" "... names TCP"
 if printf '%s' "$err" | grep -q "5354 over UDP"; then ok 1 "... and not UDP"; else ok 0 "... and not UDP"; fi
+
+# the log does not advance: a message arrived an hour after its last write
+ID=$("$PY" -c '
+import time
+a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+def b62(n, w):
+    s = ""
+    for _ in range(w):
+        s = a[n % 62] + s; n //= 62
+    return s
+print(b62(int(time.time()), 6) + "-" + b62(4242, 6) + "-" + b62(1, 2))')
+printf '#!/bin/sh\ncase "$*" in *-bP*) echo "spool_directory = %s"; exit 0 ;; esac\nprintf " 0m   288 %s <a@lab.test>\\n          b@lab.test\\n\\n"\n' \
+	"$T/spool" "$ID" >"$T/exim-one"
+chmod 755 "$T/exim-one"
+touch -d '-1 hour' "$T/mainlog"
+policy "$T/exim-one" "$T/mainlog" "$T/hook" "$DNS:5353" "$PLUGINS"
+run
+like "$out" "exim plugin: queue listed, 1 messages" "a queue of one message, arrived now"
+is "$rc" 69 "log file not advancing: exit 69"
+like "$err" "$T/r.ini:7: \[exim\] log_file: $T/mainlog is not advancing: last written 36[0-9][0-9]s ago" \
+	"... FILE:LINE names log_file, says since when"
+touch "$T/mainlog"
+run
+is "$rc" 0 "written after the arrival: exit 0"
+like "$out" "log_file $T/mainlog last written [0-9]+s ago, after the newest arrival: advancing" "... says it advances"
+
+# log_file = journal:DIR
+mkdir -p "$T/journal"
+policy "$T/exim" "journal:$T/journal" "$T/hook" "$DNS:5353" "$PLUGINS"
+"$RETRYD" -c "$T/r.ini" -t >/dev/null; ok $? "log_file = journal:DIR is a valid policy"
+run
+is "$rc" 69 "journal without an entry from exim: exit 69"
+like "$err" "$T/r.ini:7: \[exim\] log_file: the journal in $T/journal has no entry from exim" "... FILE:LINE, says what is missing"
+JR=/lib/systemd/systemd-journal-remote
+if [ -x "$JR" ]; then
+	printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=1000\n_BOOT_ID=4f1c0a6e2b8d4c3aa1e5f7b9c2d4e6f8\n_HOSTNAME=mx1\nSYSLOG_IDENTIFIER=exim\nMESSAGE=%s\n\n' \
+		"$(($(date +%s) * 1000000))" "1xXVIy-0002DP-12 Completed" >"$T/in.export"
+	"$JR" --output="$T/journal/x.journal" "$T/in.export" 2>/dev/null
+	run
+	is "$rc" 0 "journal with a fresh exim entry: exit 0"; [ "$rc" = 0 ] || diag "$err"
+	like "$out" "log_file journal:$T/journal readable" "... says it reads the journal"
+else
+	ok 0 "# SKIP systemd-journal-remote missing (tests/deps.sh)"
+	ok 0 "# SKIP systemd-journal-remote missing (tests/deps.sh)"
+fi
+policy "$T/exim" "journal:rel" "$T/hook" "$DNS:5353" "$PLUGINS"
+"$RETRYD" -c "$T/r.ini" -t >/dev/null 2>"$T/err"
+is "$?" 78 "journal:DIR with a relative DIR: refused (78)"
+
+# the canaries: this responder answers NOERROR with no record, even for
+# the root's SOA: a resolver that lies about a name that must exist
+policy "$T/exim" "$T/mainlog" "$T/hook" "$DNS:5353" "$PLUGINS" "[group g]
+domains = example.test"
+run
+is "$rc" 69 "canaries catch the resolver lying: exit 69"
+like "$err" "$T/r.ini:9: \[resolvers\] mta: $DNS:5353: the DNS path is intercepted or filtered \(canaries\)" \
+	"... FILE:LINE names the resolver and says intercepted"
+like "$out" "canaries asked with example.test" "... says which domain the canaries were asked with"
 done_testing
