@@ -10,17 +10,18 @@ classifier). A text already in the corpus (same letters, any case) is skipped.
 
 Split (the corpus's SPLIT column): a whole source is validation or development, so wording
 the rules were written against never stands for unseen wording:
-  * smtp-field-manual.tsv (providers' raw SMTP responses) and github-issues.tsv (texts users
-    quoted in issues): validation, never read while writing rules;
-  * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts):
-    development.
+  * smtp-field-manual.tsv (providers' raw SMTP responses), github-issues.tsv (texts users
+    quoted in issues) and web-pages.tsv (replies quoted on provider/hosting help pages):
+    validation, never read while writing rules;
+  * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts)
+    and exim-testsuite.tsv (Exim's test suite logs): development.
 A validation text whose wording skeleton (letters only, addresses/hosts removed, first 80)
 also occurs in development moves to development (no near-duplicate leak), as in
 corpus_build.py.
 """
 import os, re, sys
 
-VAL_SOURCES = {'smtp-field-manual.tsv', 'github-issues.tsv'}
+VAL_SOURCES = {'smtp-field-manual.tsv', 'github-issues.tsv', 'web-pages.tsv'}
 
 
 def key(t):

@@ -3,7 +3,8 @@
  * were not written against.
  *
  * tests/data/classifier-corpus.tsv holds real bounce and delay texts from
- * public collections (tests/tools/corpus_build.py says which; each line
+ * public collections (tests/tools/corpus_build.py and corpus_add.py with
+ * the files of tests/data/corpus-src say which; each line
  * names its source file and provider), labelled with one category or two
  * where both are defensible:
  *
@@ -18,7 +19,7 @@
  * On the validation part: no text whose labels are not address-level
  * taken as mailbox-unknown/mailbox-disabled (that would suppress a good
  * address), address-level recall >= 95%, and accuracy >= WANT_ACCURACY
- * (what the shipped rules reach today, 89.2%; the 97% target is not
+ * (what the shipped rules reach today, 89.5%; the 97% target is not
  * reached). Every text must also be decided by the same rule with and
  * without the literal prefilter (classify_text_each). The figures, the per-category confusion table and the
  * per-provider table are printed (TAP comments) for the closing note.
@@ -44,7 +45,7 @@
 
 #define WANT_MIN_TEXTS 1500
 /* The issue's targets are 97% accuracy and 95% recall. Measured with the
- * shipped rules on the 730 validation texts: 89.2% and 95.2%. The gate holds
+ * shipped rules on the 763 validation texts: 89.5% and 95.5%. The gate holds
  * what is reached, so a regression fails; TARGET_ACCURACY is printed beside
  * it. */
 #define WANT_ACCURACY	0.89
@@ -280,7 +281,9 @@ static void test_corpus_validation(void **state)
 	printf("# validation accuracy target %.0f%%: %s\n",
 	       100 * TARGET_ACCURACY,
 	       val.ok >= TARGET_ACCURACY * val.n ? "met" : "NOT met");
-	assert_true(total >= WANT_MIN_TEXTS);
+	/* 1,500 real texts: full texts only, the wording fragments of
+	 * sisimai's phrase lists (development) do not count */
+	assert_true(total - dev.fragments - val.fragments >= WANT_MIN_TEXTS);
 	assert_true(val.n * 3 >= total);
 	assert_true(val.ok >= WANT_ACCURACY * val.n);
 	assert_int_equal(val.false_addr, 0);
