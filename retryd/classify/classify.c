@@ -376,3 +376,14 @@ size_t classify_rules_filtered(const struct classifier *c)
 {
 	return c != NULL ? classify_prefilter_filtered(c->pf) : 0;
 }
+
+size_t classify_rules_jit(const struct classifier *c, size_t *total)
+{
+	size_t n = 0;
+
+	if (total)
+		*total = c ? c->nrules : 0;
+	for (size_t i = 0; c && i < c->nrules; i++)
+		n += c->rules[i].jit ? 1 : 0;
+	return n;
+}

@@ -45,8 +45,7 @@ static const char *preflight_canary_domain(const struct policy *p)
 static void preflight_canary_check(struct preflight *pf,
 				   const struct verify_check *c)
 {
-	const char *key =
-	    c->role == VERIFY_ROLE_MTA ? "mta" : "independent";
+	const char *key = c->role == VERIFY_ROLE_MTA ? "mta" : "independent";
 
 	if (c->filtering)
 		preflight_problem(pf, 0, "resolvers", key,

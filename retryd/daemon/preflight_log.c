@@ -76,8 +76,7 @@ static int preflight_journal_is(sd_journal *j, const char *ident)
 /* The journal (@param dir, NULL: the system's): @return 0 and *@param last
  * (the newest MTA entry's time), or -1. */
 static int preflight_journal(struct preflight *pf, const char *sect,
-			     const char *dir, const char *ident,
-			     int64_t *last)
+			     const char *dir, const char *ident, int64_t *last)
 {
 	sd_journal *j = NULL;
 	uint64_t usec = 0;

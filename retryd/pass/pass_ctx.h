@@ -83,8 +83,9 @@ struct pass_ctx {
 	const struct mta_plugin *plugin;
 	void *plugin_state;
 	struct classifier *classifier; /* owned (pass_ctx_set_policy) */
-	struct verifier *verifier;     /* owned; NULL when verify is set */
-	pass_verify_fn verify;	       /* test hook; NULL: the verifier */
+	int jit_noted; /* "rules run without JIT" logged once already */
+	struct verifier *verifier; /* owned; NULL when verify is set */
+	pass_verify_fn verify;	   /* test hook; NULL: the verifier */
 	void *verify_arg;
 	char state_dir[4096]; /* reports go under state_dir/reports */
 	uint64_t rng;	      /* xorshift state for the jitter */

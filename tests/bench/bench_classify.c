@@ -182,10 +182,11 @@ int main(int argc, char **argv)
 		differ += classify_text(c, texts[i], lens[i]).rule !=
 			  classify_text_each(c, texts[i], lens[i]).rule;
 
-	printf("classify: %zu rules (PCRE2 JIT %s, literal prefilter on %zu "
-	       "of them), %zu corpus texts repeated to %zu lines\n",
-	       p->nrules, jit ? "on" : "off", classify_rules_filtered(c), n,
-	       lines);
+	printf("classify: %zu rules (PCRE2 JIT %s in the library, used by %zu "
+	       "of them; literal prefilter on %zu of them), %zu corpus texts "
+	       "repeated to %zu lines\n",
+	       p->nrules, jit ? "on" : "off", classify_rules_jit(c, NULL),
+	       classify_rules_filtered(c), n, lines);
 	printf("classify: %.3f s wall, %.0f lines/s, %.0f ns/line\n", dt,
 	       lines / dt, dt * 1e9 / lines);
 	printf("classify: %.3f s CPU, %.0f lines/s per core (target >= 200000 "

@@ -30,7 +30,9 @@
 # them, runs the flush hook and every message reaches the sink (none
 # bounced, none twice); retryctl status sees the pid systemd has; the
 # watchdog is fed; `systemctl reload` and `systemctl stop` are clean
-# (Result=success, status 0, no error in the journal).
+# (Result=success, status 0, no error in the journal). Under
+# MemoryDenyWriteExecute=yes the classifier says once that it runs
+# without PCRE2's JIT.
 # E2E_SD_HOLD=SECONDS pauses before the takeover checks, to look around
 # with nsenter -t SD_PID -m -p (the pid is printed).
 . "$(dirname "$0")/lib_e2e.sh"
@@ -266,6 +268,10 @@ is "$(show ExecMainStatus)" 0 "main process exited 0"
 sd journalctl -u retryd --no-pager -o cat >"$SD/journal.2" 2>&1
 ok "$(grep -Eq 'SIGKILL|Killing|core-dump|status=[1-9]|^(error|warning|fatal|panic):|RUNRECOVERY' "$SD/journal.2"; [ $? != 0 ]; echo $?)" \
 	"no error, warning, kill or failure in the journal"
+# MemoryDenyWriteExecute=yes: no executable memory, so PCRE2's JIT is
+# refused; the classifier falls back to the interpreter, said once
+is "$(grep -c 'rules run without PCRE2 JIT' "$SD/journal.2")" 1 \
+	"MemoryDenyWriteExecute: the classifier runs without JIT, logged once (start + reload)"
 st=$(sd /usr/sbin/retryctl status); rc=$?
 is "$rc" 2 "retryctl status: exit 2 after stop"
 [ "$LAB_FAILED" = 0 ] || { diag "journal:"; sed 's/^/#   /' "$SD/journal.2" >&2; }
