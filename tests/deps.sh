@@ -43,6 +43,7 @@ libclang-rt-14-dev
 lintian
 python3-prometheus-client
 util-linux
+procps
 systemd
 chromium
 systemd-journal-remote

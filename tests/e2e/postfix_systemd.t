@@ -128,7 +128,19 @@ cp /lib/systemd/system/systemd-journald.service /lib/systemd/system/systemd-jour
 	/lib/systemd/system/systemd-journald.socket /lib/systemd/system/systemd-journald-dev-log.socket \
 	"$SD/units/" 2>/dev/null
 CG=retryd-lab-$LAB_NET.$$
-for h in systemd unified; do
+# the cgroup hierarchies this scenario gets a cgroup of its own in: a
+# unified (cgroup2-only) host, or the hybrid layout (this lab's machine)
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+	CG_HIER=.
+	CG_MOUNT='mount -t cgroup2 retryd-lab-cg2 /sys/fs/cgroup'
+else
+	CG_HIER="systemd unified"
+	CG_MOUNT='mount -t tmpfs -o mode=0755 retryd-lab-cg /sys/fs/cgroup
+mkdir /sys/fs/cgroup/unified /sys/fs/cgroup/systemd
+mount -t cgroup2 retryd-lab-cg2 /sys/fs/cgroup/unified
+mount -t cgroup -o none,name=systemd retryd-lab-cg1 /sys/fs/cgroup/systemd'
+fi
+for h in $CG_HIER; do
 	[ -d /sys/fs/cgroup/$h ] && mkdir -p /sys/fs/cgroup/$h/$CG
 done
 cat >"$SD/boot.sh" <<EOF
@@ -161,16 +173,13 @@ ln -s /proc/self/fd/2 /dev/stderr
 touch /dev/retryd-lab-marker
 umount -l /run/hostdev
 rmdir /run/hostdev
-mount -t tmpfs -o mode=0755 retryd-lab-cg /sys/fs/cgroup
-mkdir /sys/fs/cgroup/unified /sys/fs/cgroup/systemd
-mount -t cgroup2 retryd-lab-cg2 /sys/fs/cgroup/unified
-mount -t cgroup -o none,name=systemd retryd-lab-cg1 /sys/fs/cgroup/systemd
+$CG_MOUNT
 export container=retryd-lab SYSTEMD_UNIT_PATH="$SD/units:$UNITDIR"
 exec $SYSTEMD --system --unit=retryd-lab.target --log-level=info --log-target=console
 EOF
 chmod 755 "$SD/boot.sh"
 (
-	for h in systemd unified; do
+	for h in $CG_HIER; do
 		[ -d /sys/fs/cgroup/$h/$CG ] && echo $BASHPID >/sys/fs/cgroup/$h/$CG/cgroup.procs
 	done
 	exec unshare --pid --mount --cgroup --uts --fork --mount-proc "$SD/boot.sh"
@@ -180,7 +189,7 @@ sd_stop() {
 	[ -n "${SD_PID:-}" ] && kill -KILL "$SD_PID" 2>/dev/null
 	kill -KILL "$UNSHARE_PID" 2>/dev/null
 	wait "$UNSHARE_PID" 2>/dev/null
-	for h in systemd unified; do
+	for h in $CG_HIER; do
 		[ -d /sys/fs/cgroup/$h/$CG ] &&
 			find /sys/fs/cgroup/$h/$CG -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
