@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,12 +67,23 @@ static void preflight_plugin(struct preflight *pf)
 	const char *sect = strcmp(p->mta, "exim") == 0 ? "exim" : "postfix";
 	struct plugin_handle h;
 	struct mta_listing l;
+	struct policy *q;
 	char err[1024];
 
+	/* A copy without state_dir: the plugin then keeps no log cursor, so
+	 * nothing is written (and a state_dir not made yet is no error). */
+	if ((q = malloc(sizeof(*q))) == NULL) {
+		preflight_problem(pf, 0, "retryd", "plugin_dir",
+				  "out of memory");
+		return;
+	}
+	memcpy(q, p, sizeof(*q));
+	q->state_dir = NULL;
 	memset(&h, 0, sizeof(h));
-	if (plugin_load(p, &h, err, sizeof(err)) < 0) {
+	if (plugin_load(q, &h, err, sizeof(err)) < 0) {
 		preflight_problem(pf, 1, "retryd", "plugin_dir", "%s", err);
 		plugin_unload(&h);
+		free(q);
 		return;
 	}
 	memset(&l, 0, sizeof(l));
@@ -93,6 +105,7 @@ static void preflight_plugin(struct preflight *pf)
 	}
 	h.pl->listing_free(&l);
 	plugin_unload(&h);
+	free(q);
 }
 
 static void preflight_state_dir(struct preflight *pf)

@@ -171,6 +171,7 @@ else
 	ok 0 "# SKIP systemd-journal-remote missing (tests/deps.sh)"
 	ok 0 "# SKIP systemd-journal-remote missing (tests/deps.sh)"
 fi
+is "$(ls -A "$T/state" | wc -l)" 0 "preflight wrote nothing in state_dir (no log cursor, no journal cursor)"
 policy "$T/exim" "journal:rel" "$T/hook" "$DNS:5353" "$PLUGINS"
 "$RETRYD" -c "$T/r.ini" -t >/dev/null 2>"$T/err"
 is "$?" 78 "journal:DIR with a relative DIR: refused (78)"
