@@ -26,8 +26,9 @@
 # user with no_new_privs, a seccomp filter and the unit's capability
 # bounding set, in its own mount namespace where /etc and /usr are
 # read-only, /var/lib/retryd and /var/spool/postfix writable, /tmp
-# private and /dev without disks; it adopts the deferred messages, holds
-# them, runs the flush hook and every message reaches the sink (none
+# private and /dev without disks; in observe mode it would hold each
+# deferred message and changes nothing; after mode = act and `systemctl
+# reload` it holds them, runs the flush hook and every message reaches the sink (none
 # bounced, none twice); retryctl status sees the pid systemd has; the
 # watchdog is fed; `systemctl reload` and `systemctl stop` are clean
 # (Result=success, status 0, no error in the journal). Under
@@ -109,6 +110,7 @@ sed -e "s|^plugin_dir = .*|plugin_dir = /usr/lib/retryd|" \
 	-e "s|^config_dir = .*|config_dir = /etc/postfix|" \
 	-e "s|^log_file = .*|log_file = /var/log/mail.log|" \
 	-e "s|^flush_resolver = .*|flush_resolver = /usr/lib/retryd/flush-unbound -c /etc/unbound/retryd-lab-mta1.conf %r %d|" \
+	-e "s|^scan_interval = 1s\$|scan_interval = 1s\nmode = observe|" \
 	"$E2E_POLICY" >/etc/retryd/retryd.ini
 /usr/sbin/retryd -c /etc/retryd/retryd.ini -t >/dev/null
 ok $? "the lab policy in /etc/retryd/retryd.ini passes retryd -t"
@@ -239,7 +241,20 @@ sd test -e /dev/retryd-lab-marker && ! in_unit test -e /dev/retryd-lab-marker &&
 ok $? "PrivateDevices: a /dev of its own (null, no other node of systemd's /dev)"
 
 [ -n "${E2E_SD_HOLD:-}" ] && { echo "# hold: SD_PID=$SD_PID" >&2; sleep "$E2E_SD_HOLD"; }
-# 6. it takes the incident over
+# 6. observe first: it sees the incident and changes nothing
+jr() { nsenter -t "$SD_PID" -m -p -- journalctl -u retryd -o cat 2>/dev/null; }
+e2e_wait_count 30 $N sh -c "nsenter -t $SD_PID -m -p -- journalctl -u retryd -o cat | grep -c 'observe: would hold '"
+is "$(jr | grep 'observe: would hold ' | awk '{print $NF}' | sort -u | wc -l)" $N "observe: would hold each of the $N messages"
+is "$(e2e_queue_count mta held)" 0 "observe: nothing held in Postfix"
+is "$(e2e_sink_count '@hotmail\.test')" 0 "observe: nothing delivered"
+like "$(sd /usr/sbin/retryctl status)" "running, pid $MAIN, mode observe" "observe: retryctl status says so"
+# then act, by editing the policy and `systemctl reload`
+sed -i 's/^mode = observe$/mode = act/' /etc/retryd/retryd.ini
+sd systemctl reload retryd
+ok $? "mode = act + systemctl reload retryd"
+e2e_wait_count 20 1 sh -c "nsenter -t $SD_PID -m -p -- journalctl -u retryd -o cat | grep -c 'mode: act (was observe)'"
+ok $? "journal: mode: act (was observe)"
+# 7. act: it takes the incident over
 e2e_wait_sink $N 60 '@hotmail\.test'
 is "$(e2e_sink_count '@hotmail\.test')" $N "every message delivered to the sink: $N"
 is "$(e2e_sink_dups)" 0 "no Message-ID delivered twice"
@@ -256,7 +271,7 @@ like "$st" "running, pid $MAIN" "retryctl status: the pid systemd has"
 wait_for 10 sh -c "[ -n \"\$(nsenter -t $SD_PID -m -p -- systemctl show retryd -p WatchdogTimestampMonotonic --value | grep -v '^0\$')\" ]"
 ok $? "watchdog: systemd got WATCHDOG=1"
 
-# 7. reload and stop
+# 8. reload again, and stop
 passes() { sed -n 's/^passes //p' /var/lib/retryd/retryd.status; }
 sd systemctl reload retryd
 ok $? "systemctl reload retryd"
