@@ -68,7 +68,7 @@ static void preflight_plugin(struct preflight *pf)
 	struct plugin_handle h;
 	struct mta_listing l;
 	struct policy *q;
-	char err[1024];
+	char err[1024] = "";
 
 	/* A copy without state_dir: the plugin then keeps no log cursor, so
 	 * nothing is written (and a state_dir not made yet is no error). */
@@ -87,6 +87,7 @@ static void preflight_plugin(struct preflight *pf)
 		return;
 	}
 	memset(&l, 0, sizeof(l));
+	err[0] = '\0'; /* plugin_load may leave text there on success */
 	if (h.pl->scan(h.state, &l, err, sizeof(err)) < 0 || !l.complete) {
 		preflight_problem(pf, 0, sect,
 				  strcmp(sect, "exim") == 0 ? "binary"

@@ -176,6 +176,30 @@ policy "$T/exim" "journal:rel" "$T/hook" "$DNS:5353" "$PLUGINS"
 "$RETRYD" -c "$T/r.ini" -t >/dev/null 2>"$T/err"
 is "$?" 78 "journal:DIR with a relative DIR: refused (78)"
 
+# Postfix with a config_dir that does not exist: postqueue -j fails
+if command -v postqueue >/dev/null; then
+	cat >"$T/pf.ini" <<INI
+[retryd]
+mta = postfix
+plugin_dir = $PLUGINS
+state_dir = $T/state
+[postfix]
+config_dir = $T/no-postfix
+log_file = $T/mainlog
+[resolvers]
+mta = $DNS:5353
+independent = $DNS:5353
+timeout = 1s
+INI
+	"$RETRYD" -c "$T/pf.ini" --preflight >/dev/null 2>"$T/err"; rc=$?
+	is "$rc" 69 "postfix: postqueue fails on a missing config_dir: exit 69"
+	like "$(cat "$T/err")" "^$T/pf.ini:6: \[postfix\] config_dir: the MTA's queue listing failed: incomplete listing\$" \
+		"... FILE:LINE names config_dir, says why (no stale text)"
+else
+	ok 0 "# SKIP postfix missing"
+	ok 0 "# SKIP postfix missing"
+fi
+
 # the canaries: this responder answers NOERROR with no record, even for
 # the root's SOA: a resolver that lies about a name that must exist
 policy "$T/exim" "$T/mainlog" "$T/hook" "$DNS:5353" "$PLUGINS" "[group g]
