@@ -34,6 +34,7 @@
 # (Result=success, status 0, no error in the journal). Under
 # MemoryDenyWriteExecute=yes the classifier says once that it runs
 # without PCRE2's JIT.
+# E2E_SD_DEB=FILE.deb tests the package's files instead of make install.
 # E2E_SD_HOLD=SECONDS pauses before the takeover checks, to look around
 # with nsenter -t SD_PID -m -p (the pid is printed).
 . "$(dirname "$0")/lib_e2e.sh"
@@ -58,9 +59,15 @@ SD=$E2E_DIR/sd
 ROOT=$E2E_DIR/root
 mkdir -p "$SD/units" "$ROOT"
 
-# 1. make install, as an operator would
-make -s -C "$LAB_ROOT" install PREFIX=/usr DESTDIR="$ROOT" >"$SD/install.out" 2>&1
-ok $? "make install PREFIX=/usr DESTDIR=..." || { cat "$SD/install.out" >&2; exit 1; }
+# 1. make install, as an operator would (or the files of a .deb:
+#    E2E_SD_DEB=build/retryd_VERSION_ARCH.deb)
+if [ -n "${E2E_SD_DEB:-}" ]; then
+	dpkg-deb -x "$E2E_SD_DEB" "$ROOT" >"$SD/install.out" 2>&1
+	ok $? "dpkg-deb -x $E2E_SD_DEB (the package's files)" || { cat "$SD/install.out" >&2; exit 1; }
+else
+	make -s -C "$LAB_ROOT" install PREFIX=/usr DESTDIR="$ROOT" >"$SD/install.out" 2>&1
+	ok $? "make install PREFIX=/usr DESTDIR=..." || { cat "$SD/install.out" >&2; exit 1; }
+fi
 UNITDIR=$ROOT/lib/systemd/system
 [ -f "$UNITDIR/retryd.service" ]; ok $? "installed unit: $UNITDIR/retryd.service"
 
