@@ -37,6 +37,7 @@ db5.3-util
 perl
 python3
 jq
+bc
 clang
 clang-format
 libclang-rt-14-dev
