@@ -15,7 +15,7 @@
 # (tests/fuzz/fuzz_*.c) are found by name.
 
 CC      ?= cc
-PKGS    := getdns inih jansson libpcre2-8
+PKGS    := getdns inih jansson libpcre2-8 libpq
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fPIC -fstack-protector-strong -MMD -MP $(WARN) \
 	     -Iretryd -I. $(shell pkg-config --cflags $(PKGS) libsystemd 2>/dev/null)
@@ -36,7 +36,7 @@ BF := build/fuzz
 
 # ---- modules: retryd/<module>/module.mk defines <module>_SRCS ----
 # Listed from the top of the stack down (callers before what they call).
-MODULES := daemon ctl status pass priv report export suppress classify backoff dns store policy util
+MODULES := daemon ctl status fleet pass priv report export suppress classify backoff dns store policy util
 include $(foreach m,$(MODULES),retryd/$(m)/module.mk)
 include plugins/module.mk
 

@@ -132,5 +132,16 @@ int ctl_export(struct ctl_context *ctx, int argc, char **argv);
 int ctl_report(struct ctl_context *ctx, int argc, char **argv);
 /* retryd/ctl_shape.c */
 int ctl_shape(struct ctl_context *ctx, int argc, char **argv);
+/* retryd/ctl/ctl_fleet.c */
+int ctl_fleet(struct ctl_context *ctx, int argc, char **argv);
+/** report|list|diagnose with --fleet: the shared tables' view. */
+int ctl_fleet_view(struct ctl_context *ctx, int argc, char **argv);
+/**
+ * The fleet-wide half of unsuppress (nothing without [fleet]): clear the
+ * shared decision, ship @param st's outbox. Prints what it did. @return
+ * a CTL_EXIT_* code.
+ */
+int ctl_fleet_unsuppress(struct ctl_context *ctx, struct store *st,
+			 const char *address);
 
 #endif

@@ -122,6 +122,15 @@ struct store *ctl_store_open(const struct ctl_context *ctx, const char *cmd)
 		fprintf(stderr, "retryctl: %s: %s\n", cmd, err);
 		return NULL;
 	}
+	/* in a fleet, what retryctl writes (unsuppress, release evidence)
+	 * is queued for PostgreSQL in the same transaction, as the daemon's
+	 * (a read-only caller writes nothing) */
+	if (!ctx->readonly && ctx->policy->fleet_database != NULL &&
+	    store_outbox_enable(st, 0, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "retryctl: %s: %s\n", cmd, err);
+		store_close(st);
+		return NULL;
+	}
 	return st;
 }
 

@@ -170,7 +170,7 @@ int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv)
 	struct store_suppressed old;
 	struct store *st;
 	char err[512], since[40], reason[201];
-	int ret, lockfd;
+	int ret, lockfd, fleet_rc = CTL_EXIT_OK;
 
 	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: retryctl unsuppress ADDRESS\n");
@@ -197,6 +197,19 @@ int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv)
 	for (int try = 0;
 	     ret == STORE_RETRY && try < LIMIT_STORE_DEADLOCK_TRIES; try++)
 		ret = unsuppress_txn(st, argv[1], &old, err, sizeof(err));
+	if (ctx->policy->fleet_database != NULL &&
+	    (ret == STORE_OK || ret == STORE_NOTFOUND)) {
+		/* in a fleet: cleared on every host, found here or not */
+		int frc = ctl_fleet_unsuppress(ctx, st, argv[1]);
+
+		if (ret == STORE_NOTFOUND) {
+			store_close(st);
+			store_unlock(lockfd);
+			return frc;
+		}
+		if (frc != CTL_EXIT_OK)
+			fleet_rc = frc;
+	}
 	store_close(st);
 	store_unlock(lockfd);
 	if (ret == STORE_NOTFOUND) {
@@ -218,5 +231,5 @@ int ctl_unsuppress(struct ctl_context *ctx, int argc, char **argv)
 	log_info("unsuppress: removed %s from the suppressed table "
 		 "(suppressed since %s)",
 		 argv[1], since);
-	return CTL_EXIT_OK;
+	return fleet_rc;
 }

@@ -14,3 +14,4 @@ ctl_SRCS += retryd/ctl/ctl_sentinel.c
 ctl_SRCS += retryd/ctl/ctl_rcpt.c
 ctl_SRCS += retryd/ctl/ctl_shape.c
 ctl_SRCS += retryd/ctl/ctl_status.c
+ctl_SRCS += retryd/ctl/ctl_fleet.c

@@ -51,7 +51,8 @@ static const struct retryctl_command retryctl_commands[] = {
      "pending recipients of held messages", 0},
     {"show", ctl_show, "ADDRESS|QUEUEID [--json]",
      "a message, or an address with its evidence", 0},
-    {"diagnose", ctl_diagnose, "DOMAIN | --group NAME [--json]",
+    {"diagnose", ctl_diagnose,
+     "DOMAIN | --group NAME [--json] | DOMAIN --fleet [--since DUR]",
      "verify a domain's mail route freshly, now", 0},
     {"suppressed", ctl_suppressed, "[--json]", "suppressed addresses", 0},
     {"sentinel", ctl_sentinel, "[--events] [--since DUR] [--json]",
@@ -69,8 +70,13 @@ static const struct retryctl_command retryctl_commands[] = {
     {"shape", ctl_shape, "[--group G] [--by domain|verdict|host] [--json]",
      "held mail by domain and age of the failure (qshape's buckets)", 0},
     {"report", ctl_report,
-     "[--since DUR] [--domain D | --group G] [--format text|json|html]",
+     "[--since DUR] [--domain D | --group G] [--format text|json|html] "
+     "| --fleet [--since DUR] [--json]",
      "what happened, with timestamped proof", 0},
+    {"fleet", ctl_fleet,
+     "init | status [--json] | sync | export postfix-pgsql|exim-pgsql "
+     "[-o FILE]",
+     "the shared PostgreSQL tier: schema, hosts, outbox, lookup tables", 1},
 };
 
 #define RETRYCTL_NCOMMANDS                                                     \
@@ -104,6 +110,19 @@ static const struct retryctl_command *retryctl_find(const char *name)
 		if (strcmp(retryctl_commands[i].name, name) == 0)
 			return &retryctl_commands[i];
 	return NULL;
+}
+
+/* report, list and diagnose with --fleet read the shared tables. */
+static int retryctl_wants_fleet(const struct retryctl_command *cmd, int argc,
+				char **argv)
+{
+	if (strcmp(cmd->name, "report") != 0 && strcmp(cmd->name, "list") &&
+	    strcmp(cmd->name, "diagnose") != 0)
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--fleet") == 0)
+			return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -184,7 +203,9 @@ int main(int argc, char **argv)
 		policy_free(policy);
 		return CTL_EXIT_NOPERM;
 	}
-	rc = cmd->run(&ctx, argc - optind, argv + optind);
+	rc = retryctl_wants_fleet(cmd, argc - optind, argv + optind)
+		 ? ctl_fleet_view(&ctx, argc - optind, argv + optind)
+		 : cmd->run(&ctx, argc - optind, argv + optind);
 	policy_free(policy);
 	ctl_store_detached(); /* a ^C deferred while attached ends us now */
 	if (fflush(stdout) != 0 || ferror(stdout)) {

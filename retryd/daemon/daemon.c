@@ -59,6 +59,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/daemon_watch.h"
+#include "fleet/fleet.h"
 #include "util/log.h"
 #include "pass/pass.h"
 #include "daemon/daemon_report.h"
@@ -84,6 +85,7 @@ struct daemon {
 	struct daemon_report report;
 	struct daemon_priv priv; /* the helper, when running as root */
 	int separated;		 /* priv is in use */
+	struct fleet *fleet; /* NULL without [fleet] database */
 	int sfd;
 	int lockfd; /* STORE_LOCK_DAEMON on state_dir, for our whole life */
 	struct daemon_watch watch; /* signals, failchk, bounded stop */
@@ -144,10 +146,12 @@ static void daemon_reload(struct daemon *d)
 	}
 	if (strcmp(np->mta, old->mta) != 0 ||
 	    !daemon_same(np->plugin_dir, old->plugin_dir) ||
-	    !daemon_same(np->state_dir, old->state_dir)) {
+	    !daemon_same(np->state_dir, old->state_dir) ||
+	    !daemon_same(np->fleet_database, old->fleet_database)) {
 		log_error(
-		    "reload of %s refused: mta, plugin_dir and state_dir "
-		    "change only with a restart; the running policy is kept",
+		    "reload of %s refused: mta, plugin_dir, state_dir and "
+		    "[fleet] database change only with a restart; the running "
+		    "policy is kept",
 		    d->policy_file);
 		policy_free(np);
 		free(err);
@@ -177,6 +181,8 @@ static void daemon_reload(struct daemon *d)
 		log_info("mode: %s (was %s)", np->observe ? "observe" : "act",
 			 old->observe ? "observe" : "act");
 	observe_set(&d->observe, np->observe);
+	if (d->fleet != NULL)
+		fleet_set_policy(d->fleet, np);
 	policy_free(d->owned);
 	d->owned = np;
 	d->policy = np;
@@ -272,6 +278,7 @@ static int daemon_loop(struct daemon *d)
 	int64_t mono = daemon_mono_ms();
 	int64_t next_pass = mono, next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 	int64_t next_sentinel = mono;
+	int64_t next_fleet = mono;
 	int64_t last_wall = 0, last_mono = 0;
 	int64_t watchdog_ms = notify_watchdog_ms(), next_dog = mono;
 	char err[512];
@@ -325,11 +332,20 @@ static int daemon_loop(struct daemon *d)
 			notify_send("WATCHDOG=1");
 			next_dog = mono + watchdog_ms;
 		}
+		if (d->fleet != NULL && mono >= next_fleet) {
+			/* outside any store transaction; bounded by the
+			 * connect deadline and the statement timeout */
+			fleet_tick(d->fleet, d->store, daemon_wall());
+			mono = daemon_mono_ms();
+			next_fleet = mono + d->policy->fleet_interval * 1000;
+		}
 		wait = next_pass < next_ckpt ? next_pass : next_ckpt;
 		if (d->policy->sentinel_enabled && next_sentinel < wait)
 			wait = next_sentinel;
 		if (watchdog_ms > 0 && next_dog < wait)
 			wait = next_dog;
+		if (d->fleet != NULL && next_fleet < wait)
+			wait = next_fleet;
 		wait -= daemon_mono_ms();
 		if (wait < 0)
 			wait = 0;
@@ -433,6 +449,19 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
+	if (p->fleet_database != NULL &&
+	    (store_outbox_enable(d.store, 0, err, sizeof(err)) != STORE_OK ||
+	     (d.fleet = fleet_new(p)) == NULL)) {
+		if (d.fleet == NULL && store_outbox_enabled(d.store))
+			snprintf(err, sizeof(err), "out of memory");
+		log_error("fleet: %.800s (no mail action taken)", err);
+		if (d.separated)
+			daemon_priv_stop(&d.priv);
+		plugin_unload(&d.plugin);
+		store_close(d.store);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return 1;
+	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = (uint64_t)daemon_mono_ms() ^ (uint64_t)getpid() << 32;
 	d.ctx.store = d.store;
@@ -475,6 +504,8 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 			    daemon_wall(), daemon_mono_ms());
 			rc = 0;
 		}
+		if (d.fleet != NULL)
+			fleet_tick(d.fleet, d.store, daemon_wall());
 	} else {
 		rc = daemon_loop(&d);
 	}
@@ -487,6 +518,7 @@ out:
 	observe_free(&d.observe);
 	if (d.separated)
 		daemon_priv_stop(&d.priv);
+	fleet_close(d.fleet);
 	plugin_unload(&d.plugin);
 	store_close(d.store);
 	store_unlock(d.lockfd);

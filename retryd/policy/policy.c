@@ -580,6 +580,7 @@ void policy_free(struct policy *p)
 	}
 	policy_argv_free(p->hook_flush_resolver);
 	policy_argv_free(p->hook_escalate);
+	free(p->fleet_database);
 	free(p);
 }
 

@@ -151,6 +151,10 @@ struct policy {
 	/* where each key outside [group] sections was written */
 	struct policy_key_at *keys_at;
 	size_t nkeys_at;
+
+	/* [fleet] */
+	char *fleet_database;	/* postgresql:// URL; NULL: a single host */
+	int64_t fleet_interval; /* seconds between ship/pull rounds */
 };
 
 /* A key's location: section and key names, FILE:LINE (owned). */

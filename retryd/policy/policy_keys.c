@@ -32,7 +32,8 @@
 const char *const load_section_names[LOAD_SECT_COUNT] = {
     "",		 "retryd",   "postfix",	    "exim",
     "resolvers", "backoff",  "suppression", "classifier",
-    "hooks",	 "sentinel", "group",	    "?",
+    "hooks",	 "sentinel", "fleet",	    "group",
+    "?",
 };
 
 struct key_ctx {
@@ -503,6 +504,46 @@ static int set_hook_user(struct key_ctx *k, const char *v, char *msg,
 	return 0;
 }
 
+/* [fleet] database: a libpq URL, postgresql:// or postgres://, printable,
+ * no space (libpq reads the rest: host, port, dbname, parameters). */
+static int set_fleet_database(struct key_ctx *k, const char *v, char *msg,
+			      size_t msglen)
+{
+	char *copy;
+
+	if (strncmp(v, "postgresql://", 13) != 0 &&
+	    strncmp(v, "postgres://", 11) != 0) {
+		snprintf(msg, msglen, "database must be a postgresql:// URL");
+		return -1;
+	}
+	if (strlen(v) > LIMIT_FLEET_URL) {
+		snprintf(msg, msglen, "database URL longer than %d bytes",
+			 LIMIT_FLEET_URL);
+		return -1;
+	}
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f) {
+			snprintf(msg, msglen,
+				 "database URL with a space or control "
+				 "byte (percent-encode it)");
+			return -1;
+		}
+	}
+	if ((copy = strdup(v)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	free(k->p->fleet_database);
+	k->p->fleet_database = copy;
+	return 0;
+}
+
+static int set_fleet_interval(struct key_ctx *k, const char *v, char *msg,
+			      size_t msglen)
+{
+	return set_duration(v, &k->p->fleet_interval, 1, msg, msglen);
+}
+
 #define OFF(f) offsetof(struct policy, f)
 
 static const struct key_def policy_keys[] = {
@@ -550,6 +591,8 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_HOOKS, "flush_resolver", 0, set_flush_resolver, 0},
     {LOAD_SECT_HOOKS, "escalate", 0, set_escalate, 0},
     {LOAD_SECT_HOOKS, "user", 0, set_hook_user, 0},
+    {LOAD_SECT_FLEET, "database", 0, set_fleet_database, 0},
+    {LOAD_SECT_FLEET, "interval", 0, set_fleet_interval, 0},
 };
 #define POLICY_NKEYS (sizeof(policy_keys) / sizeof(policy_keys[0]))
 _Static_assert(POLICY_NKEYS <= LOAD_KEYS, "LOAD_KEYS too small");
@@ -657,6 +700,7 @@ struct policy *policy_new_defaults(void)
 	p->state_dir = strdup("/var/lib/retryd");
 	p->scan_interval = 30;
 	snprintf(p->user, sizeof(p->user), "retryd");
+	p->fleet_interval = 10;
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
 	p->exim_binary = strdup("/usr/sbin/exim4");

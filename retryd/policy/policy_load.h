@@ -28,6 +28,7 @@ enum load_sect {
 	LOAD_SECT_CLASSIFIER,
 	LOAD_SECT_HOOKS,
 	LOAD_SECT_SENTINEL,
+	LOAD_SECT_FLEET,
 	LOAD_SECT_GROUP, /* [group NAME]: one per group */
 	LOAD_SECT_BAD,	 /* a refused header: its keys are skipped */
 	LOAD_SECT_COUNT

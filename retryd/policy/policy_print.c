@@ -187,6 +187,30 @@ static int print_rules(const struct policy *p, FILE *fp)
 	return 0;
 }
 
+/* [fleet], the URL's password masked. */
+static int print_fleet(const struct policy *p, FILE *fp)
+{
+	const char *u = p->fleet_database, *at, *colon, *start;
+
+	if (fprintf(fp, "\n[fleet]\n") < 0)
+		return -1;
+	if (u == NULL)
+		return fprintf(fp, "; database is not set: a single host\n") < 0
+			   ? -1
+			   : 0;
+	start = strstr(u, "://") + 3;
+	at = strchr(start, '@');
+	colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+	if (colon != NULL) {
+		if (fprintf(fp, "database = %.*s:***%s\n", (int)(colon - u), u,
+			    at) < 0)
+			return -1;
+	} else if (emit1(fp, "database", u) < 0) {
+		return -1;
+	}
+	return emit_duration(fp, "interval", p->fleet_interval);
+}
+
 int policy_print(const struct policy *p, FILE *fp)
 {
 	if (fprintf(fp,
@@ -253,6 +277,8 @@ int policy_print(const struct policy *p, FILE *fp)
 	    emit_argv(fp, "flush_resolver", p->hook_flush_resolver) < 0 ||
 	    emit_argv(fp, "escalate", p->hook_escalate) < 0 ||
 	    (p->hook_user[0] && emit1(fp, "user", p->hook_user) < 0))
+		return -1;
+	if (print_fleet(p, fp) < 0)
 		return -1;
 	if (fflush(fp) == EOF || ferror(fp)) {
 		if (errno == 0)

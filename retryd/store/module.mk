@@ -11,3 +11,4 @@ store_SRCS += retryd/store/store_message.c
 store_SRCS += retryd/store/store_records.c
 store_SRCS += retryd/store/store_state.c
 store_SRCS += retryd/store/store_event.c
+store_SRCS += retryd/store/store_outbox.c

@@ -409,6 +409,53 @@ int store_lock(const char *dir, enum store_lock_kind kind, int wait_ms,
 	       int *fd_out, long *holder, char *err, size_t errlen);
 /** Release a lock taken by store_lock() (-1 is fine). */
 void store_unlock(int fd);
+/*
+ * The fleet outbox (store_outbox.c): with a [fleet] database, every
+ * evidence record and verification committed is also queued here in the
+ * same transaction, to be shipped to PostgreSQL and removed.
+ */
+enum store_outbox_kind {
+	STORE_OUTBOX_EVIDENCE = 'E',
+	STORE_OUTBOX_VERIFICATION = 'V',
+};
+
+struct store_outbox_stat {
+	uint64_t evidence;	/* records waiting */
+	uint64_t verifications; /* records waiting */
+	uint64_t dropped;	/* verifications dropped at the bound, ever */
+	uint64_t next_seq;	/* the seq the next record gets */
+};
+
+/**
+ * Open (create) outbox.db: from now on store_add_evidence() and
+ * store_add_verification() queue what they write. @param max: records
+ * kept before the oldest verifications are dropped (0: the default,
+ * LIMIT_OUTBOX_RECORDS). @return a STORE_* code.
+ */
+int store_outbox_enable(struct store *st, size_t max, char *err, size_t errlen);
+/** 1 when store_outbox_enable() was called on this handle. */
+int store_outbox_enabled(const struct store *st);
+/** Counts of the outbox (all zero when not enabled). */
+int store_outbox_stat(struct store *st, struct store_outbox_stat *out,
+		      char *err, size_t errlen);
+/**
+ * Called for each queued record: exactly one of @param ev, @param v is
+ * set; both only valid during the call. Non-zero stops the walk.
+ */
+typedef int (*store_outbox_fn)(uint64_t seq, const struct store_evidence *ev,
+			       const struct store_verification *v, void *arg);
+/**
+ * The oldest @param limit records of @param kind, by seq. @param seqs
+ * (room for @param limit) receives every seq visited, *@param nseqs how
+ * many, including records that did not decode (skipped, to be removed).
+ */
+int store_outbox_walk(struct store *st, enum store_outbox_kind kind,
+		      size_t limit, uint64_t *seqs, size_t *nseqs,
+		      store_outbox_fn fn, void *arg, char *err, size_t errlen);
+/** Remove shipped records (missing ones are fine), one transaction. */
+int store_outbox_remove(struct store *st, enum store_outbox_kind kind,
+			const uint64_t *seqs, size_t n, char *err,
+			size_t errlen);
 
 /** Names of the enums, for listings and logs ("held", "delivered"). */
 const char *store_msg_state_name(enum store_msg_state s);

@@ -173,6 +173,9 @@ static int ev_add_op(struct store *st, DB_TXN *tid, void *arg, char *err,
 	}
 	if (ret == 0)
 		ret = ev_prune(st, c, key, alen, err, errlen);
+	if (ret == 0) /* the fleet's copy, in this transaction */
+		ret = store_outbox_put_op(st, tid, STORE_OUTBOX_EVIDENCE,
+					  o->val, o->vlen, err, errlen);
 	{
 		int cret = c->close(c);
 

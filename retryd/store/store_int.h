@@ -34,6 +34,8 @@ struct store {
 	DB *verifications;
 	DB *suppressed;
 	DB *events; /* the sentinel's (store_event.c) */
+	DB *outbox;	   /* NULL unless store_outbox_enable() (fleet) */
+	size_t outbox_max; /* records kept before verifications drop */
 	enum store_open_mode mode;
 	char dir[STORE_DIR_MAX];
 	char bdb_msg[256];   /* Berkeley DB's last own error text, "" if none */
@@ -145,6 +147,15 @@ int store_kv_get(struct store *st, struct store_txn *txn, DB *db,
 int store_kv_del(struct store *st, struct store_txn *txn, DB *db,
 		 const char *dbname, const void *key, size_t klen, char *err,
 		 size_t errlen);
+
+/**
+ * Queue a copy of a record just written (@param kind 'E' evidence or
+ * 'V' verification, @param val its encoded value) in the outbox, in
+ * transaction @param tid. Does nothing when the outbox is not enabled.
+ * @return 0 or a Berkeley DB code (store_fail() filled @param err).
+ */
+int store_outbox_put_op(struct store *st, DB_TXN *tid, char kind,
+			const void *val, size_t vlen, char *err, size_t errlen);
 
 /** Log a record that does not decode (the walk skips it). */
 void store_log_bad(const char *dbname, const void *key, size_t klen,

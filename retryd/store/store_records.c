@@ -154,6 +154,34 @@ int store_walk_domains(struct store *st, store_domain_fn fn, void *arg,
 
 /* ---- verifications ---- */
 
+struct rec_verification_op {
+	const uint8_t *key;
+	size_t klen;
+	const uint8_t *val;
+	size_t vlen;
+};
+
+/* The record, and the fleet's copy in the same transaction. */
+static int rec_verification_put_op(struct store *st, DB_TXN *tid, void *arg,
+				   char *err, size_t errlen)
+{
+	struct rec_verification_op *o = arg;
+	DBT k, v;
+	int ret;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)o->key;
+	k.size = (u_int32_t)o->klen;
+	v.data = (void *)o->val;
+	v.size = (u_int32_t)o->vlen;
+	ret = st->verifications->put(st->verifications, tid, &k, &v, 0);
+	if (ret != 0)
+		return store_fail(st, err, errlen, "verifications", "put", ret);
+	return store_outbox_put_op(st, tid, STORE_OUTBOX_VERIFICATION, o->val,
+				   o->vlen, err, errlen);
+}
+
 int store_add_verification(struct store *st, struct store_txn *txn,
 			   const struct store_verification *v, char *err,
 			   size_t errlen)
@@ -175,8 +203,12 @@ int store_add_verification(struct store *st, struct store_txn *txn,
 	if (store_codec_verification_encode(v, &buf, why, sizeof(why)) != 0)
 		return rec_encode_failed("verifications", why, &buf, err,
 					 errlen);
-	rc = store_kv_put(st, txn, st->verifications, "verifications", key,
-			  klen, buf.data, buf.len, err, errlen);
+	{
+		struct rec_verification_op o = {key, klen, buf.data, buf.len};
+
+		rc = store_run(st, txn, 0, rec_verification_put_op, &o, err,
+			       errlen);
+	}
 	free(buf.data);
 	return rc;
 }

@@ -195,4 +195,18 @@
 #define LIMIT_PATH	4095 /* bytes in a file name retryd writes or opens */
 #define LIMIT_USER_NAME 32   /* [retryd] user: a POSIX user name */
 
+/* Fleet tier (retryd/fleet/, retryd/store/store_outbox.c). */
+#define LIMIT_OUTBOX_RECORDS                                                   \
+	200000 /* outbox records kept while PostgreSQL is away; beyond,        \
+		  the oldest verifications are dropped (evidence never) */
+#define LIMIT_FLEET_BATCH                                                      \
+	500 /* outbox records shipped per PostgreSQL statement */
+#define LIMIT_FLEET_BATCHES                                                    \
+	40 /* batches shipped per daemon tick (the rest next tick) */
+#define LIMIT_FLEET_URL 1024 /* bytes of [fleet] database */
+#define LIMIT_FLEET_CANDIDATES                                                 \
+	10000 /* addresses evaluated per fleet-wide suppression round */
+#define LIMIT_FLEET_EVIDENCE                                                   \
+	4096 /* latest evidence rows of one address read, all hosts */
+
 #endif
