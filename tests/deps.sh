@@ -29,6 +29,7 @@ libinih-dev
 libjansson-dev
 libpcre2-dev
 libsystemd-dev
+libpq-dev
 "
 
 TEST_PACKAGES="
@@ -58,10 +59,11 @@ bind9-dnsutils
 getdns-utils
 libidn12
 iproute2
+postgresql
 "
 
 # The lab's Postfix. Debian's MTAs conflict with each other: see mta_guard.
-LAB_MTA="postfix"
+LAB_MTA="postfix postfix-pgsql"
 
 APT="apt-get -o DPkg::Lock::Timeout=900"
 POLICY_RC_D=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
@@ -94,7 +96,7 @@ mta_guard() {
 	installed postfix && return 0
 	mtas=$(other_mtas | tr '\n' ' ')
 	[ -z "$mtas" ] && return 0
-	WANT=$(echo "$WANT" | tr ' ' '\n' | grep -vx postfix || true)
+	WANT=$(echo "$WANT" | tr ' ' '\n' | grep -vx -e postfix -e postfix-pgsql || true)
 	cat >&2 <<EOF
 deps.sh: not installing postfix: this host's MTA is ${mtas% }, and Debian's
   postfix package would remove it. Nothing was changed. The Postfix lab and e2e

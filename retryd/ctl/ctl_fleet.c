@@ -75,8 +75,7 @@ static int ctl_fleet_init(struct ctl_context *ctx, struct fleet *f)
 	return CTL_EXIT_OK;
 }
 
-static int ctl_fleet_status(struct ctl_context *ctx, struct fleet *f,
-			    int json)
+static int ctl_fleet_status(struct ctl_context *ctx, struct fleet *f, int json)
 {
 	struct store_outbox_stat os;
 	struct store *st = NULL;
@@ -122,8 +121,7 @@ static int ctl_fleet_status(struct ctl_context *ctx, struct fleet *f,
 
 static int ctl_fleet_sync(struct ctl_context *ctx, struct fleet *f)
 {
-	size_t shipped = 0, decided = 0, evaluated = 0, added = 0,
-	       removed = 0;
+	size_t shipped = 0, decided = 0, evaluated = 0, added = 0, removed = 0;
 	struct store *st;
 	char err[512];
 	int rc = CTL_EXIT_OK;
@@ -186,9 +184,8 @@ static int ctl_fleet_export(struct ctl_context *ctx, int argc, char **argv)
 		}
 		return CTL_EXIT_ERROR;
 	}
-	if (path != NULL &&
-	    (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0 ||
-	     rename(tmp, path) != 0)) {
+	if (path != NULL && (fflush(out) != 0 || fsync(fileno(out)) != 0 ||
+			     fclose(out) != 0 || rename(tmp, path) != 0)) {
 		fprintf(stderr, "retryctl: fleet export: %s: %s\n", path,
 			strerror(errno));
 		unlink(tmp);
@@ -213,8 +210,9 @@ int ctl_fleet(struct ctl_context *ctx, int argc, char **argv)
 	if (strcmp(sub, "export") == 0)
 		return ctl_fleet_export(ctx, argc, argv);
 	if (argc > 2 && !(strcmp(sub, "status") == 0 && json)) {
-		fprintf(stderr, "retryctl: fleet %s: unexpected argument: "
-				"%.100s\n",
+		fprintf(stderr,
+			"retryctl: fleet %s: unexpected argument: "
+			"%.100s\n",
 			sub, argv[2]);
 		return CTL_EXIT_USAGE;
 	}
@@ -233,8 +231,8 @@ int ctl_fleet(struct ctl_context *ctx, int argc, char **argv)
 int ctl_fleet_view(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *cmd = argv[0], *domain = NULL;
-	int64_t since = strcmp(cmd, "list") == 0 ? CTL_FLEET_LIST_SINCE
-						 : CTL_FLEET_SINCE;
+	int64_t since =
+	    strcmp(cmd, "list") == 0 ? CTL_FLEET_LIST_SINCE : CTL_FLEET_SINCE;
 	char err[512];
 	struct fleet *f;
 	int json = 0, rc;

@@ -48,7 +48,9 @@ static const struct retryctl_command retryctl_commands[] = {
     {"status", ctl_status, "[--json]",
      "is retryd well: daemon, last pass, held, store (exit 0/1/2)", 0},
     {"list", ctl_list, "[--group G] [--domain D] [--due] [--json]",
-     "pending recipients of held messages", 0},
+     "pending recipients of held messages (with --fleet [--since DUR]: "
+     "every host's)",
+     0},
     {"show", ctl_show, "ADDRESS|QUEUEID [--json]",
      "a message, or an address with its evidence", 0},
     {"diagnose", ctl_diagnose,

@@ -33,7 +33,7 @@
 #include "store/store.h"
 
 #define FLEET_SCHEMA_VERSION 1
-#define FLEET_CONNECT_MS     2000 /* non-blocking connect deadline */
+#define FLEET_CONNECT_MS     2000  /* non-blocking connect deadline */
 #define FLEET_STATEMENT_MS   10000 /* statement_timeout of our session */
 
 struct fleet; /* one PostgreSQL session and its round state */
@@ -71,8 +71,8 @@ int fleet_schema_init(struct fleet *f, int *from, char *err, size_t errlen);
  * in fleet_hosts (last seen, outbox sizes). *@param shipped counts the
  * records shipped. @return 0 (all shipped or the tick's share), or -1.
  */
-int fleet_ship(struct fleet *f, struct store *st, int64_t now,
-	       size_t *shipped, char *err, size_t errlen);
+int fleet_ship(struct fleet *f, struct store *st, int64_t now, size_t *shipped,
+	       char *err, size_t errlen);
 
 /**
  * Fleet-wide suppression: decide, with the policy's criteria, for every
@@ -126,7 +126,7 @@ int fleet_view_list(struct fleet *f, FILE *out, int json, int64_t since,
  * 1: Exim's hide pgsql_servers line and ${lookup pgsql} condition.
  * @return 0, or -1 with @param err (URL without host or dbname).
  */
-int fleet_export_lookup(const struct policy *p, int exim, FILE *out,
-			char *err, size_t errlen);
+int fleet_export_lookup(const struct policy *p, int exim, FILE *out, char *err,
+			size_t errlen);
 
 #endif

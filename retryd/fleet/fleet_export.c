@@ -70,8 +70,8 @@ static int lookup_parse(const char *url, PQconninfoOption **opts,
 #define LOOKUP_WHERE(a)                                                        \
 	"FROM fleet_suppressed WHERE address = '" a "' AND cleared_at IS NULL"
 
-int fleet_export_lookup(const struct policy *p, int exim, FILE *out,
-			char *err, size_t errlen)
+int fleet_export_lookup(const struct policy *p, int exim, FILE *out, char *err,
+			size_t errlen)
 {
 	PQconninfoOption *opts;
 	struct lookup_conn c;
@@ -93,7 +93,8 @@ int fleet_export_lookup(const struct policy *p, int exim, FILE *out,
 		    "query = SELECT 'REJECT 5.1.1 recipient suppressed by "
 		    "retryd (fleet): ' || left(reason, 150) ",
 		    c.host, c.port ? ":" : "", c.port ? c.port : "",
-		    c.user ? c.user : "postfix", c.password ? "password = " : "",
+		    c.user ? c.user : "postfix",
+		    c.password ? "password = " : "",
 		    c.password ? c.password : "", c.password ? "\n" : "",
 		    c.dbname);
 		if (rc >= 0)
@@ -108,17 +109,20 @@ int fleet_export_lookup(const struct policy *p, int exim, FILE *out,
 		    "# acl_check_rcpt, before any accept:\n"
 		    "deny  message = 5.1.1 recipient suppressed by retryd "
 		    "(fleet): $acl_m_retryd\n"
-		    "      set acl_m_retryd = ${lookup pgsql{SELECT left(reason, "
+		    "      set acl_m_retryd = ${lookup pgsql{SELECT "
+		    "left(reason, "
 		    "150) ",
 		    c.host, c.port ? ":" : "", c.port ? c.port : "", c.dbname,
 		    c.user ? c.user : "Debian-exim",
 		    c.password ? c.password : "");
 		if (rc >= 0)
-			rc = fputs(LOOKUP_WHERE(
-				       "${quote_pgsql:$local_part@$domain}") "}}\n"
-				       "      condition = ${if "
-				       "def:acl_m_retryd}\n",
-				   out);
+			rc =
+			    fputs(LOOKUP_WHERE("${quote_pgsql:$local_part@$"
+					       "domain}") "}}\n"
+							  "      condition = "
+							  "${if "
+							  "def:acl_m_retryd}\n",
+				  out);
 	}
 	PQconninfoFree(opts);
 	if (rc < 0) {

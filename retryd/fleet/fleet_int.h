@@ -31,9 +31,9 @@ void fleet_disconnect(struct fleet *f);
  * status is @param want (caller PQclear()s), else NULL with @param err
  * ("fleet: WHAT: message"); a broken connection is dropped.
  */
-PGresult *fleet_exec(struct fleet *f, const char *what, const char *sql,
-		     int n, const char *const *params, ExecStatusType want,
-		     char *err, size_t errlen);
+PGresult *fleet_exec(struct fleet *f, const char *what, const char *sql, int n,
+		     const char *const *params, ExecStatusType want, char *err,
+		     size_t errlen);
 
 /** Connected, whatever the schema (fleet init). @return 0 or -1. */
 int fleet_connect_only(struct fleet *f, char *err, size_t errlen);

@@ -136,11 +136,10 @@ static int fleet_connect_poll(PGconn *c, int64_t deadline, char *err,
 static int fleet_connect(struct fleet *f, char *err, size_t errlen)
 {
 	char appname[LIMIT_HOST_ID + 16], options[64];
-	const char *keys[] = {"dbname",	   "application_name",
-			      "options",   "keepalives",
-			      "keepalives_idle", NULL};
-	const char *vals[] = {f->p->fleet_database, appname, options, "1", "30",
-			      NULL};
+	const char *keys[] = {"dbname",	    "application_name", "options",
+			      "keepalives", "keepalives_idle",	NULL};
+	const char *vals[] = {
+	    f->p->fleet_database, appname, options, "1", "30", NULL};
 	PGconn *c;
 
 	snprintf(appname, sizeof(appname), "retryd/%s", f->p->host_id);
@@ -164,9 +163,9 @@ static int fleet_connect(struct fleet *f, char *err, size_t errlen)
 	return 0;
 }
 
-PGresult *fleet_exec(struct fleet *f, const char *what, const char *sql,
-		     int n, const char *const *params, ExecStatusType want,
-		     char *err, size_t errlen)
+PGresult *fleet_exec(struct fleet *f, const char *what, const char *sql, int n,
+		     const char *const *params, ExecStatusType want, char *err,
+		     size_t errlen)
 {
 	PGresult *r;
 
@@ -189,8 +188,8 @@ PGresult *fleet_exec(struct fleet *f, const char *what, const char *sql,
 static int fleet_simple(struct fleet *f, const char *sql, char *err,
 			size_t errlen)
 {
-	PGresult *r = fleet_exec(f, sql, sql, 0, NULL, PGRES_COMMAND_OK, err,
-				 errlen);
+	PGresult *r =
+	    fleet_exec(f, sql, sql, 0, NULL, PGRES_COMMAND_OK, err, errlen);
 
 	PQclear(r);
 	return r ? 0 : -1;

@@ -71,8 +71,8 @@ static const char *const *const fleet_migrations[FLEET_SCHEMA_VERSION] = {
 static int fleet_schema_exec(struct fleet *f, const char *sql, char *err,
 			     size_t errlen)
 {
-	PGresult *r = fleet_exec(f, "init", sql, 0, NULL, PGRES_COMMAND_OK,
-				 err, errlen);
+	PGresult *r =
+	    fleet_exec(f, "init", sql, 0, NULL, PGRES_COMMAND_OK, err, errlen);
 
 	PQclear(r);
 	return r ? 0 : -1;
@@ -83,9 +83,8 @@ static int fleet_schema_found(struct fleet *f, int *from, char *err,
 {
 	PGresult *r;
 
-	r = fleet_exec(f, "init",
-		       "SELECT to_regclass('retryd_schema') IS NULL", 0, NULL,
-		       PGRES_TUPLES_OK, err, errlen);
+	r = fleet_exec(f, "init", "SELECT to_regclass('retryd_schema') IS NULL",
+		       0, NULL, PGRES_TUPLES_OK, err, errlen);
 	if (r == NULL)
 		return -1;
 	*from = 0;

@@ -53,10 +53,11 @@ static char *ship_mask(const char *s)
 	if (c == NULL)
 		return NULL;
 	for (size_t i = 0; i <= n; i++)
-		c[i] = (i == n)			       ? '\0'
-		       : ((unsigned char)s[i] < 0x20 ||
-			  (unsigned char)s[i] > 0x7e) ? '?'
-						      : s[i];
+		c[i] =
+		    (i == n) ? '\0'
+		    : ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			? '?'
+			: s[i];
 	return c;
 }
 
@@ -112,8 +113,8 @@ static char *ship_sql(const char *head, size_t n, size_t ncols)
 		return NULL;
 	len = (size_t)snprintf(sql, cap, "%s", head);
 	for (size_t r = 0; r < n; r++) {
-		len += (size_t)snprintf(sql + len, cap - len, "%s(",
-					r ? "," : "");
+		len +=
+		    (size_t)snprintf(sql + len, cap - len, "%s(", r ? "," : "");
 		for (size_t c = 0; c < ncols; c++)
 			len += (size_t)snprintf(sql + len, cap - len, "%s$%zu",
 						c ? "," : "", p++);
@@ -221,8 +222,8 @@ static int ship_host_row(struct fleet *f, struct store *st, int64_t now,
 	return r ? 0 : -1;
 }
 
-int fleet_ship(struct fleet *f, struct store *st, int64_t now,
-	       size_t *shipped, char *err, size_t errlen)
+int fleet_ship(struct fleet *f, struct store *st, int64_t now, size_t *shipped,
+	       char *err, size_t errlen)
 {
 	enum store_outbox_kind kind = STORE_OUTBOX_EVIDENCE;
 	size_t n;

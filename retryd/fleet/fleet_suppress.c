@@ -180,10 +180,10 @@ static int eval_cursor(struct eval_state *s, int64_t window, char *err,
 		       size_t errlen)
 {
 	char win[FLEET_NUM], lim[FLEET_NUM], *cats = eval_categories(&s->c);
-	const char *params[3] = {fleet_i64(window, win, sizeof(win)), cats,
-				 fleet_i64(window ? LIMIT_FLEET_CANDIDATES
-						  : INT64_MAX,
-					   lim, sizeof(lim))};
+	const char *params[3] = {
+	    fleet_i64(window, win, sizeof(win)), cats,
+	    fleet_i64(window ? LIMIT_FLEET_CANDIDATES : INT64_MAX, lim,
+		      sizeof(lim))};
 	PGresult *r;
 
 	if (cats == NULL) {
@@ -237,9 +237,10 @@ int fleet_suppress_evaluate(struct fleet *f, int64_t window, int64_t now,
 	for (;;) {
 		int nrows;
 
-		r = fleet_exec(f, "suppress: fetch",
-			       "FETCH " FLEET_STR(FLEET_FETCH) " FROM fleet_eval",
-			       0, NULL, PGRES_TUPLES_OK, err, errlen);
+		r = fleet_exec(
+		    f, "suppress: fetch",
+		    "FETCH " FLEET_STR(FLEET_FETCH) " FROM fleet_eval", 0, NULL,
+		    PGRES_TUPLES_OK, err, errlen);
 		if (r == NULL)
 			goto fail;
 		if ((nrows = PQntuples(r)) == 0)
@@ -266,9 +267,8 @@ out:
 }
 
 /* Apply one fleet_suppressed row locally. */
-static int pull_row(struct fleet *f, struct store *st, const PGresult *r,
-		    int i, size_t *added, size_t *removed, char *err,
-		    size_t errlen)
+static int pull_row(struct fleet *f, struct store *st, const PGresult *r, int i,
+		    size_t *added, size_t *removed, char *err, size_t errlen)
 {
 	struct store_suppressed loc, rec;
 	const char *address = PQgetvalue(r, i, 0);
@@ -295,8 +295,9 @@ static int pull_row(struct fleet *f, struct store *st, const PGresult *r,
 	memset(&rec, 0, sizeof(rec));
 	snprintf(rec.address, sizeof(rec.address), "%s", address);
 	rec.time = fleet_cell_i64(r, i, 1);
-	snprintf(rec.reason, sizeof(rec.reason), "fleet: %.400s (decided by %s)",
-		 PQgetvalue(r, i, 2), PQgetvalue(r, i, 4));
+	snprintf(rec.reason, sizeof(rec.reason),
+		 "fleet: %.400s (decided by %s)", PQgetvalue(r, i, 2),
+		 PQgetvalue(r, i, 4));
 	snprintf(rec.evidence, sizeof(rec.evidence), "fleet: from %s",
 		 PQgetvalue(r, i, 3));
 	(void)f;
@@ -362,8 +363,7 @@ int fleet_suppress_clear(struct fleet *f, const char *address, int64_t now,
 
 void fleet_tick(struct fleet *f, struct store *st, int64_t now)
 {
-	size_t shipped = 0, decided = 0, evaluated = 0, added = 0,
-	       removed = 0;
+	size_t shipped = 0, decided = 0, evaluated = 0, added = 0, removed = 0;
 	char err[512];
 
 	if (fleet_mono_ms() < f->next_try_ms)
@@ -385,8 +385,9 @@ void fleet_tick(struct fleet *f, struct store *st, int64_t now)
 			 shipped, evaluated, decided, added, removed);
 	return;
 fail:
-	log_warn_limited("fleet", 60, "%.400s (local work goes on; next try "
-				      "in %llds)",
+	log_warn_limited("fleet", 60,
+			 "%.400s (local work goes on; next try "
+			 "in %llds)",
 			 err, (long long)f->p->fleet_interval);
 	f->next_try_ms = fleet_mono_ms() + f->p->fleet_interval * 1000;
 }

@@ -59,8 +59,10 @@ static void view_failing_nodes(const char *answers, char *buf, size_t len)
 	buf[0] = '\0';
 	json_array_foreach(arr, i, a)
 	{
-		const char *role = json_string_value(json_object_get(a, "role"));
-		const char *kind = json_string_value(json_object_get(a, "kind"));
+		const char *role =
+		    json_string_value(json_object_get(a, "role"));
+		const char *kind =
+		    json_string_value(json_object_get(a, "kind"));
 		const char *srv =
 		    json_string_value(json_object_get(a, "server"));
 
@@ -68,9 +70,9 @@ static void view_failing_nodes(const char *answers, char *buf, size_t len)
 		    strcmp(kind, "mx") == 0 || strcmp(kind, "implicit-mx") == 0)
 			continue;
 		if (strstr(buf, srv) == NULL && used < len)
-			used += (size_t)snprintf(buf + used, len - used,
-						 "%s%.64s", used ? ", " : "",
-						 srv);
+			used +=
+			    (size_t)snprintf(buf + used, len - used, "%s%.64s",
+					     used ? ", " : "", srv);
 	}
 	json_decref(root);
 }
@@ -92,12 +94,13 @@ int fleet_view_status(struct fleet *f, FILE *out, int json, int64_t now,
 
 	if (fleet_ready(f, err, errlen) < 0)
 		return -1;
-	t = fleet_exec(f, "status",
-		       "SELECT (SELECT max(version) FROM retryd_schema), "
-		       "(SELECT count(*) FROM fleet_evidence), (SELECT count(*) "
-		       "FROM fleet_verifications), (SELECT count(*) FROM "
-		       "fleet_suppressed WHERE cleared_at IS NULL)",
-		       0, NULL, PGRES_TUPLES_OK, err, errlen);
+	t = fleet_exec(
+	    f, "status",
+	    "SELECT (SELECT max(version) FROM retryd_schema), "
+	    "(SELECT count(*) FROM fleet_evidence), (SELECT count(*) "
+	    "FROM fleet_verifications), (SELECT count(*) FROM "
+	    "fleet_suppressed WHERE cleared_at IS NULL)",
+	    0, NULL, PGRES_TUPLES_OK, err, errlen);
 	if (t == NULL)
 		return -1;
 	r = fleet_exec(f, "status",
@@ -184,10 +187,9 @@ static int view_report_domain(FILE *out, json_t *arr, const PGresult *r,
 		} else if (fleet_cell_i64(r, i, 3) > 0) {
 			nh++;
 			if (uh < sizeof(healthy))
-				uh += (size_t)snprintf(healthy + uh,
-						       sizeof(healthy) - uh,
-						       "%s%.63s", uh ? ", " : "",
-						       host);
+				uh += (size_t)snprintf(
+				    healthy + uh, sizeof(healthy) - uh,
+				    "%s%.63s", uh ? ", " : "", host);
 		}
 		if (hosts)
 			json_array_append_new(
@@ -196,8 +198,7 @@ static int view_report_domain(FILE *out, json_t *arr, const PGresult *r,
 				      "failing", (json_int_t)fails, "healthy",
 				      (json_int_t)fleet_cell_i64(r, i, 3),
 				      "failing_verdict", PQgetvalue(r, i, 4),
-				      "failing_nodes",
-				      fails > 0 ? nodes : ""));
+				      "failing_nodes", fails > 0 ? nodes : ""));
 	}
 	verdict = nf == 0 ? "healthy" : nh > 0 ? "local-path" : "everywhere";
 	if (arr)
@@ -249,21 +250,22 @@ int fleet_view_report(struct fleet *f, FILE *out, int json, int64_t since,
 	n = PQntuples(r);
 	view_time(since, when, sizeof(when));
 	if (!json)
-		fprintf(out, "fleet report since %s (%lld s), %d domain/host "
-			     "pairs\n",
+		fprintf(out,
+			"fleet report since %s (%lld s), %d domain/host "
+			"pairs\n",
 			when, (long long)(now - since), n);
 	for (int i = 1; i <= n && rc == 0; i++) {
-		if (i < n && strcmp(PQgetvalue(r, i, 0),
-				    PQgetvalue(r, from, 0)) == 0)
+		if (i < n &&
+		    strcmp(PQgetvalue(r, i, 0), PQgetvalue(r, from, 0)) == 0)
 			continue;
 		rc = view_report_domain(out, arr, r, from, i);
 		from = i;
 	}
 	PQclear(r);
 	if (json)
-		return view_dump(out, json_pack("{s:I, s:o}", "since",
-						(json_int_t)since, "domains",
-						arr));
+		return view_dump(out,
+				 json_pack("{s:I, s:o}", "since",
+					   (json_int_t)since, "domains", arr));
 	return rc ? -1 : 0;
 }
 
@@ -290,8 +292,9 @@ int fleet_view_diagnose(struct fleet *f, FILE *out, int json,
 		return -1;
 	}
 	if (!json)
-		fprintf(out, "%.254s: latest verification per host\n%-20s "
-			     "%-20s %-12s %s\n",
+		fprintf(out,
+			"%.254s: latest verification per host\n%-20s "
+			"%-20s %-12s %s\n",
 			domain, "HOST", "CHECKED", "VERDICT",
 			"FAILING MTA RESOLVER NODES");
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -299,13 +302,13 @@ int fleet_view_diagnose(struct fleet *f, FILE *out, int json,
 		view_failing_nodes(PQgetvalue(r, i, 3), nodes, sizeof(nodes));
 		if (json)
 			json_array_append_new(
-			    arr, json_pack("{s:s, s:I, s:s, s:s, s:o?}", "host",
-					   PQgetvalue(r, i, 0), "time",
-					   (json_int_t)fleet_cell_i64(r, i, 1),
-					   "verdict", PQgetvalue(r, i, 2),
-					   "failing_nodes", nodes, "result",
-					   json_loads(PQgetvalue(r, i, 3), 0,
-						      NULL)));
+			    arr, json_pack(
+				     "{s:s, s:I, s:s, s:s, s:o?}", "host",
+				     PQgetvalue(r, i, 0), "time",
+				     (json_int_t)fleet_cell_i64(r, i, 1),
+				     "verdict", PQgetvalue(r, i, 2),
+				     "failing_nodes", nodes, "result",
+				     json_loads(PQgetvalue(r, i, 3), 0, NULL)));
 		else
 			fprintf(out, "%-20.63s %-20s %-12.32s %s\n",
 				PQgetvalue(r, i, 0), when, PQgetvalue(r, i, 2),
@@ -350,18 +353,19 @@ int fleet_view_list(struct fleet *f, FILE *out, int json, int64_t since,
 		if (json)
 			json_array_append_new(
 			    arr,
-			    json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
-				      "address", PQgetvalue(r, i, 0), "host",
-				      PQgetvalue(r, i, 1), "time",
-				      (json_int_t)fleet_cell_i64(r, i, 2),
-				      "outcome", PQgetvalue(r, i, 3),
-				      "verdict", PQgetvalue(r, i, 4), "dsn",
-				      PQgetvalue(r, i, 5), "category",
-				      PQgetvalue(r, i, 6), "queue_id",
-				      PQgetvalue(r, i, 7)));
+			    json_pack(
+				"{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+				"address", PQgetvalue(r, i, 0), "host",
+				PQgetvalue(r, i, 1), "time",
+				(json_int_t)fleet_cell_i64(r, i, 2), "outcome",
+				PQgetvalue(r, i, 3), "verdict",
+				PQgetvalue(r, i, 4), "dsn", PQgetvalue(r, i, 5),
+				"category", PQgetvalue(r, i, 6), "queue_id",
+				PQgetvalue(r, i, 7)));
 		else
-			fprintf(out, "%-40.254s %-16.63s %-20s %-9s %-11.32s "
-				     "%.16s %.32s\n",
+			fprintf(out,
+				"%-40.254s %-16.63s %-20s %-9s %-11.32s "
+				"%.16s %.32s\n",
 				PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), when,
 				PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
 				PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));

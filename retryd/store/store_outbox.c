@@ -187,8 +187,7 @@ int store_outbox_put_op(struct store *st, DB_TXN *tid, char kind,
 	return outbox_meta_put(st, tid, &m, err, errlen);
 }
 
-int store_outbox_enable(struct store *st, size_t max, char *err,
-			size_t errlen)
+int store_outbox_enable(struct store *st, size_t max, char *err, size_t errlen)
 {
 	DB_TXN *tid;
 	DB *db;
@@ -231,8 +230,8 @@ struct outbox_stat_op {
 	struct store_outbox_stat *out;
 };
 
-static int outbox_stat_op(struct store *st, DB_TXN *tid, void *arg,
-			  char *err, size_t errlen)
+static int outbox_stat_op(struct store *st, DB_TXN *tid, void *arg, char *err,
+			  size_t errlen)
 {
 	struct outbox_stat_op *o = arg;
 	struct outbox_meta m;
@@ -327,8 +326,8 @@ struct outbox_remove_op {
 	size_t n;
 };
 
-static int outbox_remove_op(struct store *st, DB_TXN *tid, void *arg,
-			    char *err, size_t errlen)
+static int outbox_remove_op(struct store *st, DB_TXN *tid, void *arg, char *err,
+			    size_t errlen)
 {
 	struct outbox_remove_op *o = arg;
 	struct outbox_meta m;

@@ -38,7 +38,7 @@ export FAKE=$TMP PATH="$TMP/bin:$PATH" POLICY_RC_D=$TMP/policy-rc.d
 
 all_but() { # every package of deps.sh's lists except $*
 	sed -n '/^[A-Z_]*PACKAGES="$/,/^"$/p; /^LAB_MTA=/p' "$TMP/tests/deps.sh" |
-		sed 's/^LAB_MTA="\(.*\)"/\1/' | grep -v '"' | grep -vxF "$(printf '%s\n' "$@")" | sed 's/$/|/'
+		sed 's/^LAB_MTA="\(.*\)"/\1/' | tr ' ' '\n' | grep -v '"' | grep -vxF "$(printf '%s\n' "$@")" | sed 's/$/|/'
 }
 
 # 1. Exim is the host's MTA, postfix missing: postfix is left out, with a message.

@@ -197,8 +197,8 @@ static void test_remove_and_never_reuse(void **state)
 	assert_int_equal(os.evidence, 0);
 	/* reopen: the next seq still follows the last one */
 	store_close(fx->st);
-	assert_int_equal(store_open(fx->dir, STORE_OPEN_DAEMON, 0, &fx->st,
-				    err, sizeof(err)),
+	assert_int_equal(store_open(fx->dir, STORE_OPEN_DAEMON, 0, &fx->st, err,
+				    sizeof(err)),
 			 STORE_OK);
 	assert_int_equal(store_outbox_enable(fx->st, 0, err, sizeof(err)),
 			 STORE_OK);
@@ -257,8 +257,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_and_never_reuse, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(
-		test_bound_drops_verifications_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bound_drops_verifications_only,
+					    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
