@@ -85,7 +85,7 @@ struct daemon {
 	struct daemon_report report;
 	struct daemon_priv priv; /* the helper, when running as root */
 	int separated;		 /* priv is in use */
-	struct fleet *fleet; /* NULL without [fleet] database */
+	struct fleet *fleet;	 /* NULL without [fleet] database */
 	int sfd;
 	int lockfd; /* STORE_LOCK_DAEMON on state_dir, for our whole life */
 	struct daemon_watch watch; /* signals, failchk, bounded stop */

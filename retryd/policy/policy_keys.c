@@ -30,10 +30,9 @@
 #include "policy/policy_load.h"
 
 const char *const load_section_names[LOAD_SECT_COUNT] = {
-    "",		 "retryd",   "postfix",	    "exim",
-    "resolvers", "backoff",  "suppression", "classifier",
-    "hooks",	 "sentinel", "fleet",	    "group",
-    "?",
+    "",	       "retryd",      "postfix",    "exim",  "resolvers",
+    "backoff", "suppression", "classifier", "hooks", "sentinel",
+    "fleet",   "group",	      "?",
 };
 
 struct key_ctx {

@@ -33,7 +33,7 @@ struct store {
 	DB *domains;
 	DB *verifications;
 	DB *suppressed;
-	DB *events; /* the sentinel's (store_event.c) */
+	DB *events;	   /* the sentinel's (store_event.c) */
 	DB *outbox;	   /* NULL unless store_outbox_enable() (fleet) */
 	size_t outbox_max; /* records kept before verifications drop */
 	enum store_open_mode mode;
