@@ -52,6 +52,10 @@ fleet_host() {
 	"$E2E_RETRYCTL" -c "$E2E_POLICY" fleet export postfix-pgsql -o "$E2E_DIR/fleet-pgsql.cf" || return 1
 	E2E_PF_EXTRA="smtpd_recipient_restrictions = check_recipient_access pgsql:$E2E_DIR/fleet-pgsql.cf, permit_mynetworks, reject_unauth_destination" \
 		e2e_postfix_start mta "$res" yes "$k" || return 1
+	# both hosts name their instance "mta": the stop registered by
+	# e2e_postfix_start reads E2E_DIR at cleanup time, so each host
+	# registers its own (host A's Postfix was left running before)
+	lab_on_exit fleet_postfix_stop "$x"
 	eval "FLEET_PORT_$x=\$E2E_SMTPD_PORT_mta"
 }
 
@@ -68,6 +72,12 @@ fleet_init() {
 	fleet_host A fleet-a 54 mta1 1 "$@" || { echo "Bail out! host A did not start"; exit 1; }
 	fleet_host B fleet-b 55 mta2 2 "$@" || { echo "Bail out! host B did not start"; exit 1; }
 	wait_for 5 bash -c "exec 3<>/dev/tcp/$(dns_addr 25)/25" || { echo "Bail out! sink did not start"; exit 1; }
+}
+
+# fleet_postfix_stop A|B: stop that host's Postfix (cleanup).
+fleet_postfix_stop() {
+	fleet_use "$1"
+	e2e_postfix_stop mta
 }
 
 fleet_once() { fleet_use "$1"; e2e_once; }
