@@ -8,8 +8,9 @@
  *	else the pid of state_dir/retryd.status when /proc says it is a
  *	retryd), its mode, the last pass (time, duration, result) from
  *	retryd.status, the live messages by state and by group and verdict,
- *	the oldest failure among them, suppressed addresses, hook failures
- *	since the daemon started, the store's size and the free space of its
+ *	the oldest failure among them, suppressed addresses, in a fleet the
+ *	outbox (records waiting for the [fleet] database, JSON "outbox",
+ *	null otherwise), hook failures since the daemon started, the store's size and the free space of its
  *	file system. The first line is a plugin line ("RETRYD OK - ...").
  *
  *	Exit status, as Nagios plugins: 0 OK; 1 WARNING (hook failures,
@@ -172,6 +173,23 @@ static const char *const ctl_status_states[STATUS_STATE_SLOTS] = {
     "attempting", "giveback_intent", NULL,   NULL,
 };
 
+/* The fleet outbox (null without a [fleet] database). */
+static json_t *ctl_status_outbox_json(const struct status_census *c)
+{
+	json_t *o;
+
+	if (!c->fleet)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "evidence",
+			    json_integer((json_int_t)c->outbox_evidence));
+	json_object_set_new(o, "verifications",
+			    json_integer((json_int_t)c->outbox_verifications));
+	json_object_set_new(o, "dropped",
+			    json_integer((json_int_t)c->outbox_dropped));
+	return o;
+}
+
 static int ctl_status_json(const struct ctl_context *ctx,
 			   const struct ctl_status *s, int level,
 			   const char *why)
@@ -222,6 +240,7 @@ static int ctl_status_json(const struct ctl_context *ctx,
 				: json_null());
 	json_object_set_new(o, "suppressed",
 			    json_integer((json_int_t)c->suppressed));
+	json_object_set_new(o, "outbox", ctl_status_outbox_json(c));
 	json_object_set_new(o, "hook_failures",
 			    json_integer((json_int_t)s->hook_failures));
 	json_object_set_new(o, "store_bytes",
@@ -325,6 +344,14 @@ static int ctl_status_text(const struct ctl_context *ctx,
 			c->buckets[i].verdict[0] ? c->buckets[i].verdict : "-",
 			c->buckets[i].n);
 	fprintf(fp, "suppressed:  %zu addresses\n", c->suppressed);
+	if (c->fleet)
+		fprintf(fp,
+			"outbox:      %llu evidence, %llu verifications "
+			"waiting for the fleet database (%llu verifications "
+			"dropped)\n",
+			(unsigned long long)c->outbox_evidence,
+			(unsigned long long)c->outbox_verifications,
+			(unsigned long long)c->outbox_dropped);
 	fprintf(fp, "hooks:       %llu failures since start\n",
 		s->hook_failures);
 	fprintf(fp, "store:       %llu KiB in %s, %llu MiB free (%.1f%%)\n",

@@ -111,6 +111,16 @@ int status_census(struct store *st, struct status_census *c, char *err,
 	if (store_walk_suppressed(st, status_suppressed, c, err, errlen) !=
 	    STORE_OK)
 		goto out;
+	if (store_outbox_enabled(st)) {
+		struct store_outbox_stat ob;
+
+		if (store_outbox_stat(st, &ob, err, errlen) != STORE_OK)
+			goto out;
+		c->fleet = 1;
+		c->outbox_evidence = ob.evidence;
+		c->outbox_verifications = ob.verifications;
+		c->outbox_dropped = ob.dropped;
+	}
 	rc = 0;
 out:
 	free(ids.mta);

@@ -47,6 +47,8 @@ struct status_census {
 	size_t sentinel_domains;
 	struct status_sentinel_row sentinel[STATUS_SENTINEL_ROWS];
 	size_t nsentinel;
+	int fleet; /* the store queues for a [fleet] database: outbox below */
+	uint64_t outbox_evidence, outbox_verifications, outbox_dropped;
 };
 
 /**
@@ -57,8 +59,9 @@ int status_sentinel(struct store *st, struct status_census *c, int64_t now,
 		    char *err, size_t errlen);
 
 /**
- * Count the live messages (state index, one fetch each: O(live)) and the
- * suppressed addresses. @return 0, or -1 with @param err.
+ * Count the live messages (state index, one fetch each: O(live)), the
+ * suppressed addresses and, in a fleet (outbox enabled on @param st), the
+ * records waiting in the outbox. @return 0, or -1 with @param err.
  */
 int status_census(struct store *st, struct status_census *c, char *err,
 		  size_t errlen);

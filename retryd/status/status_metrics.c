@@ -8,7 +8,9 @@
  *	0.0.4) for node_exporter's textfile collector: gauges of what the
  *	store holds now (retryd_held_messages{group,verdict},
  *	retryd_messages{state}, retryd_oldest_held_seconds,
- *	retryd_suppressed_addresses), of the last pass
+ *	retryd_suppressed_addresses; in a fleet
+ *	retryd_fleet_outbox_records{kind} and
+ *	retryd_fleet_outbox_dropped_total), of the last pass
  *	(retryd_pass_duration_seconds, retryd_last_pass_timestamp_seconds,
  *	retryd_observe_mode) and counters since the daemon started
  *	(retryd_passes_total, retryd_verdicts_total{verdict},
@@ -89,6 +91,23 @@ static int status_print_now(FILE *fp, const struct status_census *c,
 	status_head(fp, "retryd_suppressed_addresses", "gauge",
 		    "Addresses in the suppressed table.");
 	fprintf(fp, "retryd_suppressed_addresses %zu\n", c->suppressed);
+	if (c->fleet) {
+		status_head(fp, "retryd_fleet_outbox_records", "gauge",
+			    "Records waiting in the outbox for the [fleet] "
+			    "database, by kind.");
+		fprintf(fp,
+			"retryd_fleet_outbox_records{kind=\"evidence\"} %llu\n"
+			"retryd_fleet_outbox_records{kind=\"verification\"} "
+			"%llu\n",
+			(unsigned long long)c->outbox_evidence,
+			(unsigned long long)c->outbox_verifications);
+		status_head(
+		    fp, "retryd_fleet_outbox_dropped_total", "counter",
+		    "Verifications dropped at the outbox bound (evidence "
+		    "never is).");
+		fprintf(fp, "retryd_fleet_outbox_dropped_total %llu\n",
+			(unsigned long long)c->outbox_dropped);
+	}
 	status_head(fp, "retryd_sentinel_last_run_timestamp_seconds", "gauge",
 		    "When the sentinel last checked the watched domains (0: "
 		    "never).");

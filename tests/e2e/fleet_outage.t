@@ -11,6 +11,11 @@ fleet_ready || skip_all "retryd, postfix.so, PostgreSQL 15 or postfix-pgsql miss
 N=4 # messages per host
 
 E2E_VERIFY_WINDOW=1s E2E_TIER_EVERY=1s fleet_init fleet_outage
+fleet_use A
+install -d -m 0755 "$E2E_DIR/metrics"
+id retryd >/dev/null 2>&1 && chown retryd:retryd "$E2E_DIR/metrics"
+METRICS=$E2E_DIR/metrics/retryd.prom
+sed -i "s|^scan_interval = 1s\$|scan_interval = 1s\nmetrics_file = $METRICS|" "$E2E_POLICY"
 like "$(fleet_ctl A fleet init)" "version 0 -> 1" "fleet init"
 
 # ---- the database goes away, then the incident ----
@@ -38,7 +43,13 @@ for h in A B; do
 		"$h: logged that the database is away (no blocking)"
 	like "$(fleet_ctl $h fleet status 2>/dev/null | head -1)" "outbox: [1-9][0-9]* evidence, [1-9][0-9]* verifications waiting" \
 		"$h: fleet status shows the outbox waiting"
+	like "$(fleet_ctl $h status 2>/dev/null)" "outbox: +[1-9][0-9]* evidence, [1-9][0-9]* verifications waiting for the fleet database" \
+		"$h: retryctl status shows the outbox waiting"
+	is "$(fleet_ctl $h status --json 2>/dev/null | jq -r '(.outbox.evidence > 0) and (.outbox.verifications > 0)')" true \
+		"$h: retryctl status --json: outbox.evidence, outbox.verifications"
 done
+like "$(cat "$METRICS")" 'retryd_fleet_outbox_records\{kind="evidence"\} [1-9]' \
+	"A: the metrics show the outbox waiting (retryd_fleet_outbox_records)"
 
 # ---- the database returns: the outboxes drain ----
 pg_restart
@@ -47,6 +58,7 @@ for h in A B; do
 	like "$(fleet_ctl $h fleet status | head -1)" "outbox: 0 evidence, 0 verifications waiting, 0 verifications dropped" \
 		"$h: outbox empty"
 done
+like "$(fleet_ctl A status 2>/dev/null)" "outbox: +0 evidence, 0 verifications waiting" "A: retryctl status: outbox drained"
 
 # every record of each store, once, in PostgreSQL
 local_ev() { # host: time queue_id address outcome, one per evidence record
