@@ -28,9 +28,11 @@
  *	"retryctl: fleet: ..." with libpq's reason; exit 1. Without a
  *	[fleet] database every fleet command says so and exits 1.
  */
+#include <fcntl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
@@ -168,11 +170,20 @@ static int ctl_fleet_export(struct ctl_context *ctx, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	if (path != NULL) {
-		/* temp file, then rename: the MTA never reads half a file */
+		/* temp file, then rename: the MTA never reads half a file;
+		 * mode 0640 whatever the umask (it may hold the password) */
+		int fd;
+
 		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		if ((out = fopen(tmp, "w")) == NULL) {
+		fd = open(tmp,
+			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			  0640);
+		if (fd < 0 || fchmod(fd, 0640) != 0 ||
+		    (out = fdopen(fd, "w")) == NULL) {
 			fprintf(stderr, "retryctl: fleet export: %s: %s\n", tmp,
 				strerror(errno));
+			if (fd >= 0)
+				close(fd);
 			return CTL_EXIT_ERROR;
 		}
 	}

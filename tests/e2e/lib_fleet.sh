@@ -50,6 +50,9 @@ fleet_host() {
 		-e "s/unbound-mta1/unbound-$rname/" "$E2E_POLICY"
 	"$E2E_RETRYD" -c "$E2E_POLICY" -t >/dev/null || return 1
 	"$E2E_RETRYCTL" -c "$E2E_POLICY" fleet export postfix-pgsql -o "$E2E_DIR/fleet-pgsql.cf" || return 1
+	[ "$(stat -c %a "$E2E_DIR/fleet-pgsql.cf")" = 640 ] || { echo "# fleet-pgsql.cf not mode 0640"; return 1; }
+	# the MTA's credentials are its own (README): here the same role
+	printf 'password = %s\n' "$PG_PASSWORD" >>"$E2E_DIR/fleet-pgsql.cf"
 	E2E_PF_EXTRA="smtpd_recipient_restrictions = check_recipient_access pgsql:$E2E_DIR/fleet-pgsql.cf, permit_mynetworks, reject_unauth_destination" \
 		e2e_postfix_start mta "$res" yes "$k" || return 1
 	# both hosts name their instance "mta": the stop registered by

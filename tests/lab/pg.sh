@@ -1,8 +1,10 @@
 # pg.sh — a private PostgreSQL 15 cluster for a scenario (sourced).
 #
-# pg_start: initdb in $LAB_DIR/pg (as user postgres, trust auth, fsync
-# off), listening on 127.$LAB_NET.0.60:5432 only, its socket in
-# $LAB_DIR/pg; database "retryd". Sets PG_URL. Registered for cleanup.
+# pg_start: initdb in $LAB_DIR/pg (as user postgres, fsync off),
+# listening on 127.$LAB_NET.0.60:5432 only (scram-sha-256 password), its
+# socket in $LAB_DIR/pg (trust, for the test's own psql); database
+# "retryd". Sets PG_URL (with ?passfile=, see pg_password), PG_PASSWORD
+# and PG_PASSFILE. Registered for cleanup.
 # pg_stop / pg_restart: pg_ctl stop -m fast / start again (same data).
 # pg_sql SQL: psql -Atq on the retryd database (one value per line).
 # pg_available: 0 when PostgreSQL 15's binaries are installed.
@@ -22,12 +24,27 @@ pg_ctl_start() {
 pg_start() {
 	PG_DIR=$LAB_DIR/pg
 	install -d -o postgres -m 700 "$PG_DIR"
-	pg_as "$PG_BIN/initdb -D '$PG_DIR/data' -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync" >"$LAB_DIR/pg-initdb.log" 2>&1 || return 1
+	pg_as "$PG_BIN/initdb -D '$PG_DIR/data' --auth-local=trust --auth-host=scram-sha-256 -U postgres -E UTF8 --locale=C.UTF-8 --no-sync" >"$LAB_DIR/pg-initdb.log" 2>&1 || return 1
 	pg_ctl_start || return 1
 	lab_on_exit pg_stop
 	"$PG_BIN/../bin/createdb" -h "$PG_DIR" -U postgres retryd 2>/dev/null ||
 		psql -h "$PG_DIR" -U postgres -Atq -c "CREATE DATABASE retryd" postgres >/dev/null || return 1
-	PG_URL="postgresql://postgres@$(pg_addr):5432/retryd"
+	pg_password || return 1
+	PG_URL="postgresql://postgres@$(pg_addr):5432/retryd?passfile=$PG_PASSFILE"
+}
+
+# pg_password: TCP clients need a password (scram-sha-256): a random one,
+# set over the socket from stdin (never in argv), kept in a libpq password
+# file owned by the retryd user, mode 0600 (libpq ignores a file others
+# can read), which the dropped daemon reads: the way a real host does it.
+pg_password() {
+	PG_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	PG_PASSFILE=$LAB_DIR/fleet.pgpass
+	printf "ALTER ROLE postgres PASSWORD '%s';\n" "$PG_PASSWORD" |
+		psql -h "$PG_DIR" -U postgres -Atq -d retryd >/dev/null || return 1
+	(umask 077 && printf '%s:5432:retryd:postgres:%s\n' "$(pg_addr)" "$PG_PASSWORD" >"$PG_PASSFILE") || return 1
+	if id retryd >/dev/null 2>&1; then chown retryd:retryd "$PG_PASSFILE" || return 1; fi
+	chmod 0600 "$PG_PASSFILE"
 }
 
 pg_stop() {
