@@ -128,7 +128,7 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 
 	*state = NULL;
 	if (cfg->binary == NULL || cfg->binary[0] != '/' ||
-	    access(cfg->binary, X_OK) < 0) {
+	    (cfg->host == NULL && access(cfg->binary, X_OK) < 0)) {
 		snprintf(err, errlen,
 			 "exim: binary \"%.200s\" is not an executable"
 			 " absolute path",
@@ -160,11 +160,22 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 		snprintf(err, errlen, "exim: out of memory");
 		return -1;
 	}
-	if (exim_spool_settings(st, err, errlen) < 0) {
+	st->host = cfg->host;
+	st->journal = log_journal_source(st->log_file, &st->journal_dir);
+	if (st->host && st->journal) {
+		snprintf(err, errlen,
+			 "exim: log_file %.200s: a journal is read by the "
+			 "privileged helper, not by a parsing instance",
+			 st->log_file);
 		exim_close(st);
 		return -1;
 	}
-	st->journal = log_journal_source(st->log_file, &st->journal_dir);
+	/* A parsing instance runs nothing: the helper's instance knows
+	 * the spool (it opens the message logs). */
+	if (st->host == NULL && exim_spool_settings(st, err, errlen) < 0) {
+		exim_close(st);
+		return -1;
+	}
 	if (st->journal) {
 		if (exim_journal_init(st, err, errlen) < 0) {
 			exim_close(st);
@@ -177,7 +188,8 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 		 ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
 		 : 0;
 	if (rc == 0) {
-		rc = exim_log_cursor_end(st->log_file, &st->cur, err, errlen);
+		rc = exim_log_cursor_end_host(st->log_file, st->host, &st->cur,
+					      err, errlen);
 		if (rc == 0 && st->cursor_file)
 			rc = exim_log_cursor_save(st->cursor_file, &st->cur,
 						  err, errlen);
@@ -203,23 +215,84 @@ static void exim_scan_bad(void *ctx, size_t lineno, const char *why)
 	log_warn("exim -bpr:%zu: %s; entry skipped", lineno, why);
 }
 
+/* Open the message log of @param id (privileged side). */
+static int exim_open_msglog(const struct exim_state *st, const char *id,
+			    char *err, size_t errlen)
+{
+	char path[4096];
+	int fd;
+
+	if (st->spool == NULL || !exim_id_valid(id)) {
+		snprintf(err, errlen, "exim: no spool, or a bad id");
+		errno = EINVAL;
+		return -1;
+	}
+	if (st->split_spool)
+		snprintf(path, sizeof(path), "%s/msglog/%c/%s", st->spool,
+			 id[EXIM_ID_TIME_LEN - 1], id);
+	else
+		snprintf(path, sizeof(path), "%s/msglog/%s", st->spool, id);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+	return fd;
+}
+
+static int exim_open_file(void *state, enum mta_file which, const char *id,
+			  char *err, size_t errlen)
+{
+	struct exim_state *st = state;
+
+	if (which == MTA_FILE_MSGLOG)
+		return st->host ? st->host->open_file(st->host->arg, which, id,
+						      err, errlen)
+				: exim_open_msglog(st, id, err, errlen);
+	if (st->journal) {
+		snprintf(err, errlen, "exim: the log is a journal");
+		errno = EINVAL;
+		return -1;
+	}
+	return exim_log_open(st->log_file, st->host, which, err, errlen);
+}
+
+/* The privileged primitive: run "exim -bpr", keep its bytes unread. */
+static int exim_list_raw(void *state, struct mta_raw *raw, char *err,
+			 size_t errlen)
+{
+	struct exim_state *st = state;
+	struct spawn_result res;
+
+	memset(raw, 0, sizeof(*raw));
+	if (st->host != NULL)
+		return st->host->list(st->host->arg, raw, err, errlen);
+	if (exim_run(st, "-bpr", NULL, 0, EXIM_TIMEOUT_LIST_MS, &res, err,
+		     errlen) < 0) {
+		spawn_result_free(&res);
+		return -1;
+	}
+	raw->out = res.out;
+	raw->outlen = res.outlen;
+	raw->out_truncated = res.out_truncated;
+	raw->err = res.err;
+	raw->exited = res.exited;
+	raw->exit_code = res.exit_code;
+	raw->signal = res.signal;
+	return 0;
+}
+
 /* The last LIMIT_MSGLOG_TAIL bytes of the message's msglog, if any. */
 static void exim_scan_msglog(const struct exim_state *st, struct mta_message *m,
 			     char *buf, long tzoff)
 {
-	char path[4096];
 	struct stat sb;
 	off_t from = 0;
 	ssize_t got;
+	char why[256];
 	int fd;
 
-	if (st->split_spool)
-		snprintf(path, sizeof(path), "%s/msglog/%c/%s", st->spool,
-			 m->queue_id[EXIM_ID_TIME_LEN - 1], m->queue_id);
-	else
-		snprintf(path, sizeof(path), "%s/msglog/%s", st->spool,
-			 m->queue_id);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = st->host ? st->host->open_file(st->host->arg, MTA_FILE_MSGLOG,
+					    m->queue_id, why, sizeof(why))
+		      : exim_open_msglog(st, m->queue_id, why, sizeof(why));
 	if (fd < 0)
 		return; /* gone meanwhile, or message_logs = false */
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
@@ -244,12 +317,22 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 	long tzoff = exim_tzoff();
 	int rc;
 
+	struct mta_raw raw;
+
 	memset(out, 0, sizeof(*out));
-	if (exim_run(st, "-bpr", NULL, 0, EXIM_TIMEOUT_LIST_MS, &res, err,
-		     errlen) < 0) {
-		spawn_result_free(&res);
+	if (exim_list_raw(st, &raw, err, errlen) < 0)
 		return -1;
-	}
+	/* the same bytes seen as a spawn result (spawn_result_free frees
+	 * what mta_raw_free would) */
+	memset(&res, 0, sizeof(res));
+	res.out = raw.out;
+	res.outlen = raw.outlen;
+	res.out_truncated = raw.out_truncated;
+	res.err = raw.err;
+	res.errlen = raw.err ? strlen(raw.err) : 0;
+	res.exited = raw.exited;
+	res.exit_code = raw.exit_code;
+	res.signal = raw.signal;
 	if (!res.exited || res.exit_code != 0) {
 		snprintf(err, errlen, "exim -bpr: %s %d: %s",
 			 res.exited ? "exit" : "signal",
@@ -418,8 +501,9 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 		 ? log_journal_follow(st->journal_dir, EXIM_JOURNAL_IDENT,
 				      LOG_JOURNAL_EXIM, &jcur,
 				      exim_collect_line, &c, why, sizeof(why))
-		 : exim_log_follow(st->log_file, &cur, exim_collect_line, &c,
-				   why, sizeof(why))) < 0) {
+		 : exim_log_follow_host(st->log_file, st->host, &cur,
+					exim_collect_line, &c, why,
+					sizeof(why))) < 0) {
 		if (c.oom)
 			snprintf(err, errlen, "exim outcomes: out of memory");
 		else
@@ -465,6 +549,8 @@ static const struct mta_plugin exim_plugin = {
     .giveback = exim_giveback,
     .outcomes = exim_outcomes,
     .outcomes_free = exim_outcomes_free,
+    .list_raw = exim_list_raw,
+    .open_file = exim_open_file,
 };
 
 const struct mta_plugin *retryd_plugin(void)

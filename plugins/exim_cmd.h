@@ -38,6 +38,7 @@ struct exim_state {
 	int journal;			/* log_file is "journal:[DIR]" */
 	const char *journal_dir;	/* in log_file; NULL: system journal */
 	struct log_journal_cursor jcur; /* journal: the position */
+	const struct mta_host *host;	/* a parsing instance: its source */
 };
 
 /* The requested ids of one call, sorted, with a seen mark each. */

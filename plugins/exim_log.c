@@ -427,20 +427,59 @@ static int exim_log_read_fd(int fd, const char *path,
 	return rc < 0 ? -1 : rc;
 }
 
+int exim_log_open(const char *path, const struct mta_host *host,
+		  enum mta_file which, char *err, size_t errlen)
+{
+	char name[LIMIT_PATH + 1];
+	int fd;
+
+	if (host != NULL)
+		return host->open_file(host->arg, which, NULL, err, errlen);
+	if (which == MTA_FILE_LOG_1 || which == MTA_FILE_LOG_0) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", path,
+				     which == MTA_FILE_LOG_1 ? ".1" : ".0") >=
+		    sizeof(name)) {
+			snprintf(err, errlen, "%.200s: name too long", path);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		path = name;
+	} else if (which != MTA_FILE_LOG) {
+		snprintf(err, errlen, "exim log: no such file kind %d",
+			 (int)which);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+	return fd;
+}
+
 int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 		    exim_log_line_fn fn, void *ctx, char *err, size_t errlen)
 {
-	static const char *const rotated[] = {".0", ".1"};
+	return exim_log_follow_host(path, NULL, cur, fn, ctx, err, errlen);
+}
+
+int exim_log_follow_host(const char *path, const struct mta_host *host,
+			 struct exim_log_cursor *cur, exim_log_line_fn fn,
+			 void *ctx, char *err, size_t errlen)
+{
+	static const enum mta_file rotated[] = {MTA_FILE_LOG_0, MTA_FILE_LOG_1};
+	static const char *const suffix[] = {".0", ".1"};
 	struct stat st;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	fd = exim_log_open(path, host, MTA_FILE_LOG, err, errlen);
+	if (fd < 0 && errno == ENOENT) {
+		err[0] = '\0';
 		return 0; /* nothing logged yet */
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			close(fd);
+		}
 		return -1;
 	}
 	if (cur->ino != 0 && (cur->ino != (uint64_t)st.st_ino ||
@@ -448,11 +487,12 @@ int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 		int found = 0;
 		for (size_t i = 0; i < sizeof(rotated) / sizeof(rotated[0]);
 		     i++) {
-			char old[4096];
+			char old[4096], why[256];
 			struct stat ost;
 			int ofd;
-			snprintf(old, sizeof(old), "%s%s", path, rotated[i]);
-			if ((ofd = open(old, O_RDONLY | O_CLOEXEC)) < 0)
+			snprintf(old, sizeof(old), "%s%s", path, suffix[i]);
+			if ((ofd = exim_log_open(path, host, rotated[i], why,
+						 sizeof(why))) < 0)
 				continue;
 			if (fstat(ofd, &ost) == 0 &&
 			    (uint64_t)ost.st_ino == cur->ino &&
@@ -498,15 +538,30 @@ int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 int exim_log_cursor_end(const char *path, struct exim_log_cursor *cur,
 			char *err, size_t errlen)
 {
+	return exim_log_cursor_end_host(path, NULL, cur, err, errlen);
+}
+
+int exim_log_cursor_end_host(const char *path, const struct mta_host *host,
+			     struct exim_log_cursor *cur, char *err,
+			     size_t errlen)
+{
 	struct stat st;
+	int fd;
 
 	memset(cur, 0, sizeof(*cur));
-	if (stat(path, &st) < 0) {
-		if (errno == ENOENT)
+	if ((fd = exim_log_open(path, host, MTA_FILE_LOG, err, errlen)) < 0) {
+		if (errno == ENOENT) {
+			err[0] = '\0';
 			return 0; /* start at the beginning once it exists */
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		}
 		return -1;
 	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
 	cur->dev = (uint64_t)st.st_dev;
 	cur->ino = (uint64_t)st.st_ino;
 	cur->offset = (int64_t)st.st_size;

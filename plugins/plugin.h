@@ -18,17 +18,59 @@
  *	Ownership: the plugin owns its state (open .. close). Listings and
  *	outcome arrays are allocated by the plugin and freed with the
  *	matching *_free function of the same vtable.
+ *
+ *	Privilege separation: started as root, retryd opens the plugin
+ *	twice. The privileged helper's instance (cfg->host == NULL) runs the
+ *	MTA verbs and, for the other instance, only two primitives: list_raw
+ *	(run the MTA's fixed listing command, return its bytes unread) and
+ *	open_file (open the MTA's log, a rotated log, or a message's log
+ *	read-only, chosen by kind, never by path). The unprivileged daemon's
+ *	instance (cfg->host set) parses: scan and outcomes get their bytes
+ *	through cfg->host, which asks the helper for those primitives. So
+ *	nothing read from the MTA is parsed as root.
  */
 #ifndef RETRYD_PLUGIN_H
 #define RETRYD_PLUGIN_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "util/limits.h"
 
-#define MTA_PLUGIN_ABI	  1
+#define MTA_PLUGIN_ABI	  2 /* 2: host, list_raw, open_file */
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
+
+/* The files a parsing instance may have opened for it, by kind. */
+enum mta_file {
+	MTA_FILE_LOG = 1,   /* log_file */
+	MTA_FILE_LOG_1 = 2, /* log_file.1 (rotated) */
+	MTA_FILE_LOG_0 = 3, /* log_file.0 (rotated) */
+	MTA_FILE_MSGLOG = 4 /* the message log of one queue id (exim) */
+};
+
+/* A listing command's result, unread (malloc'd; mta_raw_free it). */
+struct mta_raw {
+	char *out; /* stdout, NUL-terminated; outlen bytes */
+	size_t outlen;
+	int out_truncated; /* longer than the bound: listing incomplete */
+	char *err;	   /* stderr, NUL-terminated, may be NULL */
+	int exited, exit_code, signal;
+};
+
+/* What the privileged side does for a parsing instance (see above). */
+struct mta_host {
+	void *arg;
+	/** Run the listing command. @return 0, or -1 with err. */
+	int (*list)(void *arg, struct mta_raw *raw, char *err, size_t errlen);
+	/**
+	 * Open @param which read-only (@param id: the queue id for
+	 * MTA_FILE_MSGLOG, else NULL). @return the descriptor (the caller
+	 * closes it), or -1 with errno (ENOENT: no such file) and err.
+	 */
+	int (*open_file)(void *arg, enum mta_file which, const char *id,
+			 char *err, size_t errlen);
+};
 
 /* Settings the daemon passes from the policy ([postfix] or [exim]). */
 struct mta_config {
@@ -37,6 +79,9 @@ struct mta_config {
 	const char *config;	/* exim: -C FILE; NULL = default */
 	const char *log_file;	/* where delivery outcomes are logged */
 	const char *state_dir;	/* plugin may keep small state files here */
+	/** NULL: run and open things itself; set: a parsing instance that
+	 *  gets its bytes through host and runs nothing (no verbs). */
+	const struct mta_host *host;
 };
 
 struct mta_rcpt {
@@ -132,7 +177,26 @@ struct mta_plugin {
 	int (*outcomes)(void *state, const char *const *ids, size_t n,
 			struct mta_outcomes *out, char *err, size_t errlen);
 	void (*outcomes_free)(struct mta_outcomes *o);
+
+	/* The privileged primitives a parsing instance's host asks for. */
+
+	/** Run the listing command (postqueue -j, exim -bpr); free with
+	 *  mta_raw_free(). @return 0, or -1 with err. */
+	int (*list_raw)(void *state, struct mta_raw *raw, char *err,
+			size_t errlen);
+	/** Open one of the MTA's files read-only (struct mta_host). */
+	int (*open_file)(void *state, enum mta_file which, const char *id,
+			 char *err, size_t errlen);
 };
+
+/** Free what a list_raw / mta_host.list call filled. */
+static inline void mta_raw_free(struct mta_raw *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+	r->outlen = 0;
+}
 
 /** The one symbol a plugin exports. */
 typedef const struct mta_plugin *(*mta_plugin_entry_fn)(void);

@@ -28,6 +28,11 @@
  *	message to its sender now. done = ids postsuper reported expired or
  *	released.
  *
+ *	A parsing instance (cfg->host set: the unprivileged daemon) gets the
+ *	listing's bytes and the log's descriptors from the host and runs
+ *	nothing; list_raw and open_file are what the host's other side (the
+ *	privileged helper's instance) does for it.
+ *
  *	outcomes reads the log incrementally (postfix_log.c) from a position
  *	kept in STATE_DIR/postfix-log.offset; with no such file yet, reading
  *	starts at the end of the log as it is at open() (and that position
@@ -44,6 +49,7 @@
  *	first and a batch with one bad id (ALL, -x, a vowel, a newline) is
  *	refused before anything runs. Every command has a timeout.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +157,7 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 			 "postfix: config_dir must not start with '-'");
 		goto fail;
 	}
+	st->host = cfg->host;
 	st->config_dir = cfg->config_dir ? strdup(cfg->config_dir) : NULL;
 	st->log_file =
 	    strdup(cfg->log_file ? cfg->log_file : POSTFIX_DEFAULT_LOG);
@@ -169,6 +176,13 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 		snprintf(err, errlen, "postfix: out of memory");
 		goto fail;
 	}
+	if (st->journal && st->host) {
+		snprintf(err, errlen,
+			 "postfix: log_file %.200s: a journal is read by the "
+			 "privileged helper, not by a parsing instance",
+			 st->log_file);
+		goto fail;
+	}
 	if (st->journal) {
 		if (postfix_journal_init(st, err, errlen) < 0)
 			goto fail;
@@ -184,8 +198,8 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 		    "(outcomes logged meanwhile are settled by the listing)",
 		    err, st->log_file);
 	if (rc <= 0) {
-		if (postfix_log_pos_end(st->log_file, &st->pos, err, errlen) <
-		    0)
+		if (postfix_log_pos_end(st->log_file, st->host, &st->pos, err,
+					errlen) < 0)
 			goto fail;
 		if (st->pos_file && postfix_log_pos_save(st->pos_file, &st->pos,
 							 err, errlen) < 0)
@@ -222,21 +236,57 @@ static void postfix_scan_bad(void *ctx, size_t lineno, const char *id,
 		    "postqueue -j: more lines skipped (counted, not shown)");
 }
 
+/* The privileged primitive: run "postqueue -j", keep its bytes unread. */
+static int postfix_list_raw(void *state, struct mta_raw *raw, char *err,
+			    size_t errlen)
+{
+	struct postfix_state *st = state;
+	struct spawn_result res;
+
+	memset(raw, 0, sizeof(*raw));
+	if (st->host != NULL)
+		return st->host->list(st->host->arg, raw, err, errlen);
+	if (postfix_run(st, st->postqueue, "-j", NULL, NULL, 0,
+			POSTFIX_TIMEOUT_LIST_MS, &res, err, errlen) < 0)
+		return -1;
+	raw->out = res.out;
+	raw->outlen = res.outlen;
+	raw->out_truncated = res.out_truncated;
+	raw->err = res.err;
+	raw->exited = res.exited;
+	raw->exit_code = res.exit_code;
+	raw->signal = res.signal;
+	return 0;
+}
+
+static int postfix_open_file(void *state, enum mta_file which, const char *id,
+			     char *err, size_t errlen)
+{
+	struct postfix_state *st = state;
+
+	(void)id;
+	if (st->journal) {
+		snprintf(err, errlen, "postfix: the log is a journal");
+		errno = EINVAL;
+		return -1;
+	}
+	return postfix_log_open(st->log_file, st->host, which, err, errlen);
+}
+
 static int postfix_scan(void *state, struct mta_listing *out, char *err,
 			size_t errlen)
 {
 	struct postfix_state *st = state;
 	struct postfix_scan_ctx ctx = {0};
-	struct spawn_result res;
+	struct mta_raw res;
 	char buf[300];
 
 	memset(out, 0, sizeof(*out));
-	if (postfix_run(st, st->postqueue, "-j", NULL, NULL, 0,
-			POSTFIX_TIMEOUT_LIST_MS, &res, err, errlen) < 0)
+	if (postfix_list_raw(st, &res, err, errlen) < 0)
 		return -1;
 	if (postfix_queue_parse(res.out, res.outlen, out, postfix_scan_bad,
 				&ctx, err, errlen) < 0) {
-		spawn_result_free(&res);
+		mta_raw_free(&res);
 		return -1;
 	}
 	postfix_log_stderr("postqueue -j", res.err);
@@ -253,7 +303,7 @@ static int postfix_scan(void *state, struct mta_listing *out, char *err,
 			  SPAWN_OUTPUT_MAX);
 		out->complete = 0;
 	}
-	spawn_result_free(&res);
+	mta_raw_free(&res);
 	return 0;
 }
 
@@ -406,8 +456,8 @@ static int postfix_follow(struct postfix_state *st, struct postfix_collect *c,
 					  st->pos_file, &st->jcur, err, errlen)
 				    : 0;
 	}
-	if (postfix_log_follow(st->log_file, &st->pos, postfix_collect_line, c,
-			       err, errlen) < 0)
+	if (postfix_log_follow(st->log_file, st->host, &st->pos,
+			       postfix_collect_line, c, err, errlen) < 0)
 		return -1;
 	return st->pos_file
 		   ? postfix_log_pos_save(st->pos_file, &st->pos, err, errlen)
@@ -464,6 +514,8 @@ static const struct mta_plugin postfix_plugin = {
     .giveback = postfix_giveback,
     .outcomes = postfix_outcomes,
     .outcomes_free = postfix_outcomes_free,
+    .list_raw = postfix_list_raw,
+    .open_file = postfix_open_file,
 };
 
 const struct mta_plugin *retryd_plugin(void)

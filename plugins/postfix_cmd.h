@@ -35,6 +35,7 @@ struct postfix_state {
 	int journal;			/* log_file is "journal:[DIR]" */
 	const char *journal_dir;	/* in log_file; NULL: system journal */
 	struct log_journal_cursor jcur; /* journal: the position */
+	const struct mta_host *host;	/* a parsing instance: its source */
 };
 
 /** strcmp() on two (const char *) array elements, for qsort/bsearch. */

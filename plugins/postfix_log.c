@@ -336,6 +336,7 @@ struct postfix_log_reader {
 	postfix_log_line_fn fn;
 	void *ctx;
 	const char *path;
+	const struct mta_host *host; /* NULL: open files here */
 };
 
 /*
@@ -423,19 +424,47 @@ out:
 	return rc;
 }
 
+int postfix_log_open(const char *path, const struct mta_host *host,
+		     enum mta_file which, char *err, size_t errlen)
+{
+	char name[LIMIT_PATH + 1];
+	int fd;
+
+	if (host != NULL)
+		return host->open_file(host->arg, which, NULL, err, errlen);
+	if (which == MTA_FILE_LOG_1 || which == MTA_FILE_LOG_0) {
+		if ((size_t)snprintf(name, sizeof(name), "%s%s", path,
+				     which == MTA_FILE_LOG_1 ? ".1" : ".0") >=
+		    sizeof(name)) {
+			snprintf(err, errlen, "log %.200s: name too long",
+				 path);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		path = name;
+	} else if (which != MTA_FILE_LOG) {
+		snprintf(err, errlen, "log: no such file kind %d", (int)which);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		snprintf(err, errlen, "log %.300s: %s", path, strerror(errno));
+	return fd;
+}
+
 /* Finish the rotated file (LOG.1 or LOG.0 still holding pos's inode). */
 static int postfix_log_finish_old(struct postfix_log_reader *r,
 				  struct postfix_log_pos *pos, char *err,
 				  size_t errlen)
 {
-	static const char *const suffixes[] = {".1", ".0"};
-	char old[4096];
+	static const enum mta_file rotated[] = {MTA_FILE_LOG_1, MTA_FILE_LOG_0};
+	char why[256];
 	struct stat st;
 
 	for (size_t i = 0; i < 2; i++) {
 		int fd, rc;
-		snprintf(old, sizeof(old), "%s%s", r->path, suffixes[i]);
-		fd = open(old, O_RDONLY | O_CLOEXEC);
+		fd = postfix_log_open(r->path, r->host, rotated[i], why,
+				      sizeof(why));
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == pos->ino &&
@@ -450,19 +479,21 @@ static int postfix_log_finish_old(struct postfix_log_reader *r,
 	return 0;
 }
 
-int postfix_log_follow(const char *path, struct postfix_log_pos *pos,
-		       postfix_log_line_fn fn, void *ctx, char *err,
-		       size_t errlen)
+int postfix_log_follow(const char *path, const struct mta_host *host,
+		       struct postfix_log_pos *pos, postfix_log_line_fn fn,
+		       void *ctx, char *err, size_t errlen)
 {
-	struct postfix_log_reader r = {.fn = fn, .ctx = ctx, .path = path};
+	struct postfix_log_reader r = {
+	    .fn = fn, .ctx = ctx, .path = path, .host = host};
 	struct stat st;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = postfix_log_open(path, host, MTA_FILE_LOG, err, errlen);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			err[0] = '\0';
 			return 0; /* not written yet */
-		snprintf(err, errlen, "log %s: %s", path, strerror(errno));
+		}
 		return -1;
 	}
 	r.line = malloc(LIMIT_LOG_LINE + 1);
@@ -501,19 +532,20 @@ int postfix_log_follow(const char *path, struct postfix_log_pos *pos,
 	return rc < 0 ? -1 : 0;
 }
 
-int postfix_log_pos_end(const char *path, struct postfix_log_pos *pos,
-			char *err, size_t errlen)
+int postfix_log_pos_end(const char *path, const struct mta_host *host,
+			struct postfix_log_pos *pos, char *err, size_t errlen)
 {
 	struct stat st;
 	char buf[4096];
 	int fd;
 
 	memset(pos, 0, sizeof(*pos));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = postfix_log_open(path, host, MTA_FILE_LOG, err, errlen);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			err[0] = '\0';
 			return 0;
-		snprintf(err, errlen, "log %s: %s", path, strerror(errno));
+		}
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {

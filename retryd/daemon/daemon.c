@@ -163,7 +163,7 @@ static void daemon_reload(struct daemon *d)
 		free(err);
 		return;
 	}
-	if ((d->separated ? priv_client_reload(d->priv.client, err, 16384)
+	if ((d->separated ? daemon_priv_reload(&d->priv, np, err, 16384)
 			  : plugin_reopen(&d->plugin, np, err, 16384)) < 0) {
 		log_error("reload of %s refused: %.400s", d->policy_file, err);
 		if (pass_ctx_set_policy(&d->ctx, old, err, 16384) < 0)

@@ -15,6 +15,12 @@
  *	pass's plugin becomes priv_client_plugin and its hooks
  *	daemon_priv_hook(), which sends the hook's name, %d, %r and the
  *	report's base name (the helper joins it to its own state_dir).
+ *
+ *	The daemon then opens the plugin a second time, as a parsing
+ *	instance (plugin.h: cfg->host = priv_client_host()): the listing's
+ *	bytes and the log's descriptors come from the helper, and the
+ *	daemon parses them, unprivileged (priv_client_set_parser). Only a
+ *	journal log_file is still read and parsed by the helper.
  * DIAGNOSTICS
  *	Failures before the drop are returned with what to check; a hook
  *	the helper refused or that failed is logged.
@@ -31,7 +37,8 @@
 #include "util/log.h"
 
 /* In the helper: re-read the policy file and reopen the plugin. */
-static int daemon_priv_reload(struct priv_server *s, char *err, size_t errlen)
+static int daemon_priv_helper_reload(struct priv_server *s, char *err,
+				     size_t errlen)
 {
 	struct daemon_priv *dp = s->reload_arg;
 	struct policy *np = NULL;
@@ -76,6 +83,45 @@ static int daemon_priv_hook(void *arg, const char *what, const char *domain,
 	return 0;
 }
 
+/*
+ * After the drop: open the plugin again here as a parsing instance (its
+ * bytes and log descriptors come from the helper), so the listing and
+ * the log are parsed unprivileged. Not for a journal log (the helper
+ * reads it) nor a plugin without the primitives. @return 0 or -1.
+ */
+static int daemon_priv_parser(struct daemon_priv *dp, const struct policy *p,
+			      char *err, size_t errlen)
+{
+	struct mta_config cfg;
+	void *state = NULL;
+
+	plugin_config_fill(p, &cfg);
+	cfg.host = priv_client_host(dp->client);
+	if (dp->h->pl->list_raw == NULL || dp->h->pl->open_file == NULL ||
+	    (cfg.log_file && strncmp(cfg.log_file, "journal:", 8) == 0)) {
+		log_warn("the MTA's listing and log are parsed by the "
+			 "privileged helper (%s)",
+			 dp->h->pl->list_raw ? "log_file is a journal"
+					     : "the plugin has no raw listing");
+		state = NULL;
+	} else if (dp->h->pl->open(&cfg, &state, err, errlen) < 0) {
+		return -1;
+	}
+	priv_client_set_parser(dp->client, state);
+	if (dp->parser != NULL)
+		dp->h->pl->close(dp->parser);
+	dp->parser = state;
+	return 0;
+}
+
+int daemon_priv_reload(struct daemon_priv *dp, const struct policy *np,
+		       char *err, size_t errlen)
+{
+	if (priv_client_reload(dp->client, err, errlen) < 0)
+		return -1;
+	return daemon_priv_parser(dp, np, err, errlen);
+}
+
 int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 		      const struct policy *p, struct plugin_handle *h,
 		      struct pass_ctx *ctx, char *err, size_t errlen)
@@ -88,7 +134,7 @@ int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 	dp->srv.state = h->state;
 	dp->srv.policy = p;
 	dp->srv.hook = pass_hooks_exec;
-	dp->srv.reload = daemon_priv_reload;
+	dp->srv.reload = daemon_priv_helper_reload;
 	dp->srv.reload_arg = dp;
 	if ((dp->fd = priv_start(&dp->srv, &dp->pid, err, errlen)) < 0)
 		return -1;
@@ -96,6 +142,10 @@ int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 	    (dp->client = priv_client_new(dp->fd, h->pl)) == NULL) {
 		if (dp->client == NULL && err[0] == '\0')
 			snprintf(err, errlen, "out of memory");
+		daemon_priv_stop(dp);
+		return -1;
+	}
+	if (daemon_priv_parser(dp, p, err, errlen) < 0) {
 		daemon_priv_stop(dp);
 		return -1;
 	}
@@ -117,6 +167,9 @@ void daemon_priv_stop(struct daemon_priv *dp)
 		while (waitpid(dp->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	dp->pid = 0;
+	if (dp->parser != NULL)
+		dp->h->pl->close(dp->parser);
+	dp->parser = NULL;
 	priv_client_free(dp->client);
 	dp->client = NULL;
 }

@@ -25,6 +25,7 @@ struct daemon_priv {
 	const char *policy_file; /* re-read by the helper on reload */
 	struct policy *owned;	 /* the helper's reloaded policy */
 	struct priv_client *client;
+	void *parser; /* h->pl's parsing instance in the daemon, or NULL */
 	pid_t pid;
 	int fd;
 };
@@ -37,6 +38,13 @@ struct daemon_priv {
 int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 		      const struct policy *p, struct plugin_handle *h,
 		      struct pass_ctx *ctx, char *err, size_t errlen);
+
+/**
+ * Reload: the helper re-reads its policy, then the daemon's parsing
+ * instance is reopened with @param np. @return 0, or -1 with err.
+ */
+int daemon_priv_reload(struct daemon_priv *dp, const struct policy *np,
+		       char *err, size_t errlen);
 
 /** Close the socket (the helper exits) and reap it. */
 void daemon_priv_stop(struct daemon_priv *dp);

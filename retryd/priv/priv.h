@@ -52,6 +52,9 @@ enum priv_verb {
 	PRIV_OUTCOMES = 6, /* ids (count 0: every id) */
 	PRIV_HOOK = 7,	   /* arg: enum priv_hook; struct priv_hook_req */
 	PRIV_RELOAD = 8,   /* no payload: the helper re-reads its policy */
+	PRIV_LIST = 9,	   /* no payload: the listing command's raw bytes */
+	PRIV_OPEN = 10,	   /* arg: enum mta_file (MSGLOG: one id slot);
+			    * the END carries the descriptor */
 };
 
 enum priv_hook { PRIV_HOOK_FLUSH = 1, PRIV_HOOK_ESCALATE = 2 };
@@ -61,6 +64,13 @@ enum priv_reply_kind {
 	PRIV_R_MSG = 2,	  /* struct priv_msg, then its PRIV_R_RCPTS */
 	PRIV_R_RCPTS = 3, /* count x struct mta_rcpt */
 	PRIV_R_OUTS = 4,  /* count x struct mta_outcome */
+	PRIV_R_OUT = 5,	  /* listing: a chunk of stdout, unread */
+	PRIV_R_ERR = 6,	  /* listing: a chunk of stderr, unread */
+	PRIV_R_EXIT = 7,  /* listing: struct priv_exit */
+};
+
+struct priv_exit {
+	int32_t exited, exit_code, signal, out_truncated;
 };
 
 struct priv_hdr {
@@ -129,6 +139,15 @@ int priv_send(int fd, uint32_t verb, uint32_t arg, uint32_t count,
  * a short, oversized (truncated) or foreign frame, or an I/O error.
  */
 ssize_t priv_recv(int fd, void *buf);
+/** priv_send() with @param passfd (>= 0) attached (SCM_RIGHTS). */
+int priv_send_fd(int fd, uint32_t verb, uint32_t arg, uint32_t count,
+		 const void *payload, size_t len, int passfd);
+/**
+ * priv_recv() that also takes a descriptor sent with the frame into
+ * *@param gotfd (-1 when none; any other is closed). Only the daemon's
+ * side uses it: the helper never accepts a descriptor.
+ */
+ssize_t priv_recv_fd(int fd, void *buf, int *gotfd);
 
 /* priv_helper.c: the privileged side. */
 
@@ -161,6 +180,18 @@ int priv_client_hook(struct priv_client *c, enum priv_hook kind,
 		     const char *report, char *err, size_t errlen);
 /** Ask the helper to re-read its policy. @return 0, or -1 with err. */
 int priv_client_reload(struct priv_client *c, char *err, size_t errlen);
+/**
+ * The host a parsing instance of the plugin is opened with: its list
+ * and open_file ask the helper (PRIV_LIST, PRIV_OPEN). Valid as long
+ * as @param c.
+ */
+const struct mta_host *priv_client_host(struct priv_client *c);
+/**
+ * From now on scan, outcomes and their frees go to @param state, an
+ * instance of the real plugin opened with priv_client_host() (NULL:
+ * back to asking the helper to parse, the old way).
+ */
+void priv_client_set_parser(struct priv_client *c, void *state);
 
 /* priv_drop.c: starting the helper and dropping privileges. */
 

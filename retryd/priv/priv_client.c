@@ -28,13 +28,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "util/spawn.h"
 
 struct priv_client {
 	int fd;
 	const struct mta_plugin *pl;
 	struct mta_plugin vt; /* priv_client_plugin with pl's valid_id */
 	void *buf;	      /* PRIV_FRAME_MAX */
+	struct mta_host host; /* for pl's parsing instance */
+	void *parser;	      /* that instance, or NULL */
 };
+
+static int pc_host_list(void *arg, struct mta_raw *raw, char *err,
+			size_t errlen);
+static int pc_host_open(void *arg, enum mta_file which, const char *id,
+			char *err, size_t errlen);
 
 static int pc_valid_id(const char *id);
 extern const struct mta_plugin priv_client_plugin;
@@ -56,7 +66,25 @@ struct priv_client *priv_client_new(int fd, const struct mta_plugin *pl)
 	c->pl = pl;
 	c->vt = priv_client_plugin;
 	c->vt.valid_id = pl->valid_id;
+	c->host.arg = c;
+	c->host.list = pc_host_list;
+	c->host.open_file = pc_host_open;
 	return c;
+}
+
+const struct mta_host *priv_client_host(struct priv_client *c)
+{
+	return &c->host;
+}
+
+void priv_client_set_parser(struct priv_client *c, void *state)
+{
+	c->parser = state;
+	/* what scan and outcomes return is then the plugin's to free */
+	c->vt.listing_free =
+	    state ? c->pl->listing_free : priv_client_plugin.listing_free;
+	c->vt.outcomes_free =
+	    state ? c->pl->outcomes_free : priv_client_plugin.outcomes_free;
 }
 
 void priv_client_free(struct priv_client *c)
@@ -183,7 +211,7 @@ static int pc_giveback(void *state, const char *const *ids, size_t n,
 			       done, err, errlen);
 }
 
-static void pc_listing_free(struct mta_listing *l)
+static void pc_listing_free_own(struct mta_listing *l)
 {
 	for (size_t i = 0; l->msgs && i < l->n; i++)
 		free(l->msgs[i].rcpts);
@@ -234,6 +262,8 @@ static int pc_scan(void *state, struct mta_listing *out, char *err,
 	const struct priv_hdr *h;
 	struct priv_end e;
 
+	if (c->parser != NULL) /* parsed here, from the helper's bytes */
+		return c->pl->scan(c->parser, out, err, errlen);
 	memset(out, 0, sizeof(*out));
 	if (priv_send(c->fd, PRIV_SCAN, 0, 0, NULL, 0) < 0) {
 		snprintf(err, errlen, "helper: %s", strerror(errno));
@@ -268,7 +298,7 @@ static int pc_scan(void *state, struct mta_listing *out, char *err,
 	}
 	if (h == NULL || want != 0 ||
 	    priv_client_end(h, plen, &e, err, errlen) < 0) {
-		pc_listing_free(out);
+		pc_listing_free_own(out);
 		return -1;
 	}
 	out->complete = e.complete;
@@ -276,12 +306,12 @@ static int pc_scan(void *state, struct mta_listing *out, char *err,
 	return 0;
 bad:
 	snprintf(err, errlen, "helper: malformed listing reply");
-	pc_listing_free(out);
+	pc_listing_free_own(out);
 	/* The stream is out of step: the next call fails on it too. */
 	return -1;
 }
 
-static void pc_outcomes_free(struct mta_outcomes *o)
+static void pc_outcomes_free_own(struct mta_outcomes *o)
 {
 	free(o->items);
 	memset(o, 0, sizeof(*o));
@@ -303,20 +333,20 @@ static int pc_outcomes_frames(void *state, const char *const *ids, size_t n,
 		struct mta_outcome *ni;
 
 		if (pc_outcomes(state, ids + i, k, &part, err, errlen) < 0) {
-			pc_outcomes_free(out);
+			pc_outcomes_free_own(out);
 			return -1;
 		}
 		ni = realloc(out->items, (out->n + part.n + 1) * sizeof(*ni));
 		if (ni == NULL) {
-			pc_outcomes_free(&part);
-			pc_outcomes_free(out);
+			pc_outcomes_free_own(&part);
+			pc_outcomes_free_own(out);
 			snprintf(err, errlen, "helper: out of memory");
 			return -1;
 		}
 		out->items = ni;
 		memcpy(out->items + out->n, part.items, part.n * sizeof(*ni));
 		out->n += part.n;
-		pc_outcomes_free(&part);
+		pc_outcomes_free_own(&part);
 	}
 	return 0;
 }
@@ -330,6 +360,8 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 	const struct priv_hdr *h;
 	struct priv_end e;
 
+	if (c->parser != NULL) /* parsed here, from the helper's log fd */
+		return c->pl->outcomes(c->parser, ids, n, out, err, errlen);
 	memset(out, 0, sizeof(*out));
 	if (n > PRIV_IDS_PER_FRAME)
 		return pc_outcomes_frames(state, ids, n, out, err, errlen);
@@ -371,13 +403,13 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 		out->n += h->count;
 	}
 	if (h == NULL || priv_client_end(h, plen, &e, err, errlen) < 0) {
-		pc_outcomes_free(out);
+		pc_outcomes_free_own(out);
 		return -1;
 	}
 	return 0;
 bad:
 	snprintf(err, errlen, "helper: malformed outcomes reply");
-	pc_outcomes_free(out);
+	pc_outcomes_free_own(out);
 	return -1;
 }
 
@@ -388,13 +420,13 @@ const struct mta_plugin priv_client_plugin = {
     .close = pc_close,
     .valid_id = pc_valid_id,
     .scan = pc_scan,
-    .listing_free = pc_listing_free,
+    .listing_free = pc_listing_free_own,
     .hold = pc_hold,
     .deliver = pc_deliver,
     .release = pc_release,
     .giveback = pc_giveback,
     .outcomes = pc_outcomes,
-    .outcomes_free = pc_outcomes_free,
+    .outcomes_free = pc_outcomes_free_own,
 };
 
 /* A request with no ids and only an END back. */
@@ -433,4 +465,114 @@ int priv_client_hook(struct priv_client *c, enum priv_hook kind,
 int priv_client_reload(struct priv_client *c, char *err, size_t errlen)
 {
 	return priv_client_simple(c, PRIV_RELOAD, 0, NULL, 0, err, errlen);
+}
+
+/* Append @param len bytes to *@param buf (at most @param max in all). */
+static int pc_append(char **buf, size_t *n, const void *data, size_t len,
+		     size_t max, int *cut)
+{
+	char *nb;
+
+	if (*n + len > max) {
+		*cut = 1;
+		len = max - *n;
+	}
+	if ((nb = realloc(*buf, *n + len + 1)) == NULL)
+		return -1;
+	memcpy(nb + *n, data, len);
+	*n += len;
+	nb[*n] = '\0';
+	*buf = nb;
+	return 0;
+}
+
+/* PRIV_LIST: the listing command's bytes, parsed by the caller. */
+static int pc_host_list(void *arg, struct mta_raw *raw, char *err,
+			size_t errlen)
+{
+	struct priv_client *c = arg;
+	const struct priv_hdr *h;
+	struct priv_exit x;
+	struct priv_end e;
+	size_t plen, errn = 0;
+	int got_exit = 0, errcut = 0, nomem = 0;
+
+	memset(raw, 0, sizeof(*raw));
+	if (priv_send(c->fd, PRIV_LIST, 0, 0, NULL, 0) < 0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL &&
+	       h->verb != PRIV_R_END) {
+		if (h->verb == PRIV_R_OUT && !got_exit)
+			nomem |= pc_append(&raw->out, &raw->outlen, h + 1, plen,
+					   SPAWN_OUTPUT_MAX,
+					   &raw->out_truncated) < 0;
+		else if (h->verb == PRIV_R_ERR && !got_exit)
+			nomem |= pc_append(&raw->err, &errn, h + 1, plen,
+					   SPAWN_OUTPUT_MAX, &errcut) < 0;
+		else if (h->verb == PRIV_R_EXIT && plen == sizeof(x) &&
+			 !got_exit) {
+			memcpy(&x, h + 1, sizeof(x));
+			got_exit = 1;
+		} else {
+			nomem = -1;
+		}
+	}
+	if (h == NULL || priv_client_end(h, plen, &e, err, errlen) < 0 ||
+	    !got_exit || nomem) {
+		if (h != NULL && nomem)
+			snprintf(err, errlen, "helper: %s listing reply",
+				 nomem < 0 ? "malformed" : "out of memory for");
+		else if (h != NULL && !got_exit && e.status == 0)
+			snprintf(err, errlen, "helper: listing without exit");
+		mta_raw_free(raw);
+		return -1;
+	}
+	if (raw->out == NULL && (raw->out = calloc(1, 1)) == NULL) {
+		snprintf(err, errlen, "helper: out of memory");
+		return -1;
+	}
+	raw->exited = x.exited;
+	raw->exit_code = x.exit_code;
+	raw->signal = x.signal;
+	raw->out_truncated |= x.out_truncated;
+	return 0;
+}
+
+/* PRIV_OPEN: a descriptor of one of the MTA's files, chosen by kind. */
+static int pc_host_open(void *arg, enum mta_file which, const char *id,
+			char *err, size_t errlen)
+{
+	struct priv_client *c = arg;
+	char slot[PRIV_ID_SLOT];
+	struct priv_end e;
+	const struct priv_hdr *h = NULL;
+	ssize_t n;
+	int f = -1;
+
+	memset(slot, 0, sizeof(slot));
+	if (id != NULL)
+		snprintf(slot, sizeof(slot), "%s", id);
+	if (priv_send(c->fd, PRIV_OPEN, (uint32_t)which, id ? 1 : 0,
+		      id ? slot : NULL, id ? sizeof(slot) : 0) < 0 ||
+	    (n = priv_recv_fd(c->fd, c->buf, &f)) <= 0) {
+		snprintf(err, errlen, "helper: %s",
+			 errno ? strerror(errno) : "gone (end of file)");
+		if (f >= 0)
+			close(f);
+		errno = EIO;
+		return -1;
+	}
+	h = c->buf;
+	if (priv_client_end(h, (size_t)n - sizeof(*h), &e, err, errlen) < 0 ||
+	    f < 0) {
+		if (f >= 0)
+			close(f);
+		if (e.status == 0 && f < 0)
+			snprintf(err, errlen, "helper: open without a file");
+		errno = e.status != 0 && e.done != 0 ? (int)e.done : EIO;
+		return -1;
+	}
+	return f;
 }

@@ -17,6 +17,13 @@
  *	state_dir/reports. A reload re-reads the helper's own policy file.
  *	Scan and outcomes are sent back as fixed-size records.
  *
+ *	For the daemon's parsing instance of the plugin (plugin.h): LIST
+ *	runs the plugin's listing command (list_raw) and sends its stdout
+ *	and stderr back unread, in chunks, then how it ended; OPEN opens one
+ *	of the MTA's files by kind (the log, log.1, log.0, or the message
+ *	log of a re-validated id: the plugin makes the path) and passes the
+ *	descriptor. The helper then parses nothing the MTA wrote.
+ *
  *	Owns: nothing beyond one request: the listing and outcomes are freed
  *	once sent.
  * DIAGNOSTICS
@@ -25,8 +32,8 @@
  *	daemon exited) or on a socket error.
  * SECURITY
  *	Runs as root. Reads the daemon's frames only through the checks of
- *	priv_proto.c. The MTA listing and log are still parsed here, by the
- *	plugin (see README: not yet moved to the unprivileged side).
+ *	priv_proto.c. SCAN and OUTCOMES (the plugin parsing as root) are
+ *	only used when the plugin has no parsing instance (journal logs).
  */
 #include "priv/priv.h"
 
@@ -34,8 +41,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
+#include "util/spawn.h"
 
 /* Answer with END. @return 0, or -1 when the socket failed. */
 static int priv_helper_end(int fd, int status, size_t done, int complete,
@@ -146,6 +155,81 @@ static int priv_helper_outcomes(int fd, struct priv_server *s, const char **ids,
 	return rc;
 }
 
+/* Send @param len bytes of @param data as @param kind chunks. */
+static int priv_helper_chunks(int fd, uint32_t kind, const char *data,
+			      size_t len)
+{
+	const size_t max = PRIV_FRAME_MAX - sizeof(struct priv_hdr);
+	int rc = 0;
+
+	for (size_t i = 0; i < len && rc == 0; i += max)
+		rc = priv_send(fd, kind, 0, 1, data + i,
+			       len - i < max ? len - i : max);
+	return rc;
+}
+
+/* The listing command's bytes, unread: stdout, stderr, how it ended. */
+static int priv_helper_list(int fd, struct priv_server *s)
+{
+	struct mta_raw raw;
+	struct priv_exit x;
+	char err[PRIV_ERR_MAX];
+	int rc;
+
+	memset(&raw, 0, sizeof(raw));
+	if (s->pl->list_raw == NULL)
+		return priv_helper_refuse(fd, "the plugin has no raw listing");
+	if (s->pl->list_raw(s->state, &raw, err, sizeof(err)) < 0)
+		return priv_helper_end(fd, -1, 0, 0, 0, err);
+	x.exited = raw.exited;
+	x.exit_code = raw.exit_code;
+	x.signal = raw.signal;
+	x.out_truncated = raw.out_truncated;
+	rc = priv_helper_chunks(fd, PRIV_R_OUT, raw.out, raw.outlen);
+	if (rc == 0 && raw.err != NULL)
+		rc = priv_helper_chunks(fd, PRIV_R_ERR, raw.err,
+					strnlen(raw.err, SPAWN_OUTPUT_MAX));
+	if (rc == 0)
+		rc = priv_send(fd, PRIV_R_EXIT, 0, 1, &x, sizeof(x));
+	if (rc == 0)
+		rc = priv_helper_end(fd, 0, raw.outlen, 0, 0, "");
+	mta_raw_free(&raw);
+	return rc;
+}
+
+/* Open one of the MTA's files by kind; the END carries the descriptor. */
+static int priv_helper_open(int fd, struct priv_server *s,
+			    const struct priv_hdr *h, size_t len)
+{
+	const char *ids[1] = {NULL};
+	struct priv_end e;
+	char why[128];
+	int f, rc;
+
+	if (s->pl->open_file == NULL)
+		return priv_helper_refuse(fd, "the plugin opens no file");
+	if (h->arg == MTA_FILE_MSGLOG) {
+		if (h->count != 1 ||
+		    !priv_helper_ids(s, h, len, ids, why, sizeof(why)))
+			return priv_helper_refuse(
+			    fd, h->count != 1 ? "one id, please" : why);
+	} else if (h->arg < MTA_FILE_LOG || h->arg > MTA_FILE_LOG_0 ||
+		   len != sizeof(*h) || h->count != 0) {
+		return priv_helper_refuse(fd, "bad open request");
+	}
+	memset(&e, 0, sizeof(e));
+	f = s->pl->open_file(s->state, (enum mta_file)h->arg, ids[0], e.err,
+			     sizeof(e.err));
+	if (f < 0) {
+		e.status = -1;
+		e.done = (uint32_t)errno; /* ENOENT: not there (yet) */
+		return priv_send(fd, PRIV_R_END, 0, 1, &e, sizeof(e));
+	}
+	rc = priv_send_fd(fd, PRIV_R_END, 0, 1, &e, sizeof(e), f);
+	close(f);
+	return rc;
+}
+
 static int priv_helper_hook(int fd, struct priv_server *s,
 			    const struct priv_hdr *h, size_t len)
 {
@@ -237,13 +321,25 @@ static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
 	case PRIV_OUTCOMES:
 		if (!priv_helper_ids(s, h, len, ids, why, sizeof(why)))
 			return priv_helper_refuse(fd, why);
+		log_warn_limited("priv-parse-log", 3600,
+				 "helper: parsing the MTA's log as root (the "
+				 "daemon has no parsing instance)");
 		return priv_helper_outcomes(fd, s, ids, h->count);
 	case PRIV_SCAN:
 		if (len != sizeof(*h) || h->count != 0)
 			return priv_helper_refuse(fd, "bad scan frame");
+		log_warn_limited("priv-parse-list", 3600,
+				 "helper: parsing the MTA's listing as root "
+				 "(the daemon has no parsing instance)");
 		return priv_helper_scan(fd, s);
 	case PRIV_HOOK:
 		return priv_helper_hook(fd, s, h, len);
+	case PRIV_LIST:
+		if (len != sizeof(*h) || h->count != 0)
+			return priv_helper_refuse(fd, "bad list frame");
+		return priv_helper_list(fd, s);
+	case PRIV_OPEN:
+		return priv_helper_open(fd, s, h, len);
 	case PRIV_RELOAD:
 		if (len != sizeof(*h) || h->count != 0 || s->reload == NULL)
 			return priv_helper_refuse(fd, "bad reload frame");

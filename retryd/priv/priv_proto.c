@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 int priv_id_ok(const char *slot, const struct mta_plugin *pl)
 {
@@ -94,10 +95,33 @@ int priv_report_ok(const char *s, size_t cap)
 int priv_send(int fd, uint32_t verb, uint32_t arg, uint32_t count,
 	      const void *payload, size_t len)
 {
+	return priv_send_fd(fd, verb, arg, count, payload, len, -1);
+}
+
+int priv_send_fd(int fd, uint32_t verb, uint32_t arg, uint32_t count,
+		 const void *payload, size_t len, int passfd)
+{
 	struct priv_hdr h = {PRIV_MAGIC, verb, arg, count};
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
 	struct msghdr m = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
 	ssize_t n;
+
+	if (passfd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.buf;
+		m.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
+	}
 
 	if (sizeof(h) + len > PRIV_FRAME_MAX) {
 		errno = EMSGSIZE;
@@ -117,12 +141,51 @@ int priv_send(int fd, uint32_t verb, uint32_t arg, uint32_t count,
 
 ssize_t priv_recv(int fd, void *buf)
 {
+	return priv_recv_fd(fd, buf, NULL);
+}
+
+/* The descriptor(s) of a received frame: keep one in *@param got. */
+static void priv_take_fds(struct msghdr *m, int *got)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got != NULL && *got < 0)
+				*got = f;
+			else
+				close(f); /* one per frame, never more */
+		}
+	}
+}
+
+ssize_t priv_recv_fd(int fd, void *buf, int *gotfd)
+{
 	const struct priv_hdr *h = buf;
+	struct iovec iov = {buf, PRIV_FRAME_MAX};
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
+	if (gotfd != NULL) {
+		*gotfd = -1;
+		m.msg_control = ctl.buf;
+		m.msg_controllen = sizeof(ctl.buf);
+	}
 	do
-		n = recv(fd, buf, PRIV_FRAME_MAX, MSG_TRUNC);
+		n = recvmsg(fd, &m, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	if (gotfd != NULL)
+		priv_take_fds(&m, gotfd);
 	if (n <= 0)
 		return n;
 	if ((size_t)n > PRIV_FRAME_MAX || (size_t)n < sizeof(*h)) {

@@ -6,7 +6,9 @@
 # files are the user's (dirs 0750, files 0640), the helper (uid 0) holds
 # no store file, and mail actions still happen (adopt = postsuper -h by the
 # helper). A user in group retryd lists the live store but may not
-# release (exit 77); retryctl run as root leaves no root-owned file.
+# release (exit 77); retryctl run as root leaves no root-owned file. The
+# MTA listing and log are parsed by the daemon (the helper only runs
+# postqueue -j and opens the log for it).
 # SIGHUP reloads the policy (both sides). To keep a DNS socket
 # open long enough to be seen, one independent resolver is a UDP
 # "blackhole" that never answers (each verification waits its 1s timeout).
@@ -57,6 +59,16 @@ ok $seen "the daemon's DNS queries go out on UDP sockets owned by retryd"
 helper_udp=$(fds "$HELPER" | grep -c 'socket:' || true)
 is "$helper_udp" 1 "the helper has one socket only: its end of the socketpair"
 is "$(e2e_queue_count mta held)" $N "mail actions still happen: the helper held the $N messages"
+
+# The listing and the log are parsed by the daemon, not by the helper:
+# the helper only ran postqueue -j and opened the log for it.
+if grep -q "as root (the daemon has no parsing instance)" "$E2E_DIR/retryd.log"; then
+	ok 1 "the helper parsed nothing (no 'parsing ... as root')"
+else
+	ok 0 "the helper parsed nothing (no 'parsing ... as root')"
+fi
+is "$(stat -c %U "$E2E_STATE/postfix-log.offset" 2>&1)" retryd \
+	"the log position is the daemon's (postfix-log.offset owned by retryd)"
 
 # The store's files are the user's, not root's.
 is "$(find "$E2E_STATE" -maxdepth 1 \( -name '__db.*' -o -name '*.db' -o -name 'log.*' \) \

@@ -321,7 +321,7 @@ static void follow(struct postfix_log_pos *pos, struct lines *l)
 	l->n = 0;
 	path_of(p, sizeof(p), "maillog");
 	assert_int_equal(
-	    postfix_log_follow(p, pos, collect, l, err, sizeof(err)), 0);
+	    postfix_log_follow(p, NULL, pos, collect, l, err, sizeof(err)), 0);
 }
 
 static int setup_dir(void **state)
@@ -390,7 +390,8 @@ static void test_reader_append_partial(void **state)
 	/* the end of the log, after its last complete line */
 	append("maillog", "eight\nnin");
 	path_of(p, sizeof(p), "maillog");
-	assert_int_equal(postfix_log_pos_end(p, &back, err, sizeof(err)), 0);
+	assert_int_equal(postfix_log_pos_end(p, NULL, &back, err, sizeof(err)),
+			 0);
 	append("maillog", "e\nten\n");
 	follow(&back, &l);
 	assert_int_equal(l.n, 2);

@@ -117,6 +117,42 @@ static void fk_outcomes_free(struct mta_outcomes *o)
 {
 }
 
+#define FK_LIST_BYTES 100000 /* more than one frame */
+
+static int fk_list_raw(void *s, struct mta_raw *raw, char *err, size_t errlen)
+{
+	memset(raw, 0, sizeof(*raw));
+	raw->out = malloc(FK_LIST_BYTES + 1);
+	raw->err = strdup("postqueue: warning: x");
+	for (size_t i = 0; i < FK_LIST_BYTES; i++)
+		raw->out[i] = (char)('a' + i % 26);
+	raw->out[FK_LIST_BYTES] = '\0';
+	raw->outlen = FK_LIST_BYTES;
+	raw->exited = 1;
+	raw->exit_code = 3;
+	return 0;
+}
+
+/* A file whose content says what was asked ("log 4 ABC123"). */
+static int fk_open_file(void *s, enum mta_file which, const char *id, char *err,
+			size_t errlen)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "log %d %s", (int)which,
+			 id ? id : "-");
+	FILE *fp = tmpfile();
+	int fd;
+
+	if (write(rec_fd, "open\n", 5) < 0 || fp == NULL)
+		return -1;
+	fwrite(line, 1, (size_t)n, fp);
+	fflush(fp);
+	fd = dup(fileno(fp));
+	fclose(fp);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
 static const struct mta_plugin fk = {
     .abi = MTA_PLUGIN_ABI,
     .name = "fake",
@@ -129,6 +165,8 @@ static const struct mta_plugin fk = {
     .giveback = fk_giveback,
     .outcomes = fk_outcomes,
     .outcomes_free = fk_outcomes_free,
+    .list_raw = fk_list_raw,
+    .open_file = fk_open_file,
 };
 
 static int fk_hook(char *const tmpl[], const char *user, const char *what,
@@ -377,6 +415,63 @@ static void test_scan_round_trip(void **state)
 	vt->listing_free(&l);
 }
 
+/*
+ * The primitives of a parsing instance: the listing's bytes come back
+ * unread (over several frames, with stderr and how it ended); files are
+ * opened by kind and passed as descriptors; a message log needs a valid
+ * id; a kind out of range or a path-like payload is refused.
+ */
+static void test_list_and_open(void **state)
+{
+	struct fx *f = *state;
+	const struct mta_host *host = priv_client_host(f->c);
+	struct mta_raw raw;
+	char err[256], buf[64], why[256];
+	ssize_t n;
+	int fd;
+
+	assert_int_equal(host->list(host->arg, &raw, err, sizeof(err)), 0);
+	assert_int_equal(raw.outlen, FK_LIST_BYTES);
+	assert_int_equal(raw.out[FK_LIST_BYTES - 1],
+			 'a' + (FK_LIST_BYTES - 1) % 26);
+	assert_string_equal(raw.err, "postqueue: warning: x");
+	assert_int_equal(raw.exited, 1);
+	assert_int_equal(raw.exit_code, 3);
+	mta_raw_free(&raw);
+
+	fd = host->open_file(host->arg, MTA_FILE_LOG_1, NULL, err, sizeof(err));
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "log 2 -");
+	close(fd);
+	fd = host->open_file(host->arg, MTA_FILE_MSGLOG, "ABC123", err,
+			     sizeof(err));
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	assert_string_equal(buf, "log 4 ABC123");
+	close(fd);
+	assert_string_equal(recorded(f), "open\nopen\n");
+
+	assert_int_equal(host->open_file(host->arg, MTA_FILE_MSGLOG, "ALL", err,
+					 sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "bad queue id"));
+	assert_int_equal(
+	    host->open_file(host->arg, MTA_FILE_MSGLOG, NULL, err, sizeof(err)),
+	    -1);
+	assert_int_equal(host->open_file(host->arg, (enum mta_file)99, NULL,
+					 err, sizeof(err)),
+			 -1);
+	assert_int_equal(
+	    priv_send(f->fd, PRIV_OPEN, MTA_FILE_LOG, 1, "/etc/shadow", 12), 0);
+	assert_int_equal(end_of(f, why), -1);
+	assert_int_equal(priv_send(f->fd, PRIV_LIST, 0, 1, "x", 1), 0);
+	assert_int_equal(end_of(f, why), -1);
+	assert_string_equal(recorded(f), "");
+}
+
 /* Run the classic BPF program on @param d (LD W ABS, JEQ, JGE, RET only). */
 static uint32_t bpf_run(const struct sock_fprog *p,
 			const struct seccomp_data *d)
@@ -479,6 +574,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hooks_checked, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_round_trip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_list_and_open, setup,
 					    teardown),
 	    cmocka_unit_test(test_seccomp_checks_arch_first),
 	    cmocka_unit_test(test_seccomp_in_the_kernel),
