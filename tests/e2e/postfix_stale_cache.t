@@ -17,7 +17,20 @@
 e2e_ready || skip_all "retryd, retryctl or postfix.so not built (make all asan)"
 N=5
 e2e_init postfix_stale_cache ind mta2
-e2e_policy_write || { echo "Bail out! policy refused"; exit 1; }
+# Started as root, the flush hook runs as [hooks] user (nobody) with a
+# clean environment: a wrapper records its uid and environment, then runs
+# the real hook. RETRYD_E2E_MARKER is in retryd's environment, not the hook's.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 1777 "$E2E_DIR/hookout"
+	printf '#!/bin/sh\n{ id -u; env; } >"%s/hook.env"\nexec "$@"\n' \
+		"$E2E_DIR/hookout" >"$E2E_DIR/hookwrap"
+	chmod 755 "$E2E_DIR/hookwrap"
+	export RETRYD_E2E_MARKER=leaked
+	e2e_policy_write "user = nobody" || { echo "Bail out! policy refused"; exit 1; }
+	sed -i "s|^flush_resolver = |flush_resolver = $E2E_DIR/hookwrap |" "$E2E_POLICY"
+else
+	e2e_policy_write || { echo "Bail out! policy refused"; exit 1; }
+fi
 e2e_postfix_start plain 55 no || { echo "Bail out! plain Postfix did not start"; exit 1; }
 e2e_postfix_start mta 54 yes || { echo "Bail out! Postfix did not start"; exit 1; }
 e2e_sink_start || { echo "Bail out! smtp-sink did not start"; exit 1; }
@@ -76,6 +89,14 @@ like "$(grep 'flush_resolver hook for hotmail.test' "$E2E_DIR/retryd.log" | head
 	"hotmail\.test \($(dns_addr 54 | sed 's/\./\\./g'):53\): done" \
 	"... for the MTA's resolver node $(dns_addr 54):53, exit 0"
 is "$(dns_ask 54 hotmail.test MX)" "10 mx1.hotmail.test." "the MTA's resolver has the MX again (flushed)"
+if [ "$(id -u)" = 0 ]; then
+	is "$(head -1 "$E2E_DIR/hookout/hook.env" 2>&1)" "$(id -u nobody)" \
+		"the hook ran as [hooks] user nobody (started as root)"
+	like "$(cat "$E2E_DIR/hookout/hook.env")" "RETRYD_HOOK=flush_resolver" \
+		"... with its RETRYD_* variables"
+	is "$(grep -c 'RETRYD_E2E_MARKER\|^HOME=/root' "$E2E_DIR/hookout/hook.env")" 0 \
+		"... and nothing of retryd's own environment"
+fi
 
 j=$(e2e_ctl show user1@hotmail.test --json)
 like "$j" '"verdict": ?"local-path"' "retryctl show user1@hotmail.test: evidence verdict local-path"
