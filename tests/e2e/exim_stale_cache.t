@@ -103,4 +103,10 @@ is "$(printf '%s' "$j" | jq -r '[.evidence[]? // empty] | length' 2>/dev/null)" 
 t=$(e2e_exim_ctl show user1@hotmail.test)
 like "$t" "local-path" "retryctl show (table) shows local-path"
 ok "$(e2e_asan_clean; echo $?)" "retryd: no sanitizer report"
+if [ "$(id -u)" = 0 ]; then
+	is "$(grep -c 'as root (the daemon has no parsing instance)' "$E2E_DIR/retryd.log")" 0 \
+		"started as root: exim -bpr, the main log and the msglogs were parsed by the dropped daemon, not the helper"
+	ok "$([ "$(grep -c 'running as retryd; privileged helper' "$E2E_DIR/retryd.log")" -ge 1 ]; echo $?)" \
+		"... and it did drop to retryd with a helper"
+fi
 done_testing
