@@ -60,6 +60,8 @@ getdns-utils
 libidn12
 iproute2
 postgresql
+libmariadb3
+libspf2-2
 "
 
 # The lab's Postfix. Debian's MTAs conflict with each other: see mta_guard.

@@ -13,8 +13,9 @@
  *	an address suppressed fleet-wide and not cleared:
  *	    smtpd_recipient_restrictions = check_recipient_access
  *	        pgsql:/etc/postfix/retryd-fleet.cf, ...
- *	Exim (exim4-daemon-heavy): the hide pgsql_servers main option and
- *	an ACL condition with ${lookup pgsql{...}} and ${quote_pgsql:...}.
+ *	Exim (exim4-daemon-heavy): the hide pgsql_servers main option
+ *	(host::port/db/user/password: the list's colons doubled) and an ACL
+ *	condition with ${lookup pgsql{...}} and ${quote_pgsql:...}.
  *	Both come from the [fleet] database URL, parsed by libpq; the
  *	password, if the URL has one, is written (the file must be kept
  *	private: mode 0640, group postfix / Debian-exim).
@@ -67,6 +68,30 @@ static int lookup_parse(const char *url, PQconninfoOption **opts,
 	return 0;
 }
 
+/* Exim's server list is colon-separated: a colon in an item is doubled
+ * (also between host and port); a '/' cannot be in the password. */
+static int lookup_exim_password(const char *password, char *pw, size_t len,
+				char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	for (const char *p = password ? password : ""; *p; p++) {
+		if (*p == '/') {
+			snprintf(err, errlen,
+				 "fleet: export: exim-pgsql: a '/' in the "
+				 "password cannot be written in pgsql_servers");
+			return -1;
+		}
+		if (n + 3 > len)
+			break; /* bounded by LIMIT_FLEET_URL */
+		if (*p == ':')
+			pw[n++] = ':';
+		pw[n++] = *p;
+	}
+	pw[n] = '\0';
+	return 0;
+}
+
 #define LOOKUP_WHERE(a)                                                        \
 	"FROM fleet_suppressed WHERE address = '" a "' AND cleared_at IS NULL"
 
@@ -75,6 +100,7 @@ int fleet_export_lookup(const struct policy *p, int exim, FILE *out, char *err,
 {
 	PQconninfoOption *opts;
 	struct lookup_conn c;
+	char pw[2 * LIMIT_FLEET_URL + 1];
 	int rc;
 
 	if (p->fleet_database == NULL) {
@@ -99,6 +125,10 @@ int fleet_export_lookup(const struct policy *p, int exim, FILE *out, char *err,
 		    c.dbname);
 		if (rc >= 0)
 			rc = fputs(LOOKUP_WHERE("%s") "\n", out);
+	} else if (lookup_exim_password(c.password, pw, sizeof(pw), err,
+					errlen) < 0) {
+		PQconninfoFree(opts);
+		return -1;
 	} else {
 		rc = fprintf(
 		    out,
@@ -112,9 +142,8 @@ int fleet_export_lookup(const struct policy *p, int exim, FILE *out, char *err,
 		    "      set acl_m_retryd = ${lookup pgsql{SELECT "
 		    "left(reason, "
 		    "150) ",
-		    c.host, c.port ? ":" : "", c.port ? c.port : "", c.dbname,
-		    c.user ? c.user : "Debian-exim",
-		    c.password ? c.password : "");
+		    c.host, c.port ? "::" : "", c.port ? c.port : "", c.dbname,
+		    c.user ? c.user : "Debian-exim", pw);
 		if (rc >= 0)
 			rc =
 			    fputs(LOOKUP_WHERE("${quote_pgsql:$local_part@$"
