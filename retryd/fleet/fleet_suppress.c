@@ -266,6 +266,46 @@ out:
 	return rc;
 }
 
+/*
+ * A fleet-wide clear, here: the local entry goes and an operator-reset
+ * record is added in the same transaction, as `retryctl unsuppress` does
+ * on the host where it ran, so this host's own older failures no longer
+ * count toward suppressing the address again.
+ */
+static int pull_clear(struct store *st, const char *address, int64_t when,
+		      const char *by, char *err, size_t errlen)
+{
+	struct store_evidence *ev = calloc(1, sizeof(*ev));
+	struct store_txn *txn = NULL;
+	int ret = STORE_RETRY;
+
+	if (ev == NULL) {
+		snprintf(err, errlen, "fleet: pull: out of memory");
+		return -1;
+	}
+	store_evidence_fill(
+	    ev,
+	    &(struct store_evidence_src){.address = address,
+					 .time = when,
+					 .outcome = STORE_OUTCOME_NONE,
+					 .category = SUPPRESS_OPERATOR_RESET},
+	    "unsuppressed fleet-wide (cleared by %.63s)", by);
+	for (int try = 0;
+	     ret == STORE_RETRY && try < LIMIT_STORE_DEADLOCK_TRIES; try++) {
+		if ((ret = store_txn_begin(st, &txn, err, errlen)) != STORE_OK)
+			continue;
+		ret = store_del_suppressed(st, txn, address, err, errlen);
+		if (ret == STORE_OK)
+			ret = store_add_evidence(st, txn, ev, err, errlen);
+		if (ret != STORE_OK)
+			store_txn_abort(txn);
+		else
+			ret = store_txn_commit(txn, err, errlen);
+	}
+	free(ev);
+	return ret == STORE_OK ? 0 : -1;
+}
+
 /* Apply one fleet_suppressed row locally. */
 static int pull_row(struct fleet *f, struct store *st, const PGresult *r, int i,
 		    size_t *added, size_t *removed, char *err, size_t errlen)
@@ -282,8 +322,8 @@ static int pull_row(struct fleet *f, struct store *st, const PGresult *r, int i,
 	if (cleared) {
 		if (rc == STORE_NOTFOUND || loc.time > fleet_cell_i64(r, i, 5))
 			return 0;
-		if (store_del_suppressed(st, NULL, address, err, errlen) !=
-		    STORE_OK)
+		if (pull_clear(st, address, fleet_cell_i64(r, i, 5),
+			       PQgetvalue(r, i, 6), err, errlen) < 0)
 			return -1;
 		(*removed)++;
 		log_info("fleet: unsuppress %.254s: cleared by %.63s", address,

@@ -93,6 +93,8 @@ is "$(suppressed B)" "[]" "B: gone from B's store"
 like "$(fleet_rcpt A "$BAD")" "^250 " "A: RCPT TO:<gone@> accepted again at once (pgsql:)"
 like "$(fleet_ctl A fleet sync)" "cleared=1" "A: the clear is pulled"
 is "$(suppressed A)" "[]" "A: gone from A's store"
+is "$(fleet_ctl A show "$BAD" --json | grep -o 'unsuppressed fleet-wide (cleared by fleet-b)' | wc -l)" 1 \
+	"A: an operator-reset record in A's own evidence (A's older failures no longer count)"
 is "$(pg_sql "SELECT count(*) FROM fleet_evidence WHERE address = '$BAD' AND category = 'operator-reset' AND host_id = 'fleet-b'")" 1 \
 	"B's operator-reset evidence was shipped (restarts the count everywhere)"
 like "$(fleet_ctl A fleet sync)" "decided=0," "no new decision from the old failures after the reset"
