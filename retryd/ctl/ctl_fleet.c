@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "util/atomic_file.h"
 #include "fleet/fleet.h"
 #include "util/log.h"
 
@@ -151,8 +152,9 @@ static int ctl_fleet_sync(struct ctl_context *ctx, struct fleet *f)
 static int ctl_fleet_export(struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *path = NULL;
-	char err[512], tmp[4096];
+	char err[512];
 	FILE *out = ctx->out;
+	struct atomic_file af;
 	int exim;
 
 	if (argc < 3 || (strcmp(argv[2], "postfix-pgsql") != 0 &&
@@ -169,37 +171,24 @@ static int ctl_fleet_export(struct ctl_context *ctx, int argc, char **argv)
 				"postfix-pgsql|exim-pgsql [-o FILE]\n");
 		return CTL_EXIT_USAGE;
 	}
+	/* temp file, fsync, rename (util/atomic_file.c): the MTA never reads
+	 * half a file; mode 0640 whatever the umask (it may hold the
+	 * password) */
 	if (path != NULL) {
-		/* temp file, then rename: the MTA never reads half a file;
-		 * mode 0640 whatever the umask (it may hold the password) */
-		int fd;
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		fd = open(tmp,
-			  O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-			  0640);
-		if (fd < 0 || fchmod(fd, 0640) != 0 ||
-		    (out = fdopen(fd, "w")) == NULL) {
-			fprintf(stderr, "retryctl: fleet export: %s: %s\n", tmp,
-				strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if (atomic_file_open(&af, path, 0640, err, sizeof(err)) < 0) {
+			fprintf(stderr, "retryctl: fleet export: %s\n", err);
 			return CTL_EXIT_ERROR;
 		}
+		out = af.fp;
 	}
 	if (fleet_export_lookup(ctx->policy, exim, out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "retryctl: fleet export: %s\n", err);
-		if (path != NULL) {
-			fclose(out);
-			unlink(tmp);
-		}
+		if (path != NULL)
+			atomic_file_abort(&af);
 		return CTL_EXIT_ERROR;
 	}
-	if (path != NULL && (fflush(out) != 0 || fsync(fileno(out)) != 0 ||
-			     fclose(out) != 0 || rename(tmp, path) != 0)) {
-		fprintf(stderr, "retryctl: fleet export: %s: %s\n", path,
-			strerror(errno));
-		unlink(tmp);
+	if (path != NULL && atomic_file_commit(&af, err, sizeof(err)) < 0) {
+		fprintf(stderr, "retryctl: fleet export: %s\n", err);
 		return CTL_EXIT_ERROR;
 	}
 	return CTL_EXIT_OK;
