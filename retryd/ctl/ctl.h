@@ -68,6 +68,16 @@ void ctl_store_detached(void);
 int ctl_store_lock_writer(const struct ctl_context *ctx, const char *cmd,
 			  int *fd);
 
+struct plugin_handle;
+struct store_journal_ids;
+/**
+ * Release the messages the MTA holds whose id is in the hold journal and
+ * not in @param skip (NULL: none skipped), ctl_release_journal.c.
+ * @return how many, or -1 (printed).
+ */
+long ctl_release_journal(struct ctl_context *ctx, struct plugin_handle *ph,
+			 const struct store_journal_ids *skip);
+
 /**
  * 1 when the policy's state_dir does not exist (retryd never ran):
  * read-only commands then show an empty store instead of creating one.

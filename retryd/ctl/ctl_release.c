@@ -37,6 +37,7 @@
 #include "ctl/ctl.h"
 #include "util/log.h"
 #include "daemon/plugin_load.h"
+#include "store/store_journal.h"
 
 #define RELEASE_BATCH	      LIMIT_PASS_BATCH
 #define RELEASE_INTENT_REASON "giveback:release: released by operator"
@@ -71,6 +72,7 @@ static int release_held_state(enum store_msg_state s)
 struct release_walk {
 	const char *mta;
 	struct release_ids *ids;
+	struct store_journal_ids *known; /* every id of the store's mta */
 	int oom;
 };
 
@@ -78,8 +80,11 @@ static int release_collect(const struct store_message *m, void *arg)
 {
 	struct release_walk *w = arg;
 
-	if (strcmp(m->mta, w->mta) == 0 && release_held_state(m->state) &&
-	    release_add(w->ids, m->queue_id) < 0) {
+	if (strcmp(m->mta, w->mta) != 0)
+		return 0;
+	if ((release_held_state(m->state) &&
+	     release_add(w->ids, m->queue_id) < 0) ||
+	    store_journal_ids_add(w->known, m->queue_id) < 0) {
 		w->oom = 1;
 		return 1;
 	}
@@ -170,6 +175,38 @@ static int release_mark(struct store *st, const struct ctl_context *ctx,
 	return STORE_ERROR;
 }
 
+/*
+ * The store cannot be opened or read: release what the hold journal
+ * names and the MTA holds, with no daemon running (its lock is taken).
+ */
+static int release_journal_only(struct ctl_context *ctx,
+				struct plugin_handle *ph)
+{
+	char err[LIMIT_PATH + 128];
+	long holder, n;
+	int lockfd, rc;
+
+	rc = store_lock(ctx->policy->state_dir, STORE_LOCK_DAEMON, 0, &lockfd,
+			&holder, err, sizeof(err));
+	if (rc != STORE_LOCK_OK) {
+		fprintf(stderr, "retryctl: release: %s%s\n", err,
+			rc == STORE_LOCK_BUSY
+			    ? " (retryd runs: stop it, then run this again)"
+			    : "");
+		return rc == STORE_LOCK_BUSY ? STORE_LOCK_EX_BUSY
+					     : CTL_EXIT_ERROR;
+	}
+	fprintf(stderr, "retryctl: release: the store cannot be used: "
+			"releasing what the hold journal names\n");
+	n = ctl_release_journal(ctx, ph, NULL);
+	store_unlock(lockfd);
+	if (n < 0)
+		return CTL_EXIT_ERROR;
+	fprintf(ctx->out, "released %ld message%s (hold journal)\n", n,
+		n == 1 ? "" : "s");
+	return CTL_EXIT_OK;
+}
+
 static int release_usage(void)
 {
 	fprintf(stderr, "usage: retryctl [-c FILE] release ID...|--all\n");
@@ -242,6 +279,7 @@ static int release_run(struct ctl_context *ctx, struct store *st,
 int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 {
 	struct release_ids want = {0};
+	struct store_journal_ids known = {0};
 	struct plugin_handle ph;
 	struct store *st;
 	char err[1024];
@@ -283,25 +321,43 @@ int ctl_release(struct ctl_context *ctx, int argc, char **argv)
 	}
 	if ((st = ctl_store_open(ctx, "release")) == NULL) {
 		store_unlock(lockfd);
+		rc = all ? release_journal_only(ctx, &ph) : CTL_EXIT_ERROR;
 		plugin_unload(&ph);
 		free(want.ids);
-		return CTL_EXIT_ERROR;
+		return rc;
 	}
 	if (all) {
-		struct release_walk w = {.mta = ctx->policy->mta, .ids = &want};
+		struct release_walk w = {
+		    .mta = ctx->policy->mta, .ids = &want, .known = &known};
 		if (store_walk_messages(st, release_collect, &w, err,
 					sizeof(err)) < 0 ||
 		    w.oom) {
 			fprintf(stderr, "retryctl: release: %s\n",
 				w.oom ? "out of memory" : err);
-			rc = CTL_EXIT_ERROR;
+			store_close(st);
+			store_unlock(lockfd);
+			/* the store cannot be read: the journal can */
+			rc = w.oom ? CTL_EXIT_ERROR
+				   : release_journal_only(ctx, &ph);
 			goto out;
 		}
+		store_journal_ids_sort(&known);
 	}
 	rc = release_run(ctx, st, &ph, &want, all);
-out:
+	if (all) { /* held by retryd, unknown to the store (a lost store) */
+		long n = ctl_release_journal(ctx, &ph, &known);
+
+		if (n < 0)
+			rc = CTL_EXIT_ERROR;
+		else if (n > 0)
+			fprintf(ctx->out,
+				"released %ld more message%s (hold journal)\n",
+				n, n == 1 ? "" : "s");
+	}
 	store_close(st);
 	store_unlock(lockfd);
+out:
+	store_journal_ids_free(&known);
 	plugin_unload(&ph);
 	free(want.ids);
 	return rc;

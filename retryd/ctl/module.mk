@@ -15,3 +15,4 @@ ctl_SRCS += retryd/ctl/ctl_rcpt.c
 ctl_SRCS += retryd/ctl/ctl_shape.c
 ctl_SRCS += retryd/ctl/ctl_status.c
 ctl_SRCS += retryd/ctl/ctl_fleet.c
+ctl_SRCS += retryd/ctl/ctl_release_journal.c

@@ -78,6 +78,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 		pass_listing_free(ctx, &l);
 		return -1;
 	}
+	pass_journal_compact(ctx, &l, now);
 	pass_adopt(ctx, &l, now);
 	pass_suppress_due(ctx, &l,
 			  now); /* suppressed recipients: not attempted */

@@ -119,6 +119,8 @@ static int adopt_flush(struct pass_ctx *ctx, struct adopt_batch *b,
 		return 0;
 	if (pass_space_check(ctx) < 0)
 		return 0; /* below the reserve: no-space mode, nothing held */
+	if (pass_journal_hold(ctx, b->ids, b->n, now) < 0)
+		return 0; /* not journaled: not held (no-space mode) */
 	if (adopt_write(ctx, b, "adopt: intent") != STORE_OK)
 		return -1;
 	if (ctx->plugin->hold(ctx->plugin_state, b->ids, b->n, &done, err,
@@ -348,6 +350,8 @@ int pass_rehold(struct pass_ctx *ctx, const char *const *ids, size_t n,
 				hold[nh++] = ids[off + i];
 		if (nh == 0)
 			continue;
+		if (pass_journal_hold(ctx, hold, nh, now) < 0)
+			return -1; /* not held; the next pass tries again */
 		if (ctx->plugin->hold(ctx->plugin_state, hold, nh, &done, err,
 				      sizeof(err)) < 0) {
 			log_error(

@@ -205,6 +205,15 @@ int64_t pass_retention_keep_done(const struct policy *p);
  */
 int pass_retention(struct pass_ctx *ctx, int64_t now);
 
+/* pass_journal.c */
+/** Journal @param ids before they are held. @return 0, or -1 (logged,
+ *  no-space mode): hold none of them. */
+int pass_journal_hold(struct pass_ctx *ctx, const char *const *ids, size_t n,
+		      int64_t now);
+/** Compact a big hold journal to what complete listing @param l holds. */
+void pass_journal_compact(struct pass_ctx *ctx, const struct pass_listing *l,
+			  int64_t now);
+
 /* pass_hooks.c */
 /** The hook runner of @param ctx (pass_ctx_init). @return 0 or -1. */
 int pass_hooks_init(struct pass_ctx *ctx, char *err, size_t errlen);

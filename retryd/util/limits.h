@@ -104,6 +104,10 @@
 	256 /* threads of all processes attached at once (failchk's table) */
 #define LIMIT_STORE_FAILCHK_MS                                                 \
 	2000 /* the daemon frees what dead processes held this often */
+#define LIMIT_JOURNAL_COMPACT                                                  \
+	(1u << 20) /* hold journal bytes: above, rewritten with what is held */
+#define LIMIT_JOURNAL_IDS                                                      \
+	1000000 /* ids read from a hold journal (a bigger one is refused) */
 
 /* Exim adapter (plugins/exim.c). */
 #define LIMIT_MSGLOG_TAIL 65536 /* bytes read from the end of an Exim msglog */
