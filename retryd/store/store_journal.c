@@ -104,9 +104,9 @@ int store_journal_append(const char *dir, const char *mta,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%s %s %s %lld\n",
-					JOURNAL_TAG, mta, ids[i],
-					(long long)now);
+		len +=
+		    (size_t)snprintf(buf + len, cap - len, "%s %s %s %lld\n",
+				     JOURNAL_TAG, mta, ids[i], (long long)now);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		  0640);
 	if (fd < 0) {
@@ -179,8 +179,7 @@ static int journal_parse(const char *line, const char *mta, char *id)
 }
 
 long store_journal_read(const char *dir, const char *mta,
-			struct store_journal_ids *out, char *err,
-			size_t errlen)
+			struct store_journal_ids *out, char *err, size_t errlen)
 {
 	char path[LIMIT_PATH + 1], line[JOURNAL_LINE + 2],
 	    id[LIMIT_QUEUE_ID + 2];
@@ -217,7 +216,8 @@ long store_journal_read(const char *dir, const char *mta,
 			bad = 1;
 		}
 		if (out->n >= 2 * LIMIT_PASS_BATCH && out->n == out->cap)
-			store_journal_ids_sort(out); /* repeated ids: keep it small */
+			store_journal_ids_sort(
+			    out); /* repeated ids: keep it small */
 	}
 	if (!bad && ferror(fp)) {
 		snprintf(err, errlen, "hold journal %s: read error", path);
