@@ -38,7 +38,7 @@
 
 #include "util/limits.h"
 
-#define MTA_PLUGIN_ABI	  2 /* 2: host, list_raw, open_file */
+#define MTA_PLUGIN_ABI	  2 /* 2: host, list_raw, open_file, discover */
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
 
 /* The files a parsing instance may have opened for it, by kind. */
@@ -150,9 +150,22 @@ struct mta_plugin {
 	/** 1 when @param id is a syntactically valid queue id for this MTA. */
 	int (*valid_id)(const char *id);
 
-	/** Deferred and held messages, with recipients and last reasons. */
+	/** Deferred and held messages, with recipients and last reasons
+	 *  (the full listing: reconciliation). */
 	int (*scan)(void *state, struct mta_listing *out, char *err,
 		    size_t errlen);
+	/**
+	 * Incremental discovery (may be NULL: every pass lists everything):
+	 * the messages the MTA deferred since the last call, read from its
+	 * log without listing the queue (complete = 0; held = 1 when the log
+	 * shows it was put on hold since; a message the log shows removed
+	 * is left out). The read position survives restarts (state_dir).
+	 * *gap = 1 when lines may have been missed since the last call (no
+	 * saved position, the log rotated away or was truncated): the
+	 * caller then runs a full listing. Free with listing_free.
+	 */
+	int (*discover)(void *state, struct mta_listing *out, int *gap,
+			char *err, size_t errlen);
 	void (*listing_free)(struct mta_listing *l);
 
 	/** Hold (postfix -h / exim freeze) a batch. */

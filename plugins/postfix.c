@@ -13,6 +13,9 @@
  *	the listing is complete only when postqueue exited 0, its output was
  *	not cut and ended with a newline.
  *
+ *	discover (postfix_discover.c) reads new deferrals from the log from
+ *	its own position (STATE_DIR/postfix-discover.offset): no listing.
+ *
  *	hold = "postsuper -h -", release = "postsuper -H -"
  *	(postfix_super(): done = ids postsuper reported).
  *
@@ -109,6 +112,8 @@ static void postfix_close(void *state)
 	free(st->config_dir);
 	free(st->log_file);
 	free(st->pos_file);
+	free(st->dpos_file);
+	free(st->flush_socket);
 	free(st);
 }
 
@@ -205,6 +210,9 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 							 err, errlen) < 0)
 			goto fail;
 	}
+	if (postfix_discover_open(st, cfg->state_dir, err, errlen) < 0 ||
+	    postfix_flush_dir(st, err, errlen) < 0)
+		goto fail;
 	*state = st;
 	return 0;
 fail:
@@ -507,6 +515,7 @@ static const struct mta_plugin postfix_plugin = {
     .close = postfix_close,
     .valid_id = postfix_valid_id,
     .scan = postfix_scan,
+    .discover = postfix_discover,
     .listing_free = postfix_listing_free,
     .hold = postfix_hold,
     .deliver = postfix_deliver,

@@ -208,6 +208,11 @@ int postfix_super(struct postfix_state *st, const char *opt,
 #define POSTFIX_FLUSH_ENV	  "RETRYD_POSTFIX_FLUSH_CONCURRENCY"
 #define POSTFIX_FLUSH_CHUNK	  500 /* ids per spawn_run_all (statuses held) */
 #define POSTFIX_FLUSH_WARN_RUNS	  5   /* runs whose stderr is logged per call */
+#define POSTFIX_FLUSH_SOCKET_ENV                                               \
+	"RETRYD_POSTFIX_FLUSH_SOCKET" /* 0: postqueue -i */
+
+static int postfix_flush_spawn(struct postfix_state *st, const char *const *ids,
+			       size_t n, char *err, size_t errlen);
 
 /* The flush concurrency: the override when it is valid, else the default. */
 static unsigned postfix_flush_concurrency(void)
@@ -276,6 +281,23 @@ static void postfix_flush_why(const struct spawn_status *s, char *buf,
  */
 int postfix_flush(struct postfix_state *st, const char *const *ids, size_t n,
 		  char *err, size_t errlen)
+{
+	const char *env = getenv(POSTFIX_FLUSH_SOCKET_ENV);
+	size_t done = 0;
+
+	if (st->flush_socket && n > 0 && !(env && strcmp(env, "0") == 0)) {
+		if (postfix_flush_socket(st, ids, n, &done, err, errlen) == 0)
+			return 0;
+		log_warn_limited("postfix-flush-socket", 300,
+				 "%.300s: postqueue -i for the %zu ids left",
+				 err, n - done);
+	}
+	return postfix_flush_spawn(st, ids + done, n - done, err, errlen);
+}
+
+/* "postqueue -i" per id (the fallback and RETRYD_POSTFIX_FLUSH_SOCKET=0) */
+static int postfix_flush_spawn(struct postfix_state *st, const char *const *ids,
+			       size_t n, char *err, size_t errlen)
 {
 	size_t chunk = n < POSTFIX_FLUSH_CHUNK ? n : POSTFIX_FLUSH_CHUNK;
 	unsigned k = postfix_flush_concurrency();

@@ -36,7 +36,25 @@ struct postfix_state {
 	const char *journal_dir;	/* in log_file; NULL: system journal */
 	struct log_journal_cursor jcur; /* journal: the position */
 	const struct mta_host *host;	/* a parsing instance: its source */
+	char *dpos_file; /* discovery's own position (postfix_discover.c) */
+	struct postfix_log_pos dpos;
+	int dgap; /* no saved discovery position: the first call says gap */
+	char *flush_socket; /* QUEUE_DIRECTORY/public/flush; NULL: unknown */
 };
+
+/** Load (or start at the log's end) the discovery position. */
+int postfix_discover_open(struct postfix_state *st, const char *state_dir,
+			  char *err, size_t errlen);
+/** The plugin's discover method (postfix_discover.c). */
+int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
+		     size_t errlen);
+
+/** send_file over the flush socket for each id (postfix_flush.c).
+ *  @return 0, or -1 (err) with *done ids answered before. */
+int postfix_flush_socket(struct postfix_state *st, const char *const *ids,
+			 size_t n, size_t *done, char *err, size_t errlen);
+/** Find the flush socket (postconf -h queue_directory). @return 0. */
+int postfix_flush_dir(struct postfix_state *st, char *err, size_t errlen);
 
 /** strcmp() on two (const char *) array elements, for qsort/bsearch. */
 int postfix_cmp(const void *a, const void *b);

@@ -189,6 +189,19 @@ static enum postfix_log_kind postfix_log_bad(struct postfix_log_entry *e,
 	return e->kind;
 }
 
+/* "delay=12.3" up to @param end: whole seconds, or -1. */
+static int64_t postfix_log_seconds(const char *v, const char *end)
+{
+	int64_t s = 0;
+	const char *p = v;
+
+	for (; p < end && isdigit((unsigned char)*p) && p - v < 12; p++)
+		s = s * 10 + (*p - '0');
+	if (p == v || (p < end && *p != '.'))
+		return -1;
+	return s;
+}
+
 /* "to=<A>, k=v, ..., dsn=D, status=S (T)" at @param p (after "ID: "). */
 static enum postfix_log_kind postfix_log_rcpt(const char *p, const char *end,
 					      struct postfix_log_entry *e)
@@ -236,6 +249,9 @@ static enum postfix_log_kind postfix_log_rcpt(const char *p, const char *end,
 			    memcmp(key, "dsn", 3) == 0) {
 				dsn = v;
 				dsnlen = (size_t)(ve - v);
+			} else if ((size_t)(eq - key) == 5 &&
+				   memcmp(key, "delay", 5) == 0) {
+				e->delay = postfix_log_seconds(v, ve);
 			}
 		}
 		p = ve;
@@ -296,6 +312,7 @@ enum postfix_log_kind postfix_log_parse(const char *line, size_t len,
 
 	memset(e, 0, sizeof(*e));
 	e->kind = POSTFIX_LOG_OTHER;
+	e->delay = -1;
 	if ((used = postfix_log_syslog_date(p, len, now, tzoff, &e->time)) == 0)
 		used = postfix_log_iso_date(p, len, &e->time);
 	if (used > 0) {
@@ -320,6 +337,8 @@ enum postfix_log_kind postfix_log_parse(const char *line, size_t len,
 	memcpy(e->id, p, (size_t)(c - p));
 	e->id[c - p] = '\0';
 	p = c + 2;
+	e->payload = p;
+	e->payloadlen = (size_t)(end - p);
 	if (end - p > 4 && memcmp(p, "to=<", 4) == 0)
 		return postfix_log_rcpt(p, end, e);
 	if (end - p > 6 && memcmp(p, "from=<", 6) == 0)
@@ -476,6 +495,7 @@ static int postfix_log_finish_old(struct postfix_log_reader *r,
 		}
 		close(fd);
 	}
+	pos->gap = 1; /* the rotated file is gone: its tail is lost */
 	return 0;
 }
 
@@ -523,6 +543,7 @@ int postfix_log_follow(const char *path, const struct mta_host *host,
 		    path, (long long)st.st_size, (long long)pos->offset);
 		pos->offset = 0;
 		pos->skipping = 0;
+		pos->gap = 1;
 	}
 	pos->dev = (uint64_t)st.st_dev;
 	pos->ino = (uint64_t)st.st_ino;

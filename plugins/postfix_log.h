@@ -59,6 +59,9 @@ struct postfix_log_entry {
 	char dsn[LIMIT_DSN + 1];     /* "5.1.1", "" when none */
 	char text[LIMIT_REASON + 1]; /* masked: control bytes become '?' */
 	const char *why;	     /* MALFORMED: static text */
+	int64_t delay;		     /* RCPT: whole seconds of delay=, -1 */
+	const char *payload;	     /* after "ID: " when an id was read */
+	size_t payloadlen;
 };
 
 /**
@@ -79,6 +82,9 @@ struct postfix_log_pos {
 	uint64_t ino;	/* 0: no file seen yet, start at its beginning */
 	int64_t offset; /* bytes consumed */
 	int skipping;	/* inside an overlong line: skip to its newline */
+	int gap;	/* set by postfix_log_follow() when lines may have been
+			 * lost (rotated file gone, truncation); never saved,
+			 * the caller clears it */
 };
 
 /**

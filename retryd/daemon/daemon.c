@@ -312,7 +312,10 @@ static int daemon_loop(struct daemon *d)
 			if (d->store == NULL || store_needs_reopen(d->store))
 				daemon_reopen(d);
 			mono = daemon_mono_ms();
-			next_pass = mono + d->policy->scan_interval * 1000;
+			next_pass =
+			    d->ctx.stats.capped
+				? mono /* a cap was hit: go on now */
+				: mono + d->policy->scan_interval * 1000;
 		}
 		daemon_watch_beat(&d->watch);
 		if (mono >= next_sentinel && d->store) {

@@ -5,21 +5,31 @@
  *	one full pass: scan, reconcile (+ outcomes), adopt, due, summary
  * DESCRIPTION
  *	pass_run() is the order of DESIGN.md's data flow:
- *	  1. scan: the plugin's listing, indexed by queue id;
+ *	  1. scan: the plugin's discovery (new deferrals read from the MTA
+ *	     log, no listing) or the full listing: at start, every
+ *	     reconcile_every passes, after a gap in the log, and when a step
+ *	     needs one (ctx->want_full); indexed by queue id;
  *	  2. reconcile: every live record against the listing, outcomes of
  *	     released messages, intents replayed or rolled back, gone ids;
+ *	     after a discovery only the records in flight (not HELD) and
+ *	     the discovered ids: a pass with everything held costs the same
+ *	     however many are held;
  *	  3. adopt: routing-deferred messages not held, in batches;
  *	     then due messages whose pending recipients are suppressed are
  *	     marked and, with nothing else pending, handed back
  *	     (pass_suppress.c);
  *	  4. due: give up, verify per domain, wait / bounce / attempt;
  *	  5. retention: a bounded batch of old done messages and old
- *	     verifications deleted (pass_retention.c).
+ *	     verifications deleted (pass_retention.c);
+ *	  6. watch: domains with held mail verified once per window; a healed
+ *	     one's held mail due at once (pass_watch.c).
  *	No step walks every message: reconcile and outcomes read the live
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
  *	ctx->stats tells what it did; pass_log_summary() writes the one
- *	summary line the e2e tests and the benchmark read.
+ *	summary line the e2e tests and the benchmark read ("scanned=N (log)"
+ *	after a discovery). A per-pass cap hit sets stats.capped: the daemon
+ *	runs the next pass at once.
  *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
  *	rest of the pass; every pass tries to write again: retryd resumes by
  *	itself when space comes back.
@@ -50,11 +60,47 @@ void pass_log_summary(const struct pass_stats *s)
 	    "queries=%llu, attempted=%zu, delivered=%zu, deferred=%zu, "
 	    "bounced=%zu, waited=%zu, given_back=%zu, released=%zu, gone=%zu, "
 	    "reheld=%zu, hooks=%zu%s",
-	    s->scanned, s->complete ? "" : " (partial)", s->adopted, s->due,
-	    s->domains_verified, (unsigned long long)s->queries, s->attempted,
-	    s->delivered, s->deferred, s->bounced, s->waited, s->given_back,
-	    s->released, s->gone, s->reheld, s->hooks_run,
-	    s->nospace ? ", store=full" : "");
+	    s->scanned,
+	    s->incremental ? " (log)"
+	    : s->complete  ? ""
+			   : " (partial)",
+	    s->adopted, s->due, s->domains_verified,
+	    (unsigned long long)s->queries, s->attempted, s->delivered,
+	    s->deferred, s->bounced, s->waited, s->given_back, s->released,
+	    s->gone, s->reheld, s->hooks_run, s->nospace ? ", store=full" : "");
+}
+
+/*
+ * The pass's view of the queue: the plugin's discovery from the MTA log
+ * (no listing of everything) when it has one, or a full listing at start,
+ * every reconcile_every passes, after a gap in the log, and when a step
+ * asked for one (ctx->want_full). A full pass drains the discovery
+ * first, so its position stays current and nothing falls between.
+ */
+static void pass_scan(struct pass_ctx *ctx, struct pass_listing *l)
+{
+	int gap = 0;
+	int full = ctx->want_full ||
+		   ctx->since_full + 1 >= ctx->policy->reconcile_every;
+
+	if (ctx->plugin->discover != NULL) {
+		int rc = pass_listing_discover(ctx, l, &gap);
+
+		if (rc == 0 && !gap && !full) {
+			ctx->since_full++;
+			ctx->stats.incremental = 1;
+			return;
+		}
+		if (gap && !full)
+			log_info(
+			    "discover: lines of the MTA log may be missing "
+			    "(rotated away, truncated, no saved position):"
+			    " full listing");
+		pass_listing_free(ctx, l);
+	}
+	pass_listing_scan(ctx, l);
+	ctx->since_full = 0;
+	ctx->want_full = !l->complete;
 }
 
 int pass_run(struct pass_ctx *ctx, int64_t now)
@@ -67,7 +113,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	ctx->nospace = 0;
 	pass_space_check(ctx); /* below the reserve: no-space mode */
 	pass_hooks_reap(ctx);  /* hooks that ended since: one line each */
-	pass_listing_scan(ctx, &l);
+	pass_scan(ctx, &l);
 	ctx->stats.scanned = l.raw.n;
 	ctx->stats.complete = l.complete;
 	rc = pass_reconcile(ctx, &l, now, &attempting);
@@ -83,6 +129,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	pass_suppress_due(ctx, &l,
 			  now); /* suppressed recipients: not attempted */
 	pass_due(ctx, &l, now);
+	pass_watch_run(ctx, now); /* healed domains: their held mail due */
 	pass_listing_free(ctx, &l);
 	pass_retention(ctx, now);
 	ctx->stats.nospace = ctx->nospace;

@@ -143,6 +143,7 @@ static int adopt_flush(struct pass_ctx *ctx, struct adopt_batch *b,
 		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct store_message *m = b->m[i];
+		pass_watch_add(ctx, m->domain);
 		for (size_t r = 0; r < m->nrcpts; r++)
 			pass_log_rcpt(m->queue_id, m->rcpts[r].address,
 				      m->domain, "none", "adopt",
@@ -278,6 +279,13 @@ int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 		rc = adopt_flush(ctx, b, l, now);
 	adopt_batch_clear(b);
 	free(b);
+	if (total >= LIMIT_PASS_ADOPT)
+		ctx->stats.capped = 1; /* the rest in the next pass, now */
+	/* Discovered messages not taken are not discovered again: a full
+	 * listing finds them. */
+	if (l->incremental &&
+	    (total >= LIMIT_PASS_ADOPT || rc < 0 || ctx->nospace))
+		ctx->want_full = 1;
 	return rc;
 }
 
@@ -322,6 +330,7 @@ static int rehold_mark(struct pass_ctx *ctx, struct store_txn *txn,
 		    m->next_attempt; /* found released: keep its turn */
 	m->state = STORE_MSG_HELD;
 	m->next_attempt = d.next_attempt;
+	pass_watch_add(ctx, m->domain);
 	log_info("%s: held again, domain=%.100s, age=%llds, next=+%llds",
 		 log_printable(qid, sizeof(qid), m->queue_id), m->domain,
 		 (long long)(a->now - m->first_failure),

@@ -30,6 +30,9 @@ int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
 	ctx->jit_noted = 0;
 	ctx->prune_cursor[0] = '\0';
+	ctx->want_full = 1; /* a full listing at start */
+	ctx->since_full = 0;
+	memset(&ctx->watch, 0, sizeof(ctx->watch));
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
 		 p->state_dir ? p->state_dir : ".");
 	ctx->hooks = NULL;
@@ -89,4 +92,5 @@ void pass_ctx_free(struct pass_ctx *ctx)
 	pass_idset_free(&ctx->missing_prev);
 	pass_idset_free(&ctx->foreign_prev);
 	pass_hooks_stop(ctx);
+	pass_watch_free(&ctx->watch);
 }

@@ -63,9 +63,26 @@ struct pass_stats {
 	size_t hooks_failed; /* hooks that did not start or exited non-zero */
 	size_t verdicts[PASS_VERDICT_SLOTS];	   /* fresh ones, by verdict */
 	uint64_t answers_by_role[PASS_ROLE_SLOTS]; /* DNS answers, by role */
-	int nospace;	/* the store said ENOSPC during this pass */
-	size_t expired; /* done messages deleted by retention */
-	size_t pruned;	/* old verifications deleted */
+	int nospace;	 /* the store said ENOSPC during this pass */
+	size_t expired;	 /* done messages deleted by retention */
+	size_t pruned;	 /* old verifications deleted */
+	int incremental; /* discovery from the MTA log, no full listing */
+	int capped;	 /* a per-pass cap was hit: run the next pass now */
+};
+
+/* Domains with held mail, verified once per window (pass_watch.c). */
+struct pass_watch_dom {
+	char name[LIMIT_DOMAIN + 1];
+	int64_t next_check; /* next verification */
+	int attemptable;    /* last verdict was attemptable */
+	int known;	    /* a verdict was seen (the baseline) */
+};
+
+struct pass_watch {
+	struct pass_watch_dom *d;
+	size_t n, cap;
+	int loaded;	   /* filled from the HELD records */
+	int64_t loaded_at; /* when (rebuilt every LIMIT_WATCH_RELOAD_S) */
 };
 
 /* What the sentinel did since the daemon started (never reset by a pass). */
@@ -101,6 +118,9 @@ struct pass_ctx {
 		       const char *resolver, const char *file);
 	void *hook_arg;
 	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
+	int want_full;			/* the next pass makes a full listing */
+	unsigned since_full;		/* passes since the last full listing */
+	struct pass_watch watch;	/* domains with held mail */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 };

@@ -404,6 +404,8 @@ static int pass_due_2_select(struct pass_ctx *ctx, struct due_set *s)
 		return -1;
 	}
 	pass_due_fetch(ctx, s);
+	if (s->n == LIMIT_PASS_DUE)
+		ctx->stats.capped = 1; /* more are due: the next pass now */
 	return 0;
 }
 
@@ -518,6 +520,8 @@ static void pass_due_6_act(struct pass_ctx *ctx, struct due_plan *p,
 	}
 	if (p->nb) {
 		if (!l->complete)
+			ctx->want_full = 1; /* the hand-back needs a listing */
+		if (!l->complete)
 			log_info("due: %zu null-MX messages: bounce waits for "
 				 "a complete listing",
 				 p->nb);
@@ -555,6 +559,8 @@ int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 	}
 	pass_due_3_backoff(ctx, &p);
 	if (p.ng) {
+		if (!l->complete)
+			ctx->want_full = 1; /* the hand-back needs a listing */
 		if (!l->complete)
 			log_info("due: %zu messages reached give_up; handing "
 				 "back waits for a complete listing",

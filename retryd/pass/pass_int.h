@@ -39,7 +39,8 @@ struct pass_listing {
 	struct pass_lentry *e;	/* sorted by queue id, valid ids only */
 	size_t n;
 	int complete;
-	int ok; /* the scan itself succeeded */
+	int ok;		 /* the scan itself succeeded */
+	int incremental; /* discovered from the log, not a full listing */
 };
 
 /* The verification a pass uses for one domain. */
@@ -69,6 +70,10 @@ void pass_idset_free(struct pass_idset *s);
 const char **pass_idset_ptrs(const struct pass_idset *s);
 
 int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l);
+/** The plugin's incremental discovery into @param l (never complete);
+ *  *gap = 1 when lines may have been missed. @return 0, or -1 (logged). */
+int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
+			  int *gap);
 struct pass_lentry *pass_listing_find(const struct pass_listing *l,
 				      const char *id);
 void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l);
@@ -213,6 +218,13 @@ int pass_journal_hold(struct pass_ctx *ctx, const char *const *ids, size_t n,
 /** Compact a big hold journal to what complete listing @param l holds. */
 void pass_journal_compact(struct pass_ctx *ctx, const struct pass_listing *l,
 			  int64_t now);
+
+/* pass_watch.c */
+/** Watch @param domain (it has held mail now). */
+void pass_watch_add(struct pass_ctx *ctx, const char *domain);
+/** Verify watched domains once per window; healed ones: held mail due. */
+void pass_watch_run(struct pass_ctx *ctx, int64_t now);
+void pass_watch_free(struct pass_watch *w);
 
 /* pass_hooks.c */
 /** The hook runner of @param ctx (pass_ctx_init). @return 0 or -1. */

@@ -28,6 +28,12 @@
  *	It also clamps next attempts further than now + the largest tier
  *	interval (a wall clock that jumped back) and logs, once per id,
  *	held messages unknown to the store: not held by us, left alone.
+ *	After a discovery (incremental pass, l->incremental) only records
+ *	not HELD are walked, each discovered id is looked up by key (known;
+ *	HELD and deferred again -> hold again), the clamp waits for a full
+ *	listing, and a record whose decision needs the listing sets
+ *	ctx->want_full. A complete listing with live ids missing asks for
+ *	the confirming listing at the next pass.
  *	Outcomes of the messages being attempted are applied between the
  *	census and the settling, so evidence is never lost to a re-hold.
  *
@@ -123,6 +129,47 @@ static int census_fetch(struct census *c, const char *id,
 	return -1;
 }
 
+/*
+ * In a pass with only discovered messages (no full listing), a record
+ * whose decision needs the listing asks the next pass for one: an
+ * adoption or hand-back not settled, an attempt with no outcome after
+ * the wait.
+ */
+static int census_needs_listing(const struct reconcile_input *in)
+{
+	if (pass_reconcile_decide(in) != RECONCILE_NONE)
+		return 0;
+	return in->state == STORE_MSG_ADOPT_INTENT ||
+	       in->state == STORE_MSG_GIVEBACK_INTENT ||
+	       (in->state == STORE_MSG_ATTEMPTING &&
+		in->now - in->last_attempt >= in->outcome_wait);
+}
+
+/*
+ * Discovered messages (incremental pass): the census walked no HELD
+ * record, so each discovered id is looked up by key: a live record makes
+ * it known, and a HELD one deferred again (released behind our back) is
+ * held again. O(discovered), not O(held).
+ */
+static void census_discovered(struct census *c)
+{
+	for (size_t i = 0; i < c->l->n; i++) {
+		struct pass_lentry *e = &c->l->e[i];
+		struct store_message *m = NULL;
+		int r;
+
+		if (e->known)
+			continue;
+		r = census_fetch(c, e->msg->queue_id, &m);
+		if (r != 0)
+			e->known = 1; /* ours (or unreadable): never adopted */
+		if (r > 0 && m->state == STORE_MSG_HELD && e->deferred &&
+		    !e->held && !c->ctx->nospace)
+			census_add(&c->rehold, e->msg->queue_id);
+		store_message_free(m);
+	}
+}
+
 /* One live id of the state index (store_walk_live_ids). */
 static int census_one(enum store_msg_state state, int64_t finished,
 		      const char *mta, const char *queue_id, void *arg)
@@ -171,6 +218,8 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_RELEASE_INTENT)
 		pass_idset_add(c->attempting, queue_id);
 
+	if (c->l->incremental && census_needs_listing(&in))
+		c->ctx->want_full = 1;
 	switch (pass_reconcile_decide(&in)) {
 	case RECONCILE_GONE:
 		census_add(&c->gone, queue_id);
@@ -332,9 +381,15 @@ int pass_reconcile(struct pass_ctx *ctx, struct pass_listing *l, int64_t now,
 	c.clamp_to = now + pass_max_interval(ctx->policy);
 	c.wait = PASS_OUTCOME_WAIT_INTERVALS * ctx->policy->scan_interval;
 	c.attempting = attempting;
-	rc = store_walk_live_ids(ctx->store, STORE_STATES_LIVE, census_one, &c,
-				 err, sizeof(err));
-	if (rc == STORE_OK)
+	/* Incremental: the HELD records (nearly all) are not walked, and the
+	 * clamp (a walk of the due index) waits for the next full listing. */
+	rc = store_walk_live_ids(ctx->store,
+				 l->incremental
+				     ? STORE_STATES_LIVE &
+					   ~STORE_STATE_BIT(STORE_MSG_HELD)
+				     : STORE_STATES_LIVE,
+				 census_one, &c, err, sizeof(err));
+	if (rc == STORE_OK && !l->incremental)
 		rc = store_walk_due_ids(ctx->store, INT64_MAX, 0,
 					census_clamp_one, &c, err, sizeof(err));
 	if (rc != STORE_OK) {
@@ -342,9 +397,13 @@ int pass_reconcile(struct pass_ctx *ctx, struct pass_listing *l, int64_t now,
 		rc = -1;
 		goto out;
 	}
-	if (l->ok)
+	if (l->incremental)
+		census_discovered(&c);
+	else if (l->ok)
 		census_foreign(ctx, l);
 	if (l->complete) {
+		if (c.missing.n)
+			ctx->want_full = 1; /* confirm absence next pass */
 		pass_idset_sort(&c.missing);
 		pass_idset_free(&ctx->missing_prev);
 		ctx->missing_prev = c.missing;

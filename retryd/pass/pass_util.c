@@ -91,20 +91,12 @@ static int pass_lentry_cmp(const void *a, const void *b)
 	return strcmp(x->msg->queue_id, y->msg->queue_id);
 }
 
-int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
+/* Index l->raw (sorted by id, valid ids only, duplicates merged). */
+static int pass_listing_index(struct pass_ctx *ctx, struct pass_listing *l)
 {
-	char err[512], pid[LIMIT_QUEUE_ID * 4 + 1];
+	char pid[LIMIT_QUEUE_ID * 4 + 1];
 	size_t n = 0;
 
-	memset(l, 0, sizeof(*l));
-	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) <
-	    0) {
-		log_warn(
-		    "scan: %.300s (nothing concluded from this pass's listing)",
-		    err);
-		memset(&l->raw, 0, sizeof(l->raw));
-		return -1;
-	}
 	l->ok = 1;
 	l->complete = l->raw.complete;
 	if (l->raw.n > LIMIT_LISTING_MESSAGES) {
@@ -145,6 +137,40 @@ int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
 		l->e[l->n++] = l->e[i];
 	}
 	return 0;
+}
+
+int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
+{
+	char err[512];
+
+	memset(l, 0, sizeof(*l));
+	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) <
+	    0) {
+		log_warn(
+		    "scan: %.300s (nothing concluded from this pass's listing)",
+		    err);
+		memset(&l->raw, 0, sizeof(l->raw));
+		return -1;
+	}
+	return pass_listing_index(ctx, l);
+}
+
+int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
+			  int *gap)
+{
+	char err[512];
+
+	memset(l, 0, sizeof(*l));
+	*gap = 0;
+	if (ctx->plugin->discover(ctx->plugin_state, &l->raw, gap, err,
+				  sizeof(err)) < 0) {
+		log_warn("discover: %.300s (a full listing follows)", err);
+		memset(&l->raw, 0, sizeof(l->raw));
+		return -1;
+	}
+	l->raw.complete = 0;
+	l->incremental = 1;
+	return pass_listing_index(ctx, l);
 }
 
 static int pass_lentry_key_cmp(const void *key, const void *elem)

@@ -97,6 +97,7 @@ struct policy {
 	int observe;	    /* mode = observe: record, never touch the queue */
 	char *metrics_file; /* Prometheus textfile; NULL: none */
 	int64_t scan_interval;
+	unsigned reconcile_every; /* a full listing every N passes */
 	char host_id[LIMIT_HOST_ID + 1];
 	char user[LIMIT_USER_NAME + 1]; /* the daemon drops to it ("": stay) */
 

@@ -177,6 +177,18 @@ static int set_user(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	return 0;
 }
 
+static int set_reconcile_every(struct key_ctx *k, const char *v, char *msg,
+			       size_t msglen)
+{
+	if (policy_parse_uint(v, 1, LIMIT_POLICY_RECONCILE_EVERY,
+			      &k->p->reconcile_every) < 0) {
+		snprintf(msg, msglen, "bad reconcile_every (a number 1-%d)",
+			 LIMIT_POLICY_RECONCILE_EVERY);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_host_id(struct key_ctx *k, const char *v, char *msg,
 		       size_t msglen)
 {
@@ -553,6 +565,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "mode", 0, set_mode, 0},
     {LOAD_SECT_RETRYD, "metrics_file", 0, set_path, OFF(metrics_file)},
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
+    {LOAD_SECT_RETRYD, "reconcile_every", 0, set_reconcile_every, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
     {LOAD_SECT_POSTFIX, "config_dir", 0, set_path, OFF(postfix_config_dir)},
@@ -700,6 +713,7 @@ struct policy *policy_new_defaults(void)
 	p->scan_interval = 30;
 	snprintf(p->user, sizeof(p->user), "retryd");
 	p->fleet_interval = 10;
+	p->reconcile_every = 10;
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
 	p->exim_binary = strdup("/usr/sbin/exim4");

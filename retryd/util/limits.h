@@ -24,6 +24,12 @@
 #define LIMIT_POLICY_RESOLVERS	16  /* addresses per resolver role */
 #define LIMIT_HOOK_ARGS		16  /* argv words in a hook */
 
+/* Scale (issue 13): full listings and discovery from the MTA log. */
+#define LIMIT_POLICY_RECONCILE_EVERY 100000 /* passes between full listings */
+#define LIMIT_DISCOVER_MESSAGES	     20000  /* ids gathered per discovery */
+#define LIMIT_PASS_WATCH	     4096   /* domains with held mail watched */
+#define LIMIT_WATCH_RELOAD_S	     3600   /* watched set rebuilt (O(held)) */
+
 /* Mail identities. */
 #define LIMIT_ADDRESS	254 /* RFC 5321 path: local@domain */
 #define LIMIT_LOCALPART 64

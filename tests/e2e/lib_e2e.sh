@@ -185,9 +185,10 @@ e2e_sink_start() {
 # are appended (more sections, e.g. "[backoff]" "tier = ..."); without
 # a [backoff] of their own the defaults below are used. Set
 # E2E_VERIFY_WINDOW / E2E_TIER_EVERY to change the timings,
-# E2E_MTA_RESOLVERS for another [resolvers] mta list (a pool), and
+# E2E_MTA_RESOLVERS for another [resolvers] mta list (a pool),
 # E2E_GROUP_LINES for more keys of [group microsoft] (one a line),
-# E2E_RES_IND for another independent, E2E_ROOT_HINTS for the trace.
+# E2E_RES_IND for another independent, E2E_ROOT_HINTS for the trace,
+# E2E_RECONCILE_EVERY for the passes between full listings.
 e2e_policy_write() {
 	E2E_POLICY=$E2E_DIR/retryd.ini
 	E2E_STATE=$E2E_DIR/state
@@ -198,6 +199,7 @@ e2e_policy_write() {
 		echo "plugin_dir = $E2E_PLUGIN_DIR"
 		echo "state_dir = $E2E_STATE"
 		echo "scan_interval = 1s"
+		echo "reconcile_every = ${E2E_RECONCILE_EVERY:-10}"
 		echo "host_id = e2e-$LAB_NET"
 		echo "[postfix]"
 		echo "config_dir = $E2E_DIR/pf-${E2E_PF_NAME:-mta}/conf"

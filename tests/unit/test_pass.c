@@ -172,6 +172,41 @@ static void fx_adopt_one(struct fx *fx)
 
 /* ---------- tests ---------- */
 
+/* The domain watch: held mail not due is made due when its domain heals
+ * (verified once per window although nothing is due). */
+static void test_watch_heal_makes_due(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m;
+	unsigned calls;
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	fake_add(&fx->mta, "CCCCCC01", "a@example.test", NULL, ROUTING,
+		 T0 - 60);
+	fake_add(&fx->mta, "CCCCCC02", "b@example.test", NULL, ROUTING,
+		 T0 - 60);
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx->ctx.stats.adopted, 2);
+	calls = fx->dns.calls;
+	/* within the window: no new verification, nothing due */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fx->dns.calls, calls);
+	assert_int_equal(fx->ctx.stats.capped, 0);
+	/* the domain heals; the window has passed; nothing is due yet */
+	fx->dns.verdict = VERDICT_HEALTHY;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 61), 0);
+	assert_true(fx->dns.calls > calls);
+	assert_int_equal(fx->ctx.stats.due, 0);
+	assert_int_equal(fx->ctx.stats.capped, 1); /* the next pass now */
+	m = fx_get(fx, "CCCCCC01");
+	assert_non_null(m);
+	assert_int_equal(m->next_attempt, T0 + 61);
+	store_message_free(m);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 62), 0);
+	assert_int_equal(fx->ctx.stats.attempted, 2);
+	assert_int_equal(fx_state(fx, "CCCCCC02"), STORE_MSG_ATTEMPTING);
+}
+
 static void test_adopt_holds_routing_only(void **state)
 {
 	struct fx *fx = *state;
@@ -249,8 +284,9 @@ static void test_deferred_again_is_reheld_from_first_failure(void **state)
 	assert_int_equal(evs.n, 1);
 	assert_int_equal(evs.ev[0].outcome, STORE_OUTCOME_DEFERRED);
 	assert_string_equal(evs.ev[0].category, "routing");
-	/* the verification of T0+300 is reused within verify_window */
-	assert_int_equal(fx->dns.calls, 1);
+	/* the domain watch's verification at adoption (T0), the due step's
+	 * at T0+300, reused within verify_window at T0+330 */
+	assert_int_equal(fx->dns.calls, 2);
 }
 
 static void test_local_path_runs_flush_hook(void **state)
@@ -861,8 +897,10 @@ static void test_retention_deletes_only_old_done(void **state)
 					      "old@example.test", &sup, err,
 					      sizeof(err)),
 			 STORE_OK);
-	/* the two old ones went; the one this pass made for ABCDEF02 stays */
-	assert_int_equal(fx_verifications(fx, "example.test"), 1);
+	/* the two old ones went; the one this pass made for ABCDEF02 stays,
+	 * with the domain watch's at adoption (now - 4d + 60); none after:
+	 * the watch, rebuilt at now, has no held mail of the domain left */
+	assert_int_equal(fx_verifications(fx, "example.test"), 2);
 	assert_int_equal(fx_verifications(fx, "other.test"), 1);
 	/* the kept one goes once it is old enough too */
 	assert_int_equal(pass_run(&fx->ctx, now + 101), 0);
@@ -977,6 +1015,8 @@ static void test_verification_json_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_watch_heal_makes_due, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_holds_routing_only,
 					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_attempt_then_delivered,

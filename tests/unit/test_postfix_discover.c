@@ -1,0 +1,237 @@
+/*
+ * test_postfix_discover - incremental discovery over a real log file:
+ * deferrals with sender and arrival (line time - delay), a recipient
+ * delivered later is no longer pending, a removed message is left out,
+ * a hold noted, a position saved and reloaded, a gap on first start,
+ * on truncation and on a rotation whose old file is gone, and the
+ * per-call bound.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "plugins/postfix_cmd.h"
+#include "plugins/postfix_queue.h"
+
+struct fx {
+	char dir[64], log[128];
+	struct postfix_state st;
+};
+
+static void append(struct fx *f, const char *text)
+{
+	FILE *fp = fopen(f->log, "a");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_pfdisc.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->log, sizeof(f->log), "%s/maillog", f->dir);
+	append(f, "Dec  5 10:00:00 h postfix/master[1]: daemon started\n");
+	f->st.log_file = f->log;
+	assert_int_equal(
+	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	free(f->st.dpos_file);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static const struct mta_message *find(const struct mta_listing *l,
+				      const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->msgs[i].queue_id, id) == 0)
+			return &l->msgs[i];
+	return NULL;
+}
+
+#define DEFER(id, rcpt, delay, why)                                            \
+	"2026-12-05T10:00:10.000000+00:00 h postfix/smtp[9]: " id              \
+	": to=<" rcpt ">, relay=none, delay=" delay                            \
+	", delays=0/0/0/0, dsn=4.4.3, status=deferred (" why ")\n"
+
+static void test_deferrals(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+	const struct mta_message *m;
+	char err[256];
+	int gap;
+
+	append(f, "2026-12-05T10:00:09.000000+00:00 h postfix/qmgr[8]: "
+		  "4AB1C2D3E4F: from=<alice@senders.test>, size=300, nrcpt=2 "
+		  "(queue active)\n");
+	append(f, DEFER("4AB1C2D3E4F", "u1@hotmail.test", "70.5",
+			"Host or domain name not found"));
+	append(f, DEFER("4AB1C2D3E4F", "u2@hotmail.test", "70.5",
+			"Host or domain name not found"));
+	append(f, DEFER("5BC2D3E4F5A", "v@live.test", "3",
+			"connect to mx: Connection refused"));
+	append(f, DEFER("6CD3E4F5A6B", "w@corp.test", "1", "no route"));
+	append(f, "2026-12-05T10:00:11.000000+00:00 h postfix/smtp[9]: "
+		  "4AB1C2D3E4F: to=<u2@hotmail.test>, relay=mx[1.2.3.4]:25, "
+		  "delay=71, delays=0/0/0/0, dsn=2.0.0, status=sent (ok)\n");
+	append(f, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
+		  "6CD3E4F5A6B: removed\n");
+	append(f, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
+		  "5BC2D3E4F5A: placed on hold\n");
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 1); /* first call: no saved position before */
+	assert_int_equal(l.complete, 0);
+	assert_int_equal(l.n, 2);
+	m = find(&l, "4AB1C2D3E4F");
+	assert_non_null(m);
+	assert_string_equal(m->sender, "alice@senders.test");
+	assert_int_equal(m->nrcpts, 1); /* u2 was delivered */
+	assert_string_equal(m->rcpts[0].address, "u1@hotmail.test");
+	assert_string_equal(m->rcpts[0].reason,
+			    "Host or domain name not found");
+	assert_int_equal(m->deferred, 1);
+	assert_int_equal(m->held, 0);
+	assert_int_equal(m->arrival, 1796464810LL - 70);
+	m = find(&l, "5BC2D3E4F5A");
+	assert_non_null(m);
+	assert_int_equal(m->held, 1);
+	assert_null(find(&l, "6CD3E4F5A6B")); /* removed */
+	postfix_queue_free(&l);
+
+	/* nothing new: empty, no gap; the position was saved */
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 0);
+	assert_int_equal(l.n, 0);
+	postfix_queue_free(&l);
+
+	/* a restart loads the saved position: no gap, nothing again */
+	free(f->st.dpos_file);
+	memset(&f->st, 0, sizeof(f->st));
+	f->st.log_file = f->log;
+	assert_int_equal(
+	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
+	append(f, DEFER("7DE4F5A6B7C", "x@msn.test", "2", "not found"));
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.msgs[0].queue_id, "7DE4F5A6B7C");
+	assert_string_equal(l.msgs[0].sender, "");
+	postfix_queue_free(&l);
+}
+
+static void test_gaps(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+	char err[256], old[160];
+	int gap;
+
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	postfix_queue_free(&l);
+	append(f, DEFER("4AB1C2D3E4F", "u1@hotmail.test", "1", "x"));
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 0);
+	assert_int_equal(l.n, 1);
+	postfix_queue_free(&l);
+
+	/* truncated: a gap */
+	assert_int_equal(truncate(f->log, 0), 0);
+	append(f, DEFER("5BC2D3E4F5A", "v@live.test", "1", "y"));
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 1);
+	postfix_queue_free(&l);
+
+	/* rotated, the old file kept as .1: no gap, its tail is read */
+	append(f, DEFER("6CD3E4F5A6B", "w@live.test", "1", "z"));
+	snprintf(old, sizeof(old), "%s.1", f->log);
+	assert_int_equal(rename(f->log, old), 0);
+	append(f, DEFER("7DE4F5A6B7C", "x@live.test", "1", "z"));
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 0);
+	assert_int_equal(l.n, 2);
+	postfix_queue_free(&l);
+
+	/* rotated and the old file gone: a gap */
+	append(f, DEFER("8EF5A6B7C8D", "y@live.test", "1", "z"));
+	assert_int_equal(unlink(old), 0);
+	assert_int_equal(rename(f->log, old), 0);
+	assert_int_equal(unlink(old), 0);
+	append(f, DEFER("9FA6B7C8D9E", "z@live.test", "1", "z"));
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 1);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.msgs[0].queue_id, "9FA6B7C8D9E");
+	postfix_queue_free(&l);
+}
+
+static void test_bound(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+	char err[256], line[300];
+	FILE *fp = fopen(f->log, "a");
+	int gap;
+	size_t total = 0;
+
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	postfix_queue_free(&l);
+	assert_non_null(fp);
+	for (int i = 0; i < LIMIT_DISCOVER_MESSAGES + 10; i++) {
+		snprintf(line, sizeof(line),
+			 DEFER("%s%06X", "u@live.test", "1", "q"), "1BCDF", i);
+		fputs(line, fp);
+	}
+	fclose(fp);
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(l.n, LIMIT_DISCOVER_MESSAGES);
+	total += l.n;
+	postfix_queue_free(&l);
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	total += l.n; /* the rest in the next call */
+	postfix_queue_free(&l);
+	assert_int_equal(total, LIMIT_DISCOVER_MESSAGES + 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_deferrals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gaps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
