@@ -205,6 +205,8 @@ void observe_init(struct observe *o, const struct mta_plugin *real, void *state,
 	o->vt.release = observe_release;
 	o->vt.giveback = observe_giveback;
 	o->vt.outcomes = observe_outcomes;
+	o->vt.discover =
+	    NULL; /* discovery takes the real state: full listings */
 }
 
 void observe_set(struct observe *o, int on)
