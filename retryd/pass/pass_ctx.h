@@ -83,6 +83,7 @@ struct pass_watch {
 	size_t n, cap;
 	int loaded;	   /* filled from the HELD records */
 	int64_t loaded_at; /* when (rebuilt every LIMIT_WATCH_RELOAD_S) */
+	int dirty;	   /* held mail left: rebuild after a window */
 };
 
 /* What the sentinel did since the daemon started (never reset by a pass). */

@@ -24,7 +24,11 @@
  *	domain after it is watched (adoption, restart) is its baseline:
  *	only a change seen by this process makes mail due early. The set is
  *	rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S (one walk,
- *	O(held), once an hour): domains with no held mail left drop out.
+ *	O(held), once an hour), and at most once per verify_window after a
+ *	pass in which held mail left the held state (attempted, released,
+ *	handed back, gone): domains with no held mail left drop out, so an
+ *	idle retryd verifies nothing. A pass with everything held and
+ *	nothing leaving never walks the HELD records.
  *
  *	Owns: ctx->watch between passes (pass_watch_free()).
  * DIAGNOSTICS
@@ -128,6 +132,7 @@ static void watch_load(struct pass_ctx *ctx, int64_t now)
 	}
 	ctx->watch.loaded = 1;
 	ctx->watch.loaded_at = now;
+	ctx->watch.dirty = 0;
 	if (ctx->watch.n != old.n)
 		log_info("watch: %zu domains with held mail", ctx->watch.n);
 	pass_watch_free(&old);
@@ -221,8 +226,14 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 	struct pass_domain *doms, *turned;
 	size_t n = 0, nt = 0, made;
 
+	/* Held mail left (attempted, released, handed back, gone): its
+	 * domain may have none left; rebuilt at most once per window. */
+	if (ctx->stats.attempted || ctx->stats.released ||
+	    ctx->stats.given_back || ctx->stats.gone)
+		w->dirty = 1;
 	if (!w->loaded || now - w->loaded_at >= LIMIT_WATCH_RELOAD_S ||
-	    now < w->loaded_at)
+	    now < w->loaded_at ||
+	    (w->dirty && now - w->loaded_at >= ctx->policy->verify_window))
 		watch_load(ctx, now);
 	if (w->n == 0 || ctx->nospace)
 		return;
