@@ -11,7 +11,9 @@
  *	sender"). Texts are bounded (LIMIT_*) and masked.
  *
  *	postfix_log_follow() owns one descriptor and a line buffer for the
- *	duration of the call; postfix_log_pos_save() writes with atomic_file_write().
+ *	duration of the call; postfix_log_pos_save() writes with
+ *	atomic_file_write() (run as root: the file gets its directory's
+ *	owner, the dropped daemon's user).
  * DIAGNOSTICS
  *	Malformed delivery lines come back as POSTFIX_LOG_MALFORMED with a
  *	reason; the reader logs overlong lines (with their byte offset),
@@ -632,6 +634,27 @@ int postfix_log_pos_load(const char *file, struct postfix_log_pos *pos,
 	return 1;
 }
 
+/*
+ * Run as root (the privileged helper), a replaced position file would
+ * be root's: it gets the owner of its directory (state_dir, the dropped
+ * daemon's user), as every file there must be.
+ */
+static void postfix_log_pos_owner(const char *file)
+{
+	char dir[LIMIT_PATH + 1];
+	const char *slash = strrchr(file, '/');
+	struct stat st;
+
+	if (geteuid() != 0 || slash == NULL ||
+	    (size_t)(slash - file) >= sizeof(dir))
+		return;
+	memcpy(dir, file, (size_t)(slash - file));
+	dir[slash - file] = '\0';
+	if (stat(dir[0] ? dir : "/", &st) == 0 && st.st_uid != 0 &&
+	    lchown(file, st.st_uid, st.st_gid) < 0)
+		log_warn("%s: chown: %s", file, strerror(errno));
+}
+
 int postfix_log_pos_save(const char *file, const struct postfix_log_pos *pos,
 			 char *err, size_t errlen)
 {
@@ -642,5 +665,8 @@ int postfix_log_pos_save(const char *file, const struct postfix_log_pos *pos,
 		     POSTFIX_LOG_POS_MAGIC " %llu %llu %lld %d\n",
 		     (unsigned long long)pos->dev, (unsigned long long)pos->ino,
 		     (long long)pos->offset, pos->skipping);
-	return atomic_file_write(file, buf, (size_t)n, 0600, err, errlen);
+	if (atomic_file_write(file, buf, (size_t)n, 0600, err, errlen) < 0)
+		return -1;
+	postfix_log_pos_owner(file);
+	return 0;
 }

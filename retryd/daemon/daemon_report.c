@@ -8,7 +8,9 @@
  *	- the "pass: ..." summary line, except for an idle pass (one that
  *	  changed nothing: pass_stats_idle) with the same numbers as the
  *	  idle pass last logged, less than DAEMON_IDLE_LOG_MS ago (an idle
- *	  retryd logs one line per 10 minutes, not one per scan_interval);
+ *	  retryd logs one line per 10 minutes, not one per scan_interval;
+ *	  an idle pass that read only the log and found nothing new counts
+ *	  as the same);
  *	- state_dir/retryd.status, "key value" lines retryctl status reads:
  *	  pid, mode, last_pass, duration, result, passes, hook_failures;
  *	- [retryd] metrics_file, when set: the Prometheus textfile
@@ -42,14 +44,20 @@ static void daemon_report_summary(struct daemon_report *r,
 		r->idle_logged_ms = 0;
 		return;
 	}
-	if (r->idle_logged_ms != 0 && s->scanned == r->idle_scanned &&
-	    s->complete == r->idle_complete &&
+	/* An idle pass that read the log and found nothing new is the same
+	 * as the last idle one; a full listing compares its numbers. */
+	if (r->idle_logged_ms != 0 &&
+	    (s->incremental ? s->scanned == 0
+			    : s->scanned == r->idle_scanned &&
+				  s->complete == r->idle_complete) &&
 	    mono_ms - r->idle_logged_ms < DAEMON_IDLE_LOG_MS)
 		return;
 	pass_log_summary(s);
 	r->idle_logged_ms = mono_ms ? mono_ms : 1;
-	r->idle_scanned = s->scanned;
-	r->idle_complete = s->complete;
+	if (!s->incremental) {
+		r->idle_scanned = s->scanned;
+		r->idle_complete = s->complete;
+	}
 }
 
 static int daemon_report_status(const struct daemon_report *r,
