@@ -119,9 +119,9 @@ struct pass_ctx {
 		       const char *resolver, const char *file);
 	void *hook_arg;
 	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
-	int want_full;			/* the next pass makes a full listing */
-	unsigned since_full;		/* passes since the last full listing */
-	struct pass_watch watch;	/* domains with held mail */
+	int want_full;		  /* the next pass makes a full listing */
+	unsigned since_full;	  /* passes since the last full listing */
+	struct pass_watch watch;  /* domains with held mail */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 };
