@@ -42,21 +42,32 @@ static void daemon_report_summary(struct daemon_report *r,
 	if (!pass_stats_idle(s)) {
 		pass_log_summary(s);
 		r->idle_logged_ms = 0;
+		r->idle_known = 0; /* the queue changed */
 		return;
 	}
 	/* An idle pass that read the log and found nothing new is the same
 	 * as the last idle one; a full listing compares its numbers. */
 	if (r->idle_logged_ms != 0 &&
-	    (s->incremental ? s->scanned == 0
-			    : s->scanned == r->idle_scanned &&
-				  s->complete == r->idle_complete) &&
-	    mono_ms - r->idle_logged_ms < DAEMON_IDLE_LOG_MS)
-		return;
+	    mono_ms - r->idle_logged_ms < DAEMON_IDLE_LOG_MS) {
+		if (s->incremental && s->scanned == 0)
+			return;
+		if (!s->incremental && !r->idle_known) {
+			/* the first full one after a logged log-only one */
+			r->idle_scanned = s->scanned;
+			r->idle_complete = s->complete;
+			r->idle_known = 1;
+			return;
+		}
+		if (!s->incremental && s->scanned == r->idle_scanned &&
+		    s->complete == r->idle_complete)
+			return;
+	}
 	pass_log_summary(s);
 	r->idle_logged_ms = mono_ms ? mono_ms : 1;
 	if (!s->incremental) {
 		r->idle_scanned = s->scanned;
 		r->idle_complete = s->complete;
+		r->idle_known = 1;
 	}
 }
 

@@ -23,6 +23,7 @@ struct daemon_report {
 	int64_t idle_logged_ms; /* monotonic, when an idle pass was logged */
 	size_t idle_scanned;	/* its numbers */
 	int idle_complete;
+	int idle_known;	     /* idle_scanned/complete are a full listing's */
 	int metrics_failing; /* the metrics file could not be written */
 };
 
