@@ -293,7 +293,8 @@ int postfix_discover_open(struct postfix_state *st, const char *state_dir,
 		st->dgap = 0;
 		return 0;
 	}
-	return postfix_log_pos_end(st->log_file, st->host, &st->dpos, err, errlen);
+	return postfix_log_pos_end(st->log_file, st->host, &st->dpos, err,
+				   errlen);
 }
 
 int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
@@ -311,8 +312,8 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 	d.now = (int64_t)now;
 	d.tzoff = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
 	st->dpos.gap = 0;
-	if (postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line, &d, err,
-			       errlen) < 0 ||
+	if (postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line, &d,
+			       err, errlen) < 0 ||
 	    d.nomem || (d.nomem = disc_output(&d, out) < 0) ||
 	    (st->dpos_file &&
 	     postfix_log_pos_save(st->dpos_file, &st->dpos, err, errlen) < 0)) {

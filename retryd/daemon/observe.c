@@ -132,6 +132,11 @@ static int observe_discover(void *state, struct mta_listing *out, int *gap,
 {
 	struct observe *o = state;
 
+	if (o->real->discover == NULL) { /* gone with a reload */
+		memset(out, 0, sizeof(*out));
+		snprintf(err, errlen, "discover: not available");
+		return -1;
+	}
 	if (o->real->discover(o->real_state, out, gap, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; o->on && o->nids && i < out->n; i++)

@@ -77,9 +77,13 @@ const struct mta_host *priv_client_host(struct priv_client *c)
 	return &c->host;
 }
 
+static int pc_discover(void *state, struct mta_listing *out, int *gap,
+		       char *err, size_t errlen);
+
 void priv_client_set_parser(struct priv_client *c, void *state)
 {
 	c->parser = state;
+	c->vt.discover = state && c->pl->discover != NULL ? pc_discover : NULL;
 	/* what scan and outcomes return is then the plugin's to free */
 	c->vt.listing_free =
 	    state ? c->pl->listing_free : priv_client_plugin.listing_free;
@@ -252,6 +256,21 @@ static int pc_scan_msg(struct mta_listing *l, size_t *cap,
 	m->nrcpts = 0; /* filled by the PRIV_R_RCPTS frames */
 	l->n++;
 	return (int)pm->nrcpts;
+}
+
+/* Discovery is parsing: only by the daemon's parsing instance (without
+ * one: an error, and the pass makes a full listing). */
+static int pc_discover(void *state, struct mta_listing *out, int *gap,
+		       char *err, size_t errlen)
+{
+	struct priv_client *c = state;
+
+	memset(out, 0, sizeof(*out));
+	if (c->parser == NULL || c->pl->discover == NULL) {
+		snprintf(err, errlen, "discover: no parsing instance");
+		return -1;
+	}
+	return c->pl->discover(c->parser, out, gap, err, errlen);
 }
 
 static int pc_scan(void *state, struct mta_listing *out, char *err,
