@@ -7,8 +7,9 @@
  *	pass_due() takes at most LIMIT_PASS_DUE ids from the due index alone
  *	(store_walk_due_ids, earliest first: this also bounds the release
  *	burst after a forward jump of the wall clock), fetches each message
- *	by key (one that moved meanwhile is dropped), decides give-up with
- *	backoff_next(), gets
+ *	by key (one that moved meanwhile is dropped), releases to the MTA a
+ *	message held max_hold since adoption (pass_giveback_max_hold), decides
+ *	give-up with backoff_next(), gets
  *	one verification per distinct domain (pass_verify.c) and acts per
  *	verdict:
  *	  healthy, transport  attempt
@@ -42,6 +43,7 @@ struct due_entry {
 	char last_verdict[LIMIT_VERDICT + 1];
 	enum store_msg_state state;
 	int64_t first_failure;
+	int64_t adopted_at; /* when retryd first held it: max_hold */
 	struct backoff_decision d;
 	long dom; /* index in the domain table, -1: none this pass */
 };
@@ -109,6 +111,7 @@ static void pass_due_fetch(struct pass_ctx *ctx, struct due_set *s)
 			 m->last_verdict[0] ? m->last_verdict : "-");
 		e->state = m->state;
 		e->first_failure = m->first_failure;
+		e->adopted_at = m->adopted_at;
 		e->dom = -1;
 		store_message_free(m);
 		k++;
@@ -363,8 +366,8 @@ static void pass_due_giveback(struct pass_ctx *ctx, struct due_set *s,
 /* The due set of one pass and the entries sorted by what happens to them. */
 struct due_plan {
 	struct due_set s;
-	size_t *giveup, *wait, *bounce, *attempt;
-	size_t ng, nw, nb, na;
+	size_t *giveup, *wait, *bounce, *attempt, *maxhold;
+	size_t ng, nw, nb, na, nm;
 };
 
 static int pass_due_alloc(struct due_plan *p)
@@ -376,8 +379,9 @@ static int pass_due_alloc(struct due_plan *p)
 	p->wait = calloc(LIMIT_PASS_DUE, sizeof(size_t));
 	p->bounce = calloc(LIMIT_PASS_DUE, sizeof(size_t));
 	p->attempt = calloc(LIMIT_PASS_DUE, sizeof(size_t));
+	p->maxhold = calloc(LIMIT_PASS_DUE, sizeof(size_t));
 	return p->s.e && p->s.doms && p->s.ok && p->giveup && p->wait &&
-		       p->bounce && p->attempt
+		       p->bounce && p->attempt && p->maxhold
 		   ? 0
 		   : -1;
 }
@@ -391,6 +395,7 @@ static void pass_due_free(struct due_plan *p)
 	free(p->wait);
 	free(p->bounce);
 	free(p->attempt);
+	free(p->maxhold);
 }
 
 /* Step 2: the due ids from the index alone, then each record by key. */
@@ -420,6 +425,11 @@ static void pass_due_3_backoff(struct pass_ctx *ctx, struct due_plan *p)
 
 		if (e->state != STORE_MSG_HELD)
 			continue;
+		if (e->adopted_at > 0 &&
+		    s->now - e->adopted_at >= ctx->policy->max_hold) {
+			p->maxhold[p->nm++] = i; /* e->dom stays -1 */
+			continue;
+		}
 		e->d =
 		    backoff_next(pass_backoff(ctx, e->group), e->first_failure,
 				 s->now, pass_random32(ctx));
@@ -437,6 +447,23 @@ static void pass_due_3_backoff(struct pass_ctx *ctx, struct due_plan *p)
 			pd->escalate = 1;
 		}
 	}
+}
+
+/* Step 3b: max_hold reached: released to the MTA (complete listing) */
+static void pass_due_max_hold(struct pass_ctx *ctx, struct due_plan *p,
+			      const struct pass_listing *l)
+{
+	for (size_t i = 0; i < p->nm; i++) {
+		const struct due_entry *e = &p->s.e[p->maxhold[i]];
+
+		if (pass_due_listed(l, e->id))
+			pass_giveback_max_hold(ctx, e->id, e->last_verdict,
+					       e->adopted_at, p->s.now);
+	}
+	if (p->nm && !l->complete)
+		log_info("due: %zu messages reached max_hold; handing back "
+			 "waits for a complete listing",
+			 p->nm);
 }
 
 /* Step 4: one verification per domain, then its hooks (escalate,
@@ -558,6 +585,7 @@ int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 		goto out;
 	}
 	pass_due_3_backoff(ctx, &p);
+	pass_due_max_hold(ctx, &p, l);
 	if (p.ng) {
 		if (!l->complete)
 			ctx->want_full = 1; /* the hand-back needs a listing */

@@ -14,6 +14,10 @@
  *	GIVEBACK_INTENT (a replay after a crash) gets no second evidence.
  *	Callers make sure every id was in a complete listing made just
  *	before (Promise 1).
+ *	pass_giveback_max_hold() is the max_hold safety ([retryd] max_hold):
+ *	a message held that long since retryd first held it (adopted_at) is
+ *	released to the MTA, whatever its backoff says, with one log line
+ *	"max_hold: ID held for D (max_hold M): released to the MTA".
  * DIAGNOSTICS
  *	A failed commit means no giveback; a failed plugin call leaves the
  *	intent, replayed by reconcile.
@@ -161,5 +165,22 @@ int pass_giveback(struct pass_ctx *ctx, const char *const *ids, size_t n,
 			return -1;
 		ctx->stats.given_back += ng;
 	}
+	return 0;
+}
+
+int pass_giveback_max_hold(struct pass_ctx *ctx, const char *id,
+			   const char *verdict, int64_t adopted_at, int64_t now)
+{
+	char held[32], max[32], why[128], qid[LIMIT_QUEUE_ID + 1];
+	const char *ids[1] = {id};
+
+	policy_format_duration(now - adopted_at, held, sizeof(held));
+	policy_format_duration(ctx->policy->max_hold, max, sizeof(max));
+	snprintf(why, sizeof(why), "max_hold reached (held for %s)", held);
+	if (pass_giveback(ctx, ids, 1, MTA_GIVEBACK_RELEASE, verdict, "", why,
+			  now) < 0)
+		return -1; /* logged; the message stays due */
+	log_info("max_hold: %s held for %s (max_hold %s): released to the MTA",
+		 log_printable(qid, sizeof(qid), id), held, max);
 	return 0;
 }

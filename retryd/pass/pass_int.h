@@ -192,6 +192,14 @@ int pass_giveback(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		  enum mta_giveback how, const char *verdict, const char *dns,
 		  const char *why, int64_t now);
 const char *pass_giveback_name(enum mta_giveback how);
+/**
+ * max_hold: release @param id (held since @param adopted_at) back to the
+ * MTA through pass_giveback(), with one log line naming it and how long
+ * it was held. The caller has checked the listing. @return 0 or -1.
+ */
+int pass_giveback_max_hold(struct pass_ctx *ctx, const char *id,
+			   const char *verdict, int64_t adopted_at,
+			   int64_t now);
 /** Parse the "giveback:HOW" prefix of a reason. @return 0 or -1. */
 int pass_giveback_parse(const char *reason, enum mta_giveback *how);
 

@@ -156,6 +156,13 @@ static int set_scan_interval(struct key_ctx *k, const char *v, char *msg,
 	return set_duration(v, &k->p->scan_interval, 1, msg, msglen);
 }
 
+/* [retryd] max_hold: the longest any message stays held, from adoption */
+static int set_max_hold(struct key_ctx *k, const char *v, char *msg,
+			size_t msglen)
+{
+	return set_duration(v, &k->p->max_hold, 1, msg, msglen);
+}
+
 /* [retryd] user: a portable user name ([a-z_][a-z0-9_-]*), or "" (stay) */
 static int set_user(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 {
@@ -566,6 +573,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "metrics_file", 0, set_path, OFF(metrics_file)},
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
     {LOAD_SECT_RETRYD, "reconcile_every", 0, set_reconcile_every, 0},
+    {LOAD_SECT_RETRYD, "max_hold", 0, set_max_hold, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
     {LOAD_SECT_POSTFIX, "config_dir", 0, set_path, OFF(postfix_config_dir)},
@@ -711,6 +719,7 @@ struct policy *policy_new_defaults(void)
 	p->plugin_dir = strdup("/usr/lib/retryd");
 	p->state_dir = strdup("/var/lib/retryd");
 	p->scan_interval = 30;
+	p->max_hold = 6 * 86400; /* the default give_up (5d) and a day */
 	snprintf(p->user, sizeof(p->user), "retryd");
 	p->fleet_interval = 10;
 	p->reconcile_every = 10;

@@ -382,6 +382,48 @@ static void test_give_up_expires(void **state)
 	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
 }
 
+/* max_hold: held 6d since adoption, give_up far off (its failure clock
+ * restarted): released to the MTA, the record DONE, whatever the backoff */
+static void test_max_hold_releases(void **state)
+{
+	struct fx *fx = *state;
+	struct store_message *m = NULL;
+	const struct fake_call *c;
+	int64_t t = T0 + 6 * 86400;
+	char err[256];
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	fx_adopt_one(fx);
+	assert_int_equal(store_get_message(fx->store, NULL, fx->policy->mta,
+					   QID, &m, err, sizeof(err)),
+			 STORE_OK);
+	m->first_failure = t - 600; /* give_up (5d) far off */
+	m->next_attempt = t - 30;
+	assert_int_equal(
+	    store_put_message(fx->store, NULL, m, err, sizeof(err)), STORE_OK);
+	store_message_free(m);
+	m = NULL;
+	assert_int_equal(pass_run(&fx->ctx, t - 30), 0); /* 6d - 30s: waits */
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	assert_int_equal(pass_run(&fx->ctx, t + 600), 0);
+	c = fake_last(&fx->mta, "giveback");
+	assert_non_null(c);
+	assert_string_equal(c->ids, QID);
+	assert_int_equal(c->how, MTA_GIVEBACK_RELEASE);
+	assert_int_equal(c->committed, 1);
+	assert_int_equal(fake_count(&fx->mta, "deliver"), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	assert_int_equal(store_get_message(fx->store, NULL, fx->policy->mta,
+					   QID, &m, err, sizeof(err)),
+			 STORE_OK);
+	assert_non_null(strstr(m->last_reason,
+			       "giveback:release: max_hold reached (held for"));
+	store_message_free(m);
+	assert_int_equal(pass_run(&fx->ctx, t + 1200), 0);
+	assert_int_equal(fake_count(&fx->mta, "giveback"), 1);
+}
+
 static void test_gone_needs_two_complete_listings(void **state)
 {
 	struct fx *fx = *state;
@@ -1031,6 +1073,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_null_mx_bounces_after_commit,
 					    fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_give_up_expires, fx_setup,
+					    fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_max_hold_releases, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_gone_needs_two_complete_listings, fx_setup, fx_teardown),

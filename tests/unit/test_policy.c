@@ -199,6 +199,7 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
 	assert_int_equal(a->observe, b->observe);
 	assert_true(str_equal(a->metrics_file, b->metrics_file));
 	assert_int_equal(a->scan_interval, b->scan_interval);
+	assert_int_equal(a->max_hold, b->max_hold);
 	assert_string_equal(a->host_id, b->host_id);
 	assert_true(str_equal(a->postfix_config_dir, b->postfix_config_dir));
 	assert_true(str_equal(a->postfix_log_file, b->postfix_log_file));
@@ -607,6 +608,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p->observe, 0);
 	assert_null(p->metrics_file);
 	assert_int_equal(p->scan_interval, 30);
+	assert_int_equal(p->max_hold, 6 * 86400);
 	gethostname(host, sizeof(host));
 	snprintf(want, sizeof(want), "%.*s", LIMIT_HOST_ID, host);
 	assert_string_equal(p->host_id, want);
