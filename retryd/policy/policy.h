@@ -98,7 +98,7 @@ struct policy {
 	char *metrics_file; /* Prometheus textfile; NULL: none */
 	int64_t scan_interval;
 	unsigned reconcile_every; /* a full listing every N passes */
-	int64_t max_hold; /* never held longer (from adopted_at) */
+	int64_t max_hold;	  /* never held longer (from adopted_at) */
 	char host_id[LIMIT_HOST_ID + 1];
 	char user[LIMIT_USER_NAME + 1]; /* the daemon drops to it ("": stay) */
 
