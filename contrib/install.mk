@@ -38,6 +38,7 @@ PLUGIN_SOS  := $(foreach p,$(PLUGINS),$(B)/plugins/$(p).so)
 define install_subst
 sed -e 's|/usr/lib/retryd|$(pkglibdir)|g' \
     -e 's|/usr/sbin/retryd|$(sbindir)/retryd|g' \
+    -e 's|/usr/sbin/retryctl|$(sbindir)/retryctl|g' \
     -e 's|/etc/retryd/|$(sysconfdir)/retryd/|g'
 endef
 
@@ -59,6 +60,8 @@ install: all
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(mandir)/man8/
 	$(install_subst) contrib/systemd/retryd.service >$(DESTDIR)$(unitdir)/retryd.service
 	chmod 644 $(DESTDIR)$(unitdir)/retryd.service
+	$(install_subst) contrib/systemd/retryd-release.service >$(DESTDIR)$(unitdir)/retryd-release.service
+	chmod 644 $(DESTDIR)$(unitdir)/retryd-release.service
 	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(docdir)/
 	$(if $(BASHCOMP),$(INSTALL) -d $(DESTDIR)$(bashcompdir) && \
 		$(INSTALL) -m 644 $(BASHCOMP) $(DESTDIR)$(bashcompdir)/retryctl)
@@ -70,7 +73,8 @@ uninstall:
 	-rmdir $(DESTDIR)$(pkglibdir)
 	rm -f $(foreach m,$(MAN5),$(DESTDIR)$(mandir)/man5/$(notdir $(m))) \
 	      $(foreach m,$(MAN8),$(DESTDIR)$(mandir)/man8/$(notdir $(m)))
-	rm -f $(DESTDIR)$(unitdir)/retryd.service $(DESTDIR)$(bashcompdir)/retryctl
+	rm -f $(DESTDIR)$(unitdir)/retryd.service $(DESTDIR)$(unitdir)/retryd-release.service \
+	      $(DESTDIR)$(bashcompdir)/retryctl
 	rm -rf $(DESTDIR)$(docdir)
 	@echo "kept $(DESTDIR)$(sysconfdir)/retryd (your policy) and the state_dir"
 

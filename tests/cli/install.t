@@ -25,6 +25,7 @@ for f in usr/local/sbin/retryd usr/local/sbin/retryctl \
 	etc/retryd/classifier.ini usr/local/share/man/man8/retryd.8 \
 	usr/local/share/man/man8/retryctl.8 usr/local/share/man/man5/retryd.ini.5 \
 	usr/local/lib/systemd/system/retryd.service \
+	usr/local/lib/systemd/system/retryd-release.service \
 	usr/local/share/doc/retryd/LICENSE usr/local/share/doc/retryd/README.postfix; do
 	[ -f "$D/$f" ]; ok $? "installed /$f"
 done
@@ -35,6 +36,11 @@ like "$(grep '^plugin_dir' "$D/etc/retryd/retryd.ini")" "= /usr/local/lib/retryd
 	"installed policy: plugin_dir is \$(libdir)/retryd"
 like "$(grep '^ExecStart=' "$D/usr/local/lib/systemd/system/retryd.service")" \
 	"^ExecStart=/usr/local/sbin/retryd -c /etc/retryd/retryd.ini" "unit runs the installed retryd"
+is "$(grep '^OnFailure=' "$D/usr/local/lib/systemd/system/retryd.service")" \
+	"OnFailure=retryd-release.service" "unit: OnFailure= names the release unit"
+is "$(grep '^ExecStart=' "$D/usr/local/lib/systemd/system/retryd-release.service")" \
+	"ExecStart=/usr/local/sbin/retryctl -c /etc/retryd/retryd.ini release --all" \
+	"release unit runs the installed retryctl release --all"
 "$D/usr/local/sbin/retryd" -c "$D/etc/retryd/retryd.ini" -t >/dev/null 2>"$TMP/t.err"
 ok $? "installed policy passes retryd -t" || cat "$TMP/t.err" >&2
 like "$("$D/usr/local/sbin/retryd" --version)" "^retryd [0-9]+\.[0-9]+\.[0-9]+" "installed retryd --version"
@@ -65,7 +71,8 @@ is "$left" "./etc/retryd/classifier.ini ./etc/retryd/retryd.ini ./etc/retryd/ret
 # 4. PREFIX=/usr: the Debian layout
 D=$TMP/usr
 $M install DESTDIR="$D" PREFIX=/usr >/dev/null 2>&1
-[ -f "$D/usr/sbin/retryd" ] && [ -f "$D/usr/lib/retryd/postfix.so" ] && [ -f "$D/lib/systemd/system/retryd.service" ]
+[ -f "$D/usr/sbin/retryd" ] && [ -f "$D/usr/lib/retryd/postfix.so" ] && [ -f "$D/lib/systemd/system/retryd.service" ] \
+	&& [ -f "$D/lib/systemd/system/retryd-release.service" ]
 ok $? "PREFIX=/usr: /usr/sbin, /usr/lib/retryd, /lib/systemd/system"
 like "$(grep '^plugin_dir' "$D/etc/retryd/retryd.ini")" "= /usr/lib/retryd( |$)" "PREFIX=/usr: plugin_dir /usr/lib/retryd"
 
@@ -76,6 +83,7 @@ deb=$(ls build/retryd_*.deb 2>/dev/null | tail -n 1)
 [ -n "$deb" ]; ok $? "a .deb was built"
 like "$(dpkg-deb -f "$deb" Depends)" "libgetdns10.*adduser" "Depends from dpkg-shlibdeps, and adduser"
 like "$(dpkg-deb -c "$deb")" "lib/systemd/system/retryd.service" "the unit is in the package"
+like "$(dpkg-deb -c "$deb")" "lib/systemd/system/retryd-release.service" "the release unit is in the package"
 if grep -Eq "(systemctl|deb-systemd-helper) (--system )?enable" "$(dirname "$0")/../../contrib/debian/postinst"; then ok 1 "postinst enables nothing"; else ok 0 "postinst enables nothing"; fi
 if command -v lintian >/dev/null; then
 	lintian --fail-on error,warning "$deb" >"$TMP/lintian.out" 2>&1

@@ -2,7 +2,9 @@
 # service.t — the systemd unit and the notify protocol (TAP).
 #
 # contrib/systemd/retryd.service: systemd-analyze security --offline=true
-# --threshold=45 passes (exposure <= 4.5), Type=notify with WatchdogSec.
+# --threshold=45 passes (exposure <= 4.5), Type=notify with WatchdogSec;
+# OnFailure=retryd-release.service, a oneshot retryctl release --all that
+# systemd-analyze verify accepts.
 # The unit itself is started by a real systemd (PID 1 of a namespace) in
 # tests/e2e/postfix_systemd.t; here, without systemd, retryd -f runs with NOTIFY_SOCKET pointing at a datagram socket this
 # test reads (python3) and WATCHDOG_USEC=200000, and must send READY=1,
@@ -12,6 +14,7 @@
 . "$(dirname "$0")/../lab/lib.sh"
 
 UNIT=$LAB_ROOT/contrib/systemd/retryd.service
+REL=$LAB_ROOT/contrib/systemd/retryd-release.service
 RETRYD=$RETRYD_ASAN_BUILD/retryd
 [ -x "$RETRYD" ] || RETRYD=$RETRYD_BUILD/retryd
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
@@ -29,9 +32,21 @@ if command -v systemd-analyze >/dev/null; then
 	else
 		ok 0 "systemd-analyze verify: no unknown or invalid setting"
 	fi
+	# the OnFailure= unit, verified beside the main unit (which names it)
+	systemd-analyze verify "$UNIT" "$REL" >"$TMP/verify-rel" 2>&1
+	if grep -Ei "unknown|invalid|failed to parse|not found|not loaded" "$TMP/verify-rel" |
+		grep -Ev "Command /usr/sbin/retry(d|ctl) is not executable" >&2; then
+		ok 1 "systemd-analyze verify retryd-release.service: no unknown or invalid setting"
+	else
+		ok 0 "systemd-analyze verify retryd-release.service: no unknown or invalid setting"
+	fi
 else
 	ok 0 "# SKIP systemd-analyze not installed"
 fi
+grep -qx "OnFailure=retryd-release.service" "$UNIT"; ok $? "unit sets OnFailure=retryd-release.service"
+for k in "Type=oneshot" "ExecStart=/usr/sbin/retryctl -c /etc/retryd/retryd.ini release --all"; do
+	grep -qx "$k" "$REL"; ok $? "release unit sets $k"
+done
 for k in "Type=notify" "WatchdogSec=" "ProtectSystem=strict" "UMask=0027" "CapabilityBoundingSet=" \
 	"SystemCallArchitectures=native" "RestrictNamespaces=yes" "LockPersonality=yes" "PrivateDevices=yes"; do
 	grep -q "^$k" "$UNIT"; ok $? "unit sets $k"

@@ -33,7 +33,10 @@
 # watchdog is fed; `systemctl reload` and `systemctl stop` are clean
 # (Result=success, status 0, no error in the journal). Under
 # MemoryDenyWriteExecute=yes the classifier says once that it runs
-# without PCRE2's JIT.
+# without PCRE2's JIT. The OnFailure= unit: retryd.service names
+# retryd-release.service, which runs (retryctl release --all, sandboxed)
+# when started by hand and when retryd fails for good (a drop-in with
+# Restart=no, then SIGKILL): systemd starts it and it exits 0.
 # E2E_SD_DEB=FILE.deb tests the package's files instead of make install.
 # E2E_SD_HOLD=SECONDS pauses before the takeover checks, to look around
 # with nsenter -t SD_PID -m -p (the pid is printed).
@@ -314,5 +317,27 @@ is "$(grep -c 'rules run without PCRE2 JIT' "$SD/journal.2")" 1 \
 	"MemoryDenyWriteExecute: the classifier runs without JIT, logged once (start + reload)"
 st=$(sd /usr/sbin/retryctl status); rc=$?
 is "$rc" 2 "retryctl status: exit 2 after stop"
+# 9. the OnFailure= unit: named by retryd.service, and it runs (sandboxed,
+#    as systemd would start it once retryd has failed for good)
+is "$(show OnFailure)" retryd-release.service "OnFailure=retryd-release.service"
+sd systemctl start retryd-release >"$SD/release.out" 2>&1
+ok $? "systemctl start retryd-release (retryctl release --all)" || diag "$(cat "$SD/release.out")"
+is "$(sd systemctl show retryd-release -p Result --value)" success "retryd-release: Result=success"
+is "$(e2e_queue_count mta held)" 0 "nothing held after retryd-release"
+#    and systemd starts it when retryd fails for good (here: Restart=no
+#    in a drop-in, then SIGKILL)
+mkdir -p "$SD/units/retryd.service.d"
+printf '[Service]\nRestart=no\n' >"$SD/units/retryd.service.d/no-restart.conf"
+sd systemctl daemon-reload
+sd systemctl start retryd >>"$SD/start.out" 2>&1
+ok $? "systemctl start retryd (again, Restart=no)"
+r0=$(sd systemctl show retryd-release -p ExecMainExitTimestampMonotonic --value)
+sd systemctl kill -s SIGKILL retryd
+wait_for 20 sh -c "[ \"\$(nsenter -t $SD_PID -m -p -- systemctl is-failed retryd)\" = failed ]"
+ok $? "retryd.service failed (SIGKILL, no restart)"
+wait_for 20 sh -c "[ \"\$(nsenter -t $SD_PID -m -p -- systemctl show retryd-release -p ExecMainExitTimestampMonotonic --value)\" != '$r0' ]"
+ok $? "OnFailure= started retryd-release.service, and it finished" || diag "$(sd systemctl status retryd-release retryd --no-pager 2>&1 | tail -n 20)"
+is "$(sd systemctl show retryd-release -p ExecMainStatus --value)" 0 "retryd-release after the failure: exit 0"
+is "$(sd systemctl show retryd-release -p Result --value)" success "retryd-release after the failure: Result=success"
 [ "$LAB_FAILED" = 0 ] || { diag "journal:"; sed 's/^/#   /' "$SD/journal.2" >&2; }
 done_testing
