@@ -110,6 +110,11 @@ is $good $RUNS "(b) $RUNS runs of two daemons at once: exactly one ran, the othe
 diag "(b) done after ${SECONDS}s"
 # ---- (c) the incident ends: delivered exactly once ----
 e2e_retryd_start
+# The survivors of (b) may have delivered everything already: wait until
+# this daemon has started (signals are its own from then on; a SIGTERM
+# before that ends it by the default action, 143, with nothing touched).
+ok "$(wait_for 30 sh -c "tail -n +$((E2E_LOG_OFF + 1)) '$E2E_DIR/retryd.log' | grep -q 'started: '"; echo $?)" \
+	"(c) retryd started"
 e2e_wait_sink $K 60 '@hotmail\.test'
 e2e_wait_queue mta all 0 20
 e2e_retryd_stop
