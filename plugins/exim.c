@@ -45,6 +45,7 @@
 #include "exim_cmd.h"
 #include "exim_id.h"
 #include "exim_log.h"
+#include "mta_file.h"
 #include "exim_queue.h"
 #include "plugin.h"
 
@@ -252,7 +253,8 @@ static int exim_open_file(void *state, enum mta_file which, const char *id,
 		errno = EINVAL;
 		return -1;
 	}
-	return exim_log_open(st->log_file, st->host, which, err, errlen);
+	return mta_file_open("exim log", st->log_file, st->host, which, err,
+			     errlen);
 }
 
 /* The privileged primitive: run "exim -bpr", keep its bytes unread. */

@@ -36,6 +36,7 @@
 #include "util/log.h"
 #include "exim_id.h"
 #include "exim_log.h"
+#include "mta_file.h"
 
 #define EXIM_LOG_READ_CHUNK   65536
 #define EXIM_LOG_CURSOR_MAGIC "retryd-exim-log-cursor 1"
@@ -427,34 +428,6 @@ static int exim_log_read_fd(int fd, const char *path,
 	return rc < 0 ? -1 : rc;
 }
 
-int exim_log_open(const char *path, const struct mta_host *host,
-		  enum mta_file which, char *err, size_t errlen)
-{
-	char name[LIMIT_PATH + 1];
-	int fd;
-
-	if (host != NULL)
-		return host->open_file(host->arg, which, NULL, err, errlen);
-	if (which == MTA_FILE_LOG_1 || which == MTA_FILE_LOG_0) {
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", path,
-				     which == MTA_FILE_LOG_1 ? ".1" : ".0") >=
-		    sizeof(name)) {
-			snprintf(err, errlen, "%.200s: name too long", path);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		path = name;
-	} else if (which != MTA_FILE_LOG) {
-		snprintf(err, errlen, "exim log: no such file kind %d",
-			 (int)which);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
-	return fd;
-}
-
 int exim_log_follow(const char *path, struct exim_log_cursor *cur,
 		    exim_log_line_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -470,7 +443,7 @@ int exim_log_follow_host(const char *path, const struct mta_host *host,
 	struct stat st;
 	int fd, rc;
 
-	fd = exim_log_open(path, host, MTA_FILE_LOG, err, errlen);
+	fd = mta_file_open("exim log", path, host, MTA_FILE_LOG, err, errlen);
 	if (fd < 0 && errno == ENOENT) {
 		err[0] = '\0';
 		return 0; /* nothing logged yet */
@@ -491,7 +464,8 @@ int exim_log_follow_host(const char *path, const struct mta_host *host,
 			struct stat ost;
 			int ofd;
 			snprintf(old, sizeof(old), "%s%s", path, suffix[i]);
-			if ((ofd = exim_log_open(path, host, rotated[i], why,
+			if ((ofd = mta_file_open("exim log", path, host,
+						 rotated[i], why,
 						 sizeof(why))) < 0)
 				continue;
 			if (fstat(ofd, &ost) == 0 &&
@@ -549,7 +523,8 @@ int exim_log_cursor_end_host(const char *path, const struct mta_host *host,
 	int fd;
 
 	memset(cur, 0, sizeof(*cur));
-	if ((fd = exim_log_open(path, host, MTA_FILE_LOG, err, errlen)) < 0) {
+	if ((fd = mta_file_open("exim log", path, host, MTA_FILE_LOG, err,
+				errlen)) < 0) {
 		if (errno == ENOENT) {
 			err[0] = '\0';
 			return 0; /* start at the beginning once it exists */

@@ -106,7 +106,7 @@ int exim_log_cursor_end(const char *path, struct exim_log_cursor *cur,
 
 /**
  * exim_log_follow() and exim_log_cursor_end() that open the log (and
- * PATH.0, PATH.1) with exim_log_open(@param host): a parsing instance
+ * PATH.0, PATH.1) with mta_file_open(@param host): a parsing instance
  * gets the descriptors from the privileged helper.
  */
 int exim_log_follow_host(const char *path, const struct mta_host *host,
@@ -115,14 +115,6 @@ int exim_log_follow_host(const char *path, const struct mta_host *host,
 int exim_log_cursor_end_host(const char *path, const struct mta_host *host,
 			     struct exim_log_cursor *cur, char *err,
 			     size_t errlen);
-/**
- * Open @param path (MTA_FILE_LOG), PATH.1 or PATH.0 read-only, itself
- * (@param host NULL) or through the host. @return the descriptor, or
- * -1 with errno (ENOENT: not there) and err.
- */
-int exim_log_open(const char *path, const struct mta_host *host,
-		  enum mta_file which, char *err, size_t errlen);
-
 /**
  * Load a cursor saved by exim_log_cursor_save(). @return 1 loaded, 0 no
  * file yet, -1 on a damaged or unreadable file (with @param err).

@@ -9,6 +9,7 @@ postfix_SRCS += plugins/postfix_discover.c
 postfix_SRCS += plugins/postfix_flush.c
 postfix_SRCS += plugins/postfix_id.c
 postfix_SRCS += plugins/postfix_log.c
+postfix_SRCS += plugins/mta_file.c
 postfix_SRCS += plugins/log_journal.c
 postfix_SRCS += plugins/postfix_queue.c
 
@@ -17,5 +18,6 @@ exim_SRCS += plugins/exim.c
 exim_SRCS += plugins/exim_cmd.c
 exim_SRCS += plugins/exim_id.c
 exim_SRCS += plugins/exim_log.c
+exim_SRCS += plugins/mta_file.c
 exim_SRCS += plugins/log_journal.c
 exim_SRCS += plugins/exim_queue.c

@@ -65,6 +65,7 @@
 #include "postfix_cmd.h"
 #include "postfix_id.h"
 #include "postfix_log.h"
+#include "mta_file.h"
 #include "postfix_queue.h"
 
 #define POSTFIX_POS_FILE       "postfix-log.offset"
@@ -278,7 +279,7 @@ static int postfix_open_file(void *state, enum mta_file which, const char *id,
 		errno = EINVAL;
 		return -1;
 	}
-	return postfix_log_open(st->log_file, st->host, which, err, errlen);
+	return mta_file_open("log", st->log_file, st->host, which, err, errlen);
 }
 
 static int postfix_scan(void *state, struct mta_listing *out, char *err,

@@ -34,6 +34,7 @@
 #include "util/log.h"
 #include "postfix_id.h"
 #include "postfix_log.h"
+#include "mta_file.h"
 
 #define POSTFIX_LOG_CHUNK     65536
 #define POSTFIX_LOG_POS_MAGIC "postfix-log-pos 1"
@@ -445,34 +446,6 @@ out:
 	return rc;
 }
 
-int postfix_log_open(const char *path, const struct mta_host *host,
-		     enum mta_file which, char *err, size_t errlen)
-{
-	char name[LIMIT_PATH + 1];
-	int fd;
-
-	if (host != NULL)
-		return host->open_file(host->arg, which, NULL, err, errlen);
-	if (which == MTA_FILE_LOG_1 || which == MTA_FILE_LOG_0) {
-		if ((size_t)snprintf(name, sizeof(name), "%s%s", path,
-				     which == MTA_FILE_LOG_1 ? ".1" : ".0") >=
-		    sizeof(name)) {
-			snprintf(err, errlen, "log %.200s: name too long",
-				 path);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		path = name;
-	} else if (which != MTA_FILE_LOG) {
-		snprintf(err, errlen, "log: no such file kind %d", (int)which);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		snprintf(err, errlen, "log %.300s: %s", path, strerror(errno));
-	return fd;
-}
-
 /* Finish the rotated file (LOG.1 or LOG.0 still holding pos's inode). */
 static int postfix_log_finish_old(struct postfix_log_reader *r,
 				  struct postfix_log_pos *pos, char *err,
@@ -484,8 +457,8 @@ static int postfix_log_finish_old(struct postfix_log_reader *r,
 
 	for (size_t i = 0; i < 2; i++) {
 		int fd, rc;
-		fd = postfix_log_open(r->path, r->host, rotated[i], why,
-				      sizeof(why));
+		fd = mta_file_open("log", r->path, r->host, rotated[i], why,
+				   sizeof(why));
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && (uint64_t)st.st_ino == pos->ino &&
@@ -510,7 +483,7 @@ int postfix_log_follow(const char *path, const struct mta_host *host,
 	struct stat st;
 	int fd, rc;
 
-	fd = postfix_log_open(path, host, MTA_FILE_LOG, err, errlen);
+	fd = mta_file_open("log", path, host, MTA_FILE_LOG, err, errlen);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			err[0] = '\0';
@@ -563,7 +536,7 @@ int postfix_log_pos_end(const char *path, const struct mta_host *host,
 	int fd;
 
 	memset(pos, 0, sizeof(*pos));
-	fd = postfix_log_open(path, host, MTA_FILE_LOG, err, errlen);
+	fd = mta_file_open("log", path, host, MTA_FILE_LOG, err, errlen);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			err[0] = '\0';

@@ -96,7 +96,7 @@ typedef int (*postfix_log_line_fn)(void *ctx, const char *line, size_t len,
 
 /**
  * Read from @param pos to the end of @param path, calling @param fn;
- * files are opened with postfix_log_open(@param host).
+ * files are opened with mta_file_open(@param host).
  * @param pos is advanced past what was consumed.
  * @return 0 (also when the log does not exist yet), or -1 with
  * @param err when it cannot be read.
@@ -108,14 +108,6 @@ int postfix_log_follow(const char *path, const struct mta_host *host,
 /** Set @param pos to the current end of @param path (zero if absent). */
 int postfix_log_pos_end(const char *path, const struct mta_host *host,
 			struct postfix_log_pos *pos, char *err, size_t errlen);
-
-/**
- * Open @param path (MTA_FILE_LOG), PATH.1 or PATH.0 read-only, itself
- * (@param host NULL) or through the host (the privileged helper).
- * @return the descriptor, or -1 with errno (ENOENT: not there).
- */
-int postfix_log_open(const char *path, const struct mta_host *host,
-		     enum mta_file which, char *err, size_t errlen);
 
 /**
  * Load a position saved by postfix_log_pos_save(). @return 1 loaded, 0
