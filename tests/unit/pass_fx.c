@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "pass_fx.h"
+#include "tmpdir_fx.h"
 
 void fx_write_file(const char *path, const char *text, mode_t mode)
 {
@@ -80,14 +81,11 @@ void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify)
 int fx_teardown(void **state)
 {
 	struct fx *fx = *state;
-	char cmd[600];
 
 	pass_ctx_free(&fx->ctx);
 	store_close(fx->store);
 	policy_free(fx->policy);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", fx->dir);
+	(void)tmpdir_fx_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "util/atomic_file.h"
+#include "tmpdir_fx.h"
 
 static char dir[64];
 
@@ -34,11 +35,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_fx_remove(dir);
 }
 
 static void slurp(const char *path, char *buf, size_t len)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "plugins/exim_log.h"
+#include "tmpdir_fx.h"
 
 static int64_t utc(int y, int mo, int d, int h, int mi, int s)
 {
@@ -357,11 +358,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[256];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_fx_remove(dir);
 }
 
 static void test_reader(void **state)

@@ -31,6 +31,7 @@
 #include "plugins/exim_log.h"
 #include "plugins/log_journal.h"
 #include "plugins/postfix_log.h"
+#include "tmpdir_fx.h"
 
 #define JOURNAL_REMOTE "/lib/systemd/systemd-journal-remote"
 #define BOOT_ID	       "4f1c0a6e2b8d4c3aa1e5f7b9c2d4e6f8"
@@ -326,10 +327,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_fx_remove(dir);
 }
 
 int main(void)

@@ -14,7 +14,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +24,7 @@
 
 #include "policy/policy.h"
 #include "policy/policy_int.h"
+#include "tmpdir_fx.h"
 
 static char srcdir[1024];
 static char tmpdir[256];
@@ -1087,19 +1087,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	return tmpdir_fx_remove(tmpdir);
 }
 
 int main(void)

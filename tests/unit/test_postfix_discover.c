@@ -19,6 +19,7 @@
 
 #include "plugins/postfix_cmd.h"
 #include "plugins/postfix_queue.h"
+#include "tmpdir_fx.h"
 
 struct fx {
 	char dir[64], log[128];
@@ -53,11 +54,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	free(f->st.dpos_file);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_fx_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

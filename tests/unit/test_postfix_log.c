@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "plugins/postfix_log.h"
+#include "tmpdir_fx.h"
 
 /* 2026-11-29 04:00:00 UTC, the lab box's clock when the lines were logged */
 #define NOW 1795924800LL
@@ -333,10 +334,8 @@ static int setup_dir(void **state)
 
 static int teardown_dir(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_fx_remove(dir);
 }
 
 static void test_reader_append_partial(void **state)

@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 
 #include "report/report.h"
 #include "dns/verify.h"
+#include "tmpdir_fx.h"
 
 #define NOW	 1714600000LL /* 2024-05-01T21:46:40Z */
 #define NODE_BAD "127.0.9.54:53"
@@ -40,15 +40,6 @@ struct fixture {
 	struct store *st;
 	struct policy *p;
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
 
 static void add_answer(struct verify_result *r, enum verify_role role,
 		       const char *server, enum verify_kind kind,
@@ -242,7 +233,7 @@ static int teardown(void **state)
 	struct fixture *fx = *state;
 
 	store_close(fx->st);
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_fx_remove(fx->dir);
 	free(fx->p);
 	free(fx);
 	return 0;

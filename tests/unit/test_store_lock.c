@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,15 +27,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
+#include "tmpdir_fx.h"
 
 static void make_dir(char *base, size_t cap)
 {
@@ -111,7 +102,7 @@ static void test_daemon_lock(void **state)
 				    err, sizeof(err)),
 			 STORE_LOCK_OK);
 	store_unlock(fd);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_fx_remove(base);
 }
 
 static void test_writer_lock_waits(void **state)
@@ -138,7 +129,7 @@ static void test_writer_lock_waits(void **state)
 	assert_int_equal(holder, (long)w);
 	kill(w, SIGKILL);
 	assert_int_equal(waitpid(w, &status, 0), w);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_fx_remove(base);
 }
 
 static struct store_message *attach_msg(void)
@@ -231,7 +222,7 @@ static void test_failchk_frees_dead_writer(void **state)
 		fail_msg("writer: rc %d: %s", a.rc, a.err);
 	assert_false(store_needs_reopen(st));
 	store_close(st);
-	nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_fx_remove(base);
 }
 
 int main(void)

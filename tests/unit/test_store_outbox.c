@@ -10,26 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
+#include "tmpdir_fx.h"
 
 struct fixture {
 	char dir[64];
 	struct store *st;
 };
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
 
 static int setup(void **state)
 {
@@ -54,7 +45,7 @@ static int teardown(void **state)
 
 	store_close(fx->st);
 	fx->dir[strlen(fx->dir) - strlen("/state")] = 0;
-	nftw(fx->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	(void)tmpdir_fx_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -1,0 +1,21 @@
+/*
+ * NAME
+ *	tmpdir_fx 3h
+ * SUMMARY
+ *	the unit tests' temporary directories: make one, remove it whole
+ * DESCRIPTION
+ *	Every unit test that touches files works in a directory of its
+ *	own under /tmp. tmpdir_fx_remove() removes such a tree without a
+ *	shell (nftw, depth first, symlinks not followed), so a test never
+ *	hands a path to system().
+ * DIAGNOSTICS
+ *	tmpdir_fx_remove() returns -1 and names the first path it could
+ *	not remove on stderr; the tree may then be left in part.
+ */
+#ifndef TESTS_TMPDIR_FX_H
+#define TESTS_TMPDIR_FX_H
+
+/** Remove the directory tree @param dir; 0, or -1 (reported). */
+int tmpdir_fx_remove(const char *dir);
+
+#endif
