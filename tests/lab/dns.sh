@@ -88,6 +88,26 @@ dns_zone_set() {
 	nsd-control -c "$DNS_DIR/nsd/nsd.conf" reload "$1" >/dev/null
 }
 
+# dns_nsd_server_conf DIR ADDR: print the server: section of an NSD
+# that keeps every file in DIR and answers on ADDR port 53 (no chroot,
+# no user switch, no database, no rate limit).
+dns_nsd_server_conf() {
+	local d="$1" addr="$2"
+	echo "server:"
+	echo "  ip-address: $addr"
+	echo "  port: 53"
+	echo "  username: \"\""
+	echo "  chroot: \"\""
+	echo "  zonesdir: \"$d\""
+	echo "  database: \"\""
+	echo "  pidfile: \"$d/nsd.pid\""
+	echo "  xfrdfile: \"$d/xfrd.state\""
+	echo "  zonelistfile: \"$d/zone.list\""
+	echo "  logfile: \"$d/nsd.log\""
+	echo "  do-ip6: no"
+	echo "  rrl-ratelimit: 0"
+}
+
 # dns_nsd_start: write every zone, nsd.conf and the control keys, start
 # NSD on 127.$LAB_NET.0.53 and wait until it answers. Sets DNS_NSD_PID.
 # DNS_EXTRA_ZONES (space-separated) adds zones with the standard records,
@@ -98,19 +118,7 @@ dns_nsd_start() {
 	mkdir -p "$d"
 	nsd-control-setup -d "$d" >/dev/null 2>&1 || return 1
 	{
-		echo "server:"
-		echo "  ip-address: $addr"
-		echo "  port: 53"
-		echo "  username: \"\""
-		echo "  chroot: \"\""
-		echo "  zonesdir: \"$d\""
-		echo "  database: \"\""
-		echo "  pidfile: \"$d/nsd.pid\""
-		echo "  xfrdfile: \"$d/xfrd.state\""
-		echo "  zonelistfile: \"$d/zone.list\""
-		echo "  logfile: \"$d/nsd.log\""
-		echo "  do-ip6: no"
-		echo "  rrl-ratelimit: 0"
+		dns_nsd_server_conf "$d" "$addr"
 		echo "  verbosity: 1"
 		echo "remote-control:"
 		echo "  control-enable: yes"
@@ -157,19 +165,7 @@ dns_root_start() {
 		echo "ns.test. 172800 IN A $(dns_addr 53)"
 	} >"$d/root.zone"
 	{
-		echo "server:"
-		echo "  ip-address: $addr"
-		echo "  port: 53"
-		echo "  username: \"\""
-		echo "  chroot: \"\""
-		echo "  zonesdir: \"$d\""
-		echo "  database: \"\""
-		echo "  pidfile: \"$d/nsd.pid\""
-		echo "  xfrdfile: \"$d/xfrd.state\""
-		echo "  zonelistfile: \"$d/zone.list\""
-		echo "  logfile: \"$d/nsd.log\""
-		echo "  do-ip6: no"
-		echo "  rrl-ratelimit: 0"
+		dns_nsd_server_conf "$d" "$addr"
 		echo "remote-control:"
 		echo "  control-enable: no"
 		echo "zone:"
