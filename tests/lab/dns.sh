@@ -81,6 +81,23 @@ dns_zone_write() {
 	} >"$DNS_DIR/nsd/$zone.zone"
 }
 
+# dns_zone_write_mx_many ZONE N: write ZONE for the lab NSD with N
+# domains dNNNNN.ZONE, each with one MX naming mx.ZONE (127.$LAB_NET.0.25).
+# For the benches; list ZONE in DNS_EXTRA_ZONES before dns_nsd_start.
+dns_zone_write_mx_many() {
+	local zone="$1" n="$2" i
+	: "${DNS_DIR:=$LAB_DIR/dns}"
+	mkdir -p "$DNS_DIR/nsd"
+	{
+		echo "\$ORIGIN $zone."
+		echo "\$TTL 300"
+		echo "@ IN SOA ns.test. hostmaster.test. 1 60 60 3600 300"
+		echo "@ IN NS ns.test."
+		echo "mx IN A $(dns_addr 25)"
+		for i in $(seq -f %05g 1 "$n"); do echo "d$i IN MX 10 mx"; done
+	} >"$DNS_DIR/nsd/$zone.zone"
+}
+
 # dns_zone_set ZONE [RR-LINE...]: rewrite ZONE (as dns_zone_write) and
 # make NSD serve it now (nsd-control reload ZONE).
 dns_zone_set() {
