@@ -19,40 +19,7 @@
 
 #include "store/store.h"
 #include "store/store_int.h"
-#include "tmpdir_fx.h"
-
-struct fixture {
-	char dir[64];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[512];
-
-	strcpy(fx->dir, "/tmp/test_store.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	strcat(fx->dir, "/state"); /* store_open creates it */
-	if (store_open(fx->dir, STORE_OPEN_DAEMON, 0, &fx->st, err,
-		       sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	fx->dir[strlen(fx->dir) - strlen("/state")] = 0;
-	(void)tmpdir_fx_remove(fx->dir);
-	free(fx);
-	return 0;
-}
+#include "store_fx.h"
 
 static struct store_message *mk_msg(const char *qid, int64_t next,
 				    size_t nrcpts)
@@ -151,7 +118,7 @@ static struct seen *walk_all(struct store *st)
 
 static void test_message_put_get_del(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_message *m = mk_msg("3F2A1B9C0D", 1700000300, 3), *got;
 	char err[512];
 
@@ -230,7 +197,7 @@ static void assert_index_agrees(struct store *st)
 
 static void test_due_walk_order_and_bounds(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct seen *s;
 	char qid[32], err[512];
 
@@ -292,7 +259,7 @@ static void test_due_walk_order_and_bounds(void **state)
 
 static void test_due_walk_many_per_second(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	struct seen *s;
 	char qid[32], err[512];
@@ -345,7 +312,7 @@ static int stop_at_3(const struct store_message *m, void *arg)
 
 static void test_walk_stops_on_callback(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	char err[512];
 	int n = 0;
 
@@ -364,7 +331,7 @@ static void test_walk_stops_on_callback(void **state)
 
 static void test_batch_abort_then_commit(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	struct store_message *m;
 	struct seen *s;
@@ -494,7 +461,7 @@ static void assert_ids_match(struct store *st, int64_t due_by, size_t limit)
 
 static void test_due_ids_order_bounds_limit(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct ids_seen *s;
 	char qid[32], err[512];
 
@@ -563,7 +530,7 @@ static void test_due_ids_order_bounds_limit(void **state)
 /* The same queue id under two MTAs: two messages, each with its MTA. */
 static void test_due_ids_two_mtas(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_message *m = mk_msg("1xXQMR-0004tV-1a", 50, 1);
 	struct ids_seen *s;
 	char err[512];
@@ -591,7 +558,7 @@ static void test_due_ids_two_mtas(void **state)
  */
 static void test_due_ids_many_and_writing_callbacks(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	struct ids_seen *s;
 	char qid[32], err[512];
@@ -686,7 +653,7 @@ static void test_due_ids_many_and_writing_callbacks(void **state)
  */
 static void test_due_ids_bad_record_listed(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store *st = fx->st;
 	struct ids_seen *s;
 	struct seen *full;
@@ -776,7 +743,7 @@ static struct ev_seen *walk_ev(struct store *st, const char *addr)
 
 static void test_evidence_order(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct ev_seen *s;
 
 	add_ev(fx->st, NULL, "a@x.test", 200, "a200-1");
@@ -805,7 +772,7 @@ static void test_evidence_order(void **state)
 
 static void test_evidence_prune(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	struct ev_seen *s;
 	char text[16], err[512];
@@ -864,7 +831,7 @@ static int v_seen(const struct store_verification *v, void *arg)
 
 static void test_domains_and_verifications(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_domain d, got;
 	struct store_verification v;
 	struct v_seen vs;
@@ -937,7 +904,7 @@ static int count_supp(const struct store_suppressed *s, void *arg)
 
 static void test_suppressed(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_suppressed s, got;
 	char err[512];
 	int n = 0;
@@ -979,7 +946,7 @@ static void test_suppressed(void **state)
 /* A value that does not decode: walks skip it, get refuses it, it stays. */
 static void test_bad_record_skipped_not_deleted(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store *st = fx->st;
 	struct store_message *m;
 	struct seen *s;
@@ -1018,7 +985,7 @@ static void test_bad_record_skipped_not_deleted(void **state)
 
 static void test_doomed_txn_refuses_commit(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	char err[512];
 
@@ -1035,7 +1002,8 @@ static void test_doomed_txn_refuses_commit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)                                                                   \
+	cmocka_unit_test_setup_teardown(f, store_fx_setup, store_fx_teardown)
 	    T(test_message_put_get_del),
 	    T(test_due_walk_order_and_bounds),
 	    T(test_due_walk_many_per_second),

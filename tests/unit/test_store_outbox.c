@@ -15,40 +15,7 @@
 #include <string.h>
 
 #include "store/store.h"
-#include "tmpdir_fx.h"
-
-struct fixture {
-	char dir[64];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[512];
-
-	strcpy(fx->dir, "/tmp/test_outbox.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	strcat(fx->dir, "/state");
-	if (store_open(fx->dir, STORE_OPEN_DAEMON, 0, &fx->st, err,
-		       sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	fx->dir[strlen(fx->dir) - strlen("/state")] = 0;
-	(void)tmpdir_fx_remove(fx->dir);
-	free(fx);
-	return 0;
-}
+#include "store_fx.h"
 
 static void add_ev(struct store *st, struct store_txn *txn, const char *addr,
 		   int64_t t)
@@ -112,7 +79,7 @@ static void walk(struct store *st, enum store_outbox_kind k, struct seen *s)
 
 static void test_not_enabled_queues_nothing(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_outbox_stat os;
 	char err[512];
 
@@ -126,7 +93,7 @@ static void test_not_enabled_queues_nothing(void **state)
 
 static void test_same_transaction(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_outbox_stat os;
 	struct store_txn *txn;
 	struct seen s;
@@ -163,7 +130,7 @@ static void test_same_transaction(void **state)
 
 static void test_remove_and_never_reuse(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_outbox_stat os;
 	struct seen s;
 	uint64_t last;
@@ -201,7 +168,7 @@ static void test_remove_and_never_reuse(void **state)
 
 static void test_bound_drops_verifications_only(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_outbox_stat os;
 	struct seen s;
 	char err[512];
@@ -243,13 +210,13 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_not_enabled_queues_nothing,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_same_transaction, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_remove_and_never_reuse, setup,
-					    teardown),
+					    store_fx_setup, store_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_same_transaction,
+					    store_fx_setup, store_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_remove_and_never_reuse,
+					    store_fx_setup, store_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_bound_drops_verifications_only,
-					    setup, teardown),
+					    store_fx_setup, store_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,42 +18,9 @@
 
 #include "store/store.h"
 #include "store/store_codec.h"
-#include "tmpdir_fx.h"
+#include "store_fx.h"
 
 #define T0 1700000000LL
-
-struct fixture {
-	char dir[64];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-	char err[512];
-
-	strcpy(fx->dir, "/tmp/test_store_state.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	strcat(fx->dir, "/state");
-	if (store_open(fx->dir, STORE_OPEN_DAEMON, 0, &fx->st, err,
-		       sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	store_close(fx->st);
-	fx->dir[strlen(fx->dir) - strlen("/state")] = 0;
-	(void)tmpdir_fx_remove(fx->dir);
-	free(fx);
-	return 0;
-}
 
 static void put(struct store *st, struct store_txn *txn, const char *mta,
 		const char *qid, enum store_msg_state s, int64_t adopted,
@@ -178,7 +145,7 @@ static void test_codec_peek_and_key(void **state)
 
 static void test_live_ids_skip_done(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 
 	put(fx->st, NULL, "postfix", "B2", STORE_MSG_HELD, T0, 0);
 	put(fx->st, NULL, "postfix", "A1", STORE_MSG_HELD, T0, 0);
@@ -204,7 +171,7 @@ static void test_live_ids_skip_done(void **state)
 
 static void test_index_follows_puts_and_deletes(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	char err[512];
 
@@ -237,7 +204,7 @@ static void test_index_follows_puts_and_deletes(void **state)
 
 static void test_done_ids_oldest_first_bounded(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	struct store_txn *txn;
 	struct seen s;
 	char err[512];
@@ -313,7 +280,7 @@ static size_t count_verifications(struct store *st, const char *domain)
 
 static void test_prune_verifications(void **state)
 {
-	struct fixture *fx = *state;
+	struct store_fx *fx = *state;
 	char cursor[256] = "";
 	size_t deleted, total = 0;
 	char err[512];
@@ -369,14 +336,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_codec_peek_and_key),
-	    cmocka_unit_test_setup_teardown(test_live_ids_skip_done, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_live_ids_skip_done,
+					    store_fx_setup, store_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_index_follows_puts_and_deletes,
-					    setup, teardown),
+					    store_fx_setup, store_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_done_ids_oldest_first_bounded,
-					    setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_prune_verifications, setup,
-					    teardown),
+					    store_fx_setup, store_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_prune_verifications,
+					    store_fx_setup, store_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
