@@ -33,13 +33,15 @@
  *	untouched state_dir lists as empty. Berkeley DB demands recovery
  *	whenever it creates __db.register, so JOIN adds DB_RECOVER only when
  *	that file does not exist yet (recovering an empty directory just
- *	creates it). Races with a daemon starting at the same moment are
- *	settled by Berkeley DB: registration holds an exclusive lock on
- *	__db.register while the environment is created or recovered, a live
- *	registered process makes later openers skip recovery, and the
- *	databases are created inside a transaction (a concurrent creator
- *	waits on the file's handle lock, then opens the same file). Tested:
- *	a daemon and two retryctls opening a fresh directory at once.
+ *	creates it). Openers go through the environment's open one at a
+ *	time (store_gate.c, a flock on state_dir): Berkeley DB creates
+ *	__db.register empty before locking it, and a JOIN that found it
+ *	then was refused with DB_RUNRECOVERY (the race seen in make check).
+ *	A live registered process makes later openers skip recovery, and
+ *	the databases are created inside a transaction (a concurrent
+ *	creator waits on the file's handle lock, then opens the same file).
+ *	Tested: a daemon and two retryctls opening a fresh directory at
+ *	once; JOIN on an empty __db.register.
  *
  *	Failure checking: every opener sets a thread table and an is-alive
  *	callback (kill(pid, 0)); JOIN opens with DB_FAILCHK, so a retryctl
@@ -395,10 +397,12 @@ static void env_open_error(struct store *st, int ret, const char *dir,
 
 /*
  * Has an environment ever been created in dir? Berkeley DB asks for
- * recovery whenever it creates __db.register, so JOIN may pass DB_RECOVER
- * only when that file is missing: recovery of an empty directory just
- * creates the environment. If a daemon creates it in between, its live
- * registration makes Berkeley DB skip the recovery.
+ * recovery whenever it finds __db.register missing or empty, so JOIN may
+ * pass DB_RECOVER only then: recovery of an empty directory just creates
+ * the environment. Asked inside the gate (store_gate.c), so no other
+ * process is half-way through creating it: an empty file is the trace of
+ * an opener that died (or hit a full disk) before registering, and
+ * nobody registered means nobody is attached.
  */
 static int env_exists(const char *dir)
 {
@@ -406,7 +410,9 @@ static int env_exists(const char *dir)
 	struct stat sb;
 
 	snprintf(path, sizeof(path), "%s/__db.register", dir);
-	return stat(path, &sb) == 0 || errno != ENOENT;
+	if (stat(path, &sb) != 0)
+		return errno != ENOENT;
+	return sb.st_size > 0;
 }
 
 /*
@@ -438,6 +444,35 @@ static void env_share_regions(const char *dir)
 				 dir, e->d_name, strerror(errno));
 	}
 	closedir(d);
+}
+
+/*
+ * Open (create, recover) the environment and run failchk, alone inside
+ * the gate. @return 0, or a non-zero code with @param err filled.
+ */
+static int env_open_gated(struct store *st, u_int32_t flags, char *err,
+			  size_t errlen)
+{
+	int gate, ret;
+
+	if (store_gate_enter(st->dir, st->mode == STORE_OPEN_READ, &gate, err,
+			     errlen) != 0)
+		return EAGAIN;
+	if (st->mode == STORE_OPEN_READ)
+		flags &= ~(u_int32_t)DB_CREATE;
+	else if (st->mode == STORE_OPEN_DAEMON || !env_exists(st->dir))
+		flags |= DB_RECOVER;
+	else
+		flags |= DB_FAILCHK; /* a dead retryctl: failchk, no panic */
+	ret = st->env->open(st->env, st->dir, flags, STORE_FILE_MODE);
+	/* a read-only opener (group member) cannot write the logs that
+	 * cleaning up needs: the daemon's watchdog does it */
+	if (ret == 0 && st->mode != STORE_OPEN_READ)
+		ret = env_failchk(st);
+	store_gate_leave(gate);
+	if (ret != 0)
+		env_open_error(st, ret, st->dir, err, errlen);
+	return ret;
 }
 
 int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
@@ -473,22 +508,8 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 	}
 	if (env_configure(st, cache_bytes, err, errlen) != 0)
 		goto fail;
-	if (mode == STORE_OPEN_READ)
-		flags &= ~(u_int32_t)DB_CREATE;
-	else if (mode == STORE_OPEN_DAEMON || !env_exists(dir))
-		flags |= DB_RECOVER;
-	else
-		flags |= DB_FAILCHK; /* a dead retryctl: failchk, no panic */
-	if ((ret = st->env->open(st->env, dir, flags, STORE_FILE_MODE)) != 0) {
-		env_open_error(st, ret, dir, err, errlen);
+	if ((ret = env_open_gated(st, flags, err, errlen)) != 0)
 		goto fail;
-	}
-	/* a read-only opener (group member) cannot write the logs that
-	 * cleaning up needs: the daemon's watchdog does it */
-	if (mode != STORE_OPEN_READ && (ret = env_failchk(st)) != 0) {
-		env_open_error(st, ret, dir, err, errlen);
-		goto fail;
-	}
 	for (int try = 1;; try++) {
 		ret = env_open_dbs(st, err, errlen);
 		if (store_code(ret) != STORE_RETRY ||

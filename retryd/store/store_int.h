@@ -157,6 +157,18 @@ int store_kv_del(struct store *st, struct store_txn *txn, DB *db,
 int store_outbox_put_op(struct store *st, DB_TXN *tid, char kind,
 			const void *val, size_t vlen, char *err, size_t errlen);
 
+/**
+ * Wait (at most LIMIT_STORE_OPEN_WAIT_MS) for the exclusive right to open
+ * the environment in @param dir (store_gate.c). @param readonly: a
+ * directory that cannot be opened lets the caller in ungated.
+ * @return 0 with *@param fd_out (-1 when ungated; the caller passes it to
+ * store_gate_leave()), or -1 with @param err.
+ */
+int store_gate_enter(const char *dir, int readonly, int *fd_out, char *err,
+		     size_t errlen);
+/** Let the next opener in (closes @param fd; -1 is ignored). */
+void store_gate_leave(int fd);
+
 /** Log a record that does not decode (the walk skips it). */
 void store_log_bad(const char *dbname, const void *key, size_t klen,
 		   const char *why);

@@ -108,6 +108,8 @@
 	(16u << 20) /* free bytes kept in state_dir: below, no-space mode */
 #define LIMIT_STORE_THREADS                                                    \
 	256 /* threads of all processes attached at once (failchk's table) */
+#define LIMIT_STORE_OPEN_WAIT_MS                                               \
+	60000 /* an opener waits this long for another's open (recovery) */
 #define LIMIT_STORE_FAILCHK_MS                                                 \
 	2000 /* the daemon frees what dead processes held this often */
 #define LIMIT_JOURNAL_COMPACT                                                  \

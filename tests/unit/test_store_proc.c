@@ -11,7 +11,9 @@
  * - A reader killed while attached: the next opener's failchk frees it
  *   (no panic); the daemon's failchk too, and it keeps writing.
  * - JOIN on a missing store creates an empty one; JOIN and DAEMON opening
- *   a fresh directory at the same moment all succeed.
+ *   a fresh directory at the same moment all succeed; a JOIN waits at
+ *   the gate while another process opens (creates) the environment, and
+ *   an empty __db.register (an opener that died) is a fresh store.
  * - Disk full: a small tmpfs, filled; writes return STORE_NOSPACE, nothing
  *   half-written; after freeing space the store works again and holds
  *   every committed record. Skipped only when mount(2) is refused.
@@ -29,13 +31,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store.h"
 
 #define CRASH_MIN_BATCHES 30
+#define GATE_WATCH_NAPS	  30 /* of 50 ms: a joiner held at the gate */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -560,6 +566,62 @@ static void test_join_creates_empty_store(void **state)
 }
 
 /*
+ * Regression (flaky make check): Berkeley DB creates __db.register empty
+ * before locking it, and a JOIN that found it so was refused with
+ * DB_RUNRECOVERY while the creator was still building the environment.
+ * Now openers pass the environment's open one at a time (a flock on
+ * state_dir): a JOIN waits while the gate is held, and an empty
+ * __db.register (an opener died before registering) is a fresh store.
+ */
+static void test_join_waits_for_creator(void **state)
+{
+	char base[64], dir[80], path[112], err[1024], x;
+	struct timespec nap = {0, 50 * 1000000L};
+	struct store *st;
+	int fd, gate, p[2], status;
+	pid_t pid;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/__db.register", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	/* A creator half-way: the gate held, __db.register empty. */
+	assert_true((gate = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_int_equal(flock(gate, LOCK_EX), 0);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		close(gate);
+		if (write(p[1], "j", 1) != 1)
+			_exit(4);
+		if (store_open(dir, STORE_OPEN_JOIN, 0, &st, err,
+			       sizeof(err)) != STORE_OK) {
+			fprintf(stderr, "join: %s\n", err);
+			_exit(2);
+		}
+		_exit(count_all(st) == 0 ? 0 : 3);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &x, 1), 1);
+	close(p[0]);
+	/* Ungated, the joiner would have built the environment (or been
+	 * refused) by now: it must be waiting, having created nothing. */
+	snprintf(path, sizeof(path), "%s/__db.001", dir);
+	for (int i = 0; i < GATE_WATCH_NAPS; i++) {
+		nanosleep(&nap, NULL);
+		assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+	close(gate);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	rm_tree(base);
+}
+
+/*
  * Fill the file system holding @param path until ENOSPC, then give back
  * @param headroom bytes so that some writes still fit.
  */
@@ -667,6 +729,7 @@ int main(void)
 	    cmocka_unit_test(test_sigkill_then_recovery),
 	    cmocka_unit_test(test_join_reader_beside_writer),
 	    cmocka_unit_test(test_join_creates_empty_store),
+	    cmocka_unit_test(test_join_waits_for_creator),
 	    cmocka_unit_test(test_killed_reader_forces_reopen),
 	    cmocka_unit_test(test_disk_full),
 	};
