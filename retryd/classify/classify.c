@@ -257,7 +257,8 @@ static int classify_find_status(const char *s, size_t len, char *out,
  * classify_by_code - the category an enhanced status code implies when
  * no rule matched the wording. Only the address-level codes RFC 3463
  * defines map to mailbox categories, and only when permanent: a 4.1.1
- * alone is not trusted to say the mailbox is unknown.
+ * alone is not trusted to say the mailbox is unknown, nor a 4.2.1 that
+ * it is disabled (Gmail's 4.2.1 says the mailbox receives too fast).
  */
 static enum classify_category classify_by_code(unsigned cls, unsigned subj,
 					       unsigned det)
@@ -270,7 +271,7 @@ static enum classify_category classify_by_code(unsigned cls, unsigned subj,
 			return CLASSIFY_ROUTING; /* bad destination system */
 		return CLASSIFY_OTHER;
 	case 2:
-		if (det == 1)
+		if (cls == 5 && det == 1)
 			return CLASSIFY_MAILBOX_DISABLED;
 		if (det == 2)
 			return CLASSIFY_MAILBOX_FULL;

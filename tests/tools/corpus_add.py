@@ -10,18 +10,23 @@ classifier). A text already in the corpus (same letters, any case) is skipped.
 
 Split (the corpus's SPLIT column): a whole source is validation or development, so wording
 the rules were written against never stands for unseen wording:
-  * smtp-field-manual.tsv (providers' raw SMTP responses), github-issues.tsv (texts users
+  * smtp-field-manual.tsv and smtp-codes.tsv (providers' raw SMTP responses), github-issues.tsv (texts users
     quoted in issues) and web-pages.tsv (replies quoted on provider/hosting help pages):
-    validation, never read while writing rules;
+    validation, never read while writing rules; threads and pages added later are split
+    by source: md5(URL) first hex digit even = validation (those files), odd = development
+    (github-issues-dev.tsv, web-pages-dev.tsv); sisimai and smtp-field-manual threads are
+    always validation (their data is);
   * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts)
-    and exim-testsuite.tsv (Exim's test suite logs): development.
+    and exim-testsuite.tsv (Exim's test suite logs), flufl-bounce.tsv (GNU Mailman's
+    bounce test set) and bmh-samples.tsv (PHPMailer-BMH samples): development.
 A validation text whose wording skeleton (letters only, addresses/hosts removed, first 80)
 also occurs in development moves to development (no near-duplicate leak), as in
-corpus_build.py.
+corpus_build.py; a development text whose skeleton is already a validation text's is left
+out (it would be a validation text the rules were written against).
 """
 import os, re, sys
 
-VAL_SOURCES = {'smtp-field-manual.tsv', 'github-issues.tsv', 'web-pages.tsv'}
+VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv'}
 
 
 def key(t):
@@ -61,10 +66,16 @@ def main():
     seen = set(key(f[4]) for f in old)
     devsk = set(skel(f[4]) for f in old if f[0] == 'dev')
     devsk |= set(skel(r[4]) for r in new if r[0] == 'dev')
+    valsk = set(skel(f[4]) for f in old if f[0] == 'val')
+    valsk |= set(skel(r[4]) for r in new if r[0] == 'val' and skel(r[4]) not in devsk)
     added = []
+    left = 0
     for sp, lab, prov, src, text in new:
         k = key(text)
         if k in seen or len(k) < 5:
+            continue
+        if sp == 'dev' and skel(text) in valsk:
+            left += 1
             continue
         seen.add(k)
         if sp == 'val' and skel(text) in devsk:
@@ -74,8 +85,9 @@ def main():
         out.writelines(head)
         for f in old + added:
             out.write('\t'.join(f) + '\n')
-    print('corpus_add: %d lines kept, %d added (%d validation)' %
-          (len(old), len(added), sum(1 for a in added if a[0] == 'val')), file=sys.stderr)
+    print('corpus_add: %d lines kept, %d added (%d validation), %d development texts left out '
+          '(wording of a validation text)' %
+          (len(old), len(added), sum(1 for a in added if a[0] == 'val'), left), file=sys.stderr)
 
 
 main()
