@@ -45,7 +45,10 @@
  *	(the one passed in belongs to the caller), the signalfd.
  * DIAGNOSTICS
  *	A store that cannot be opened or recovered is fatal with the next
- *	step to take, before any mail action (Promise 7): return 1.
+ *	step to take, before any mail action (Promise 7): return 1. Except
+ *	a full disk (STORE_NOSPACE, even a crash's recovery on a full disk):
+ *	retryd stays up, takes no mail action, and opens the store with
+ *	recovery at the first pass after space came back (Promise 4).
  */
 #include <errno.h>
 #include <poll.h>
@@ -335,7 +338,7 @@ static int daemon_loop(struct daemon *d)
 			notify_send("WATCHDOG=1");
 			next_dog = mono + watchdog_ms;
 		}
-		if (d->fleet != NULL && mono >= next_fleet) {
+		if (d->fleet != NULL && d->store && mono >= next_fleet) {
 			/* outside any store transaction; bounded by the
 			 * connect deadline and the statement timeout */
 			fleet_tick(d->fleet, d->store, daemon_wall());
@@ -368,8 +371,11 @@ static int daemon_loop(struct daemon *d)
  * nothing left open).
  */
 static int daemon_open(struct daemon *d, const char *policy_file,
-		       const struct policy *p, char *err, size_t errlen)
+		       const struct policy *p, int once, char *err,
+		       size_t errlen)
 {
+	int rc;
+
 	if (plugin_load(p, &d->plugin, err, errlen) < 0) {
 		log_error("%.800s", err);
 		return -1;
@@ -385,8 +391,18 @@ static int daemon_open(struct daemon *d, const char *policy_file,
 		}
 		d->separated = 1;
 	}
-	if (store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d->store, err,
-		       errlen) != STORE_OK) {
+	rc = store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d->store, err,
+			errlen);
+	if (rc == STORE_NOSPACE && !once) {
+		/* a full disk (even after a crash): wait for space, the loop
+		 * opens (recovers) the store when it can */
+		log_warn("store %s: %.800s: waiting for space (no mail action "
+			 "until the store opens; tried every pass)",
+			 p->state_dir, err);
+		d->store = NULL;
+		return 0;
+	}
+	if (rc != STORE_OK) {
 		log_error("store %s: %.800s (no mail action taken)",
 			  p->state_dir, err);
 		if (d->separated)
@@ -447,13 +463,14 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		return rc;
 	}
 	rc = 1;
-	if (daemon_open(&d, policy_file, p, err, sizeof(err)) < 0) {
+	if (daemon_open(&d, policy_file, p, once, err, sizeof(err)) < 0) {
 		store_unlock(d.lockfd);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
 	if (p->fleet_database != NULL &&
-	    (store_outbox_enable(d.store, 0, err, sizeof(err)) != STORE_OK ||
+	    ((d.store != NULL &&
+	      store_outbox_enable(d.store, 0, err, sizeof(err)) != STORE_OK) ||
 	     (d.fleet = fleet_new(p)) == NULL)) {
 		if (d.fleet == NULL && store_outbox_enabled(d.store))
 			snprintf(err, sizeof(err), "out of memory");

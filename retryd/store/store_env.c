@@ -521,14 +521,20 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 			env_open_error(st, ret, dir, err, errlen);
 		goto fail;
 	}
-	if (mode != STORE_OPEN_READ)
+	if (mode != STORE_OPEN_READ) {
+		/* no region may grow into a hole later (SIGBUS) */
+		if ((ret = store_region_reserve(dir, err, errlen)) != STORE_OK)
+			goto fail_reserve;
 		env_share_regions(dir);
+	}
 	/* Recovery of a crashed environment panics the old one first. */
 	st->panicked = 0;
 	*out = st;
 	return STORE_OK;
 fail:
 	ret = store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE : STORE_ERROR;
+fail_reserve:
+	env_close_dbs(st);
 	st->env->close(st->env, 0);
 	free(st);
 	return ret;

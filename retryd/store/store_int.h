@@ -169,6 +169,14 @@ int store_gate_enter(const char *dir, int readonly, int *fd_out, char *err,
 /** Let the next opener in (closes @param fd; -1 is ignored). */
 void store_gate_leave(int fd);
 
+/**
+ * Give every region file of the environment in @param dir that this
+ * process maps its disk blocks over the whole mapping (store_region.c),
+ * so a region that grows later never faults on a full disk.
+ * @return STORE_OK, STORE_NOSPACE or STORE_ERROR with @param err.
+ */
+int store_region_reserve(const char *dir, char *err, size_t errlen);
+
 /** Log a record that does not decode (the walk skips it). */
 void store_log_bad(const char *dbname, const void *key, size_t klen,
 		   const char *why);

@@ -41,7 +41,12 @@
 #include "store/store.h"
 
 #define CRASH_MIN_BATCHES 30
-#define GATE_WATCH_NAPS	  30 /* of 50 ms: a joiner held at the gate */
+/* The regions' blocks are reserved at open (about 11 MB with a small
+ * cache, store_region.c): the test file systems leave room for them. */
+#define STORE_PROC_TMPFS "24m"
+#define GROWTH_CACHE	 (8u << 20) /* a cache that grows on a full disk */
+#define GROWTH_BATCHES	 300	    /* of 10 messages: pages for it to read */
+#define GATE_WATCH_NAPS	 30	    /* of 50 ms: a joiner held at the gate */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -713,12 +718,82 @@ static void test_disk_full(void **state)
 
 	(void)state;
 	make_dirs(base, sizeof(base), dir, sizeof(dir));
-	if (mount("tmpfs", base, "tmpfs", 0, "size=8m,mode=0700") != 0) {
+	if (mount("tmpfs", base, "tmpfs", 0,
+		  "size=" STORE_PROC_TMPFS ",mode=0700") != 0) {
 		rmdir(base);
 		skip(); /* not root, or no right to mount here */
 	}
 	disk_full_round(base, 0);
 	disk_full_round(base, 300 << 10);
+	assert_int_equal(umount(base), 0);
+	rm_tree(base);
+}
+
+/* Child: a store with a big cache on a full disk, written until NOSPACE. */
+static void __attribute__((noreturn)) growth_child(const char *dir)
+{
+	char filler[96], err[1024];
+	struct store *st;
+	int rc = STORE_OK;
+
+	signal(SIGBUS, SIG_DFL); /* die of it: the parent sees the signal */
+	snprintf(filler, sizeof(filler), "%s/../filler", dir);
+	if (store_open(dir, STORE_OPEN_DAEMON, GROWTH_CACHE, &st, err,
+		       sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "growth: %s\n", err);
+		_exit(2);
+	}
+	for (int b = 0; b < GROWTH_BATCHES && rc == STORE_OK; b++)
+		rc = write_batch(st, 'G', b, err, sizeof(err));
+	store_close(st);
+	if (rc != STORE_OK)
+		_exit(4);
+	/* A fresh cache (small region), then a full disk, then reads: the
+	 * pages read in make the cache region grow, with no log write. */
+	if (store_open(dir, STORE_OPEN_DAEMON, GROWTH_CACHE, &st, err,
+		       sizeof(err)) != STORE_OK)
+		_exit(5);
+	fill_disk(filler, 0);
+	if (count_all(st) != GROWTH_BATCHES * 10)
+		_exit(6);
+	for (int b = 0; b < 5000 && rc == STORE_OK; b++)
+		rc = write_batch(st, 'H', b, err, sizeof(err));
+	store_close(st);
+	_exit(rc == STORE_NOSPACE ? 0 : 3);
+}
+
+/*
+ * Regression (issue 10: SIGBUS in __env_alloc <- __memp_alloc on a full
+ * tmpfs): the cache region starts small and grows into its mapped file
+ * as pages are read; on a full file system that page fault was SIGBUS.
+ * Now the region files' blocks are reserved at open: the writer gets
+ * STORE_NOSPACE, and after space returns recovery opens the store.
+ */
+static void test_disk_full_cache_growth(void **state)
+{
+	char base[64], dir[80], filler[96];
+	struct store *st;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	if (mount("tmpfs", base, "tmpfs", 0, "size=40m,mode=0700") != 0) {
+		rmdir(base);
+		skip();
+	}
+	if ((pid = fork()) == 0)
+		growth_child(dir);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("the writer died of signal %d on a full disk",
+			 WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(filler, sizeof(filler), "%s/filler", base);
+	assert_int_equal(unlink(filler), 0);
+	open_ok(dir, STORE_OPEN_DAEMON, GROWTH_CACHE, &st);
+	store_close(st);
 	assert_int_equal(umount(base), 0);
 	rm_tree(base);
 }
@@ -732,6 +807,7 @@ int main(void)
 	    cmocka_unit_test(test_join_waits_for_creator),
 	    cmocka_unit_test(test_killed_reader_forces_reopen),
 	    cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_disk_full_cache_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
