@@ -18,7 +18,8 @@ the rules were written against never stands for unseen wording:
     always validation (their data is);
   * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts)
     and exim-testsuite.tsv (Exim's test suite logs), flufl-bounce.tsv (GNU Mailman's
-    bounce test set) and bmh-samples.tsv (PHPMailer-BMH samples): development.
+    bounce test set), bmh-samples.tsv (PHPMailer-BMH samples), zone-mta-bounces.tsv (ZoneMTA's
+    bounce rule examples) and haraka-plugins.tsv (Haraka plugins' reply texts): development.
 A validation text whose wording skeleton (letters only, addresses/hosts removed, first 80)
 also occurs in development moves to development (no near-duplicate leak), as in
 corpus_build.py; a development text whose skeleton is already a validation text's is left
