@@ -38,7 +38,9 @@
 
 #include "util/limits.h"
 
-#define MTA_PLUGIN_ABI	  2 /* 2: host, list_raw, open_file, discover */
+#define MTA_PLUGIN_ABI                                                         \
+	3 /* 2: host, list_raw, open_file, discover;
+			     * 3: scan_each, list_stream */
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
 
 /* The files a parsing instance may have opened for it, by kind. */
@@ -58,6 +60,12 @@ struct mta_raw {
 	int exited, exit_code, signal;
 };
 
+/**
+ * Told each chunk of a listing command's output as it arrives (@param p,
+ * @param n bytes, valid for the call only). @return 0, or -1: stop.
+ */
+typedef int (*mta_bytes_fn)(void *arg, const char *p, size_t n);
+
 /* What the privileged side does for a parsing instance (see above). */
 struct mta_host {
 	void *arg;
@@ -70,6 +78,13 @@ struct mta_host {
 	 */
 	int (*open_file)(void *arg, enum mta_file which, const char *id,
 			 char *err, size_t errlen);
+	/**
+	 * Run the listing command with its output streamed to @param fn,
+	 * nothing kept (may be NULL: use list). @param raw gets stderr and
+	 * how it ended (raw->out NULL). @return 0, or -1 with err.
+	 */
+	int (*list_stream)(void *arg, mta_bytes_fn fn, void *fnarg,
+			   struct mta_raw *raw, char *err, size_t errlen);
 };
 
 /* Settings the daemon passes from the policy ([postfix] or [exim]). */
@@ -98,6 +113,13 @@ struct mta_message {
 	size_t nrcpts;
 	struct mta_rcpt *rcpts; /* nrcpts entries, owned by the listing */
 };
+
+/**
+ * Told each message of a streamed listing as it is parsed (@param m and
+ * what it points to are valid for the call only). @return 0, or -1:
+ * stop (the listing is then incomplete).
+ */
+typedef int (*mta_message_fn)(void *arg, const struct mta_message *m);
 
 struct mta_listing {
 	struct mta_message *msgs;
@@ -167,6 +189,18 @@ struct mta_plugin {
 	int (*discover)(void *state, struct mta_listing *out, int *gap,
 			char *err, size_t errlen);
 	void (*listing_free)(struct mta_listing *l);
+	/**
+	 * The full listing streamed (may be NULL: use scan): @param fn is
+	 * told each message as it is parsed and nothing of the listing is
+	 * kept, so memory does not grow with the queue. A message listed
+	 * twice (it moved between queues) is told twice: the later wins.
+	 * *complete = 1 only when the listing command exited 0, its output
+	 * parsed cleanly to the end and fn never said stop; *skipped counts
+	 * malformed entries (logged). @return 0, or -1 with err.
+	 */
+	int (*scan_each)(void *state, mta_message_fn fn, void *arg,
+			 int *complete, size_t *skipped, char *err,
+			 size_t errlen);
 
 	/** Hold (postfix -h / exim freeze) a batch. */
 	int (*hold)(void *state, const char *const *ids, size_t n, size_t *done,
@@ -197,6 +231,11 @@ struct mta_plugin {
 	 *  mta_raw_free(). @return 0, or -1 with err. */
 	int (*list_raw)(void *state, struct mta_raw *raw, char *err,
 			size_t errlen);
+	/** list_raw streamed: the output to @param fn chunk by chunk as it
+	 *  arrives, nothing kept, no bound (may be NULL); @param raw gets
+	 *  stderr and how it ended (raw->out NULL). @return 0, or -1. */
+	int (*list_stream)(void *state, mta_bytes_fn fn, void *fnarg,
+			   struct mta_raw *raw, char *err, size_t errlen);
 	/** Open one of the MTA's files read-only (struct mta_host). */
 	int (*open_file)(void *state, enum mta_file which, const char *id,
 			 char *err, size_t errlen);

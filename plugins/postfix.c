@@ -9,9 +9,11 @@
  * DESCRIPTION
  *	The plugin's methods; the commands run in postfix_cmd.c.
  *
- *	scan runs "postqueue [-c DIR] -j" and parses it (postfix_queue.c);
- *	the listing is complete only when postqueue exited 0, its output was
- *	not cut and ended with a newline.
+ *	scan_each runs "postqueue [-c DIR] -j" and parses its output as it
+ *	comes (the stream of postfix_queue.c), telling each message to the
+ *	caller: nothing of the listing is kept, so it has no length bound.
+ *	The listing is complete only when postqueue exited 0 and its output
+ *	parsed cleanly to a final newline. scan is the same, collected.
  *
  *	discover (postfix_discover.c) reads new deferrals from the log from
  *	its own position (STATE_DIR/postfix-discover.offset): no listing.
@@ -230,6 +232,10 @@ static int postfix_valid_id(const char *id)
 
 struct postfix_scan_ctx {
 	size_t reported;
+	struct postfix_queue_stream *stream;
+	int failed; /* the parser or its caller said stop */
+	char *err;
+	size_t errlen;
 };
 
 static void postfix_scan_bad(void *ctx, size_t lineno, const char *id,
@@ -282,37 +288,102 @@ static int postfix_open_file(void *state, enum mta_file which, const char *id,
 	return mta_file_open("log", st->log_file, st->host, which, err, errlen);
 }
 
-static int postfix_scan(void *state, struct mta_listing *out, char *err,
-			size_t errlen)
+/* The privileged primitive streamed: "postqueue -j" to @param fn. */
+static int postfix_list_stream(void *state, mta_bytes_fn fn, void *arg,
+			       struct mta_raw *raw, char *err, size_t errlen)
 {
 	struct postfix_state *st = state;
-	struct postfix_scan_ctx ctx = {0};
+	struct spawn_result res;
+
+	memset(raw, 0, sizeof(*raw));
+	if (st->host != NULL) {
+		if (st->host->list_stream == NULL) {
+			snprintf(err, errlen,
+				 "postqueue -j: no streamed listing");
+			return -1;
+		}
+		return st->host->list_stream(st->host->arg, fn, arg, raw, err,
+					     errlen);
+	}
+	if (postfix_run_stream(st, st->postqueue, "-j", POSTFIX_TIMEOUT_LIST_MS,
+			       fn, arg, &res, err, errlen) < 0)
+		return -1;
+	free(res.out);
+	raw->err = res.err;
+	raw->exited = res.exited;
+	raw->exit_code = res.exit_code;
+	raw->signal = res.signal;
+	return 0;
+}
+
+/* postqueue's bytes into the stream parser. */
+static int postfix_scan_feed(void *arg, const char *p, size_t n)
+{
+	struct postfix_scan_ctx *c = arg;
+
+	if (postfix_queue_stream_feed(c->stream, p, n, c->err, c->errlen) < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int postfix_scan_each(void *state, mta_message_fn fn, void *arg,
+			     int *complete, size_t *skipped, char *err,
+			     size_t errlen)
+{
+	struct postfix_state *st = state;
+	struct postfix_scan_ctx ctx = {.err = err, .errlen = errlen};
 	struct mta_raw res;
 	char buf[300];
+	int clean;
 
-	memset(out, 0, sizeof(*out));
-	if (postfix_list_raw(st, &res, err, errlen) < 0)
+	*complete = 0;
+	*skipped = 0;
+	err[0] = '\0';
+	ctx.stream = postfix_queue_stream_new(fn, arg, postfix_scan_bad, &ctx);
+	if (ctx.stream == NULL) {
+		snprintf(err, errlen, "postqueue -j: out of memory");
 		return -1;
-	if (postfix_queue_parse(res.out, res.outlen, out, postfix_scan_bad,
-				&ctx, err, errlen) < 0) {
+	}
+	if (postfix_list_stream(st, postfix_scan_feed, &ctx, &res, err,
+				errlen) < 0) {
+		postfix_queue_stream_free(ctx.stream);
+		return -1;
+	}
+	clean = postfix_queue_stream_end(ctx.stream, skipped);
+	postfix_queue_stream_free(ctx.stream);
+	postfix_log_stderr("postqueue -j", res.err);
+	if (ctx.failed && err[0] != '\0') { /* out of memory */
 		mta_raw_free(&res);
 		return -1;
 	}
-	postfix_log_stderr("postqueue -j", res.err);
-	if (!res.exited || res.exit_code != 0) {
+	if (!ctx.failed &&
+	    (!res.exited || res.exit_code != 0 || res.signal != 0))
 		log_error(
 		    "postqueue -j: %s (exit %d, signal %d): listing incomplete",
 		    postfix_first_line(res.err, buf, sizeof(buf)),
 		    res.exited ? res.exit_code : -1, res.signal);
-		out->complete = 0;
-	}
-	if (res.out_truncated) {
-		log_error("postqueue -j: output longer than %u bytes: listing "
-			  "incomplete",
-			  SPAWN_OUTPUT_MAX);
-		out->complete = 0;
-	}
+	*complete = clean && !ctx.failed && res.exited && res.exit_code == 0;
 	mta_raw_free(&res);
+	return 0;
+}
+
+/* The whole listing in memory (preflight, retryctl): scan_each collected. */
+static int postfix_scan(void *state, struct mta_listing *out, char *err,
+			size_t errlen)
+{
+	struct postfix_queue_collector c = {.out = out};
+
+	memset(out, 0, sizeof(*out));
+	if (postfix_scan_each(state, postfix_queue_collect, &c, &out->complete,
+			      &out->skipped, err, errlen) < 0 ||
+	    c.nomem || postfix_queue_dedup(out) < 0) {
+		if (c.nomem || err[0] == '\0')
+			snprintf(err, errlen, "postqueue -j: out of memory");
+		postfix_queue_free(out);
+		return -1;
+	}
 	return 0;
 }
 
@@ -516,6 +587,7 @@ static const struct mta_plugin postfix_plugin = {
     .close = postfix_close,
     .valid_id = postfix_valid_id,
     .scan = postfix_scan,
+    .scan_each = postfix_scan_each,
     .discover = postfix_discover,
     .listing_free = postfix_listing_free,
     .hold = postfix_hold,
@@ -525,6 +597,7 @@ static const struct mta_plugin postfix_plugin = {
     .outcomes = postfix_outcomes,
     .outcomes_free = postfix_outcomes_free,
     .list_raw = postfix_list_raw,
+    .list_stream = postfix_list_stream,
     .open_file = postfix_open_file,
 };
 

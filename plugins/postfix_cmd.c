@@ -108,13 +108,10 @@ int postfix_check_ids(const char *what, const char *const *ids, size_t n,
 	return 0;
 }
 
-/* Run a Postfix command: PROG [-c DIR] OPT [ARG]. */
-int postfix_run(const struct postfix_state *st, const char *prog,
-		const char *opt, const char *arg, const char *input,
-		size_t inputlen, int timeout_ms, struct spawn_result *res,
-		char *err, size_t errlen)
+/* PROG [-c DIR] OPT [ARG] into @param argv (6 slots). */
+static void postfix_argv(const struct postfix_state *st, const char *prog,
+			 const char *opt, const char *arg, char *argv[6])
 {
-	char *argv[6];
 	int k = 0;
 
 	argv[k++] = (char *)prog;
@@ -126,7 +123,30 @@ int postfix_run(const struct postfix_state *st, const char *prog,
 	if (arg)
 		argv[k++] = (char *)arg;
 	argv[k] = NULL;
+}
+
+/* Run a Postfix command: PROG [-c DIR] OPT [ARG]. */
+int postfix_run(const struct postfix_state *st, const char *prog,
+		const char *opt, const char *arg, const char *input,
+		size_t inputlen, int timeout_ms, struct spawn_result *res,
+		char *err, size_t errlen)
+{
+	char *argv[6];
+
+	postfix_argv(st, prog, opt, arg, argv);
 	return spawn_run(argv, input, inputlen, timeout_ms, res, err, errlen);
+}
+
+int postfix_run_stream(const struct postfix_state *st, const char *prog,
+		       const char *opt, int timeout_ms, spawn_out_fn fn,
+		       void *arg, struct spawn_result *res, char *err,
+		       size_t errlen)
+{
+	char *argv[6];
+
+	postfix_argv(st, prog, opt, NULL, argv);
+	return spawn_run_stream(argv, NULL, 0, timeout_ms, fn, arg, res, err,
+				errlen);
 }
 
 /*

@@ -84,6 +84,11 @@ int postfix_run(const struct postfix_state *st, const char *prog,
 		const char *opt, const char *arg, const char *input,
 		size_t inputlen, int timeout_ms, struct spawn_result *res,
 		char *err, size_t errlen);
+/** postfix_run() with stdout streamed to @param fn (spawn_run_stream). */
+int postfix_run_stream(const struct postfix_state *st, const char *prog,
+		       const char *opt, int timeout_ms, spawn_out_fn fn,
+		       void *arg, struct spawn_result *res, char *err,
+		       size_t errlen);
 
 /**
  * "postsuper OPT -" over @param ids (already validated) in batches of

@@ -9,8 +9,16 @@
  *	jansson parse with JSON_REJECT_DUPLICATES (a duplicate key such as
  *	{"queue_id":"A1","queue_id":"ALL"} is an error, not "last one
  *	wins"); strings with "\u0000" are refused by jansson because
- *	JSON_ALLOW_NUL is never given. Duplicate queue ids are resolved after
- *	the last line: the later line wins.
+ *	JSON_ALLOW_NUL is never given.
+ *
+ *	The parser is a stream (postfix_queue_stream_*): bytes are fed as
+ *	they come, in chunks cut anywhere; only the line a chunk cut is kept
+ *	(at most LIMIT_LISTING_LINE bytes), each message is told to the
+ *	caller's function as soon as its line ends, and nothing else is
+ *	kept, so a listing of any length is parsed in bounded memory.
+ *	postfix_queue_parse() is the stream with a collector: the whole
+ *	listing in memory, duplicate queue ids resolved after the last line
+ *	(the later line wins).
  * DIAGNOSTICS
  *	Every skipped line goes to the caller's callback with its line
  *	number; -1 only when memory runs out.
@@ -23,13 +31,6 @@
 
 #include "postfix_id.h"
 #include "postfix_queue.h"
-
-struct postfix_queue_parser {
-	struct mta_listing *out;
-	size_t cap;
-	postfix_queue_bad_fn bad;
-	void *ctx;
-};
 
 int postfix_queue_address_ok(const char *s, size_t len)
 {
@@ -155,22 +156,78 @@ static const char *postfix_queue_object(json_t *o, struct mta_message *m)
 	return NULL;
 }
 
-/* Parse one line; append or report it. @return -1 on allocation failure. */
-static int postfix_queue_line(struct postfix_queue_parser *ps, const char *p,
-			      size_t len, size_t lineno)
+struct postfix_queue_stream {
+	mta_message_fn fn; /* told each message */
+	void *arg;
+	postfix_queue_bad_fn bad;
+	void *ctx;
+	char
+	    *line; /* a line cut by a chunk's end: at most LIMIT_LISTING_LINE */
+	size_t linelen;
+	int overlong;	 /* skipping the rest of a line too long */
+	size_t lineno;	 /* lines seen */
+	size_t messages; /* messages told */
+	size_t skipped;
+	int cut;     /* LIMIT_LISTING_MESSAGES reached, or fn said stop */
+	int stopped; /* fn said stop */
+};
+
+struct postfix_queue_stream *postfix_queue_stream_new(mta_message_fn fn,
+						      void *arg,
+						      postfix_queue_bad_fn bad,
+						      void *ctx)
 {
-	struct mta_listing *out = ps->out;
+	struct postfix_queue_stream *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->line = malloc(LIMIT_LISTING_LINE)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->bad = bad;
+	s->ctx = ctx;
+	return s;
+}
+
+void postfix_queue_stream_free(struct postfix_queue_stream *s)
+{
+	if (s == NULL)
+		return;
+	free(s->line);
+	free(s);
+}
+
+static void postfix_queue_skip(struct postfix_queue_stream *s, const char *id,
+			       const char *why)
+{
+	s->bad(s->ctx, s->lineno, id, why);
+	s->skipped++;
+}
+
+/* Parse one whole line; tell or report it. @return -1: out of memory. */
+static int postfix_queue_line(struct postfix_queue_stream *s, const char *p,
+			      size_t len)
+{
 	struct mta_message m;
 	json_error_t jerr;
 	const char *why;
 	json_t *o;
+	int rc;
 
+	if (s->cut)
+		return 0;
+	if (s->messages >= LIMIT_LISTING_MESSAGES) {
+		s->bad(s->ctx, s->lineno, "",
+		       "LIMIT_LISTING_MESSAGES reached: listing cut");
+		s->cut = 1;
+		return 0;
+	}
 	memset(&m, 0, sizeof(m));
 	o = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
-		ps->bad(ps->ctx, lineno, "",
-			"not valid JSON (or a duplicate key)");
-		out->skipped++;
+		postfix_queue_skip(s, "",
+				   "not valid JSON (or a duplicate key)");
 		return 0;
 	}
 	why = postfix_queue_object(o, &m);
@@ -178,21 +235,108 @@ static int postfix_queue_line(struct postfix_queue_parser *ps, const char *p,
 	if (why != NULL) {
 		if (strcmp(why, "out of memory") == 0)
 			return -1;
-		ps->bad(ps->ctx, lineno, m.queue_id, why);
-		out->skipped++;
+		postfix_queue_skip(s, m.queue_id, why);
 		return 0;
 	}
-	if (out->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 64;
-		struct mta_message *nm = realloc(out->msgs, cap * sizeof(*nm));
-		if (nm == NULL) {
-			postfix_queue_msg_free(&m);
+	rc = s->fn(s->arg, &m);
+	postfix_queue_msg_free(&m);
+	if (rc < 0)
+		s->cut = s->stopped = 1;
+	else
+		s->messages++;
+	return 0;
+}
+
+/* One line's bytes (whole when @param nl): kept until its newline comes. */
+static int postfix_queue_piece(struct postfix_queue_stream *s, const char *p,
+			       size_t n, int nl)
+{
+	if (!s->overlong && s->linelen + n > LIMIT_LISTING_LINE) {
+		s->overlong = 1; /* reported at its end, with its number */
+		s->linelen = 0;
+	}
+	if (!nl) {
+		if (!s->overlong) {
+			memcpy(s->line + s->linelen, p, n);
+			s->linelen += n;
+		}
+		return 0;
+	}
+	s->lineno++;
+	if (s->overlong) {
+		s->overlong = 0;
+		if (!s->cut)
+			postfix_queue_skip(
+			    s, "", "line longer than LIMIT_LISTING_LINE");
+		return 0;
+	}
+	if (s->linelen == 0)
+		return postfix_queue_line(s, p, n);
+	memcpy(s->line + s->linelen, p, n);
+	n += s->linelen;
+	s->linelen = 0;
+	return postfix_queue_line(s, s->line, n);
+}
+
+int postfix_queue_stream_feed(struct postfix_queue_stream *s, const char *p,
+			      size_t n, char *err, size_t errlen)
+{
+	const char *end = p + n;
+
+	while (p < end && !s->cut) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (postfix_queue_piece(s, p, k, nl != NULL) < 0) {
+			snprintf(err, errlen,
+				 "postqueue -j: out of memory at line %zu",
+				 s->lineno);
 			return -1;
 		}
-		out->msgs = nm;
-		ps->cap = cap;
+		p = nl ? nl + 1 : end;
 	}
-	out->msgs[out->n++] = m;
+	return s->stopped ? -1 : 0;
+}
+
+int postfix_queue_stream_end(struct postfix_queue_stream *s, size_t *skipped)
+{
+	int complete = !s->cut;
+
+	if (!s->cut && (s->linelen > 0 || s->overlong)) {
+		s->lineno++;
+		postfix_queue_skip(s, "", "partial last line (no newline)");
+		complete = 0;
+	}
+	s->linelen = 0;
+	s->overlong = 0;
+	*skipped = s->skipped;
+	return complete;
+}
+
+int postfix_queue_collect(void *arg, const struct mta_message *m)
+{
+	struct postfix_queue_collector *c = arg;
+	struct mta_listing *out = c->out;
+	struct mta_message *dst;
+
+	if (out->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct mta_message *nm = realloc(out->msgs, cap * sizeof(*nm));
+		if (nm == NULL)
+			return c->nomem = -1;
+		out->msgs = nm;
+		c->cap = cap;
+	}
+	dst = &out->msgs[out->n];
+	*dst = *m;
+	dst->rcpts = NULL;
+	if (m->nrcpts > 0) {
+		dst->rcpts = malloc(m->nrcpts * sizeof(*dst->rcpts));
+		if (dst->rcpts == NULL)
+			return c->nomem = -1;
+		memcpy(dst->rcpts, m->rcpts, m->nrcpts * sizeof(*dst->rcpts));
+	}
+	out->n++;
 	return 0;
 }
 
@@ -212,8 +356,7 @@ static int postfix_queue_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Keep one message per queue id: the later line. */
-static int postfix_queue_dedup(struct mta_listing *out)
+int postfix_queue_dedup(struct mta_listing *out)
 {
 	struct postfix_queue_key *key;
 	struct mta_message *msgs;
@@ -252,46 +395,34 @@ int postfix_queue_parse(const char *text, size_t len, struct mta_listing *out,
 			postfix_queue_bad_fn bad, void *ctx, char *err,
 			size_t errlen)
 {
-	struct postfix_queue_parser ps = {.out = out, .bad = bad, .ctx = ctx};
-	const char *p = text, *end = text + len;
-	size_t lineno = 0;
-	int complete = 1;
+	struct postfix_queue_collector c = {.out = out};
+	struct postfix_queue_stream *s;
+	int complete;
 
 	memset(out, 0, sizeof(*out));
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		lineno++;
-		if (out->n >= LIMIT_LISTING_MESSAGES) {
-			bad(ctx, lineno, "",
-			    "LIMIT_LISTING_MESSAGES reached: listing cut");
-			complete = 0;
-			break;
-		}
-		if (nl == NULL) {
-			bad(ctx, lineno, "", "partial last line (no newline)");
-			out->skipped++;
-			complete = 0;
-		} else if (n > LIMIT_LISTING_LINE) {
-			bad(ctx, lineno, "",
-			    "line longer than LIMIT_LISTING_LINE");
-			out->skipped++;
-		} else if (postfix_queue_line(&ps, p, n, lineno) < 0) {
-			goto nomem;
-		}
-		p = nl ? nl + 1 : end;
+	if ((s = postfix_queue_stream_new(postfix_queue_collect, &c, bad,
+					  ctx)) == NULL) {
+		snprintf(err, errlen, "postqueue -j: out of memory");
+		return -1;
 	}
-	if (postfix_queue_dedup(out) < 0)
-		goto nomem;
+	if (postfix_queue_stream_feed(s, text, len, err, errlen) < 0) {
+		if (c.nomem)
+			snprintf(err, errlen,
+				 "postqueue -j: out of memory at line %zu",
+				 s->lineno);
+		postfix_queue_stream_free(s);
+		postfix_queue_free(out);
+		return -1;
+	}
+	complete = postfix_queue_stream_end(s, &out->skipped);
+	postfix_queue_stream_free(s);
+	if (postfix_queue_dedup(out) < 0) {
+		snprintf(err, errlen, "postqueue -j: out of memory");
+		postfix_queue_free(out);
+		return -1;
+	}
 	out->complete = complete;
 	return 0;
-
-nomem:
-	snprintf(err, errlen, "postqueue -j: out of memory at line %zu",
-		 lineno);
-	postfix_queue_free(out);
-	return -1;
 }
 
 void postfix_queue_free(struct mta_listing *l)

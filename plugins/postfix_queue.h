@@ -41,6 +41,42 @@
 typedef void (*postfix_queue_bad_fn)(void *ctx, size_t lineno, const char *id,
 				     const char *why);
 
+struct postfix_queue_stream;
+
+/**
+ * A stream parser telling each message to @param fn (and each skipped
+ * line to @param bad). @return it (free with postfix_queue_stream_free),
+ * or NULL: out of memory.
+ */
+struct postfix_queue_stream *postfix_queue_stream_new(mta_message_fn fn,
+						      void *arg,
+						      postfix_queue_bad_fn bad,
+						      void *ctx);
+/**
+ * Feed @param n more bytes (cut anywhere). @return 0, or -1: out of
+ * memory (err) or fn said stop (err untouched).
+ */
+int postfix_queue_stream_feed(struct postfix_queue_stream *s, const char *p,
+			      size_t n, char *err, size_t errlen);
+/**
+ * The end of the output: a last line without its newline is skipped.
+ * *@param skipped gets the lines skipped. @return 1 when the listing was
+ * parsed cleanly to its end (every line ended, LIMIT_LISTING_MESSAGES not
+ * reached, fn never said stop), else 0.
+ */
+int postfix_queue_stream_end(struct postfix_queue_stream *s, size_t *skipped);
+void postfix_queue_stream_free(struct postfix_queue_stream *s);
+
+/* A collector: the mta_message_fn that appends to a listing (deep copy). */
+struct postfix_queue_collector {
+	struct mta_listing *out;
+	size_t cap;
+	int nomem; /* -1 after an allocation failure */
+};
+int postfix_queue_collect(void *arg, const struct mta_message *m);
+/** Keep one message per queue id, the later one. @return 0 or -1. */
+int postfix_queue_dedup(struct mta_listing *out);
+
 /**
  * Parse @param len bytes of postqueue -j output into @param out (zeroed
  * first; free with postfix_queue_free). out->complete is 1 only when

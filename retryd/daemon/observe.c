@@ -5,7 +5,7 @@
  *	[retryd] mode = observe: everything but the MTA's queue
  * DESCRIPTION
  *	The pass calls the MTA through a vtable. In observe mode this layer
- *	stands in front of the real plugin: scan, discover, valid_id and
+ *	stands in front of the real plugin: scan, scan_each, discover, valid_id and
  *	outcomes go through (the queue listing and the log are only read), while hold,
  *	deliver, release and giveback are logged as "observe: would hold
  *	ID", "would attempt", "would release", "would hand back (bounce|
@@ -125,6 +125,70 @@ static int observe_scan(void *state, struct mta_listing *out, char *err,
 	return 0;
 }
 
+/* One message of the real streamed listing, shown held when pretended. */
+struct observe_each {
+	struct observe *o;
+	mta_message_fn fn;
+	void *arg;
+	unsigned char *seen; /* by pretended id */
+};
+
+static int observe_each_one(void *arg, const struct mta_message *m)
+{
+	struct observe_each *e = arg;
+	struct observe *o = e->o;
+	observe_id *hit = o->on && o->nids
+			      ? bsearch(m->queue_id, o->ids, o->nids,
+					sizeof(observe_id), observe_cmp)
+			      : NULL;
+	struct mta_message shown;
+
+	if (hit == NULL)
+		return e->fn(e->arg, m);
+	if (e->seen)
+		e->seen[hit - o->ids] = 1;
+	shown = *m; /* the recipients are the real listing's */
+	shown.held = 1;
+	return e->fn(e->arg, &shown);
+}
+
+/* The real listing streamed (or, without, listed and told one by one). */
+static int observe_scan_each(void *state, mta_message_fn fn, void *arg,
+			     int *complete, size_t *skipped, char *err,
+			     size_t errlen)
+{
+	struct observe *o = state;
+	struct observe_each e = {.o = o, .fn = fn, .arg = arg};
+	struct mta_listing l;
+	int rc = 0;
+
+	if (o->on && o->nids)
+		e.seen = calloc(o->nids, 1);
+	if (o->real->scan_each != NULL) {
+		rc = o->real->scan_each(o->real_state, observe_each_one, &e,
+					complete, skipped, err, errlen);
+	} else if ((rc = o->real->scan(o->real_state, &l, err, errlen)) == 0) {
+		*complete = l.complete;
+		*skipped = l.skipped;
+		for (size_t i = 0; i < l.n; i++)
+			if (observe_each_one(&e, &l.msgs[i]) < 0) {
+				*complete = 0;
+				break;
+			}
+		o->real->listing_free(&l);
+	}
+	if (rc == 0 && *complete && e.seen) { /* forget what the MTA lost */
+		size_t kept = 0;
+		for (size_t k = 0; k < o->nids; k++)
+			if (e.seen[k])
+				memmove(o->ids[kept++], o->ids[k],
+					sizeof(observe_id));
+		o->nids = kept;
+	}
+	free(e.seen);
+	return rc;
+}
+
 /* The real discovery; in observe the pretended holds show held (the
  * MTA keeps deferring them itself, so the log lists them again). */
 static int observe_discover(void *state, struct mta_listing *out, int *gap,
@@ -221,6 +285,7 @@ void observe_init(struct observe *o, const struct mta_plugin *real, void *state,
 	o->on = on;
 	o->vt = *real;
 	o->vt.scan = observe_scan;
+	o->vt.scan_each = observe_scan_each;
 	o->vt.hold = observe_hold;
 	o->vt.deliver = observe_deliver;
 	o->vt.release = observe_release;

@@ -114,7 +114,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	pass_space_check(ctx); /* below the reserve: no-space mode */
 	pass_hooks_reap(ctx);  /* hooks that ended since: one line each */
 	pass_scan(ctx, &l);
-	ctx->stats.scanned = l.raw.n;
+	ctx->stats.scanned = l.n;
 	ctx->stats.complete = l.complete;
 	rc = pass_reconcile(ctx, &l, now, &attempting);
 	pass_idset_free(&attempting);

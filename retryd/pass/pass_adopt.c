@@ -252,15 +252,18 @@ int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 	     i++) {
 		const struct pass_lentry *e = &l->e[i];
 		char domain[LIMIT_DOMAIN + 1];
-		struct store_message *m;
+		struct store_message *m = NULL;
+		struct mta_message msg;
 
-		if (e->known || e->held || !e->deferred ||
-		    !pass_adopt_eligible(ctx->policy, ctx->classifier, e->msg,
-					 domain, sizeof(domain)) ||
-		    adopt_refused_before(ctx, e->msg->queue_id))
+		if (e->known || e->held || !e->deferred || e->cand == 0 ||
+		    adopt_refused_before(ctx, pass_lentry_id(l, e)) ||
+		    pass_listing_message(l, e, &msg) < 0)
 			continue;
-		if ((m = adopt_build(ctx, e->msg, domain, now,
-				     &b->next[b->n])) == NULL)
+		if (pass_adopt_eligible(ctx->policy, ctx->classifier, &msg,
+					domain, sizeof(domain)))
+			m = adopt_build(ctx, &msg, domain, now, &b->next[b->n]);
+		free(msg.rcpts);
+		if (m == NULL)
 			continue;
 		b->m[b->n] = m;
 		b->ids[b->n] = m->queue_id;
@@ -279,12 +282,15 @@ int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 		rc = adopt_flush(ctx, b, l, now);
 	adopt_batch_clear(b);
 	free(b);
-	if (total >= LIMIT_PASS_ADOPT)
-		ctx->stats.capped = 1; /* the rest in the next pass, now */
-	/* Discovered messages not taken are not discovered again: a full
-	 * listing finds them. */
-	if (l->incremental &&
-	    (total >= LIMIT_PASS_ADOPT || rc < 0 || ctx->nospace))
+	/* The rest in the next pass, at once, from a full listing:
+	 * discovered messages not taken are not discovered again, and a
+	 * full listing with more candidates than kept has more to give
+	 * (when this one took some: those not taken stay candidates). */
+	if (total >= LIMIT_PASS_ADOPT || (l->cand_cut && total > 0)) {
+		ctx->stats.capped = 1;
+		ctx->want_full = 1;
+	}
+	if (l->incremental && (rc < 0 || ctx->nospace))
 		ctx->want_full = 1;
 	return rc;
 }

@@ -18,6 +18,8 @@
 #include "backoff/backoff.h"
 #include "pass/pass.h"
 
+struct intern;
+
 /* Prefixes of store_message.last_reason that mark a decision. */
 #define PASS_REASON_GIVEBACK "giveback:" /* + bounce|expire|release */
 #define PASS_REASON_OPERATOR "released by operator"
@@ -27,21 +29,56 @@
  * is looked up in the listing (re-held when deferred and not held). */
 #define PASS_OUTCOME_WAIT_INTERVALS 2
 
+/*
+ * The MTA's listing as the pass keeps it (pass_listing.c): built while
+ * the listing streams in, each message reduced to its queue id and
+ * flags, so a million held messages cost ~30 bytes each. Only messages
+ * the pass may adopt (deferred, not held, eligible) keep their sender
+ * and recipients (struct pass_cand: addresses at their size, delay
+ * reasons interned), at most LIMIT_LISTING_CANDIDATES.
+ */
+struct pass_cand_rcpt {
+	const char *address; /* in the candidate's block */
+	const char *reason;  /* interned (l->reasons), "" when unknown */
+};
+
+struct pass_cand {
+	const char *sender; /* in the block */
+	int64_t arrival;
+	size_t nrcpts;
+	struct pass_cand_rcpt *rcpts; /* the block: rcpts, then the texts */
+};
+
 /* One message of the MTA listing, indexed by queue id. */
 struct pass_lentry {
-	const struct mta_message *msg;
-	int held, deferred; /* OR of duplicate listings of the same id */
-	int known;	    /* a live (not done) store record exists */
+	uint32_t id;		/* offset of its queue id in l->ids */
+	uint32_t cand;		/* 1 + its index in l->cand, or 0 */
+	uint8_t held, deferred; /* OR of duplicate listings of the same id */
+	uint8_t known;		/* a live (not done) store record exists */
 };
 
 struct pass_listing {
-	struct mta_listing raw; /* as the plugin returned it */
-	struct pass_lentry *e;	/* sorted by queue id, valid ids only */
-	size_t n;
+	char *ids; /* the queue ids, NUL-terminated, one after another */
+	size_t idslen, idscap;
+	struct pass_lentry *e; /* sorted by queue id, valid ids only */
+	size_t n, cap;
+	struct pass_cand *cand;
+	size_t ncand, candcap;
+	struct intern *reasons; /* delay reasons of the candidates */
+	struct pass_ctx *ctx;	/* while it is built */
+	size_t skipped;		/* malformed entries (the plugin's count) */
 	int complete;
 	int ok;		 /* the scan itself succeeded */
 	int incremental; /* discovered from the log, not a full listing */
+	int cand_cut;	 /* more candidates than LIMIT_LISTING_CANDIDATES */
 };
+
+/** The queue id of @param e. */
+static inline const char *pass_lentry_id(const struct pass_listing *l,
+					 const struct pass_lentry *e)
+{
+	return l->ids + e->id;
+}
 
 /* The verification a pass uses for one domain. */
 struct pass_domain {
@@ -69,6 +106,9 @@ void pass_idset_free(struct pass_idset *s);
 /** Pointers to the ids of @param s (caller frees the array). */
 const char **pass_idset_ptrs(const struct pass_idset *s);
 
+/* pass_listing.c */
+/** The plugin's full listing (streamed when it can) into @param l.
+ *  @return 0, or -1 (logged; l->ok = 0, nothing concluded). */
 int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l);
 /** The plugin's incremental discovery into @param l (never complete);
  *  *gap = 1 when lines may have been missed. @return 0, or -1 (logged). */
@@ -77,6 +117,12 @@ int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 struct pass_lentry *pass_listing_find(const struct pass_listing *l,
 				      const char *id);
 void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l);
+/**
+ * The candidate of @param e as a message (rcpts allocated; free them
+ * with free(m->rcpts)). @return 0, or -1: no candidate / no memory.
+ */
+int pass_listing_message(const struct pass_listing *l,
+			 const struct pass_lentry *e, struct mta_message *m);
 
 /* pass_update_fn's value that deletes the record (retention). */
 #define PASS_UPDATE_DELETE 2

@@ -160,12 +160,12 @@ static void census_discovered(struct census *c)
 
 		if (e->known)
 			continue;
-		r = census_fetch(c, e->msg->queue_id, &m);
+		r = census_fetch(c, pass_lentry_id(c->l, e), &m);
 		if (r != 0)
 			e->known = 1; /* ours (or unreadable): never adopted */
 		if (r > 0 && m->state == STORE_MSG_HELD && e->deferred &&
 		    !e->held && !c->ctx->nospace)
-			census_add(&c->rehold, e->msg->queue_id);
+			census_add(&c->rehold, pass_lentry_id(c->l, e));
 		store_message_free(m);
 	}
 }
@@ -354,12 +354,13 @@ static void census_foreign(struct pass_ctx *ctx, struct pass_listing *l)
 	for (size_t i = 0; i < l->n; i++) {
 		if (!l->e[i].held || l->e[i].known)
 			continue;
-		if (!pass_idset_has(&ctx->foreign_prev, l->e[i].msg->queue_id))
+		if (!pass_idset_has(&ctx->foreign_prev,
+				    pass_lentry_id(l, &l->e[i])))
 			log_info(
 			    "%s: held in the MTA but not by retryd: left alone",
 			    log_printable(qid, sizeof(qid),
-					  l->e[i].msg->queue_id));
-		pass_idset_add(&now, l->e[i].msg->queue_id);
+					  pass_lentry_id(l, &l->e[i])));
+		pass_idset_add(&now, pass_lentry_id(l, &l->e[i]));
 	}
 	pass_idset_sort(&now);
 	pass_idset_free(&ctx->foreign_prev);

@@ -2,15 +2,12 @@
  * NAME
  *	pass_util 3
  * SUMMARY
- *	plumbing of the pass: id sets, the listing index, update
- *	transactions, the jitter source, per-recipient log lines
+ *	plumbing of the pass: id sets, update transactions, the jitter
+ *	source, per-recipient log lines
  * DESCRIPTION
- *	pass_listing_scan() asks the plugin for its listing and indexes the
- *	messages by queue id (ids the plugin's valid_id refuses are logged
- *	and left out; a duplicate listing of one id is merged). pass_update()
- *	runs a read-modify-write (or delete) over many message records in
- *	one transaction, retried on deadlock. Owns: the listing index until
- *	pass_listing_free(); id set storage until pass_idset_free().
+ *	pass_update() runs a read-modify-write (or delete) over many message
+ *	records in one transaction, retried on deadlock (the listing index
+ *	is pass_listing.c). Owns: id set storage until pass_idset_free().
  * DIAGNOSTICS
  *	Store failures are logged once here with what was being done;
  *	ENOSPC sets ctx->nospace and is logged rate-limited.
@@ -82,118 +79,6 @@ const char **pass_idset_ptrs(const struct pass_idset *s)
 	for (size_t i = 0; v && i < s->n; i++)
 		v[i] = s->ids[i];
 	return v;
-}
-
-static int pass_lentry_cmp(const void *a, const void *b)
-{
-	const struct pass_lentry *x = a, *y = b;
-
-	return strcmp(x->msg->queue_id, y->msg->queue_id);
-}
-
-/* Index l->raw (sorted by id, valid ids only, duplicates merged). */
-static int pass_listing_index(struct pass_ctx *ctx, struct pass_listing *l)
-{
-	char pid[LIMIT_QUEUE_ID * 4 + 1];
-	size_t n = 0;
-
-	l->ok = 1;
-	l->complete = l->raw.complete;
-	if (l->raw.n > LIMIT_LISTING_MESSAGES) {
-		log_warn("scan: %zu messages listed, only %d used; listing "
-			 "taken as partial",
-			 l->raw.n, LIMIT_LISTING_MESSAGES);
-		l->complete = 0;
-	}
-	if (l->raw.n && (l->e = calloc(l->raw.n, sizeof(*l->e))) == NULL) {
-		log_warn("scan: out of memory for the listing index");
-		l->complete = 0;
-		return -1;
-	}
-	for (size_t i = 0; i < l->raw.n && i < LIMIT_LISTING_MESSAGES; i++) {
-		const struct mta_message *m = &l->raw.msgs[i];
-
-		if (!ctx->plugin->valid_id(m->queue_id)) {
-			log_warn("scan: invalid queue id \"%.40s\" skipped",
-				 log_printable(pid, sizeof(pid), m->queue_id));
-			continue;
-		}
-		l->e[n].msg = m;
-		l->e[n].held = m->held;
-		l->e[n].deferred = m->deferred;
-		n++;
-	}
-	if (n > 1)
-		qsort(l->e, n, sizeof(*l->e), pass_lentry_cmp);
-	/* Merge duplicates (postqueue may list one message twice). */
-	l->n = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (l->n && strcmp(l->e[l->n - 1].msg->queue_id,
-				   l->e[i].msg->queue_id) == 0) {
-			l->e[l->n - 1].held |= l->e[i].held;
-			l->e[l->n - 1].deferred |= l->e[i].deferred;
-			continue;
-		}
-		l->e[l->n++] = l->e[i];
-	}
-	return 0;
-}
-
-int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
-{
-	char err[512];
-
-	memset(l, 0, sizeof(*l));
-	if (ctx->plugin->scan(ctx->plugin_state, &l->raw, err, sizeof(err)) <
-	    0) {
-		log_warn(
-		    "scan: %.300s (nothing concluded from this pass's listing)",
-		    err);
-		memset(&l->raw, 0, sizeof(l->raw));
-		return -1;
-	}
-	return pass_listing_index(ctx, l);
-}
-
-int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
-			  int *gap)
-{
-	char err[512];
-
-	memset(l, 0, sizeof(*l));
-	*gap = 0;
-	if (ctx->plugin->discover(ctx->plugin_state, &l->raw, gap, err,
-				  sizeof(err)) < 0) {
-		log_warn("discover: %.300s (a full listing follows)", err);
-		memset(&l->raw, 0, sizeof(l->raw));
-		return -1;
-	}
-	l->raw.complete = 0;
-	l->incremental = 1;
-	return pass_listing_index(ctx, l);
-}
-
-static int pass_lentry_key_cmp(const void *key, const void *elem)
-{
-	const struct pass_lentry *e = elem;
-
-	return strcmp(key, e->msg->queue_id);
-}
-
-struct pass_lentry *pass_listing_find(const struct pass_listing *l,
-				      const char *id)
-{
-	if (l->n == 0)
-		return NULL;
-	return bsearch(id, l->e, l->n, sizeof(*l->e), pass_lentry_key_cmp);
-}
-
-void pass_listing_free(struct pass_ctx *ctx, struct pass_listing *l)
-{
-	if (l->ok)
-		ctx->plugin->listing_free(&l->raw);
-	free(l->e);
-	memset(l, 0, sizeof(*l));
 }
 
 int pass_space_check(struct pass_ctx *ctx)

@@ -14,7 +14,10 @@
  *	outcome array from the helper's records (strings cut inside their
  *	slots, counts bounded by LIMIT_LISTING_MESSAGES and
  *	LIMIT_OUTCOMES_PER_CALL). valid_id is the real plugin's, which the
- *	daemon loaded before the drop.
+ *	daemon loaded before the drop. With a parsing instance, scan_each
+ *	is that instance's: the host's list_stream hands it each chunk of
+ *	the helper's PRIV_R_OUT frames as it arrives (no whole listing
+ *	anywhere, no length bound).
  *
  *	Owns: the listing and outcome arrays it returns (freed by the
  *	vtable's listing_free / outcomes_free); the socket is the caller's.
@@ -45,6 +48,8 @@ static int pc_host_list(void *arg, struct mta_raw *raw, char *err,
 			size_t errlen);
 static int pc_host_open(void *arg, enum mta_file which, const char *id,
 			char *err, size_t errlen);
+static int pc_host_list_stream(void *arg, mta_bytes_fn fn, void *fnarg,
+			       struct mta_raw *raw, char *err, size_t errlen);
 
 static int pc_valid_id(const char *id);
 extern const struct mta_plugin priv_client_plugin;
@@ -69,6 +74,7 @@ struct priv_client *priv_client_new(int fd, const struct mta_plugin *pl)
 	c->host.arg = c;
 	c->host.list = pc_host_list;
 	c->host.open_file = pc_host_open;
+	c->host.list_stream = pc_host_list_stream;
 	return c;
 }
 
@@ -79,11 +85,16 @@ const struct mta_host *priv_client_host(struct priv_client *c)
 
 static int pc_discover(void *state, struct mta_listing *out, int *gap,
 		       char *err, size_t errlen);
+static int pc_scan_each(void *state, mta_message_fn fn, void *arg,
+			int *complete, size_t *skipped, char *err,
+			size_t errlen);
 
 void priv_client_set_parser(struct priv_client *c, void *state)
 {
 	c->parser = state;
 	c->vt.discover = state && c->pl->discover != NULL ? pc_discover : NULL;
+	c->vt.scan_each =
+	    state && c->pl->scan_each != NULL ? pc_scan_each : NULL;
 	/* what scan and outcomes return is then the plugin's to free */
 	c->vt.listing_free =
 	    state ? c->pl->listing_free : priv_client_plugin.listing_free;
@@ -271,6 +282,23 @@ static int pc_discover(void *state, struct mta_listing *out, int *gap,
 		return -1;
 	}
 	return c->pl->discover(c->parser, out, gap, err, errlen);
+}
+
+/* The streamed listing: parsed here as the helper's bytes come. */
+static int pc_scan_each(void *state, mta_message_fn fn, void *arg,
+			int *complete, size_t *skipped, char *err,
+			size_t errlen)
+{
+	struct priv_client *c = state;
+
+	*complete = 0;
+	*skipped = 0;
+	if (c->parser == NULL || c->pl->scan_each == NULL) {
+		snprintf(err, errlen, "scan: no parsing instance");
+		return -1;
+	}
+	return c->pl->scan_each(c->parser, fn, arg, complete, skipped, err,
+				errlen);
 }
 
 static int pc_scan(void *state, struct mta_listing *out, char *err,
@@ -505,16 +533,65 @@ static int pc_append(char **buf, size_t *n, const void *data, size_t len,
 	return 0;
 }
 
+/* The whole stdout kept (pc_host_list), up to SPAWN_OUTPUT_MAX. */
+struct pc_kept {
+	struct mta_raw *raw;
+	int nomem;
+};
+
+static int pc_keep(void *arg, const char *p, size_t n)
+{
+	struct pc_kept *k = arg;
+
+	if (pc_append(&k->raw->out, &k->raw->outlen, p, n, SPAWN_OUTPUT_MAX,
+		      &k->raw->out_truncated) < 0) {
+		k->nomem = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* PRIV_LIST: the listing command's bytes, parsed by the caller. */
 static int pc_host_list(void *arg, struct mta_raw *raw, char *err,
 			size_t errlen)
+{
+	struct mta_raw got;
+	struct pc_kept k = {.raw = &got};
+	int cut;
+
+	memset(&got, 0, sizeof(got));
+	if (pc_host_list_stream(arg, pc_keep, &k, raw, err, errlen) < 0) {
+		free(got.out);
+		return -1;
+	}
+	cut = got.out_truncated;
+	if (k.nomem || (got.out == NULL && (got.out = calloc(1, 1)) == NULL)) {
+		snprintf(err, errlen,
+			 "helper: out of memory for listing reply");
+		free(got.out);
+		mta_raw_free(raw);
+		return -1;
+	}
+	raw->out = got.out;
+	raw->outlen = got.outlen;
+	raw->out_truncated |= cut;
+	return 0;
+}
+
+/*
+ * PRIV_LIST streamed: each stdout chunk to @param fn as its frame comes,
+ * nothing kept. After fn says stop the frames are still read to the END
+ * (the socket stays in step) and given to no one.
+ */
+static int pc_host_list_stream(void *arg, mta_bytes_fn fn, void *fnarg,
+			       struct mta_raw *raw, char *err, size_t errlen)
 {
 	struct priv_client *c = arg;
 	const struct priv_hdr *h;
 	struct priv_exit x;
 	struct priv_end e;
 	size_t plen, errn = 0;
-	int got_exit = 0, errcut = 0, nomem = 0;
+	int got_exit = 0, errcut = 0, bad = 0, stopped = 0;
 
 	memset(raw, 0, sizeof(*raw));
 	if (priv_send(c->fd, PRIV_LIST, 0, 0, NULL, 0) < 0) {
@@ -523,39 +600,35 @@ static int pc_host_list(void *arg, struct mta_raw *raw, char *err,
 	}
 	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL &&
 	       h->verb != PRIV_R_END) {
-		if (h->verb == PRIV_R_OUT && !got_exit)
-			nomem |= pc_append(&raw->out, &raw->outlen, h + 1, plen,
-					   SPAWN_OUTPUT_MAX,
-					   &raw->out_truncated) < 0;
-		else if (h->verb == PRIV_R_ERR && !got_exit)
-			nomem |= pc_append(&raw->err, &errn, h + 1, plen,
-					   SPAWN_OUTPUT_MAX, &errcut) < 0;
-		else if (h->verb == PRIV_R_EXIT && plen == sizeof(x) &&
-			 !got_exit) {
+		if (h->verb == PRIV_R_OUT && !got_exit) {
+			if (!stopped && !bad &&
+			    fn(fnarg, (const char *)(h + 1), plen) < 0)
+				stopped = 1;
+		} else if (h->verb == PRIV_R_ERR && !got_exit) {
+			bad |= pc_append(&raw->err, &errn, h + 1, plen,
+					 SPAWN_ERROR_MAX, &errcut) < 0;
+		} else if (h->verb == PRIV_R_EXIT && plen == sizeof(x) &&
+			   !got_exit) {
 			memcpy(&x, h + 1, sizeof(x));
 			got_exit = 1;
 		} else {
-			nomem = -1;
+			bad = 1;
 		}
 	}
 	if (h == NULL || priv_client_end(h, plen, &e, err, errlen) < 0 ||
-	    !got_exit || nomem) {
-		if (h != NULL && nomem)
-			snprintf(err, errlen, "helper: %s listing reply",
-				 nomem < 0 ? "malformed" : "out of memory for");
+	    !got_exit || bad) {
+		if (h != NULL && bad)
+			snprintf(err, errlen,
+				 "helper: malformed listing reply");
 		else if (h != NULL && !got_exit && e.status == 0)
 			snprintf(err, errlen, "helper: listing without exit");
 		mta_raw_free(raw);
 		return -1;
 	}
-	if (raw->out == NULL && (raw->out = calloc(1, 1)) == NULL) {
-		snprintf(err, errlen, "helper: out of memory");
-		return -1;
-	}
 	raw->exited = x.exited;
 	raw->exit_code = x.exit_code;
 	raw->signal = x.signal;
-	raw->out_truncated |= x.out_truncated;
+	raw->out_truncated = x.out_truncated;
 	return 0;
 }
 

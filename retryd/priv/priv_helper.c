@@ -18,8 +18,9 @@
  *	Scan and outcomes are sent back as fixed-size records.
  *
  *	For the daemon's parsing instance of the plugin (plugin.h): LIST
- *	runs the plugin's listing command (list_raw) and sends its stdout
- *	and stderr back unread, in chunks, then how it ended; OPEN opens one
+ *	runs the plugin's listing command (list_stream: each chunk of its
+ *	stdout sent on as it is read, nothing kept; or list_raw) and sends
+ *	its stdout and stderr back unread, in chunks, then how it ended; OPEN opens one
  *	of the MTA's files by kind (the log, log.1, log.0, or the message
  *	log of a re-validated id: the plugin makes the path) and passes the
  *	descriptor. The helper then parses nothing the MTA wrote.
@@ -168,31 +169,68 @@ static int priv_helper_chunks(int fd, uint32_t kind, const char *data,
 	return rc;
 }
 
-/* The listing command's bytes, unread: stdout, stderr, how it ended. */
+/* One chunk of the listing's stdout, sent on as it comes (list_stream). */
+struct priv_helper_out {
+	int fd;
+	size_t sent;
+	int failed; /* the socket failed: stop the command */
+};
+
+static int priv_helper_out_chunk(void *arg, const char *p, size_t n)
+{
+	struct priv_helper_out *o = arg;
+
+	if (priv_helper_chunks(o->fd, PRIV_R_OUT, p, n) < 0) {
+		o->failed = 1;
+		return -1;
+	}
+	o->sent += n;
+	return 0;
+}
+
+/*
+ * The listing command's bytes, unread: stdout (streamed as the command
+ * writes it when the plugin can: nothing kept, no bound), stderr, how it
+ * ended.
+ */
 static int priv_helper_list(int fd, struct priv_server *s)
 {
+	struct priv_helper_out o = {.fd = fd};
 	struct mta_raw raw;
 	struct priv_exit x;
 	char err[PRIV_ERR_MAX];
 	int rc;
 
 	memset(&raw, 0, sizeof(raw));
-	if (s->pl->list_raw == NULL)
+	if (s->pl->list_stream != NULL) {
+		if (s->pl->list_stream(s->state, priv_helper_out_chunk, &o,
+				       &raw, err, sizeof(err)) < 0)
+			return o.failed ? -1
+					: priv_helper_end(fd, -1, 0, 0, 0, err);
+		if (o.failed) {
+			mta_raw_free(&raw);
+			return -1;
+		}
+	} else if (s->pl->list_raw == NULL) {
 		return priv_helper_refuse(fd, "the plugin has no raw listing");
-	if (s->pl->list_raw(s->state, &raw, err, sizeof(err)) < 0)
+	} else if (s->pl->list_raw(s->state, &raw, err, sizeof(err)) < 0) {
 		return priv_helper_end(fd, -1, 0, 0, 0, err);
+	}
 	x.exited = raw.exited;
 	x.exit_code = raw.exit_code;
 	x.signal = raw.signal;
 	x.out_truncated = raw.out_truncated;
-	rc = priv_helper_chunks(fd, PRIV_R_OUT, raw.out, raw.outlen);
+	rc = raw.out != NULL
+		 ? priv_helper_chunks(fd, PRIV_R_OUT, raw.out, raw.outlen)
+		 : 0;
 	if (rc == 0 && raw.err != NULL)
 		rc = priv_helper_chunks(fd, PRIV_R_ERR, raw.err,
 					strnlen(raw.err, SPAWN_OUTPUT_MAX));
 	if (rc == 0)
 		rc = priv_send(fd, PRIV_R_EXIT, 0, 1, &x, sizeof(x));
 	if (rc == 0)
-		rc = priv_helper_end(fd, 0, raw.outlen, 0, 0, "");
+		rc = priv_helper_end(fd, 0, raw.out ? raw.outlen : o.sent, 0, 0,
+				     "");
 	mta_raw_free(&raw);
 	return rc;
 }

@@ -49,9 +49,12 @@
 #define LIMIT_RCPTS_PER_MESSAGE 256 /* more: not adopted, left to the MTA */
 
 /* Listings and logs read from the MTA. */
-#define LIMIT_LISTING_LINE     65536 /* one postqueue -j line; longer: skipped */
-#define LIMIT_LISTING_MESSAGES 1000000 /* messages per scan */
-#define LIMIT_JOURNAL_CURSOR   1024 /* bytes of an sd-journal cursor string */
+#define LIMIT_LISTING_LINE 65536 /* one postqueue -j line; longer: skipped */
+#define LIMIT_LISTING_MESSAGES                                                 \
+	4000000 /* messages per scan (the pass's index: ~30 B each) */
+#define LIMIT_LISTING_CANDIDATES                                               \
+	20000 /* adoptable messages a listing keeps whole; more: next pass */
+#define LIMIT_JOURNAL_CURSOR 1024 /* bytes of an sd-journal cursor string */
 #define LIMIT_PREFLIGHT_JOURNAL_SCAN                                           \
 	20000		      /* newest journal entries preflight reads */
 #define LIMIT_LOG_LINE	8192  /* one MTA log line; longer: skipped */

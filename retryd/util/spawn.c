@@ -15,6 +15,9 @@
  *	blocks on a full pipe), reap (a deadline on the monotonic clock
  *	kills a child that runs too long) and result (the buffers handed
  *	over, or freed on every failing path).
+ *	spawn_run_stream() is the same with standard output handed to a
+ *	function chunk by chunk as it arrives (nothing of it kept: no
+ *	bound, the listing of a queue of any size).
  *
  *	spawn_all.c runs batches (spawn_run_all); spawn_pool.c runs hooks
  *	beside the caller, each in its own process group.
@@ -171,6 +174,9 @@ struct spawn_io {
 	size_t inputlen, written;
 	int64_t deadline; /* 0: none */
 	pid_t pid;
+	spawn_out_fn out_fn; /* stdout streamed to it, not kept (or NULL) */
+	void *out_arg;
+	int out_stopped; /* out_fn said stop: the child was killed */
 };
 
 static void spawn_io_close_all(struct spawn_io *io)
@@ -237,6 +243,14 @@ static void spawn_run_ready(struct spawn_io *io, int fd)
 		return;
 	if (r <= 0) {
 		spawn_close(fd == io->out[0] ? &io->out[0] : &io->err[0]);
+		return;
+	}
+	if (fd == io->out[0] && io->out_fn != NULL) {
+		if (!io->out_stopped &&
+		    io->out_fn(io->out_arg, chunk, (size_t)r) < 0) {
+			io->out_stopped = 1;
+			kill(io->pid, SIGKILL); /* the rest is not wanted */
+		}
 		return;
 	}
 	if (spawn_buffer_add(fd == io->out[0] ? &io->ob : &io->eb, chunk,
@@ -327,9 +341,10 @@ static int spawn_run_result(struct spawn_io *io, char *const argv[],
 	return 0;
 }
 
-int spawn_run(char *const argv[], const char *input, size_t inputlen,
-	      int timeout_ms, struct spawn_result *res, char *errbuf,
-	      size_t errlen)
+/* spawn_run() and spawn_run_stream(): @param out_fn NULL keeps stdout. */
+static int spawn_run_any(char *const argv[], const char *input, size_t inputlen,
+			 int timeout_ms, spawn_out_fn out_fn, void *out_arg,
+			 struct spawn_result *res, char *errbuf, size_t errlen)
 {
 	struct spawn_io io = {
 	    .in = {-1, -1},
@@ -340,6 +355,8 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	    .input = input,
 	    .inputlen = inputlen,
 	    .deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0,
+	    .out_fn = out_fn,
+	    .out_arg = out_arg,
 	};
 	struct timespec zero = {0, 0};
 	sigset_t pipe_set, old_set, pending;
@@ -364,8 +381,31 @@ int spawn_run(char *const argv[], const char *input, size_t inputlen,
 		sigtimedwait(&pipe_set, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	timed_out = spawn_run_reap(&io, timed_out, &status);
-	return spawn_run_result(&io, argv, timed_out, status, timeout_ms, res,
-				errbuf, errlen);
+	if (spawn_run_result(&io, argv, timed_out, status, timeout_ms, res,
+			     errbuf, errlen) < 0)
+		return -1;
+	res->out_stopped = io.out_stopped;
+	return 0;
+}
+
+int spawn_run(char *const argv[], const char *input, size_t inputlen,
+	      int timeout_ms, struct spawn_result *res, char *errbuf,
+	      size_t errlen)
+{
+	return spawn_run_any(argv, input, inputlen, timeout_ms, NULL, NULL, res,
+			     errbuf, errlen);
+}
+
+int spawn_run_stream(char *const argv[], const char *input, size_t inputlen,
+		     int timeout_ms, spawn_out_fn out_fn, void *out_arg,
+		     struct spawn_result *res, char *errbuf, size_t errlen)
+{
+	if (out_fn == NULL) {
+		snprintf(errbuf, errlen, "spawn: no output function");
+		return -1;
+	}
+	return spawn_run_any(argv, input, inputlen, timeout_ms, out_fn, out_arg,
+			     res, errbuf, errlen);
 }
 
 void spawn_result_free(struct spawn_result *res)

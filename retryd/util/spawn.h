@@ -31,7 +31,8 @@ struct spawn_result {
 	char *out;  /* NUL-terminated stdout (maybe truncated) */
 	size_t outlen;
 	int out_truncated;
-	char *err; /* NUL-terminated stderr (maybe truncated) */
+	int out_stopped; /* spawn_run_stream: out_fn said stop (child killed) */
+	char *err;	 /* NUL-terminated stderr (maybe truncated) */
 	size_t errlen;
 };
 
@@ -46,6 +47,23 @@ struct spawn_result {
 int spawn_run(char *const argv[], const char *input, size_t inputlen,
 	      int timeout_ms, struct spawn_result *res, char *errbuf,
 	      size_t errlen);
+
+/**
+ * Told each chunk of a child's standard output as it is read (@param p,
+ * @param n bytes, valid for the call only). @return 0, or -1: stop (the
+ * child is killed; its output is not read further).
+ */
+typedef int (*spawn_out_fn)(void *arg, const char *p, size_t n);
+
+/**
+ * spawn_run() with standard output streamed to @param out_fn instead of
+ * kept (res->out is "", res->outlen 0; no SPAWN_OUTPUT_MAX bound);
+ * res->out_stopped is 1 when out_fn asked to stop. Standard error is
+ * kept as by spawn_run(). @return as spawn_run().
+ */
+int spawn_run_stream(char *const argv[], const char *input, size_t inputlen,
+		     int timeout_ms, spawn_out_fn out_fn, void *out_arg,
+		     struct spawn_result *res, char *errbuf, size_t errlen);
 
 void spawn_result_free(struct spawn_result *res);
 

@@ -383,6 +383,183 @@ static void test_address_ok(void **state)
 	assert_false(postfix_queue_address_ok("a\x7f@x", 4));
 }
 
+/* ---- the stream (postfix_queue_stream_*) ---- */
+
+struct told {
+	size_t n, rcpts, held, deferred;
+	int stop_at; /* > 0: say stop at this message */
+	char first[LIMIT_QUEUE_ID + 1], last[LIMIT_QUEUE_ID + 1];
+};
+
+static int told_cb(void *arg, const struct mta_message *m)
+{
+	struct told *t = arg;
+
+	if (t->stop_at > 0 && t->n + 1 == (size_t)t->stop_at)
+		return -1;
+	if (t->n == 0)
+		snprintf(t->first, sizeof(t->first), "%s", m->queue_id);
+	snprintf(t->last, sizeof(t->last), "%s", m->queue_id);
+	t->n++;
+	t->rcpts += m->nrcpts;
+	t->held += m->held != 0;
+	t->deferred += m->deferred != 0;
+	return 0;
+}
+
+/* The same text fed whole, byte by byte and in odd chunks: same result. */
+static void test_stream_chunks(void **state)
+{
+	const char *text = REAL_A "\n" REAL_B "\n" REAL_C "\n" REAL_D "\n";
+	size_t len = strlen(text), sizes[] = {1, 2, 7, 64, 333, 100000};
+	(void)state;
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct told t = {0};
+		struct bad_log b = {0};
+		struct postfix_queue_stream *s =
+		    postfix_queue_stream_new(told_cb, &t, bad_cb, &b);
+		char err[256];
+		size_t skipped = 9;
+
+		assert_non_null(s);
+		for (size_t off = 0; off < len; off += sizes[k]) {
+			size_t n = len - off < sizes[k] ? len - off : sizes[k];
+			assert_int_equal(
+			    postfix_queue_stream_feed(s, text + off, n, err,
+						      sizeof(err)),
+			    0);
+		}
+		assert_int_equal(postfix_queue_stream_end(s, &skipped), 1);
+		postfix_queue_stream_free(s);
+		assert_int_equal(skipped, 0);
+		assert_int_equal(b.n, 0);
+		assert_int_equal(t.n, 4);
+		assert_int_equal(t.rcpts, 7);
+		assert_int_equal(t.held, 1);
+		assert_int_equal(t.deferred, 2);
+		assert_string_equal(t.first, "A1E2DA7254D");
+		assert_string_equal(t.last, "B453BA72B2C");
+	}
+}
+
+/* A line longer than LIMIT_LISTING_LINE cut across chunks: skipped whole,
+ * the next line parsed; a last line with no newline: incomplete. */
+static void test_stream_overlong_and_partial(void **state)
+{
+	char *big = many_rcpts(5000), err[256];
+	struct told t = {0};
+	struct bad_log b = {0};
+	struct postfix_queue_stream *s =
+	    postfix_queue_stream_new(told_cb, &t, bad_cb, &b);
+	size_t len = strlen(big), skipped = 0;
+	(void)state;
+
+	assert_true(len > LIMIT_LISTING_LINE);
+	for (size_t off = 0; off < len; off += 4096)
+		assert_int_equal(postfix_queue_stream_feed(
+				     s, big + off,
+				     len - off < 4096 ? len - off : 4096, err,
+				     sizeof(err)),
+				 0);
+	assert_int_equal(postfix_queue_stream_feed(s, REAL_A "\n",
+						   strlen(REAL_A) + 1, err,
+						   sizeof(err)),
+			 0);
+	assert_int_equal(
+	    postfix_queue_stream_feed(s, REAL_B, 20, err, sizeof(err)), 0);
+	assert_int_equal(postfix_queue_stream_end(s, &skipped), 0);
+	postfix_queue_stream_free(s);
+	assert_int_equal(t.n, 1);
+	assert_string_equal(t.first, "A1E2DA7254D");
+	assert_int_equal(skipped, 2);
+	assert_string_equal(b.why[0], "line longer than LIMIT_LISTING_LINE");
+	assert_int_equal(b.lines[0], 1);
+	assert_string_equal(b.why[1], "partial last line (no newline)");
+	assert_int_equal(b.lines[1], 3);
+	free(big);
+}
+
+/* The caller says stop: feed says so, the listing is not complete. */
+static void test_stream_stop(void **state)
+{
+	const char *text = REAL_A "\n" REAL_B "\n" REAL_C "\n";
+	struct told t = {.stop_at = 2};
+	struct bad_log b = {0};
+	struct postfix_queue_stream *s =
+	    postfix_queue_stream_new(told_cb, &t, bad_cb, &b);
+	char err[256] = "";
+	size_t skipped = 0;
+	(void)state;
+
+	assert_int_equal(
+	    postfix_queue_stream_feed(s, text, strlen(text), err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "");
+	assert_int_equal(postfix_queue_stream_end(s, &skipped), 0);
+	postfix_queue_stream_free(s);
+	assert_int_equal(t.n, 1);
+}
+
+/*
+ * More than SPAWN_OUTPUT_MAX (64 MiB, where the buffered listing was cut
+ * at ~176k messages) of postqueue -j, made up as it is fed in pipe-sized
+ * chunks: every message told, complete, and nothing of it kept.
+ */
+#define BIG_STREAM_BYTES ((64u << 20) + (4u << 20))
+static void test_stream_over_64mib(void **state)
+{
+	struct told t = {0};
+	struct bad_log b = {0};
+	struct postfix_queue_stream *s =
+	    postfix_queue_stream_new(told_cb, &t, bad_cb, &b);
+	char *chunk = malloc(65536 + 1024), err[256], id[32], last[32] = "";
+	size_t total = 0, made = 0, skipped = 0;
+	(void)state;
+
+	assert_non_null(s);
+	while (total < BIG_STREAM_BYTES) {
+		size_t len = 0;
+
+		while (len < 65536) {
+			/* short ids: 5 hex digits + hex inode digits */
+			snprintf(id, sizeof(id), "%05X%06zX", 0xABCDEu, made);
+			len += (size_t)snprintf(
+			    chunk + len, 1024,
+			    "{\"queue_name\": \"%s\", \"queue_id\": \"%s\", "
+			    "\"arrival_time\": 1795923285, \"message_size\": "
+			    "270, \"forced_expire\": false, \"sender\": "
+			    "\"alice@lab.test\", \"recipients\": [{\"address\":"
+			    " \"u%zu@hotmail.test\", \"delay_reason\": \"Host "
+			    "or domain name not found. Name service error for "
+			    "name=hotmail.test type=MX: Host found but no data "
+			    "record of requested type\"}]}\n",
+			    made % 2 ? "hold" : "deferred", id, made);
+			snprintf(last, sizeof(last), "%s", id);
+			made++;
+		}
+		/* cut the chunk anywhere: feed it in two odd pieces */
+		assert_int_equal(
+		    postfix_queue_stream_feed(s, chunk, 1000, err, sizeof(err)),
+		    0);
+		assert_int_equal(postfix_queue_stream_feed(s, chunk + 1000,
+							   len - 1000, err,
+							   sizeof(err)),
+				 0);
+		total += len;
+	}
+	assert_int_equal(postfix_queue_stream_end(s, &skipped), 1);
+	postfix_queue_stream_free(s);
+	free(chunk);
+	assert_true(total > (64u << 20));
+	assert_true(made > 176000);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(t.n, made);
+	assert_int_equal(t.rcpts, made);
+	assert_int_equal(t.held, made / 2);
+	assert_string_equal(t.last, last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -393,6 +570,10 @@ int main(void)
 	    cmocka_unit_test(test_reason_masked_and_cut),
 	    cmocka_unit_test(test_duplicates_and_partial),
 	    cmocka_unit_test(test_address_ok),
+	    cmocka_unit_test(test_stream_chunks),
+	    cmocka_unit_test(test_stream_overlong_and_partial),
+	    cmocka_unit_test(test_stream_stop),
+	    cmocka_unit_test(test_stream_over_64mib),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,6 +518,60 @@ static void test_expand_refuses_option_word(void **state)
 	spawn_argv_free(argv);
 }
 
+struct counted {
+	size_t bytes, calls, stop_after;
+};
+
+static int count_out(void *arg, const char *p, size_t n)
+{
+	struct counted *c = arg;
+
+	(void)p;
+	c->bytes += n;
+	c->calls++;
+	return c->stop_after && c->bytes >= c->stop_after ? -1 : 0;
+}
+
+/* Streamed stdout has no SPAWN_OUTPUT_MAX: 70 MiB all told, none kept. */
+static void test_stream_past_output_max(void **state)
+{
+	char *argv[] = {"head", "-c", "73400320", "/dev/zero", NULL};
+	struct spawn_result r;
+	struct counted c = {0};
+	char err[256];
+	(void)state;
+
+	assert_int_equal(spawn_run_stream(argv, NULL, 0, 60000, count_out, &c,
+					  &r, err, sizeof(err)),
+			 0);
+	assert_int_equal(r.exited, 1);
+	assert_int_equal(r.exit_code, 0);
+	assert_int_equal(c.bytes, 73400320);
+	assert_true(c.bytes > SPAWN_OUTPUT_MAX);
+	assert_int_equal(r.outlen, 0);
+	assert_int_equal(r.out_truncated, 0);
+	assert_int_equal(r.out_stopped, 0);
+	spawn_result_free(&r);
+}
+
+/* The function says stop: the child is killed, not read to its end. */
+static void test_stream_stop_kills(void **state)
+{
+	char *argv[] = {"cat", "/dev/zero", NULL};
+	struct spawn_result r;
+	struct counted c = {.stop_after = 1 << 20};
+	char err[256];
+	(void)state;
+
+	assert_int_equal(spawn_run_stream(argv, NULL, 0, 60000, count_out, &c,
+					  &r, err, sizeof(err)),
+			 0);
+	assert_int_equal(r.out_stopped, 1);
+	assert_int_equal(r.signal, SIGKILL);
+	assert_true(c.bytes >= (1u << 20));
+	spawn_result_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +593,8 @@ int main(void)
 	    cmocka_unit_test(test_all_signals_reset_in_child),
 	    cmocka_unit_test(test_all_bad_concurrency),
 	    cmocka_unit_test(test_all_500_children),
+	    cmocka_unit_test(test_stream_past_output_max),
+	    cmocka_unit_test(test_stream_stop_kills),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
