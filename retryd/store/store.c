@@ -27,7 +27,10 @@
  *	Also owns store_txn_begin/commit/abort.
  * DIAGNOSTICS
  *	Every error names the database and the operation with db_strerror()
- *	and Berkeley DB's own message; ENOSPC becomes STORE_NOSPACE; a
+ *	and Berkeley DB's own message; ENOSPC becomes STORE_NOSPACE, and so
+ *	does EIO (Berkeley DB's answer when a cache full of dirty pages
+ *	cannot write any of them out: a full disk, or a failing one; the
+ *	no-space mode is the safe answer to both); a
  *	panic (DB_RUNRECOVERY) says to restart retryd, which recovers.
  */
 #include "store/store_int.h"
@@ -52,6 +55,7 @@ int store_code(int ret)
 		return STORE_RETRY;
 	case ENOSPC:
 	case EDQUOT:
+	case EIO: /* the cache could not write its dirty pages (BDB3017) */
 		return STORE_NOSPACE;
 	default:
 		return STORE_ERROR;
@@ -72,6 +76,10 @@ int store_fail(struct store *st, char *err, size_t errlen, const char *db,
 		       "recovers it, or run db5.3_recover -h STATE_DIR)";
 	else if (ret == ENOSPC || ret == EDQUOT)
 		next = " (disk full: free space in the state directory; "
+		       "nothing of this transaction was written)";
+	else if (ret == EIO)
+		next = " (pages could not be written: disk full, or a "
+		       "failing disk: check the state directory's file system; "
 		       "nothing of this transaction was written)";
 	if (ret == STORE_EBADRECORD) {
 		/* err already holds the codec's reason: prefix it. */

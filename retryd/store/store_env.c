@@ -365,6 +365,12 @@ static int env_configure(struct store *st, size_t cache_bytes, char *err,
 	if ((ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 		return store_fail(st, err, errlen, "environment",
 				  "set log auto-remove", ret);
+	/* Each log file written whole when created (not a sparse file):
+	 * on a full disk, commits go on into its blocks (a release) until
+	 * the next file is needed. */
+	if ((ret = env->log_set_config(env, DB_LOG_ZERO, 1)) != 0)
+		return store_fail(st, err, errlen, "environment",
+				  "set log zero", ret);
 	return 0;
 }
 

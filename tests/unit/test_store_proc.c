@@ -46,7 +46,8 @@
 #define STORE_PROC_TMPFS "24m"
 #define GROWTH_CACHE	 (8u << 20) /* a cache that grows on a full disk */
 #define GROWTH_BATCHES	 300	    /* of 10 messages: pages for it to read */
-#define GATE_WATCH_NAPS	 30	    /* of 50 ms: a joiner held at the gate */
+#define RELEASE_BATCHES	 20 /* of 10 held messages, released when full */
+#define GATE_WATCH_NAPS	 30 /* of 50 ms: a joiner held at the gate */
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -85,9 +86,12 @@ static struct store_message *batch_msg(char tag, int b, int i)
 	return m;
 }
 
-/* One transaction of 10 messages; @return the first non-OK code. */
-static int write_batch_once(struct store *st, char tag, int b, char *err,
-			    size_t errlen)
+/*
+ * One transaction of the 10 messages of batch @param b, in @param state;
+ * @return the first non-OK code.
+ */
+static int put_batch(struct store *st, char tag, int b,
+		     enum store_msg_state state, char *err, size_t errlen)
 {
 	struct store_txn *txn;
 	int rc = store_txn_begin(st, &txn, err, errlen);
@@ -97,6 +101,7 @@ static int write_batch_once(struct store *st, char tag, int b, char *err,
 	for (int i = 0; i < 10 && rc == STORE_OK; i++) {
 		struct store_message *m = batch_msg(tag, b, i);
 
+		m->state = state;
 		rc = store_put_message(st, txn, m, err, errlen);
 		store_message_free(m);
 	}
@@ -105,6 +110,12 @@ static int write_batch_once(struct store *st, char tag, int b, char *err,
 		return rc;
 	}
 	return store_txn_commit(txn, err, errlen);
+}
+
+static int write_batch_once(struct store *st, char tag, int b, char *err,
+			    size_t errlen)
+{
+	return put_batch(st, tag, b, STORE_MSG_HELD, err, errlen);
 }
 
 /*
@@ -798,6 +809,58 @@ static void test_disk_full_cache_growth(void **state)
 	rm_tree(base);
 }
 
+/*
+ * A full disk must not stop a release (DESIGN.md promise 4: keep serving
+ * release): giving held messages back changes records that exist, and
+ * the log file's blocks are written whole when it is created
+ * (DB_LOG_ZERO), so those commits need no new block. Records committed
+ * on the full disk are there after space returns and recovery.
+ */
+static void test_disk_full_release(void **state)
+{
+	char base[64], dir[80], filler[96], err[1024];
+	struct store *st;
+	struct store_message *m;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	if (mount("tmpfs", base, "tmpfs", 0,
+		  "size=" STORE_PROC_TMPFS ",mode=0700") != 0) {
+		rmdir(base);
+		skip();
+	}
+	snprintf(filler, sizeof(filler), "%s/filler", base);
+	open_ok(dir, STORE_OPEN_DAEMON, 1u << 20, &st);
+	for (int b = 0; b < RELEASE_BATCHES; b++)
+		assert_int_equal(write_batch(st, 'R', b, err, sizeof(err)),
+				 STORE_OK);
+	assert_int_equal(store_checkpoint(st, err, sizeof(err)), STORE_OK);
+	fill_disk(filler, 0);
+	for (int b = 0; b < RELEASE_BATCHES; b++)
+		if (put_batch(st, 'R', b, STORE_MSG_GIVEBACK_INTENT, err,
+			      sizeof(err)) != STORE_OK)
+			fail_msg("release %d on a full disk: %s", b, err);
+	store_close(st);
+	assert_int_equal(unlink(filler), 0);
+	open_ok(dir, STORE_OPEN_DAEMON, 1u << 20, &st);
+	for (int b = 0; b < RELEASE_BATCHES; b++) {
+		for (int i = 0; i < 10; i++) {
+			char id[32];
+
+			snprintf(id, sizeof(id), "R%06dM%d", b, i);
+			assert_int_equal(store_get_message(st, NULL, "postfix",
+							   id, &m, err,
+							   sizeof(err)),
+					 STORE_OK);
+			assert_int_equal(m->state, STORE_MSG_GIVEBACK_INTENT);
+			store_message_free(m);
+		}
+	}
+	store_close(st);
+	assert_int_equal(umount(base), 0);
+	rm_tree(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +871,7 @@ int main(void)
 	    cmocka_unit_test(test_killed_reader_forces_reopen),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_disk_full_cache_growth),
+	    cmocka_unit_test(test_disk_full_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
