@@ -55,6 +55,7 @@ struct pass_lentry {
 	uint32_t cand;		/* 1 + its index in l->cand, or 0 */
 	uint8_t held, deferred; /* OR of duplicate listings of the same id */
 	uint8_t known;		/* a live (not done) store record exists */
+	uint8_t journaled; /* kept by this pass's hold journal compaction */
 };
 
 struct pass_listing {

@@ -13,8 +13,10 @@
  *	and fsyncs the file; a batch that cannot be journaled is not held
  *	(no-space mode). The journal is a superset of what retryd holds: it
  *	is never edited when a message leaves, only compacted: when it grows
- *	past LIMIT_JOURNAL_COMPACT the daemon rewrites it (temp file, fsync,
- *	rename) with the ids the MTA still lists as held.
+ *	past LIMIT_JOURNAL_COMPACT and past twice what the held messages
+ *	need (so a million held messages do not rewrite it every listing)
+ *	the daemon rewrites it line by line (temp file, fsync, rename) with
+ *	the ids the MTA still lists as held.
  *
  *	Whoever reads it must intersect it with the MTA's own list of held
  *	messages: an id in the journal that the MTA does not hold is gone
@@ -246,27 +248,48 @@ void store_journal_ids_free(struct store_journal_ids *j)
 
 int store_journal_compact(const char *dir, const char *mta,
 			  int (*keep)(const char *id, void *arg), void *arg,
-			  int64_t now, char *err, size_t errlen)
+			  size_t min_bytes, int64_t now, char *err,
+			  size_t errlen)
 {
-	char path[LIMIT_PATH + 1];
-	struct store_journal_ids j;
+	char path[LIMIT_PATH + 1], line[JOURNAL_LINE + 2],
+	    id[LIMIT_QUEUE_ID + 2];
 	struct atomic_file af;
 	struct stat sb;
+	FILE *fp;
 
 	if (journal_path(dir, path, sizeof(path), err, errlen) < 0)
 		return -1;
-	if (stat(path, &sb) != 0 || sb.st_size <= (off_t)LIMIT_JOURNAL_COMPACT)
+	if (min_bytes < LIMIT_JOURNAL_COMPACT)
+		min_bytes = LIMIT_JOURNAL_COMPACT;
+	if (stat(path, &sb) != 0 || sb.st_size <= (off_t)min_bytes)
 		return 0;
-	if (store_journal_read(dir, mta, &j, err, errlen) < 0)
-		return -1;
-	if (atomic_file_open(&af, path, 0640, err, errlen) < 0) {
-		store_journal_ids_free(&j);
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "hold journal %s: %s", path,
+			 strerror(errno));
 		return -1;
 	}
-	for (size_t i = 0; i < j.n; i++)
-		if (keep(j.ids[i], arg))
-			fprintf(af.fp, "%s %s %s %lld\n", JOURNAL_TAG, mta,
-				j.ids[i], (long long)now);
-	store_journal_ids_free(&j);
+	if (atomic_file_open(&af, path, 0640, err, errlen) < 0) {
+		fclose(fp);
+		return -1;
+	}
+	/* line by line: memory does not grow with the journal */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			int c; /* an overlong line: skip the rest of it */
+			while ((c = fgetc(fp)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (journal_parse(line, mta, id) && keep(id, arg))
+			fprintf(af.fp, "%s %s %s %lld\n", JOURNAL_TAG, mta, id,
+				(long long)now);
+	}
+	if (ferror(fp)) {
+		fclose(fp);
+		snprintf(err, errlen, "hold journal %s: read error", path);
+		atomic_file_abort(&af);
+		return -1;
+	}
+	fclose(fp);
 	return atomic_file_commit(&af, err, errlen) < 0 ? -1 : 1;
 }

@@ -51,12 +51,15 @@ void store_journal_ids_sort(struct store_journal_ids *j);
 void store_journal_ids_free(struct store_journal_ids *j);
 
 /**
- * When the journal is larger than LIMIT_JOURNAL_COMPACT, rewrite it
- * (temp file, fsync, rename) with the ids @param keep says are still
- * held. @return 1 rewritten, 0 nothing to do, -1 with @param err.
+ * When the journal is larger than LIMIT_JOURNAL_COMPACT and than
+ * @param min_bytes, rewrite it line by line (temp file, fsync, rename)
+ * with the ids @param keep says are still held (keep is asked once per
+ * line: it says no to an id already kept). @return 1 rewritten, 0
+ * nothing to do, -1 with @param err.
  */
 int store_journal_compact(const char *dir, const char *mta,
 			  int (*keep)(const char *id, void *arg), void *arg,
-			  int64_t now, char *err, size_t errlen);
+			  size_t min_bytes, int64_t now, char *err,
+			  size_t errlen);
 
 #endif
