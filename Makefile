@@ -143,6 +143,9 @@ deps:
 deps-build:
 	@tests/deps.sh build
 
+deps-demo:
+	@tests/deps.sh demo
+
 # Unit tests print TAP (cmocka); lab and e2e scenarios are TAP shell scripts.
 # Independent scenarios run in parallel (prove -j).
 check: deps
@@ -154,7 +157,7 @@ check: deps
 	    $(foreach t,$(UNIT_TESTS),$(BA)/tests/$(t)) \
 	    $(wildcard tests/cli/*.t tests/lab/*.t tests/e2e/*.t)
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all
 	tests/demo.sh
 
@@ -173,7 +176,7 @@ format-check:
 clean:
 	rm -rf $(B)
 
-.PHONY: all asan deps deps-build check demo bench format format-check clean
+.PHONY: all asan deps deps-build deps-demo check demo bench format format-check clean
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

@@ -7,7 +7,7 @@
 # apt-get call to $TMP/apt.log. Checks: another MTA installed -> postfix is
 # not installed and the message says why; apt would remove a package -> the
 # install is refused; every apt-get call waits for the dpkg lock; build-only
-# never asks for lab packages.
+# never asks for lab packages; demo asks for no test-only tool.
 . "$(dirname "$0")/../lab/lib.sh"
 
 TMP=$(mktemp -d /tmp/retryd-deps.XXXXXX)
@@ -77,4 +77,11 @@ got=$(grep ' install -y' "$TMP/apt.log")
 like "$got" "libgetdns-dev" "build: installs build packages"
 if printf '%s' "$got" | grep -Eq 'nsd|unbound|postfix|cmocka'; then ok 1 "build: no lab or test package"; else ok 0 "build: no lab or test package"; fi
 
+# 5. demo (make demo): what the demo uses, not the test suite's heavy tools.
+: >"$TMP/installed"
+: >"$TMP/apt.log"
+"$TMP/tests/deps.sh" demo >/dev/null 2>&1
+got=$(grep ' install -y' "$TMP/apt.log")
+like "$got" "libgetdns-dev.* jq .*nsd.*unbound.*postfix" "demo: build packages, jq, the lab's DNS servers and Postfix"
+if printf '%s' "$got" | grep -Eq 'chromium|clang|lintian|cmocka'; then ok 1 "demo: no chromium, clang, lintian, cmocka"; else ok 0 "demo: no chromium, clang, lintian, cmocka"; fi
 done_testing

@@ -4,6 +4,14 @@
 # run, one transcript (docs/transcripts/clean-debian.md is its output).
 #
 #   tests/tools/clean_debian.sh [-d WORKDIR] [-p DEB] [-b BASE.tar] [-o OUT.md] [-k]
+#   tests/tools/clean_debian.sh -m [-d WORKDIR] [-b BASE.tar] [-o OUT.md] [-k]
+#
+# -m: `make demo` instead, as README's "Two commands" says, on the same kind
+# of fresh root (not booted: the demo starts its servers itself): apt-get
+# install make (a fresh Debian has none), the source tree (git archive
+# HEAD), `make deps-demo` (what make demo runs first) with the host's network, then `make -j2 demo` with
+# --private-network (its deps step finds everything; the lab's 127.N
+# addresses are the container's own, never the host's loopback).
 #
 # 1. debootstrap --variant=minbase bookworm (or -b: a saved tarball of one)
 # 2. with the host's network, no boot (systemd-nspawn): apt-get update,
@@ -38,6 +46,7 @@ DEB=
 BASE=
 OUT=
 KEEP=0
+DEMO=0
 MIRROR=http://deb.debian.org/debian
 HOST_PKGS="postfix unbound dns-root-data nsd bind9-dnsutils"
 
@@ -45,13 +54,14 @@ usage() {
 	echo "usage: clean_debian.sh [-d WORKDIR] [-p DEB] [-b BASE.tar] [-o OUT.md] [-k]" >&2
 	exit 2
 }
-while getopts d:p:b:o:k opt; do
+while getopts d:p:b:o:km opt; do
 	case $opt in
 	d) WORK=$OPTARG ;;
 	p) DEB=$OPTARG ;;
 	b) BASE=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	k) KEEP=1 ;;
+	m) DEMO=1 ;;
 	*) usage ;;
 	esac
 done
@@ -59,11 +69,11 @@ done
 for c in debootstrap systemd-nspawn unshare nsenter; do
 	command -v $c >/dev/null || { echo "clean_debian.sh: $c missing (apt-get install debootstrap systemd-container)" >&2; exit 2; }
 done
-if [ -z "$DEB" ]; then
+if [ -z "$DEB" ] && [ "$DEMO" = 0 ]; then
 	make -s -C "$TOP" deb >/dev/null || { echo "clean_debian.sh: make deb failed" >&2; exit 1; }
 	DEB=$(ls "$TOP"/build/retryd_*.deb | head -n 1)
 fi
-[ -f "$DEB" ] || { echo "clean_debian.sh: $DEB: no such package" >&2; exit 2; }
+[ "$DEMO" = 1 ] || [ -f "$DEB" ] || { echo "clean_debian.sh: $DEB: no such package" >&2; exit 2; }
 [ -e "$WORK" ] && { echo "clean_debian.sh: $WORK exists" >&2; exit 2; }
 mkdir -p "$WORK"
 ROOT=$WORK/root
@@ -101,6 +111,55 @@ else
 	say "$(tail -n 1 "$WORK/debootstrap.log")"
 fi
 say "($(($(date +%s) - t0)) s; $(chroot "$ROOT" dpkg-query -W | wc -l) packages; $(du -sh "$ROOT" | cut -f1))"
+
+# demo: make demo on the fresh root, as README says (exits)
+demo() {
+	local rc
+	say ""
+	say "## 2. With the host's network, not booted: make, the source, make deps-demo"
+	mkdir -p "$ROOT/root/retryd"
+	git -C "$TOP" archive HEAD | tar -x -C "$ROOT/root/retryd" || exit 1
+	say "\$ git archive HEAD | tar -x -C /root/retryd    ($(git -C "$TOP" log -1 --format='%h %cd' --date=iso))"
+	t0=$(date +%s)
+	(nspawn --resolv-conf=copy-host -E DEBIAN_FRONTEND=noninteractive sh -c "
+		apt-get -q update >/dev/null &&
+		apt-get install -y -q --no-install-recommends make >/root/apt-make.log 2>&1") ||
+		{ tail "$ROOT/root/apt-make.log"; exit 1; }
+	say "\$ apt-get install --no-install-recommends make"
+	say "$(grep -E '^Setting up make ' "$ROOT/root/apt-make.log") ($(($(date +%s) - t0)) s)"
+	t0=$(date +%s)
+	(nspawn --resolv-conf=copy-host --chdir=/root/retryd make deps-demo) >"$WORK/deps.log" 2>&1
+	rc=$?
+	say "\$ cd /root/retryd && make deps-demo    (what make demo runs first)"
+	say "$(grep -vE '^(Get|Preparing|Unpacking|Selecting|Setting up|Processing|Created symlink|update-alternatives|debconf|\(Reading|Reading|Building|invoke-rc.d|  )' "$WORK/deps.log" | tail -n 25)"
+	say "($(($(date +%s) - t0)) s, exit $rc; $(grep -c '^Setting up ' "$WORK/deps.log") packages set up)"
+	: >"$ROOT/etc/resolv.conf"
+	say ""
+	say "## 3. Loopback only (--private-network), not booted: make -j2 demo"
+	t0=$(date +%s)
+	(nspawn --private-network --resolv-conf=off --chdir=/root/retryd make -j2 demo) >"$WORK/demo.log" 2>&1
+	rc=$?
+	say "\$ cd /root/retryd && make -j2 demo"
+	say "$(grep -vE '^(cc |ar |mkdir |gcc |rm -f build)' "$WORK/demo.log" | sed 's/\x1b\[[0-9;]*m//g')"
+	say "($(($(date +%s) - t0)) s, exit $rc)"
+	if [ -n "$OUT" ]; then
+		{
+			echo "# make demo on a clean Debian 12"
+			echo
+			echo "Made by \`tests/tools/clean_debian.sh -m\` on $(date -u '+%Y-%m-%d %H:%M UTC'): a fresh"
+			echo "\`debootstrap --variant=minbase bookworm\` (not booted: the demo starts its servers"
+			echo "itself), \`apt-get install make\` (a fresh Debian has no make), the source tree, \`make"
+			echo "deps-demo\` (make demo's first step) with the network, then \`make -j2 demo\` in systemd-nspawn with"
+			echo "\`--private-network\` (its own loopback only). Compiler lines are left out."
+			echo
+			echo '```'
+			cat "$LOG"
+			echo '```'
+		} >"$OUT"
+	fi
+	exit $rc
+}
+[ "$DEMO" = 1 ] && demo
 
 say ""
 say "## 2. With the host's network, not booted: systemd, and downloads only"
