@@ -123,8 +123,10 @@ run_size() {
 
 	# retryd
 	break_dns
+	t0=$(now)
 	inject "$name" "$N" "r@windowslive.test" || return 1
 	wait_status "$name" 'r@windowslive\.test' "$N" 1800 deferred || { echo "  not all deferred"; return 1; }
+	R[$N,inject]=$(fsub "$(now)" "$t0")
 	t0=$(now)
 	e2e_retryd_start; rpid=$E2E_RETRYD_PID
 	e2e_wait_count 1800 "$N" held_count
@@ -151,11 +153,11 @@ run_size() {
 	R[$N,load]=$(cut -d' ' -f1-3 /proc/loadavg)
 	R[$N,disk]=$(du -sb "$E2E_STATE" | awk -v n="$N" '{ printf "%.0f", $1 / n }')
 	e2e_retryd_stop
-	echo "  injected and deferred: ${R[$N,inject]} s; adoption: ${R[$N,adopt]} s"
-	echo "  plain Postfix: idle ${R[$N,pf_idle]} s CPU in ${WINDOW} s; one retry of the queue ${R[$N,pf_retry]} s CPU (${R[$N,pf_retry_t]} s); per hour ~${R[$N,pf_hour]} s"
-	echo "  retryd held: $passes passes in ${WINDOW} s (${R[$N,full_passes]} full listings), ${R[$N,pass_cpu]} s CPU per pass (retryd + Postfix), per hour at 30 s scans ~${R[$N,r_hour]} s"
-	echo "  recovery: postqueue -f ${R[$N,pf_recover]} s, retryd ${R[$N,r_recover]} s (verify_window 5 s)"
-	echo "  retryd peak RSS ${R[$N,rss]} MB (its privileged helper ${R[$N,rss_helper]} MB); state on disk ${R[$N,disk]} bytes per held message"
+	echo "  injected and deferred: ${R[$N,inject]:--} s; adoption: ${R[$N,adopt]:--} s"
+	echo "  plain Postfix: idle ${R[$N,pf_idle]:--} s CPU in ${WINDOW} s; one retry of the queue ${R[$N,pf_retry]:--} s CPU (${R[$N,pf_retry_t]:--} s); per hour ~${R[$N,pf_hour]:--} s"
+	echo "  retryd held: $passes passes in ${WINDOW} s (${R[$N,full_passes]:--} full listings), ${R[$N,pass_cpu]:--} s CPU per pass (retryd + Postfix), per hour at 30 s scans ~${R[$N,r_hour]:--} s"
+	echo "  recovery: postqueue -f ${R[$N,pf_recover]:--} s, retryd ${R[$N,r_recover]:--} s (verify_window 5 s)"
+	echo "  retryd peak RSS ${R[$N,rss]:--} MB (its privileged helper ${R[$N,rss_helper]:--} MB); state on disk ${R[$N,disk]:--} bytes per held message"
 	echo "  load average at the end: ${R[$N,load]}"
 	e2e_postfix_stop "$name"
 }
@@ -165,9 +167,9 @@ echo "--- growth table"
 printf '%9s %9s %10s %10s %11s %11s %10s %10s %8s %9s\n' held adopt_s pass_cpu_s r_cpu_h_s pf_cpu_h_s r_recov_s pf_recov_s ratio rss_MB disk_B/msg
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
-	printf '%9s %9s %10s %10s %11s %11s %10s %10s %8s %9s\n' "$n" "${R[$n,adopt]}" "${R[$n,pass_cpu]}" \
-		"${R[$n,r_hour]}" "${R[$n,pf_hour]}" "${R[$n,r_recover]}" "${R[$n,pf_recover]}" \
-		"$(awk "BEGIN { r = \"${R[$n,r_recover]:-}\"; p = \"${R[$n,pf_recover]:-}\"; if (r == \"\" || p == \"\") print \"-\"; else printf \"%.2f\", r / p }")" "${R[$n,rss]}" "${R[$n,disk]}"
+	printf '%9s %9s %10s %10s %11s %11s %10s %10s %8s %9s\n' "$n" "${R[$n,adopt]:--}" "${R[$n,pass_cpu]:--}" \
+		"${R[$n,r_hour]:--}" "${R[$n,pf_hour]:--}" "${R[$n,r_recover]:--}" "${R[$n,pf_recover]:--}" \
+		"$(awk "BEGIN { r = \"${R[$n,r_recover]:-}\"; p = \"${R[$n,pf_recover]:-}\"; if (r == \"\" || p == \"\") print \"-\"; else printf \"%.2f\", r / p }")" "${R[$n,rss]:--}" "${R[$n,disk]:--}"
 done
 set -- $SIZES
 if [ $# -ge 2 ] && [ -n "${R[$1,pass_cpu]:-}" ] && [ -n "${R[$2,pass_cpu]:-}" ]; then
