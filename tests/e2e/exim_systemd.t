@@ -18,10 +18,10 @@
 #
 # Checked: the sandbox of the main process (as in postfix_systemd.t,
 # /var/spool/exim4 writable); the privileged helper runs as root without
-# no_new_privs (systemd installs the unit's seccomp filter while it still
-# has CAP_SYS_ADMIN, so nothing implies it; retryd sets it for the dropped
-# daemon only): Exim's set-uid re-exec is not blocked; observe: would freeze each deferred
-# message, nothing frozen, nothing delivered; mode = act + systemctl
+# no_new_privs (the unit sets no NoNewPrivileges=, and its seccomp and
+# Protect* settings were seen not to imply it; retryd sets it for the
+# dropped daemon only): Exim's set-uid re-exec is not blocked; observe:
+# would freeze each deferred message, nothing frozen, nothing delivered; mode = act + systemctl
 # reload: frozen by root, the flush hook, exim -M delivers every message
 # to the sink (none bounced, none twice), the queue is empty, Exim's
 # panic log is empty; systemctl stop is clean, no error in the journal.
