@@ -80,20 +80,19 @@ static void test_compact(void **state)
 			 0);
 	assert_int_equal(k.asked, 0);
 
-	assert_int_equal(store_journal_compact(dir, "postfix", keep_even, &k,
-					       0, 1800000000, err, sizeof(err)),
+	assert_int_equal(store_journal_compact(dir, "postfix", keep_even, &k, 0,
+					       1800000000, err, sizeof(err)),
 			 1);
 	assert_int_equal(k.asked, 2 * IDS); /* the exim lines never asked */
-	assert_int_equal(store_journal_read(dir, "postfix", &j, err,
-					    sizeof(err)),
-			 IDS / 2);
+	assert_int_equal(
+	    store_journal_read(dir, "postfix", &j, err, sizeof(err)), IDS / 2);
 	assert_true(store_journal_has(&j, "A000000"));
 	assert_false(store_journal_has(&j, "A000001"));
 	store_journal_ids_free(&j);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_size, (off_t)(IDS / 2) * 32); /* once each */
-	assert_int_equal(
-	    store_journal_read(dir, "exim", &j, err, sizeof(err)), 0);
+	assert_int_equal(store_journal_read(dir, "exim", &j, err, sizeof(err)),
+			 0);
 	store_journal_ids_free(&j);
 
 	unlink(path);
