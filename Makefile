@@ -20,7 +20,7 @@ WARN    := -Wall -Wextra -Werror -Wformat=2 -Wvla -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -D_GNU_SOURCE -g -fPIC -fstack-protector-strong -MMD -MP $(WARN) \
 	     -Iretryd -I. $(shell pkg-config --cflags $(PKGS) libsystemd 2>/dev/null)
 OPTFLAGS  := -O2 -D_FORTIFY_SOURCE=2
-SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -DRETRYD_TEST_FAULTS \
 	     -fno-sanitize-recover=undefined
 LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -ldl
 # the plugins read the systemd journal, and so does retryd --preflight

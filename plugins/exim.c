@@ -20,8 +20,13 @@
  *	exit code.
  *
  *	outcomes reads the main log incrementally from a cursor (device,
- *	inode, offset) kept in STATE_DIR/exim-log.cursor; with no cursor
- *	yet, reading starts at the end of the log as it is at open().
+ *	inode, offset; or a journal cursor) and saves nothing: it returns
+ *	the cursor after what it read (tag EXL1 or EXJ1) for retryd to
+ *	commit with the outcomes and hand back (outcomes_seek). Before that,
+ *	outcomes_tell gives the cursor of the old file
+ *	STATE_DIR/exim-log.cursor (or exim-journal.cursor) when there is
+ *	one (an upgrade: removed at the first seek), else the end of the
+ *	log as it was at open().
  *	Ownership: the state from open() until close(); listings and
  *	outcomes until their *_free().
  * DIAGNOSTICS
@@ -46,12 +51,15 @@
 #include "exim_id.h"
 #include "exim_log.h"
 #include "mta_file.h"
+#include "mta_pos.h"
 #include "exim_queue.h"
 #include "plugin.h"
 
 #define EXIM_CURSOR_FILE    "exim-log.cursor"
 #define EXIM_JOURNAL_CURSOR "exim-journal.cursor"
 #define EXIM_JOURNAL_IDENT  "exim"
+#define EXIM_POS_TAG_FILE   "EXL1"
+#define EXIM_POS_TAG_JRNL   "EXJ1"
 
 /* ---- open / close ---- */
 
@@ -114,11 +122,7 @@ static int exim_journal_init(struct exim_state *st, char *err, size_t errlen)
 			 err);
 	if (rc > 0)
 		return 0;
-	if (log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen) < 0)
-		return -1;
-	return st->cursor_file ? log_journal_cursor_save(st->cursor_file,
-							 &st->jcur, err, errlen)
-			       : 0;
+	return log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen);
 }
 
 static int exim_open(const struct mta_config *cfg, void **state, char *err,
@@ -188,13 +192,14 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 	rc = st->cursor_file
 		 ? exim_log_cursor_load(st->cursor_file, &st->cur, err, errlen)
 		 : 0;
-	if (rc == 0) {
+	if (rc < 0)
+		log_warn("exim: %.300s: starting at the end of %.200s "
+			 "(outcomes logged meanwhile are settled by the "
+			 "listing)",
+			 err, st->log_file);
+	if (rc <= 0)
 		rc = exim_log_cursor_end_host(st->log_file, st->host, &st->cur,
 					      err, errlen);
-		if (rc == 0 && st->cursor_file)
-			rc = exim_log_cursor_save(st->cursor_file, &st->cur,
-						  err, errlen);
-	}
 	if (rc < 0) {
 		exim_close(st);
 		return -1;
@@ -478,6 +483,46 @@ static int exim_collect_line(void *ctx, const char *line, size_t len,
 	return c->out->n >= LIMIT_OUTCOMES_PER_CALL ? 1 : 0;
 }
 
+static int exim_outcomes_tell(void *state, struct mta_pos *pos, char *err,
+			      size_t errlen)
+{
+	struct exim_state *st = state;
+
+	(void)err;
+	(void)errlen;
+	if (st->journal)
+		mta_pos_pack(pos, EXIM_POS_TAG_JRNL, &st->jcur,
+			     sizeof(st->jcur));
+	else
+		mta_pos_pack(pos, EXIM_POS_TAG_FILE, &st->cur, sizeof(st->cur));
+	return 0;
+}
+
+static int exim_outcomes_seek(void *state, const struct mta_pos *pos, char *err,
+			      size_t errlen)
+{
+	struct exim_state *st = state;
+	struct log_journal_cursor j;
+	struct exim_log_cursor c;
+
+	if (st->journal) {
+		if (mta_pos_unpack(pos, EXIM_POS_TAG_JRNL, &j, sizeof(j),
+				   "exim", err, errlen) < 0)
+			return -1;
+		j.text[sizeof(j.text) - 1] = '\0';
+		st->jcur = j;
+	} else {
+		if (mta_pos_unpack(pos, EXIM_POS_TAG_FILE, &c, sizeof(c),
+				   "exim", err, errlen) < 0)
+			return -1;
+		st->cur = c;
+	}
+	mta_pos_forget_file(st->cursor_file); /* retryd keeps it from now on */
+	free(st->cursor_file);
+	st->cursor_file = NULL;
+	return 0;
+}
+
 static int exim_outcomes(void *state, const char *const *ids, size_t n,
 			 struct mta_outcomes *out, char *err, size_t errlen)
 {
@@ -520,15 +565,8 @@ static int exim_outcomes(void *state, const char *const *ids, size_t n,
 		exim_batch_free(&b);
 	st->cur = cur;
 	st->jcur = jcur;
-	if (st->cursor_file &&
-	    (st->journal ? log_journal_cursor_save(st->cursor_file, &st->jcur,
-						   why, sizeof(why))
-			 : exim_log_cursor_save(st->cursor_file, &st->cur, why,
-						sizeof(why))) < 0)
-		log_warn(
-		    "exim outcomes: %s (outcomes since may be reported again)",
-		    why);
-	return 0;
+	out->more = out->n >= LIMIT_OUTCOMES_PER_CALL;
+	return exim_outcomes_tell(st, &out->pos, err, errlen);
 }
 
 static void exim_outcomes_free(struct mta_outcomes *o)
@@ -551,6 +589,8 @@ static const struct mta_plugin exim_plugin = {
     .giveback = exim_giveback,
     .outcomes = exim_outcomes,
     .outcomes_free = exim_outcomes_free,
+    .outcomes_tell = exim_outcomes_tell,
+    .outcomes_seek = exim_outcomes_seek,
     .list_raw = exim_list_raw,
     .open_file = exim_open_file,
 };

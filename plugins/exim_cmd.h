@@ -31,7 +31,8 @@ struct exim_state {
 	char *binary;
 	char *config; /* NULL: Exim's default */
 	char *log_file;
-	char *cursor_file; /* NULL: no state_dir, cursor kept in memory */
+	char *cursor_file; /* the old cursor file (read at open, removed
+			    * at the first outcomes_seek); NULL: none */
 	char *spool;
 	int split_spool;
 	struct exim_log_cursor cur;

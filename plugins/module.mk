@@ -10,6 +10,7 @@ postfix_SRCS += plugins/postfix_flush.c
 postfix_SRCS += plugins/postfix_id.c
 postfix_SRCS += plugins/postfix_log.c
 postfix_SRCS += plugins/mta_file.c
+postfix_SRCS += plugins/mta_pos.c
 postfix_SRCS += plugins/log_journal.c
 postfix_SRCS += plugins/postfix_queue.c
 
@@ -19,5 +20,6 @@ exim_SRCS += plugins/exim_cmd.c
 exim_SRCS += plugins/exim_id.c
 exim_SRCS += plugins/exim_log.c
 exim_SRCS += plugins/mta_file.c
+exim_SRCS += plugins/mta_pos.c
 exim_SRCS += plugins/log_journal.c
 exim_SRCS += plugins/exim_queue.c

@@ -39,8 +39,9 @@
 #include "util/limits.h"
 
 #define MTA_PLUGIN_ABI                                                         \
-	3 /* 2: host, list_raw, open_file, discover;
-			     * 3: scan_each, list_stream */
+	4 /* 2: host, list_raw, open_file, discover;
+	   * 3: scan_each, list_stream;
+	   * 4: outcome positions kept by the host */
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
 
 /* The files a parsing instance may have opened for it, by kind. */
@@ -144,9 +145,26 @@ struct mta_outcome {
 	int64_t time; /* from the log line when it has one */
 };
 
+/*
+ * Where the outcome reader stands in the MTA's log: opaque bytes that
+ * only the plugin that made them reads (it checks their tag and size).
+ * The host stores the one an outcomes() call returns in the SAME
+ * transaction as those outcomes, and hands the last committed one back
+ * (outcomes_seek): an outcome is then recorded exactly once, whatever
+ * moment retryd is killed at.
+ */
+#define MTA_POS_MAX                                                            \
+	1100 /* bytes; a journal cursor (LIMIT_JOURNAL_CURSOR) fits */
+struct mta_pos {
+	uint32_t len; /* 0: none */
+	unsigned char data[MTA_POS_MAX];
+};
+
 struct mta_outcomes {
 	struct mta_outcome *items;
 	size_t n;
+	struct mta_pos pos; /* the reading position after these outcomes */
+	int more;	    /* stopped at LIMIT_OUTCOMES_PER_CALL: call again */
 };
 
 enum mta_giveback {
@@ -218,12 +236,31 @@ struct mta_plugin {
 
 	/**
 	 * Outcomes logged since the last call for any of @param ids
-	 * (n == 0: for every id), read incrementally from the MTA log;
-	 * the read offset survives rotation and restarts (state_dir).
+	 * (n == 0: for every id), read incrementally from the MTA log,
+	 * at most LIMIT_OUTCOMES_PER_CALL (out->more set: call again).
+	 * The plugin saves nothing: out->pos is where it reads next, for
+	 * the host to commit with the outcomes. The position follows
+	 * rotation (device, inode, offset) or is a journal cursor.
 	 */
 	int (*outcomes)(void *state, const char *const *ids, size_t n,
 			struct mta_outcomes *out, char *err, size_t errlen);
 	void (*outcomes_free)(struct mta_outcomes *o);
+	/**
+	 * The position outcomes() reads from next. Right after open() it
+	 * is the one of the plugin's old position file in state_dir when
+	 * there is one (an upgrade), else the end of the log.
+	 * @return 0, or -1 with err.
+	 */
+	int (*outcomes_tell)(void *state, struct mta_pos *pos, char *err,
+			     size_t errlen);
+	/**
+	 * Read from @param pos (one outcomes() or outcomes_tell() made)
+	 * next. From then on the host keeps the position: the plugin's old
+	 * position file, if any, is removed. @return 0, or -1 with err (a
+	 * position this plugin did not make).
+	 */
+	int (*outcomes_seek)(void *state, const struct mta_pos *pos, char *err,
+			     size_t errlen);
 
 	/* The privileged primitives a parsing instance's host asks for. */
 

@@ -38,10 +38,14 @@
  *	nothing; list_raw and open_file are what the host's other side (the
  *	privileged helper's instance) does for it.
  *
- *	outcomes reads the log incrementally (postfix_log.c) from a position
- *	kept in STATE_DIR/postfix-log.offset; with no such file yet, reading
- *	starts at the end of the log as it is at open() (and that position
- *	is saved at once).
+ *	outcomes reads the log incrementally (postfix_log.c) and saves
+ *	nothing: it returns the position after what it read (tag PFL1: the
+ *	file's device, inode and offset; PFJ1: a journal cursor) and retryd
+ *	commits it with the outcomes, then hands it back (outcomes_seek).
+ *	Before that, outcomes_tell gives the position of the old position
+ *	file STATE_DIR/postfix-log.offset (or postfix-journal.cursor) when
+ *	there is one (an upgrade: it is removed at the first seek), else the
+ *	end of the log as it was at open().
  *
  *	Owns: the state (struct postfix_state) from open() until close();
  *	listings and outcomes until their *_free().
@@ -68,12 +72,15 @@
 #include "postfix_id.h"
 #include "postfix_log.h"
 #include "mta_file.h"
+#include "mta_pos.h"
 #include "postfix_queue.h"
 
 #define POSTFIX_POS_FILE       "postfix-log.offset"
 #define POSTFIX_JOURNAL_CURSOR "postfix-journal.cursor"
 #define POSTFIX_JOURNAL_IDENT  "postfix"
 #define POSTFIX_DEFAULT_LOG    "/var/log/mail.log"
+#define POSTFIX_POS_TAG_FILE   "PFL1"
+#define POSTFIX_POS_TAG_JRNL   "PFJ1"
 
 /* ---- helpers ---- */
 
@@ -120,7 +127,7 @@ static void postfix_close(void *state)
 	free(st);
 }
 
-/* log_file = journal:[DIR]: load the saved cursor, or start at the end. */
+/* log_file = journal:[DIR]: the old saved cursor, or the end. */
 static int postfix_journal_init(struct postfix_state *st, char *err,
 				size_t errlen)
 {
@@ -133,11 +140,7 @@ static int postfix_journal_init(struct postfix_state *st, char *err,
 			 err);
 	if (rc > 0)
 		return 0;
-	if (log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen) < 0)
-		return -1;
-	return st->pos_file ? log_journal_cursor_save(st->pos_file, &st->jcur,
-						      err, errlen)
-			    : 0;
+	return log_journal_cursor_end(st->journal_dir, &st->jcur, err, errlen);
 }
 
 static int postfix_open(const struct mta_config *cfg, void **state, char *err,
@@ -205,14 +208,9 @@ static int postfix_open(const struct mta_config *cfg, void **state, char *err,
 		    "postfix: %.300s: starting at the end of %.200s "
 		    "(outcomes logged meanwhile are settled by the listing)",
 		    err, st->log_file);
-	if (rc <= 0) {
-		if (postfix_log_pos_end(st->log_file, st->host, &st->pos, err,
-					errlen) < 0)
-			goto fail;
-		if (st->pos_file && postfix_log_pos_save(st->pos_file, &st->pos,
-							 err, errlen) < 0)
-			goto fail;
-	}
+	if (rc <= 0 && postfix_log_pos_end(st->log_file, st->host, &st->pos,
+					   err, errlen) < 0)
+		goto fail;
 	if (postfix_discover_open(st, cfg->state_dir, err, errlen) < 0 ||
 	    postfix_flush_dir(st, err, errlen) < 0)
 		goto fail;
@@ -522,26 +520,60 @@ static void postfix_outcomes_free(struct mta_outcomes *o)
 	o->n = 0;
 }
 
-/* Read the log (file or journal) from the saved position, then save it. */
+/* Read the log (file or journal) from the position (saved by retryd). */
 static int postfix_follow(struct postfix_state *st, struct postfix_collect *c,
 			  char *err, size_t errlen)
 {
+	if (st->journal)
+		return log_journal_follow(
+		    st->journal_dir, POSTFIX_JOURNAL_IDENT, LOG_JOURNAL_POSTFIX,
+		    &st->jcur, postfix_collect_line, c, err, errlen);
+	return postfix_log_follow(st->log_file, st->host, &st->pos,
+				  postfix_collect_line, c, err, errlen);
+}
+
+static int postfix_outcomes_tell(void *state, struct mta_pos *pos, char *err,
+				 size_t errlen)
+{
+	struct postfix_state *st = state;
+	struct postfix_log_pos p = st->pos;
+
+	(void)err;
+	(void)errlen;
 	if (st->journal) {
-		if (log_journal_follow(st->journal_dir, POSTFIX_JOURNAL_IDENT,
-				       LOG_JOURNAL_POSTFIX, &st->jcur,
-				       postfix_collect_line, c, err,
-				       errlen) < 0)
-			return -1;
-		return st->pos_file ? log_journal_cursor_save(
-					  st->pos_file, &st->jcur, err, errlen)
-				    : 0;
+		mta_pos_pack(pos, POSTFIX_POS_TAG_JRNL, &st->jcur,
+			     sizeof(st->jcur));
+		return 0;
 	}
-	if (postfix_log_follow(st->log_file, st->host, &st->pos,
-			       postfix_collect_line, c, err, errlen) < 0)
-		return -1;
-	return st->pos_file
-		   ? postfix_log_pos_save(st->pos_file, &st->pos, err, errlen)
-		   : 0;
+	p.gap = 0;
+	mta_pos_pack(pos, POSTFIX_POS_TAG_FILE, &p, sizeof(p));
+	return 0;
+}
+
+static int postfix_outcomes_seek(void *state, const struct mta_pos *pos,
+				 char *err, size_t errlen)
+{
+	struct postfix_state *st = state;
+	struct log_journal_cursor j;
+	struct postfix_log_pos p;
+
+	if (st->journal) {
+		if (mta_pos_unpack(pos, POSTFIX_POS_TAG_JRNL, &j, sizeof(j),
+				   "postfix", err, errlen) < 0)
+			return -1;
+		j.text[sizeof(j.text) - 1] = '\0';
+		st->jcur = j;
+	} else {
+		if (mta_pos_unpack(pos, POSTFIX_POS_TAG_FILE, &p, sizeof(p),
+				   "postfix", err, errlen) < 0)
+			return -1;
+		p.gap = 0;
+		st->pos = p;
+	}
+	mta_pos_forget_file(st->pos_file); /* retryd keeps it from now on */
+	free(st->pos_file);
+	st->pos_file = NULL;
+	return 0;
 }
 
 static int postfix_outcomes(void *state, const char *const *ids, size_t n,
@@ -577,7 +609,8 @@ static int postfix_outcomes(void *state, const char *const *ids, size_t n,
 		return -1;
 	}
 	free(c.sorted);
-	return 0;
+	out->more = out->n >= LIMIT_OUTCOMES_PER_CALL;
+	return postfix_outcomes_tell(st, &out->pos, err, errlen);
 }
 
 static const struct mta_plugin postfix_plugin = {
@@ -596,6 +629,8 @@ static const struct mta_plugin postfix_plugin = {
     .giveback = postfix_giveback,
     .outcomes = postfix_outcomes,
     .outcomes_free = postfix_outcomes_free,
+    .outcomes_tell = postfix_outcomes_tell,
+    .outcomes_seek = postfix_outcomes_seek,
     .list_raw = postfix_list_raw,
     .list_stream = postfix_list_stream,
     .open_file = postfix_open_file,

@@ -30,7 +30,8 @@ struct postfix_state {
 	char *postsuper;
 	char *config_dir; /* NULL: Postfix's default */
 	char *log_file;
-	char *pos_file; /* NULL: no state_dir, position kept in memory */
+	char *pos_file; /* the old position file (read at open, removed at
+			 * the first outcomes_seek); NULL: none */
 	struct postfix_log_pos pos;
 	int journal;			/* log_file is "journal:[DIR]" */
 	const char *journal_dir;	/* in log_file; NULL: system journal */

@@ -276,6 +276,22 @@ static int observe_outcomes(void *state, const char *const *ids, size_t n,
 	return o->real->outcomes(o->real_state, ids, n, out, err, errlen);
 }
 
+static int observe_outcomes_tell(void *state, struct mta_pos *pos, char *err,
+				 size_t errlen)
+{
+	struct observe *o = state;
+
+	return o->real->outcomes_tell(o->real_state, pos, err, errlen);
+}
+
+static int observe_outcomes_seek(void *state, const struct mta_pos *pos,
+				 char *err, size_t errlen)
+{
+	struct observe *o = state;
+
+	return o->real->outcomes_seek(o->real_state, pos, err, errlen);
+}
+
 void observe_init(struct observe *o, const struct mta_plugin *real, void *state,
 		  int on)
 {
@@ -291,6 +307,10 @@ void observe_init(struct observe *o, const struct mta_plugin *real, void *state,
 	o->vt.release = observe_release;
 	o->vt.giveback = observe_giveback;
 	o->vt.outcomes = observe_outcomes;
+	o->vt.outcomes_tell =
+	    real->outcomes_tell ? observe_outcomes_tell : NULL;
+	o->vt.outcomes_seek =
+	    real->outcomes_seek ? observe_outcomes_seek : NULL;
 	o->vt.discover = real->discover != NULL ? observe_discover : NULL;
 }
 

@@ -111,8 +111,9 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
 	ctx->nospace = 0;
-	pass_space_check(ctx); /* below the reserve: no-space mode */
-	pass_hooks_reap(ctx);  /* hooks that ended since: one line each */
+	pass_space_check(ctx);	 /* below the reserve: no-space mode */
+	pass_hooks_reap(ctx);	 /* hooks that ended since: one line each */
+	pass_outcomes_sync(ctx); /* before any release: the log position */
 	pass_scan(ctx, &l);
 	ctx->stats.scanned = l.n;
 	ctx->stats.complete = l.complete;

@@ -33,6 +33,7 @@ int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
 	ctx->want_full = 1; /* a full listing at start */
 	ctx->since_full = 0;
 	memset(&ctx->watch, 0, sizeof(ctx->watch));
+	memset(&ctx->pos, 0, sizeof(ctx->pos));
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
 		 p->state_dir ? p->state_dir : ".");
 	ctx->hooks = NULL;
@@ -80,6 +81,7 @@ int pass_ctx_set_policy(struct pass_ctx *ctx, const struct policy *p, char *err,
 	ctx->classifier = c;
 	ctx->verifier = v;
 	ctx->policy = p;
+	ctx->pos_synced = 0; /* a reload reopens the plugin: seek again */
 	return 0;
 }
 

@@ -124,6 +124,11 @@ struct pass_ctx {
 	struct pass_watch watch;  /* domains with held mail */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
+	/* The outcome reader's position as last committed with outcomes
+	 * (pass_outcome.c); pos_synced: the plugin reads from it (cleared
+	 * by a reload, which reopens the plugin). */
+	struct mta_pos pos;
+	int pos_synced;
 };
 
 /**

@@ -147,6 +147,17 @@ typedef int (*pass_update_fn)(struct pass_ctx *ctx, struct store_txn *txn,
 int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		pass_update_fn fn, void *arg, const char *what);
 
+/** A last write in pass_update_then()'s transaction. @return a STORE_*
+ *  code (err filled when not STORE_OK). */
+typedef int (*pass_then_fn)(struct pass_ctx *ctx, struct store_txn *txn,
+			    void *arg, char *err, size_t errlen);
+
+/** pass_update() that also runs @param then (may be NULL) in the same
+ *  transaction, after the records: they commit together or not at all. */
+int pass_update_then(struct pass_ctx *ctx, const char *const *ids, size_t n,
+		     pass_update_fn fn, void *arg, pass_then_fn then,
+		     void *then_arg, const char *what);
+
 /**
  * Free space in state_dir against LIMIT_STORE_RESERVE: below it, the
  * no-space mode (ctx->nospace, logged rate-limited). @return 0 or -1.
@@ -226,6 +237,13 @@ long pass_outcomes(struct pass_ctx *ctx, const struct pass_idset *ids,
 		   int64_t now);
 /** The same with the pass's listing @param l (NULL: none), which a
  *  hand-back of a suppressed recipient's message needs (Promise 1). */
+/**
+ * Hand the plugin the outcome position committed in the store (at the
+ * first call after a start or a reload); with none yet, commit the
+ * plugin's own (its old position file, or the end of the log) first.
+ * @return 0, or -1 (logged: outcomes wait for the next pass).
+ */
+int pass_outcomes_sync(struct pass_ctx *ctx);
 long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 			  const struct pass_listing *l, int64_t now);
 

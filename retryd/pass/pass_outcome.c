@@ -27,21 +27,34 @@
  *	rule). A message whose only open recipients were suppressed before
  *	is not marked done when the others become final: the MTA still has
  *	it for them, so it is handed back too (pass_suppress_ready()).
+ *
+ *	Exactly once (issue #10): the plugin saves no log position. Each
+ *	outcomes() call returns at most LIMIT_OUTCOMES_PER_CALL outcomes
+ *	(so at most LIMIT_PASS_BATCH ids) and the position after them; their
+ *	evidence and that position are written in ONE transaction
+ *	(pass_update_then). Killed before the commit, retryd reads the same
+ *	lines again at restart; killed after, it reads on from there. A
+ *	failed commit seeks the plugin back to the committed position. At
+ *	most LIMIT_OUTCOMES_CALLS calls per pass. pass_outcomes_sync() hands
+ *	the committed position to the plugin after a start or a reload
+ *	("MTA:outcomes" in positions.db), or first commits the plugin's own
+ *	(its pre-upgrade position file, or the end of the log).
  * DIAGNOSTICS
  *	A store failure loses nothing but time: the message stays
- *	ATTEMPTING and reconcile looks at the listing after the bounded wait.
+ *	ATTEMPTING and its outcomes are read again at the next pass.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "util/fault.h"
 #include "util/log.h"
 #include "pass/pass_int.h"
 #include "suppress/suppress.h"
 #include "pass/pass_suppress.h"
 
 struct outcome_batch {
-	const struct mta_outcome *const *o;  /* sorted by queue id */
+	const struct mta_outcome **o;	     /* sorted by queue id */
 	size_t *start, *end;		     /* per id: range in o */
 	char (*dns)[LIMIT_EVIDENCE_DNS + 1]; /* per id: verification summary */
 	unsigned char *ok, *rehold, *done;
@@ -269,9 +282,91 @@ out:
 	free(map);
 }
 
-/* Apply the outcomes of @param n distinct ids (ranges in b). */
-static void outcome_chunk(struct pass_ctx *ctx, struct outcome_batch *b,
-			  const char **ids, size_t n, int64_t now)
+/* "MTA:outcomes": the name of the outcome position in the store. */
+static void outcome_pos_name(const struct pass_ctx *ctx, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:outcomes", ctx->policy->mta);
+}
+
+static int outcome_keeps_pos(const struct pass_ctx *ctx)
+{
+	return ctx->plugin->outcomes_tell != NULL &&
+	       ctx->plugin->outcomes_seek != NULL;
+}
+
+/* pass_then_fn: the position @param arg (NULL: none) in the same txn. */
+static int outcome_pos_put(struct pass_ctx *ctx, struct store_txn *txn,
+			   void *arg, char *err, size_t errlen)
+{
+	const struct mta_pos *pos = arg;
+	char name[STORE_POSITION_NAME_MAX + 1];
+
+	if (pos == NULL)
+		return STORE_OK;
+	outcome_pos_name(ctx, name, sizeof(name));
+	return store_put_position(ctx->store, txn, name, pos->data, pos->len,
+				  err, errlen);
+}
+
+int pass_outcomes_sync(struct pass_ctx *ctx)
+{
+	struct mta_pos pos;
+	char name[STORE_POSITION_NAME_MAX + 1], err[512];
+	size_t len = 0;
+	int rc;
+
+	if (ctx->pos_synced || !outcome_keeps_pos(ctx))
+		return 0;
+	memset(&pos, 0, sizeof(pos));
+	outcome_pos_name(ctx, name, sizeof(name));
+	rc = store_get_position(ctx->store, NULL, name, pos.data,
+				sizeof(pos.data), &len, err, sizeof(err));
+	if (rc == STORE_OK) {
+		pos.len = (uint32_t)len;
+		if (ctx->plugin->outcomes_seek(ctx->plugin_state, &pos, err,
+					       sizeof(err)) == 0) {
+			ctx->pos = pos;
+			ctx->pos_synced = 1;
+			return 0;
+		}
+		log_warn("outcomes: %.400s: reading from where the plugin "
+			 "started (outcomes before are settled by the listing)",
+			 err);
+	} else if (rc != STORE_NOTFOUND) {
+		log_error("outcomes: %.400s (outcomes wait for the next pass)",
+			  err);
+		return -1;
+	}
+	if (ctx->plugin->outcomes_tell(ctx->plugin_state, &pos, err,
+				       sizeof(err)) < 0) {
+		log_error("outcomes: %.400s (outcomes wait for the next pass)",
+			  err);
+		return -1;
+	}
+	if (pass_update_then(ctx, NULL, 0, NULL, NULL, outcome_pos_put, &pos,
+			     "outcomes: record the log position") != STORE_OK)
+		return -1;
+	if (ctx->plugin->outcomes_seek(ctx->plugin_state, &pos, err,
+				       sizeof(err)) < 0) {
+		log_error("outcomes: %.400s (outcomes wait for the next pass)",
+			  err);
+		return -1;
+	}
+	log_info("outcomes: the %s log position is kept in the store",
+		 ctx->policy->mta);
+	ctx->pos = pos;
+	ctx->pos_synced = 1;
+	return 0;
+}
+
+/*
+ * Apply the outcomes of @param n distinct ids (ranges in b), with the
+ * position @param pos (NULL: none) in the same transaction.
+ * @return STORE_OK when that transaction committed.
+ */
+static int outcome_chunk(struct pass_ctx *ctx, struct outcome_batch *b,
+			 const char **ids, size_t n, const struct mta_pos *pos,
+			 int64_t now)
 {
 	const char *rehold[LIMIT_PASS_BATCH];
 	size_t nr = 0;
@@ -298,9 +393,9 @@ static void outcome_chunk(struct pass_ctx *ctx, struct outcome_batch *b,
 					    b->dns[i], sizeof(b->dns[i]));
 		store_message_free(m);
 	}
-	if (pass_update(ctx, ids, n, outcome_apply, b, "outcome: record") !=
-	    STORE_OK)
-		return;
+	if (pass_update_then(ctx, ids, n, outcome_apply, b, outcome_pos_put,
+			     (void *)pos, "outcome: record") != STORE_OK)
+		return STORE_ERROR;
 	for (size_t i = 0; i < n; i++) {
 		if (!b->ok[i])
 			continue;
@@ -320,6 +415,7 @@ static void outcome_chunk(struct pass_ctx *ctx, struct outcome_batch *b,
 			rehold[nr++] = ids[i];
 	if (nr)
 		pass_rehold(ctx, rehold, nr, now);
+	return STORE_OK;
 }
 
 long pass_outcomes(struct pass_ctx *ctx, const struct pass_idset *ids,
@@ -328,77 +424,156 @@ long pass_outcomes(struct pass_ctx *ctx, const struct pass_idset *ids,
 	return pass_outcomes_listed(ctx, ids, NULL, now);
 }
 
-long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
-			  const struct pass_listing *l, int64_t now)
-{
-	struct mta_outcomes out = {0};
-	const struct mta_outcome **sorted = NULL;
-	const char **want, *chunk[LIMIT_PASS_BATCH];
-	struct outcome_batch b = {.now = now, .l = l};
-	size_t nchunk = 0, finished = 0;
-	char err[512];
+_Static_assert(LIMIT_OUTCOMES_PER_CALL <= LIMIT_PASS_BATCH,
+	       "one call's outcomes commit in one transaction");
 
-	if (ids->n == 0)
-		return 0;
-	if ((want = pass_idset_ptrs(ids)) == NULL)
+static int outcome_batch_alloc(struct outcome_batch *b, size_t nout)
+{
+	b->start = calloc(LIMIT_PASS_BATCH, sizeof(size_t));
+	b->end = calloc(LIMIT_PASS_BATCH, sizeof(size_t));
+	b->dns = calloc(LIMIT_PASS_BATCH, sizeof(*b->dns));
+	b->ok = calloc(LIMIT_PASS_BATCH, 1);
+	b->rehold = calloc(LIMIT_PASS_BATCH, 1);
+	b->done = calloc(LIMIT_PASS_BATCH, 1);
+	b->settled = calloc(LIMIT_PASS_BATCH, 1);
+	b->counts = calloc(nout + 1, 1);
+	b->stale = calloc(nout + 1, 1);
+	b->o = calloc(nout + 1, sizeof(*b->o));
+	return b->start && b->end && b->dns && b->ok && b->rehold && b->done &&
+		       b->settled && b->counts && b->stale && b->o
+		   ? 0
+		   : -1;
+}
+
+static void outcome_batch_free(struct outcome_batch *b)
+{
+	free(b->o);
+	free(b->start);
+	free(b->end);
+	free(b->dns);
+	free(b->ok);
+	free(b->rehold);
+	free(b->done);
+	free(b->settled);
+	free(b->counts);
+	free(b->stale);
+}
+
+/*
+ * Record the outcomes of one call (@param out) for the ids of @param ids,
+ * with its position when the plugin has one. *@param finished counts the
+ * ids settled. @return 0 when it committed (or there was nothing to
+ * commit), -1 when not: the caller reads the same lines again.
+ */
+static int outcome_apply_call(struct pass_ctx *ctx,
+			      const struct pass_idset *ids,
+			      const struct pass_listing *l,
+			      const struct mta_outcomes *out, int64_t now,
+			      size_t *finished)
+{
+	struct outcome_batch b = {.now = now, .l = l};
+	const char *chunk[LIMIT_PASS_BATCH];
+	const struct mta_pos *pos = NULL;
+	size_t nchunk = 0;
+	int rc = 0;
+
+	if (outcome_keeps_pos(ctx) &&
+	    (out->pos.len != ctx->pos.len ||
+	     memcmp(out->pos.data, ctx->pos.data, out->pos.len) != 0))
+		pos = &out->pos;
+	if (outcome_batch_alloc(&b, out->n) < 0) {
+		log_error("outcomes: out of memory (read again next pass)");
+		outcome_batch_free(&b);
 		return -1;
-	if (ctx->plugin->outcomes(ctx->plugin_state, want, ids->n, &out, err,
-				  sizeof(err)) < 0) {
-		log_warn("outcomes: %.400s (tried again next pass)", err);
-		free(want);
-		return (long)ids->n;
 	}
-	free(want);
-	b.start = calloc(LIMIT_PASS_BATCH, sizeof(size_t));
-	b.end = calloc(LIMIT_PASS_BATCH, sizeof(size_t));
-	b.dns = calloc(LIMIT_PASS_BATCH, sizeof(*b.dns));
-	b.ok = calloc(LIMIT_PASS_BATCH, 1);
-	b.rehold = calloc(LIMIT_PASS_BATCH, 1);
-	b.done = calloc(LIMIT_PASS_BATCH, 1);
-	b.settled = calloc(LIMIT_PASS_BATCH, 1);
-	b.counts = calloc(out.n + 1, 1);
-	b.stale = calloc(out.n + 1, 1);
-	sorted = calloc(out.n + 1, sizeof(*sorted));
-	if (!b.start || !b.end || !b.dns || !b.ok || !b.rehold || !b.done ||
-	    !b.settled || !b.counts || !b.stale || !sorted)
-		goto out;
-	for (size_t i = 0; i < out.n; i++)
-		sorted[i] = &out.items[i];
-	if (out.n > 1)
-		qsort(sorted, out.n, sizeof(*sorted), outcome_cmp);
-	b.o = sorted;
-	for (size_t k = 0; k < out.n;) {
+	for (size_t i = 0; i < out->n; i++)
+		b.o[i] = &out->items[i];
+	if (out->n > 1)
+		qsort(b.o, out->n, sizeof(*b.o), outcome_cmp);
+	for (size_t k = 0; k < out->n;) {
 		size_t e = k;
 
-		while (e < out.n &&
-		       strcmp(sorted[e]->queue_id, sorted[k]->queue_id) == 0)
+		while (e < out->n &&
+		       strcmp(b.o[e]->queue_id, b.o[k]->queue_id) == 0)
 			e++;
-		if (pass_idset_has(ids, sorted[k]->queue_id)) {
-			chunk[nchunk] = sorted[k]->queue_id;
+		if (pass_idset_has(ids, b.o[k]->queue_id)) {
+			chunk[nchunk] = b.o[k]->queue_id;
 			b.start[nchunk] = k;
 			b.end[nchunk] = e;
 			nchunk++;
 		}
 		k = e;
-		if (nchunk == LIMIT_PASS_BATCH || (k == out.n && nchunk)) {
-			outcome_chunk(ctx, &b, chunk, nchunk, now);
+		if (nchunk == LIMIT_PASS_BATCH || (k == out->n && nchunk)) {
+			/* the position goes with the last chunk */
+			if (outcome_chunk(ctx, &b, chunk, nchunk,
+					  k == out->n ? pos : NULL,
+					  now) != STORE_OK) {
+				rc = -1;
+				break;
+			}
+			if (k == out->n)
+				pos = NULL; /* committed */
 			for (size_t i = 0; i < nchunk; i++)
-				finished +=
+				*finished +=
 				    b.done[i] || b.rehold[i] || b.settled[i];
 			nchunk = 0;
 		}
 	}
-out:
-	ctx->plugin->outcomes_free(&out);
-	free(sorted);
-	free(b.start);
-	free(b.end);
-	free(b.dns);
-	free(b.ok);
-	free(b.rehold);
-	free(b.done);
-	free(b.settled);
-	free(b.counts);
-	free(b.stale);
+	/* Nothing of ours in these lines: the position alone. */
+	if (rc == 0 && pos != NULL &&
+	    pass_update_then(ctx, NULL, 0, NULL, NULL, outcome_pos_put,
+			     (void *)pos,
+			     "outcomes: record the log position") != STORE_OK)
+		rc = -1;
+	outcome_batch_free(&b);
+	return rc;
+}
+
+long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
+			  const struct pass_listing *l, int64_t now)
+{
+	const char **want;
+	size_t finished = 0;
+	char err[512];
+	int more = 1;
+
+	if (ids->n == 0)
+		return 0;
+	if (pass_outcomes_sync(ctx) < 0)
+		return (long)ids->n;
+	if ((want = pass_idset_ptrs(ids)) == NULL)
+		return -1;
+	for (int calls = 0; more && calls < LIMIT_OUTCOMES_CALLS; calls++) {
+		struct mta_outcomes out;
+
+		memset(&out, 0, sizeof(out));
+		if (ctx->plugin->outcomes(ctx->plugin_state, want, ids->n, &out,
+					  err, sizeof(err)) < 0) {
+			log_warn("outcomes: %.400s (tried again next pass)",
+				 err);
+			break;
+		}
+		if (out.n > 0)
+			FAULT_POINT("outcomes-read"); /* read, not committed */
+		more = out.more;
+		if (outcome_apply_call(ctx, ids, l, &out, now, &finished) ==
+		    0) {
+			if (outcome_keeps_pos(ctx))
+				ctx->pos = out.pos;
+			if (out.n > 0) /* committed, not yet read on */
+				FAULT_POINT("outcomes-committed");
+		} else {
+			more = 0;
+			if (outcome_keeps_pos(ctx) &&
+			    ctx->plugin->outcomes_seek(ctx->plugin_state,
+						       &ctx->pos, err,
+						       sizeof(err)) < 0) {
+				log_error("outcomes: %.400s", err);
+				ctx->pos_synced = 0; /* from the store, next */
+			}
+		}
+		ctx->plugin->outcomes_free(&out);
+	}
+	free(want);
 	return (long)(ids->n > finished ? ids->n - finished : 0);
 }

@@ -131,6 +131,13 @@ int pass_commit(struct pass_ctx *ctx, struct store_txn *txn, int rc,
 int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		pass_update_fn fn, void *arg, const char *what)
 {
+	return pass_update_then(ctx, ids, n, fn, arg, NULL, NULL, what);
+}
+
+int pass_update_then(struct pass_ctx *ctx, const char *const *ids, size_t n,
+		     pass_update_fn fn, void *arg, pass_then_fn then,
+		     void *then_arg, const char *what)
+{
 	char err[512] = "";
 	int rc = STORE_ERROR;
 
@@ -167,6 +174,8 @@ int pass_update(struct pass_ctx *ctx, const char *const *ids, size_t n,
 						       sizeof(err));
 			store_message_free(m);
 		}
+		if (rc == STORE_OK && then != NULL)
+			rc = then(ctx, txn, then_arg, err, sizeof(err));
 		rc = pass_commit(ctx, txn, rc, what, err);
 		if (rc != STORE_RETRY)
 			return rc;

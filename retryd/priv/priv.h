@@ -55,7 +55,11 @@ enum priv_verb {
 	PRIV_LIST = 9,	   /* no payload: the listing command's raw bytes */
 	PRIV_OPEN = 10,	   /* arg: enum mta_file (MSGLOG: one id slot);
 			    * the END carries the descriptor */
+	PRIV_POS = 11,	   /* arg: enum priv_pos; SEEK: one struct mta_pos */
 };
+
+/* The outcome position of the helper's instance (a journal log only). */
+enum priv_pos { PRIV_POS_TELL = 1, PRIV_POS_SEEK = 2 };
 
 enum priv_hook { PRIV_HOOK_FLUSH = 1, PRIV_HOOK_ESCALATE = 2 };
 
@@ -67,6 +71,7 @@ enum priv_reply_kind {
 	PRIV_R_OUT = 5,	  /* listing: a chunk of stdout, unread */
 	PRIV_R_ERR = 6,	  /* listing: a chunk of stderr, unread */
 	PRIV_R_EXIT = 7,  /* listing: struct priv_exit */
+	PRIV_R_POS = 8,	  /* outcomes, POS TELL: struct mta_pos */
 };
 
 struct priv_exit {
@@ -97,7 +102,7 @@ struct priv_msg {
 struct priv_end {
 	int32_t status; /* 0, or -1 with err */
 	uint32_t done;
-	int32_t complete; /* scan */
+	int32_t complete; /* scan; outcomes: more to read (mta_outcomes) */
 	uint32_t skipped; /* scan */
 	char err[PRIV_ERR_MAX];
 };

@@ -71,6 +71,10 @@ struct priv_client *priv_client_new(int fd, const struct mta_plugin *pl)
 	c->pl = pl;
 	c->vt = priv_client_plugin;
 	c->vt.valid_id = pl->valid_id;
+	if (pl->outcomes_tell == NULL || pl->outcomes_seek == NULL) {
+		c->vt.outcomes_tell = NULL;
+		c->vt.outcomes_seek = NULL;
+	}
 	c->host.arg = c;
 	c->host.list = pc_host_list;
 	c->host.open_file = pc_host_open;
@@ -365,40 +369,6 @@ static void pc_outcomes_free_own(struct mta_outcomes *o)
 }
 
 static int pc_outcomes(void *state, const char *const *ids, size_t n,
-		       struct mta_outcomes *out, char *err, size_t errlen);
-
-/* More ids than one frame holds: ask frame by frame, merge the outcomes. */
-static int pc_outcomes_frames(void *state, const char *const *ids, size_t n,
-			      struct mta_outcomes *out, char *err,
-			      size_t errlen)
-{
-	/* Ask in frames; the outcomes of every frame are merged. */
-	for (size_t i = 0; i < n; i += PRIV_IDS_PER_FRAME) {
-		struct mta_outcomes part;
-		size_t k =
-		    n - i < PRIV_IDS_PER_FRAME ? n - i : PRIV_IDS_PER_FRAME;
-		struct mta_outcome *ni;
-
-		if (pc_outcomes(state, ids + i, k, &part, err, errlen) < 0) {
-			pc_outcomes_free_own(out);
-			return -1;
-		}
-		ni = realloc(out->items, (out->n + part.n + 1) * sizeof(*ni));
-		if (ni == NULL) {
-			pc_outcomes_free_own(&part);
-			pc_outcomes_free_own(out);
-			snprintf(err, errlen, "helper: out of memory");
-			return -1;
-		}
-		out->items = ni;
-		memcpy(out->items + out->n, part.items, part.n * sizeof(*ni));
-		out->n += part.n;
-		pc_outcomes_free_own(&part);
-	}
-	return 0;
-}
-
-static int pc_outcomes(void *state, const char *const *ids, size_t n,
 		       struct mta_outcomes *out, char *err, size_t errlen)
 {
 	struct priv_client *c = state;
@@ -410,8 +380,10 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 	if (c->parser != NULL) /* parsed here, from the helper's log fd */
 		return c->pl->outcomes(c->parser, ids, n, out, err, errlen);
 	memset(out, 0, sizeof(*out));
+	/* More ids than one frame holds: ask for every id (the caller keeps
+	 * its own; one call, so one position for all of them). */
 	if (n > PRIV_IDS_PER_FRAME)
-		return pc_outcomes_frames(state, ids, n, out, err, errlen);
+		n = 0;
 	if ((slots = calloc(n + 1, PRIV_ID_SLOT)) == NULL) {
 		snprintf(err, errlen, "helper: out of memory");
 		return -1;
@@ -426,9 +398,17 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 	}
 	free(slots);
 	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL &&
-	       h->verb == PRIV_R_OUTS) {
+	       (h->verb == PRIV_R_OUTS || h->verb == PRIV_R_POS)) {
 		struct mta_outcome *ni;
 
+		if (h->verb == PRIV_R_POS) {
+			if (plen != sizeof(out->pos) || h->count != 1)
+				goto bad;
+			memcpy(&out->pos, h + 1, sizeof(out->pos));
+			if (out->pos.len > sizeof(out->pos.data))
+				goto bad;
+			continue;
+		}
 		if (plen != h->count * sizeof(struct mta_outcome) ||
 		    out->n + h->count > LIMIT_OUTCOMES_PER_CALL)
 			goto bad;
@@ -453,11 +433,71 @@ static int pc_outcomes(void *state, const char *const *ids, size_t n,
 		pc_outcomes_free_own(out);
 		return -1;
 	}
+	out->more = e.complete != 0;
 	return 0;
 bad:
 	snprintf(err, errlen, "helper: malformed outcomes reply");
 	pc_outcomes_free_own(out);
 	return -1;
+}
+
+/* The outcome position: the parsing instance's, or the helper's. */
+static int pc_outcomes_tell(void *state, struct mta_pos *pos, char *err,
+			    size_t errlen)
+{
+	struct priv_client *c = state;
+	const struct priv_hdr *h;
+	struct priv_end e;
+	size_t plen;
+	int got = 0;
+
+	if (c->parser != NULL)
+		return c->pl->outcomes_tell(c->parser, pos, err, errlen);
+	memset(pos, 0, sizeof(*pos));
+	if (priv_send(c->fd, PRIV_POS, PRIV_POS_TELL, 0, NULL, 0) < 0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	while ((h = priv_client_next(c, &plen, err, errlen)) != NULL &&
+	       h->verb == PRIV_R_POS && !got) {
+		if (plen != sizeof(*pos))
+			break;
+		memcpy(pos, h + 1, sizeof(*pos));
+		got = pos->len <= sizeof(pos->data);
+	}
+	if (h == NULL)
+		return -1;
+	if (h->verb != PRIV_R_END) {
+		snprintf(err, errlen, "helper: malformed position reply");
+		return -1;
+	}
+	if (priv_client_end(h, plen, &e, err, errlen) < 0)
+		return -1;
+	if (!got) {
+		snprintf(err, errlen, "helper: no position in the reply");
+		return -1;
+	}
+	return 0;
+}
+
+static int pc_outcomes_seek(void *state, const struct mta_pos *pos, char *err,
+			    size_t errlen)
+{
+	struct priv_client *c = state;
+	const struct priv_hdr *h;
+	struct priv_end e;
+	size_t plen;
+
+	if (c->parser != NULL)
+		return c->pl->outcomes_seek(c->parser, pos, err, errlen);
+	if (priv_send(c->fd, PRIV_POS, PRIV_POS_SEEK, 1, pos, sizeof(*pos)) <
+	    0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	if ((h = priv_client_next(c, &plen, err, errlen)) == NULL)
+		return -1;
+	return priv_client_end(h, plen, &e, err, errlen);
 }
 
 const struct mta_plugin priv_client_plugin = {
@@ -474,6 +514,8 @@ const struct mta_plugin priv_client_plugin = {
     .giveback = pc_giveback,
     .outcomes = pc_outcomes,
     .outcomes_free = pc_outcomes_free_own,
+    .outcomes_tell = pc_outcomes_tell,
+    .outcomes_seek = pc_outcomes_seek,
 };
 
 /* A request with no ids and only an END back. */

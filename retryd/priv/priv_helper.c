@@ -15,7 +15,10 @@
  *	names which hook of the helper's OWN policy to run and its %d / %r
  *	values; the report file is a base name joined to the helper's own
  *	state_dir/reports. A reload re-reads the helper's own policy file.
- *	Scan and outcomes are sent back as fixed-size records.
+ *	Scan and outcomes are sent back as fixed-size records; outcomes end
+ *	with the reading position (PRIV_R_POS), which the daemon commits
+ *	with them and hands back with POS SEEK (POS TELL: the position the
+ *	helper's instance started from).
  *
  *	For the daemon's parsing instance of the plugin (plugin.h): LIST
  *	runs the plugin's listing command (list_stream: each chunk of its
@@ -151,9 +154,38 @@ static int priv_helper_outcomes(int fd, struct priv_server *s, const char **ids,
 			       k * sizeof(o.items[0]));
 	}
 	if (rc == 0)
-		rc = priv_helper_end(fd, 0, o.n, 0, 0, "");
+		rc = priv_send(fd, PRIV_R_POS, 0, 1, &o.pos, sizeof(o.pos));
+	if (rc == 0)
+		rc = priv_helper_end(fd, 0, o.n, o.more, 0, "");
 	s->pl->outcomes_free(&o);
 	return rc;
+}
+
+/* The outcome position of the helper's instance: tell or seek. */
+static int priv_helper_pos(int fd, struct priv_server *s,
+			   const struct priv_hdr *h, size_t len)
+{
+	struct mta_pos pos;
+	char err[PRIV_ERR_MAX];
+
+	if (s->pl->outcomes_tell == NULL || s->pl->outcomes_seek == NULL)
+		return priv_helper_refuse(fd, "the plugin keeps no position");
+	if (h->arg == PRIV_POS_TELL && len == sizeof(*h) && h->count == 0) {
+		if (s->pl->outcomes_tell(s->state, &pos, err, sizeof(err)) < 0)
+			return priv_helper_end(fd, -1, 0, 0, 0, err);
+		if (priv_send(fd, PRIV_R_POS, 0, 1, &pos, sizeof(pos)) < 0)
+			return -1;
+		return priv_helper_end(fd, 0, 0, 0, 0, "");
+	}
+	if (h->arg != PRIV_POS_SEEK || len != sizeof(*h) + sizeof(pos) ||
+	    h->count != 1)
+		return priv_helper_refuse(fd, "bad position frame");
+	memcpy(&pos, h + 1, sizeof(pos));
+	if (pos.len > sizeof(pos.data))
+		return priv_helper_refuse(fd, "bad position length");
+	if (s->pl->outcomes_seek(s->state, &pos, err, sizeof(err)) < 0)
+		return priv_helper_end(fd, -1, 0, 0, 0, err);
+	return priv_helper_end(fd, 0, 0, 0, 0, "");
 }
 
 /* Send @param len bytes of @param data as @param kind chunks. */
@@ -378,6 +410,8 @@ static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
 		return priv_helper_list(fd, s);
 	case PRIV_OPEN:
 		return priv_helper_open(fd, s, h, len);
+	case PRIV_POS:
+		return priv_helper_pos(fd, s, h, len);
 	case PRIV_RELOAD:
 		if (len != sizeof(*h) || h->count != 0 || s->reload == NULL)
 			return priv_helper_refuse(fd, "bad reload frame");

@@ -21,6 +21,8 @@
  *	  suppressed     key ADDRESS          -> struct store_suppressed
  *	  events         key "E" DOMAIN "\0" BE64(time) NODE "\0" | "W" DOMAIN "\0"
  *	                 -> the sentinel's JSON text (store_event.c)
+ *	  positions      key NAME ("postfix:outcomes") -> a log reader's position
+ *	                 (store_position.c; written with what was read)
  *
  *	Every write happens inside a store_txn; a NULL txn means "one
  *	auto-committed transaction for this call". Deadlocks are retried
@@ -372,6 +374,22 @@ int store_get_watch(struct store *st, struct store_txn *txn, const char *domain,
 /** Every watch state, the run record (domain "") first. */
 int store_walk_watch(struct store *st, store_event_fn fn, void *arg, char *err,
 		     size_t errlen);
+
+/*
+ * Positions of the MTA log readers (positions.db, store_position.c): an
+ * opaque position per name, written in the caller's transaction so it
+ * commits with what was read up to it.
+ */
+#define STORE_POSITION_MAX	1100 /* bytes of a position (MTA_POS_MAX) */
+#define STORE_POSITION_NAME_MAX 64
+int store_put_position(struct store *st, struct store_txn *txn,
+		       const char *name, const void *pos, size_t len, char *err,
+		       size_t errlen);
+/** Copy the position of @param name (at most @param cap bytes) into
+ *  @param pos. @return STORE_OK, STORE_NOTFOUND (none yet) or an error. */
+int store_get_position(struct store *st, struct store_txn *txn,
+		       const char *name, void *pos, size_t cap, size_t *len,
+		       char *err, size_t errlen);
 
 /* Suppressed addresses. */
 int store_put_suppressed(struct store *st, struct store_txn *txn,

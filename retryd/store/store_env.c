@@ -248,7 +248,8 @@ static void env_close_dbs(struct store *st)
 {
 	DB **dbs[] = {&st->due,	       &st->state,   &st->messages,
 		      &st->evidence,   &st->domains, &st->verifications,
-		      &st->suppressed, &st->events,  &st->outbox};
+		      &st->suppressed, &st->events,  &st->outbox,
+		      &st->positions};
 
 	/* The secondaries first, then their primary, then the rest. */
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {

@@ -35,6 +35,7 @@ struct store {
 	DB *suppressed;
 	DB *events;	   /* the sentinel's (store_event.c) */
 	DB *outbox;	   /* NULL unless store_outbox_enable() (fleet) */
+	DB *positions;	   /* NULL until first used (store_position.c) */
 	size_t outbox_max; /* records kept before verifications drop */
 	enum store_open_mode mode;
 	char dir[STORE_DIR_MAX];

@@ -123,7 +123,10 @@
 /* Exim adapter (plugins/exim.c). */
 #define LIMIT_MSGLOG_TAIL 65536 /* bytes read from the end of an Exim msglog */
 #define LIMIT_OUTCOMES_PER_CALL                                                \
-	100000 /* outcomes returned by one call; rest next */
+	1000 /* outcomes returned by one call (at most LIMIT_PASS_BATCH ids:    \
+	      * committed with their log position in one transaction) */
+#define LIMIT_OUTCOMES_CALLS                                                   \
+	100 /* outcome calls per pass (100,000 outcomes); the rest next pass */
 
 /* Daemon pass (retryd/pass*.c): work and memory bounds of one pass. */
 #define LIMIT_PASS_ADOPT                                                       \

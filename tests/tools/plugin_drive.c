@@ -24,6 +24,12 @@
  *
  *	Ids are handed to the plugin exactly as given (the plugin must refuse
  *	bad ones itself). The plugin's log lines go to standard error.
+ *
+ *	With --state-dir, plugin_drive plays retryd's part of the outcome
+ *	position (plugin ABI 4: the plugin saves none): it keeps it in
+ *	STATE_DIR/plugin_drive.pos, hands it back (outcomes_seek) after
+ *	open, takes the plugin's own (outcomes_tell) when there is none yet,
+ *	and saves the one outcomes returns.
  * DIAGNOSTICS
  *	Exit 0 on success; 1 when the plugin call failed ({"op": OP,
  *	"error": "..."} on standard output, the message on standard error);
@@ -121,14 +127,57 @@ static const char *drive_status(enum mta_outcome_status s)
 	return "unknown";
 }
 
+/* The host's copy of the outcome position (see above). */
+static int drive_pos_save(const char *dir, const struct mta_pos *pos)
+{
+	char path[4096];
+	FILE *fp;
+	int ok;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/plugin_drive.pos", dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fwrite(pos, sizeof(*pos), 1, fp) == 1;
+	return fclose(fp) == 0 && ok ? 0 : -1;
+}
+
+static int drive_pos_start(const struct mta_plugin *p, void *st,
+			   const char *dir)
+{
+	struct mta_pos pos;
+	char path[4096], err[1024];
+	FILE *fp;
+	int got = 0;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/plugin_drive.pos", dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		got = fread(&pos, sizeof(pos), 1, fp) == 1;
+		fclose(fp);
+	}
+	if (!got && (p->outcomes_tell(st, &pos, err, sizeof(err)) < 0 ||
+		     drive_pos_save(dir, &pos) < 0))
+		return drive_fail("position", got ? "cannot save" : err);
+	if (p->outcomes_seek(st, &pos, err, sizeof(err)) < 0)
+		return drive_fail("position", err);
+	return 0;
+}
+
 static int drive_outcomes(const struct mta_plugin *p, void *st,
-			  const char *const *ids, size_t n)
+			  const char *const *ids, size_t n, const char *dir)
 {
 	struct mta_outcomes o;
 	char err[1024];
 
 	if (p->outcomes(st, ids, n, &o, err, sizeof(err)) < 0)
 		return drive_fail("outcomes", err);
+	if (drive_pos_save(dir, &o.pos) < 0) {
+		p->outcomes_free(&o);
+		return drive_fail("outcomes", "cannot save the position");
+	}
 	for (size_t i = 0; i < o.n; i++) {
 		const struct mta_outcome *x = &o.items[i];
 		drive_print(json_pack(
@@ -238,12 +287,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "plugin_drive: open: %s\n", err);
 		return 2;
 	}
+	if (drive_pos_start(p, st, cfg.state_dir) != 0) {
+		p->close(st);
+		return 1;
+	}
 	const char *const *ids = (const char *const *)(argv + optind);
 	size_t n = (size_t)(argc - optind);
 	if (strcmp(op, "scan") == 0 && n == 0)
 		rc = drive_scan(p, st);
 	else if (strcmp(op, "outcomes") == 0)
-		rc = drive_outcomes(p, st, ids, n);
+		rc = drive_outcomes(p, st, ids, n, cfg.state_dir);
 	else if (strcmp(op, "hold") == 0 || strcmp(op, "release") == 0 ||
 		 strcmp(op, "deliver") == 0 || strcmp(op, "giveback") == 0)
 		rc = drive_batch(p, st, op, how, ids, n);

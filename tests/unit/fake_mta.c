@@ -13,7 +13,8 @@
  *	suppressed recipient's record) before calling and, but for RELEASE,
  *	takes the messages out of the listing; outcomes() hands out the
  *	scripted outcomes once. valid_id() takes 6 to 12 uppercase hex
- *	characters.
+ *	characters. fake_log_plugin reads outcomes from an append-only log
+ *	from a position it returns and is handed back (plugin ABI 4).
  *
  *	Owns nothing: the state is the caller's struct fake_mta; an outcome
  *	array is freed by fake_outcomes_free().
@@ -236,6 +237,50 @@ void fake_outcomes_free(struct mta_outcomes *o)
 	o->n = 0;
 }
 
+static void fake_log_pos(size_t at, struct mta_pos *pos)
+{
+	memset(pos, 0, sizeof(*pos));
+	memcpy(pos->data, "FAKE", 4);
+	memcpy(pos->data + 4, &at, sizeof(at));
+	pos->len = 4 + sizeof(at);
+}
+
+static int fake_log_outcomes(void *state, const char *const *ids, size_t n,
+			     struct mta_outcomes *out, char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	out->items = calloc(f->nlog + 1, sizeof(*out->items));
+	out->n = 0;
+	for (; f->rpos < f->nlog; f->rpos++)
+		out->items[out->n++] = f->log[f->rpos];
+	fake_log_pos(f->rpos, &out->pos);
+	return 0;
+}
+
+static int fake_log_tell(void *state, struct mta_pos *pos, char *err,
+			 size_t errlen)
+{
+	fake_log_pos(((struct fake_mta *)state)->rpos, pos);
+	return 0;
+}
+
+static int fake_log_seek(void *state, const struct mta_pos *pos, char *err,
+			 size_t errlen)
+{
+	struct fake_mta *f = state;
+	size_t at;
+
+	if (pos->len != 4 + sizeof(at) || memcmp(pos->data, "FAKE", 4) != 0) {
+		snprintf(err, errlen, "fake: not a position of ours");
+		return -1;
+	}
+	memcpy(&at, pos->data + 4, sizeof(at));
+	assert_true(at <= f->nlog);
+	f->rpos = at;
+	return 0;
+}
+
 const struct mta_plugin fake_plugin = {
     .abi = MTA_PLUGIN_ABI,
     .name = "fake",
@@ -251,6 +296,45 @@ const struct mta_plugin fake_plugin = {
     .outcomes = fake_outcomes,
     .outcomes_free = fake_outcomes_free,
 };
+
+static void fake_fill(struct mta_outcome *o, const char *id, const char *rcpt,
+		      enum mta_outcome_status st, const char *dsn,
+		      const char *text, int64_t t)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->queue_id, sizeof(o->queue_id), "%s", id);
+	snprintf(o->address, sizeof(o->address), "%s", rcpt);
+	o->status = st;
+	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
+	snprintf(o->text, sizeof(o->text), "%s", text);
+	o->time = t;
+}
+
+const struct mta_plugin fake_log_plugin = {
+    .abi = MTA_PLUGIN_ABI,
+    .name = "fake-log",
+    .open = fake_open,
+    .close = fake_close,
+    .valid_id = fake_valid_id,
+    .scan = fake_scan,
+    .listing_free = fake_listing_free,
+    .hold = fake_hold,
+    .deliver = fake_deliver,
+    .release = fake_release,
+    .giveback = fake_giveback,
+    .outcomes = fake_log_outcomes,
+    .outcomes_free = fake_outcomes_free,
+    .outcomes_tell = fake_log_tell,
+    .outcomes_seek = fake_log_seek,
+};
+
+void fake_log_add(struct fake_mta *f, const char *id, const char *rcpt,
+		  enum mta_outcome_status st, const char *dsn, const char *text,
+		  int64_t t)
+{
+	assert_true(f->nlog < FAKE_LOG);
+	fake_fill(&f->log[f->nlog++], id, rcpt, st, dsn, text, t);
+}
 
 void fake_add(struct fake_mta *f, const char *id, const char *rcpt1,
 	      const char *rcpt2, const char *reason, int64_t arrival)
@@ -282,16 +366,8 @@ void fake_outcome(struct fake_mta *f, const char *id, const char *rcpt,
 		  enum mta_outcome_status st, const char *dsn, const char *text,
 		  int64_t t)
 {
-	struct mta_outcome *o = &f->outcomes[f->nout++];
-
-	assert_true(f->nout <= FAKE_MAX);
-	memset(o, 0, sizeof(*o));
-	snprintf(o->queue_id, sizeof(o->queue_id), "%s", id);
-	snprintf(o->address, sizeof(o->address), "%s", rcpt);
-	o->status = st;
-	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
-	snprintf(o->text, sizeof(o->text), "%s", text);
-	o->time = t;
+	assert_true(f->nout < FAKE_MAX);
+	fake_fill(&f->outcomes[f->nout++], id, rcpt, st, dsn, text, t);
 	/* a deferred or bounced-for-one recipient leaves it in the queue */
 	if (st == MTA_OUTCOME_DEFERRED && fake_find(f, id))
 		fake_find(f, id)->deferred = 1;

@@ -35,6 +35,7 @@
 #define FAKE_MAX       16 /* messages listed, outcomes scripted */
 #define FAKE_RCPTS     2  /* recipients per message */
 #define FAKE_CALLS_MAX 64 /* hold/deliver/release/giveback calls */
+#define FAKE_LOG       64 /* outcomes in the positional log */
 
 struct fake_call {
 	char op[16];   /* hold, deliver, release, giveback */
@@ -55,10 +56,25 @@ struct fake_mta {
 	size_t nout;
 	struct store *store; /* to look at what was committed before acting */
 	const char *mta;
+	/* fake_log_plugin: an append-only outcome log read from rpos */
+	struct mta_outcome log[FAKE_LOG];
+	size_t nlog, rpos;
 };
 
 /** The plugin; its state is a struct fake_mta. */
 extern const struct mta_plugin fake_plugin;
+
+/**
+ * fake_plugin whose outcomes come from an append-only log (fake_log_add)
+ * read from a position, as a real plugin reads the MTA's log: outcomes()
+ * returns what follows rpos and the new position, outcomes_tell() and
+ * outcomes_seek() give and set it. Nothing is saved by the plugin.
+ */
+extern const struct mta_plugin fake_log_plugin;
+/** Append an outcome to the positional log (as the MTA logs a line). */
+void fake_log_add(struct fake_mta *f, const char *id, const char *rcpt,
+		  enum mta_outcome_status st, const char *dsn, const char *text,
+		  int64_t t);
 
 /** The listed message @param id, or NULL. */
 struct mta_message *fake_find(struct fake_mta *f, const char *id);

@@ -78,6 +78,22 @@ void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify)
 		fail_msg("ctx: %s", err);
 }
 
+int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
+	      struct verify_result *out, char *err, size_t errlen)
+{
+	struct fake_dns *d = arg;
+
+	d->calls++;
+	for (size_t i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].domain, sizeof(out[i].domain), "%s",
+			 domains[i]);
+		out[i].checked_at = now;
+		out[i].verdict = d->verdict;
+	}
+	return 0;
+}
+
 int fx_teardown(void **state)
 {
 	struct fx *fx = *state;

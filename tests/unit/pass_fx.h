@@ -52,6 +52,11 @@ struct fx *fx_new(const char *prefix);
  */
 void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify);
 
+/** A verify hook: @param arg's (struct fake_dns) verdict for every
+ *  domain, nothing more (calls counted). */
+int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
+	      struct verify_result *out, char *err, size_t errlen);
+
 /** cmocka teardown: free the context, store, policy and temp dir. */
 int fx_teardown(void **state);
 
