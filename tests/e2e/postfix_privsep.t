@@ -67,8 +67,9 @@ if grep -q "as root (the daemon has no parsing instance)" "$E2E_DIR/retryd.log";
 else
 	ok 0 "the helper parsed nothing (no 'parsing ... as root')"
 fi
-is "$(stat -c %U "$E2E_STATE/postfix-log.offset" 2>&1)" retryd \
-	"the log position is the daemon's (postfix-log.offset owned by retryd)"
+is "$(stat -c %U "$E2E_STATE/positions.db" 2>&1)" retryd \
+	"the log position is the daemon's (in the store: positions.db owned by retryd)"
+ok "$([ ! -e "$E2E_STATE/postfix-log.offset" ]; echo $?)" "no position file of the plugin's"
 
 # The store's files are the user's, not root's.
 is "$(find "$E2E_STATE" -maxdepth 1 \( -name '__db.*' -o -name '*.db' -o -name 'log.*' \) \
