@@ -62,6 +62,9 @@ round() {
 		ok "$([ "$n" -ge 1 ] && echo 0 || echo 1)" "$dom: $n outcome(s) recorded before the kill"
 	fi
 	e2e_retryd_start
+	# its signals are its own once it logged "started: " (a SIGTERM before
+	# that would end it by the default action: nothing may be left to do)
+	wait_for 30 sh -c "tail -n +$((E2E_LOG_OFF + 1)) '$E2E_DIR/retryd.log' | grep -q 'started: '"
 	e2e_wait_sink $K 40 "@${dom//./\\.}"
 	e2e_wait_queue mta all 0 20
 	e2e_wait_count 20 $K logged "$dom"
