@@ -50,6 +50,9 @@ round() {
 	export RETRYD_FAULT=$fault
 	e2e_retryd_start
 	unset RETRYD_FAULT
+	# bounded: a fault point never reached is a failure, not a hang
+	for i in $(seq 1 600); do kill -0 "$E2E_RETRYD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$E2E_RETRYD_PID" 2>/dev/null && { diag "$dom: $fault never reached"; e2e_retryd_stop; }
 	wait "$E2E_RETRYD_PID"
 	rc=$?
 	is "$rc" 137 "$dom: retryd died of SIGKILL (at its fault point)"
