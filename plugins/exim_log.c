@@ -550,23 +550,13 @@ int exim_log_cursor_load(const char *file, struct exim_log_cursor *cur,
 	char buf[256];
 	unsigned long long v[4];
 	char *p, *q;
-	ssize_t n;
-	int fd;
+	size_t n;
+	int rc;
 
 	memset(cur, 0, sizeof(*cur));
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
-	buf[n] = '\0';
+	if ((rc = atomic_file_read(file, buf, sizeof(buf), &n, err, errlen)) <=
+	    0)
+		return rc;
 	p = buf;
 	if (strncmp(p, EXIM_LOG_CURSOR_MAGIC "\n",
 		    sizeof(EXIM_LOG_CURSOR_MAGIC)) != 0)

@@ -232,21 +232,15 @@ int log_journal_cursor_load(const char *file, struct log_journal_cursor *cur,
 			    char *err, size_t errlen)
 {
 	char buf[LIMIT_JOURNAL_CURSOR + 64];
-	size_t m = strlen(LOG_JOURNAL_MAGIC);
-	ssize_t got;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	size_t m = strlen(LOG_JOURNAL_MAGIC), got;
+	int rc;
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
-	got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (got < 0 || (size_t)got <= m || buf[got - 1] != '\n' ||
+	if ((rc = atomic_file_read(file, buf, sizeof(buf), &got, err,
+				   errlen)) <= 0)
+		return rc;
+	if (got <= m || buf[got - 1] != '\n' ||
 	    memcmp(buf, LOG_JOURNAL_MAGIC, m) != 0 ||
-	    (size_t)got - m - 1 > LIMIT_JOURNAL_CURSOR) {
+	    got - m - 1 > LIMIT_JOURNAL_CURSOR) {
 		snprintf(err, errlen, "%s: damaged journal cursor file", file);
 		return -1;
 	}

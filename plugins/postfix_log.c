@@ -577,26 +577,15 @@ int postfix_log_pos_load(const char *file, struct postfix_log_pos *pos,
 	char buf[256];
 	unsigned long long dev, ino;
 	long long off;
-	int skip, n = -1;
-	ssize_t got;
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int skip, n = -1, rc;
+	size_t got;
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		return -1;
-	}
-	got = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (got <= 0) {
-		snprintf(err, errlen, "%s: empty or unreadable", file);
-		return -1;
-	}
-	buf[got] = '\0';
+	if ((rc = atomic_file_read(file, buf, sizeof(buf), &got, err,
+				   errlen)) <= 0)
+		return rc;
 	if (sscanf(buf, POSTFIX_LOG_POS_MAGIC " %llu %llu %lld %d\n%n", &dev,
 		   &ino, &off, &skip, &n) != 4 ||
-	    n != got || off < 0 || (skip != 0 && skip != 1)) {
+	    n < 0 || (size_t)n != got || off < 0 || (skip != 0 && skip != 1)) {
 		snprintf(err, errlen, "%s: damaged position file", file);
 		return -1;
 	}

@@ -14,6 +14,8 @@
  *	the old or the new file whole) and fsyncs the directory so the new
  *	name survives a crash. Every writer outside Berkeley DB (reports,
  *	exported tables, the MTA log cursors) goes through here.
+ *	atomic_file_read() is the one reader of such a small state file
+ *	(a log position): absent is not an error, too long is.
  *
  *	Owns: the temp file and its FILE until commit or abort.
  * DIAGNOSTICS
@@ -126,6 +128,37 @@ int atomic_file_commit(struct atomic_file *af, char *err, size_t errlen)
 		close(dfd);
 	}
 	return 0;
+}
+
+int atomic_file_read(const char *path, char *buf, size_t cap, size_t *len,
+		     char *err, size_t errlen)
+{
+	ssize_t got = 0;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	*len = 0;
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (n < cap && (got = read(fd, buf + n, cap - n)) > 0)
+		n += (size_t)got;
+	close(fd);
+	if (got < 0) {
+		snprintf(err, errlen, "%.400s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (n == cap) {
+		snprintf(err, errlen, "%.400s: longer than %zu bytes", path,
+			 cap - 1);
+		return -1;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return 1;
 }
 
 int atomic_file_write(const char *path, const void *data, size_t len,

@@ -45,6 +45,15 @@ int atomic_file_commit(struct atomic_file *af, char *err, size_t errlen);
 void atomic_file_abort(struct atomic_file *af);
 
 /**
+ * Read the small file @param path (a saved position) into @param buf:
+ * at most @param cap - 1 bytes, NUL-terminated, *@param len of them.
+ * @return 1 read, 0 no such file, -1 with @param err ("PATH: why";
+ * a longer file is an error too).
+ */
+int atomic_file_read(const char *path, char *buf, size_t cap, size_t *len,
+		     char *err, size_t errlen);
+
+/**
  * Replace @param path with the @param len bytes at @param data.
  * @return 0, or -1 with @param err (the old file is untouched).
  */

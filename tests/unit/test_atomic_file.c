@@ -85,6 +85,34 @@ static void test_write_replace_mode(void **state)
 	unlink(path);
 }
 
+/* The one reader of small state files: absent, read, too long. */
+static void test_read(void **state)
+{
+	char path[128], buf[8], err[256];
+	size_t len = 99;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/r", dir);
+	assert_int_equal(
+	    atomic_file_read(path, buf, sizeof(buf), &len, err, sizeof(err)),
+	    0);
+	assert_int_equal(len, 0);
+	assert_int_equal(
+	    atomic_file_write(path, "1234567", 7, 0640, err, sizeof(err)), 0);
+	assert_int_equal(
+	    atomic_file_read(path, buf, sizeof(buf), &len, err, sizeof(err)),
+	    1);
+	assert_int_equal(len, 7);
+	assert_string_equal(buf, "1234567");
+	assert_int_equal(
+	    atomic_file_write(path, "12345678", 8, 0640, err, sizeof(err)), 0);
+	assert_int_equal(
+	    atomic_file_read(path, buf, sizeof(buf), &len, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "longer than 7 bytes"));
+	unlink(path);
+}
+
 static void test_planted_symlink_not_followed(void **state)
 {
 	char path[128], tmp0[160], victim[128], buf[64], err[256];
@@ -159,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_write_replace_mode),
+	    cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_planted_symlink_not_followed),
 	    cmocka_unit_test(test_symlink_target_replaced),
 	    cmocka_unit_test(test_abort_and_failure),
