@@ -8,7 +8,7 @@
  *	#include "daemon/daemon_priv.h"
  * DESCRIPTION
  *	The helper gets a priv_server over the plugin the daemon loaded as
- *	root, the policy it was started with, pass_hooks_exec() as its hook
+ *	root, the policy it was started with, pass_hooks_begin() as its hook
  *	runner and daemon_priv_reload() to re-read its own policy file on a
  *	reload. After the fork this process drops to [retryd] user
  *	(priv_drop) and talks to the helper only through the socketpair: the
@@ -77,10 +77,24 @@ static int daemon_priv_hook(void *arg, const char *what, const char *domain,
 
 	if (priv_client_hook(dp->client, kind, domain, resolver,
 			     base ? base + 1 : file, err, sizeof(err)) < 0) {
-		log_warn("%s hook for %s: %.400s", what, domain, err);
+		if (strcmp(err, PRIV_HOOK_NOT_STARTED) != 0)
+			log_warn("%s hook for %s: %.400s", what, domain, err);
 		return -1;
 	}
 	return 0;
+}
+
+/* The pass's wait for its hooks after the drop: the helper waits. */
+static void daemon_priv_hook_wait(void *arg, int flush, int wait_ms)
+{
+	struct daemon_priv *dp = arg;
+	char err[PRIV_ERR_MAX];
+	size_t running = 0;
+
+	if (priv_client_hook_wait(dp->client, flush ? PRIV_HOOK_FLUSH : 0,
+				  wait_ms > 0 ? (unsigned)wait_ms : 0, &running,
+				  err, sizeof(err)) < 0)
+		log_warn("hooks: %.400s", err);
 }
 
 /*
@@ -133,7 +147,8 @@ int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 	dp->srv.pl = h->pl;
 	dp->srv.state = h->state;
 	dp->srv.policy = p;
-	dp->srv.hook = pass_hooks_exec;
+	dp->srv.hook = pass_hooks_begin;
+	dp->srv.hook_end = pass_hooks_report;
 	dp->srv.reload = daemon_priv_helper_reload;
 	dp->srv.reload_arg = dp;
 	if ((dp->fd = priv_start(&dp->srv, &dp->pid, err, errlen)) < 0)
@@ -152,6 +167,7 @@ int daemon_priv_start(struct daemon_priv *dp, const char *policy_file,
 	ctx->plugin = priv_client_vtable(dp->client);
 	ctx->plugin_state = dp->client;
 	ctx->hook_fn = daemon_priv_hook;
+	ctx->hook_wait_fn = daemon_priv_hook_wait;
 	ctx->hook_arg = dp;
 	log_info("running as %s; privileged helper pid %ld", p->user,
 		 (long)dp->pid);

@@ -49,15 +49,25 @@ size_t pass_sentinel_names(const struct policy *p, const char **names,
  */
 long pass_collect_outcomes(struct pass_ctx *ctx, int64_t now);
 
+struct spawn_pool;
+struct spawn_pool_end;
+
 /**
- * Expand one hook template (%d, %r, %f) and run it here and wait for it
- * (with privilege separation, the helper's runner): a fixed argv and
- * environment, its own process group killed after LIMIT_HOOK_TIMEOUT_MS
- * and when it exits, as @param user when not NULL or "" (needs root).
- * @return 0 when the hook exited 0, else -1 (logged once).
+ * Expand one hook template (%d, %r, %f) and start it in @param pool,
+ * tagged @param tag (with privilege separation: the helper's runner): a
+ * fixed argv and environment, its own process group killed after
+ * LIMIT_HOOK_TIMEOUT_MS and when it exits, as @param user when not NULL
+ * or "" (needs root). @return 0 started, 1 the pool is full, -1 not
+ * started (each logged once).
  */
-int pass_hooks_exec(char *const tmpl[], const char *user, const char *what,
-		    const char *domain, const char *resolver, const char *file);
+int pass_hooks_begin(struct spawn_pool *pool, char *const tmpl[],
+		     const char *user, const char *what, int tag,
+		     const char *domain, const char *resolver,
+		     const char *file);
+
+/** The one log line of a hook that ended (a spawn_pool_fn; @param arg:
+ *  the pass context whose stats count a failure, or NULL). */
+void pass_hooks_report(const struct spawn_pool_end *e, void *arg);
 
 /** Log the summary line of @param s. */
 void pass_log_summary(const struct pass_stats *s);

@@ -117,6 +117,9 @@ struct pass_ctx {
 	 * is "flush_resolver" or "escalate". NULL: run here. */
 	int (*hook_fn)(void *arg, const char *what, const char *domain,
 		       const char *resolver, const char *file);
+	/* ... and waited for there: at most @param wait_ms for the flush
+	 * hooks (@param flush) or every hook. NULL: here. */
+	void (*hook_wait_fn)(void *arg, int flush, int wait_ms);
 	void *hook_arg;
 	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
 	int want_full;		  /* the next pass makes a full listing */

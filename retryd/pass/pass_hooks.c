@@ -30,9 +30,12 @@
  *	the next verification starts it again.
  *
  *	With privilege separation (ctx->hook_fn set) the daemon runs no
- *	program: the privileged helper runs each hook with the templates of
- *	its own policy through pass_hooks_exec(), the same runner (process
- *	group, environment, user, cap, deadline) waited for there
+ *	program: the privileged helper starts each hook with the templates
+ *	of its own policy through pass_hooks_begin(), the same runner
+ *	(process group, environment, user, cap of LIMIT_HOOKS_RUNNING,
+ *	deadline) in its own pool, answers at once, and logs its end with
+ *	pass_hooks_report(); pass_hooks_settle() and pass_hooks_wait() then
+ *	ask it to wait (ctx->hook_wait_fn), with the same bounds
  *	(retryd/priv/).
  * DIAGNOSTICS
  *	One line per hook: "HOOK hook for DOMAIN (RESOLVER): done" or
@@ -55,7 +58,7 @@
 #include "util/spawn.h"
 #include "util/spawn_pool.h"
 
-/* Tags of the pool's children. */
+/* Tags of the pool's children (the helper's are enum priv_hook's). */
 #define HOOKS_TAG_FLUSH	   1
 #define HOOKS_TAG_ESCALATE 2
 #define HOOKS_ENV_MAX	   8
@@ -69,8 +72,7 @@ struct hooks_env {
 	char *envp[HOOKS_ENV_MAX];
 };
 
-/* The one log line of a hook that ended; @param arg: the pass (counts). */
-static void pass_hooks_report(const struct spawn_pool_end *e, void *arg)
+void pass_hooks_report(const struct spawn_pool_end *e, void *arg)
 {
 	struct pass_ctx *ctx = arg;
 	char text[201];
@@ -168,36 +170,12 @@ static int pass_hooks_spawn(struct spawn_pool *pool, char *const tmpl[],
 	return rc;
 }
 
-/* pass_hooks_exec's end: the log line, and whether it failed. */
-static void pass_hooks_exec_end(const struct spawn_pool_end *e, void *arg)
+int pass_hooks_begin(struct spawn_pool *pool, char *const tmpl[],
+		     const char *user, const char *what, int tag,
+		     const char *domain, const char *resolver, const char *file)
 {
-	int *failed = arg;
-
-	pass_hooks_report(e, NULL);
-	if (e->end != SPAWN_EXITED || e->exit_code != 0)
-		*failed = 1;
-}
-
-int pass_hooks_exec(char *const tmpl[], const char *user, const char *what,
-		    const char *domain, const char *resolver, const char *file)
-{
-	struct spawn_pool *pool = spawn_pool_new(1);
-	int failed = 0;
-
-	if (pool == NULL) {
-		log_warn("%s hook for %s: out of memory", what, domain);
-		return -1;
-	}
-	if (pass_hooks_spawn(pool, tmpl, user, what, HOOKS_TAG_FLUSH, domain,
-			     NULL, resolver, file) != 0) {
-		spawn_pool_free(pool, NULL, NULL);
-		return -1;
-	}
-	/* the deadline kills it, so this wait ends soon after */
-	spawn_pool_reap(pool, -1, LIMIT_HOOK_TIMEOUT_MS + 2000,
-			pass_hooks_exec_end, &failed);
-	spawn_pool_free(pool, pass_hooks_exec_end, &failed);
-	return failed ? -1 : 0;
+	return pass_hooks_spawn(pool, tmpl, user, what, tag, domain, NULL,
+				resolver, file);
 }
 
 /* Start one hook beside the pass, or ask the helper. @return 0 or -1. */
@@ -232,7 +210,9 @@ void pass_hooks_reap(struct pass_ctx *ctx)
 
 void pass_hooks_settle(struct pass_ctx *ctx)
 {
-	if (ctx->hooks)
+	if (ctx->hook_wait_fn != NULL)
+		ctx->hook_wait_fn(ctx->hook_arg, 1, LIMIT_HOOK_FLUSH_WAIT_MS);
+	else if (ctx->hooks)
 		spawn_pool_reap(ctx->hooks, HOOKS_TAG_FLUSH,
 				LIMIT_HOOK_FLUSH_WAIT_MS, pass_hooks_report,
 				ctx);
@@ -240,7 +220,9 @@ void pass_hooks_settle(struct pass_ctx *ctx)
 
 void pass_hooks_wait(struct pass_ctx *ctx, int wait_ms)
 {
-	if (ctx->hooks)
+	if (ctx->hook_wait_fn != NULL)
+		ctx->hook_wait_fn(ctx->hook_arg, 0, wait_ms);
+	else if (ctx->hooks)
 		spawn_pool_reap(ctx->hooks, -1, wait_ms, pass_hooks_report,
 				ctx);
 }

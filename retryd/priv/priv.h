@@ -10,7 +10,9 @@
  *	privileges, keeps root and its own copy of the policy and of the MTA
  *	plugin, and does only what needs root: the MTA verbs (hold, deliver,
  *	release, hand back), the MTA listing and log reading, the hooks of
- *	its own policy, and a reload of its own policy.
+ *	its own policy (run beside, at most LIMIT_HOOKS_RUNNING at once: the
+ *	daemon waits for them only with PRIV_HOOK_WAIT), and a reload of its
+ *	own policy.
  *
  *	The daemon reaches it only over a SOCK_SEQPACKET socketpair, one
  *	request frame at a time, answered by reply frames ending in END.
@@ -32,6 +34,7 @@
 
 #include "plugins/plugin.h"
 #include "policy/policy.h"
+#include "util/spawn_pool.h"
 
 #define PRIV_MAGIC	     0x52505631u /* "RPV1" */
 #define PRIV_FRAME_MAX	     65536	 /* bytes in any frame, either way */
@@ -47,15 +50,17 @@ enum priv_verb {
 	PRIV_HOLD = 1,
 	PRIV_DELIVER = 2,
 	PRIV_RELEASE = 3,
-	PRIV_GIVEBACK = 4, /* arg: enum mta_giveback */
-	PRIV_SCAN = 5,	   /* no payload */
-	PRIV_OUTCOMES = 6, /* ids (count 0: every id) */
-	PRIV_HOOK = 7,	   /* arg: enum priv_hook; struct priv_hook_req */
-	PRIV_RELOAD = 8,   /* no payload: the helper re-reads its policy */
-	PRIV_LIST = 9,	   /* no payload: the listing command's raw bytes */
-	PRIV_OPEN = 10,	   /* arg: enum mta_file (MSGLOG: one id slot);
+	PRIV_GIVEBACK = 4,   /* arg: enum mta_giveback */
+	PRIV_SCAN = 5,	     /* no payload */
+	PRIV_OUTCOMES = 6,   /* ids (count 0: every id) */
+	PRIV_HOOK = 7,	     /* arg: enum priv_hook; struct priv_hook_req */
+	PRIV_RELOAD = 8,     /* no payload: the helper re-reads its policy */
+	PRIV_LIST = 9,	     /* no payload: the listing command's raw bytes */
+	PRIV_OPEN = 10,	     /* arg: enum mta_file (MSGLOG: one id slot);
 			    * the END carries the descriptor */
-	PRIV_POS = 11,	   /* arg: enum priv_pos; SEEK: one struct mta_pos */
+	PRIV_POS = 11,	     /* arg: enum priv_pos; SEEK: one struct mta_pos */
+	PRIV_HOOK_WAIT = 12, /* arg: enum priv_hook (0: any); one uint32_t:
+			      * ms; END done = hooks still running */
 };
 
 /* The outcome position of the helper's instance (a journal log only). */
@@ -107,11 +112,13 @@ struct priv_end {
 	char err[PRIV_ERR_MAX];
 };
 
-/** Run a hook template of the helper's policy as [hooks] user (the
- *  pass's runner, pass_hooks_exec). */
-typedef int (*priv_hook_fn)(char *const tmpl[], const char *user,
-			    const char *what, const char *domain,
-			    const char *resolver, const char *file);
+/** Start a hook template of the helper's policy as [hooks] user in
+ *  @param pool, tagged @param tag (the pass's runner, pass_hooks_begin).
+ *  @return 0 started, 1 the pool is full, -1 not started (logged). */
+typedef int (*priv_hook_fn)(struct spawn_pool *pool, char *const tmpl[],
+			    const char *user, const char *what, int tag,
+			    const char *domain, const char *resolver,
+			    const char *file);
 
 /* What the helper serves: its own plugin, policy and hook runner. */
 struct priv_server {
@@ -122,7 +129,11 @@ struct priv_server {
 	/** Re-read the policy file; may replace pl/state/policy. */
 	int (*reload)(struct priv_server *s, char *err, size_t errlen);
 	void *reload_arg;
+	spawn_pool_fn hook_end; /* logs how a hook ended (NULL: nothing) */
 };
+
+/* The END text of a hook the helper did not start (it logged why). */
+#define PRIV_HOOK_NOT_STARTED "hook not started (logged by the helper)"
 
 /* priv_proto.c: pure checks shared by both sides. */
 
@@ -179,10 +190,19 @@ struct priv_client *priv_client_new(int fd, const struct mta_plugin *pl);
 void priv_client_free(struct priv_client *c);
 /** The vtable for @param c: priv_client_plugin with the real valid_id. */
 const struct mta_plugin *priv_client_vtable(const struct priv_client *c);
-/** Ask the helper to run a hook (kind, %d, %r, report base name). */
+/** Ask the helper to start a hook (kind, %d, %r, report base name);
+ *  it runs beside, the helper answers once it started. */
 int priv_client_hook(struct priv_client *c, enum priv_hook kind,
 		     const char *domain, const char *resolver,
 		     const char *report, char *err, size_t errlen);
+/**
+ * Wait at most @param wait_ms (the helper caps it) for the hooks of
+ * @param kind (0: every kind) the helper runs. *@param running gets how
+ * many still run. @return 0, or -1 with err.
+ */
+int priv_client_hook_wait(struct priv_client *c, unsigned kind,
+			  unsigned wait_ms, size_t *running, char *err,
+			  size_t errlen);
 /** Ask the helper to re-read its policy. @return 0, or -1 with err. */
 int priv_client_reload(struct priv_client *c, char *err, size_t errlen);
 /**

@@ -551,6 +551,27 @@ int priv_client_hook(struct priv_client *c, enum priv_hook kind,
 				  errlen);
 }
 
+int priv_client_hook_wait(struct priv_client *c, unsigned kind,
+			  unsigned wait_ms, size_t *running, char *err,
+			  size_t errlen)
+{
+	const struct priv_hdr *h;
+	struct priv_end e;
+	uint32_t ms = wait_ms;
+	size_t plen;
+
+	*running = 0;
+	if (priv_send(c->fd, PRIV_HOOK_WAIT, kind, 1, &ms, sizeof(ms)) < 0) {
+		snprintf(err, errlen, "helper: %s", strerror(errno));
+		return -1;
+	}
+	if ((h = priv_client_next(c, &plen, err, errlen)) == NULL ||
+	    priv_client_end(h, plen, &e, err, errlen) < 0)
+		return -1;
+	*running = e.done;
+	return 0;
+}
+
 int priv_client_reload(struct priv_client *c, char *err, size_t errlen)
 {
 	return priv_client_simple(c, PRIV_RELOAD, 0, NULL, 0, err, errlen);

@@ -14,7 +14,11 @@
  *	valid_id) and one bad id refuses the whole frame. A hook request
  *	names which hook of the helper's OWN policy to run and its %d / %r
  *	values; the report file is a base name joined to the helper's own
- *	state_dir/reports. A reload re-reads the helper's own policy file.
+ *	state_dir/reports; the hook runs beside (a spawn_pool of
+ *	LIMIT_HOOKS_RUNNING, reaped between requests, killed at its deadline)
+ *	and the answer comes once it started. HOOK_WAIT waits a bounded time
+ *	for the running hooks of one kind (the pass's wait for its flush
+ *	hooks). A reload re-reads the helper's own policy file.
  *	Scan and outcomes are sent back as fixed-size records; outcomes end
  *	with the reading position (PRIV_R_POS), which the daemon commits
  *	with them and hands back with POS SEEK (POS TELL: the position the
@@ -42,6 +46,7 @@
 #include "priv/priv.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +54,9 @@
 
 #include "util/log.h"
 #include "util/spawn.h"
+
+#define PRIV_HOOK_REAP_MS	50   /* reaping hooks between requests */
+#define PRIV_HOOK_WAIT_SLACK_MS 2000 /* HOOK_WAIT: past the hook deadline */
 
 /* Answer with END. @return 0, or -1 when the socket failed. */
 static int priv_helper_end(int fd, int status, size_t done, int complete,
@@ -301,7 +309,8 @@ static int priv_helper_open(int fd, struct priv_server *s,
 }
 
 static int priv_helper_hook(int fd, struct priv_server *s,
-			    const struct priv_hdr *h, size_t len)
+			    struct spawn_pool *pool, const struct priv_hdr *h,
+			    size_t len)
 {
 	const struct priv_hook_req *q = (const void *)(h + 1);
 	const struct policy *p = s->policy;
@@ -317,8 +326,9 @@ static int priv_helper_hook(int fd, struct priv_server *s,
 			return priv_helper_refuse(fd, "bad hook resolver");
 		if (p->hook_flush_resolver == NULL)
 			return priv_helper_end(fd, 0, 0, 0, 0, "");
-		rc = s->hook(p->hook_flush_resolver, p->hook_user,
-			     "flush_resolver", q->domain, q->resolver, NULL);
+		rc = s->hook(pool, p->hook_flush_resolver, p->hook_user,
+			     "flush_resolver", PRIV_HOOK_FLUSH, q->domain,
+			     q->resolver, NULL);
 	} else if (h->arg == PRIV_HOOK_ESCALATE) {
 		if (!priv_report_ok(q->report, sizeof(q->report)))
 			return priv_helper_refuse(fd, "bad report name");
@@ -327,13 +337,33 @@ static int priv_helper_hook(int fd, struct priv_server *s,
 		if ((size_t)snprintf(path, sizeof(path), "%s/reports/%s",
 				     p->state_dir, q->report) >= sizeof(path))
 			return priv_helper_refuse(fd, "report path too long");
-		rc = s->hook(p->hook_escalate, p->hook_user, "escalate",
-			     q->domain, NULL, path);
+		rc = s->hook(pool, p->hook_escalate, p->hook_user, "escalate",
+			     PRIV_HOOK_ESCALATE, q->domain, NULL, path);
 	} else {
 		return priv_helper_refuse(fd, "unknown hook");
 	}
-	return priv_helper_end(fd, rc, rc == 0, 0, 0,
-			       rc == 0 ? "" : "hook failed (logged)");
+	/* started: it runs beside, the daemon goes on */
+	return priv_helper_end(fd, rc == 0 ? 0 : -1, rc == 0, 0, 0,
+			       rc == 0 ? "" : PRIV_HOOK_NOT_STARTED);
+}
+
+/* Wait a bounded time for the running hooks of one kind (0: any). */
+static int priv_helper_hook_wait(int fd, struct priv_server *s,
+				 struct spawn_pool *pool,
+				 const struct priv_hdr *h, size_t len)
+{
+	uint32_t ms;
+
+	if (len != sizeof(*h) + sizeof(ms) || h->count != 1 ||
+	    h->arg > PRIV_HOOK_ESCALATE)
+		return priv_helper_refuse(fd, "bad hook wait frame");
+	memcpy(&ms, h + 1, sizeof(ms));
+	if (ms > LIMIT_HOOK_TIMEOUT_MS + PRIV_HOOK_WAIT_SLACK_MS)
+		ms = LIMIT_HOOK_TIMEOUT_MS + PRIV_HOOK_WAIT_SLACK_MS;
+	spawn_pool_reap(pool, h->arg ? (int)h->arg : -1, (int)ms, s->hook_end,
+			NULL);
+	return priv_helper_end(
+	    fd, 0, spawn_pool_busy(pool, h->arg ? (int)h->arg : -1), 0, 0, "");
 }
 
 /* The id verbs that act on the MTA. */
@@ -367,8 +397,8 @@ static int priv_helper_act(int fd, struct priv_server *s,
 }
 
 /* One request. @return 0, or -1 when the socket failed. */
-static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
-			   size_t len)
+static int priv_helper_one(int fd, struct priv_server *s,
+			   struct spawn_pool *pool, const void *buf, size_t len)
 {
 	const struct priv_hdr *h = buf;
 	const char *ids[PRIV_IDS_PER_FRAME];
@@ -403,7 +433,9 @@ static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
 				 "(the daemon has no parsing instance)");
 		return priv_helper_scan(fd, s);
 	case PRIV_HOOK:
-		return priv_helper_hook(fd, s, h, len);
+		return priv_helper_hook(fd, s, pool, h, len);
+	case PRIV_HOOK_WAIT:
+		return priv_helper_hook_wait(fd, s, pool, h, len);
 	case PRIV_LIST:
 		if (len != sizeof(*h) || h->count != 0)
 			return priv_helper_refuse(fd, "bad list frame");
@@ -423,15 +455,40 @@ static int priv_helper_one(int fd, struct priv_server *s, const void *buf,
 	}
 }
 
+/*
+ * Hooks run beside: while some run, wait for the next request at most
+ * PRIV_HOOK_REAP_MS at a time, reaping (and draining, and killing at
+ * their deadline) the hooks meanwhile. Returns when the socket has a
+ * request (or EOF, or an error), or when no hook runs any more.
+ */
+static void priv_helper_idle(int fd, struct priv_server *s,
+			     struct spawn_pool *pool)
+{
+	struct pollfd pfd = {fd, POLLIN, 0};
+
+	while (spawn_pool_busy(pool, -1) > 0) {
+		if (poll(&pfd, 1, 0) != 0)
+			return; /* a request, EOF or an error: recv says */
+		spawn_pool_reap(pool, -1, PRIV_HOOK_REAP_MS, s->hook_end, NULL);
+	}
+}
+
 int priv_serve(int fd, struct priv_server *s)
 {
 	void *buf = malloc(PRIV_FRAME_MAX);
+	struct spawn_pool *pool = spawn_pool_new(LIMIT_HOOKS_RUNNING);
 	int rc = 0;
 
-	if (buf == NULL)
+	if (buf == NULL || pool == NULL) {
+		free(buf);
+		spawn_pool_free(pool, NULL, NULL);
 		return -1;
+	}
 	for (;;) {
-		ssize_t n = priv_recv(fd, buf);
+		ssize_t n;
+
+		priv_helper_idle(fd, s, pool);
+		n = priv_recv(fd, buf);
 
 		if (n == 0)
 			break;
@@ -444,11 +501,12 @@ int priv_serve(int fd, struct priv_server *s)
 			}
 			continue;
 		}
-		if (n < 0 || priv_helper_one(fd, s, buf, (size_t)n) < 0) {
+		if (n < 0 || priv_helper_one(fd, s, pool, buf, (size_t)n) < 0) {
 			rc = -1;
 			break;
 		}
 	}
 	free(buf);
+	spawn_pool_free(pool, s->hook_end, NULL); /* kills what still runs */
 	return rc;
 }

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 
 #include "priv/priv.h"
+#include "pass/pass.h"
 
 static int rec_fd = -1; /* the child's end of the record pipe */
 
@@ -169,7 +170,8 @@ static const struct mta_plugin fk = {
     .open_file = fk_open_file,
 };
 
-static int fk_hook(char *const tmpl[], const char *user, const char *what,
+static int fk_hook(struct spawn_pool *pool, char *const tmpl[],
+		   const char *user, const char *what, int tag,
 		   const char *domain, const char *resolver, const char *file)
 {
 	char line[512];
@@ -187,20 +189,31 @@ struct fx {
 };
 
 static char *hook_tmpl[] = {"/bin/true", NULL};
+/* The real runner's hooks (setup_real): a flush hook that takes 2 s and
+ * then leaves a mark, an escalate hook that never ends. */
+static char *slow_tmpl[] = {
+    "/bin/sh", "-c", "sleep 2; : >/tmp/test_priv_hook.$1", "sh", "%d", NULL};
+static char *endless_tmpl[] = {"/bin/sleep", "600", NULL};
 
-static int setup(void **state)
+static int setup_with(void **state, int real)
 {
 	static struct policy p;
 	struct fx *f = calloc(1, sizeof(*f));
 	int sv[2], pp[2];
 
-	p.hook_flush_resolver = hook_tmpl;
-	p.hook_escalate = hook_tmpl;
+	p.hook_flush_resolver = real ? slow_tmpl : hook_tmpl;
+	p.hook_escalate = real ? endless_tmpl : hook_tmpl;
 	p.state_dir = "/var/lib/retryd-test";
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || pipe(pp) < 0)
 		return -1;
 	if ((f->pid = fork()) == 0) {
-		struct priv_server s = {&fk, NULL, &p, fk_hook, NULL, NULL};
+		struct priv_server s = {&fk,  NULL, &p,	 fk_hook,
+					NULL, NULL, NULL};
+
+		if (real) {
+			s.hook = pass_hooks_begin;
+			s.hook_end = pass_hooks_report;
+		}
 
 		close(sv[0]);
 		close(pp[0]);
@@ -228,6 +241,16 @@ static int teardown(void **state)
 	close(f->rec);
 	free(f);
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, 0);
+}
+
+static int setup_real(void **state)
+{
+	return setup_with(state, 1);
 }
 
 /* What the plugin recorded so far. */
@@ -357,6 +380,57 @@ static void test_bad_frames_refused(void **state)
 	    send_ids(f, PRIV_GIVEBACK, MTA_GIVEBACK_BOUNCE, one, 1, why), 0);
 	assert_string_equal(recorded(f), "giveback ABC123\n");
 	free(big);
+}
+
+/*
+ * The helper runs hooks beside (the real runner, pass_hooks_begin): it
+ * answers once a hook started, not when it ended; the pass's wait for
+ * its flush hooks is bounded and does not wait for other kinds; at most
+ * LIMIT_HOOKS_RUNNING at once; what still runs is killed at EOF.
+ */
+static void test_hooks_beside(void **state)
+{
+	struct fx *f = *state;
+	char err[PRIV_ERR_MAX], dom[64], mark[128];
+	size_t running = 99;
+
+	snprintf(dom, sizeof(dom), "t%ld.test", (long)getpid());
+	snprintf(mark, sizeof(mark), "/tmp/test_priv_hook.%s", dom);
+	unlink(mark);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_FLUSH, dom,
+					  "127.0.0.1:53", NULL, err,
+					  sizeof(err)),
+			 0);
+	/* answered while the hook still sleeps: it has left no mark */
+	assert_int_equal(access(mark, F_OK), -1);
+	assert_int_equal(priv_client_hook_wait(f->c, PRIV_HOOK_FLUSH, 10000,
+					       &running, err, sizeof(err)),
+			 0);
+	assert_int_equal(running, 0);
+	assert_int_equal(access(mark, F_OK), 0); /* it ended: waited for */
+	unlink(mark);
+	/* never-ending hooks up to the cap; one more is not started */
+	for (int i = 0; i < LIMIT_HOOKS_RUNNING; i++)
+		assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_ESCALATE, dom,
+						  NULL, "r.txt", err,
+						  sizeof(err)),
+				 0);
+	assert_int_equal(priv_client_hook(f->c, PRIV_HOOK_ESCALATE, dom, NULL,
+					  "r.txt", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, PRIV_HOOK_NOT_STARTED);
+	/* the flush wait does not wait for escalate hooks */
+	assert_int_equal(priv_client_hook_wait(f->c, PRIV_HOOK_FLUSH, 10000,
+					       &running, err, sizeof(err)),
+			 0);
+	assert_int_equal(running, 0);
+	assert_int_equal(
+	    priv_client_hook_wait(f->c, 0, 100, &running, err, sizeof(err)), 0);
+	assert_int_equal(running, LIMIT_HOOKS_RUNNING);
+	/* and the helper still serves while they run */
+	assert_int_equal(priv_client_hook(f->c, 9, "a.test", "1.2.3.4", NULL,
+					  err, sizeof(err)),
+			 -1);
 }
 
 static void test_hooks_checked(void **state)
@@ -570,6 +644,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_ids_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_frames_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_hooks_beside, setup_real,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_hooks_checked, setup,
 					    teardown),
