@@ -7,9 +7,11 @@
  *	retryd_plugin() -> struct mta_plugin
  * DESCRIPTION
  *	scan runs "exim -bpr" (4.96 has no -bpj; exipick needs perl and is
- *	slower) and reads each listed message's msglog (spool/msglog/ID,
- *	its last LIMIT_MSGLOG_TAIL bytes) for the last defer reason of every
- *	recipient. The arrival time is the one encoded in the message id.
+ *	slower) and reads the msglog (spool/msglog/ID, its last
+ *	LIMIT_MSGLOG_TAIL bytes) of each listed message not frozen for the
+ *	last defer reason of every recipient (a frozen one is held: its
+ *	reasons are not needed). The arrival time is the one encoded in the
+ *	message id.
  *
  *	hold = exim -Mf, release = -Mt, deliver = -M (it thaws too), give
  *	back: RELEASE = -Mt; BOUNCE and EXPIRE = -Mg (Exim has no expire:
@@ -18,6 +20,10 @@
  *	bad id is refused before anything runs) and confirms what they did:
  *	-Mf/-Mt from their output, -M/-Mg from the main log, never from the
  *	exit code.
+ *
+ *	discover (exim_discover.c) reads new deferrals (== lines) from the
+ *	main log from its own cursor (STATE_DIR/exim-discover.cursor): no
+ *	listing, no msglog opened.
  *
  *	outcomes reads the main log incrementally from a cursor (device,
  *	inode, offset; or a journal cursor) and saves nothing: it returns
@@ -48,6 +54,7 @@
 #include "util/log.h"
 #include "util/spawn.h"
 #include "exim_cmd.h"
+#include "exim_discover.h"
 #include "exim_id.h"
 #include "exim_log.h"
 #include "mta_file.h"
@@ -57,7 +64,6 @@
 
 #define EXIM_CURSOR_FILE    "exim-log.cursor"
 #define EXIM_JOURNAL_CURSOR "exim-journal.cursor"
-#define EXIM_JOURNAL_IDENT  "exim"
 #define EXIM_POS_TAG_FILE   "EXL1"
 #define EXIM_POS_TAG_JRNL   "EXJ1"
 
@@ -73,6 +79,7 @@ static void exim_close(void *state)
 	free(st->config);
 	free(st->log_file);
 	free(st->cursor_file);
+	free(st->dcursor_file);
 	free(st->spool);
 	free(st);
 }
@@ -178,6 +185,10 @@ static int exim_open(const struct mta_config *cfg, void **state, char *err,
 	/* A parsing instance runs nothing: the helper's instance knows
 	 * the spool (it opens the message logs). */
 	if (st->host == NULL && exim_spool_settings(st, err, errlen) < 0) {
+		exim_close(st);
+		return -1;
+	}
+	if (exim_discover_open(st, cfg->state_dir, err, errlen) < 0) {
 		exim_close(st);
 		return -1;
 	}
@@ -365,8 +376,11 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 		snprintf(err, errlen, "exim scan: out of memory");
 		return -1;
 	}
+	/* a frozen message is held (by retryd, or by someone else: then
+	 * never adopted): its reasons are not needed */
 	for (size_t i = 0; i < out->n; i++)
-		exim_scan_msglog(st, &out->msgs[i], buf, tzoff);
+		if (!out->msgs[i].held)
+			exim_scan_msglog(st, &out->msgs[i], buf, tzoff);
 	free(buf);
 	return 0;
 }
@@ -582,6 +596,7 @@ static const struct mta_plugin exim_plugin = {
     .close = exim_close,
     .valid_id = exim_valid_id,
     .scan = exim_scan,
+    .discover = exim_discover,
     .listing_free = exim_listing_free,
     .hold = exim_hold,
     .deliver = exim_deliver,

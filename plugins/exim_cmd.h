@@ -4,10 +4,10 @@
  * SUMMARY
  *	running exim commands and confirming what they did (exim.so internals)
  * DESCRIPTION
- *	Shared by exim.c (the plugin's methods) and exim_cmd.c only: the
- *	plugin state, the timeouts, the batch of requested ids and the
- *	command runners with their confirmation (stdout for -Mf/-Mt, the
- *	main log for -M/-Mg).
+ *	Shared by exim.c (the plugin's methods), exim_cmd.c and
+ *	exim_discover.c only: the plugin state, the timeouts, the batch of
+ *	requested ids and the command runners with their confirmation
+ *	(stdout for -Mf/-Mt, the main log for -M/-Mg).
  *
  *	Ownership: struct exim_state belongs to exim.c (open() to close());
  *	a struct exim_batch to its caller (exim_batch_free()); a spawn
@@ -26,6 +26,7 @@
 #define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
 #define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
 #define EXIM_TIMEOUT_DELIVER_MS 1800000 /* -M: real deliveries, one by one */
+#define EXIM_JOURNAL_IDENT	"exim"	/* SYSLOG_IDENTIFIER prefix */
 
 struct exim_state {
 	char *binary;
@@ -40,6 +41,11 @@ struct exim_state {
 	const char *journal_dir;	/* in log_file; NULL: system journal */
 	struct log_journal_cursor jcur; /* journal: the position */
 	const struct mta_host *host;	/* a parsing instance: its source */
+	/* discovery (exim_discover.c): its own position, apart */
+	char *dcursor_file; /* NULL: no state_dir, kept in memory */
+	struct exim_log_cursor dcur;
+	struct log_journal_cursor djcur;
+	int dgap; /* no saved position: the first call says gap */
 };
 
 /* The requested ids of one call, sorted, with a seen mark each. */

@@ -484,12 +484,14 @@ int exim_log_follow_host(const char *path, const struct mta_host *host,
 			}
 			close(ofd);
 		}
-		if (!found)
+		if (!found) {
+			cur->gap = 1;
 			log_warn("%s: rotated, and the old file (%s.0, %s.1) "
 				 "is gone:"
 				 " lines after line %" PRId64
 				 " of it were not read",
 				 path, path, path, cur->lineno);
+		}
 		cur->ino = 0;
 	}
 	if (cur->ino == 0) {
@@ -503,6 +505,7 @@ int exim_log_follow_host(const char *path, const struct mta_host *host,
 			 path, (long long)st.st_size, cur->offset);
 		cur->offset = 0;
 		cur->lineno = 0;
+		cur->gap = 1;
 	}
 	rc = exim_log_read_fd(fd, path, cur, 0, fn, ctx, err, errlen);
 	close(fd);

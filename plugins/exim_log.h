@@ -81,6 +81,9 @@ struct exim_log_cursor {
 	uint64_t ino;	/* 0: no position yet, start at the beginning */
 	int64_t offset; /* bytes consumed: always just after a newline */
 	int64_t lineno; /* lines consumed (from where reading began) */
+	int gap;	/* set (never cleared) by exim_log_follow*() when lines
+		  * were lost: rotated and the old file gone, or truncated;
+		  * not saved */
 };
 
 /**

@@ -75,8 +75,8 @@ e2e_exim_use() {
 e2e_exim_log() { echo "$E2E_DIR/exim-$1/log/mainlog"; }
 
 # e2e_exim_policy_write [LINES...]: the retryd policy for Exim "mta" in
-# $E2E_POLICY (same timings and group as e2e_policy_write). Checked with
-# retryd -t.
+# $E2E_POLICY (same timings, group and E2E_RECONCILE_EVERY as
+# e2e_policy_write). Checked with retryd -t.
 e2e_exim_policy_write() {
 	E2E_POLICY=$E2E_DIR/retryd.ini
 	E2E_STATE=$E2E_DIR/state
@@ -87,6 +87,7 @@ e2e_exim_policy_write() {
 		echo "plugin_dir = $E2E_PLUGIN_DIR"
 		echo "state_dir = $E2E_STATE"
 		echo "scan_interval = 1s"
+		echo "reconcile_every = ${E2E_RECONCILE_EVERY:-10}"
 		echo "host_id = e2e-exim-$LAB_NET"
 		echo "[exim]"
 		echo "binary = $EXIM_BIN"
