@@ -26,6 +26,8 @@
 #define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
 #define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
 #define EXIM_TIMEOUT_DELIVER_MS 1800000 /* -M: real deliveries, one by one */
+#define EXIM_ACTION_PARALLEL	8	/* -Mf / -Mt processes at once */
+#define EXIM_ACTION_SLICE	32	/* ids at least per such process */
 #define EXIM_JOURNAL_IDENT	"exim"	/* SYSLOG_IDENTIFIER prefix */
 
 struct exim_state {
@@ -88,7 +90,8 @@ int exim_run(const struct exim_state *st, const char *opt,
 const char *exim_stderr(const struct spawn_result *res, char *buf, size_t len);
 
 /**
- * exim OPT ids in batches of LIMIT_BATCH_IDS; an id counts as done
+ * exim OPT ids in batches of at most LIMIT_BATCH_IDS, up to
+ * EXIM_ACTION_PARALLEL processes at once; an id counts as done
  * (in @param done) when a line says "Message ID <ok1>" or
  * "Message ID <ok2>"; other lines are logged.
  * @return 0, or -1 (bad id, out of memory, could not run).

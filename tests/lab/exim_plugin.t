@@ -163,7 +163,7 @@ is "$(printf '%s\n' "$out" | jq -c 'select(.queue_id != null)' | wc -l)" "$((n +
 diag "scan of $((n + 2)) messages (exim -bpr + msglogs, ASan build): $(secs $t0 $t1) s"
 t0=$(now); h=$(drive hold $ids); r=$(drive release $ids); t1=$(now)
 is "$(done_of "$h")/$(done_of "$r")" "$n/$n" "batched: $n frozen and thawed"
-diag "freeze+thaw $n messages batched (2 exim processes): $(secs $t0 $t1) s"
+diag "freeze+thaw $n messages batched (exim.so: -Mf, then -Mt, each split over up to 8 exim processes at once): $(secs $t0 $t1) s"
 sub=$(echo $ids | tr ' ' '\n' | head -100)
 t0=$(now)
 for id in $sub; do exim_cmd -Mf "$id" >/dev/null; exim_cmd -Mt "$id" >/dev/null; done
