@@ -42,6 +42,7 @@
 #   e2e_retryd_start / _stop / _kill, e2e_kill_on REGEX  foreground daemon
 #   e2e_summaries, e2e_sum FIELD summary lines, a field summed over them
 #   e2e_ctl ARGS...              retryctl -c $E2E_POLICY ARGS
+#   e2e_pcpu PID / e2e_tree_cpu PID  CPU seconds (benchmarks)
 #
 # Binaries: the ASan build ($RETRYD_ASAN_BUILD) unless E2E_OPT=1 (demo,
 # bench: the -O2 build in $RETRYD_BUILD), with LeakSanitizer on: every
@@ -460,6 +461,23 @@ e2e_wait_log() { wait_for "${2:-20}" grep -E -q -- "$1" "$E2E_DIR/retryd.log"; }
 
 # e2e_ctl ARGS...: retryctl with the scenario's policy.
 e2e_ctl() { "$E2E_RETRYCTL" -c "$E2E_POLICY" "$@"; }
+
+# e2e_pcpu PID: user+system seconds of PID and of its reaped children.
+e2e_pcpu() {
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15 + $16 + $17) / hz }' \
+		"/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# e2e_tree_cpu PID: e2e_pcpu of PID and of its live children and
+# grandchildren (retryd and its privileged helper, which runs the MTA's
+# commands).
+e2e_tree_cpu() {
+	local p s=0 all
+	all="$1 $(pgrep -d ' ' -P "$1") "
+	for p in $(pgrep -P "$1"); do all="$all $(pgrep -d ' ' -P "$p")"; done
+	for p in $all; do s=$(awk "BEGIN { print $s + $(e2e_pcpu "$p") }"); done
+	echo "$s"
+}
 
 # e2e_asan_clean: 0 when retryd's log shows no sanitizer report.
 e2e_asan_clean() {
