@@ -23,6 +23,9 @@
  *	     verifications deleted (pass_retention.c);
  *	  6. watch: domains with held mail verified once per window; a healed
  *	     one's held mail due at once (pass_watch.c).
+ *	  7. outcomes, after a pass that attempted: what the MTA logged
+ *	     already (exim -M delivers before it returns) is recorded in this
+ *	     pass, not a scan_interval later.
  *	No step walks every message: reconcile and outcomes read the live
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
@@ -131,6 +134,10 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 			  now); /* suppressed recipients: not attempted */
 	pass_due(ctx, &l, now);
 	pass_watch_run(ctx, now); /* healed domains: their held mail due */
+	/* An MTA that delivers while it is asked (exim -M) has logged the
+	 * outcomes already: read them now, not a scan_interval later. */
+	if (ctx->stats.attempted > 0)
+		(void)pass_collect_outcomes(ctx, now); /* logs its errors */
 	pass_listing_free(ctx, &l);
 	pass_retention(ctx, now);
 	ctx->stats.nospace = ctx->nospace;

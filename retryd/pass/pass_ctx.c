@@ -82,6 +82,10 @@ int pass_ctx_set_policy(struct pass_ctx *ctx, const struct policy *p, char *err,
 	ctx->verifier = v;
 	ctx->policy = p;
 	ctx->pos_synced = 0; /* a reload reopens the plugin: seek again */
+	/* and a full listing next: with discovery from the log a reload
+	 * from observe to act would not see that what observe only pretended
+	 * to hold is not held in the MTA (reconcile holds it again) */
+	ctx->want_full = 1;
 	return 0;
 }
 

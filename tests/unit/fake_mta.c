@@ -161,6 +161,11 @@ static int fake_deliver(void *state, const char *const *ids, size_t n,
 		struct mta_message *m = fake_find(f, ids[i]);
 		if (m)
 			m->held = m->deferred = 0;
+		for (size_t j = 0; m && f->deliver_logs_at && j < m->nrcpts;
+		     j++)
+			fake_log_add(f, ids[i], m->rcpts[j].address,
+				     MTA_OUTCOME_DELIVERED, "2.0.0",
+				     "250 2.0.0 Ok", f->deliver_logs_at);
 	}
 	*done = n;
 	return 0;

@@ -59,6 +59,9 @@ struct fake_mta {
 	/* fake_log_plugin: an append-only outcome log read from rpos */
 	struct mta_outcome log[FAKE_LOG];
 	size_t nlog, rpos;
+	/* nonzero: deliver() logs each recipient delivered at this time
+	 * before it returns, as exim -M does */
+	int64_t deliver_logs_at;
 };
 
 /** The plugin; its state is a struct fake_mta. */

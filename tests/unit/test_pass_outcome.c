@@ -194,6 +194,40 @@ static void test_first_start_commits_plugin_position(void **state)
 	assert_int_equal(fx_evidence_n(fx, "old@example.test"), 0);
 }
 
+/* An MTA that delivers while it is asked (exim -M): its outcomes are in
+ * the log when deliver() returns, logged in the second the pass began.
+ * They are recorded by that same pass, not one scan_interval later. */
+static void test_sync_delivery_recorded_same_pass(void **state)
+{
+	struct fx *fx = *state;
+
+	fake_add(&fx->mta, QID, RCPT, NULL, ROUTING, T0 - 60);
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_HELD);
+	fx->mta.deliver_logs_at = T0 + 300;
+	assert_int_equal(pass_run(&fx->ctx, T0 + 300), 0);
+	assert_int_equal(fx->ctx.stats.attempted, 1);
+	assert_int_equal(fx->ctx.stats.delivered, 1);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	assert_int_equal(fx_evidence_n(fx, RCPT), 1);
+}
+
+/* A reload asks for a full listing: with discovery from the log, what
+ * observe only pretended to hold would otherwise never be held in the
+ * MTA once the reload switched to act. */
+static void test_reload_wants_full_listing(void **state)
+{
+	struct fx *fx = *state;
+	char err[256];
+
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	fx->ctx.want_full = 0;
+	assert_int_equal(
+	    pass_ctx_set_policy(&fx->ctx, fx->ctx.policy, err, sizeof(err)), 0);
+	assert_int_equal(fx->ctx.want_full, 1);
+	assert_int_equal(fx->ctx.pos_synced, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +238,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_first_start_commits_plugin_position, fx_setup,
 		fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_sync_delivery_recorded_same_pass, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_wants_full_listing,
+					    fx_setup, fx_teardown),
 	};
 
 	log_open("test_pass_outcome", LOG_DEST_STDERR);
