@@ -22,14 +22,9 @@ e2e_exim_standard exim_discover
 e2e_domain_gone
 EXLOG=$(e2e_exim_log mta)
 
-full_since() { # full listings logged by the running retryd
-	tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" |
-		grep ' pass: scanned=' | grep -c -v 'scanned=[0-9]* (log)'
-}
-
 e2e_exim_retryd_start
 e2e_wait_pass 3 30
-is "$(full_since)" 1 "one full listing at start, then passes read the log"
+is "$(e2e_full_listings_since_start)" 1 "one full listing at start, then passes read the log"
 like "$(grep 'running as' "$E2E_DIR/retryd.log" | tail -1)" 'privileged helper' \
 	"retryd runs privilege-separated"
 
@@ -38,7 +33,7 @@ q1=$(e2e_exim_submit mta u1@windowslive.test disc-1)
 is "$(e2e_exim_count mta deferred 'u1@windowslive\.test')" 1 "Exim deferred the first message ($q1)"
 e2e_wait_count 30 1 e2e_exim_frozen_count mta
 is "$(e2e_exim_frozen mta)" "$q1" "the message deferred while retryd ran is frozen"
-is "$(full_since)" 1 "... and no full listing ran since the start"
+is "$(e2e_full_listings_since_start)" 1 "... and no full listing ran since the start"
 like "$(grep ' pass: scanned=' "$E2E_DIR/retryd.log" | grep 'adopted=1' | tail -1)" \
 	'scanned=1 \(log\)' "... it was adopted by a pass that read the log"
 like "$(e2e_exim_ctl show "$q1" 2>&1)" 'windowslive' "retryctl show knows it"
@@ -54,7 +49,7 @@ is "$(e2e_exim_frozen_count mta)" 2 "after a gap in the log the second message i
 e2e_wait_log 'lines of the MTA log may be missing' 10
 like "$(grep 'lines of the MTA log may be missing' "$E2E_DIR/retryd.log" | tail -1)" \
 	'full listing' "retryd noticed the gap and made a full listing"
-is "$(full_since)" 2 "... exactly one more full listing"
+is "$(e2e_full_listings_since_start)" 2 "... exactly one more full listing"
 
 # 3. a message that left the queue while retryd was down
 e2e_retryd_stop
@@ -69,7 +64,7 @@ like "$(grep "$q1: gone" "$E2E_DIR/retryd.log")" 'absent from two complete listi
 like "$(e2e_exim_ctl show "$q1" 2>&1)" 'gone' "retryctl show says gone"
 is "$(e2e_exim_frozen mta)" "$q2" "the other message is still frozen"
 e2e_wait_pass 3 30
-ok "$([ "$(full_since)" -le 3 ]; echo $?)" "then passes read the log again ($(full_since) full listings)"
+ok "$([ "$(e2e_full_listings_since_start)" -le 3 ]; echo $?)" "then passes read the log again ($(e2e_full_listings_since_start) full listings)"
 e2e_retryd_stop
 is "$E2E_RETRYD_RC" 0 "retryd stops cleanly on SIGTERM"
 ok "$(e2e_asan_clean; echo $?)" "retryd: no sanitizer report"

@@ -437,6 +437,13 @@ e2e_passes_since_start() {
 	tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep -c ' pass: scanned='
 }
 
+# e2e_full_listings_since_start: summary lines of the running retryd
+# that came from a full listing (an incremental pass says "scanned=N (log)").
+e2e_full_listings_since_start() {
+	tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" |
+		grep ' pass: scanned=' | grep -c -v 'scanned=[0-9]* (log)'
+}
+
 # e2e_sum_since FIELD: FIELD summed over the running retryd's summaries.
 e2e_sum_since() {
 	tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' |
