@@ -27,7 +27,11 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 755 "$E2E_DIR/hookwrap"
 	export RETRYD_E2E_MARKER=leaked
 	e2e_policy_write "user = nobody" || { echo "Bail out! policy refused"; exit 1; }
-	sed -i "s|^flush_resolver = |flush_resolver = $E2E_DIR/hookwrap |" "$E2E_POLICY"
+	# nobody may not traverse the checkout (a clone in a 0700 mktemp dir):
+	# the hook it runs is a copy in the lab dir.
+	install -m 755 "$LAB_ROOT/contrib/flush-unbound" "$E2E_DIR/flush-unbound"
+	sed -i -e "s|^flush_resolver = |flush_resolver = $E2E_DIR/hookwrap |" \
+		-e "s|$LAB_ROOT/contrib/flush-unbound|$E2E_DIR/flush-unbound|" "$E2E_POLICY"
 else
 	e2e_policy_write || { echo "Bail out! policy refused"; exit 1; }
 fi
