@@ -27,6 +27,7 @@ out (it would be a validation text the rules were written against).
 """
 import os, re, sys
 
+CHANGES = 'corpus-label-changes.tsv'
 VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv'}
 
 
@@ -37,6 +38,36 @@ def key(t):
 def skel(t):
     t = re.sub(r'\S+@\S+|\[[^\]]*\]|\S+\.\S+\.\S+', ' ', t.lower())
     return re.sub(r'[^a-z]+', '', t)[:80]
+
+
+def apply_changes(path, rows):
+    """apply_changes - relabel rows (lists SPLIT LABELS PROVIDER SOURCE TEXT) from the change
+    list at path; @return (changed now, already changed)"""
+    if not os.path.exists(path):
+        return (0, 0)
+    at = {}
+    for r in rows:
+        at.setdefault((r[3], r[4]), []).append(r)
+    now = done = 0
+    for n, line in enumerate(open(path, encoding='utf-8'), 1):
+        if line.startswith('#') or not line.strip():
+            continue
+        f = line.rstrip('\n').split('\t')
+        if len(f) != 6:
+            sys.exit('%s:%d: want 6 tab-separated fields' % (path, n))
+        split, old, new, _rule, src, text = f
+        hits = [r for r in at.get((src, text), []) if r[0] == split]
+        if not hits:
+            sys.exit('%s:%d: no %s corpus line with that source and text' % (path, n, split))
+        for r in hits:
+            if r[1] == old:
+                r[1] = new
+                now += 1
+            elif r[1] == new:
+                done += 1
+            else:
+                sys.exit('%s:%d: label is %s, neither %s nor %s' % (path, n, r[1], old, new))
+    return (now, done)
 
 
 def main():
@@ -82,6 +113,7 @@ def main():
         if sp == 'val' and skel(text) in devsk:
             sp = 'dev'
         added.append([sp, lab, prov, src, text])
+    changed = apply_changes(os.path.join(os.path.dirname(corpus), CHANGES), old + added)
     with open(corpus, 'w', encoding='utf-8') as out:
         out.writelines(head)
         for f in old + added:
@@ -89,6 +121,7 @@ def main():
     print('corpus_add: %d lines kept, %d added (%d validation), %d development texts left out '
           '(wording of a validation text)' %
           (len(old), len(added), sum(1 for a in added if a[0] == 'val'), left), file=sys.stderr)
+    print('corpus_add: %d label changes applied (%d already applied)' % changed, file=sys.stderr)
 
 
 main()
