@@ -23,6 +23,7 @@
 #include "plugins/exim_discover.h"
 #include "plugins/exim_id.h"
 #include "plugins/exim_queue.h"
+#include "tmpdir_fx.h"
 
 #define T   "2026-12-06 02:53:34 "
 #define ID1 "1xa2NV-0003cl-38"
@@ -124,15 +125,6 @@ struct fx {
 	struct exim_state st;
 };
 
-static void append(struct fx *f, const char *text)
-{
-	FILE *fp = fopen(f->log, "a");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 static void fx_open(struct fx *f)
 {
 	char err[256];
@@ -151,7 +143,7 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_eximdisc.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->log, sizeof(f->log), "%s/mainlog", f->dir);
-	append(f, T "exim 4.96 daemon started\n");
+	tmpdir_fx_append(f->log, T "exim 4.96 daemon started\n");
 	fx_open(f);
 	*state = f;
 	return 0;
@@ -160,11 +152,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	free(f->st.dcursor_file);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_fx_remove(f->dir), 0);
 	free(f);
 	return 0;
 }
@@ -189,7 +179,7 @@ static void test_cursor(void **state)
 	struct fx *f = *state;
 	int gap;
 
-	append(f, DEFER(ID1, "u1@hotmail.test", "x"));
+	tmpdir_fx_append(f->log, DEFER(ID1, "u1@hotmail.test", "x"));
 	assert_int_equal(discover(f, &gap, ID1), 1);
 	assert_int_equal(gap, 1); /* first call: no saved cursor before */
 	assert_int_equal(discover(f, &gap, NULL), 0);
@@ -197,7 +187,7 @@ static void test_cursor(void **state)
 
 	/* a restart loads the saved cursor: no gap, nothing read again */
 	fx_open(f);
-	append(f, DEFER(ID2, "v@live.test", "y"));
+	tmpdir_fx_append(f->log, DEFER(ID2, "v@live.test", "y"));
 	assert_int_equal(discover(f, &gap, ID2), 1);
 	assert_int_equal(gap, 0);
 }
@@ -209,31 +199,31 @@ static void test_gaps(void **state)
 	int gap;
 
 	discover(f, &gap, NULL);
-	append(f, DEFER(ID1, "u1@hotmail.test", "x"));
+	tmpdir_fx_append(f->log, DEFER(ID1, "u1@hotmail.test", "x"));
 	assert_int_equal(discover(f, &gap, ID1), 1);
 	assert_int_equal(gap, 0);
 
 	/* truncated: a gap */
 	assert_int_equal(truncate(f->log, 0), 0);
-	append(f, DEFER(ID2, "v@live.test", "y"));
+	tmpdir_fx_append(f->log, DEFER(ID2, "v@live.test", "y"));
 	assert_int_equal(discover(f, &gap, ID2), 1);
 	assert_int_equal(gap, 1);
 
 	/* rotated, the old file kept as .0 (exicyclog): no gap, its tail
 	 * is read */
-	append(f, DEFER(ID3, "w@live.test", "z"));
+	tmpdir_fx_append(f->log, DEFER(ID3, "w@live.test", "z"));
 	snprintf(old, sizeof(old), "%s.0", f->log);
 	assert_int_equal(rename(f->log, old), 0);
-	append(f, DEFER(ID4, "x@live.test", "z"));
+	tmpdir_fx_append(f->log, DEFER(ID4, "x@live.test", "z"));
 	assert_int_equal(discover(f, &gap, ID3), 2);
 	assert_int_equal(gap, 0);
 
 	/* rotated and the old file gone: a gap */
-	append(f, DEFER(ID1, "y@live.test", "z"));
+	tmpdir_fx_append(f->log, DEFER(ID1, "y@live.test", "z"));
 	assert_int_equal(unlink(old), 0);
 	assert_int_equal(rename(f->log, old), 0);
 	/* the new file made while the old one exists: never its inode */
-	append(f, DEFER(ID2, "z@live.test", "z"));
+	tmpdir_fx_append(f->log, DEFER(ID2, "z@live.test", "z"));
 	assert_int_equal(unlink(old), 0);
 	assert_int_equal(discover(f, &gap, ID2), 1);
 	assert_int_equal(gap, 1);

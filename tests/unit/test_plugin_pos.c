@@ -26,6 +26,7 @@
 #include "plugins/plugin.h"
 #include "plugins/postfix_log.h"
 #include "plugins/exim_log.h"
+#include "tmpdir_fx.h"
 
 struct fx {
 	char dir[64], log[128], old[128];
@@ -89,11 +90,8 @@ static struct fx *fx_new(const char *name, const char *oldname)
 
 static void fx_free(struct fx *f)
 {
-	char cmd[128];
-
 	dlclose(f->so);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_fx_remove(f->dir), 0);
 	free(f);
 }
 

@@ -26,15 +26,6 @@ struct fx {
 	struct postfix_state st;
 };
 
-static void append(struct fx *f, const char *text)
-{
-	FILE *fp = fopen(f->log, "a");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -43,7 +34,8 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_pfdisc.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->log, sizeof(f->log), "%s/maillog", f->dir);
-	append(f, "Dec  5 10:00:00 h postfix/master[1]: daemon started\n");
+	tmpdir_fx_append(
+	    f->log, "Dec  5 10:00:00 h postfix/master[1]: daemon started\n");
 	f->st.log_file = f->log;
 	assert_int_equal(
 	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
@@ -83,23 +75,28 @@ static void test_deferrals(void **state)
 	char err[256];
 	int gap;
 
-	append(f, "2026-12-05T10:00:09.000000+00:00 h postfix/qmgr[8]: "
-		  "4AB1C2D3E4F: from=<alice@senders.test>, size=300, nrcpt=2 "
-		  "(queue active)\n");
-	append(f, DEFER("4AB1C2D3E4F", "u1@hotmail.test", "70.5",
-			"Host or domain name not found"));
-	append(f, DEFER("4AB1C2D3E4F", "u2@hotmail.test", "70.5",
-			"Host or domain name not found"));
-	append(f, DEFER("5BC2D3E4F5A", "v@live.test", "3",
-			"connect to mx: Connection refused"));
-	append(f, DEFER("6CD3E4F5A6B", "w@corp.test", "1", "no route"));
-	append(f, "2026-12-05T10:00:11.000000+00:00 h postfix/smtp[9]: "
-		  "4AB1C2D3E4F: to=<u2@hotmail.test>, relay=mx[1.2.3.4]:25, "
-		  "delay=71, delays=0/0/0/0, dsn=2.0.0, status=sent (ok)\n");
-	append(f, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
-		  "6CD3E4F5A6B: removed\n");
-	append(f, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
-		  "5BC2D3E4F5A: placed on hold\n");
+	tmpdir_fx_append(
+	    f->log, "2026-12-05T10:00:09.000000+00:00 h postfix/qmgr[8]: "
+		    "4AB1C2D3E4F: from=<alice@senders.test>, size=300, nrcpt=2 "
+		    "(queue active)\n");
+	tmpdir_fx_append(f->log, DEFER("4AB1C2D3E4F", "u1@hotmail.test", "70.5",
+				       "Host or domain name not found"));
+	tmpdir_fx_append(f->log, DEFER("4AB1C2D3E4F", "u2@hotmail.test", "70.5",
+				       "Host or domain name not found"));
+	tmpdir_fx_append(f->log, DEFER("5BC2D3E4F5A", "v@live.test", "3",
+				       "connect to mx: Connection refused"));
+	tmpdir_fx_append(f->log,
+			 DEFER("6CD3E4F5A6B", "w@corp.test", "1", "no route"));
+	tmpdir_fx_append(
+	    f->log, "2026-12-05T10:00:11.000000+00:00 h postfix/smtp[9]: "
+		    "4AB1C2D3E4F: to=<u2@hotmail.test>, relay=mx[1.2.3.4]:25, "
+		    "delay=71, delays=0/0/0/0, dsn=2.0.0, status=sent (ok)\n");
+	tmpdir_fx_append(
+	    f->log, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
+		    "6CD3E4F5A6B: removed\n");
+	tmpdir_fx_append(
+	    f->log, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
+		    "5BC2D3E4F5A: placed on hold\n");
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 1); /* first call: no saved position before */
@@ -134,7 +131,8 @@ static void test_deferrals(void **state)
 	f->st.log_file = f->log;
 	assert_int_equal(
 	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
-	append(f, DEFER("7DE4F5A6B7C", "x@msn.test", "2", "not found"));
+	tmpdir_fx_append(f->log,
+			 DEFER("7DE4F5A6B7C", "x@msn.test", "2", "not found"));
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -154,7 +152,8 @@ static void test_gaps(void **state)
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	postfix_queue_free(&l);
-	append(f, DEFER("4AB1C2D3E4F", "u1@hotmail.test", "1", "x"));
+	tmpdir_fx_append(f->log,
+			 DEFER("4AB1C2D3E4F", "u1@hotmail.test", "1", "x"));
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -163,17 +162,17 @@ static void test_gaps(void **state)
 
 	/* truncated: a gap */
 	assert_int_equal(truncate(f->log, 0), 0);
-	append(f, DEFER("5BC2D3E4F5A", "v@live.test", "1", "y"));
+	tmpdir_fx_append(f->log, DEFER("5BC2D3E4F5A", "v@live.test", "1", "y"));
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 1);
 	postfix_queue_free(&l);
 
 	/* rotated, the old file kept as .1: no gap, its tail is read */
-	append(f, DEFER("6CD3E4F5A6B", "w@live.test", "1", "z"));
+	tmpdir_fx_append(f->log, DEFER("6CD3E4F5A6B", "w@live.test", "1", "z"));
 	snprintf(old, sizeof(old), "%s.1", f->log);
 	assert_int_equal(rename(f->log, old), 0);
-	append(f, DEFER("7DE4F5A6B7C", "x@live.test", "1", "z"));
+	tmpdir_fx_append(f->log, DEFER("7DE4F5A6B7C", "x@live.test", "1", "z"));
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -181,11 +180,11 @@ static void test_gaps(void **state)
 	postfix_queue_free(&l);
 
 	/* rotated and the old file gone: a gap */
-	append(f, DEFER("8EF5A6B7C8D", "y@live.test", "1", "z"));
+	tmpdir_fx_append(f->log, DEFER("8EF5A6B7C8D", "y@live.test", "1", "z"));
 	assert_int_equal(unlink(old), 0);
 	assert_int_equal(rename(f->log, old), 0);
 	/* the new file made while the old one exists: never its inode */
-	append(f, DEFER("9FA6B7C8D9E", "z@live.test", "1", "z"));
+	tmpdir_fx_append(f->log, DEFER("9FA6B7C8D9E", "z@live.test", "1", "z"));
 	assert_int_equal(unlink(old), 0);
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);

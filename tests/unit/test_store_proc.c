@@ -25,7 +25,6 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +38,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tmpdir_fx.h"
 
 #define CRASH_MIN_BATCHES 30
 /* The regions' blocks are reserved at open (about 11 MB with a small
@@ -48,20 +48,6 @@
 #define GROWTH_BATCHES	 300	    /* of 10 messages: pages for it to read */
 #define RELEASE_BATCHES	 20 /* of 10 held messages, released when full */
 #define GATE_WATCH_NAPS	 30 /* of 50 ms: a joiner held at the gate */
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
-
-static void rm_tree(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Message i of batch b, with content derived from (b, i). */
 static struct store_message *batch_msg(char tag, int b, int i)
@@ -325,7 +311,7 @@ static void test_sigkill_then_recovery(void **state)
 	open_ok(dir, STORE_OPEN_JOIN, 0, &st);
 	assert_int_equal(count_all(st), n);
 	store_close(st);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 static int read_report(int fd)
@@ -395,7 +381,7 @@ static void test_join_reader_beside_writer(void **state)
 			 STORE_OK);
 	assert_int_equal(count_all(st), (size_t)(b + 1) * 10);
 	store_close(st);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 /* Exit codes of the daemon side of test_killed_reader_forces_reopen. */
@@ -513,7 +499,7 @@ static void test_killed_reader_forces_reopen(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	close(go[1]);
 	close(ready[0]);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 static void test_join_creates_empty_store(void **state)
@@ -530,7 +516,7 @@ static void test_join_creates_empty_store(void **state)
 	open_ok(dir, STORE_OPEN_DAEMON, 0, &st);
 	assert_int_equal(write_batch(st, 'J', 0, err, sizeof(err)), STORE_OK);
 	store_close(st);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 
 	/* A daemon and two retryctls opening a fresh directory at once. */
 	for (int round = 0; round < 4; round++) {
@@ -577,7 +563,7 @@ static void test_join_creates_empty_store(void **state)
 		open_ok(dir, STORE_OPEN_JOIN, 0, &st);
 		assert_int_equal(count_all(st), 10);
 		store_close(st);
-		rm_tree(base);
+		tmpdir_fx_remove(base);
 	}
 }
 
@@ -634,7 +620,7 @@ static void test_join_waits_for_creator(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 /*
@@ -720,7 +706,7 @@ static void disk_full_round(const char *base, off_t headroom)
 	assert_int_equal(count_all(st), (size_t)(10 + committed_b + 1) * 10);
 	assert_int_equal(count_due(st), count_all(st));
 	store_close(st);
-	rm_tree(dir);
+	tmpdir_fx_remove(dir);
 }
 
 static void test_disk_full(void **state)
@@ -737,7 +723,7 @@ static void test_disk_full(void **state)
 	disk_full_round(base, 0);
 	disk_full_round(base, 300 << 10);
 	assert_int_equal(umount(base), 0);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 /* Child: a store with a big cache on a full disk, written until NOSPACE. */
@@ -806,7 +792,7 @@ static void test_disk_full_cache_growth(void **state)
 	open_ok(dir, STORE_OPEN_DAEMON, GROWTH_CACHE, &st);
 	store_close(st);
 	assert_int_equal(umount(base), 0);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 /*
@@ -858,7 +844,7 @@ static void test_disk_full_release(void **state)
 	}
 	store_close(st);
 	assert_int_equal(umount(base), 0);
-	rm_tree(base);
+	tmpdir_fx_remove(base);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <stdlib.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,4 +46,15 @@ int tmpdir_fx_remove(const char *dir)
 		return -1;
 	}
 	return tmpdir_fx_failures ? -1 : 0;
+}
+
+void tmpdir_fx_append(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "a");
+
+	if (fp == NULL || fputs(text, fp) == EOF || fclose(fp) != 0) {
+		fprintf(stderr, "cannot append to %s: %s\n", path,
+			strerror(errno));
+		abort();
+	}
 }

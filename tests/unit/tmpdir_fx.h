@@ -7,7 +7,8 @@
  *	Every unit test that touches files works in a directory of its
  *	own under /tmp. tmpdir_fx_remove() removes such a tree without a
  *	shell (nftw, depth first, symlinks not followed), so a test never
- *	hands a path to system().
+ *	hands a path to system(). tmpdir_fx_append() adds text to a
+ *	file in such a directory (a log the test writes line by line).
  * DIAGNOSTICS
  *	tmpdir_fx_remove() returns -1 and names the first path it could
  *	not remove on stderr; the tree may then be left in part.
@@ -17,5 +18,9 @@
 
 /** Remove the directory tree @param dir; 0, or -1 (reported). */
 int tmpdir_fx_remove(const char *dir);
+
+/** Append @param text to the file @param path (created if missing);
+ * aborts the test if the file cannot be written. */
+void tmpdir_fx_append(const char *path, const char *text);
 
 #endif
