@@ -23,7 +23,9 @@ the rules were written against never stands for unseen wording:
 A validation text whose wording skeleton (letters only, addresses/hosts removed, first 80)
 also occurs in development moves to development (no near-duplicate leak), as in
 corpus_build.py; a development text whose skeleton is already a validation text's is left
-out (it would be a validation text the rules were written against).
+out (it would be a validation text the rules were written against). A text that is validation
+in the corpus before the run stays validation (a development text added later with the same
+skeleton is the one left out), so adding texts never moves validation texts away.
 """
 import os, re, sys
 
@@ -70,6 +72,12 @@ def apply_changes(path, rows):
     return (now, done)
 
 
+def read_rows(corpus):
+    """read_rows - the corpus's data lines as lists of fields"""
+    return [l.rstrip('\n').split('\t') for l in open(corpus, encoding='utf-8')
+            if not l.startswith('#')]
+
+
 def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else 'tests/data/classifier-corpus.tsv'
     srcdir = sys.argv[2] if len(sys.argv) > 2 else 'tests/data/corpus-src'
@@ -98,8 +106,12 @@ def main():
     seen = set(key(f[4]) for f in old)
     devsk = set(skel(f[4]) for f in old if f[0] == 'dev')
     devsk |= set(skel(r[4]) for r in new if r[0] == 'dev')
+    # a text that is validation in the corpus now stays validation: a development text added
+    # later with the same skeleton is left out instead (adding texts never shrinks validation)
+    wasval = set(key(f[4]) for f in read_rows(corpus) if f[0] == 'val')
     valsk = set(skel(f[4]) for f in old if f[0] == 'val')
-    valsk |= set(skel(r[4]) for r in new if r[0] == 'val' and skel(r[4]) not in devsk)
+    valsk |= set(skel(r[4]) for r in new
+                 if r[0] == 'val' and (key(r[4]) in wasval or skel(r[4]) not in devsk))
     added = []
     left = 0
     for sp, lab, prov, src, text in new:
@@ -110,7 +122,7 @@ def main():
             left += 1
             continue
         seen.add(k)
-        if sp == 'val' and skel(text) in devsk:
+        if sp == 'val' and skel(text) in devsk and k not in wasval:
             sp = 'dev'
         added.append([sp, lab, prov, src, text])
     changed = apply_changes(os.path.join(os.path.dirname(corpus), CHANGES), old + added)
