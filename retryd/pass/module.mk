@@ -16,3 +16,4 @@ pass_SRCS += retryd/pass/pass_sentinel.c
 pass_SRCS += retryd/pass/pass_journal.c
 pass_SRCS += retryd/pass/pass_watch.c
 pass_SRCS += retryd/pass/pass_listing.c
+pass_SRCS += retryd/pass/pass_scan.c

@@ -6,9 +6,9 @@
  * DESCRIPTION
  *	pass_run() is the order of DESIGN.md's data flow:
  *	  1. scan: the plugin's discovery (new deferrals read from the MTA
- *	     log, no listing) or the full listing: at start, every
- *	     reconcile_every passes, after a gap in the log, and when a step
- *	     needs one (ctx->want_full); indexed by queue id;
+ *	     log, no listing) or the full listing (pass_scan.c): at start,
+ *	     every reconcile_interval (cost-bounded), after a gap in the
+ *	     log, and when a step needs one; indexed by queue id;
  *	  2. reconcile: every live record against the listing, outcomes of
  *	     released messages, intents replayed or rolled back, gone ids;
  *	     after a discovery only the records in flight (not HELD) and
@@ -73,39 +73,6 @@ void pass_log_summary(const struct pass_stats *s)
 	    s->gone, s->reheld, s->hooks_run, s->nospace ? ", store=full" : "");
 }
 
-/*
- * The pass's view of the queue: the plugin's discovery from the MTA log
- * (no listing of everything) when it has one, or a full listing at start,
- * every reconcile_every passes, after a gap in the log, and when a step
- * asked for one (ctx->want_full). A full pass drains the discovery
- * first, so its position stays current and nothing falls between.
- */
-static void pass_scan(struct pass_ctx *ctx, struct pass_listing *l)
-{
-	int gap = 0;
-	int full = ctx->want_full ||
-		   ctx->since_full + 1 >= ctx->policy->reconcile_every;
-
-	if (ctx->plugin->discover != NULL) {
-		int rc = pass_listing_discover(ctx, l, &gap);
-
-		if (rc == 0 && !gap && !full) {
-			ctx->since_full++;
-			ctx->stats.incremental = 1;
-			return;
-		}
-		if (gap && !full)
-			log_info(
-			    "discover: lines of the MTA log may be missing "
-			    "(rotated away, truncated, no saved position):"
-			    " full listing");
-		pass_listing_free(ctx, l);
-	}
-	pass_listing_scan(ctx, l);
-	ctx->since_full = 0;
-	ctx->want_full = !l->complete;
-}
-
 int pass_run(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_listing l;
@@ -117,7 +84,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	pass_space_check(ctx);	 /* below the reserve: no-space mode */
 	pass_hooks_reap(ctx);	 /* hooks that ended since: one line each */
 	pass_outcomes_sync(ctx); /* before any release: the log position */
-	pass_scan(ctx, &l);
+	pass_scan(ctx, &l, now);
 	ctx->stats.scanned = l.n;
 	ctx->stats.complete = l.complete;
 	rc = pass_reconcile(ctx, &l, now, &attempting);

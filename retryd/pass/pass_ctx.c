@@ -31,7 +31,11 @@ int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
 	ctx->jit_noted = 0;
 	ctx->prune_cursor[0] = '\0';
 	ctx->want_full = 1; /* a full listing at start */
+	ctx->want_reconcile = 0;
 	ctx->since_full = 0;
+	ctx->last_full = 0;
+	ctx->full_cost_ms = 0;
+	ctx->last_outcome = 0;
 	memset(&ctx->watch, 0, sizeof(ctx->watch));
 	memset(&ctx->pos, 0, sizeof(ctx->pos));
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",

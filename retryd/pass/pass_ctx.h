@@ -122,9 +122,15 @@ struct pass_ctx {
 	void (*hook_wait_fn)(void *arg, int flush, int wait_ms);
 	void *hook_arg;
 	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
-	int want_full;		  /* the next pass makes a full listing */
-	unsigned since_full;	  /* passes since the last full listing */
-	struct pass_watch watch;  /* domains with held mail */
+	int want_full; /* the next pass makes a full listing (start, reload,
+			* gap, incomplete, adoption cap) */
+	int want_reconcile;   /* a step waits for a listing: the next one
+			       * the cost bound allows (pass_scan.c) */
+	unsigned since_full;  /* passes since the last full listing */
+	int64_t last_full;    /* wall time of the last full listing, 0: none */
+	int64_t full_cost_ms; /* how long it took (monotonic) */
+	int64_t last_outcome; /* wall time an outcome last settled a message */
+	struct pass_watch watch; /* domains with held mail */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 	/* The outcome reader's position as last committed with outcomes

@@ -461,6 +461,8 @@ static void pass_due_max_hold(struct pass_ctx *ctx, struct due_plan *p,
 					       e->adopted_at, p->s.now);
 	}
 	if (p->nm && !l->complete)
+		ctx->want_reconcile = 1; /* the hand-back: a listing */
+	if (p->nm && !l->complete)
 		log_info("due: %zu messages reached max_hold; handing back "
 			 "waits for a complete listing",
 			 p->nm);
@@ -547,7 +549,7 @@ static void pass_due_6_act(struct pass_ctx *ctx, struct due_plan *p,
 	}
 	if (p->nb) {
 		if (!l->complete)
-			ctx->want_full = 1; /* the hand-back needs a listing */
+			ctx->want_reconcile = 1; /* the hand-back: a listing */
 		if (!l->complete)
 			log_info("due: %zu null-MX messages: bounce waits for "
 				 "a complete listing",
@@ -588,7 +590,7 @@ int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 	pass_due_max_hold(ctx, &p, l);
 	if (p.ng) {
 		if (!l->complete)
-			ctx->want_full = 1; /* the hand-back needs a listing */
+			ctx->want_reconcile = 1; /* the hand-back: a listing */
 		if (!l->complete)
 			log_info("due: %zu messages reached give_up; handing "
 				 "back waits for a complete listing",
@@ -600,6 +602,11 @@ int pass_due(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 	pass_due_4_verify(ctx, &p);
 	pass_due_5_route(&p);
 	pass_due_6_act(ctx, &p, l);
+	/* A due set full of hand-backs waiting for a listing would starve
+	 * the rest (and spin: a capped pass runs the next at once): the
+	 * listing then comes at the next pass, whatever its cost. */
+	if (!l->complete && p.s.n == LIMIT_PASS_DUE && (p.ng || p.nb || p.nm))
+		ctx->want_full = 1;
 	rc = 0;
 out:
 	pass_due_free(&p);

@@ -26,8 +26,26 @@ struct intern;
 #define PASS_REASON_GONE     "gone:"
 
 /* A message with no outcome this many scan intervals after its release
- * is looked up in the listing (re-held when deferred and not held). */
+ * is looked up in the listing (re-held when deferred and not held),
+ * unless outcomes of other messages still arrive (the MTA works through
+ * a big release: RECONCILE_OUTCOME_WAIT_MAX, pass_reconcile.h). */
 #define PASS_OUTCOME_WAIT_INTERVALS 2
+
+/* Full listings at most every this many times their own duration (1%
+ * of the time), whatever reconcile_interval or a step asks. */
+#define PASS_RECONCILE_COST_FACTOR 100
+
+/* What pass_scan_decide() looks at (pass_scan.c). */
+struct pass_scan_input {
+	int64_t now;	      /* wall seconds */
+	int64_t last_full;    /* wall time of the last full listing, 0: none */
+	int64_t full_cost_ms; /* how long that one took */
+	unsigned since_full;  /* passes since it */
+	int want_full;	      /* start, reload, incomplete, adoption cap */
+	int want_reconcile;   /* a step waits for a listing */
+	int64_t scan_interval, reconcile_interval;
+	unsigned reconcile_every; /* 0: off */
+};
 
 /*
  * The MTA's listing as the pass keeps it (pass_listing.c): built while
@@ -106,6 +124,13 @@ void pass_idset_clear(struct pass_idset *s);
 void pass_idset_free(struct pass_idset *s);
 /** Pointers to the ids of @param s (caller frees the array). */
 const char **pass_idset_ptrs(const struct pass_idset *s);
+
+/* pass_scan.c */
+/** Pure: does this pass make a full listing? @return 1 yes, 0: the
+ *  discovery from the log (a gap in it still makes it a full one). */
+int pass_scan_decide(const struct pass_scan_input *in);
+/** Fill @param l: the discovery or a full listing (pass_scan_decide). */
+void pass_scan(struct pass_ctx *ctx, struct pass_listing *l, int64_t now);
 
 /* pass_listing.c */
 /** The plugin's full listing (streamed when it can) into @param l.

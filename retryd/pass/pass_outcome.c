@@ -575,5 +575,7 @@ long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 		ctx->plugin->outcomes_free(&out);
 	}
 	free(want);
+	if (finished > 0) /* outcomes arrive: the others wait for theirs */
+		ctx->last_outcome = now;
 	return (long)(ids->n > finished ? ids->n - finished : 0);
 }

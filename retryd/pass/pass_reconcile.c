@@ -19,8 +19,9 @@
  *	  - RELEASE_INTENT (crash around deliver): still held -> HELD, due
  *	    now; otherwise -> ATTEMPTING (outcome or listing decides).
  *	  - ATTEMPTING with no outcome after PASS_OUTCOME_WAIT_INTERVALS scan
- *	    intervals: held -> HELD rescheduled; deferred, not held -> hold
- *	    again.
+ *	    intervals while no outcome of any message arrived in that time
+ *	    (or after RECONCILE_OUTCOME_WAIT_MAX): held -> HELD rescheduled;
+ *	    deferred, not held -> hold again.
  *	  - GIVEBACK_INTENT: the decision is committed; replayed when the id
  *	    is in a complete listing (Promise 1).
  *	  - any live record absent from TWO consecutive complete listings ->
@@ -32,8 +33,9 @@
  *	not HELD are walked, each discovered id is looked up by key (known;
  *	HELD and deferred again -> hold again), the clamp waits for a full
  *	listing, and a record whose decision needs the listing sets
- *	ctx->want_full. A complete listing with live ids missing asks for
- *	the confirming listing at the next pass.
+ *	ctx->want_reconcile (pass_scan.c: the next listing the cost bound
+ *	allows, not necessarily the next pass). A complete listing with
+ *	live ids missing asks for the confirming listing the same way.
  *	Outcomes of the messages being attempted are applied between the
  *	census and the settling, so evidence is never lost to a re-hold.
  *
@@ -73,7 +75,7 @@ enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in)
 			return RECONCILE_MARK_DUE;
 		return RECONCILE_TO_ATTEMPTING;
 	case STORE_MSG_ATTEMPTING:
-		if (in->now - in->last_attempt < in->outcome_wait)
+		if (!pass_reconcile_overdue(in))
 			return RECONCILE_NONE;
 		if (in->listed && in->held)
 			return RECONCILE_MARK_HELD;
@@ -87,6 +89,33 @@ enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in)
 	default:
 		return RECONCILE_NONE;
 	}
+}
+
+int pass_reconcile_overdue(const struct reconcile_input *in)
+{
+	int64_t age = in->now - in->last_attempt;
+
+	if (age < in->outcome_wait)
+		return 0;
+	if (age >= RECONCILE_OUTCOME_WAIT_MAX)
+		return 1;
+	return in->now - in->last_outcome >= in->outcome_wait;
+}
+
+/*
+ * In a pass with only discovered messages (no full listing), a record
+ * whose decision needs the listing asks for one: an adoption or
+ * hand-back not settled, an attempt with no outcome past the wait while
+ * no outcome arrives (pass_scan.c makes it when the cost bound allows).
+ */
+int pass_reconcile_wants_listing(const struct reconcile_input *in)
+{
+	if (pass_reconcile_decide(in) != RECONCILE_NONE)
+		return 0;
+	return in->state == STORE_MSG_ADOPT_INTENT ||
+	       in->state == STORE_MSG_GIVEBACK_INTENT ||
+	       (in->state == STORE_MSG_ATTEMPTING &&
+		pass_reconcile_overdue(in));
 }
 
 struct census {
@@ -127,22 +156,6 @@ static int census_fetch(struct census *c, const char *id,
 	log_warn_limited("reconcile-fetch", 300, "reconcile: %s: %.400s",
 			 log_printable(qid, sizeof(qid), id), err);
 	return -1;
-}
-
-/*
- * In a pass with only discovered messages (no full listing), a record
- * whose decision needs the listing asks the next pass for one: an
- * adoption or hand-back not settled, an attempt with no outcome after
- * the wait.
- */
-static int census_needs_listing(const struct reconcile_input *in)
-{
-	if (pass_reconcile_decide(in) != RECONCILE_NONE)
-		return 0;
-	return in->state == STORE_MSG_ADOPT_INTENT ||
-	       in->state == STORE_MSG_GIVEBACK_INTENT ||
-	       (in->state == STORE_MSG_ATTEMPTING &&
-		in->now - in->last_attempt >= in->outcome_wait);
 }
 
 /*
@@ -208,6 +221,7 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	in.now = c->now;
 	in.last_attempt = m ? m->last_attempt : 0;
 	in.outcome_wait = c->wait;
+	in.last_outcome = c->ctx->last_outcome;
 	if (m && state == STORE_MSG_GIVEBACK_INTENT &&
 	    pass_giveback_parse(m->last_reason, &how) < 0)
 		how = MTA_GIVEBACK_EXPIRE;
@@ -218,8 +232,8 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	if (state == STORE_MSG_ATTEMPTING || state == STORE_MSG_RELEASE_INTENT)
 		pass_idset_add(c->attempting, queue_id);
 
-	if (c->l->incremental && census_needs_listing(&in))
-		c->ctx->want_full = 1;
+	if (c->l->incremental && pass_reconcile_wants_listing(&in))
+		c->ctx->want_reconcile = 1;
 	switch (pass_reconcile_decide(&in)) {
 	case RECONCILE_GONE:
 		census_add(&c->gone, queue_id);
@@ -403,8 +417,8 @@ int pass_reconcile(struct pass_ctx *ctx, struct pass_listing *l, int64_t now,
 	else if (l->ok)
 		census_foreign(ctx, l);
 	if (l->complete) {
-		if (c.missing.n)
-			ctx->want_full = 1; /* confirm absence next pass */
+		if (c.missing.n) /* confirm absence (outcomes come first) */
+			ctx->want_reconcile = 1;
 		pass_idset_sort(&c.missing);
 		pass_idset_free(&ctx->missing_prev);
 		ctx->missing_prev = c.missing;

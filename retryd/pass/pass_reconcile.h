@@ -33,8 +33,22 @@ struct reconcile_input {
 	int missing_before; /* absent from the previous complete listing */
 	int nospace;	    /* the store is out of space: no new holds */
 	int64_t now, last_attempt, outcome_wait;
+	int64_t last_outcome; /* an outcome last settled a message, 0: never */
 };
 
+/* An attempt with no outcome is overdue after outcome_wait... unless
+ * outcomes still arrive (within outcome_wait): then after this long. */
+#define RECONCILE_OUTCOME_WAIT_MAX 1800
+
 enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in);
+
+/** Pure: has the ATTEMPTING record @param in waited for its outcome long
+ *  enough for the listing to decide? @return 1 yes, 0 not yet. */
+int pass_reconcile_overdue(const struct reconcile_input *in);
+
+/** Pure: after a discovery (no listing), does @param in need a full
+ *  listing to be settled? @return 1 yes (at the next reconciliation the
+ *  cost bound allows), 0 no. */
+int pass_reconcile_wants_listing(const struct reconcile_input *in);
 
 #endif

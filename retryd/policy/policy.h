@@ -97,8 +97,9 @@ struct policy {
 	int observe;	    /* mode = observe: record, never touch the queue */
 	char *metrics_file; /* Prometheus textfile; NULL: none */
 	int64_t scan_interval;
-	unsigned reconcile_every; /* a full listing every N passes */
-	int64_t max_hold;	  /* never held longer (from adopted_at) */
+	unsigned reconcile_every;   /* also every N passes (0: off) */
+	int64_t reconcile_interval; /* a full listing at least this often */
+	int64_t max_hold;	    /* never held longer (from adopted_at) */
 	char host_id[LIMIT_HOST_ID + 1];
 	char user[LIMIT_USER_NAME + 1]; /* the daemon drops to it ("": stay) */
 

@@ -187,13 +187,22 @@ static int set_user(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 static int set_reconcile_every(struct key_ctx *k, const char *v, char *msg,
 			       size_t msglen)
 {
-	if (policy_parse_uint(v, 1, LIMIT_POLICY_RECONCILE_EVERY,
+	if (policy_parse_uint(v, 0, LIMIT_POLICY_RECONCILE_EVERY,
 			      &k->p->reconcile_every) < 0) {
-		snprintf(msg, msglen, "bad reconcile_every (a number 1-%d)",
+		snprintf(msg, msglen,
+			 "bad reconcile_every (a number 0-%d; 0: by time "
+			 "only, reconcile_interval)",
 			 LIMIT_POLICY_RECONCILE_EVERY);
 		return -1;
 	}
 	return 0;
+}
+
+/* [retryd] reconcile_interval: a full listing at least this often */
+static int set_reconcile_interval(struct key_ctx *k, const char *v, char *msg,
+				  size_t msglen)
+{
+	return set_duration(v, &k->p->reconcile_interval, 1, msg, msglen);
 }
 
 static int set_host_id(struct key_ctx *k, const char *v, char *msg,
@@ -573,6 +582,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "metrics_file", 0, set_path, OFF(metrics_file)},
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
     {LOAD_SECT_RETRYD, "reconcile_every", 0, set_reconcile_every, 0},
+    {LOAD_SECT_RETRYD, "reconcile_interval", 0, set_reconcile_interval, 0},
     {LOAD_SECT_RETRYD, "max_hold", 0, set_max_hold, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
@@ -722,7 +732,8 @@ struct policy *policy_new_defaults(void)
 	p->max_hold = 6 * 86400; /* the default give_up (5d) and a day */
 	snprintf(p->user, sizeof(p->user), "retryd");
 	p->fleet_interval = 10;
-	p->reconcile_every = 10;
+	p->reconcile_every = 0;	      /* by time only */
+	p->reconcile_interval = 3600; /* a full listing at least hourly */
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
 	p->exim_binary = strdup("/usr/sbin/exim4");

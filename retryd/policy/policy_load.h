@@ -36,7 +36,7 @@ enum load_sect {
 
 extern const char *const load_section_names[LOAD_SECT_COUNT];
 
-#define LOAD_KEYS 48 /* >= entries in policy_keys[] */
+#define LOAD_KEYS 56 /* >= entries in policy_keys[] */
 
 /* Where something was written. file is owned by the load_state. */
 struct load_loc {

@@ -128,6 +128,19 @@ static int fake_scan(void *state, struct mta_listing *out, char *err,
 	out->n = f->n;
 	out->complete = f->complete;
 	out->skipped = 0;
+	f->scans++;
+	return 0;
+}
+
+static int fake_discover(void *state, struct mta_listing *out, int *gap,
+			 char *err, size_t errlen)
+{
+	struct fake_mta *f = state;
+
+	memset(out, 0, sizeof(*out));
+	*gap = f->gap;
+	f->gap = 0;
+	f->discovers++;
 	return 0;
 }
 void fake_listing_free(struct mta_listing *l)
@@ -377,3 +390,20 @@ void fake_outcome(struct fake_mta *f, const char *id, const char *rcpt,
 	if (st == MTA_OUTCOME_DEFERRED && fake_find(f, id))
 		fake_find(f, id)->deferred = 1;
 }
+
+const struct mta_plugin fake_discover_plugin = {
+    .abi = MTA_PLUGIN_ABI,
+    .name = "fake-discover",
+    .open = fake_open,
+    .close = fake_close,
+    .valid_id = fake_valid_id,
+    .scan = fake_scan,
+    .discover = fake_discover,
+    .listing_free = fake_listing_free,
+    .hold = fake_hold,
+    .deliver = fake_deliver,
+    .release = fake_release,
+    .giveback = fake_giveback,
+    .outcomes = fake_outcomes,
+    .outcomes_free = fake_outcomes_free,
+};

@@ -62,6 +62,10 @@ struct fake_mta {
 	/* nonzero: deliver() logs each recipient delivered at this time
 	 * before it returns, as exim -M does */
 	int64_t deliver_logs_at;
+	/* fake_discover_plugin: full listings made, discoveries, and a gap
+	 * the next discovery reports (then cleared) */
+	size_t scans, discovers;
+	int gap;
 };
 
 /** The plugin; its state is a struct fake_mta. */
@@ -74,6 +78,12 @@ extern const struct mta_plugin fake_plugin;
  * outcomes_seek() give and set it. Nothing is saved by the plugin.
  */
 extern const struct mta_plugin fake_log_plugin;
+/**
+ * fake_plugin with an incremental discovery (as postfix.so reads its
+ * log): discover() finds nothing new and reports fake_mta.gap once;
+ * full listings are counted in fake_mta.scans.
+ */
+extern const struct mta_plugin fake_discover_plugin;
 /** Append an outcome to the positional log (as the MTA logs a line). */
 void fake_log_add(struct fake_mta *f, const char *id, const char *rcpt,
 		  enum mta_outcome_status st, const char *dsn, const char *text,

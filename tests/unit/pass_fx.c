@@ -78,6 +78,25 @@ void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify)
 		fail_msg("ctx: %s", err);
 }
 
+struct fx *fx_new_short(const char *prefix, const struct mta_plugin *plugin)
+{
+	struct fx *fx = fx_new(prefix);
+	char ini[2048];
+
+	snprintf(ini, sizeof(ini),
+		 "[retryd]\nmta = postfix\nstate_dir = %s/state\n"
+		 "plugin_dir = %s\nscan_interval = 30s\nhost_id = test-host\n"
+		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
+		 "verify_window = 60s\n"
+		 "[backoff]\ntier = 0s every 5m\ngive_up = 5d\njitter = 0%%\n"
+		 "[classifier]\n"
+		 "rule = routing /Host or domain name not found/i\n",
+		 fx->dir, fx->dir);
+	fx_start(fx, ini, fx_verify);
+	fx->ctx.plugin = plugin;
+	return fx;
+}
+
 int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
 	      struct verify_result *out, char *err, size_t errlen)
 {

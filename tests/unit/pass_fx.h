@@ -57,6 +57,14 @@ void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify);
 int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
 	      struct verify_result *out, char *err, size_t errlen);
 
+/**
+ * A new fixture in /tmp/@param prefix.XXXXXX started with the short
+ * policy of the outcome and scan tests (scan_interval 30s, one tier
+ * "0s every 5m", give_up 5d, one routing rule), fx_verify, and
+ * @param plugin as the MTA (its state: fx->mta).
+ */
+struct fx *fx_new_short(const char *prefix, const struct mta_plugin *plugin);
+
 /** cmocka teardown: free the context, store, policy and temp dir. */
 int fx_teardown(void **state);
 

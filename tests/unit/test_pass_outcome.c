@@ -37,21 +37,7 @@
 
 static int fx_setup(void **state)
 {
-	struct fx *fx = fx_new("test_pass_outcome");
-	char ini[2048];
-
-	snprintf(ini, sizeof(ini),
-		 "[retryd]\nmta = postfix\nstate_dir = %s/state\n"
-		 "plugin_dir = %s\nscan_interval = 30s\nhost_id = test-host\n"
-		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
-		 "verify_window = 60s\n"
-		 "[backoff]\ntier = 0s every 5m\ngive_up = 5d\njitter = 0%%\n"
-		 "[classifier]\n"
-		 "rule = routing /Host or domain name not found/i\n",
-		 fx->dir, fx->dir);
-	fx_start(fx, ini, fx_verify);
-	fx->ctx.plugin = &fake_log_plugin;
-	*state = fx;
+	*state = fx_new_short("test_pass_outcome", &fake_log_plugin);
 	return 0;
 }
 
