@@ -26,7 +26,7 @@
 #define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
 #define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
 #define EXIM_TIMEOUT_DELIVER_MS 1800000 /* -M: real deliveries, one by one */
-#define EXIM_ACTION_PARALLEL	8	/* -Mf / -Mt processes at once */
+#define EXIM_ACTION_PARALLEL	8	/* -Mf/-Mt/-M/-Mg processes at once */
 #define EXIM_ACTION_SLICE	32	/* ids at least per such process */
 #define EXIM_JOURNAL_IDENT	"exim"	/* SYSLOG_IDENTIFIER prefix */
 
@@ -101,7 +101,8 @@ int exim_stdout_action(struct exim_state *st, const char *opt, const char *ok1,
 		       size_t *done, char *err, size_t errlen);
 
 /**
- * exim OPT ids in batches of LIMIT_BATCH_IDS; an id counts as done when
+ * exim OPT ids in batches of LIMIT_BATCH_IDS, each split among up to
+ * EXIM_ACTION_PARALLEL processes at once; an id counts as done when
  * the main log gained a line of one of @param kinds (bit per enum
  * exim_log_kind) for it while the command ran (even one killed on
  * timeout).

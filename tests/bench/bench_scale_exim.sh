@@ -84,8 +84,27 @@ inject() {
 	done
 }
 count() { e2e_exim_count "$1" "$2" "$3[0-9]+-[0-9]+@windowslive\\.test"; }
-wait_kind() { e2e_exim_wait_count "$1" "$2" "$3[0-9]+-[0-9]+@windowslive\\.test" "$4" "$5"; }
-frozen_since() { tail -n +"$(($2 + 1))" "$(e2e_exim_log "$1")" | grep -c ' frozen by root$'; }
+# wait_log NAME FROM REGEX N SECONDS: until N lines of Exim NAME's main log
+# after line FROM match REGEX. One tail -F and one grep follow the log
+# as it grows: polling with a grep of the whole log every 0.1 s (as
+# e2e_wait_count does) costs ~N x 10 kB a look, about a core at 10k
+# messages, taken from the very processes being measured.
+wait_log() {
+	local fd tpid c
+	exec {fd}< <(exec tail -n +"$(($2 + 1))" -F -s 0.2 "$(e2e_exim_log "$1")" 2>/dev/null)
+	tpid=$!
+	c=$(timeout "$5" grep -E -m "$4" -c -- "$3" <&"$fd")
+	kill "$tpid" 2>/dev/null
+	exec {fd}<&-
+	[ "${c:-0}" -ge "$4" ]
+}
+lines() { cat "$(e2e_exim_log "$1")" 2>/dev/null | wc -l; }
+# wait_kind NAME KIND TAG N SECONDS FROM: KIND lines (as count) after FROM
+wait_kind() {
+	local flag
+	case $2 in delivered) flag='(=>|->)' ;; deferred) flag='==' ;; *) return 1 ;; esac
+	wait_log "$1" "$6" "^[0-9-]+ [0-9:.]+ [0-9A-Za-z-]+ $flag [^ ]*($3[0-9]+-[0-9]+@windowslive\\.test)[^ ]* " "$4" "$5"
+}
 drive() {
 	"$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
 		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" "$@" 2>/dev/null
@@ -125,28 +144,29 @@ run_size() {
 	break_dns
 
 	# plain Exim
-	t0=$(now)
+	t0=$(now); off=$(lines "$name")
 	inject "$name" "$N" p
-	wait_kind "$name" deferred p "$N" 1800 || { echo "  not all deferred ($(count "$name" deferred p))"; return 1; }
+	wait_kind "$name" deferred p "$N" 3600 "$off" || { echo "  not all deferred ($(count "$name" deferred p))"; return 1; }
 	R[$N,inject]=$(fsub "$(now)" "$t0")
 	freeze_ratio "$name" "$N"
 	R[$N,ex_retry]=$(exim_cpu -qf)
 	R[$N,ex_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_retry]} * 2 }")
-	fix_dns; t0=$(now)
+	off=$(lines "$name"); fix_dns; t0=$(now)
 	exim_cmd -qff &
 	qpid=$!
-	wait_kind "$name" delivered p "$N" 1800
+	wait_kind "$name" delivered p "$N" 3600 "$off"
 	R[$N,ex_recover]=$(fsub "$(now)" "$t0")
 	wait "$qpid"
 
 	# retryd
 	break_dns
+	off=$(lines "$name")
 	inject "$name" "$N" r
-	wait_kind "$name" deferred r "$N" 1800 || { echo "  not all deferred"; return 1; }
-	off=$(wc -l <"$EXIM_LOG")
+	wait_kind "$name" deferred r "$N" 3600 "$off" || { echo "  not all deferred"; return 1; }
+	off=$(lines "$name")
 	t0=$(now)
 	e2e_exim_retryd_start; rpid=$E2E_RETRYD_PID
-	e2e_wait_count 1800 "$N" frozen_since "$name" "$off"
+	wait_log "$name" "$off" ' frozen by root$' "$N" 3600
 	R[$N,adopt]=$(fsub "$(now)" "$t0")
 	sleep $((2 * INTERVAL + 2))
 	passes_before=$(e2e_passes_since_start)
@@ -160,8 +180,8 @@ run_size() {
 		tail -n "$passes" | grep -c -v '(log)')
 	R[$N,ex_frozen_run]=$(exim_cpu -q)
 	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,ex_frozen_run]} * 2 }")
-	fix_dns; t0=$(now)
-	wait_kind "$name" delivered r "$N" 1800
+	off=$(lines "$name"); fix_dns; t0=$(now)
+	wait_kind "$name" delivered r "$N" 3600 "$off"
 	R[$N,r_recover]=$(fsub "$(now)" "$t0")
 	R[$N,rss]=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$rpid/status")
 	R[$N,disk]=$(du -sb "$E2E_STATE" | awk -v n="$N" '{ printf "%.0f", $1 / n }')
