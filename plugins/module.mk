@@ -10,6 +10,7 @@ postfix_SRCS += plugins/mta_discover.c
 postfix_SRCS += plugins/postfix_flush.c
 postfix_SRCS += plugins/postfix_id.c
 postfix_SRCS += plugins/postfix_log.c
+postfix_SRCS += plugins/postfix_qdir.c
 postfix_SRCS += plugins/mta_file.c
 postfix_SRCS += plugins/mta_pos.c
 postfix_SRCS += plugins/log_journal.c

@@ -46,11 +46,21 @@
 
 /* The files a parsing instance may have opened for it, by kind. */
 enum mta_file {
-	MTA_FILE_LOG = 1,   /* log_file */
-	MTA_FILE_LOG_1 = 2, /* log_file.1 (rotated) */
-	MTA_FILE_LOG_0 = 3, /* log_file.0 (rotated) */
-	MTA_FILE_MSGLOG = 4 /* the message log of one queue id (exim) */
+	MTA_FILE_LOG = 1,    /* log_file */
+	MTA_FILE_LOG_1 = 2,  /* log_file.1 (rotated) */
+	MTA_FILE_LOG_0 = 3,  /* log_file.0 (rotated) */
+	MTA_FILE_MSGLOG = 4, /* the message log of one queue id (exim) */
+	/* postfix: the deferred queue directory or a defer log, read for
+	 * discovery after a gap in the log. @param id of open_file is a
+	 * spec, never a path: for the directory 0..MTA_QDIR_DEPTH hash
+	 * characters [0-9A-Za-z] naming the subdirectory (NULL: the top),
+	 * for the defer log "HASH.ID" or "ID" (HASH as above, ID a queue
+	 * id). The privileged side builds the path from its own
+	 * queue_directory. */
+	MTA_FILE_QDIR_DEFERRED = 5, /* QUEUE_DIR/deferred[/H...] */
+	MTA_FILE_DEFER_LOG = 6	    /* QUEUE_DIR/defer[/H...]/ID */
 };
+#define MTA_QDIR_DEPTH 4 /* hash levels a queue directory spec may name */
 
 /* A listing command's result, unread (malloc'd; mta_raw_free it). */
 struct mta_raw {
@@ -74,7 +84,8 @@ struct mta_host {
 	int (*list)(void *arg, struct mta_raw *raw, char *err, size_t errlen);
 	/**
 	 * Open @param which read-only (@param id: the queue id for
-	 * MTA_FILE_MSGLOG, else NULL). @return the descriptor (the caller
+	 * MTA_FILE_MSGLOG, the spec for MTA_FILE_QDIR_DEFERRED and
+	 * MTA_FILE_DEFER_LOG (above), else NULL). @return the descriptor (the caller
 	 * closes it), or -1 with errno (ENOENT: no such file) and err.
 	 */
 	int (*open_file)(void *arg, enum mta_file which, const char *id,

@@ -124,6 +124,7 @@ static void postfix_close(void *state)
 	free(st->pos_file);
 	free(st->dpos_file);
 	free(st->flush_socket);
+	free(st->queue_dir);
 	free(st);
 }
 
@@ -277,7 +278,8 @@ static int postfix_open_file(void *state, enum mta_file which, const char *id,
 {
 	struct postfix_state *st = state;
 
-	(void)id;
+	if (which == MTA_FILE_QDIR_DEFERRED || which == MTA_FILE_DEFER_LOG)
+		return postfix_qdir_open(st, which, id, err, errlen);
 	if (st->journal) {
 		snprintf(err, errlen, "postfix: the log is a journal");
 		errno = EINVAL;

@@ -19,6 +19,8 @@
 
 #include "util/spawn.h"
 #include "log_journal.h"
+#include "plugin.h"
+#include "postfix_id.h"
 #include "postfix_log.h"
 
 #define POSTFIX_TIMEOUT_LIST_MS	 300000 /* postqueue -j of a big queue */
@@ -41,7 +43,38 @@ struct postfix_state {
 	struct postfix_log_pos dpos;
 	int dgap; /* no saved discovery position: the first call says gap */
 	char *flush_socket; /* QUEUE_DIRECTORY/public/flush; NULL: unknown */
+	char *queue_dir;    /* QUEUE_DIRECTORY; NULL: unknown */
 };
+
+#define POSTFIX_QDIR_PART 32 /* bytes of one path component (an id) */
+#define POSTFIX_QDIR_SPEC (MTA_QDIR_DEPTH + 1 + POSTFIX_ID_MAX)
+
+struct mta_discover;
+struct mta_discover_msg;
+
+/**
+ * Check the spec of @param which (plugin.h: MTA_FILE_QDIR_DEFERRED or
+ * MTA_FILE_DEFER_LOG) and split it into the path components under
+ * QUEUE_DIR (at most MTA_QDIR_DEPTH + 2) in @param parts, *@param n of
+ * them. Pure. @return 0, or -1: not a spec of that kind.
+ */
+int postfix_qdir_parts(enum mta_file which, const char *spec,
+		       char parts[][POSTFIX_QDIR_PART], size_t *n);
+/** Open what a spec names: itself, or through st->host. @return the
+ *  descriptor, or -1 with errno and err. */
+int postfix_qdir_open(const struct postfix_state *st, enum mta_file which,
+		      const char *spec, char *err, size_t errlen);
+/** The records of one defer log (@param text, cut in place) into the
+ *  table as deferred recipients of @param m. */
+void postfix_qdir_records(struct mta_discover *t, struct mta_discover_msg *m,
+			  char *text);
+/**
+ * Every message of deferred/ with the recipients of its defer log into
+ * @param t (postfix_qdir.c). @return 0 all read, 1 not all (the bound,
+ * a defer log missing), -1 with err.
+ */
+int postfix_qdir_discover(const struct postfix_state *st,
+			  struct mta_discover *t, char *err, size_t errlen);
 
 /** Load (or start at the log's end) the discovery position. */
 int postfix_discover_open(struct postfix_state *st, const char *state_dir,

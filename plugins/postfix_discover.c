@@ -26,8 +26,12 @@
  *
  *	*gap is 1 when lines may have been missed: no saved position (first
  *	start, damaged file: reading starts at the end of the log), the log
- *	rotated and the old file is gone, or it was truncated. The caller
- *	then reconciles with a full listing (postqueue -j).
+ *	rotated and the old file is gone, or it was truncated. Then the
+ *	deferred queue directory is read instead (postfix_qdir.c: its
+ *	names and each message's defer log) and *gap stays 0 when that
+ *	read everything; otherwise (the bound, a defer log missing, the
+ *	directory unreadable) the caller reconciles with a full listing
+ *	(postqueue -j).
  *
  *	Owns: the id table for the length of a call; the listing it returns
  *	until listing_free (postfix_queue_free).
@@ -122,6 +126,32 @@ static int disc_line(void *ctx, const char *line, size_t len, int64_t lineno)
 	return mta_discover_full(&d->t);
 }
 
+/*
+ * Lines may be missing (no saved position, truncation, rotation with the
+ * old file gone): read deferred/ and the defer logs instead
+ * (postfix_qdir.c). @return 0 when that covered it, 1 when the caller
+ * must reconcile with a full listing, -1 out of memory.
+ */
+static int disc_gap(struct postfix_state *st, struct disc *d)
+{
+	char why[300];
+	int rc;
+
+	if (!st->dgap && !st->dpos.gap)
+		return 0;
+	rc = postfix_qdir_discover(st, &d->t, why, sizeof(why));
+	if (d->t.nomem)
+		return -1;
+	if (rc == 0) {
+		log_info("discover: lines of the log may be missing: read the "
+			 "deferred queue directory instead of a full listing");
+		return 0;
+	}
+	if (rc < 0)
+		log_warn("discover: %.300s", why);
+	return 1;
+}
+
 int postfix_discover_open(struct postfix_state *st, const char *state_dir,
 			  char *err, size_t errlen)
 {
@@ -157,6 +187,7 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 {
 	struct postfix_state *st = state;
 	struct postfix_log_pos saved = st->dpos;
+	int gapped = 0;
 	struct disc d;
 	struct tm tm;
 	time_t now = time(NULL);
@@ -169,7 +200,8 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 	st->dpos.gap = 0;
 	if (postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line, &d,
 			       err, errlen) < 0 ||
-	    d.t.nomem || (d.t.nomem = mta_discover_output(&d.t, out) < 0) ||
+	    d.t.nomem || (gapped = disc_gap(st, &d)) < 0 ||
+	    (d.t.nomem = mta_discover_output(&d.t, out) < 0) ||
 	    (st->dpos_file &&
 	     postfix_log_pos_save(st->dpos_file, &st->dpos, err, errlen) < 0)) {
 		if (d.t.nomem)
@@ -180,7 +212,7 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		return -1;
 	}
 	mta_discover_free(&d.t);
-	*gap = st->dgap || st->dpos.gap;
+	*gap = gapped;
 	st->dgap = 0;
 	return 0;
 }

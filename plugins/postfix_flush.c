@@ -23,7 +23,7 @@
  *	thousands is not one round trip after the other.
  *
  *	postfix_flush_dir() finds QUEUE_DIRECTORY once at open()
- *	("postconf -h queue_directory").
+ *	("postconf -h queue_directory"), kept for postfix_qdir.c too.
  *
  *	Owns: at most POSTFIX_FLUSH_PARALLEL sockets during one call.
  * DIAGNOSTICS
@@ -274,6 +274,7 @@ int postfix_flush_dir(struct postfix_state *st, char *err, size_t errlen)
 		res.out[k] = '\0';
 		snprintf(path, sizeof(path), "%s/public/flush", res.out);
 		st->flush_socket = strdup(path);
+		st->queue_dir = strdup(res.out); /* postfix_qdir.c */
 	}
 	spawn_result_free(&res);
 	return 0;

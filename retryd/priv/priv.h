@@ -56,8 +56,9 @@ enum priv_verb {
 	PRIV_HOOK = 7,	     /* arg: enum priv_hook; struct priv_hook_req */
 	PRIV_RELOAD = 8,     /* no payload: the helper re-reads its policy */
 	PRIV_LIST = 9,	     /* no payload: the listing command's raw bytes */
-	PRIV_OPEN = 10,	     /* arg: enum mta_file (MSGLOG: one id slot);
-			    * the END carries the descriptor */
+	PRIV_OPEN = 10,	     /* arg: enum mta_file (MSGLOG: one id slot;
+			    * QDIR_DEFERRED: 0 or 1 spec slot, DEFER_LOG: 1); the
+			    * END carries the descriptor */
 	PRIV_POS = 11,	     /* arg: enum priv_pos; SEEK: one struct mta_pos */
 	PRIV_HOOK_WAIT = 12, /* arg: enum priv_hook (0: any); one uint32_t:
 			      * ms; END done = hooks still running */
@@ -139,6 +140,14 @@ struct priv_server {
 
 /** 1 when @param slot (PRIV_ID_SLOT bytes) holds an acceptable id. */
 int priv_id_ok(const char *slot, const struct mta_plugin *pl);
+/**
+ * 1 when @param slot (PRIV_ID_SLOT bytes) is a spec of @param which
+ * (MTA_FILE_QDIR_DEFERRED: 0..MTA_QDIR_DEPTH of [0-9A-Za-z]; or
+ * MTA_FILE_DEFER_LOG: that, a '.', and an id priv_id_ok() accepts; or
+ * the id alone). Never a path: no '/', no "..".
+ */
+int priv_qspec_ok(const char *slot, unsigned which,
+		  const struct mta_plugin *pl);
 /** 1 for a domain: 1..LIMIT_DOMAIN of [A-Za-z0-9.-_], no leading '-'/'.'. */
 int priv_domain_ok(const char *s, size_t cap);
 /** 1 for a resolver "IP:PORT" / "[v6]:PORT" of [0-9A-Fa-f.:[]]. */

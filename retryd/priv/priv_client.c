@@ -707,6 +707,11 @@ static int pc_host_open(void *arg, enum mta_file which, const char *id,
 	int f = -1;
 
 	memset(slot, 0, sizeof(slot));
+	if (id != NULL && strlen(id) >= sizeof(slot)) {
+		snprintf(err, errlen, "helper: name too long to ask for");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	if (id != NULL)
 		snprintf(slot, sizeof(slot), "%s", id);
 	if (priv_send(c->fd, PRIV_OPEN, (uint32_t)which, id ? 1 : 0,

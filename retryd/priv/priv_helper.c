@@ -291,6 +291,17 @@ static int priv_helper_open(int fd, struct priv_server *s,
 		    !priv_helper_ids(s, h, len, ids, why, sizeof(why)))
 			return priv_helper_refuse(
 			    fd, h->count != 1 ? "one id, please" : why);
+	} else if (h->arg >= MTA_FILE_QDIR_DEFERRED &&
+		   h->arg <= MTA_FILE_DEFER_LOG) {
+		/* a spec, never a path: the plugin builds the path */
+		ids[0] = (const char *)(h + 1);
+		if (h->count > 1 ||
+		    len != sizeof(*h) + h->count * PRIV_ID_SLOT ||
+		    (h->count == 0 && h->arg == MTA_FILE_DEFER_LOG) ||
+		    (h->count == 1 && !priv_qspec_ok(ids[0], h->arg, s->pl)))
+			return priv_helper_refuse(fd, "bad queue file spec");
+		if (h->count == 0)
+			ids[0] = NULL;
 	} else if (h->arg < MTA_FILE_LOG || h->arg > MTA_FILE_LOG_0 ||
 		   len != sizeof(*h) || h->count != 0) {
 		return priv_helper_refuse(fd, "bad open request");

@@ -43,6 +43,41 @@ int priv_id_ok(const char *slot, const struct mta_plugin *pl)
 	return pl != NULL && pl->valid_id(slot) == 1;
 }
 
+/* 1 for [0-9A-Za-z]: a queue directory's hash character. */
+static int priv_hash_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9');
+}
+
+int priv_qspec_ok(const char *slot, unsigned which, const struct mta_plugin *pl)
+{
+	size_t n = strnlen(slot, PRIV_ID_SLOT), h;
+	const char *dot;
+
+	if (n == PRIV_ID_SLOT)
+		return 0;
+	dot = which == MTA_FILE_DEFER_LOG ? memchr(slot, '.', n) : NULL;
+	h = which == MTA_FILE_DEFER_LOG ? (dot ? (size_t)(dot - slot) : 0) : n;
+	if (h > MTA_QDIR_DEPTH)
+		return 0;
+	for (size_t i = 0; i < h; i++)
+		if (!priv_hash_char(slot[i]))
+			return 0;
+	if (which == MTA_FILE_QDIR_DEFERRED)
+		return 1;
+	/* the defer log: [HASH '.'] ID, the id as any other id */
+	if (which != MTA_FILE_DEFER_LOG || (dot && h == 0))
+		return 0;
+	{
+		char id[PRIV_ID_SLOT];
+
+		memset(id, 0, sizeof(id));
+		memcpy(id, slot + (dot ? h + 1 : 0), n - (dot ? h + 1 : 0));
+		return priv_id_ok(id, pl);
+	}
+}
+
 /* 1 when @param s ends inside @param cap and has only @param ok bytes. */
 static int priv_charset_ok(const char *s, size_t cap, size_t min,
 			   int (*ok)(char c))

@@ -59,6 +59,8 @@
 	20000		      /* newest journal entries preflight reads */
 #define LIMIT_LOG_LINE	8192  /* one MTA log line; longer: skipped */
 #define LIMIT_BATCH_IDS 10000 /* ids handed to one MTA command */
+#define LIMIT_DEFER_LOG_BYTES                                                  \
+	1048576 /* of one Postfix defer log read (queue-directory discovery) */
 
 /* DNS verification. */
 #define LIMIT_VERIFY_INFLIGHT 400 /* getdns queries in flight at once */

@@ -8,7 +8,10 @@
 #      pass that read the log, and no full listing ran since the start;
 #   2. a log gap: retryd is stopped (SIGSTOP), a second message is
 #      deferred, the maillog is truncated (its deferral line lost);
-#      after SIGCONT the gap is noticed, a full listing runs and adopts it;
+#      after SIGCONT the gap is noticed and, instead of a full listing,
+#      the deferred queue directory is read through the privileged
+#      helper (names in deferred/X/, recipients and reasons from the
+#      defer log): the message is adopted with no listing of the queue;
 #   3. a message that left the queue while retryd was down: retryd stops,
 #      a held message is deleted (postsuper -d), retryd starts: the full
 #      listing at start and the one confirming it mark it done ("gone").
@@ -22,6 +25,8 @@ PFLOG=$(e2e_pf_log mta)
 e2e_retryd_start
 e2e_wait_pass 3 30
 is "$(e2e_full_listings_since_start)" 1 "one full listing at start, then passes read the log"
+like "$(grep 'running as' "$E2E_DIR/retryd.log" | tail -1)" 'privileged helper' \
+	"retryd runs privilege-separated (deferred/ is 0700 postfix: only the helper opens it)"
 
 # 1. a deferral seen only in the log
 e2e_submit mta u1@windowslive.test disc-1
@@ -42,10 +47,15 @@ e2e_wait_queue mta deferred 1 20
 kill -CONT "$E2E_RETRYD_PID"
 e2e_wait_queue mta held 2 30
 is "$(e2e_queue_count mta held)" 2 "after a gap in the log the second message is held too"
-e2e_wait_log 'lines of the MTA log may be missing' 10
-like "$(grep 'lines of the MTA log may be missing' "$E2E_DIR/retryd.log" | tail -1)" \
-	'full listing' "retryd noticed the gap and made a full listing"
-is "$(e2e_full_listings_since_start)" 2 "... exactly one more full listing"
+e2e_wait_log 'read the deferred queue directory instead of a full listing' 10
+like "$(grep 'lines of the log may be missing' "$E2E_DIR/retryd.log" | tail -1)" \
+	'deferred queue directory' "retryd noticed the gap and read deferred/ (through the helper)"
+like "$(grep ' pass: scanned=' "$E2E_DIR/retryd.log" | grep 'adopted=1' | tail -1)" \
+	'scanned=[0-9]+ \(log\)' "... the message was adopted by a pass with no listing"
+is "$(e2e_full_listings_since_start)" 1 "... and no full listing ran for the gap"
+q2=$(e2e_queue_ids mta held | grep -v -x "$q1")
+like "$(e2e_ctl show "$q2" 2>&1)" 'u2@windowslive' \
+	"its recipient and reason came from the defer log"
 
 # 3. a message that left the queue while retryd was down
 e2e_retryd_stop

@@ -4,7 +4,13 @@
  * delivered later is no longer pending, a removed message is left out,
  * a hold noted, a position saved and reloaded, a gap on first start,
  * on truncation and on a rotation whose old file is gone, and the
- * per-call bound.
+ * per-call bound. After a gap, the deferred queue directory
+ * (postfix_qdir.c): specs split into path components (and refused when
+ * path-like, too deep or with a bad id), defer log records, a walk of a
+ * hashed deferred/ on a real directory tree (a missing defer log leaves
+ * the walk partial, a symbolic link below the queue directory is not
+ * followed), and postfix_discover() reading the queue directory instead
+ * of asking for a full listing after the log was truncated.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "plugins/mta_discover.h"
 #include "plugins/postfix_cmd.h"
 #include "plugins/postfix_queue.h"
 #include "tmpdir_fx.h"
@@ -225,12 +233,219 @@ static void test_bound(void **state)
 	assert_int_equal(total, LIMIT_DISCOVER_MESSAGES + 10);
 }
 
+/* ---- the deferred queue directory after a log gap (postfix_qdir.c) ---- */
+
+#define ID1 "4AB1C2D3E4F"
+#define ID2 "9FA6B7C8D9E"
+
+static void put(const struct fx *f, const char *rel, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, rel);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void mkd(const struct fx *f, const char *rel)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, rel);
+	assert_int_equal(mkdir(path, 0700), 0);
+}
+
+static int setup_qdir(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_pfqdir.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->st.queue_dir = f->dir;
+	mkd(f, "deferred");
+	mkd(f, "deferred/4");
+	mkd(f, "deferred/9");
+	mkd(f, "defer");
+	mkd(f, "defer/4");
+	mkd(f, "defer/9");
+	put(f, "deferred/4/" ID1, "queue file\n");
+	put(f, "deferred/9/" ID2, "queue file\n");
+	put(f, "deferred/4/not-an-id", "");
+	put(f, "defer/4/" ID1,
+	    "recipient=a@hotmail.test\noffset=250\nstatus=4.4.3\n"
+	    "action=delayed\nreason=Host or domain name not found\n\n"
+	    "recipient=b@live.test\nreason=connect to mx: refused\n\n"
+	    "recipient=ctl\001x\nreason=x\n\nrecipient=\nreason=y\n");
+	*state = f;
+	return 0;
+}
+
+static void test_parts(void **state)
+{
+	char parts[MTA_QDIR_DEPTH + 2][POSTFIX_QDIR_PART];
+	static const char *const bad_dirs[] = {"..",  "A/B", "ABCDE",
+					       "A.B", "-",   "A B"};
+	static const char *const bad_logs[] = {
+	    "",		  ".",	     "." ID1,	    "A.ALL", "A/B." ID1,
+	    "ABCDE." ID1, "../" ID1, "A." ID1 "/x", "A",     ".."};
+	size_t n;
+
+	(void)state;
+	assert_int_equal(
+	    postfix_qdir_parts(MTA_FILE_QDIR_DEFERRED, NULL, parts, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(parts[0], "deferred");
+	assert_int_equal(
+	    postfix_qdir_parts(MTA_FILE_QDIR_DEFERRED, "Ab", parts, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(parts[1], "A");
+	assert_string_equal(parts[2], "b");
+	assert_int_equal(
+	    postfix_qdir_parts(MTA_FILE_DEFER_LOG, "4." ID1, parts, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(parts[0], "defer");
+	assert_string_equal(parts[1], "4");
+	assert_string_equal(parts[2], ID1);
+	assert_int_equal(postfix_qdir_parts(MTA_FILE_DEFER_LOG, ID1, parts, &n),
+			 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < sizeof(bad_dirs) / sizeof(bad_dirs[0]); i++)
+		assert_int_equal(postfix_qdir_parts(MTA_FILE_QDIR_DEFERRED,
+						    bad_dirs[i], parts, &n),
+				 -1);
+	for (size_t i = 0; i < sizeof(bad_logs) / sizeof(bad_logs[0]); i++)
+		assert_int_equal(postfix_qdir_parts(MTA_FILE_DEFER_LOG,
+						    bad_logs[i], parts, &n),
+				 -1);
+	assert_int_equal(postfix_qdir_parts(MTA_FILE_LOG, NULL, parts, &n), -1);
+	assert_int_equal(postfix_qdir_parts(MTA_FILE_MSGLOG, ID1, parts, &n),
+			 -1);
+}
+
+static void test_walk(void **state)
+{
+	struct fx *f = *state;
+	struct mta_discover t;
+	struct mta_listing l;
+	const struct mta_message *m;
+	char err[256], from[256], to[256];
+
+	/* ID2 has no defer log (yet): not everything was read */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 1);
+	mta_discover_free(&t);
+
+	put(f, "defer/9/" ID2, "recipient=c@msn.test\nreason=timeout\n\n");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 0);
+	assert_int_equal(mta_discover_output(&t, &l), 0);
+	mta_discover_free(&t);
+	assert_int_equal(l.n, 2);
+	m = find(&l, ID1);
+	assert_non_null(m);
+	assert_int_equal(m->nrcpts, 2);
+	assert_string_equal(m->rcpts[0].address, "a@hotmail.test");
+	assert_string_equal(m->rcpts[0].reason,
+			    "Host or domain name not found");
+	assert_string_equal(m->rcpts[1].address, "b@live.test");
+	assert_int_equal(m->held, 0);
+	m = find(&l, ID2);
+	assert_non_null(m);
+	assert_string_equal(m->rcpts[0].reason, "timeout");
+	postfix_queue_free(&l);
+
+	/* a hash directory that is a symbolic link: never followed */
+	snprintf(from, sizeof(from), "%s/deferred/9", f->dir);
+	snprintf(to, sizeof(to), "%s/deferred/9x", f->dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(symlink("9x", from), 0);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 -1);
+	mta_discover_free(&t);
+
+	/* no queue directory known: refused, never guessed */
+	f->st.queue_dir = NULL;
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "queue_directory unknown"));
+	mta_discover_free(&t);
+}
+
+/* One discovery call: it succeeds with *gap = @param want_gap. */
+static void call(struct fx *f, struct mta_listing *l, int want_gap)
+{
+	char err[256];
+	int gap;
+
+	assert_int_equal(postfix_discover(&f->st, l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, want_gap);
+}
+
+/* A deferral written while the log was lost is found in deferred/. */
+static void test_discover_gap(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+	char err[256];
+
+	put(f, "defer/9/" ID2, "recipient=c@msn.test\nreason=timeout\n\n");
+	snprintf(f->log, sizeof(f->log), "%s/maillog", f->dir);
+	put(f, "maillog", "Dec  5 10:00:00 h postfix/master[1]: started\n");
+	f->st.log_file = f->log;
+	assert_int_equal(
+	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
+	/* first call: no saved position, the queue directory covers it */
+	call(f, &l, 0);
+	assert_int_equal(l.n, 2);
+	postfix_queue_free(&l);
+	call(f, &l, 0);
+	assert_int_equal(l.n, 0);
+	postfix_queue_free(&l);
+
+	/* truncated: read deferred/ again, no gap left for the caller */
+	assert_int_equal(truncate(f->log, 0), 0);
+	call(f, &l, 0);
+	assert_non_null(find(&l, ID1));
+	assert_non_null(find(&l, ID2));
+	postfix_queue_free(&l);
+
+	/* a defer log gone, then truncated again: the full listing decides */
+	{
+		char p[256];
+		FILE *fp;
+
+		snprintf(p, sizeof(p), "%s/defer/9/%s", f->dir, ID2);
+		assert_int_equal(unlink(p), 0);
+		fp = fopen(f->log, "a");
+		assert_non_null(fp);
+		fputs("Dec  5 10:00:01 h postfix/master[1]: x\n", fp);
+		fclose(fp);
+	}
+	call(f, &l, 0);
+	postfix_queue_free(&l);
+	assert_int_equal(truncate(f->log, 0), 0);
+	call(f, &l, 1);
+	postfix_queue_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_deferrals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_gaps, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
+	    cmocka_unit_test(test_parts),
+	    cmocka_unit_test_setup_teardown(test_walk, setup_qdir, teardown),
+	    cmocka_unit_test_setup_teardown(test_discover_gap, setup_qdir,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

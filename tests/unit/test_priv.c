@@ -546,6 +546,85 @@ static void test_list_and_open(void **state)
 	assert_string_equal(recorded(f), "");
 }
 
+/* Read what the fake opened for (@param which, @param spec) into buf. */
+static const char *open_read(const struct mta_host *host, enum mta_file which,
+			     const char *spec, char *buf, size_t len)
+{
+	char err[256];
+	int fd = host->open_file(host->arg, which, spec, err, sizeof(err));
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	return buf;
+}
+
+/*
+ * The queue-directory kinds (Postfix discovery after a log gap): a spec
+ * of hash characters and an id reaches the plugin unchanged; anything
+ * path-like, too deep, or with a bad id is refused before the plugin
+ * is asked.
+ */
+static void test_open_queue_files(void **state)
+{
+	struct fx *f = *state;
+	const struct mta_host *host = priv_client_host(f->c);
+	static const struct {
+		enum mta_file which;
+		const char *spec, *seen;
+	} good[] = {
+	    {MTA_FILE_QDIR_DEFERRED, NULL, "log 5 -"},
+	    {MTA_FILE_QDIR_DEFERRED, "A", "log 5 A"},
+	    {MTA_FILE_QDIR_DEFERRED, "a9Z", "log 5 a9Z"},
+	    {MTA_FILE_DEFER_LOG, "F.ABC123", "log 6 F.ABC123"},
+	    {MTA_FILE_DEFER_LOG, "ABC123", "log 6 ABC123"},
+	};
+	static const struct {
+		enum mta_file which;
+		const char *spec;
+	} bad[] = {
+	    {MTA_FILE_QDIR_DEFERRED, ".."},
+	    {MTA_FILE_QDIR_DEFERRED, "A/B"},
+	    {MTA_FILE_QDIR_DEFERRED, "ABCDE"},
+	    {MTA_FILE_QDIR_DEFERRED, "-"},
+	    {MTA_FILE_QDIR_DEFERRED, "A.B"},
+	    {MTA_FILE_DEFER_LOG, ""},
+	    {MTA_FILE_DEFER_LOG, ".ABC123"},
+	    {MTA_FILE_DEFER_LOG, "A.ALL"},
+	    {MTA_FILE_DEFER_LOG, "A/B.ABC123"},
+	    {MTA_FILE_DEFER_LOG, "ABCDE.ABC123"},
+	    {MTA_FILE_DEFER_LOG, "../ABC123"},
+	    {MTA_FILE_DEFER_LOG, "A.ABC123/x"},
+	    {MTA_FILE_DEFER_LOG, "ABC123XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"},
+	    {MTA_FILE_DEFER_LOG, NULL}, /* a defer log needs its spec */
+	};
+	char buf[64], err[256], why[256];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_string_equal(open_read(host, good[i].which, good[i].spec,
+					      buf, sizeof(buf)),
+				    good[i].seen);
+	assert_string_equal(recorded(f), "open\nopen\nopen\nopen\nopen\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(host->open_file(host->arg, bad[i].which,
+						 bad[i].spec, err, sizeof(err)),
+				 -1);
+	/* two slots are one too many */
+	{
+		char two[2 * PRIV_ID_SLOT] = "A";
+
+		assert_int_equal(priv_send(f->fd, PRIV_OPEN,
+					   MTA_FILE_QDIR_DEFERRED, 2, two,
+					   sizeof(two)),
+				 0);
+		assert_int_equal(end_of(f, why), -1);
+	}
+	assert_string_equal(recorded(f), "");
+}
+
 /* Run the classic BPF program on @param d (LD W ABS, JEQ, JGE, RET only). */
 static uint32_t bpf_run(const struct sock_fprog *p,
 			const struct seccomp_data *d)
@@ -650,6 +729,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hooks_checked, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_scan_round_trip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_open_queue_files, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_list_and_open, setup,
 					    teardown),
