@@ -84,8 +84,7 @@ static void exim_discover_sender(struct mta_discover *t, const char *id,
 		return;
 	if (len == 2 && memcmp(p, "<>", 2) == 0)
 		len = 0; /* the null sender (a bounce) */
-	memcpy(m->sender, p, len);
-	m->sender[len] = '\0';
+	mta_discover_sender(t, m, p, len);
 }
 
 /* A line about message @param id with no flag: sender, frozen, thawed. */
@@ -211,8 +210,8 @@ static int exim_discover_save(const struct exim_state *st, char *err,
 						  err, errlen);
 }
 
-int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
-		  size_t errlen)
+int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
+		       char *err, size_t errlen)
 {
 	struct exim_state *st = state;
 	struct exim_log_cursor saved = st->dcur;
@@ -221,7 +220,6 @@ int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
 	char why[256];
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
 	*gap = 0;
 	c.tzoff = exim_tzoff();
@@ -233,7 +231,12 @@ int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		 : exim_log_follow_host(st->log_file, st->host, &st->dcur,
 					exim_discover_read, &c, why,
 					sizeof(why));
-	if (rc == 0 && (c.t.nomem || mta_discover_output(&c.t, out) < 0)) {
+	if (rc == 0 && !c.t.nomem && mta_discover_each(&c.t, fn, arg) < 0 &&
+	    !c.t.nomem) {
+		snprintf(why, sizeof(why), "stopped by the caller");
+		rc = -1;
+	}
+	if (rc == 0 && c.t.nomem) {
 		snprintf(why, sizeof(why), "out of memory");
 		rc = -1;
 	}
@@ -244,11 +247,22 @@ int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		st->dcur = saved; /* read again next time */
 		st->djcur = jsaved;
 		mta_discover_free(&c.t);
-		exim_queue_free(out);
 		return -1;
 	}
 	mta_discover_free(&c.t);
 	*gap = st->dgap || st->dcur.gap;
 	st->dgap = 0;
+	return 0;
+}
+
+int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
+		  size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (exim_discover_each(state, mta_discover_collect, out, gap, err,
+			       errlen) < 0) {
+		exim_queue_free(out);
+		return -1;
+	}
 	return 0;
 }

@@ -4,9 +4,10 @@
  * SUMMARY
  *	incremental discovery for exim.so: new deferrals from the main log
  * DESCRIPTION
- *	exim_discover() is the plugin's discover method (see plugin.h and
- *	exim_discover.c); exim_discover_line() is its pure part, one main
- *	log line into the call's table, for the unit tests.
+ *	exim_discover_each() is the plugin's discover method (see plugin.h
+ *	and exim_discover.c), exim_discover() the same into a listing;
+ *	exim_discover_line() is its pure part, one main log line into the
+ *	call's table, for the unit tests.
  */
 #ifndef RETRYD_EXIM_DISCOVER_H
 #define RETRYD_EXIM_DISCOVER_H
@@ -33,7 +34,11 @@ int exim_discover_line(struct mta_discover *t, const char *line, size_t len,
 int exim_discover_open(struct exim_state *st, const char *state_dir, char *err,
 		       size_t errlen);
 
-/** The plugin's discover method. */
+/** The plugin's discover method: each message deferred since the last
+ *  call told to @param fn; the position saved only when all were told. */
+int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
+		       char *err, size_t errlen);
+/** The same into @param out (never complete; exim_queue_free it). */
 int exim_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		  size_t errlen);
 

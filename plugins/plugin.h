@@ -39,9 +39,10 @@
 #include "util/limits.h"
 
 #define MTA_PLUGIN_ABI                                                         \
-	4 /* 2: host, list_raw, open_file, discover;
+	5 /* 2: host, list_raw, open_file, discover;
 	   * 3: scan_each, list_stream;
-	   * 4: outcome positions kept by the host */
+	   * 4: outcome positions kept by the host;
+	   * 5: discover tells each message (no listing) */
 #define MTA_PLUGIN_SYMBOL "retryd_plugin"
 
 /* The files a parsing instance may have opened for it, by kind. */
@@ -208,14 +209,17 @@ struct mta_plugin {
 	/**
 	 * Incremental discovery (may be NULL: every pass lists everything):
 	 * the messages the MTA deferred since the last call, read from its
-	 * log without listing the queue (complete = 0; held = 1 when the log
-	 * shows it was put on hold since; a message the log shows removed
-	 * is left out). The read position survives restarts (state_dir).
+	 * log without listing the queue, told to @param fn one by one as
+	 * scan_each does (held = 1 when the log shows it was put on hold
+	 * since; a message the log shows removed is left out); nothing of
+	 * them is kept past the call. The read position survives restarts
+	 * (state_dir) and advances only when every message was told (fn
+	 * said stop: -1, the same lines are read again next call).
 	 * *gap = 1 when lines may have been missed since the last call (no
 	 * saved position, the log rotated away or was truncated): the
-	 * caller then runs a full listing. Free with listing_free.
+	 * caller then runs a full listing.
 	 */
-	int (*discover)(void *state, struct mta_listing *out, int *gap,
+	int (*discover)(void *state, mta_message_fn fn, void *arg, int *gap,
 			char *err, size_t errlen);
 	void (*listing_free)(struct mta_listing *l);
 	/**

@@ -79,7 +79,12 @@ int postfix_qdir_discover(const struct postfix_state *st,
 /** Load (or start at the log's end) the discovery position. */
 int postfix_discover_open(struct postfix_state *st, const char *state_dir,
 			  char *err, size_t errlen);
-/** The plugin's discover method (postfix_discover.c). */
+/** The plugin's discover method (postfix_discover.c): each message
+ *  deferred since the last call told to @param fn. */
+int postfix_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
+			  char *err, size_t errlen);
+/** The same into @param out (never complete; free with
+ *  postfix_queue_free). */
 int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		     size_t errlen);
 

@@ -6,10 +6,11 @@
  * SYNOPSIS
  *	#include "postfix_cmd.h"
  * DESCRIPTION
- *	postfix_discover() reads the Postfix log from its own position
+ *	postfix_discover_each() reads the Postfix log from its own position
  *	(STATE_DIR/postfix-discover.offset, apart from the outcome reader's)
- *	and returns, as a listing that is never complete, the messages that
- *	were deferred since the last call:
+ *	and tells a callback, one by one, the messages that were deferred
+ *	since the last call (postfix_discover(): the same into a listing,
+ *	never complete):
  *
  *	    ID: from=<S>, size=N, nrcpt=K (queue active)   sender
  *	    ID: to=<A>, ..., delay=D, ..., status=deferred (REASON)
@@ -33,8 +34,11 @@
  *	directory unreadable) the caller reconciles with a full listing
  *	(postqueue -j).
  *
- *	Owns: the id table for the length of a call; the listing it returns
- *	until listing_free (postfix_queue_free).
+ *	The position is saved only when every message was told (a callback
+ *	that says stop, out of memory: the same lines are read again).
+ *
+ *	Owns: the id table for the length of a call; postfix_discover()'s
+ *	listing until listing_free (postfix_queue_free).
  * DIAGNOSTICS
  *	"discover: ..." in err: the log cannot be read, the position cannot
  *	be saved, memory ran out (the position is then not advanced).
@@ -79,8 +83,7 @@ static void disc_sender(struct disc *d, const struct postfix_log_entry *e)
 	if (q == NULL || !postfix_queue_address_ok(p, (size_t)(q - p)) ||
 	    (m = mta_discover_get(&d->t, e->id, 1)) == NULL)
 		return;
-	memcpy(m->sender, p, (size_t)(q - p));
-	m->sender[q - p] = '\0';
+	mta_discover_sender(&d->t, m, p, (size_t)(q - p));
 }
 
 static int disc_is(const struct postfix_log_entry *e, const char *word)
@@ -182,8 +185,8 @@ int postfix_discover_open(struct postfix_state *st, const char *state_dir,
 				   errlen);
 }
 
-int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
-		     size_t errlen)
+int postfix_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
+			  char *err, size_t errlen)
 {
 	struct postfix_state *st = state;
 	struct postfix_log_pos saved = st->dpos;
@@ -191,28 +194,48 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 	struct disc d;
 	struct tm tm;
 	time_t now = time(NULL);
+	int rc;
 
-	memset(out, 0, sizeof(*out));
 	memset(&d, 0, sizeof(d));
 	*gap = 0;
 	d.now = (int64_t)now;
 	d.tzoff = localtime_r(&now, &tm) ? tm.tm_gmtoff : 0;
 	st->dpos.gap = 0;
-	if (postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line, &d,
-			       err, errlen) < 0 ||
-	    d.t.nomem || (gapped = disc_gap(st, &d)) < 0 ||
-	    (d.t.nomem = mta_discover_output(&d.t, out) < 0) ||
-	    (st->dpos_file &&
-	     postfix_log_pos_save(st->dpos_file, &st->dpos, err, errlen) < 0)) {
-		if (d.t.nomem)
-			snprintf(err, errlen, "discover: out of memory");
+	rc = postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line,
+				&d, err, errlen);
+	if (rc == 0 && !d.t.nomem && (gapped = disc_gap(st, &d)) < 0)
+		d.t.nomem = 1;
+	if (rc == 0 && !d.t.nomem && mta_discover_each(&d.t, fn, arg) < 0 &&
+	    !d.t.nomem) {
+		snprintf(err, errlen, "discover: stopped by the caller");
+		rc = -1;
+	}
+	if (rc == 0 && d.t.nomem) {
+		snprintf(err, errlen, "discover: out of memory");
+		rc = -1;
+	}
+	if (rc == 0 && st->dpos_file)
+		rc =
+		    postfix_log_pos_save(st->dpos_file, &st->dpos, err, errlen);
+	if (rc < 0) {
 		st->dpos = saved; /* read again next time */
 		mta_discover_free(&d.t);
-		postfix_queue_free(out);
 		return -1;
 	}
 	mta_discover_free(&d.t);
 	*gap = gapped;
 	st->dgap = 0;
+	return 0;
+}
+
+int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
+		     size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (postfix_discover_each(state, mta_discover_collect, out, gap, err,
+				  errlen) < 0) {
+		postfix_queue_free(out);
+		return -1;
+	}
 	return 0;
 }

@@ -191,23 +191,19 @@ static int observe_scan_each(void *state, mta_message_fn fn, void *arg,
 
 /* The real discovery; in observe the pretended holds show held (the
  * MTA keeps deferring them itself, so the log lists them again). */
-static int observe_discover(void *state, struct mta_listing *out, int *gap,
+static int observe_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 			    char *err, size_t errlen)
 {
 	struct observe *o = state;
+	struct observe_each e = {.o = o, .fn = fn, .arg = arg};
 
+	*gap = 0;
 	if (o->real->discover == NULL) { /* gone with a reload */
-		memset(out, 0, sizeof(*out));
 		snprintf(err, errlen, "discover: not available");
 		return -1;
 	}
-	if (o->real->discover(o->real_state, out, gap, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; o->on && o->nids && i < out->n; i++)
-		if (bsearch(out->msgs[i].queue_id, o->ids, o->nids,
-			    sizeof(observe_id), observe_cmp) != NULL)
-			out->msgs[i].held = 1;
-	return 0;
+	return o->real->discover(o->real_state, observe_each_one, &e, gap, err,
+				 errlen);
 }
 
 static int observe_hold(void *state, const char *const *ids, size_t n,

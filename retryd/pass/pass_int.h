@@ -68,12 +68,13 @@ struct pass_cand {
 };
 
 /* One message of the MTA listing, indexed by queue id. */
+/* 8 bytes a listed message (a million: 8 MB, with the ids ~20 MB). */
 struct pass_lentry {
-	uint32_t id;		/* offset of its queue id in l->ids */
-	uint32_t cand;		/* 1 + its index in l->cand, or 0 */
-	uint8_t held, deferred; /* OR of duplicate listings of the same id */
-	uint8_t known;		/* a live (not done) store record exists */
-	uint8_t journaled; /* kept by this pass's hold journal compaction */
+	uint32_t id;			 /* offset of its queue id in l->ids */
+	uint32_t cand : 28;		 /* 1 + its index in l->cand, or 0 */
+	uint32_t held : 1, deferred : 1; /* OR of duplicate listings */
+	uint32_t known : 1;	/* a live (not done) store record exists */
+	uint32_t journaled : 1; /* kept by this pass's journal compaction */
 };
 
 struct pass_listing {

@@ -8,7 +8,9 @@
  *	scan_each the messages come one by one as postqueue writes them and
  *	nothing of the listing is kept by anyone; otherwise (a plugin
  *	without it) the plugin's whole listing is read and freed at once.
- *	pass_listing_discover() does the same with the plugin's discovery.
+ *	pass_listing_discover() is told the plugin's discovery the same way,
+ *	message by message (a listing_add that fails: the discovery stops
+ *	and its log position stays, a full listing follows).
  *	Each message becomes an index entry: its queue id (in one string
  *	block) and its held / deferred flags. A message the pass could
  *	adopt (deferred, not held, pass_adopt_eligible) also keeps its
@@ -17,9 +19,10 @@
  *	(more: l->cand_cut, the adoption goes on at the next full listing).
  *	Ids the plugin's valid_id refuses are logged and left out. At the
  *	end the entries are sorted by queue id; a message listed twice is
- *	merged (flags or'ed, the later listing's candidate kept).
- *	LIMIT_LISTING_MESSAGES bounds the index (~30 bytes a message): past
- *	it the listing is partial.
+ *	merged (flags or'ed, the later listing's candidate kept), sorted in
+ *	place (no scratch copy). LIMIT_LISTING_MESSAGES bounds the index
+ *	(8-byte entries + the ids, ~20 bytes a message): past it the
+ *	listing is partial.
  *
  *	Owns: the index, the id block, the candidates and the reasons until
  *	pass_listing_free().
@@ -143,9 +146,13 @@ static int listing_add(void *arg, const struct mta_message *m)
 	e->deferred = m->deferred != 0;
 	if (m->deferred && !m->held &&
 	    pass_adopt_eligible(ctx->policy, ctx->classifier, m, domain,
-				sizeof(domain)) &&
-	    listing_cand(l, m, &e->cand) < 0)
-		goto nomem;
+				sizeof(domain))) {
+		uint32_t cand = 0;
+
+		if (listing_cand(l, m, &cand) < 0)
+			goto nomem;
+		e->cand = cand;
+	}
 	l->n++;
 	return 0;
 nomem:
@@ -155,10 +162,9 @@ nomem:
 	return -1;
 }
 
-static int listing_cmp(const void *a, const void *b, void *arg)
+static int listing_cmp(const struct pass_lentry *x, const struct pass_lentry *y,
+		       const char *ids)
 {
-	const struct pass_lentry *x = a, *y = b;
-	const char *ids = arg;
 	int c = strcmp(ids + x->id, ids + y->id);
 
 	if (c)
@@ -166,13 +172,65 @@ static int listing_cmp(const void *a, const void *b, void *arg)
 	return x->id < y->id ? -1 : x->id > y->id; /* the order listed */
 }
 
+#define LISTING_SORT_SMALL 16 /* partitions this small: insertion sort */
+_Static_assert(LIMIT_LISTING_CANDIDATES < (1u << 28), "cand fits 28 bits");
+
+static void listing_swap(struct pass_lentry *a, struct pass_lentry *b)
+{
+	struct pass_lentry t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Sort @param n entries in place (quicksort, median of three, the
+ * smaller side first: log2(n) deep): glibc's qsort_r would malloc a
+ * copy of the whole array (12 MB at a million) for its merge sort.
+ */
+static void listing_qsort(struct pass_lentry *e, size_t n, const char *ids)
+{
+	while (n > LISTING_SORT_SMALL) {
+		size_t mid = n / 2, i = 0, j = n - 1;
+		struct pass_lentry p;
+
+		if (listing_cmp(&e[mid], &e[0], ids) < 0)
+			listing_swap(&e[mid], &e[0]);
+		if (listing_cmp(&e[n - 1], &e[0], ids) < 0)
+			listing_swap(&e[n - 1], &e[0]);
+		if (listing_cmp(&e[n - 1], &e[mid], ids) < 0)
+			listing_swap(&e[n - 1], &e[mid]);
+		p = e[mid];
+		for (;;) { /* Hoare: e[0..j] <= p <= e[j+1..n) */
+			while (listing_cmp(&e[i], &p, ids) < 0)
+				i++;
+			while (listing_cmp(&p, &e[j], ids) < 0)
+				j--;
+			if (i >= j)
+				break;
+			listing_swap(&e[i++], &e[j--]);
+		}
+		if (j + 1 < n - j - 1) {
+			listing_qsort(e, j + 1, ids);
+			e += j + 1;
+			n -= j + 1;
+		} else {
+			listing_qsort(e + j + 1, n - j - 1, ids);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i;
+		     k > 0 && listing_cmp(&e[k], &e[k - 1], ids) < 0; k--)
+			listing_swap(&e[k], &e[k - 1]);
+}
+
 /* Sort by queue id; merge an id listed twice (the later candidate). */
 static void listing_sort(struct pass_listing *l)
 {
 	size_t k = 0;
 
-	if (l->n > 1)
-		qsort_r(l->e, l->n, sizeof(*l->e), listing_cmp, l->ids);
+	listing_qsort(l->e, l->n, l->ids);
 	for (size_t i = 0; i < l->n; i++) {
 		struct pass_lentry *p = k ? &l->e[k - 1] : NULL;
 
@@ -233,18 +291,17 @@ int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
 int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 			  int *gap)
 {
-	struct mta_listing raw;
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
 	l->ctx = ctx;
 	*gap = 0;
-	if (ctx->plugin->discover(ctx->plugin_state, &raw, gap, err,
+	if (ctx->plugin->discover(ctx->plugin_state, listing_add, l, gap, err,
 				  sizeof(err)) < 0) {
 		log_warn("discover: %.300s (a full listing follows)", err);
+		pass_listing_free(ctx, l);
 		return -1;
 	}
-	listing_from_raw(ctx, l, &raw);
 	l->complete = 0;
 	l->incremental = 1;
 	l->ok = 1;

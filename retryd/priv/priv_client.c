@@ -87,7 +87,7 @@ const struct mta_host *priv_client_host(struct priv_client *c)
 	return &c->host;
 }
 
-static int pc_discover(void *state, struct mta_listing *out, int *gap,
+static int pc_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 		       char *err, size_t errlen);
 static int pc_scan_each(void *state, mta_message_fn fn, void *arg,
 			int *complete, size_t *skipped, char *err,
@@ -275,17 +275,17 @@ static int pc_scan_msg(struct mta_listing *l, size_t *cap,
 
 /* Discovery is parsing: only by the daemon's parsing instance (without
  * one: an error, and the pass makes a full listing). */
-static int pc_discover(void *state, struct mta_listing *out, int *gap,
+static int pc_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 		       char *err, size_t errlen)
 {
 	struct priv_client *c = state;
 
-	memset(out, 0, sizeof(*out));
+	*gap = 0;
 	if (c->parser == NULL || c->pl->discover == NULL) {
 		snprintf(err, errlen, "discover: no parsing instance");
 		return -1;
 	}
-	return c->pl->discover(c->parser, out, gap, err, errlen);
+	return c->pl->discover(c->parser, fn, arg, gap, err, errlen);
 }
 
 /* The streamed listing: parsed here as the helper's bytes come. */

@@ -132,12 +132,11 @@ static int fake_scan(void *state, struct mta_listing *out, char *err,
 	return 0;
 }
 
-static int fake_discover(void *state, struct mta_listing *out, int *gap,
+static int fake_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 			 char *err, size_t errlen)
 {
 	struct fake_mta *f = state;
 
-	memset(out, 0, sizeof(*out));
 	*gap = f->gap;
 	f->gap = 0;
 	f->discovers++;

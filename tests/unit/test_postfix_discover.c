@@ -11,6 +11,10 @@
  * the walk partial, a symbolic link below the queue directory is not
  * followed), and postfix_discover() reading the queue directory instead
  * of asking for a full listing after the log was truncated.
+ * Told one by one (postfix_discover_each): a full
+ * table of LIMIT_DISCOVER_MESSAGES messages costs ~100 bytes each plus
+ * their addresses, not a listing of fixed 768-byte recipient slots;
+ * a callback that says stop leaves the position where it was.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <malloc.h>
 
 #include <cmocka.h>
 
@@ -343,7 +349,8 @@ static void test_walk(void **state)
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
 			 0);
-	assert_int_equal(mta_discover_output(&t, &l), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(mta_discover_each(&t, mta_discover_collect, &l), 0);
 	mta_discover_free(&t);
 	assert_int_equal(l.n, 2);
 	m = find(&l, ID1);
@@ -436,6 +443,87 @@ static void test_discover_gap(void **state)
 	postfix_queue_free(&l);
 }
 
+/* Bytes allocated now (ASan's allocator when built with it). */
+size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi;
+
+	if (__sanitizer_get_current_allocated_bytes != NULL)
+		return __sanitizer_get_current_allocated_bytes();
+	mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+struct told {
+	size_t n, base, first; /* messages; heap before; heap at the 1st */
+	size_t stop_at;	       /* say stop at this message (0: never) */
+};
+
+static int told_one(void *arg, const struct mta_message *m)
+{
+	struct told *t = arg;
+
+	if (t->n++ == 0)
+		t->first = heap_in_use() - t->base;
+	assert_int_equal(m->nrcpts, 1);
+	assert_string_equal(m->rcpts[0].reason,
+			    "Host or domain name not found. Name service error "
+			    "for name=live.test type=MX: Host not found, try "
+			    "again");
+	return t->stop_at && t->n == t->stop_at ? -1 : 0;
+}
+
+static void test_each_memory_and_stop(void **state)
+{
+	struct fx *f = *state;
+	struct told t = {0};
+	char err[256], line[400];
+	FILE *fp;
+	int gap;
+
+	assert_int_equal(
+	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
+	    0);
+	assert_non_null(fp = fopen(f->log, "a"));
+	for (int i = 0; i < LIMIT_DISCOVER_MESSAGES; i++) {
+		char id[16], rcpt[32];
+
+		snprintf(id, sizeof(id), "1BCDF%06X", i);
+		snprintf(rcpt, sizeof(rcpt), "u%06X@live.test", i);
+		snprintf(line, sizeof(line),
+			 DEFER("%s", "%s", "1",
+			       "Host or domain name not found. Name service "
+			       "error for name=live.test type=MX: Host not "
+			       "found, try again"),
+			 id, rcpt);
+		fputs(line, fp);
+	}
+	fclose(fp);
+	/* stopped at the 5th: nothing saved, all told again next call */
+	t.stop_at = 5;
+	assert_int_equal(
+	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
+	    -1);
+	assert_int_equal(t.n, 5);
+	memset(&t, 0, sizeof(t));
+	t.base = heap_in_use();
+	assert_int_equal(
+	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
+	    0);
+	assert_int_equal(t.n, LIMIT_DISCOVER_MESSAGES);
+	/* the whole table is built when the first is told: ~100 B a
+	 * message + its address, well under 200 (it was ~1,100) */
+	print_message("discovery table: %zu bytes for %d messages\n", t.first,
+		      LIMIT_DISCOVER_MESSAGES);
+	assert_true(t.first < (size_t)LIMIT_DISCOVER_MESSAGES * 200);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(
+	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
+	    0);
+	assert_int_equal(t.n, 0); /* saved after the whole call */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +533,8 @@ int main(void)
 	    cmocka_unit_test(test_parts),
 	    cmocka_unit_test_setup_teardown(test_walk, setup_qdir, teardown),
 	    cmocka_unit_test_setup_teardown(test_discover_gap, setup_qdir,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_each_memory_and_stop, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
