@@ -262,8 +262,9 @@ static void daemon_reopen(struct daemon *d)
 		d->store = NULL;
 		d->ctx.store = NULL;
 	}
-	if (store_open(d->policy->state_dir, STORE_OPEN_DAEMON, 0, &d->store,
-		       err, sizeof(err)) != STORE_OK) {
+	if (store_open(d->policy->state_dir, STORE_OPEN_DAEMON,
+		       (size_t)d->policy->store_cache_mb << 20, &d->store, err,
+		       sizeof(err)) != STORE_OK) {
 		log_warn_limited("store-reopen", 300,
 				 "store %s: %.800s (no mail action until it "
 				 "opens; retried every pass)",
@@ -391,8 +392,9 @@ static int daemon_open(struct daemon *d, const char *policy_file,
 		}
 		d->separated = 1;
 	}
-	rc = store_open(p->state_dir, STORE_OPEN_DAEMON, 0, &d->store, err,
-			errlen);
+	rc =
+	    store_open(p->state_dir, STORE_OPEN_DAEMON,
+		       (size_t)p->store_cache_mb << 20, &d->store, err, errlen);
 	if (rc == STORE_NOSPACE && !once) {
 		/* a full disk (even after a crash): wait for space, the loop
 		 * opens (recovers) the store when it can */

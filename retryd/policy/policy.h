@@ -99,6 +99,7 @@ struct policy {
 	int64_t scan_interval;
 	unsigned reconcile_every;   /* also every N passes (0: off) */
 	int64_t reconcile_interval; /* a full listing at least this often */
+	unsigned store_cache_mb;    /* Berkeley DB cache (resident), MB */
 	int64_t max_hold;	    /* never held longer (from adopted_at) */
 	char host_id[LIMIT_HOST_ID + 1];
 	char user[LIMIT_USER_NAME + 1]; /* the daemon drops to it ("": stay) */

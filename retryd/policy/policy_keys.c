@@ -205,6 +205,18 @@ static int set_reconcile_interval(struct key_ctx *k, const char *v, char *msg,
 	return set_duration(v, &k->p->reconcile_interval, 1, msg, msglen);
 }
 
+static int set_store_cache_mb(struct key_ctx *k, const char *v, char *msg,
+			      size_t msglen)
+{
+	if (policy_parse_uint(v, 1, LIMIT_POLICY_STORE_CACHE_MB,
+			      &k->p->store_cache_mb) < 0) {
+		snprintf(msg, msglen, "bad store_cache_mb (a number 1-%d)",
+			 LIMIT_POLICY_STORE_CACHE_MB);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_host_id(struct key_ctx *k, const char *v, char *msg,
 		       size_t msglen)
 {
@@ -583,6 +595,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_RETRYD, "scan_interval", 0, set_scan_interval, 0},
     {LOAD_SECT_RETRYD, "reconcile_every", 0, set_reconcile_every, 0},
     {LOAD_SECT_RETRYD, "reconcile_interval", 0, set_reconcile_interval, 0},
+    {LOAD_SECT_RETRYD, "store_cache_mb", 0, set_store_cache_mb, 0},
     {LOAD_SECT_RETRYD, "max_hold", 0, set_max_hold, 0},
     {LOAD_SECT_RETRYD, "host_id", 0, set_host_id, 0},
     {LOAD_SECT_RETRYD, "user", 0, set_user, 0},
@@ -734,6 +747,7 @@ struct policy *policy_new_defaults(void)
 	p->fleet_interval = 10;
 	p->reconcile_every = 0;	      /* by time only */
 	p->reconcile_interval = 3600; /* a full listing at least hourly */
+	p->store_cache_mb = LIMIT_STORE_CACHE_DEFAULT >> 20;
 	p->postfix_config_dir = strdup("/etc/postfix");
 	p->postfix_log_file = strdup("/var/log/mail.log");
 	p->exim_binary = strdup("/usr/sbin/exim4");

@@ -228,6 +228,7 @@ int policy_print(const struct policy *p, FILE *fp)
 	    fprintf(fp, "reconcile_every = %u\n", p->reconcile_every) < 0 ||
 	    emit_duration(fp, "reconcile_interval", p->reconcile_interval) <
 		0 ||
+	    fprintf(fp, "store_cache_mb = %u\n", p->store_cache_mb) < 0 ||
 	    emit_duration(fp, "max_hold", p->max_hold) < 0 ||
 	    emit1(fp, "host_id", p->host_id) < 0 ||
 	    emit1(fp, "user", p->user) < 0)

@@ -26,6 +26,7 @@
 
 /* Scale (issue 13): full listings and discovery from the MTA log. */
 #define LIMIT_POLICY_RECONCILE_EVERY 100000 /* passes between full listings */
+#define LIMIT_POLICY_STORE_CACHE_MB  1024   /* store_cache_mb: the largest */
 #define LIMIT_DISCOVER_MESSAGES	     20000  /* ids gathered per discovery */
 #define LIMIT_PASS_WATCH	     4096   /* domains with held mail watched */
 #define LIMIT_WATCH_RELOAD_S	     3600   /* watched set rebuilt (O(held)) */
