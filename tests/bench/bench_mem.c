@@ -2,11 +2,13 @@
  * bench_mem - the parts of a Postfix queue that bench_mem.sh gives a real
  * retryd daemon when it measures memory with many held messages.
  *
- *	bench_mem seed STATE_DIR N [FIRST]
+ *	bench_mem seed STATE_DIR N [FIRST [CACHE_MB]]
  *		a real retryd store with N messages retryd holds (state
  *		held, one recipient, domain BENCH_MEM_DOMAIN, next attempt
  *		in 50 minutes: nothing due), ids bench_mem_id(FIRST..FIRST+N-1),
- *		written in transactions of 1,000 as the daemon writes them
+ *		written in transactions of 1,000 as the daemon writes them;
+ *		a new environment gets a CACHE_MB Berkeley DB cache (0: the
+ *		default), as the daemon's store_cache_mb would give it
  *	bench_mem postqueue N D HELD [ARGS...]
  *		a stand-in for "postqueue -j": N + D lines in Postfix 3.7's
  *		format (one recipient, a routing delay reason, ~360 bytes a
@@ -47,7 +49,7 @@ static void bench_mem_id(char *buf, size_t len, size_t i)
 		 i & 0xFFFFFF);
 }
 
-static int seed(const char *dir, size_t n, size_t first)
+static int seed(const char *dir, size_t n, size_t first, size_t cache_mb)
 {
 	struct store_message *m = store_message_new(1);
 	struct store *st = NULL;
@@ -55,8 +57,8 @@ static int seed(const char *dir, size_t n, size_t first)
 	int64_t now = time(NULL);
 	char err[1024];
 
-	if (m == NULL || store_open(dir, STORE_OPEN_DAEMON, 0, &st, err,
-				    sizeof(err)) != STORE_OK) {
+	if (m == NULL || store_open(dir, STORE_OPEN_DAEMON, cache_mb << 20, &st,
+				    err, sizeof(err)) != STORE_OK) {
 		fprintf(stderr, "bench_mem: seed: %s\n",
 			m ? err : "out of memory");
 		return 1;
@@ -203,7 +205,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "seed") == 0)
 		return seed(argv[2], strtoul(argv[3], NULL, 10),
-			    argc > 4 ? strtoul(argv[4], NULL, 10) : 0);
+			    argc > 4 ? strtoul(argv[4], NULL, 10) : 0,
+			    argc > 5 ? strtoul(argv[5], NULL, 10) : 0);
 	if (argc >= 5 && strcmp(argv[1], "postqueue") == 0)
 		return postqueue(strtoul(argv[2], NULL, 10),
 				 strtoul(argv[3], NULL, 10), argv[4]);
@@ -212,8 +215,8 @@ int main(int argc, char **argv)
 	if (argc >= 4 && strcmp(argv[1], "maillog") == 0)
 		return maillog(strtoul(argv[2], NULL, 10),
 			       strtoul(argv[3], NULL, 10));
-	fprintf(stderr,
-		"usage: bench_mem seed DIR N [FIRST] | postqueue N D HELD "
-		"| postsuper HELD | maillog FIRST N\n");
+	fprintf(stderr, "usage: bench_mem seed DIR N [FIRST [CACHE_MB]] | "
+			"postqueue N D HELD "
+			"| postsuper HELD | maillog FIRST N\n");
 	return 2;
 }

@@ -22,7 +22,8 @@
 # discovery, the adoption and BENCH_MEM_FULL complete listings, default
 # 3), whether every full listing was complete (scanned=N, never
 # "(partial)"), the time of a full pass and the store on disk per message.
-# BENCH_MEM_CACHE sets [retryd] store_cache_mb (default: the policy's, 16).
+# BENCH_MEM_CACHE sets [retryd] store_cache_mb (default: the policy's, 16)
+# and the seeded environment's cache (the size is fixed at its creation).
 # Figures only: nothing passes or fails on a number; exit 1 only when the
 # benchmark could not run. Needs root and the user retryd (tests/deps.sh).
 cd "$(dirname "$0")/../.." || exit 1
@@ -66,7 +67,7 @@ run_size() {
 	mkdir -p "$D/bin" "$D/state"
 	echo "--- $N held messages"
 	t0=$SECONDS
-	"$TOOL" seed "$D/state" "$N" || return 1
+	"$TOOL" seed "$D/state" "$N" 0 "${CACHE:-0}" || return 1
 	R[$N,seed]=$((SECONDS - t0))
 	chown -R retryd: "$D/state"
 	: >"$D/held"
