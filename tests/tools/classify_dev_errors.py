@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""classify_dev_errors.py - the DEVELOPMENT texts the classifier rules get wrong.
+
+    tests/tools/classify_dev_errors.py [--rules FILE] [--build DIR] [--save F | --diff F] [--sum]
+
+Runs every text of tests/data/classifier-corpus.tsv through `retryctl classify
+--explain` with a policy holding only FILE's rules (default policy/classifier.ini,
+read as it is now: no rebuild needed) and `builtin_rules = no`. Prints each
+development text whose category is not one of its labels (labels, got, the rule
+line or status code that decided, the text), a count by (first label, got),
+then one line of totals for each part.
+
+The validation part is only counted, never listed: rules are written against
+the development part (docs/classifier-labels.md, test_classify_corpus.c).
+
+--save F keeps the development decisions in F; --diff F prints the development
+texts whose category changed since F (FIX, BREAK or MOVE), to see what one rule
+change does. --sum prints the totals only. Exit 2 when retryctl fails.
+"""
+import argparse
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ADDR = {'mailbox-unknown', 'mailbox-disabled'}
+
+
+def load_corpus(path):
+    rows = []
+    with open(path, encoding='utf-8', errors='surrogateescape') as fp:
+        for n, ln in enumerate(fp, 1):
+            if ln.startswith('#') or not ln.strip():
+                continue
+            f = ln.rstrip('\n').split('\t', 4)
+            if len(f) != 5:
+                sys.exit('%s:%d: want 5 tab-separated fields' % (path, n))
+            rows.append(f)
+    return rows
+
+
+def classify(retryctl, rules, texts):
+    with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as pol:
+        pol.write('[retryd]\nmta = postfix\n\n')
+        with open(rules) as fp:
+            pol.write(fp.read())
+        pol.write('\nbuiltin_rules = no\n')
+    try:
+        run = subprocess.run([retryctl, '-c', pol.name, 'classify', '--explain'],
+                             input='\n'.join(texts).encode('utf-8', 'surrogateescape') + b'\n',
+                             capture_output=True)
+    finally:
+        os.unlink(pol.name)
+    out = run.stdout.decode('utf-8', 'surrogateescape').split('\n')
+    if run.returncode != 0 or len(out) < len(texts):
+        sys.stderr.write(run.stderr.decode('utf-8', 'replace'))
+        sys.exit(2)
+    # category, what decided (the temporary policy's name is dropped)
+    return [(o.split('\t')[0], o.split('\t')[1].replace(pol.name, 'line'))
+            for o in out[:len(texts)]]
+
+
+def main():
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--rules', default=os.path.join(root, 'policy/classifier.ini'))
+    ap.add_argument('--build', default=os.path.join(root, 'build'))
+    ap.add_argument('--save')
+    ap.add_argument('--diff')
+    ap.add_argument('--sum', action='store_true')
+    a = ap.parse_args()
+    rows = load_corpus(os.path.join(root, 'tests/data/classifier-corpus.tsv'))
+    got = classify(os.path.join(a.build, 'retryctl'), a.rules, [r[4] for r in rows])
+    st = {'dev': collections.Counter(), 'val': collections.Counter()}
+    dev, errs = [], []
+    for (split, labels, prov, _src, text), (cat, why) in zip(rows, got):
+        want = labels.split('|')
+        ok = cat in want
+        s = st[split]
+        s['n'] += 1
+        s['ok'] += ok
+        s['false_addr'] += cat in ADDR and not any(w in ADDR for w in want)
+        if all(w in ADDR for w in want):
+            s['addr'] += 1
+            s['addr_found'] += cat in ADDR
+        if split == 'dev':
+            dev.append((labels, cat, why, text))
+            if not ok:
+                errs.append((want[0], cat, labels, prov, why, text))
+    if a.diff:
+        with open(a.diff) as fp:
+            before = json.load(fp)
+        for (labels, was, _w, _t), (_l, cat, why, text) in zip(before, dev):
+            if was != cat:
+                kind = 'FIX' if cat in labels.split('|') else \
+                    'BREAK' if was in labels.split('|') else 'MOVE'
+                print('%s %s: %s -> %s (%s)\n    %s' % (kind, labels, was, cat, why, text[:300]))
+    elif not a.sum:
+        for e in sorted(errs, key=lambda e: (e[0], e[1])):
+            print('%-18s -> %-18s [%s] %s %s\n    %s' % (e[0], e[1], e[2], e[3], e[4], e[5][:400]))
+        for k, v in collections.Counter((e[0], e[1]) for e in errs).most_common():
+            print('%4d %s -> %s' % (v, k[0], k[1]))
+    if a.save:
+        with open(a.save, 'w') as fp:
+            json.dump(dev, fp)
+    for k in ('dev', 'val'):
+        s = st[k]
+        print('%s: %.2f%% (%d/%d, %d wrong), non-address taken as address-level %d, '
+              'address-level recall %.1f%% (%d/%d)' %
+              (k, 100 * s['ok'] / max(1, s['n']), s['ok'], s['n'], s['n'] - s['ok'],
+               s['false_addr'], 100 * s['addr_found'] / max(1, s['addr']), s['addr_found'], s['addr']))
+
+
+if __name__ == '__main__':
+    main()
