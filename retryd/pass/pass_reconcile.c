@@ -19,7 +19,8 @@
  *	  - RELEASE_INTENT (crash around deliver): still held -> HELD, due
  *	    now; otherwise -> ATTEMPTING (outcome or listing decides).
  *	  - ATTEMPTING with no outcome after PASS_OUTCOME_WAIT_INTERVALS scan
- *	    intervals while no outcome of any message arrived in that time
+ *	    intervals while no outcome of any message arrived in that time (at
+ *	    least RECONCILE_OUTCOME_ARRIVING)
  *	    (or after RECONCILE_OUTCOME_WAIT_MAX): held -> HELD rescheduled;
  *	    deferred, not held -> hold again.
  *	  - GIVEBACK_INTENT: the decision is committed; replayed when the id
@@ -94,12 +95,15 @@ enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in)
 int pass_reconcile_overdue(const struct reconcile_input *in)
 {
 	int64_t age = in->now - in->last_attempt;
+	int64_t arriving = in->outcome_wait > RECONCILE_OUTCOME_ARRIVING
+			       ? in->outcome_wait
+			       : RECONCILE_OUTCOME_ARRIVING;
 
 	if (age < in->outcome_wait)
 		return 0;
 	if (age >= RECONCILE_OUTCOME_WAIT_MAX)
 		return 1;
-	return in->now - in->last_outcome >= in->outcome_wait;
+	return in->last_outcome == 0 || in->now - in->last_outcome >= arriving;
 }
 
 /*

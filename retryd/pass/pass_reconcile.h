@@ -37,7 +37,11 @@ struct reconcile_input {
 };
 
 /* An attempt with no outcome is overdue after outcome_wait... unless
- * outcomes still arrive (within outcome_wait): then after this long. */
+ * outcomes still arrive (one settled a message within outcome_wait, or
+ * within RECONCILE_OUTCOME_ARRIVING: a pass that releases 2,000 messages
+ * on a loaded box takes longer than two short scan intervals): then
+ * after RECONCILE_OUTCOME_WAIT_MAX. */
+#define RECONCILE_OUTCOME_ARRIVING 60
 #define RECONCILE_OUTCOME_WAIT_MAX 1800
 
 enum reconcile_action pass_reconcile_decide(const struct reconcile_input *in);

@@ -93,16 +93,22 @@ held_count() { find "$PF_QUEUE/hold" -type f | wc -l; }
 
 declare -A R
 # reconcile_cost N RPID MASTER: one reconciliation (a reload asks for the
-# full listing): CPU of retryd + helper + Postfix from the reload to that
-# pass's summary, and its wall time.
+# full listing, made by the next pass): CPU of retryd + helper + Postfix
+# from the reload to the end of that pass (retryd.status counts passes;
+# an idle pass's summary may not be logged), and its wall time.
+status_passes() { sed -n 's/^passes //p' "$E2E_STATE/retryd.status" 2>/dev/null || echo 0; }
 reconcile_cost() {
-	local full0 c0 p0 t0 i
-	full0=$(e2e_full_listings_since_start)
+	local off c0 p0 t0 i p1=
+	off=$(wc -l <"$E2E_DIR/retryd.log")
 	c0=$(tree_cpu "$2"); p0=$(tree_cpu "$3"); t0=$(now)
 	kill -HUP "$2"
-	for i in $(seq 1 1200); do
-		[ "$(e2e_full_listings_since_start)" -gt "$full0" ] && break
-		sleep 0.25
+	for i in $(seq 1 2400); do
+		if [ -z "$p1" ]; then
+			tail -n +"$((off + 1))" "$E2E_DIR/retryd.log" | grep -q ' reloaded ' && p1=$(status_passes)
+		elif [ "$(status_passes)" -gt "$p1" ]; then
+			break
+		fi
+		sleep 0.1
 	done
 	R[$1,recon_t]=$(fsub "$(now)" "$t0")
 	R[$1,recon_cpu]=$(awk "BEGIN { printf \"%.3f\", $(tree_cpu "$2") - $c0 + $(tree_cpu "$3") - $p0 }")

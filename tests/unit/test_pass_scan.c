@@ -111,7 +111,9 @@ static void test_overdue_while_outcomes_arrive(void **state)
 	assert_int_equal(pass_reconcile_overdue(&in), 0);
 	assert_int_equal(pass_reconcile_wants_listing(&in), 0);
 	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_NONE);
-	in.last_outcome = T0 - 4; /* none for a wait: overdue */
+	in.last_outcome = T0 - 30; /* a loaded pass later: still arriving */
+	assert_int_equal(pass_reconcile_overdue(&in), 0);
+	in.last_outcome = T0 - RECONCILE_OUTCOME_ARRIVING; /* none since */
 	assert_int_equal(pass_reconcile_overdue(&in), 1);
 	assert_int_equal(pass_reconcile_decide(&in), RECONCILE_REHOLD);
 	in.listed = 0;
