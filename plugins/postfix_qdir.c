@@ -268,7 +268,9 @@ static int qdir_walk(struct qwalk *w, char *hash, size_t depth)
 		if (postfix_id_valid(name))
 			qdir_message(w, hash, name);
 		else if (qdir_hash_char(name[0]) && name[1] == '\0' &&
-			 depth < MTA_QDIR_DEPTH) {
+			 depth == MTA_QDIR_DEPTH)
+			w->partial = 1; /* deeper than we read: the listing */
+		else if (qdir_hash_char(name[0]) && name[1] == '\0') {
 			hash[depth] = name[0];
 			hash[depth + 1] = '\0';
 			rc = qdir_walk(w, hash, depth + 1);

@@ -366,6 +366,20 @@ static void test_walk(void **state)
 	assert_string_equal(m->rcpts[0].reason, "timeout");
 	postfix_queue_free(&l);
 
+	/* hash levels deeper than MTA_QDIR_DEPTH: not read, so partial */
+	mkd(f, "deferred/4/A");
+	mkd(f, "deferred/4/A/B");
+	mkd(f, "deferred/4/A/B/C");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 0);
+	mta_discover_free(&t);
+	mkd(f, "deferred/4/A/B/C/D");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(postfix_qdir_discover(&f->st, &t, err, sizeof(err)),
+			 1);
+	mta_discover_free(&t);
+
 	/* a hash directory that is a symbolic link: never followed */
 	snprintf(from, sizeof(from), "%s/deferred/9", f->dir);
 	snprintf(to, sizeof(to), "%s/deferred/9x", f->dir);
