@@ -545,6 +545,7 @@ long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 		return -1;
 	for (int calls = 0; more && calls < LIMIT_OUTCOMES_CALLS; calls++) {
 		struct mta_outcomes out;
+		size_t settled_before = finished;
 
 		memset(&out, 0, sizeof(out));
 		if (ctx->plugin->outcomes(ctx->plugin_state, want, ids->n, &out,
@@ -560,7 +561,8 @@ long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 		    0) {
 			if (outcome_keeps_pos(ctx))
 				ctx->pos = out.pos;
-			if (out.n > 0) /* committed, not yet read on */
+			/* committed (one settled at least), not read on */
+			if (finished > settled_before)
 				FAULT_POINT("outcomes-committed");
 		} else {
 			more = 0;

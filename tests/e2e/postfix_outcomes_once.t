@@ -10,8 +10,10 @@
 #                 not yet committed. Before this change the plugin had
 #                 already saved its position there: those outcomes were
 #                 lost (records settled from the listing, no evidence).
-#   outlook.test  outcomes-committed: the first outcomes committed, the
-#                 next ones not read yet: none may be recorded twice.
+#   outlook.test  outcomes-committed: the first outcomes that settled a
+#                 message committed (Postfix's own earlier deferral lines
+#                 settle nothing), the next ones not read yet: none may be
+#                 recorded twice.
 # Each round: K messages deferred by a stale negative cache, retryd
 # adopts, flushes, releases; it dies at the fault point; a restarted
 # retryd finishes. Then every recipient has exactly ONE "delivered"
