@@ -52,20 +52,9 @@ e2e_bins
 postfix_lab_available || { echo "bench_scale: postfix is not installed (make deps)"; exit 1; }
 e2e_ready || { echo "bench_scale: needs retryd, retryctl and postfix.so (make all)"; exit 1; }
 command -v smtp-source >/dev/null || { echo "bench_scale: smtp-source missing"; exit 1; }
-HZ=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 fsub() { awk "BEGIN { printf \"%.2f\", $1 - $2 }"; }
 
-# pcpu PID: user+system seconds of PID and of its reaped children.
-pcpu() { awk -v hz="$HZ" '{ printf "%.3f", ($14 + $15 + $16 + $17) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# tree_cpu PID: pcpu of PID and of every live descendant.
-tree_cpu() {
-	local p s=0 all
-	all="$1 $(pgrep -d ' ' -P "$1") "
-	for p in $(pgrep -P "$1"); do all="$all $(pgrep -d ' ' -P "$p")"; done
-	for p in $all; do s=$(awk "BEGIN { print $s + $(pcpu "$p") }"); done
-	echo "$s"
-}
 
 # Copies of the binaries: a rebuild meanwhile changes nothing here.
 e2e_init scale ind
@@ -100,7 +89,7 @@ status_passes() { sed -n 's/^passes //p' "$E2E_STATE/retryd.status" 2>/dev/null 
 reconcile_cost() {
 	local off c0 p0 t0 i p1=
 	off=$(wc -l <"$E2E_DIR/retryd.log")
-	c0=$(tree_cpu "$2"); p0=$(tree_cpu "$3"); t0=$(now)
+	c0=$(e2e_tree_cpu "$2"); p0=$(e2e_tree_cpu "$3"); t0=$(now)
 	kill -HUP "$2"
 	for i in $(seq 1 2400); do
 		if [ -z "$p1" ]; then
@@ -111,7 +100,7 @@ reconcile_cost() {
 		sleep 0.1
 	done
 	R[$1,recon_t]=$(fsub "$(now)" "$t0")
-	R[$1,recon_cpu]=$(awk "BEGIN { printf \"%.3f\", $(tree_cpu "$2") - $c0 + $(tree_cpu "$3") - $p0 }")
+	R[$1,recon_cpu]=$(awk "BEGIN { printf \"%.3f\", $(e2e_tree_cpu "$2") - $c0 + $(e2e_tree_cpu "$3") - $p0 }")
 }
 run_size() {
 	local N=$1 name="n$1" t0 t1 c0 c1 rpid passes_before passes cpu_r cpu_pf i
@@ -134,12 +123,12 @@ run_size() {
 	inject "$name" "$N" "p@windowslive.test" || return 1
 	wait_status "$name" 'p@windowslive\.test' "$N" 1800 deferred || { echo "  not all deferred"; return 1; }
 	R[$N,inject]=$(fsub "$(now)" "$t0")
-	c0=$(tree_cpu "$master"); sleep "$WINDOW"; c1=$(tree_cpu "$master")
+	c0=$(e2e_tree_cpu "$master"); sleep "$WINDOW"; c1=$(e2e_tree_cpu "$master")
 	R[$N,pf_idle]=$(fsub "$c1" "$c0")
-	c0=$(tree_cpu "$master"); t0=$(now)
+	c0=$(e2e_tree_cpu "$master"); t0=$(now)
 	postqueue -c "$PF_CONF" -f
 	wait_status "$name" 'p@windowslive\.test' $((2 * N)) 1800 deferred
-	sleep 2; c1=$(tree_cpu "$master")
+	sleep 2; c1=$(e2e_tree_cpu "$master")
 	R[$N,pf_retry]=$(fsub "$c1" "$c0"); R[$N,pf_retry_t]=$(fsub "$(now)" "$t0")
 	local backoff; backoff=$(postconf -c "$PF_CONF" -h maximal_backoff_time | tr -dc 0-9)
 	R[$N,pf_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pf_idle]} / $WINDOW * 3600 + ${R[$N,pf_retry]} * 3600 / ${backoff:-4000} }")
@@ -167,9 +156,9 @@ run_size() {
 	done
 	sleep $((2 * INTERVAL + 2))
 	passes_before=$(e2e_passes_since_start)
-	c0=$(tree_cpu "$rpid"); local p0; p0=$(tree_cpu "$master")
+	c0=$(e2e_tree_cpu "$rpid"); local p0; p0=$(e2e_tree_cpu "$master")
 	sleep "$WINDOW"
-	c1=$(tree_cpu "$rpid"); local p1; p1=$(tree_cpu "$master")
+	c1=$(e2e_tree_cpu "$rpid"); local p1; p1=$(e2e_tree_cpu "$master")
 	passes=$(($(e2e_passes_since_start) - passes_before))
 	cpu_r=$(fsub "$c1" "$c0"); cpu_pf=$(fsub "$p1" "$p0")
 	R[$N,passes]=$passes
