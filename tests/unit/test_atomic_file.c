@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,19 +50,6 @@ static void slurp(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
-static size_t entries(void)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static void test_write_replace_mode(void **state)
 {
 	char path[128], buf[64], err[256];
@@ -81,7 +67,7 @@ static void test_write_replace_mode(void **state)
 	    atomic_file_write(path, "two\n", 4, 0600, err, sizeof(err)), 0);
 	slurp(path, buf, sizeof(buf));
 	assert_string_equal(buf, "two\n");
-	assert_int_equal(entries(), 1);
+	assert_int_equal(tmpdir_fx_count(dir), 1);
 	unlink(path);
 }
 
@@ -174,12 +160,12 @@ static void test_abort_and_failure(void **state)
 	atomic_file_abort(&af);
 	slurp(path, buf, sizeof(buf));
 	assert_string_equal(buf, "old");
-	assert_int_equal(entries(), 1);
+	assert_int_equal(tmpdir_fx_count(dir), 1);
 	snprintf(bad, sizeof(bad), "%s/missing/e", dir);
 	assert_int_equal(atomic_file_write(bad, "x", 1, 0600, err, sizeof(err)),
 			 -1);
 	assert_non_null(strstr(err, "missing/e.tmp"));
-	assert_int_equal(entries(), 1);
+	assert_int_equal(tmpdir_fx_count(dir), 1);
 	unlink(path);
 }
 

@@ -24,6 +24,7 @@
 #include "plugins/exim_id.h"
 #include "plugins/exim_queue.h"
 #include "tmpdir_fx.h"
+#include "listing_fx.h"
 
 #define T   "2026-12-06 02:53:34 "
 #define ID1 "1xa2NV-0003cl-38"
@@ -42,15 +43,6 @@ static void feed(struct mta_discover *t, const char *text)
 				 0);
 		p = nl + 1;
 	}
-}
-
-static const struct mta_message *find(const struct mta_listing *l,
-				      const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->msgs[i].queue_id, id) == 0)
-			return &l->msgs[i];
-	return NULL;
 }
 
 static void test_lines(void **state)
@@ -88,7 +80,7 @@ static void test_lines(void **state)
 	mta_discover_free(&t);
 	assert_int_equal(l.complete, 0);
 	assert_int_equal(l.n, 3);
-	m = find(&l, ID1);
+	m = listing_fx_find(&l, ID1);
 	assert_non_null(m);
 	assert_string_equal(m->sender, "alice@senders.test");
 	assert_int_equal(m->nrcpts, 1); /* u2 was delivered */
@@ -100,12 +92,12 @@ static void test_lines(void **state)
 	assert_int_equal(m->held, 0);
 	assert_int_equal(exim_id_time(ID1, &arrival), 0);
 	assert_int_equal(m->arrival, arrival);
-	assert_null(find(&l, ID2)); /* Completed */
-	m = find(&l, ID3);
+	assert_null(listing_fx_find(&l, ID2)); /* Completed */
+	m = listing_fx_find(&l, ID3);
 	assert_non_null(m);
 	assert_string_equal(m->sender, ""); /* <> */
 	assert_int_equal(m->held, 1);
-	m = find(&l, ID4);
+	m = listing_fx_find(&l, ID4);
 	assert_non_null(m);
 	assert_int_equal(m->held, 0); /* thawed by the forced delivery */
 	assert_string_equal(m->sender, "");
@@ -171,7 +163,7 @@ static size_t discover(struct fx *f, int *gap, const char *want_id)
 	assert_int_equal(exim_discover(&f->st, &l, gap, err, sizeof(err)), 0);
 	n = l.n;
 	if (want_id != NULL)
-		assert_non_null(find(&l, want_id));
+		assert_non_null(listing_fx_find(&l, want_id));
 	exim_queue_free(&l);
 	return n;
 }

@@ -16,7 +16,6 @@
 #include <cmocka.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,20 +108,6 @@ static void *fx_open(struct fx *f, const char *binary)
 	return st;
 }
 
-/* Only the log (and the old file when @param old) in the directory. */
-static int fx_files(struct fx *f)
-{
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 static size_t fx_read(struct fx *f, void *st, struct mta_pos *pos,
 		      char *first_id, size_t idlen)
 {
@@ -156,13 +141,15 @@ static void story(struct fx *f, const char *binary, const char *l1,
 	/* an upgrade: the old file says "from the start of the log" */
 	append(f, l1);
 	st = fx_open(f, binary);
-	assert_int_equal(fx_files(f), 2); /* log + the old file, untouched */
+	/* only the log and the old file, untouched */
+	assert_int_equal(tmpdir_fx_count(f->dir), 2);
 	assert_int_equal(f->pl->outcomes_tell(st, &start, err, sizeof(err)), 0);
 	assert_int_equal(f->pl->outcomes_seek(st, &start, err, sizeof(err)), 0);
 	assert_int_equal(access(f->old, F_OK), -1); /* taken into the store */
 	assert_int_equal(fx_read(f, st, &p1, id, sizeof(id)), 1);
 	assert_string_equal(id, id1);
-	assert_int_equal(fx_files(f), 1); /* no position file written */
+	assert_int_equal(tmpdir_fx_count(f->dir),
+			 1); /* no position file written */
 	append(f, l2);
 	assert_int_equal(fx_read(f, st, &p2, id, sizeof(id)), 1);
 	assert_string_equal(id, id2);

@@ -34,6 +34,7 @@
 #include "plugins/postfix_cmd.h"
 #include "plugins/postfix_queue.h"
 #include "tmpdir_fx.h"
+#include "listing_fx.h"
 
 struct fx {
 	char dir[64], log[128];
@@ -65,15 +66,6 @@ static int teardown(void **state)
 	assert_int_equal(tmpdir_fx_remove(f->dir), 0);
 	free(f);
 	return 0;
-}
-
-static const struct mta_message *find(const struct mta_listing *l,
-				      const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->msgs[i].queue_id, id) == 0)
-			return &l->msgs[i];
-	return NULL;
 }
 
 #define DEFER(id, rcpt, delay, why)                                            \
@@ -116,7 +108,7 @@ static void test_deferrals(void **state)
 	assert_int_equal(gap, 1); /* first call: no saved position before */
 	assert_int_equal(l.complete, 0);
 	assert_int_equal(l.n, 2);
-	m = find(&l, "4AB1C2D3E4F");
+	m = listing_fx_find(&l, "4AB1C2D3E4F");
 	assert_non_null(m);
 	assert_string_equal(m->sender, "alice@senders.test");
 	assert_int_equal(m->nrcpts, 1); /* u2 was delivered */
@@ -126,10 +118,10 @@ static void test_deferrals(void **state)
 	assert_int_equal(m->deferred, 1);
 	assert_int_equal(m->held, 0);
 	assert_int_equal(m->arrival, 1796464810LL - 70);
-	m = find(&l, "5BC2D3E4F5A");
+	m = listing_fx_find(&l, "5BC2D3E4F5A");
 	assert_non_null(m);
 	assert_int_equal(m->held, 1);
-	assert_null(find(&l, "6CD3E4F5A6B")); /* removed */
+	assert_null(listing_fx_find(&l, "6CD3E4F5A6B")); /* removed */
 	postfix_queue_free(&l);
 
 	/* nothing new: empty, no gap; the position was saved */
@@ -353,7 +345,7 @@ static void test_walk(void **state)
 	assert_int_equal(mta_discover_each(&t, mta_discover_collect, &l), 0);
 	mta_discover_free(&t);
 	assert_int_equal(l.n, 2);
-	m = find(&l, ID1);
+	m = listing_fx_find(&l, ID1);
 	assert_non_null(m);
 	assert_int_equal(m->nrcpts, 2);
 	assert_string_equal(m->rcpts[0].address, "a@hotmail.test");
@@ -361,7 +353,7 @@ static void test_walk(void **state)
 			    "Host or domain name not found");
 	assert_string_equal(m->rcpts[1].address, "b@live.test");
 	assert_int_equal(m->held, 0);
-	m = find(&l, ID2);
+	m = listing_fx_find(&l, ID2);
 	assert_non_null(m);
 	assert_string_equal(m->rcpts[0].reason, "timeout");
 	postfix_queue_free(&l);
@@ -434,8 +426,8 @@ static void test_discover_gap(void **state)
 	/* truncated: read deferred/ again, no gap left for the caller */
 	assert_int_equal(truncate(f->log, 0), 0);
 	call(f, &l, 0);
-	assert_non_null(find(&l, ID1));
-	assert_non_null(find(&l, ID2));
+	assert_non_null(listing_fx_find(&l, ID1));
+	assert_non_null(listing_fx_find(&l, ID2));
 	postfix_queue_free(&l);
 
 	/* a defer log gone, then truncated again: the full listing decides */

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "plugins/postfix_queue.h"
+#include "listing_fx.h"
 
 /* Real lines (lab Postfix 3.7.11, short and long queue ids). */
 #define REAL_A                                                                 \
@@ -65,15 +66,6 @@ static void bad_cb(void *ctx, size_t lineno, const char *id, const char *why)
 	b->n++;
 }
 
-static const struct mta_message *find(const struct mta_listing *l,
-				      const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->msgs[i].queue_id, id) == 0)
-			return &l->msgs[i];
-	return NULL;
-}
-
 static void parse(const char *text, struct mta_listing *l, struct bad_log *b)
 {
 	char err[256];
@@ -97,7 +89,7 @@ static void test_real(void **state)
 	assert_int_equal(b.n, 0);
 	assert_true(l.complete);
 
-	m = find(&l, "A1E2DA7254D");
+	m = listing_fx_find(&l, "A1E2DA7254D");
 	assert_non_null(m);
 	assert_string_equal(m->sender, "alice@lab.test");
 	assert_int_equal(m->arrival, 1795923285);
@@ -110,19 +102,19 @@ static void test_real(void **state)
 	    m->rcpts[1].reason,
 	    "connect to 127.11.0.25[127.11.0.25]:25: Connection refused");
 
-	m = find(&l, "4jcXtg2558z1bZ94");
+	m = listing_fx_find(&l, "4jcXtg2558z1bZ94");
 	assert_non_null(m);
 	assert_string_equal(m->sender, ""); /* MAILER-DAEMON = null sender */
 	assert_true(m->held);
 	assert_false(m->deferred);
 
-	m = find(&l, "4jcXtg2HXMz1bZ9g");
+	m = listing_fx_find(&l, "4jcXtg2HXMz1bZ9g");
 	assert_non_null(m);
 	assert_int_equal(m->nrcpts, 3);
 	assert_string_equal(m->rcpts[1].address,
 			    "j??rgen@msn.test"); /* masked */
 
-	m = find(&l, "B453BA72B2C");
+	m = listing_fx_find(&l, "B453BA72B2C");
 	assert_non_null(m);
 	assert_false(m->held);
 	assert_false(m->deferred);
@@ -355,12 +347,12 @@ static void test_duplicates_and_partial(void **state)
 	assert_int_equal(l.skipped, 1);
 	assert_false(l.complete);
 	assert_int_equal(b.lines[0], 4);
-	m = find(&l, "A1E2DA7254D");
+	m = listing_fx_find(&l, "A1E2DA7254D");
 	assert_non_null(m);
 	assert_true(m->held);
 	assert_int_equal(m->nrcpts, 1);
 	assert_string_equal(m->rcpts[0].address, "u2@live.test");
-	m = find(&l, "B453BA72B2C");
+	m = listing_fx_find(&l, "B453BA72B2C");
 	assert_non_null(m);
 	assert_false(m->held);
 	postfix_queue_free(&l);

@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "util/spawn.h"
+#include "tmpdir_fx.h"
 
 static void test_spawn_feeds_stdin_and_captures_stdout(void **state)
 {
@@ -149,15 +149,7 @@ static void test_spawn_expand_never_splits(void **state)
 /* Open descriptors of this process (to prove none is left behind). */
 static int count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1; /* the DIR's own */
+	return (int)tmpdir_fx_count("/proc/self/fd") - 1; /* the DIR's own */
 }
 
 /* 1 when this process has no child left (every one reaped). */

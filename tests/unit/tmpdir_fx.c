@@ -2,7 +2,8 @@
  * NAME
  *	tmpdir_fx 3
  * SUMMARY
- *	remove a unit test's temporary directory tree without a shell
+ *	remove a unit test's temporary directory tree without a shell;
+ *	append to a file in it; count what a directory holds
  * DESCRIPTION
  *	Walks the tree depth first with nftw(3) (FTW_PHYS: a symlink is
  *	removed, never followed) and removes each entry. Owns nothing
@@ -12,6 +13,7 @@
  *	errno's text; the walk goes on and the call returns -1.
  */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <ftw.h>
@@ -57,4 +59,20 @@ void tmpdir_fx_append(const char *path, const char *text)
 			strerror(errno));
 		abort();
 	}
+}
+
+size_t tmpdir_fx_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "cannot read %s: %s\n", dir, strerror(errno));
+		abort();
+	}
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
