@@ -64,6 +64,7 @@
 #include "daemon/daemon_watch.h"
 #include "fleet/fleet.h"
 #include "util/log.h"
+#include "util/monotime.h"
 #include "pass/pass.h"
 #include "daemon/daemon_report.h"
 #include "daemon/notify.h"
@@ -93,14 +94,6 @@ struct daemon {
 	int lockfd; /* STORE_LOCK_DAEMON on state_dir, for our whole life */
 	struct daemon_watch watch; /* signals, failchk, bounded stop */
 };
-
-static int64_t daemon_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t daemon_wall(void)
 {
@@ -214,12 +207,12 @@ static int daemon_signals(struct daemon *d)
 
 static void daemon_once_outcomes(struct daemon *d)
 {
-	int64_t deadline = daemon_mono_ms() + DAEMON_ONCE_OUTCOME_WAIT_MS;
+	int64_t deadline = monotime_ms() + DAEMON_ONCE_OUTCOME_WAIT_MS;
 	long left = 1;
 
 	if (d->ctx.stats.attempted == 0)
 		return;
-	while (left > 0 && daemon_mono_ms() < deadline) {
+	while (left > 0 && monotime_ms() < deadline) {
 		struct timespec nap = {0,
 				       DAEMON_ONCE_OUTCOME_POLL_MS * 1000000L};
 
@@ -236,7 +229,7 @@ static void daemon_once_outcomes(struct daemon *d)
 static int daemon_pass(struct daemon *d, int64_t wall, int64_t mono)
 {
 	int ok = pass_run(&d->ctx, wall) == 0;
-	int64_t end = daemon_mono_ms();
+	int64_t end = monotime_ms();
 
 	daemon_report_pass(&d->report, d->policy, d->store, &d->ctx.stats, ok,
 			   (double)(end - mono) / 1000.0, daemon_wall(), end);
@@ -279,7 +272,7 @@ static void daemon_reopen(struct daemon *d)
 
 static int daemon_loop(struct daemon *d)
 {
-	int64_t mono = daemon_mono_ms();
+	int64_t mono = monotime_ms();
 	int64_t next_pass = mono, next_ckpt = mono + DAEMON_CHECKPOINT_MS;
 	int64_t next_sentinel = mono;
 	int64_t next_fleet = mono;
@@ -291,7 +284,7 @@ static int daemon_loop(struct daemon *d)
 		struct pollfd pfd = {daemon_watch_fd(&d->watch), POLLIN, 0};
 		int64_t wait;
 
-		mono = daemon_mono_ms();
+		mono = monotime_ms();
 		if (mono >= next_pass) {
 			int64_t wall = daemon_wall();
 
@@ -315,7 +308,7 @@ static int daemon_loop(struct daemon *d)
 				daemon_pass(d, wall, mono);
 			if (d->store == NULL || store_needs_reopen(d->store))
 				daemon_reopen(d);
-			mono = daemon_mono_ms();
+			mono = monotime_ms();
 			next_pass =
 			    d->ctx.stats.capped
 				? mono /* a cap was hit: go on now */
@@ -324,7 +317,7 @@ static int daemon_loop(struct daemon *d)
 		daemon_watch_beat(&d->watch);
 		if (mono >= next_sentinel && d->store) {
 			pass_sentinel_run(&d->ctx, daemon_wall());
-			mono = daemon_mono_ms();
+			mono = monotime_ms();
 			next_sentinel =
 			    mono + d->policy->sentinel_interval * 1000;
 		}
@@ -343,7 +336,7 @@ static int daemon_loop(struct daemon *d)
 			/* outside any store transaction; bounded by the
 			 * connect deadline and the statement timeout */
 			fleet_tick(d->fleet, d->store, daemon_wall());
-			mono = daemon_mono_ms();
+			mono = monotime_ms();
 			next_fleet = mono + d->policy->fleet_interval * 1000;
 		}
 		wait = next_pass < next_ckpt ? next_pass : next_ckpt;
@@ -353,7 +346,7 @@ static int daemon_loop(struct daemon *d)
 			wait = next_dog;
 		if (d->fleet != NULL && next_fleet < wait)
 			wait = next_fleet;
-		wait -= daemon_mono_ms();
+		wait -= monotime_ms();
 		if (wait < 0)
 			wait = 0;
 		if (poll(&pfd, 1, (int)wait) < 0 && errno != EINTR) {
@@ -485,7 +478,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 		return 1;
 	}
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-		seed = (uint64_t)daemon_mono_ms() ^ (uint64_t)getpid() << 32;
+		seed = (uint64_t)monotime_ms() ^ (uint64_t)getpid() << 32;
 	d.ctx.store = d.store;
 	/* observe wraps the verbs the daemon uses: the plugin's, or the
 	 * privileged helper's client when separated */
@@ -513,7 +506,7 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 	if (notify_send("READY=1") < 0)
 		log_warn("NOTIFY_SOCKET: %s", strerror(errno));
 	if (once) {
-		int64_t start = daemon_mono_ms();
+		int64_t start = monotime_ms();
 
 		pass_sentinel_run(&d.ctx, daemon_wall());
 		if (pass_run(&d.ctx, daemon_wall()) == 0) {
@@ -522,8 +515,8 @@ int daemon_run(const char *policy_file, const struct policy *p, int once)
 			/* the first summary is always logged (tests read it) */
 			daemon_report_pass(
 			    &d.report, d.policy, d.store, &d.ctx.stats, 1,
-			    (double)(daemon_mono_ms() - start) / 1000.0,
-			    daemon_wall(), daemon_mono_ms());
+			    (double)(monotime_ms() - start) / 1000.0,
+			    daemon_wall(), monotime_ms());
 			rc = 0;
 		}
 		if (d.fleet != NULL)

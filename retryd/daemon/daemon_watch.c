@@ -45,21 +45,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/monotime.h"
 
 #define DAEMON_WATCH_STOP_GRACE_MS  60000 /* < TimeoutStopSec (120 s) */
 #define DAEMON_WATCH_PANIC_GRACE_MS 60000 /* main loop stuck, store panicked */
-
-static int64_t watch_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Forward pending signals to the main loop. */
 static void watch_signals(struct daemon_watch *w)
@@ -71,7 +63,7 @@ static void watch_signals(struct daemon_watch *w)
 
 		if ((signo == SIGTERM || signo == SIGINT) &&
 		    atomic_load(&w->stop_at) == 0)
-			atomic_store(&w->stop_at, watch_mono_ms());
+			atomic_store(&w->stop_at, monotime_ms());
 		if (write(w->pipe[1], &signo, sizeof(signo)) !=
 		    (ssize_t)sizeof(signo))
 			log_error("watchdog: cannot forward signal %u: %s",
@@ -122,7 +114,7 @@ static void *watch_main(void *arg)
 		if (atomic_load(&w->quit))
 			break;
 		int panicked = watch_failchk(w, &logged);
-		now = watch_mono_ms();
+		now = monotime_ms();
 		stop_at = atomic_load(&w->stop_at);
 		if (stop_at && now - stop_at > atomic_load(&w->stop_grace)) {
 			log_error("watchdog: asked to stop %llds ago and the "
@@ -153,7 +145,7 @@ int daemon_watch_start(struct daemon_watch *w, int sfd, struct store *st,
 	memset(w, 0, sizeof(*w));
 	w->sfd = sfd;
 	w->store = st;
-	atomic_store(&w->beat, watch_mono_ms());
+	atomic_store(&w->beat, monotime_ms());
 	atomic_store(&w->stop_grace, DAEMON_WATCH_STOP_GRACE_MS);
 	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		snprintf(err, errlen, "watchdog: pipe: %s", strerror(errno));
@@ -195,7 +187,7 @@ int daemon_watch_signal(struct daemon_watch *w)
 
 void daemon_watch_beat(struct daemon_watch *w)
 {
-	atomic_store(&w->beat, watch_mono_ms());
+	atomic_store(&w->beat, monotime_ms());
 }
 
 void daemon_watch_store(struct daemon_watch *w, struct store *st)

@@ -34,6 +34,7 @@
  *	answer (TIMEOUT, UNREACHABLE, MALFORMED ...), never an error.
  */
 #include "dns/verify.h"
+#include "util/monotime.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -42,7 +43,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <getdns/getdns.h>
 #include <getdns/getdns_extra.h>
@@ -53,14 +53,6 @@
 #include "dns/verify_loop.h"
 
 static void verify_issue(struct verify_query *q);
-
-int64_t verify_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One stub context with one upstream and one transport. */
 static getdns_context *verify_context(struct verifier *v,
@@ -326,7 +318,7 @@ static int verify_answer_new(struct verify_job *job, enum verify_role role,
 	a->neg_ttl = -1;
 	a->kind = VERIFY_KIND_TIMEOUT;
 	memset(&job->track[ai], 0, sizeof(job->track[ai]));
-	job->track[ai].started_ms = verify_now_ms();
+	job->track[ai].started_ms = monotime_ms();
 	return ai;
 }
 
@@ -347,7 +339,7 @@ static void verify_answer_settle(struct verify_job *job, int ai)
 	struct verify_track *t = &job->track[ai];
 	int any = 0;
 
-	a->ms = (uint32_t)(verify_now_ms() - t->started_ms);
+	a->ms = (uint32_t)(monotime_ms() - t->started_ms);
 	if (a->kind == VERIFY_KIND_MX) {
 		for (size_t i = 0; i < a->nmx; i++)
 			any |= a->mx[i].naddrs > 0;

@@ -139,9 +139,6 @@ void verify_send_tagged(struct verify_job *job, struct verify_ctx *vc,
 			enum verify_purpose purpose, int tag, const char *qname,
 			uint16_t qtype);
 
-/** Milliseconds on the monotonic clock. */
-int64_t verify_now_ms(void);
-
 /* verify_ns.c: authoritative-server discovery */
 
 /** The context for server @param a (port 53), opened on demand and

@@ -42,6 +42,7 @@
  *	(res->ns_path, job->note), never errors.
  */
 #include "dns/verify_int.h"
+#include "util/monotime.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -150,7 +151,7 @@ static void verify_trace_fail(struct verify_job *job, const char *why)
 {
 	struct verify_result *res = job->res;
 
-	res->trace_ms = (uint32_t)(verify_now_ms() - job->trace->started_ms);
+	res->trace_ms = (uint32_t)(monotime_ms() - job->trace->started_ms);
 	snprintf(res->ns_path, sizeof(res->ns_path), "trace failed (%.70s)",
 		 why);
 	snprintf(job->note, sizeof(job->note), "trace: %.80s", why);
@@ -227,7 +228,7 @@ void verify_trace_start(struct verify_job *job)
 		return;
 	}
 	job->trace = t;
-	t->started_ms = verify_now_ms();
+	t->started_ms = monotime_ms();
 	f = &t->f[0];
 	snprintf(f->qname, sizeof(f->qname), "%s", job->res->domain);
 	f->qtype = GETDNS_RRTYPE_NS;
@@ -343,7 +344,7 @@ static void verify_trace_done(struct verify_job *job,
 {
 	struct verify_result *res = job->res;
 
-	res->trace_ms = (uint32_t)(verify_now_ms() - job->trace->started_ms);
+	res->trace_ms = (uint32_t)(monotime_ms() - job->trace->started_ms);
 	snprintf(res->ns_path, sizeof(res->ns_path),
 		 "trace from root hints: authoritative answer from the %.60s "
 		 "servers%s (%u referrals)",

@@ -32,9 +32,9 @@
  *	listing follows in the same pass.
  */
 #include <string.h>
-#include <time.h>
 
 #include "util/log.h"
+#include "util/monotime.h"
 #include "pass/pass_int.h"
 
 /* Seconds at least between two full listings that took @param cost_ms. */
@@ -59,21 +59,13 @@ int pass_scan_decide(const struct pass_scan_input *in)
 	return in->want_reconcile && age >= (soft > floor ? soft : floor);
 }
 
-static int64_t scan_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The full listing, timed: its duration bounds how often it runs. */
 static void scan_full(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 {
-	int64_t t0 = scan_mono_ms();
+	int64_t t0 = monotime_ms();
 
 	pass_listing_scan(ctx, l);
-	ctx->full_cost_ms = scan_mono_ms() - t0;
+	ctx->full_cost_ms = monotime_ms() - t0;
 	ctx->last_full = now;
 	ctx->since_full = 0;
 	ctx->want_reconcile = 0; /* the steps ask again if still waiting */

@@ -8,3 +8,4 @@ util_SRCS += retryd/util/spawn_all.c
 util_SRCS += retryd/util/spawn_argv.c
 util_SRCS += retryd/util/spawn_pool.c
 util_SRCS += retryd/util/intern.c
+util_SRCS += retryd/util/monotime.c

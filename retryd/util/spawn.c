@@ -34,6 +34,7 @@
  *	for pipes; SIGPIPE is blocked around the write).
  */
 #include "util/spawn.h"
+#include "util/monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,14 +58,6 @@ struct spawn_buffer {
 	size_t max;
 	int truncated;
 };
-
-int64_t spawn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Append up to max bytes; the rest is counted as truncated and dropped. */
 static int spawn_buffer_add(struct spawn_buffer *b, const char *p, size_t n)
@@ -122,7 +115,7 @@ static int spawn_reap(pid_t pid, int64_t deadline, int *status)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return 0;
-		if (deadline && spawn_now_ms() >= deadline) {
+		if (deadline && monotime_ms() >= deadline) {
 			kill(pid, SIGKILL);
 			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 				;
@@ -269,7 +262,7 @@ static int spawn_run_io(struct spawn_io *io)
 		int nfd = 0, wait_ms = -1;
 
 		if (io->deadline) {
-			int64_t left = io->deadline - spawn_now_ms();
+			int64_t left = io->deadline - monotime_ms();
 			if (left <= 0)
 				return 1;
 			wait_ms = (int)left;
@@ -354,7 +347,7 @@ static int spawn_run_any(char *const argv[], const char *input, size_t inputlen,
 	    .eb = {.max = SPAWN_ERROR_MAX},
 	    .input = input,
 	    .inputlen = inputlen,
-	    .deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0,
+	    .deadline = timeout_ms > 0 ? monotime_ms() + timeout_ms : 0,
 	    .out_fn = out_fn,
 	    .out_arg = out_arg,
 	};

@@ -22,6 +22,7 @@
  */
 #include "util/spawn.h"
 #include "util/spawn_int.h"
+#include "util/monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +144,7 @@ static int spawn_slot_start(struct spawn_slot *sl, size_t idx,
 	sl->idx = idx;
 	sl->errfd = errp[0];
 	sl->pidfd = spawn_pidfd(sl->pid);
-	sl->deadline = timeout_ms > 0 ? spawn_now_ms() + timeout_ms : 0;
+	sl->deadline = timeout_ms > 0 ? monotime_ms() + timeout_ms : 0;
 	return 0;
 }
 
@@ -234,7 +235,7 @@ static void spawn_all_fill(struct spawn_all *a)
 /* Step 2: wait for a pipe, an exit or the nearest deadline. */
 static void spawn_all_wait(struct spawn_all *a)
 {
-	int64_t now = spawn_now_ms();
+	int64_t now = monotime_ms();
 	int nfd = 0, wait_ms = -1;
 
 	for (unsigned k = 0; k < a->concurrency; k++) {
@@ -265,7 +266,7 @@ static void spawn_all_wait(struct spawn_all *a)
 /* Step 3: drain every slot, reap the ended, kill the late. */
 static void spawn_all_collect(struct spawn_all *a)
 {
-	int64_t now = spawn_now_ms();
+	int64_t now = monotime_ms();
 
 	for (unsigned k = 0; k < a->concurrency; k++) {
 		struct spawn_slot *sl = &a->slots[k];

@@ -11,8 +11,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/** CLOCK_MONOTONIC in milliseconds. */
-int64_t spawn_now_ms(void);
 /** Close *@param fd if open and set it to -1. */
 void spawn_close(int *fd);
 /**

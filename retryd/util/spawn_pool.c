@@ -37,6 +37,7 @@
  *	inherited; the descriptors are close-on-exec.
  */
 #include "util/spawn_pool.h"
+#include "util/monotime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,14 +74,6 @@ struct spawn_pool {
 	struct pollfd *pfd; /* 2 per child */
 	unsigned max, n;
 };
-
-static int64_t pool_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct spawn_pool *spawn_pool_new(unsigned max)
 {
@@ -223,7 +216,7 @@ int spawn_pool_start(struct spawn_pool *p, char *const argv[],
 	c->pidfd = -1;
 #endif
 	c->outfd = outp[0];
-	c->start = pool_now_ms();
+	c->start = monotime_ms();
 	c->deadline = o->timeout_ms > 0 ? c->start + o->timeout_ms : 0;
 	c->max = o->out_max;
 	c->tag = o->tag;
@@ -288,7 +281,7 @@ static void pool_report(struct spawn_pool *p, unsigned i, enum spawn_end end,
 	e.out = c->buf ? c->buf : "";
 	e.outlen = c->len;
 	e.truncated = c->truncated;
-	e.ms = (long)(pool_now_ms() - c->start);
+	e.ms = (long)(monotime_ms() - c->start);
 	if (fn)
 		fn(&e, arg);
 	if (c->outfd >= 0)
@@ -323,7 +316,7 @@ static void pool_end(struct spawn_pool *p, unsigned i, int kill_first,
 /* Check every child once: reap the exited, kill the late. */
 static void pool_check(struct spawn_pool *p, spawn_pool_fn fn, void *arg)
 {
-	int64_t now = pool_now_ms();
+	int64_t now = monotime_ms();
 
 	for (unsigned i = 0; i < p->n;) {
 		struct pool_child *c = &p->c[i];
@@ -351,7 +344,7 @@ static void pool_check(struct spawn_pool *p, spawn_pool_fn fn, void *arg)
 static void pool_wait(struct spawn_pool *p, int64_t wait_ms)
 {
 	struct pollfd *pfd = p->pfd;
-	int64_t now = pool_now_ms();
+	int64_t now = monotime_ms();
 	nfds_t n = 0;
 
 	for (unsigned i = 0; i < p->n; i++) {
@@ -375,14 +368,14 @@ static void pool_wait(struct spawn_pool *p, int64_t wait_ms)
 void spawn_pool_reap(struct spawn_pool *p, int tag, int wait_ms,
 		     spawn_pool_fn fn, void *arg)
 {
-	int64_t until = pool_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int64_t until = monotime_ms() + (wait_ms > 0 ? wait_ms : 0);
 
 	for (;;) {
 		int64_t left;
 
 		pool_check(p, fn, arg);
 		if (spawn_pool_busy(p, tag) == 0 ||
-		    (left = until - pool_now_ms()) <= 0)
+		    (left = until - monotime_ms()) <= 0)
 			return;
 		pool_wait(p, left);
 	}
