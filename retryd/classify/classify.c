@@ -254,21 +254,59 @@ static int classify_find_status(const char *s, size_t len, char *out,
 }
 
 /*
+ * classify_by_code7 - x.7.DET: credentials, SPF, DKIM, DMARC, ARC and
+ * TLS demands are authentication; 28 (mail flood) a rate; the rest
+ * (7.1 delivery not authorized, 7.25 reverse DNS, 7.27 the sender's
+ * null MX, providers' own x.7.5xx "Access denied") policy.
+ */
+static enum classify_category classify_by_code7(unsigned det)
+{
+	switch (det) {
+	case 8:	  /* authentication credentials invalid */
+	case 9:	  /* mechanism too weak */
+	case 10:  /* encryption needed */
+	case 11:  /* encryption required for the mechanism */
+	case 20:  /* no passing DKIM signature */
+	case 21:  /* no acceptable DKIM signature */
+	case 22:  /* no valid author-matched DKIM signature */
+	case 23:  /* SPF validation failed */
+	case 24:  /* SPF validation error */
+	case 26:  /* multiple authentication checks failed */
+	case 29:  /* ARC validation failure */
+	case 30:  /* REQUIRETLS support required */
+	case 32:  /* (as before: a sender authentication code) */
+	case 509: /* Microsoft: DMARC */
+		return CLASSIFY_AUTHENTICATION;
+	case 28: /* mail flood */
+		return CLASSIFY_RATE_LIMIT;
+	default:
+		return CLASSIFY_POLICY_REPUTATION;
+	}
+}
+
+/*
  * classify_by_code - the category an enhanced status code implies when
- * no rule matched the wording. Only the address-level codes RFC 3463
- * defines map to mailbox categories, and only when permanent: a 4.1.1
- * alone is not trusted to say the mailbox is unknown, nor a 4.2.1 that
- * it is disabled (Gmail's 4.2.1 says the mailbox receives too fast).
+ * no rule matched the wording (docs/classifier-labels.md, "Words over
+ * codes", after RFC 3463 and the IANA enhanced status code registry).
+ * Only the address-level codes map to mailbox categories, and only when
+ * permanent: a 4.1.1 alone is not trusted to say the mailbox is unknown,
+ * nor a 4.2.1 that it is disabled (Gmail's 4.2.1 says the mailbox
+ * receives too fast). 5.1.10 is RFC 7505's null MX (Microsoft's 5.1.10
+ * comes with "RecipientNotFound", which a rule reads first).
  */
 static enum classify_category classify_by_code(unsigned cls, unsigned subj,
 					       unsigned det)
 {
 	switch (subj) {
 	case 1:
-		if (cls == 5 && (det == 1 || det == 10))
+		if (cls == 5 && det == 1)
 			return CLASSIFY_MAILBOX_UNKNOWN;
+		if (det == 10)
+			return CLASSIFY_NULL_MX;
 		if (det == 2)
 			return CLASSIFY_ROUTING; /* bad destination system */
+		if (det == 7 || det == 8)
+			return CLASSIFY_POLICY_REPUTATION; /* the sender */
 		return CLASSIFY_OTHER;
 	case 2:
 		if (cls == 5 && det == 1)
@@ -286,16 +324,13 @@ static enum classify_category classify_by_code(unsigned cls, unsigned subj,
 		if (det == 3 || det == 4 || det == 6)
 			return CLASSIFY_ROUTING;
 		return CLASSIFY_OTHER;
+	case 5:
+		/* 5.3: too many recipients */
+		return det == 3 ? CLASSIFY_RATE_LIMIT : CLASSIFY_OTHER;
 	case 6:
 		return CLASSIFY_CONTENT;
 	case 7:
-		/* SPF, DKIM, DMARC and sender-authentication codes. */
-		if (det == 23 || det == 24 || det == 26 || det == 27 ||
-		    det == 30 || det == 32 || det == 509)
-			return CLASSIFY_AUTHENTICATION;
-		if (cls == 4 && det == 28)
-			return CLASSIFY_RATE_LIMIT;
-		return CLASSIFY_POLICY_REPUTATION;
+		return classify_by_code7(det);
 	default:
 		return CLASSIFY_OTHER;
 	}

@@ -13,7 +13,7 @@
  * Then the code-vs-wording cases: a 5.4.4 is routing whatever else the
  * text says; a 550 5.1.1 "mailbox unavailable" is mailbox-unknown; texts
  * no rule matches fall back on the enhanced status code; the status and
- * permanent fields; arbitrary bytes; hand-built policies for first-match,
+ * permanent fields; general wording of client libraries and resolvers; arbitrary bytes; hand-built policies for first-match,
  * case, bad rules and the PCRE2 match limit.
  *
  * Files are found under $RETRYD_SRCDIR (default: the current directory,
@@ -256,7 +256,8 @@ static void test_fallback_by_code(void **state)
 		const char *text, *want;
 	} cases[] = {
 	    {"550 5.1.1 <x@example.com>... Rejected", "mailbox-unknown"},
-	    {"550 5.1.10 <x@example.com>", "mailbox-unknown"},
+	    {"550 5.1.10 <x@example.com>", "null-mx"},
+	    {"450 4.1.8 <s@example.org>", "policy-reputation"},
 	    {"450 4.1.1 <x@example.com>: temporarily rejected", "other"},
 	    {"550 5.2.1 <x@example.com>", "mailbox-disabled"},
 	    {"552 5.2.2 <x@example.com>", "mailbox-full"},
@@ -265,7 +266,11 @@ static void test_fallback_by_code(void **state)
 	    {"550 5.7.1 go away", "policy-reputation"},
 	    {"550 5.7.26 go away", "authentication"},
 	    {"421 4.7.28 go away", "rate-limit"},
-	    {"550 5.7.28 go away", "policy-reputation"},
+	    {"550 5.7.28 go away", "rate-limit"},
+	    {"535 5.7.8 go away", "authentication"},
+	    {"550 5.7.20 go away", "authentication"},
+	    {"450 4.7.27 go away", "policy-reputation"},
+	    {"452 4.5.3 go away", "rate-limit"},
 	    {"451 4.4.1 go away", "connection"},
 	    {"554 5.1.2 <x@example.invalid>", "routing"},
 	    {"554 5.6.0 go away", "content"},
@@ -291,6 +296,50 @@ static void test_fallback_by_code(void **state)
 	/* No classifier at all: the code alone decides. */
 	assert_string_equal(cat_of(NULL, "550 5.1.1 x"), "mailbox-unknown");
 	assert_string_equal(cat_of(NULL, "User unknown"), "other");
+}
+
+/*
+ * Wording of client libraries, resolvers and services that name their
+ * reason in general words (written from their error strings, not from
+ * the corpus): the words decide, never the fallback.
+ */
+static void test_general_wording(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"lookup example.com on 127.0.0.53:53: server misbehaving",
+	     "routing"},
+	    {"java.net.UnknownHostException: smtp.example.com", "routing"},
+	    {"Error: getaddrinfo ENOTFOUND smtp.example.com", "routing"},
+	    {"Error: getaddrinfo EAI_AGAIN smtp.example.com", "routing"},
+	    {"smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
+	     "connection"},
+	    {"Error: Greeting never received", "connection"},
+	    {"connection lost", "connection"},
+	    {"SMTP Error: Could not authenticate.", "authentication"},
+	    {"Failed to authenticate on SMTP server with username \"u\"",
+	     "authentication"},
+	    {"451 4.7.1 You have exceeded your messaging limits", "rate-limit"},
+	    {"550 Delivery is not allowed to this address.",
+	     "policy-reputation"},
+	    {"Amazon SES has suppressed sending to this address because it "
+	     "has a recent history of bouncing as an invalid address.",
+	     "policy-reputation"},
+	};
+	struct shipped *s = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classify_result r =
+		    classify_text(s->c, cases[i].text, strlen(cases[i].text));
+
+		if (strcmp(classify_category_name(r.category), cases[i].want) !=
+			0 ||
+		    r.rule < 0)
+			fail_msg("'%s': want %s by a rule, got %s (rule %d)",
+				 cases[i].text, cases[i].want,
+				 classify_category_name(r.category), r.rule);
+	}
 }
 
 static void expect_status(const char *text, size_t len, const char *status,
@@ -489,6 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_544_is_routing),
 	    cmocka_unit_test(test_mailbox_unavailable),
 	    cmocka_unit_test(test_fallback_by_code),
+	    cmocka_unit_test(test_general_wording),
 	    cmocka_unit_test(test_arbitrary_bytes),
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_hand_rules),
