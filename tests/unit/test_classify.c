@@ -313,6 +313,7 @@ static void test_general_wording(void **state)
 	    {"java.net.UnknownHostException: smtp.example.com", "routing"},
 	    {"Error: getaddrinfo ENOTFOUND smtp.example.com", "routing"},
 	    {"Error: getaddrinfo EAI_AGAIN smtp.example.com", "routing"},
+	    {"Unable to resolve mx.example.com", "routing"},
 	    {"smtplib.SMTPServerDisconnected: Connection unexpectedly closed",
 	     "connection"},
 	    {"Error: Greeting never received", "connection"},
@@ -321,6 +322,8 @@ static void test_general_wording(void **state)
 	    {"Failed to authenticate on SMTP server with username \"u\"",
 	     "authentication"},
 	    {"451 4.7.1 You have exceeded your messaging limits", "rate-limit"},
+	    {"550 5.2.1 <a@example.com>: mail receiving disabled",
+	     "mailbox-disabled"},
 	    {"550 Delivery is not allowed to this address.",
 	     "policy-reputation"},
 	    {"Amazon SES has suppressed sending to this address because it "
