@@ -15,7 +15,8 @@ the rules were written against never stands for unseen wording:
     validation, never read while writing rules; threads and pages added later are split
     by source: md5(URL) first hex digit even = validation (those files), odd = development
     (github-issues-dev.tsv, web-pages-dev.tsv); sisimai and smtp-field-manual threads are
-    always validation (their data is);
+    always validation (their data is), and so is sisimai-go-rhost.tsv (go-sisimai's quoted
+    provider replies, like the Perl Rhost quotes);
   * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts)
     and exim-testsuite.tsv (Exim's test suite logs), flufl-bounce.tsv (GNU Mailman's
     bounce test set), bmh-samples.tsv (PHPMailer-BMH samples), zone-mta-bounces.tsv (ZoneMTA's
@@ -30,7 +31,8 @@ skeleton is the one left out), so adding texts never moves validation texts away
 import os, re, sys
 
 CHANGES = 'corpus-label-changes.tsv'
-VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv'}
+VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
+               'sisimai-go-rhost.tsv'}
 
 
 def key(t):
