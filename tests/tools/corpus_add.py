@@ -46,28 +46,36 @@ def skel(t):
 
 def apply_changes(path, rows):
     """apply_changes - relabel rows (lists SPLIT LABELS PROVIDER SOURCE TEXT) from the change
-    list at path; @return (changed now, already changed)"""
+    list at path, in its order (a later line may change the same text again: a chain);
+    @return (changed now, already changed)"""
     if not os.path.exists(path):
         return (0, 0)
     at = {}
     for r in rows:
         at.setdefault((r[3], r[4]), []).append(r)
-    now = done = 0
+    changes = []
     for n, line in enumerate(open(path, encoding='utf-8'), 1):
         if line.startswith('#') or not line.strip():
             continue
         f = line.rstrip('\n').split('\t')
         if len(f) != 6:
             sys.exit('%s:%d: want 6 tab-separated fields' % (path, n))
-        split, old, new, _rule, src, text = f
+        changes.append((n, f))
+    now = done = 0
+    for i, (n, (split, old, new, _rule, src, text)) in enumerate(changes):
         hits = [r for r in at.get((src, text), []) if r[0] == split]
         if not hits:
             sys.exit('%s:%d: no %s corpus line with that source and text' % (path, n, split))
+        # labels a later line of the chain for this text gives or takes
+        later = set()
+        for _m, g in changes[i + 1:]:
+            if (g[0], g[4], g[5]) == (split, src, text):
+                later |= {g[1], g[2]}
         for r in hits:
             if r[1] == old:
                 r[1] = new
                 now += 1
-            elif r[1] == new:
+            elif r[1] == new or r[1] in later:
                 done += 1
             else:
                 sys.exit('%s:%d: label is %s, neither %s nor %s' % (path, n, r[1], old, new))
