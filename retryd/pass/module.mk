@@ -17,3 +17,4 @@ pass_SRCS += retryd/pass/pass_journal.c
 pass_SRCS += retryd/pass/pass_watch.c
 pass_SRCS += retryd/pass/pass_listing.c
 pass_SRCS += retryd/pass/pass_scan.c
+pass_SRCS += retryd/pass/pass_backlog.c

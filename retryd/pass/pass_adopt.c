@@ -13,7 +13,13 @@
  *	dot; pass_address_domain) never makes a message ours: it stays with
  *	the MTA, is never verified and never reaches a hook.
  *
- *	pass_adopt() writes ADOPT_INTENT records for a whole batch in ONE
+ *	pass_adopt() takes at most LIMIT_PASS_ADOPT messages a pass: the
+ *	listing's candidates, then the adoption backlog (pass_backlog.c:
+ *	what a listing told beyond the candidates it keeps, and what a
+ *	capped adoption did not reach, kept on disk), so a queue of a
+ *	million deferred messages is adopted pass after pass, each pass
+ *	started at once, from ONE full listing. It writes ADOPT_INTENT
+ *	records for a whole batch in ONE
  *	transaction, then holds the batch with ONE plugin call, then marks the
  *	batch HELD in one transaction and schedules each message with
  *	backoff_next(). first_failure is the message's arrival time (when it
@@ -238,55 +244,132 @@ static struct store_message *adopt_build(struct pass_ctx *ctx,
 	return m;
 }
 
+/* @param msg into the batch when it is eligible; a full batch is held.
+ * @return 1 taken, 0 not, -1 the batch failed. */
+static int adopt_take(struct pass_ctx *ctx, struct adopt_batch *b,
+		      const struct mta_message *msg,
+		      const struct pass_listing *l, int64_t now)
+{
+	char domain[LIMIT_DOMAIN + 1];
+	struct store_message *m = NULL;
+	int rc;
+
+	if (pass_adopt_eligible(ctx->policy, ctx->classifier, msg, domain,
+				sizeof(domain)))
+		m = adopt_build(ctx, msg, domain, now, &b->next[b->n]);
+	if (m == NULL)
+		return 0;
+	b->m[b->n] = m;
+	b->ids[b->n] = m->queue_id;
+	b->n++;
+	b->rcpts += m->nrcpts;
+	if (b->n < LIMIT_PASS_BATCH && b->rcpts < LIMIT_PASS_BATCH_RCPTS)
+		return 1;
+	rc = adopt_flush(ctx, b, l, now);
+	adopt_batch_clear(b);
+	return rc < 0 ? -1 : 1;
+}
+
+/* The listing's candidates from @param from on (not reached: the cap)
+ * into the backlog. @return 0, or -1: not all of them kept. */
+static int adopt_defer_rest(struct pass_ctx *ctx, const struct pass_listing *l,
+			    size_t from)
+{
+	for (size_t i = from; i < l->n; i++) {
+		const struct pass_lentry *e = &l->e[i];
+		struct mta_message msg;
+		int rc;
+
+		if (e->known || e->held || !e->deferred || e->cand == 0 ||
+		    pass_listing_message(l, e, &msg) < 0)
+			continue;
+		rc = pass_backlog_put(ctx, &msg);
+		free(msg.rcpts);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adopt from the backlog: at most @param room, examining at most
+ * LIMIT_PASS_BACKLOG records. A message this pass's listing tells with
+ * its data (a discovery), or as known, held or not deferred, is the
+ * listing's: the listing is newer. */
+static int adopt_backlog(struct pass_ctx *ctx, struct adopt_batch *b,
+			 const struct pass_listing *l, int64_t now, size_t room)
+{
+	size_t taken = 0;
+
+	for (size_t k = 0; k < LIMIT_PASS_BACKLOG && taken < room; k++) {
+		const struct pass_lentry *e;
+		struct mta_message msg;
+		int rc = pass_backlog_next(ctx, &msg);
+
+		if (rc <= 0)
+			break;
+		e = pass_listing_find(l, msg.queue_id);
+		if ((e == NULL ||
+		     (!e->cand && !e->known && !e->held && e->deferred)) &&
+		    !adopt_refused_before(ctx, msg.queue_id))
+			rc = adopt_take(ctx, b, &msg, l, now);
+		else
+			rc = 0;
+		free(msg.rcpts);
+		if (rc < 0)
+			return -1;
+		taken += (size_t)rc;
+		if (ctx->nospace)
+			break;
+	}
+	return (int)taken;
+}
+
 int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 {
 	struct adopt_batch *b;
-	size_t total = 0;
-	int rc = 0;
+	size_t total = 0, i;
+	int rc = 0, lost = l->cand_cut;
 
 	if (ctx->nospace || !l->ok)
 		return 0;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return -1;
-	for (size_t i = 0; i < l->n && total < LIMIT_PASS_ADOPT && rc == 0;
-	     i++) {
+	for (i = 0; i < l->n && total < LIMIT_PASS_ADOPT && rc == 0; i++) {
 		const struct pass_lentry *e = &l->e[i];
-		char domain[LIMIT_DOMAIN + 1];
-		struct store_message *m = NULL;
 		struct mta_message msg;
 
 		if (e->known || e->held || !e->deferred || e->cand == 0 ||
 		    adopt_refused_before(ctx, pass_lentry_id(l, e)) ||
 		    pass_listing_message(l, e, &msg) < 0)
 			continue;
-		if (pass_adopt_eligible(ctx->policy, ctx->classifier, &msg,
-					domain, sizeof(domain)))
-			m = adopt_build(ctx, &msg, domain, now, &b->next[b->n]);
+		rc = adopt_take(ctx, b, &msg, l, now);
 		free(msg.rcpts);
-		if (m == NULL)
-			continue;
-		b->m[b->n] = m;
-		b->ids[b->n] = m->queue_id;
-		b->n++;
-		b->rcpts += m->nrcpts;
-		total++;
-		if (b->n == LIMIT_PASS_BATCH ||
-		    b->rcpts >= LIMIT_PASS_BATCH_RCPTS) {
-			rc = adopt_flush(ctx, b, l, now);
-			adopt_batch_clear(b);
-			if (ctx->nospace)
-				break;
-		}
+		total += rc > 0;
+		rc = rc < 0 ? -1 : 0;
+		if (ctx->nospace)
+			break;
+	}
+	/* not reached: the next passes take them from the backlog */
+	if (total >= LIMIT_PASS_ADOPT &&
+	    (!l->spill || adopt_defer_rest(ctx, l, i) < 0))
+		lost = 1;
+	if (rc == 0 && !ctx->nospace && total < LIMIT_PASS_ADOPT) {
+		int n = adopt_backlog(ctx, b, l, now, LIMIT_PASS_ADOPT - total);
+
+		rc = n < 0 ? -1 : 0;
+		total += n > 0 ? (size_t)n : 0;
 	}
 	if (rc == 0 && !ctx->nospace)
 		rc = adopt_flush(ctx, b, l, now);
 	adopt_batch_clear(b);
 	free(b);
-	/* The rest in the next pass, at once, from a full listing:
-	 * discovered messages not taken are not discovered again, and a
-	 * full listing with more candidates than kept has more to give
-	 * (when this one took some: those not taken stay candidates). */
-	if (total >= LIMIT_PASS_ADOPT || (l->cand_cut && total > 0)) {
+	/* More in the backlog: the next pass, at once, with no listing.
+	 * Candidates kept nowhere (no backlog: disk full) wait for a full
+	 * listing (when this one took some, or discovered ones: those are
+	 * not discovered again). */
+	if (total >= LIMIT_PASS_ADOPT || pass_backlog_left(ctx) > 0)
+		ctx->stats.capped = 1;
+	if (lost && (total > 0 || l->incremental)) {
 		ctx->stats.capped = 1;
 		ctx->want_full = 1;
 	}

@@ -103,4 +103,5 @@ void pass_ctx_free(struct pass_ctx *ctx)
 	pass_idset_free(&ctx->foreign_prev);
 	pass_hooks_stop(ctx);
 	pass_watch_free(&ctx->watch);
+	pass_backlog_drop(ctx);
 }

@@ -94,6 +94,7 @@ struct pass_sentinel_stats {
 	uint64_t verdicts[PASS_VERDICTS]; /* by enum verify_verdict */
 };
 struct spawn_pool;
+struct pass_backlog;
 
 struct pass_ctx {
 	const struct policy *policy; /* swapped whole on reload */
@@ -123,7 +124,9 @@ struct pass_ctx {
 	void *hook_arg;
 	struct spawn_pool *hooks; /* hooks running beside the pass (owned) */
 	int want_full; /* the next pass makes a full listing (start, reload,
-			* gap, incomplete, adoption cap) */
+			* gap, incomplete, adoption cap without a backlog) */
+	struct pass_backlog *backlog; /* candidates for the next passes'
+				       * adoptions (pass_backlog.c), owned */
 	int want_reconcile;   /* a step waits for a listing: the next one
 			       * the cost bound allows (pass_scan.c) */
 	unsigned since_full;  /* passes since the last full listing */

@@ -90,7 +90,8 @@ struct pass_listing {
 	int complete;
 	int ok;		 /* the scan itself succeeded */
 	int incremental; /* discovered from the log, not a full listing */
-	int cand_cut;	 /* more candidates than LIMIT_LISTING_CANDIDATES */
+	int cand_cut;	 /* candidates neither kept nor in the backlog */
+	int spill;	 /* candidates past the limit go to the backlog */
 };
 
 /** The queue id of @param e. */
@@ -133,10 +134,26 @@ int pass_scan_decide(const struct pass_scan_input *in);
 /** Fill @param l: the discovery or a full listing (pass_scan_decide). */
 void pass_scan(struct pass_ctx *ctx, struct pass_listing *l, int64_t now);
 
+/* pass_backlog.c: adoptable messages for the next passes, on disk */
+/** Append @param m. @return 0, or -1 (logged; the backlog is dropped:
+ *  a full listing is needed for what it held). */
+int pass_backlog_put(struct pass_ctx *ctx, const struct mta_message *m);
+/** The oldest message not read yet into @param m (m->rcpts allocated:
+ *  free it). @return 1; 0 at the end (the file is closed); -1 (logged,
+ *  dropped). */
+int pass_backlog_next(struct pass_ctx *ctx, struct mta_message *m);
+/** Messages written and not read yet. */
+size_t pass_backlog_left(const struct pass_ctx *ctx);
+/** Drop the backlog (a full listing supersedes it; ctx freed). */
+void pass_backlog_drop(struct pass_ctx *ctx);
+
 /* pass_listing.c */
 /** The plugin's full listing (streamed when it can) into @param l.
  *  @return 0, or -1 (logged; l->ok = 0, nothing concluded). */
 int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l);
+/** The same for the pass's own full listing: the adoption backlog is
+ *  dropped and candidates past LIMIT_LISTING_CANDIDATES go to a new one. */
+int pass_listing_scan_spill(struct pass_ctx *ctx, struct pass_listing *l);
 /** The plugin's incremental discovery into @param l (never complete);
  *  *gap = 1 when lines may have been missed. @return 0, or -1 (logged). */
 int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,

@@ -15,8 +15,11 @@
  *	block) and its held / deferred flags. A message the pass could
  *	adopt (deferred, not held, pass_adopt_eligible) also keeps its
  *	sender and recipients in one allocation at their real size, the
- *	delay reasons interned: at most LIMIT_LISTING_CANDIDATES of them
- *	(more: l->cand_cut, the adoption goes on at the next full listing).
+ *	delay reasons interned: at most LIMIT_LISTING_CANDIDATES of them.
+ *	More go to the adoption backlog (pass_backlog.c) when the listing
+ *	is the pass's own (pass_listing_scan_spill, pass_listing_discover):
+ *	the next passes adopt them without listing again; without one
+ *	(l->cand_cut) the adoption goes on at the next full listing.
  *	Ids the plugin's valid_id refuses are logged and left out. At the
  *	end the entries are sorted by queue id; a message listed twice is
  *	merged (flags or'ed, the later listing's candidate kept), sorted in
@@ -63,7 +66,10 @@ static int listing_cand(struct pass_listing *l, const struct mta_message *m,
 	char *p;
 
 	if (l->ncand >= LIMIT_LISTING_CANDIDATES) {
-		l->cand_cut = 1;
+		/* the next passes adopt it from the backlog, or (no backlog:
+		 * never written, disk full) from the next full listing */
+		if (!l->spill || l->cand_cut || pass_backlog_put(l->ctx, m) < 0)
+			l->cand_cut = 1;
 		return 0;
 	}
 	if (l->ncand == l->candcap) {
@@ -259,7 +265,7 @@ static void listing_from_raw(struct pass_ctx *ctx, struct pass_listing *l,
 	ctx->plugin->listing_free(raw);
 }
 
-int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
+static int listing_scan(struct pass_ctx *ctx, struct pass_listing *l, int spill)
 {
 	struct mta_listing raw;
 	char err[512];
@@ -267,6 +273,7 @@ int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
 
 	memset(l, 0, sizeof(*l));
 	l->ctx = ctx;
+	l->spill = spill;
 	if (ctx->plugin->scan_each != NULL)
 		rc = ctx->plugin->scan_each(ctx->plugin_state, listing_add, l,
 					    &l->complete, &l->skipped, err,
@@ -288,6 +295,17 @@ int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
 	return 0;
 }
 
+int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l)
+{
+	return listing_scan(ctx, l, 0);
+}
+
+int pass_listing_scan_spill(struct pass_ctx *ctx, struct pass_listing *l)
+{
+	pass_backlog_drop(ctx); /* this listing tells its messages again */
+	return listing_scan(ctx, l, 1);
+}
+
 int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 			  int *gap)
 {
@@ -295,6 +313,7 @@ int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 
 	memset(l, 0, sizeof(*l));
 	l->ctx = ctx;
+	l->spill = 1;
 	*gap = 0;
 	if (ctx->plugin->discover(ctx->plugin_state, listing_add, l, gap, err,
 				  sizeof(err)) < 0) {

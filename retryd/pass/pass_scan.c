@@ -64,7 +64,7 @@ static void scan_full(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 {
 	int64_t t0 = monotime_ms();
 
-	pass_listing_scan(ctx, l);
+	pass_listing_scan_spill(ctx, l);
 	ctx->full_cost_ms = monotime_ms() - t0;
 	ctx->last_full = now;
 	ctx->since_full = 0;

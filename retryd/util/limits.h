@@ -134,6 +134,8 @@
 /* Daemon pass (retryd/pass*.c): work and memory bounds of one pass. */
 #define LIMIT_PASS_ADOPT                                                       \
 	10000 /* messages adopted per pass; the rest next pass */
+#define LIMIT_PASS_BACKLOG                                                     \
+	50000 /* adoption backlog records examined per pass (pass_backlog.c) */
 #define LIMIT_PASS_BATCH                                                       \
 	1000 /* ids per store transaction and per MTA command */
 #define LIMIT_PASS_BATCH_RCPTS                                                 \

@@ -80,6 +80,12 @@ void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify)
 
 struct fx *fx_new_short(const char *prefix, const struct mta_plugin *plugin)
 {
+	return fx_new_tier(prefix, plugin, "0s every 5m");
+}
+
+struct fx *fx_new_tier(const char *prefix, const struct mta_plugin *plugin,
+		       const char *tier)
+{
 	struct fx *fx = fx_new(prefix);
 	char ini[2048];
 
@@ -88,10 +94,10 @@ struct fx *fx_new_short(const char *prefix, const struct mta_plugin *plugin)
 		 "plugin_dir = %s\nscan_interval = 30s\nhost_id = test-host\n"
 		 "[resolvers]\nmta = 127.0.9.54\nindependent = 127.0.9.55\n"
 		 "verify_window = 60s\n"
-		 "[backoff]\ntier = 0s every 5m\ngive_up = 5d\njitter = 0%%\n"
+		 "[backoff]\ntier = %s\ngive_up = 5d\njitter = 0%%\n"
 		 "[classifier]\n"
 		 "rule = routing /Host or domain name not found/i\n",
-		 fx->dir, fx->dir);
+		 fx->dir, fx->dir, tier);
 	fx_start(fx, ini, fx_verify);
 	fx->ctx.plugin = plugin;
 	return fx;

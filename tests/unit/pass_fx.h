@@ -64,6 +64,9 @@ int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
  * @param plugin as the MTA (its state: fx->mta).
  */
 struct fx *fx_new_short(const char *prefix, const struct mta_plugin *plugin);
+/** The same with the one tier @param tier (e.g. "0s every 1h"). */
+struct fx *fx_new_tier(const char *prefix, const struct mta_plugin *plugin,
+		       const char *tier);
 
 /** cmocka teardown: free the context, store, policy and temp dir. */
 int fx_teardown(void **state);

@@ -1,0 +1,213 @@
+/*
+ * test_pass_backlog - adopting a big deferred queue from ONE full listing
+ * (issue 13): a listing keeps LIMIT_LISTING_CANDIDATES messages whole and
+ * a pass adopts LIMIT_PASS_ADOPT; the rest goes to the adoption backlog
+ * (an unlinked file in the state directory) and the next passes, run at
+ * once (capped), adopt it with no full listing. Before, each capped pass
+ * asked for a full listing: a million deferred messages were listed a
+ * hundred times.
+ *   - 25,000 deferred messages told by a streamed listing (scan_each);
+ *     pass 1 lists once and adopts 10,000, 15,000 wait in the backlog;
+ *   - one of those is deferred again and discovered from the log before
+ *     the backlog reaches it: adopted once, never held twice;
+ *   - passes 2 and 3 read only the log and adopt the rest; every message
+ *     is HELD, each held exactly once; the backlog is gone (its file
+ *     closed) and no pass asks for the next at once any more;
+ *   - a full listing (a reload) drops a backlog and makes a new one from
+ *     what it lists: nothing adopted twice, nothing lost.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "pass/pass.h"
+#include "pass/pass_int.h"
+#include "fake_mta.h"
+#include "pass_fx.h"
+
+#define T0 1700000000LL
+#define ROUTING                                                                \
+	"Host or domain name not found. Name service error for "               \
+	"name=example.test type=A: Host found but no data record of "          \
+	"requested type"
+#define BIG 25000
+
+/* The queue: BIG deferred messages; held by hold(); news: discovered. */
+static struct {
+	unsigned char held[BIG], holds[BIG];
+	size_t scans, news[4], nnews;
+} q;
+
+static size_t big_index(const char *id)
+{
+	return strtoul(id + 5, NULL, 16);
+}
+
+static void big_tell(size_t i, struct mta_message *m, struct mta_rcpt *r)
+{
+	memset(m, 0, sizeof(*m));
+	memset(r, 0, sizeof(*r));
+	snprintf(m->queue_id, sizeof(m->queue_id), "%05X%06zX", 0xABCDEu, i);
+	snprintf(m->sender, sizeof(m->sender), "s%zu@senders.test", i);
+	snprintf(r->address, sizeof(r->address), "u%zu@example.test", i);
+	snprintf(r->reason, sizeof(r->reason), "%s", ROUTING);
+	m->arrival = T0 - 60;
+	m->held = q.held[i];
+	m->deferred = 1;
+	m->nrcpts = 1;
+	m->rcpts = r;
+}
+
+static int big_scan_each(void *state, mta_message_fn fn, void *arg,
+			 int *complete, size_t *skipped, char *err,
+			 size_t errlen)
+{
+	struct mta_message m;
+	struct mta_rcpt r;
+
+	q.scans++;
+	for (size_t k = 0; k < BIG; k++) {
+		big_tell((k * 7919u + 13u) % BIG, &m, &r); /* scrambled */
+		if (fn(arg, &m) < 0)
+			return -1;
+	}
+	*complete = 1;
+	*skipped = 0;
+	return 0;
+}
+
+static int big_discover(void *state, mta_message_fn fn, void *arg, int *gap,
+			char *err, size_t errlen)
+{
+	struct mta_message m;
+	struct mta_rcpt r;
+
+	*gap = 0;
+	for (size_t k = 0; k < q.nnews; k++) {
+		big_tell(q.news[k], &m, &r);
+		if (fn(arg, &m) < 0)
+			return -1;
+	}
+	q.nnews = 0;
+	return 0;
+}
+
+static int big_hold(void *state, const char *const *ids, size_t n, size_t *done,
+		    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = big_index(ids[i]);
+
+		assert_true(k < BIG);
+		q.holds[k]++;
+		q.held[k] = 1;
+	}
+	*done = n;
+	return 0;
+}
+
+static struct mta_plugin big_plugin;
+
+static int fx_setup(void **state)
+{
+	struct fx *fx;
+
+	memset(&q, 0, sizeof(q));
+	big_plugin = fake_discover_plugin;
+	big_plugin.scan = NULL;
+	big_plugin.scan_each = big_scan_each;
+	big_plugin.discover = big_discover;
+	big_plugin.hold = big_hold;
+	/* nothing due for an hour: adoption only */
+	fx = fx_new_tier("test_pass_backlog", &big_plugin, "0s every 1h");
+	fx->dns.verdict = VERDICT_DOMAIN; /* held mail waits */
+	*state = fx;
+	return 0;
+}
+
+/* Every message held once and HELD in the store. */
+static void assert_all_held_once(struct fx *fx)
+{
+	char id[32];
+
+	for (size_t i = 0; i < BIG; i++) {
+		assert_int_equal(q.holds[i], 1);
+		snprintf(id, sizeof(id), "%05X%06zX", 0xABCDEu, i);
+		assert_int_equal(fx_state(fx, id), STORE_MSG_HELD);
+	}
+}
+
+static void test_one_listing_adopts_all(void **state)
+{
+	struct fx *fx = *state;
+	size_t adopted;
+
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(q.scans, 1);
+	assert_int_equal(fx->ctx.stats.adopted, LIMIT_PASS_ADOPT);
+	assert_int_equal(fx->ctx.stats.capped, 1); /* the next pass at once */
+	assert_int_equal(fx->ctx.want_full, 0);	   /* ... with no listing */
+	assert_int_equal(pass_backlog_left(&fx->ctx), BIG - LIMIT_PASS_ADOPT);
+	adopted = fx->ctx.stats.adopted;
+
+	/* a message of the backlog is deferred again and discovered */
+	for (size_t i = 0; i < BIG && q.nnews == 0; i++)
+		if (!q.held[i])
+			q.news[q.nnews++] = i;
+	assert_int_equal(q.nnews, 1);
+	for (int pass = 1; pass <= 2; pass++) {
+		assert_int_equal(pass_run(&fx->ctx, T0 + pass), 0);
+		assert_int_equal(fx->ctx.stats.incremental, 1);
+		adopted += fx->ctx.stats.adopted;
+	}
+	assert_int_equal(q.scans, 1); /* one full listing for everything */
+	assert_int_equal(adopted, BIG);
+	assert_int_equal(fx->ctx.stats.capped, 0);
+	assert_int_equal(pass_backlog_left(&fx->ctx), 0);
+	assert_null(fx->ctx.backlog); /* read to its end: closed */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 3), 0);
+	assert_int_equal(fx->ctx.stats.adopted, 0);
+	assert_int_equal(q.scans, 1);
+	assert_all_held_once(fx);
+}
+
+static void test_full_listing_replaces_backlog(void **state)
+{
+	struct fx *fx = *state;
+	size_t adopted;
+
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	adopted = fx->ctx.stats.adopted;
+	assert_int_equal(pass_backlog_left(&fx->ctx), BIG - LIMIT_PASS_ADOPT);
+	fx->ctx.want_full = 1; /* a reload: the next pass lists everything */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 1), 0);
+	assert_int_equal(q.scans, 2);
+	adopted += fx->ctx.stats.adopted;
+	assert_int_equal(pass_backlog_left(&fx->ctx), BIG - adopted);
+	for (int pass = 2; pass < 6 && fx->ctx.stats.capped; pass++) {
+		assert_int_equal(pass_run(&fx->ctx, T0 + pass), 0);
+		adopted += fx->ctx.stats.adopted;
+	}
+	assert_int_equal(q.scans, 2);
+	assert_int_equal(adopted, BIG);
+	assert_all_held_once(fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_one_listing_adopts_all,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_full_listing_replaces_backlog,
+					    fx_setup, fx_teardown),
+	};
+
+	log_open("test_pass_backlog", LOG_DEST_STDERR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
