@@ -3,6 +3,9 @@
  * The samples were captured from the lab's Exim 4.96 (tests/lab/exim.sh):
  * a message with delivered (D), deferred and bounced recipients, a
  * frozen bounce, a frozen message, a bounce (<>) still queued.
+ * test_memory_per_message bounds what a listing of 10,000 one-recipient
+ * messages costs (the daemon held 64 MB at 10k held on Exim: each
+ * message's recipient array started at 4 slots of 769 bytes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 
 #include "plugins/exim_id.h"
 #include "plugins/exim_queue.h"
+#include "heap_fx.h"
 
 static const char bp_sample[] =
     " 0m   288 1xXVIy-0002DP-12 <alice@lab.test>\n"
@@ -298,6 +302,54 @@ static void test_msglog_reasons(void **state)
 	exim_queue_free(&l);
 }
 
+/* A listing of MEM_N messages, one recipient each but one with three:
+ * at most two message structs (array doubling) and one recipient slot
+ * per message, plus 1 MiB for the allocator's own overhead. */
+#define MEM_N 10000
+static void test_memory_per_message(void **state)
+{
+	size_t len = (size_t)MEM_N * 128, off = 0, base, used, bound;
+	char *text = malloc(len);
+	struct mta_listing l;
+	struct bad_log b;
+	char id[32];
+
+	(void)state;
+	assert_non_null(text);
+	for (int i = 0; i < MEM_N; i++) {
+		snprintf(id, sizeof(id), "1xa7zW-%06d-1R", i);
+		off += (size_t)snprintf(text + off, len - off,
+					" 5m   373 %s <s@lab.test>%s\n"
+					"          u%d@windowslive.test\n%s\n",
+					id, i % 2 ? " *** frozen ***" : "", i,
+					i == 77 ? "          v@x.test\n"
+						  "          w@x.test\n"
+						: "");
+		assert_true(off < len);
+	}
+	base = heap_fx_in_use();
+	assert_int_equal(parse(text, &l, &b), 0);
+	used = heap_fx_in_use() - base;
+	bound = (size_t)MEM_N *
+		    (2 * sizeof(struct mta_message) + sizeof(struct mta_rcpt)) +
+		((size_t)1 << 20);
+	print_message("listing of %d: %zu bytes (bound %zu)\n", MEM_N, used,
+		      bound);
+	assert_true(used <= bound);
+	assert_int_equal(l.n, MEM_N);
+	assert_int_equal(b.n, 0);
+	assert_true(l.msgs[1].held);
+	assert_false(l.msgs[2].held);
+	assert_int_equal(l.msgs[77].nrcpts, 3);
+	assert_string_equal(l.msgs[77].rcpts[0].address,
+			    "u77@windowslive.test");
+	assert_string_equal(l.msgs[77].rcpts[2].address, "w@x.test");
+	assert_string_equal(l.msgs[MEM_N - 1].rcpts[0].address,
+			    "u9999@windowslive.test");
+	exim_queue_free(&l);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +360,7 @@ int main(void)
 	    cmocka_unit_test(test_no_trailing_blank_and_nul),
 	    cmocka_unit_test(test_frozen_lookalike_sender),
 	    cmocka_unit_test(test_msglog_reasons),
+	    cmocka_unit_test(test_memory_per_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,13 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <malloc.h>
-
 #include <cmocka.h>
 
 #include "plugins/mta_discover.h"
 #include "plugins/postfix_cmd.h"
 #include "plugins/postfix_queue.h"
+#include "heap_fx.h"
 #include "tmpdir_fx.h"
 #include "listing_fx.h"
 
@@ -449,18 +448,6 @@ static void test_discover_gap(void **state)
 	postfix_queue_free(&l);
 }
 
-/* Bytes allocated now (ASan's allocator when built with it). */
-size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
-static size_t heap_in_use(void)
-{
-	struct mallinfo2 mi;
-
-	if (__sanitizer_get_current_allocated_bytes != NULL)
-		return __sanitizer_get_current_allocated_bytes();
-	mi = mallinfo2();
-	return mi.uordblks + mi.hblkhd;
-}
-
 struct told {
 	size_t n, base, first; /* messages; heap before; heap at the 1st */
 	size_t stop_at;	       /* say stop at this message (0: never) */
@@ -471,7 +458,7 @@ static int told_one(void *arg, const struct mta_message *m)
 	struct told *t = arg;
 
 	if (t->n++ == 0)
-		t->first = heap_in_use() - t->base;
+		t->first = heap_fx_in_use() - t->base;
 	assert_int_equal(m->nrcpts, 1);
 	assert_string_equal(m->rcpts[0].reason,
 			    "Host or domain name not found. Name service error "
@@ -513,7 +500,7 @@ static void test_each_memory_and_stop(void **state)
 	    -1);
 	assert_int_equal(t.n, 5);
 	memset(&t, 0, sizeof(t));
-	t.base = heap_in_use();
+	t.base = heap_fx_in_use();
 	assert_int_equal(
 	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
 	    0);
