@@ -1,47 +1,53 @@
 #!/bin/bash
 # bench_scale_exim.sh — issue 13: held mail at scale on a real Exim 4.96,
-# run by `make bench` beside bench_scale.sh (Postfix). For each size N of
-# BENCH_SCALE_EXIM_SIZES (default "10000 100000"), in one run, on one lab
-# Exim (-O2 build; contrib/exim applied: windowslive.test, group
-# microsoft, is in fail_defer_domains, so its NXDOMAIN defers) whose mail
-# goes to windowslive.test, NXDOMAIN at the authoritative server while
-# broken (retryd's verdict: domain, so it holds and waits):
+# run by `make bench` beside bench_scale.sh (Postfix). All sizes of
+# BENCH_SCALE_EXIM_SIZES (default "10000 100000") in ONE run, printed side
+# by side. Lab: -O2 build; contrib/exim applied (windowslive.test, group
+# microsoft, in fail_defer_domains, so its NXDOMAIN defers); mail to
+# windowslive.test, NXDOMAIN at the authoritative server while broken
+# (retryd's verdict: domain, so it holds and waits).
 #
-#   plain Exim: N messages submitted over SMTP (exim -bs -odb, 1,000 a
-#     session, delivery started at once as an Exim daemon does) and
-#     deferred (==). Then, on that queue:
-#     - freeze and thaw: every id through exim.so (plugin_drive: -Mf/-Mt,
-#       up to EXIM_ACTION_PARALLEL processes at once, each confirmed from
-#       Exim's output) against one exim process per id on BENCH_SAMPLE ids,
-#       extrapolated to N (said so);
-#     - Exim's CPU for one forced queue run (exim -qf: one retry of every
-#       message; children included). Its CPU per hour = 2 such runs (a
-#       Debian daemon runs -q30m; contrib's retry rule F,6d,15m makes each
-#       run retry every message);
-#     - the fix (domain published, resolvers flushed) and exim -qff: time
-#       to the last of the N deliveries (=> lines);
-#     - with BENCH_SCALE_EXIM_RUNNERS (default 8) > 1, N more deferred and
-#       the same fix with that many exim -qff at once: plain Exim at
-#       retryd's parallelism.
-#   retryd: the DNS broken again, N more messages deferred; retryd starts
-#     (tier 0s every 1h: nothing due while held; verify_window 5 s;
-#     scan_interval BENCH_SCALE_EXIM_INTERVAL; reconcile_every 10):
+# For each size N, three Exim instances, one configuration, one resolver,
+# one sink (own spool and main log each): p (plain Exim, serial runner),
+# q (plain Exim, BENCH_SCALE_EXIM_RUNNERS runners at once, only where
+# recovery runs) and r (retryd's).
+#   injection (tests/bench/exim_spool_clone.pl): BENCH_SCALE_EXIM_TEMPLATES
+#     real messages submitted over SMTP (exim -bs -odb) and deferred (==)
+#     by Exim itself, multiplied into N real spool messages (-H, -D,
+#     msglog under new unique ids; tests/e2e/exim_spool_clone.t shows Exim
+#     lists, retryd adopts and Exim delivers such clones). The clones have
+#     no == line in the main log: retryd adopts them from its full listing
+#     at start (reconciliation), not from log discovery.
+#   plain Exim, on p:
+#     - freeze and thaw of every id through exim.so (plugin_drive) against
+#       one exim process per id on BENCH_SAMPLE ids, extrapolated (said
+#       so); up to BENCH_SCALE_EXIM_FREEZE_MAX held;
+#     - CPU of one queue run `exim -q` (retry times honoured: what a
+#       Debian daemon's -q30m does between retries; children included);
+#       plain Exim CPU/h = 2 such runs. Up to BENCH_SCALE_EXIM_RECOVER_MAX
+#       also `exim -qf` (every message retried: the upper bound).
+#   retryd, on r (tier 0s every 1h: nothing due while held; verify_window
+#     5 s; scan_interval BENCH_SCALE_EXIM_INTERVAL; reconcile_every 10):
 #     adoption time (start to N "frozen by root"); then everything held
 #     for BENCH_SCALE_EXIM_WINDOW s: retryd's CPU with its children per
-#     pass, per hour at the defaults (30 s scans: 120 passes an hour, one
-#     full listing in 10), plus what Exim's own queue runner still spends
-#     on the frozen queue (exim -q measured once, twice an hour); then the
-#     fix: the domain watch sees it healthy within a verify window, makes
-#     every held message due, retryd delivers them (exim -M batches, up
-#     to 8 exim processes at once; exim -qff is one serial runner): time
-#     from the fix to the last delivery.
-#   retryd's peak RSS (VmHWM) and its state directory per held message.
-# Waits follow Exim's main log from the phase's first line (one tail -F
-# and grep -m N): no whole-log grep per look, which at 10k messages took
-# about a core from the very processes measured, on both sides.
-# Then a growth table and the ratios the issue asks for. Benchmarks
-# measure; nothing here passes or fails on a number. Exit 1 only when the
-# benchmark could not run.
+#     pass; per hour at the defaults (30 s scans: 120 passes, one full
+#     listing in 10) plus what Exim's own runner still spends on the
+#     frozen queue (exim -q, twice an hour); peak RSS (VmHWM) of daemon
+#     and helper after adoption and after the window; state on disk per
+#     held message.
+#   recovery, up to BENCH_SCALE_EXIM_RECOVER_MAX, all sides in one
+#     exclusive hold of BENCH_LOCK (flock -x; other phases take it shared):
+#     retryd stopped (SIGSTOP); the fix (domain published, resolvers
+#     flushed); exim -qff on p (time and CPU to the last => of N); with
+#     RUNNERS > 1 as many exim -qff at once on q; the resolvers flushed
+#     again, retryd continued (SIGCONT): its domain watch sees the domain
+#     healthy, makes every held message due, retryd delivers them (exim -M
+#     batches, up to 8 exim at once): time to the last =>.
+# Waits follow each instance's main log from the phase's first line (one
+# tail -F and grep -m N): no whole-log grep per look.
+# `uptime` is printed at the start and end of the run and of each phase.
+# Benchmarks measure; nothing here passes or fails on a number. Exit 1
+# only when the benchmark could not run.
 E2E_OPT=${E2E_OPT:-1}
 . "$(dirname "$0")/../e2e/lib_exim_e2e.sh"
 SIZES=${BENCH_SCALE_EXIM_SIZES:-10000 100000}
@@ -49,49 +55,63 @@ WINDOW=${BENCH_SCALE_EXIM_WINDOW:-40}
 INTERVAL=${BENCH_SCALE_EXIM_INTERVAL:-2}
 SAMPLE=${BENCH_SAMPLE:-200}
 RUNNERS=${BENCH_SCALE_EXIM_RUNNERS:-8}
+TEMPLATES=${BENCH_SCALE_EXIM_TEMPLATES:-20}
+RECOVER_MAX=${BENCH_SCALE_EXIM_RECOVER_MAX:-10000}
+FREEZE_MAX=${BENCH_SCALE_EXIM_FREEZE_MAX:-10000}
+LOCK=${BENCH_LOCK:-}
 DRIVE=${BENCH_PLUGIN_DRIVE:-$RETRYD_ASAN_BUILD/tests/plugin_drive}
+CLONE=$(cd "$(dirname "$0")" && pwd)/exim_spool_clone.pl
 e2e_bins
 exim_lab_available || { echo "bench_scale_exim: no lab Exim (tests/lab/exim-install.sh)"; exit 1; }
 e2e_exim_ready || { echo "bench_scale_exim: needs retryd, retryctl and exim.so (make all)"; exit 1; }
 [ -x "$DRIVE" ] || { echo "bench_scale_exim: needs $DRIVE (make asan)"; exit 1; }
 now() { date +%s.%N; }
 fsub() { awk "BEGIN { printf \"%.2f\", $1 - $2 }"; }
-# exim_cpu ARGS...: run exim ARGS in the instance's resolver namespace;
-# print the CPU seconds of it and of everything it waited for.
+load() { echo "  [$(date +%T) $1: load$(uptime | sed 's/.*load average://')]"; }
+# lock sh|x|un: BENCH_LOCK shared (heavy phases), exclusive (the
+# recovery ratio) or released; nothing without BENCH_LOCK. The lock is
+# held by a flock process of its own (-o: not even its child has it),
+# not by a descriptor of this shell: no exim or tail started here
+# inherits it, and it ends with this script (flock's child checks every
+# 2 s that the script still runs).
+LOCK_PID=
+lock() {
+	local fd
+	[ -n "$LOCK" ] || return 0
+	if [ -n "$LOCK_PID" ]; then
+		pkill -P "$LOCK_PID" 2>/dev/null
+		kill "$LOCK_PID" 2>/dev/null
+		while kill -0 "$LOCK_PID" 2>/dev/null; do sleep 0.05; done
+		LOCK_PID=
+	fi
+	[ "$1" = un ] && return 0
+	exec {fd}< <(exec flock -o "-$1" "$LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
+	LOCK_PID=$!
+	read -r -u "$fd" _
+	exec {fd}<&-
+}
+# exim_cpu ARGS...: run exim ARGS in the current instance's resolver
+# namespace; print the CPU seconds of it and of everything it waited for.
 exim_cpu() {
 	perl -e 'system @ARGV; my @t = times; printf "%.3f\n", $t[2] + $t[3]' -- \
 		unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 		"$EXIM_RESOLV" "$EXIM_BIN" -C "$EXIM_CONF" "$@"
 }
+hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
 
+echo "bench_scale_exim: sizes $SIZES; start $(uptime)"
 # Copies of the binaries: a rebuild meanwhile changes nothing here.
-E2E_EXIM_MAIN_EXTRA="smtp_accept_queue_per_connection = 0"
+export E2E_EXIM_MAIN_EXTRA="smtp_accept_queue_per_connection = 0"
 e2e_init scale_exim ind
 mkdir -p "$E2E_DIR/bin/plugins"
 cp "$E2E_RETRYD" "$E2E_RETRYCTL" "$E2E_DIR/bin/" && cp "$E2E_PLUGIN_DIR"/*.so "$E2E_DIR/bin/plugins/"
 E2E_RETRYD=$E2E_DIR/bin/retryd E2E_RETRYCTL=$E2E_DIR/bin/retryctl E2E_PLUGIN_DIR=$E2E_DIR/bin/plugins
+echo "bench_scale_exim: retryd $(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null) ($E2E_RETRYD)"
 e2e_sink_start || { echo "bench_scale_exim: smtp-sink did not start"; exit 1; }
 
 break_dns() { e2e_domain_gone; dns_unbound_reset mta1; dns_unbound_reset ind; }
 fix_dns() { e2e_domain_back; dns_unbound_reset mta1; dns_unbound_reset ind; }
-# inject NAME N TAG: N messages to TAG<s>-NNNNN@windowslive.test, two
-# SMTP sessions of at most 1,000 at a time, delivery started at once.
-inject() {
-	local left=$2 s=0 h pids
-	while [ "$left" -gt 0 ]; do
-		pids=""
-		for _ in 1 2; do
-			[ "$left" -gt 0 ] || break
-			h=$((left > 1000 ? 1000 : left))
-			E2E_EXIM_SUBMIT_MODE=-odb e2e_exim_smtp_submit "$1" "$h" "$3$s-" windowslive.test >/dev/null &
-			pids="$pids $!"
-			left=$((left - h)) s=$((s + 1))
-		done
-		# shellcheck disable=SC2086
-		wait $pids
-	done
-}
-count() { e2e_exim_count "$1" "$2" "$3[0-9]+-[0-9]+@windowslive\\.test"; }
+lines() { local f; f=$(e2e_exim_log "$1"); if [ -f "$f" ]; then wc -l <"$f"; else echo 0; fi; }
 # wait_log NAME FROM REGEX N SECONDS: until N lines of Exim NAME's main log
 # after line FROM match REGEX. One tail -F and one grep follow the log
 # as it grows: polling with a grep of the whole log every 0.1 s (as
@@ -106,8 +126,7 @@ wait_log() {
 	exec {fd}<&-
 	[ "${c:-0}" -ge "$4" ]
 }
-lines() { local f; f=$(e2e_exim_log "$1"); if [ -f "$f" ]; then wc -l <"$f"; else echo 0; fi; }
-# wait_kind NAME KIND TAG N SECONDS FROM: KIND lines (as count) after FROM
+# wait_kind NAME KIND TAG N SECONDS FROM: KIND lines after FROM
 wait_kind() {
 	local flag
 	case $2 in delivered) flag='(=>|->)' ;; deferred) flag='==' ;; *) return 1 ;; esac
@@ -117,87 +136,116 @@ drive() {
 	"$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
 		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" "$@" 2>/dev/null
 }
-# ids_of NAME TAG: the Exim ids of TAG messages still queued
-ids_of() {
-	grep -E " == $2[0-9]+-[0-9]+@windowslive\\.test " "$(e2e_exim_log "$1")" | awk '{print $3}' | sort -u
-}
 
 declare -A R
-# freeze_ratio NAME N: batched vs one process per id, on the plain queue
+# inject NAME N TAG: Exim instance NAME (started), TEMPLATES real messages
+# to TAG0-NNNNN@windowslive.test submitted over SMTP and deferred, then
+# multiplied into N in all (TAG9-NNNNNN). Ids in $E2E_DIR/ids-NAME.
+inject() {
+	local name=$1 N=$2 tag=$3 T off t0 t1 tpl
+	T=$((N < TEMPLATES ? N : TEMPLATES))
+	e2e_exim_start "$name" 54 yes || { echo "  Exim $name: config refused"; return 1; }
+	t0=$(now); off=$(lines "$name")
+	E2E_EXIM_SUBMIT_MODE=-odb e2e_exim_smtp_submit "$name" "$T" "${tag}0-" windowslive.test >/dev/null
+	wait_kind "$name" deferred "$tag" "$T" 600 "$off" || { echo "  Exim $name: templates not deferred"; return 1; }
+	tpl=$(e2e_exim_queue "$name")
+	echo "$tpl" >"$E2E_DIR/ids-$name"
+	t1=$(now)
+	if [ "$N" -gt "$T" ]; then
+		# shellcheck disable=SC2086
+		"$CLONE" "$EXIM_SPOOL" $((N - T)) "${tag}9-%06d@windowslive.test" $tpl >>"$E2E_DIR/ids-$name" || return 1
+	fi
+	R[$N,tpl]=$(fsub "$t1" "$t0")
+	R[$N,clone]=$(fsub "$(now)" "$t1")
+	[ "$(exim_cmd -bpc)" = "$N" ] || { echo "  Exim $name: exim -bpc says $(exim_cmd -bpc), not $N"; return 1; }
+}
+
+# freeze_ratio N: batched vs one process per id, on the plain queue
 freeze_ratio() {
-	local N=$2 t0 t1 t2 ids
+	local N=$1 t0 t1 t2 ids=$E2E_DIR/ids-p$1
 	mkdir -p "$E2E_DIR/drivestate"
-	ids_of "$1" p >"$E2E_DIR/ids"
+	t0=$(now)
 	# shellcheck disable=SC2046
-	t0=$(now); drive hold $(cat "$E2E_DIR/ids") >/dev/null; t1=$(now)
+	drive hold $(cat "$ids") >/dev/null
+	t1=$(now)
 	# shellcheck disable=SC2046
-	drive release $(cat "$E2E_DIR/ids") >/dev/null; t2=$(now)
+	drive release $(cat "$ids") >/dev/null
+	t2=$(now)
 	R[$N,fz_batch]=$(fsub "$t2" "$t0")
-	head -n "$SAMPLE" "$E2E_DIR/ids" >"$E2E_DIR/sample"
+	head -n "$SAMPLE" "$ids" >"$E2E_DIR/sample"
 	t0=$(now)
 	while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mf "$id" >/dev/null 2>&1; done <"$E2E_DIR/sample"
 	while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mt "$id" >/dev/null 2>&1; done <"$E2E_DIR/sample"
 	t1=$(now)
-	R[$N,fz_one]=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) * $(wc -l <"$E2E_DIR/ids") / $SAMPLE }")
+	R[$N,fz_one]=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) * $N / $SAMPLE }")
 	R[$N,fz_ratio]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one]} / ${R[$N,fz_batch]} }")
 }
 
-# plain_runners NAME N: the same recovery with RUNNERS exim -qff at once
-# (as retryd runs up to 8 exim -M at once): N more messages deferred,
-# the fix, then RUNNERS queue runners started together; each skips the
-# messages another one has locked. Time to the last delivery.
-plain_runners() {
-	local N=$2 off t0 pids="" i
-	break_dns
-	off=$(lines "$1")
-	inject "$1" "$N" q
-	wait_kind "$1" deferred q "$N" 3600 "$off" || return 1
-	off=$(lines "$1"); fix_dns; t0=$(now)
-	for ((i = 0; i < RUNNERS; i++)); do
-		exim_cmd -qff &
-		pids="$pids $!"
-	done
-	wait_kind "$1" delivered q "$N" 3600 "$off"
-	R[$N,ex_par]=$(fsub "$(now)" "$t0")
-	# shellcheck disable=SC2086
-	wait $pids
+# recover N RPID: the exclusive phase (see the header)
+recover() {
+	local N=$1 rpid=$2 off t0 pids="" i
+	kill -STOP "$rpid"
+	e2e_exim_use "p$N"; off=$(lines "p$N")
+	fix_dns; t0=$(now)
+	exim_cpu -qff >"$E2E_DIR/cpu-qff" &
+	wait_kind "p$N" delivered p "$N" 3600 "$off"
+	R[$N,ex_recover]=$(fsub "$(now)" "$t0")
+	wait $!
+	R[$N,qff_cpu]=$(cat "$E2E_DIR/cpu-qff")
+	if [ "$RUNNERS" -gt 1 ]; then
+		e2e_exim_use "q$N"; off=$(lines "q$N")
+		dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
+		for ((i = 0; i < RUNNERS; i++)); do
+			exim_cmd -qff &
+			pids="$pids $!"
+		done
+		wait_kind "q$N" delivered q "$N" 3600 "$off"
+		R[$N,ex_par]=$(fsub "$(now)" "$t0")
+		# shellcheck disable=SC2086
+		wait $pids
+	fi
+	off=$(lines "r$N")
+	dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
+	kill -CONT "$rpid"
+	wait_kind "r$N" delivered r "$N" 3600 "$off"
+	R[$N,r_recover]=$(fsub "$(now)" "$t0")
 }
 
 run_size() {
-	local N=$1 name="n$1" t0 c0 c1 rpid passes_before passes off qpid
+	local N=$1 t0 c0 c1 rpid helper passes_before passes off
 	echo "--- $N held messages"
-	E2E_EXIM_NAME=$name
+	load "size $N start"
+	lock sh
+	export E2E_EXIM_NAME=r$N
+	rm -rf "$E2E_DIR/state"
 	E2E_TIER_EVERY=1h E2E_VERIFY_WINDOW=5s e2e_exim_policy_write || return 1
 	sed -i "s/^scan_interval = .*/scan_interval = ${INTERVAL}s/" "$E2E_POLICY"
-	e2e_exim_start "$name" 54 yes || { echo "  Exim config refused"; return 1; }
 	break_dns
+	inject "p$N" "$N" p || return 1
+	echo "  injected p$N: $TEMPLATES real in ${R[$N,tpl]} s, clones to $N in ${R[$N,clone]} s"
+	if [ "$N" -le "$RECOVER_MAX" ] && [ "$RUNNERS" -gt 1 ]; then inject "q$N" "$N" q || return 1; fi
+	inject "r$N" "$N" r || return 1
+	R[$N,inject]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,tpl]} + ${R[$N,clone]} }")
+	load "injected"
 
 	# plain Exim
-	t0=$(now); off=$(lines "$name")
-	inject "$name" "$N" p
-	wait_kind "$name" deferred p "$N" 3600 "$off" || { echo "  not all deferred ($(count "$name" deferred p))"; return 1; }
-	R[$N,inject]=$(fsub "$(now)" "$t0")
-	freeze_ratio "$name" "$N"
-	R[$N,ex_retry]=$(exim_cpu -qf)
-	R[$N,ex_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_retry]} * 2 }")
-	off=$(lines "$name"); fix_dns; t0=$(now)
-	exim_cmd -qff &
-	qpid=$!
-	wait_kind "$name" delivered p "$N" 3600 "$off"
-	R[$N,ex_recover]=$(fsub "$(now)" "$t0")
-	wait "$qpid"
-	[ "$RUNNERS" -gt 1 ] && plain_runners "$name" "$N"
+	e2e_exim_use "p$N"
+	if [ "$N" -le "$FREEZE_MAX" ]; then freeze_ratio "$N"; fi
+	R[$N,ex_q]=$(exim_cpu -q)
+	R[$N,ex_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_q]} * 2 }")
+	if [ "$N" -le "$RECOVER_MAX" ]; then R[$N,ex_qf]=$(exim_cpu -qf); fi
+	load "plain Exim measured"
 
 	# retryd
-	break_dns
-	off=$(lines "$name")
-	inject "$name" "$N" r
-	wait_kind "$name" deferred r "$N" 3600 "$off" || { echo "  not all deferred"; return 1; }
-	off=$(lines "$name")
+	e2e_exim_use "r$N"
+	off=$(lines "r$N")
 	t0=$(now)
 	e2e_exim_retryd_start; rpid=$E2E_RETRYD_PID
-	wait_log "$name" "$off" ' frozen by root$' "$N" 3600
+	wait_log "r$N" "$off" ' frozen by root$' "$N" 3600
 	R[$N,adopt]=$(fsub "$(now)" "$t0")
+	helper=$(pgrep -P "$rpid" -x retryd | head -n 1)
+	R[$N,rss_adopt]="$(hwm "$rpid")/$(hwm "$helper")"
+	R[$N,adopt_passes]=$(e2e_passes_since_start)
 	sleep $((2 * INTERVAL + 2))
 	passes_before=$(e2e_passes_since_start)
 	c0=$(e2e_tree_cpu "$rpid")
@@ -208,44 +256,68 @@ run_size() {
 	R[$N,pass_cpu]=$(awk "BEGIN { printf \"%.4f\", ($c1 - $c0) / ($passes ? $passes : 1) }")
 	R[$N,full_passes]=$(tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' |
 		tail -n "$passes" | grep -c -v '(log)')
-	R[$N,ex_frozen_run]=$(exim_cpu -q)
-	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,ex_frozen_run]} * 2 }")
-	off=$(lines "$name"); fix_dns; t0=$(now)
-	wait_kind "$name" delivered r "$N" 3600 "$off"
-	R[$N,r_recover]=$(fsub "$(now)" "$t0")
-	R[$N,rss]=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$rpid/status")
+	R[$N,rss_held]="$(hwm "$rpid")/$(hwm "$helper")"
 	R[$N,disk]=$(du -sb "$E2E_STATE" | awk -v n="$N" '{ printf "%.0f", $1 / n }')
+	R[$N,ex_frozen_q]=$(exim_cpu -q)
+	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,ex_frozen_q]} * 2 }")
+	load "retryd held"
+	if [ "$N" -le "$RECOVER_MAX" ]; then
+		lock x
+		load "recovery start (exclusive)"
+		recover "$N" "$rpid"
+		load "recovery end"
+		R[$N,rss_end]="$(hwm "$rpid")/$(hwm "$helper")"
+	fi
+	lock un
 	e2e_retryd_stop
-	echo "  submitted and deferred: ${R[$N,inject]} s; retryd's adoption (start to $N frozen): ${R[$N,adopt]} s"
-	echo "  freeze+thaw of $N: batched (exim.so) ${R[$N,fz_batch]} s, one exim per id ~${R[$N,fz_one]} s" \
-		"(measured on $SAMPLE, extrapolated): ${R[$N,fz_ratio]}x"
-	echo "  plain Exim: one forced retry of the queue (exim -qf) ${R[$N,ex_retry]} s CPU; per hour (-q30m) ~${R[$N,ex_hour]} s"
+	echo "  submitted and deferred: $TEMPLATES real messages in ${R[$N,tpl]} s, multiplied to $N in ${R[$N,clone]} s"
+	echo "  retryd's adoption (start to $N frozen): ${R[$N,adopt]} s, ${R[$N,adopt_passes]} passes"
+	if [ -n "${R[$N,fz_ratio]:-}" ]; then
+		echo "  freeze+thaw of $N: batched (exim.so) ${R[$N,fz_batch]} s, one exim per id ~${R[$N,fz_one]} s" \
+			"(measured on $SAMPLE, extrapolated): ${R[$N,fz_ratio]}x"
+	else
+		echo "  freeze+thaw ratio: not measured above $FREEZE_MAX held (BENCH_SCALE_EXIM_FREEZE_MAX)"
+	fi
+	echo "  plain Exim: one queue run (exim -q, retry times honoured) ${R[$N,ex_q]} s CPU; per hour (-q30m) ~${R[$N,ex_hour]} s" \
+		"${R[$N,ex_qf]:+; one forced run (exim -qf, every message retried) ${R[$N,ex_qf]} s CPU}"
 	echo "  retryd held: $passes passes in ${WINDOW} s (${R[$N,full_passes]} full listings), ${R[$N,pass_cpu]} s CPU" \
-		"per pass (retryd + its exim children); Exim's queue run over the frozen queue ${R[$N,ex_frozen_run]} s;" \
+		"per pass (retryd + helper + its exim children); Exim's queue run over the frozen queue ${R[$N,ex_frozen_q]} s;" \
 		"per hour at 30 s scans ~${R[$N,r_hour]} s"
-	echo "  recovery: exim -qff ${R[$N,ex_recover]} s, retryd ${R[$N,r_recover]} s (verify_window 5 s)" \
-		"${R[$N,ex_par]:+; $RUNNERS exim -qff at once ${R[$N,ex_par]} s}"
-	echo "  retryd peak RSS ${R[$N,rss]} MB; state on disk ${R[$N,disk]} bytes per held message"
+	echo "  peak RSS daemon/helper (MB): after adoption ${R[$N,rss_adopt]}, after the held window ${R[$N,rss_held]}" \
+		"${R[$N,rss_end]:+, after recovery ${R[$N,rss_end]}}; state on disk ${R[$N,disk]} bytes per held message"
+	if [ -n "${R[$N,r_recover]:-}" ]; then
+		echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }") ms a delivery)," \
+			"retryd ${R[$N,r_recover]} s (verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once ${R[$N,ex_par]} s}"
+	else
+		echo "  recovery at $N: NOT RUN (above BENCH_SCALE_EXIM_RECOVER_MAX=$RECOVER_MAX)${MS_DELIVERY:+: at $MS_DELIVERY ms of Exim CPU a delivery (measured above), $N deliveries are $(awk "BEGIN { printf \"%.1f\", $MS_DELIVERY * $N / 60000 }") min of CPU per side, and the exclusive bench lock is held at most ~25 min}"
+	fi
+	[ -n "${R[$N,qff_cpu]:-}" ] && MS_DELIVERY=$(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }")
+	load "size $N end"
 }
 
-for n in $SIZES; do run_size "$n" || echo "  size $n: could not run to the end"; done
+for n in $SIZES; do run_size "$n" || { lock un; echo "  size $n: could not run to the end"; }; done
+lock un
 echo "--- growth table (Exim)"
-printf '%9s %9s %10s %10s %11s %10s %10s %8s %8s %9s\n' held adopt_s pass_cpu_s r_cpu_h_s exim_cpu_h_s r_recov_s qff_s ratio freeze_x rss_MB
+printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %9s %7s %6s %13s %8s\n' held inject_s adopt_s passes pass_cpu_s r_cpu_h ex_cpu_h ex_qf_s r_recov qff_s ratio frz_x rss_d/h_MB disk_B
 for n in $SIZES; do
-	[ -n "${R[$n,r_recover]:-}" ] || continue
-	printf '%9s %9s %10s %10s %11s %10s %10s %8s %8s %9s\n' "$n" "${R[$n,adopt]}" "${R[$n,pass_cpu]}" \
-		"${R[$n,r_hour]}" "${R[$n,ex_hour]}" "${R[$n,r_recover]}" "${R[$n,ex_recover]}" \
-		"$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }")" "${R[$n,fz_ratio]}" "${R[$n,rss]}"
+	[ -n "${R[$n,pass_cpu]:-}" ] || continue
+	ratio=-
+	[ -n "${R[$n,r_recover]:-}" ] && ratio=$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }")
+	printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %9s %7s %6s %13s %8s\n' "$n" "${R[$n,inject]}" "${R[$n,adopt]}" \
+		"${R[$n,adopt_passes]}" "${R[$n,pass_cpu]}" "${R[$n,r_hour]}" "${R[$n,ex_hour]}" "${R[$n,ex_qf]:--}" \
+		"${R[$n,r_recover]:--}" "${R[$n,ex_recover]:--}" "$ratio" "${R[$n,fz_ratio]:--}" "${R[$n,rss_held]}" "${R[$n,disk]}"
 done
+# shellcheck disable=SC2086
 set -- $SIZES
 if [ $# -ge 2 ] && [ -n "${R[$1,pass_cpu]:-}" ] && [ -n "${R[$2,pass_cpu]:-}" ]; then
 	echo "pass CPU at $2 / at $1: $(awk "BEGIN { printf \"%.2f\", ${R[$2,pass_cpu]} / ${R[$1,pass_cpu]} }") (target <= 2)"
 fi
 for n in $SIZES; do
-	[ -n "${R[$n,r_recover]:-}" ] || continue
-	echo "at $n: retryd CPU/h / plain Exim CPU/h = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_hour]} / (${R[$n,ex_hour]} > 0 ? ${R[$n,ex_hour]} : 0.01) }") (target <= 1);" \
-		"recovery retryd / exim -qff = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }") (target <= 1.25);" \
-		"freeze+thaw batched vs per id ${R[$n,fz_ratio]}x (target >= 50)"
+	[ -n "${R[$n,pass_cpu]:-}" ] || continue
+	echo "at $n: retryd CPU/h / plain Exim CPU/h = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_hour]} / (${R[$n,ex_hour]} > 0 ? ${R[$n,ex_hour]} : 0.01) }") (target <= 1)"
+	[ -n "${R[$n,r_recover]:-}" ] && echo "at $n: recovery retryd / exim -qff = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }") (target <= 1.25)"
 	[ -n "${R[$n,ex_par]:-}" ] && echo "at $n: recovery retryd / $RUNNERS exim -qff at once =" \
 		"$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_par]} }") (same parallelism as retryd's exim -M)"
+	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x (target >= 50)"
 done
+echo "bench_scale_exim: end $(uptime)"
