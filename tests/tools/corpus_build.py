@@ -60,9 +60,15 @@ REVIEW = [
     (r'inactive email address|account (is|has been) (disabled|locked|suspended)|is a deactivated mailbox', 'mailbox-disabled|mailbox-unknown'),
     (r'sender (address )?rejected|Domain of sender|sender was rejected|my name was rejected|Sender not pre-approved', 'policy-reputation'),
     (r'too many recipients this hour|frequency limited|rate limit', None),
+    # "Access denied" on a recipient is address-level only with Microsoft's documented codes
+    # (5.4.1 DBEB, 5.7.504/5.7.505: "the recipient address ... isn't valid"); elsewhere a refusal
+    (r'5\.(4\.1|7\.50[45])\b.*(Recipient address(es)? rejected ?: Access denied|banned recipient)',
+     'mailbox-unknown|policy-reputation'),
+    (r'Recipient address rejected: Access denied|All recipient addresses rejected ?: Access denied',
+     'policy-reputation'),
     (r'user unknown|unknown user|no such user|No such address|doesn.t have an? \S+ account|Mailbox does not exist|address not found|'
      r'email account that you tried to reach does not exist|Recip(ient)?NotFound|Recipient Not Found|not our (user|customer)|'
-     r'not a registered gateway user|unknown recipient|Recipient address rejected: Access denied|All recipient addresses rejected ?: Access denied', 'mailbox-unknown'),
+     r'not a registered gateway user|unknown recipient', 'mailbox-unknown'),
     (r'Each of the following recipients was rejected by a remote mail server\.$|^Recipient address rejected\.|'
      r'Recipient address rejected\. \(in reply|recipient rejected$|Did not reach the following recipient|could not be delivered due to a recipient error',
      'other|mailbox-unknown'),
