@@ -23,7 +23,9 @@
  *	    the last one;
  *	  - every reconcile_every passes when that is set (0: off).
  *	A pass with everything held thus reads only the log, whatever the
- *	number held. A full pass drains the discovery first, so its position
+ *	number held. Each full listing logs one line (its size, whether it
+ *	was complete, its duration, what it left in the adoption backlog):
+ *	at the defaults about one an hour. A full pass drains the discovery first, so its position
  *	stays current and nothing falls between.
  *
  *	Owns: nothing past the call (the listing is the caller's).
@@ -66,6 +68,11 @@ static void scan_full(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 
 	pass_listing_scan_spill(ctx, l);
 	ctx->full_cost_ms = monotime_ms() - t0;
+	if (l->ok)
+		log_info("scan: full listing: %zu messages%s in %lld ms, %zu "
+			 "more to adopt in the backlog",
+			 l->n, l->complete ? "" : " (partial)",
+			 (long long)ctx->full_cost_ms, pass_backlog_left(ctx));
 	ctx->last_full = now;
 	ctx->since_full = 0;
 	ctx->want_reconcile = 0; /* the steps ask again if still waiting */
