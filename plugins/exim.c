@@ -325,51 +325,67 @@ static void exim_scan_msglog(const struct exim_state *st, struct mta_message *m,
 		exim_queue_apply_msglog(m, buf, (size_t)got, from > 0, tzoff);
 }
 
+/* exim -bpr's bytes in @param res, checked: 0, or -1 (err set, freed). */
+static int exim_scan_bytes(struct exim_state *st, struct spawn_result *res,
+			   char *err, size_t errlen)
+{
+	struct mta_raw raw;
+	char msg[256];
+
+	if (exim_list_raw(st, &raw, err, errlen) < 0)
+		return -1;
+	/* the same bytes seen as a spawn result (spawn_result_free frees
+	 * what mta_raw_free would) */
+	memset(res, 0, sizeof(*res));
+	res->out = raw.out;
+	res->outlen = raw.outlen;
+	res->out_truncated = raw.out_truncated;
+	res->err = raw.err;
+	res->errlen = raw.err ? strlen(raw.err) : 0;
+	res->exited = raw.exited;
+	res->exit_code = raw.exit_code;
+	res->signal = raw.signal;
+	if (!res->exited || res->exit_code != 0) {
+		snprintf(err, errlen, "exim -bpr: %s %d: %s",
+			 res->exited ? "exit" : "signal",
+			 res->exited ? res->exit_code : res->signal,
+			 exim_stderr(res, msg, sizeof(msg)));
+		spawn_result_free(res);
+		return -1;
+	}
+	return 0;
+}
+
+/* Complete unless the parse stopped (rc 1) or the output was cut. */
+static int exim_scan_complete(int rc, const struct spawn_result *res)
+{
+	if (rc == 0 && !res->out_truncated)
+		return 1;
+	log_warn("exim -bpr: listing cut short (%s): marked incomplete",
+		 rc ? "too many messages, or the pass said stop"
+		    : "output over the spawn limit");
+	return 0;
+}
+
 static int exim_scan(void *state, struct mta_listing *out, char *err,
 		     size_t errlen)
 {
 	struct exim_state *st = state;
 	struct spawn_result res;
-	char msg[256];
 	char *buf;
 	long tzoff = exim_tzoff();
 	int rc;
 
-	struct mta_raw raw;
-
 	memset(out, 0, sizeof(*out));
-	if (exim_list_raw(st, &raw, err, errlen) < 0)
+	if (exim_scan_bytes(st, &res, err, errlen) < 0)
 		return -1;
-	/* the same bytes seen as a spawn result (spawn_result_free frees
-	 * what mta_raw_free would) */
-	memset(&res, 0, sizeof(res));
-	res.out = raw.out;
-	res.outlen = raw.outlen;
-	res.out_truncated = raw.out_truncated;
-	res.err = raw.err;
-	res.errlen = raw.err ? strlen(raw.err) : 0;
-	res.exited = raw.exited;
-	res.exit_code = raw.exit_code;
-	res.signal = raw.signal;
-	if (!res.exited || res.exit_code != 0) {
-		snprintf(err, errlen, "exim -bpr: %s %d: %s",
-			 res.exited ? "exit" : "signal",
-			 res.exited ? res.exit_code : res.signal,
-			 exim_stderr(&res, msg, sizeof(msg)));
-		spawn_result_free(&res);
-		return -1;
-	}
 	rc = exim_queue_parse(res.out, res.outlen, out, exim_scan_bad, NULL,
 			      err, errlen);
 	if (rc < 0) {
 		spawn_result_free(&res);
 		return -1;
 	}
-	out->complete = rc == 0 && !res.out_truncated;
-	if (!out->complete)
-		log_warn("exim -bpr: listing cut short (%s): marked incomplete",
-			 rc ? "too many messages"
-			    : "output over the spawn limit");
+	out->complete = exim_scan_complete(rc, &res);
 	spawn_result_free(&res);
 	if ((buf = malloc(LIMIT_MSGLOG_TAIL)) == NULL) {
 		exim_queue_free(out);
@@ -383,6 +399,59 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 			exim_scan_msglog(st, &out->msgs[i], buf, tzoff);
 	free(buf);
 	return 0;
+}
+
+struct exim_each {
+	const struct exim_state *st;
+	mta_message_fn fn;
+	void *arg;
+	char *buf; /* LIMIT_MSGLOG_TAIL bytes */
+	long tzoff;
+};
+
+/* One parsed entry: its msglog's reasons unless frozen, then told. The
+ * listing's bytes are all read by now: opening the msglog through the
+ * helper cannot interleave with them. */
+static int exim_scan_one(void *arg, struct mta_message *m)
+{
+	struct exim_each *c = arg;
+
+	if (!m->held)
+		exim_scan_msglog(c->st, m, c->buf, c->tzoff);
+	return c->fn(c->arg, m);
+}
+
+/* The full listing told message by message: only exim -bpr's bytes are
+ * kept (about 100 a message), never the parsed listing (with its
+ * 769-byte recipient slots, ~1.1 KB a message). */
+static int exim_scan_each(void *state, mta_message_fn fn, void *arg,
+			  int *complete, size_t *skipped, char *err,
+			  size_t errlen)
+{
+	struct exim_state *st = state;
+	struct exim_each c = {
+	    .st = st, .fn = fn, .arg = arg, .tzoff = exim_tzoff()};
+	struct spawn_result res;
+	size_t told;
+	int rc;
+
+	*complete = 0;
+	*skipped = 0;
+	if (exim_scan_bytes(st, &res, err, errlen) < 0)
+		return -1;
+	if ((c.buf = malloc(LIMIT_MSGLOG_TAIL)) == NULL) {
+		spawn_result_free(&res);
+		snprintf(err, errlen, "exim scan: out of memory");
+		return -1;
+	}
+	rc =
+	    exim_queue_parse_each(res.out, res.outlen, exim_scan_one, &c, &told,
+				  skipped, exim_scan_bad, NULL, err, errlen);
+	free(c.buf);
+	if (rc >= 0)
+		*complete = exim_scan_complete(rc, &res);
+	spawn_result_free(&res);
+	return rc < 0 ? -1 : 0;
 }
 
 static void exim_listing_free(struct mta_listing *l)
@@ -598,6 +667,7 @@ static const struct mta_plugin exim_plugin = {
     .scan = exim_scan,
     .discover = exim_discover_each,
     .listing_free = exim_listing_free,
+    .scan_each = exim_scan_each,
     .hold = exim_hold,
     .deliver = exim_deliver,
     .release = exim_release,

@@ -31,6 +31,9 @@
 
 struct exim_queue_parser {
 	struct mta_listing *out;
+	exim_queue_each_fn each; /* NULL: keep every entry in out */
+	void *each_arg;
+	int stopped; /* each said stop */
 	size_t cap;
 	struct mta_message cur; /* the entry being read */
 	size_t rcap;
@@ -74,6 +77,13 @@ static int exim_queue_commit(struct exim_queue_parser *ps)
 	if (ps->bad || ps->toomany || ps->cur.nrcpts == 0) {
 		if (ps->bad || ps->toomany)
 			out->skipped++;
+		exim_queue_msg_free(&ps->cur);
+		return 0;
+	}
+	if (ps->each != NULL) { /* told, then gone: nothing kept */
+		out->n++;
+		if (ps->each(ps->each_arg, &ps->cur) < 0)
+			ps->stopped = 1;
 		exim_queue_msg_free(&ps->cur);
 		return 0;
 	}
@@ -187,15 +197,18 @@ static int exim_queue_rcpt(struct exim_queue_parser *ps, const char *p,
 	return 0;
 }
 
-int exim_queue_parse(const char *text, size_t len, struct mta_listing *out,
-		     exim_queue_bad_fn bad, void *ctx, char *err, size_t errlen)
+static int exim_queue_run(struct exim_queue_parser *ps_, const char *text,
+			  size_t len, char *err, size_t errlen)
 {
-	struct exim_queue_parser ps = {.out = out, .report = bad, .ctx = ctx};
+	struct exim_queue_parser ps = *ps_;
+	struct mta_listing *out = ps.out;
+	exim_queue_bad_fn bad = ps.report;
+	void *ctx = ps.ctx;
 	const char *p = text, *end = text + len;
 	size_t lineno = 0;
 
 	memset(out, 0, sizeof(*out));
-	while (p < end) {
+	while (p < end && !ps.stopped) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
 		const char *why = NULL;
@@ -248,7 +261,33 @@ int exim_queue_parse(const char *text, size_t len, struct mta_listing *out,
 		exim_queue_free(out);
 		return -1;
 	}
-	return 0;
+	return ps.stopped ? 1 : 0;
+}
+
+int exim_queue_parse(const char *text, size_t len, struct mta_listing *out,
+		     exim_queue_bad_fn bad, void *ctx, char *err, size_t errlen)
+{
+	struct exim_queue_parser ps = {.out = out, .report = bad, .ctx = ctx};
+
+	return exim_queue_run(&ps, text, len, err, errlen);
+}
+
+int exim_queue_parse_each(const char *text, size_t len, exim_queue_each_fn fn,
+			  void *arg, size_t *told, size_t *skipped,
+			  exim_queue_bad_fn bad, void *ctx, char *err,
+			  size_t errlen)
+{
+	struct mta_listing counts;
+	struct exim_queue_parser ps = {.out = &counts,
+				       .each = fn,
+				       .each_arg = arg,
+				       .report = bad,
+				       .ctx = ctx};
+	int rc = exim_queue_run(&ps, text, len, err, errlen);
+
+	*told = counts.n;
+	*skipped = counts.skipped;
+	return rc;
 }
 
 void exim_queue_apply_msglog(struct mta_message *m, const char *msglog,

@@ -16,6 +16,9 @@
  *	clock; malformed lines are reported through a callback with their
  *	line number and the entry they belong to is skipped.
  *
+ *	exim_queue_parse_each() tells each entry to a callback instead and
+ *	keeps nothing (the daemon's scan_each).
+ *
  *	exim_queue_apply_msglog() takes the text of a message's msglog and
  *	fills each recipient's last defer reason.
  */
@@ -41,6 +44,23 @@ typedef void (*exim_queue_bad_fn)(void *ctx, size_t lineno, const char *why);
 int exim_queue_parse(const char *text, size_t len, struct mta_listing *out,
 		     exim_queue_bad_fn bad, void *ctx, char *err,
 		     size_t errlen);
+
+/** Told each entry exim_queue_parse_each() keeps (@param m valid for the
+ * call only; it may change m's reasons). @return 0, or -1: stop. */
+typedef int (*exim_queue_each_fn)(void *arg, struct mta_message *m);
+
+/**
+ * As exim_queue_parse(), but each entry is told to @param fn as soon as
+ * its last line is read and freed after: nothing of the listing is kept
+ * (a listing of any size costs one message). @param told and
+ * @param skipped: entries told and left out.
+ * @return 0; 1 when @param fn said stop or LIMIT_LISTING_MESSAGES was
+ * reached (the rest not told); -1 on allocation failure (with err).
+ */
+int exim_queue_parse_each(const char *text, size_t len, exim_queue_each_fn fn,
+			  void *arg, size_t *told, size_t *skipped,
+			  exim_queue_bad_fn bad, void *ctx, char *err,
+			  size_t errlen);
 
 /** Free what exim_queue_parse() allocated; @param l may be empty. */
 void exim_queue_free(struct mta_listing *l);

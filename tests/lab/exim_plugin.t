@@ -64,6 +64,9 @@ is "$(printf '%s\n' "$scan" | jq -r '.rcpts[].reason' | sort | uniq -c | sed 's/
 	"6 Connection refused" "each of the 6 recipients has its defer reason"
 is "$(printf '%s\n' "$scan" | jq -r 'select(.held == true or .held == 1) | .queue_id' | wc -l)" 0 \
 	"none frozen yet"
+# (exim -bpr lists in directory order: compared sorted)
+is "$(drive scan-each | sort)" "$(printf '%s\n' "$out" | sort)" \
+	"scan_each (the daemon's full listing) tells exactly what scan lists"
 arrival=$(printf '%s\n' "$scan" | jq -r "select(.queue_id == \"$m1\") | .arrival")
 rcvd=$(date -d "$(grep " $m1 <= " "$EXIM_LOG" | cut -c1-19)" +%s)
 # the id's time is when reception began, the "<=" line is logged when it
@@ -79,6 +82,8 @@ is "$(exim_frozen_ids | sort | tr '\n' ' ')" "$(echo $all | tr ' ' '\n' | sort |
 out=$(drive hold $m1)
 is "$(done_of "$out")" 1 "hold again: already frozen counts"
 scan=$(drive scan | jq -c 'select(.queue_id != null)')
+is "$(drive scan-each | jq -c 'select(.queue_id != null)' | sort)" "$(printf '%s\n' "$scan" | sort)" \
+	"scan_each tells the same with every message frozen"
 is "$(printf '%s\n' "$scan" | jq -r 'select(.held == true or .held == 1) | .queue_id' | wc -l)" 5 \
 	"scan shows them held"
 

@@ -7,7 +7,7 @@
  *	plugin_drive [--config-dir DIR] [--binary PATH] [--config FILE]
  *		[--log-file FILE] [--state-dir DIR] PLUGIN.so OP [ARG...]
  *
- *	OP: scan | hold ID... | release ID... | deliver ID... |
+ *	OP: scan | scan-each | hold ID... | release ID... | deliver ID... |
  *	    giveback bounce|expire|release ID... | outcomes [ID...]
  * DESCRIPTION
  *	A test tool, MTA-neutral: the options fill struct mta_config, the
@@ -17,6 +17,8 @@
  *	  scan      one line per message {"queue_id", "sender", "arrival",
  *	            "held", "deferred", "rcpts": [{"address", "reason"}]},
  *	            then {"complete": BOOL, "n": N, "skipped": K}
+ *	  scan-each the same lines from the plugin's scan_each (each
+ *	            message as it is told)
  *	  batches   {"op": OP, "n": N, "done": D}
  *	  outcomes  one line per outcome {"queue_id", "address", "status":
  *	            "delivered"|"deferred"|"bounced", "dsn", "text", "time"},
@@ -51,7 +53,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: plugin_drive [--config-dir DIR] [--binary PATH] "
 		"[--config FILE] [--log-file FILE] [--state-dir DIR] PLUGIN.so "
-		"scan|hold|release|deliver|giveback bounce|expire|release|"
+		"scan|scan-each|hold|release|deliver|giveback "
+		"bounce|expire|release|"
 		"outcomes [ID...]\n");
 	exit(2);
 }
@@ -85,6 +88,25 @@ static int drive_fail(const char *op, const char *err)
 	return 1;
 }
 
+/* One message as a JSON line (scan and scan-each print the same). */
+static int drive_msg(void *arg, const struct mta_message *m)
+{
+	json_t *rcpts = json_array();
+
+	(void)arg;
+	for (size_t r = 0; r < m->nrcpts; r++)
+		json_array_append_new(
+		    rcpts, json_pack("{s:o, s:o}", "address",
+				     drive_str(m->rcpts[r].address), "reason",
+				     drive_str(m->rcpts[r].reason)));
+	drive_print(json_pack("{s:o, s:o, s:I, s:b, s:b, s:o}", "queue_id",
+			      drive_str(m->queue_id), "sender",
+			      drive_str(m->sender), "arrival",
+			      (json_int_t)m->arrival, "held", m->held,
+			      "deferred", m->deferred, "rcpts", rcpts));
+	return 0;
+}
+
 static int drive_scan(const struct mta_plugin *p, void *st)
 {
 	struct mta_listing l;
@@ -92,25 +114,35 @@ static int drive_scan(const struct mta_plugin *p, void *st)
 
 	if (p->scan(st, &l, err, sizeof(err)) < 0)
 		return drive_fail("scan", err);
-	for (size_t i = 0; i < l.n; i++) {
-		const struct mta_message *m = &l.msgs[i];
-		json_t *rcpts = json_array();
-		for (size_t r = 0; r < m->nrcpts; r++)
-			json_array_append_new(
-			    rcpts,
-			    json_pack("{s:o, s:o}", "address",
-				      drive_str(m->rcpts[r].address), "reason",
-				      drive_str(m->rcpts[r].reason)));
-		drive_print(json_pack("{s:o, s:o, s:I, s:b, s:b, s:o}",
-				      "queue_id", drive_str(m->queue_id),
-				      "sender", drive_str(m->sender), "arrival",
-				      (json_int_t)m->arrival, "held", m->held,
-				      "deferred", m->deferred, "rcpts", rcpts));
-	}
+	for (size_t i = 0; i < l.n; i++)
+		drive_msg(NULL, &l.msgs[i]);
 	drive_print(json_pack("{s:b, s:I, s:I}", "complete", l.complete, "n",
 			      (json_int_t)l.n, "skipped",
 			      (json_int_t)l.skipped));
 	p->listing_free(&l);
+	return 0;
+}
+
+static int drive_msg_count(void *arg, const struct mta_message *m)
+{
+	++*(size_t *)arg;
+	return drive_msg(NULL, m);
+}
+
+/* The listing told message by message (scan_each), printed as scan does. */
+static int drive_scan_each(const struct mta_plugin *p, void *st)
+{
+	char err[1024];
+	size_t skipped = 0, n = 0;
+	int complete = 0;
+
+	if (p->scan_each == NULL)
+		return drive_fail("scan-each", "the plugin has no scan_each");
+	if (p->scan_each(st, drive_msg_count, &n, &complete, &skipped, err,
+			 sizeof(err)) < 0)
+		return drive_fail("scan-each", err);
+	drive_print(json_pack("{s:b, s:I, s:I}", "complete", complete, "n",
+			      (json_int_t)n, "skipped", (json_int_t)skipped));
 	return 0;
 }
 
@@ -295,6 +327,8 @@ int main(int argc, char **argv)
 	size_t n = (size_t)(argc - optind);
 	if (strcmp(op, "scan") == 0 && n == 0)
 		rc = drive_scan(p, st);
+	else if (strcmp(op, "scan-each") == 0 && n == 0)
+		rc = drive_scan_each(p, st);
 	else if (strcmp(op, "outcomes") == 0)
 		rc = drive_outcomes(p, st, ids, n, cfg.state_dir);
 	else if (strcmp(op, "hold") == 0 || strcmp(op, "release") == 0 ||

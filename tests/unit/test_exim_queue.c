@@ -5,7 +5,8 @@
  * frozen bounce, a frozen message, a bounce (<>) still queued.
  * test_memory_per_message bounds what a listing of 10,000 one-recipient
  * messages costs (the daemon held 64 MB at 10k held on Exim: each
- * message's recipient array started at 4 slots of 769 bytes).
+ * message's recipient array started at 4 slots of 769 bytes), and that
+ * exim_queue_parse_each (the daemon's scan_each) holds one at a time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -302,6 +303,81 @@ static void test_msglog_reasons(void **state)
 	exim_queue_free(&l);
 }
 
+struct each_log {
+	size_t n, stop_at; /* told; say stop at this one (0: never) */
+	size_t base, peak; /* heap before the parse; most seen in a call */
+	char ids[8][32];
+	size_t nrcpts[8];
+	int held[8];
+};
+
+static int each_one(void *arg, struct mta_message *m)
+{
+	struct each_log *e = arg;
+	size_t now = heap_fx_in_use() - e->base;
+
+	if (now > e->peak)
+		e->peak = now;
+	if (e->n < 8) {
+		snprintf(e->ids[e->n], sizeof(e->ids[0]), "%s", m->queue_id);
+		e->nrcpts[e->n] = m->nrcpts;
+		e->held[e->n] = m->held;
+	}
+	e->n++;
+	return e->stop_at && e->n == e->stop_at ? -1 : 0;
+}
+
+static int parse_each(const char *text, struct each_log *e, size_t *told,
+		      size_t *skipped, struct bad_log *b)
+{
+	char err[256];
+
+	memset(b, 0, sizeof(*b));
+	return exim_queue_parse_each(text, strlen(text), each_one, e, told,
+				     skipped, record_bad, b, err, sizeof(err));
+}
+
+/* Told one by one: the same entries, in order, as exim_queue_parse keeps;
+ * a stop ends the parse (1); malformed entries are counted skipped. */
+static void test_each(void **state)
+{
+	struct mta_listing l;
+	struct each_log e = {0};
+	struct bad_log b;
+	size_t told, skipped;
+
+	(void)state;
+	assert_int_equal(parse(bp_sample, &l, &b), 0);
+	assert_int_equal(parse_each(bp_sample, &e, &told, &skipped, &b), 0);
+	assert_int_equal(told, l.n);
+	assert_int_equal(e.n, l.n);
+	assert_int_equal(skipped, 0);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_string_equal(e.ids[i], l.msgs[i].queue_id);
+		assert_int_equal(e.nrcpts[i], l.msgs[i].nrcpts);
+		assert_int_equal(e.held[i], l.msgs[i].held);
+	}
+	exim_queue_free(&l);
+
+	memset(&e, 0, sizeof(e));
+	e.stop_at = 2;
+	assert_int_equal(parse_each(bp_sample, &e, &told, &skipped, &b), 1);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(told, 2);
+
+	static const char broken[] = " 0m   288 1xXVIy-0002DP-12 <a@b.test>\n"
+				     "          one@x.test\n"
+				     "\n"
+				     " 0m   288 not-an-id <a@b.test>\n"
+				     "          two@x.test\n"
+				     "\n";
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(parse_each(broken, &e, &told, &skipped, &b), 0);
+	assert_int_equal(told, 1);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(b.n, 1);
+}
+
 /* A listing of MEM_N messages, one recipient each but one with three:
  * at most two message structs (array doubling) and one recipient slot
  * per message, plus 1 MiB for the allocator's own overhead. */
@@ -347,6 +423,19 @@ static void test_memory_per_message(void **state)
 	assert_string_equal(l.msgs[MEM_N - 1].rcpts[0].address,
 			    "u9999@windowslive.test");
 	exim_queue_free(&l);
+
+	/* told one by one, the parse holds one message at a time */
+	struct each_log e = {.base = heap_fx_in_use()};
+	size_t told, skipped;
+	char err[256];
+
+	assert_int_equal(exim_queue_parse_each(text, strlen(text), each_one, &e,
+					       &told, &skipped, record_bad, &b,
+					       err, sizeof(err)),
+			 0);
+	print_message("told one by one: at most %zu bytes\n", e.peak);
+	assert_int_equal(told, MEM_N);
+	assert_true(e.peak <= 64 * 1024);
 	free(text);
 }
 
@@ -360,6 +449,7 @@ int main(void)
 	    cmocka_unit_test(test_no_trailing_blank_and_nul),
 	    cmocka_unit_test(test_frozen_lookalike_sender),
 	    cmocka_unit_test(test_msglog_reasons),
+	    cmocka_unit_test(test_each),
 	    cmocka_unit_test(test_memory_per_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
