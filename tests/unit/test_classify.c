@@ -335,6 +335,9 @@ static void test_general_wording(void **state)
 	    {"550 5.6.0 Bare LF not allowed", "content"},
 	    {"550 5.1.1 Recipient no longer on this server", "mailbox-unknown"},
 	    {"550 Destinatario desconocido", "mailbox-unknown"},
+	    {"451 4.7.1 Ratelimit exceeded for sender", "rate-limit"},
+	    {"Malformed answer from server", "other"},
+	    {"553 5.1.2 <a b@example.com>: bad address syntax", "other"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
