@@ -16,8 +16,10 @@
  *
  *	The reading is conservative: a character followed by ?, * or {
  *	leaves the run, a group followed by ?, * or { contributes nothing,
- *	lookarounds and classes break a run, and a byte above 0x7f breaks a
- *	run (its case folding is the library's business). Any construct it
+ *	lookarounds and classes break a run. A byte above 0x7f is a plain
+ *	byte of a run: rules are compiled without PCRE2_UTF and with the
+ *	library's default (C locale) tables, where such a byte has no other
+ *	case, and the scan compares it unfolded. Any construct it
  *	does not know for sure (\Q, \x, back references, (*VERB), (?x),
  *	conditionals, recursion) makes the whole rule "no literal set": it
  *	then runs on every text. Literals shorter than CLASSIFY_LIT_MIN are
@@ -219,7 +221,6 @@ static void literal_seq(const char *s, size_t *i, int depth,
 			continue;
 		}
 		if (ch == '[' || ch == '.' || ch == '^' || ch == '$' ||
-		    ch >= 0x80 ||
 		    (ch == '\\' && s[*i + 1] != '\0' &&
 		     ((s[*i + 1] >= 'a' && s[*i + 1] <= 'z') ||
 		      (s[*i + 1] >= 'A' && s[*i + 1] <= 'Z') ||

@@ -354,6 +354,18 @@ static void test_general_wording(void **state)
 	     "policy-reputation"},
 	    {"451 auth error.", "authentication"},
 	    {"553 host denies relay.", "policy-reputation"},
+	    {"550 Destinataire inconnu", "mailbox-unknown"},
+	    {"550 Postfach existiert nicht", "mailbox-unknown"},
+	    {"552 Postfach voll", "mailbox-full"},
+	    {"550 El usuario no existe", "mailbox-unknown"},
+	    {"550 Utente sconosciuto", "mailbox-unknown"},
+	    {"550 Gebruiker onbekend", "mailbox-unknown"},
+	    {"550 \xd0\x9d\xd0\xb5\xd1\x82 "
+	     "\xd1\x82\xd0\xb0\xd0\xba\xd0\xbe\xd0\xb3\xd0\xbe "
+	     "\xd0\xbf\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0"
+	     "\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f",
+	     "mailbox-unknown"},
+	    {"550 Recipient is not known", "mailbox-unknown"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
@@ -371,6 +383,9 @@ static void test_general_wording(void **state)
 				 cases[i].text, cases[i].want,
 				 classify_category_name(r.category), r.rule);
 	}
+	/* Localised words need a recipient noun: the sender's is not one. */
+	assert_string_equal(
+	    cat_of(s->c, "550 Adresse de l'expediteur inconnue"), "other");
 }
 
 static void expect_status(const char *text, size_t len, const char *status,
