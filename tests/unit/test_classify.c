@@ -366,6 +366,12 @@ static void test_general_wording(void **state)
 	     "\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8f",
 	     "mailbox-unknown"},
 	    {"550 Recipient is not known", "mailbox-unknown"},
+	    {"Not delivering to unsubscribed address", "policy-reputation"},
+	    {"Not delivering to a user who marked your messages as spam",
+	     "policy-reputation"},
+	    {"451 4.7.1 Rate of messages from you exceeded", "rate-limit"},
+	    {"421 4.7.0 Exceeded concurrent session limit", "rate-limit"},
+	    {"No MX or A records for example.com", "routing"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
