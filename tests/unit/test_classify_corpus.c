@@ -19,9 +19,8 @@
  * On the validation part: no text whose labels are not address-level
  * taken as mailbox-unknown/mailbox-disabled (that would suppress a good
  * address), address-level recall >= 95%, and accuracy >= WANT_ACCURACY
- * (just under what the shipped rules reach today, 93.3% on 911 texts, 93.0%
- * with the labels engineer's held validation relabelling; the 97% target is
- * not reached). Every text must also be decided by the same rule with and
+ * (just under what the shipped rules reach today, 93.5% on 983 texts; the
+ * 97% target is not reached). Every text must also be decided by the same rule with and
  * without the literal prefilter (classify_text_each). The figures, the per-category confusion table and the
  * per-provider table are printed (TAP comments) for the closing note.
  *
@@ -46,11 +45,10 @@
 
 #define WANT_MIN_TEXTS 1500
 /* The issue's targets are 97% accuracy and 95% recall. Measured with the
- * shipped rules on the 911 validation texts: 93.3% and 98.2% (93.0% with the
- * held relabelling of corpus-label-changes-pending.tsv: stricter labels, same
- * rules). The gate holds what is reached, so a regression fails;
- * TARGET_ACCURACY is printed beside it. */
-#define WANT_ACCURACY	0.925
+ * shipped rules on the 983 validation texts: 93.5% and 98.3%. The gate holds
+ * what is reached, so a regression fails; TARGET_ACCURACY is printed beside
+ * it. */
+#define WANT_ACCURACY	0.93
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
 
