@@ -8,6 +8,7 @@ postfix_SRCS += plugins/postfix_cmd.c
 postfix_SRCS += plugins/postfix_discover.c
 postfix_SRCS += plugins/mta_discover.c
 postfix_SRCS += plugins/postfix_flush.c
+postfix_SRCS += plugins/postfix_kick.c
 postfix_SRCS += plugins/postfix_id.c
 postfix_SRCS += plugins/postfix_log.c
 postfix_SRCS += plugins/postfix_qdir.c

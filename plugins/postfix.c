@@ -21,11 +21,13 @@
  *	hold = "postsuper -h -", release = "postsuper -H -"
  *	(postfix_super(): done = ids postsuper reported).
  *
- *	deliver = release, then "postqueue -i ID" for every id
- *	(postfix_flush()): -H keeps the old next-retry time, and -i is the
- *	only way to have exactly these messages tried now; "postqueue -f"
- *	and "-s SITE" flush others too and "postsuper -r" gives new queue
- *	ids. done = ids released from hold (postqueue -i confirms nothing).
+ *	deliver = postfix_deliver_now(): each hold file's time set to now,
+ *	release, then one deferred queue scan asked of the queue manager
+ *	(postfix_kick.c); the ids it could not do so go through the flush
+ *	service one by one, the request of "postqueue -i ID"
+ *	(postfix_flush()). -H alone keeps the old next-retry time;
+ *	"postqueue -f" and "-s SITE" flush others too and "postsuper -r"
+ *	gives new queue ids. done = ids released from hold.
  *
  *	give back: RELEASE = -H; BOUNCE and EXPIRE = "postsuper -f -"
  *	(expire and release from hold in one step; -e alone leaves a held
@@ -424,10 +426,7 @@ static int postfix_deliver(void *state, const char *const *ids, size_t n,
 	*done = 0;
 	if (postfix_check_ids("deliver", ids, n, err, errlen) < 0)
 		return -1;
-	if (postfix_super(state, "-H", postfix_released, 1, ids, n, done, err,
-			  errlen) < 0)
-		return -1;
-	return postfix_flush(state, ids, n, err, errlen);
+	return postfix_deliver_now(state, ids, n, done, err, errlen);
 }
 
 static int postfix_giveback(void *state, const char *const *ids, size_t n,

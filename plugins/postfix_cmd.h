@@ -92,6 +92,28 @@ int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
  *  @return 0, or -1 (err) with *done ids answered before. */
 int postfix_flush_socket(struct postfix_state *st, const char *const *ids,
 			 size_t n, size_t *done, char *err, size_t errlen);
+/**
+ * Set the time of each held file of @param ids to now and ask for its
+ * transport's unthrottling, as the flush server does (postfix_kick.c);
+ * @param touched[i] = 1 for each one done. @return how many.
+ */
+size_t postfix_kick_touch(const struct postfix_state *st,
+			  const char *const *ids, size_t n,
+			  unsigned char *touched);
+
+/** One deferred queue scan asked of the queue manager ("D" on its FIFO).
+ *  @return 0, or -1 with why in err. */
+int postfix_kick_scan(const struct postfix_state *st, char *err, size_t errlen);
+
+/**
+ * Deliver @param ids (validated) now: touched, released (postsuper -H),
+ * one deferred scan; the others (and all when the scan cannot be asked)
+ * flushed one by one. *@param done: ids released from hold.
+ * @return 0, or -1 (err).
+ */
+int postfix_deliver_now(struct postfix_state *st, const char *const *ids,
+			size_t n, size_t *done, char *err, size_t errlen);
+
 /** Find the flush socket (postconf -h queue_directory). @return 0. */
 int postfix_flush_dir(struct postfix_state *st, char *err, size_t errlen);
 
