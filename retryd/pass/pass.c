@@ -32,7 +32,10 @@
  *	ctx->stats tells what it did; pass_log_summary() writes the one
  *	summary line the e2e tests and the benchmark read ("scanned=N (log)"
  *	after a discovery). A per-pass cap hit sets stats.capped: the daemon
- *	runs the next pass at once.
+ *	runs the next pass at once, and that pass (ctx->releasing), like the
+ *	capped one itself, reads at most PASS_OUTCOME_CALLS_RELEASING calls of
+ *	outcomes (pass_outcome.c): releasing the rest comes first, the MTA
+ *	is kept busy, and the outcomes are read once the releases are done.
  *	A store that runs out of space (ENOSPC) sets ctx->nospace for the
  *	rest of the pass; every pass tries to write again: retryd resumes by
  *	itself when space comes back.
@@ -79,6 +82,7 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	struct pass_idset attempting = {0};
 	int rc;
 
+	ctx->releasing = ctx->stats.capped; /* before the reset */
 	memset(&ctx->stats, 0, sizeof(ctx->stats));
 	ctx->nospace = 0;
 	pass_space_check(ctx);	 /* below the reserve: no-space mode */

@@ -133,6 +133,8 @@ struct pass_ctx {
 	int64_t last_full;    /* wall time of the last full listing, 0: none */
 	int64_t full_cost_ms; /* how long it took (monotonic) */
 	int64_t last_outcome; /* wall time an outcome last settled a message */
+	int releasing; /* the last pass hit a cap: this one goes on releasing,
+			* outcomes read at most PASS_OUTCOME_CALLS_RELEASING */
 	struct pass_watch watch; /* domains with held mail */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */

@@ -30,6 +30,8 @@ struct intern;
  * unless outcomes of other messages still arrive (the MTA works through
  * a big release: RECONCILE_OUTCOME_WAIT_MAX, pass_reconcile.h). */
 #define PASS_OUTCOME_WAIT_INTERVALS 2
+#define PASS_OUTCOME_CALLS_RELEASING                                           \
+	1 /* outcome calls per pass while a cap keeps releasing */
 
 /* Full listings at most every this many times their own duration (1%
  * of the time), whatever reconcile_interval or a step asks. */

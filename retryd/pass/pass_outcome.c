@@ -35,7 +35,10 @@
  *	(pass_update_then). Killed before the commit, retryd reads the same
  *	lines again at restart; killed after, it reads on from there. A
  *	failed commit seeks the plugin back to the committed position. At
- *	most LIMIT_OUTCOMES_CALLS calls per pass. pass_outcomes_sync() hands
+ *	most LIMIT_OUTCOMES_CALLS calls per pass, PASS_OUTCOME_CALLS_RELEASING
+ *	while a per-pass cap keeps the passes releasing (ctx->releasing, or
+ *	stats.capped in this pass): the releases go first, so the MTA
+ *	delivers while retryd records; the rest is read once they are done. pass_outcomes_sync() hands
  *	the committed position to the plugin after a start or a reload
  *	("MTA:outcomes" in positions.db), or first commits the plugin's own
  *	(its pre-upgrade position file, or the end of the log).
@@ -536,6 +539,10 @@ long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 	size_t finished = 0;
 	char err[512];
 	int more = 1;
+	/* while a cap keeps the passes releasing: a bounded share */
+	int max_calls = ctx->releasing || ctx->stats.capped
+			    ? PASS_OUTCOME_CALLS_RELEASING
+			    : LIMIT_OUTCOMES_CALLS;
 
 	if (ids->n == 0)
 		return 0;
@@ -543,7 +550,7 @@ long pass_outcomes_listed(struct pass_ctx *ctx, const struct pass_idset *ids,
 		return (long)ids->n;
 	if ((want = pass_idset_ptrs(ids)) == NULL)
 		return -1;
-	for (int calls = 0; more && calls < LIMIT_OUTCOMES_CALLS; calls++) {
+	for (int calls = 0; more && calls < max_calls; calls++) {
 		struct mta_outcomes out;
 		size_t settled_before = finished;
 

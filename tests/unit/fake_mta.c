@@ -269,8 +269,11 @@ static int fake_log_outcomes(void *state, const char *const *ids, size_t n,
 
 	out->items = calloc(f->nlog + 1, sizeof(*out->items));
 	out->n = 0;
-	for (; f->rpos < f->nlog; f->rpos++)
+	for (; f->rpos < f->nlog &&
+	       (f->log_per_call == 0 || out->n < f->log_per_call);
+	     f->rpos++)
 		out->items[out->n++] = f->log[f->rpos];
+	out->more = f->rpos < f->nlog;
 	fake_log_pos(f->rpos, &out->pos);
 	return 0;
 }

@@ -59,6 +59,8 @@ struct fake_mta {
 	/* fake_log_plugin: an append-only outcome log read from rpos */
 	struct mta_outcome log[FAKE_LOG];
 	size_t nlog, rpos;
+	size_t log_per_call; /* nonzero: outcomes() hands out at most this
+			      * many, "more" set while some are left */
 	/* nonzero: deliver() logs each recipient delivered at this time
 	 * before it returns, as exim -M does */
 	int64_t deliver_logs_at;

@@ -121,6 +121,31 @@ static void test_killed_before_commit_reads_again(void **state)
 	assert_int_equal(fx_evidence_n(fx, RCPT2), 1);
 }
 
+/* While a per-pass cap keeps the passes releasing, a pass reads one call
+ * of outcomes (the MTA gets the next release first); the pass after
+ * the releases reads the rest. Fails if a releasing pass reads them all. */
+static void test_releasing_pass_reads_one_call(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_attempt_two(fx);
+	fake_log_add(&fx->mta, QID, RCPT, MTA_OUTCOME_DELIVERED, "2.0.0",
+		     "250 2.0.0 Ok", T0 + 301);
+	fake_log_add(&fx->mta, QID2, RCPT2, MTA_OUTCOME_DELIVERED, "2.0.0",
+		     "250 2.0.0 Ok", T0 + 302);
+	fx->mta.log_per_call = 1;
+	fx->ctx.stats.capped = 1; /* the pass before hit a cap */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 310), 0);
+	assert_true(fx->ctx.releasing);
+	assert_int_equal(fx_state(fx, QID), STORE_MSG_DONE);
+	assert_int_equal(fx_state(fx, QID2), STORE_MSG_ATTEMPTING);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 320), 0); /* not capped */
+	assert_false(fx->ctx.releasing);
+	assert_int_equal(fx_state(fx, QID2), STORE_MSG_DONE);
+	assert_int_equal(fx_evidence_n(fx, RCPT), 1);
+	assert_int_equal(fx_evidence_n(fx, RCPT2), 1);
+}
+
 /* Killed after the commit: the outcomes are never recorded twice, even
  * when the plugin restarts from the very start of its log. */
 static void test_killed_after_commit_no_duplicate(void **state)
@@ -227,6 +252,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_sync_delivery_recorded_same_pass, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_wants_full_listing,
+					    fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_releasing_pass_reads_one_call,
 					    fx_setup, fx_teardown),
 	};
 
