@@ -6,8 +6,7 @@
  *	hold files' time set to now, then ONE deferred queue scan asked of
  *	the queue manager
  * SYNOPSIS
- *	#include "util/log.h"
-#include "postfix_cmd.h"
+ *	#include "postfix_cmd.h"
  * DESCRIPTION
  *	postsuper -H moves a held file to deferred/ with its time unchanged:
  *	the queue manager's next-retry time, often an hour ahead, so only a
@@ -24,11 +23,13 @@
  *	group-read bit (MAIL_QUEUE_STAT_UNTHROTTLE: the queue manager
  *	unthrottles the message's transport and destination when it reads
  *	it, as after a flush). postsuper -H's rename keeps both.
- *	postfix_kick_scan() then writes "D" (QMGR_REQ_SCAN_DEFERRED, qmgr(8)
- *	TRIGGERS) to the queue manager's FIFO QUEUE_DIR/public/qmgr, as
- *	"postkick public qmgr D" does: one deferred queue scan, as its own
- *	periodic one, moves every deferred file whose time has come to the
- *	active queue: these, and only others that were due anyway. No "A"
+ *	postfix_kick_scan() then sends "D" (QMGR_REQ_SCAN_DEFERRED, qmgr(8)
+ *	TRIGGERS) to the queue manager's QUEUE_DIR/public/qmgr, as
+ *	"postkick public qmgr D" does (a UNIX socket in Postfix 3's
+ *	master.cf: connect and write; a FIFO in older ones: write). One
+ *	deferred queue scan, as its own periodic one, moves every deferred
+ *	file whose time has come to the active queue: these, and only others
+ *	that were due anyway. No "A"
  *	(time stamps ignored) and no "F" (every dead destination forgotten):
  *	postqueue -f's effects on other mail are not taken. The scan reads
  *	the deferred directory once (qmgr coalesces triggers while a scan
@@ -36,15 +37,16 @@
  *
  *	An id whose hold file cannot be touched (hold/ hashed by
  *	hash_queue_names, moved meanwhile, not permitted: not running as
- *	root) and every id when the trigger cannot be written (no queue
- *	manager reading, public/qmgr not a FIFO) are flushed one by one as
- *	before (postfix_flush()); RETRYD_POSTFIX_KICK=0 flushes every id that
- *	way (a comparison, tests/lab/postfix_plugin.t).
+ *	root; logged, rate-limited) and every id when the trigger cannot
+ *	be sent (no queue manager, public/qmgr missing) are flushed one by
+ *	one as before (postfix_flush()); RETRYD_POSTFIX_KICK=0 flushes every
+ *	id that way (a comparison, tests/lab/postfix_plugin.t).
  *
  *	Owns: two descriptors during a call.
  * DIAGNOSTICS
  *	postfix_kick_scan(): -1 with "qmgr trigger PATH: why" in err.
- *	postfix_kick_touch() reports nothing: untouched ids are flushed.
+ *	Untouched ids and a trigger not sent: a warning (rate-limited), and
+ *	those ids are flushed.
  * SECURITY
  *	Runs where postsuper runs (the privileged helper). Ids were
  *	validated by the caller (postfix_check_ids); no symbolic link is
@@ -57,16 +59,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/log.h"
 #include "postfix_cmd.h"
 
 /* global/mail_queue.h: a complete queue file; the unthrottle request */
-#define POSTFIX_STAT_READY	(S_IRUSR | S_IWUSR | S_IXUSR)
-#define POSTFIX_STAT_UNTHROTTLE S_IRGRP
-#define POSTFIX_QMGR_SCAN_DEFERRED "D" /* qmgr(8) TRIGGERS */
+#define POSTFIX_STAT_READY	   (S_IRUSR | S_IWUSR | S_IXUSR)
+#define POSTFIX_STAT_UNTHROTTLE	   S_IRGRP
+#define POSTFIX_QMGR_SCAN_DEFERRED "D"	 /* qmgr(8) TRIGGERS */
+#define POSTFIX_KICK_IO_MS	   10000 /* the trigger's socket write */
 #define POSTFIX_KICK_ENV	   "RETRYD_POSTFIX_KICK" /* 0: flush each id */
 
 static const char *const postfix_kick_released[] = {"released from hold"};
@@ -74,9 +80,9 @@ static const char *const postfix_kick_released[] = {"released from hold"};
 /* Touch one held file under @param hold. @return 1 touched, 0 not. */
 static int kick_touch_one(int hold, const char *id)
 {
-	int fd = openat(hold, id,
-			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-			    O_CLOEXEC);
+	int fd =
+	    openat(hold, id,
+		   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat sb;
 	int ok = 0;
 
@@ -103,8 +109,8 @@ size_t postfix_kick_touch(const struct postfix_state *st,
 		return 0;
 	if ((qd = open(st->queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 0;
-	hold = openat(qd, "hold", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-				      O_CLOEXEC);
+	hold =
+	    openat(qd, "hold", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(qd);
 	if (hold < 0)
 		return 0;
@@ -116,29 +122,65 @@ size_t postfix_kick_touch(const struct postfix_state *st,
 	return k;
 }
 
-int postfix_kick_scan(const struct postfix_state *st, char *err,
-		      size_t errlen)
+/* Write the trigger to a FIFO (qmgr "fifo" in master.cf). */
+static const char *kick_fifo(const char *path)
+{
+	/* O_NONBLOCK: fails (ENXIO) at once when nothing reads the FIFO */
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	const char *why = NULL;
+
+	if (fd < 0)
+		return strerror(errno);
+	if (write(fd, POSTFIX_QMGR_SCAN_DEFERRED, 1) != 1)
+		why = strerror(errno);
+	close(fd);
+	return why;
+}
+
+/* Connect and write the trigger (qmgr "unix", Postfix 3's default), as
+ * Postfix's unix_trigger() does; the queue manager reads it and closes. */
+static const char *kick_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = {POSTFIX_KICK_IO_MS / 1000,
+			     (POSTFIX_KICK_IO_MS % 1000) * 1000};
+	int fd;
+	const char *why = NULL;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return "path too long";
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return strerror(errno);
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    write(fd, POSTFIX_QMGR_SCAN_DEFERRED, 1) != 1)
+		why = strerror(errno);
+	close(fd);
+	return why;
+}
+
+int postfix_kick_scan(const struct postfix_state *st, char *err, size_t errlen)
 {
 	char path[4096];
 	struct stat sb;
-	int fd;
-	const char *why = NULL;
+	const char *why;
 
 	if (st->queue_dir == NULL) {
 		snprintf(err, errlen, "qmgr trigger: queue_directory unknown");
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/public/qmgr", st->queue_dir);
-	/* O_NONBLOCK: fails (ENXIO) at once when nothing reads the FIFO */
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (lstat(path, &sb) < 0)
 		why = strerror(errno);
-	else if (fstat(fd, &sb) < 0 || !S_ISFIFO(sb.st_mode))
-		why = "not a FIFO";
-	else if (write(fd, POSTFIX_QMGR_SCAN_DEFERRED, 1) != 1)
-		why = strerror(errno);
-	if (fd >= 0)
-		close(fd);
+	else if (S_ISFIFO(sb.st_mode))
+		why = kick_fifo(path);
+	else if (S_ISSOCK(sb.st_mode))
+		why = kick_unix(path);
+	else
+		why = "neither a FIFO nor a socket";
 	if (why == NULL)
 		return 0;
 	snprintf(err, errlen, "qmgr trigger %.300s: %s", path, why);
@@ -163,8 +205,8 @@ int postfix_deliver_now(struct postfix_state *st, const char *const *ids,
 	kick = getenv(POSTFIX_KICK_ENV);
 	if (kick == NULL || strcmp(kick, "0") != 0)
 		nt = postfix_kick_touch(st, ids, n, touched);
-	if (postfix_super(st, "-H", postfix_kick_released, 1, ids, n, done,
-			  err, errlen) < 0)
+	if (postfix_super(st, "-H", postfix_kick_released, 1, ids, n, done, err,
+			  errlen) < 0)
 		goto out;
 	if (nt > 0 && postfix_kick_scan(st, why, sizeof(why)) < 0) {
 		log_warn_limited("postfix-kick", 300,
@@ -175,6 +217,12 @@ int postfix_deliver_now(struct postfix_state *st, const char *const *ids,
 	for (size_t i = 0; i < n; i++)
 		if (!touched[i])
 			left[nleft++] = ids[i];
+	if (nleft && nleft < n)
+		log_warn_limited(
+		    "postfix-touch", 3600,
+		    "%zu of %zu hold files could not be touched "
+		    "(hold/ hashed? not root?): flushed one by one",
+		    nleft, n);
 	rc = nleft ? postfix_flush(st, left, nleft, err, errlen) : 0;
 out:
 	free(touched);

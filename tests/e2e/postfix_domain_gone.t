@@ -69,6 +69,8 @@ is "$(e2e_queue_count mta all)" 0 "the queue is empty"
 is "$(grep -c 'flush_resolver hook for windowslive\.test.*done' "$E2E_DIR/retryd.log")" 1 \
 	"the flush hook ran once for the stale MTA resolver"
 is "$(e2e_sink_dups)" 0 "no Message-ID twice"
+is "$(grep -c 'flushed one by one' "$E2E_DIR/retryd.log")" 0 \
+	"delivered by one deferred queue scan: no id flushed one by one"
 is "$(e2e_log_count mta bounced '@windowslive\.test')" 0 "maillog: none bounced"
 is "$(($(e2e_queue_count mta all) + $(e2e_sink_count '@windowslive\.test')))" $N \
 	"nothing lost: queued + delivered == $N"
