@@ -73,9 +73,10 @@ struct pass_stats {
 /* Domains with held mail, verified once per window (pass_watch.c). */
 struct pass_watch_dom {
 	char name[LIMIT_DOMAIN + 1];
-	int64_t next_check; /* next verification */
-	int attemptable;    /* last verdict was attemptable */
-	int known;	    /* a verdict was seen (the baseline) */
+	int64_t next_check;  /* next verification */
+	int attemptable;     /* last verdict was attemptable */
+	int known;	     /* a verdict was seen (the baseline) */
+	int64_t verified_at; /* time of the verification it last used */
 };
 
 struct pass_watch {
@@ -84,6 +85,7 @@ struct pass_watch {
 	int loaded;	   /* filled from the HELD records */
 	int64_t loaded_at; /* when (rebuilt every LIMIT_WATCH_RELOAD_S) */
 	int dirty;	   /* held mail left: rebuild after a window */
+	size_t cursor;	   /* failing domains re-verified early from here */
 };
 
 /* What the sentinel did since the daemon started (never reset by a pass). */

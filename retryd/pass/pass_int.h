@@ -30,6 +30,9 @@ struct intern;
  * unless outcomes of other messages still arrive (the MTA works through
  * a big release: RECONCILE_OUTCOME_WAIT_MAX, pass_reconcile.h). */
 #define PASS_OUTCOME_WAIT_INTERVALS 2
+/* Failing watched domains verified again sooner than verify_window (at
+ * the next scan) per pass; the others wait for their window. */
+#define PASS_WATCH_EARLY LIMIT_PASS_VERIFY_CHUNK
 #define PASS_OUTCOME_CALLS_RELEASING                                           \
 	1 /* outcome calls per pass while a cap keeps releasing */
 
@@ -106,8 +109,10 @@ static inline const char *pass_lentry_id(const struct pass_listing *l,
 /* The verification a pass uses for one domain. */
 struct pass_domain {
 	char name[LIMIT_DOMAIN + 1];
-	int have;  /* a verification is available */
-	int fresh; /* made in this pass (not reused) */
+	int have;	/* a verification is available */
+	int fresh;	/* made in this pass (not reused) */
+	int want_fresh; /* asked: a fresh one, even with a stored one younger
+			 * than verify_window (the watch, failing domain) */
 	enum verify_verdict verdict;
 	int64_t checked_at;
 	char detail[256];

@@ -360,7 +360,8 @@ int pass_verify_domains(struct pass_ctx *ctx, struct pass_domain *doms,
 			struct pass_domain *pd = &doms[i];
 
 			memset(&d, 0, sizeof(d));
-			if (store_get_domain(ctx->store, NULL, pd->name, &d,
+			if (!pd->want_fresh &&
+			    store_get_domain(ctx->store, NULL, pd->name, &d,
 					     err, sizeof(err)) == STORE_OK &&
 			    d.last_verified > 0 && d.last_verified <= now &&
 			    now - d.last_verified <

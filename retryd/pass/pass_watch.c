@@ -13,8 +13,12 @@
  *	watched domain once per verify_window, whether or not any of its
  *	messages is due (pass_verify_domains(): the stored verification when
  *	it is younger than the window, so the due step and the watch share
- *	one verification per domain and window). The cost is per domain,
- *	not per message. When a domain's verdict turns attemptable (healthy,
+ *	one verification per domain and window). A domain whose last verdict
+ *	was failing is verified afresh at the next scan instead (want_fresh:
+ *	its healing is seen within a scan_interval, not a window later), at
+ *	most PASS_WATCH_EARLY of them sooner than their window per pass, from
+ *	a cursor that turns (watch_pick). The cost is per domain, not per
+ *	message. When a domain's verdict turns attemptable (healthy,
  *	propagation, transport, local-path: the due step runs the flush hook
  *	and attempts), every HELD message of that domain scheduled later is
  *	made due now: one walk of the due index for all the domains that
@@ -220,6 +224,45 @@ static size_t watch_make_due(struct pass_ctx *ctx,
 	return made;
 }
 
+/* How soon a failing watched domain is verified again. */
+static int64_t watch_prompt(const struct policy *p)
+{
+	return p->scan_interval < p->verify_window ? p->scan_interval
+						   : p->verify_window;
+}
+
+/*
+ * The watched domains to verify in this pass, in @param doms: those whose
+ * check is due, from a cursor that turns each pass. A failing one asks a
+ * fresh verification; sooner than verify_window after the one it last
+ * used, only PASS_WATCH_EARLY of them per pass (the others wait for
+ * their window). @return how many.
+ */
+static size_t watch_pick(struct pass_ctx *ctx, struct pass_domain *doms,
+			 int64_t now)
+{
+	struct pass_watch *w = &ctx->watch;
+	size_t n = 0, early = 0;
+
+	for (size_t k = 0; k < w->n && n < LIMIT_PASS_DOMAINS; k++) {
+		struct pass_watch_dom *d = &w->d[(w->cursor + k) % w->n];
+		int failing = d->known && !d->attemptable;
+
+		if (d->next_check > now)
+			continue;
+		if (failing && d->verified_at <= now &&
+		    now - d->verified_at < ctx->policy->verify_window) {
+			if (early == PASS_WATCH_EARLY)
+				continue;
+			early++;
+		}
+		doms[n].want_fresh = failing;
+		snprintf(doms[n++].name, sizeof(doms[0].name), "%s", d->name);
+	}
+	w->cursor = (w->cursor + 1) % w->n;
+	return n;
+}
+
 void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_watch *w = &ctx->watch;
@@ -239,11 +282,8 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 		return;
 	doms = calloc(LIMIT_PASS_DOMAINS, sizeof(*doms));
 	turned = calloc(LIMIT_PASS_DOMAINS, sizeof(*turned));
-	for (size_t i = 0; doms && turned && i < w->n && n < LIMIT_PASS_DOMAINS;
-	     i++)
-		if (w->d[i].next_check <= now)
-			snprintf(doms[n++].name, sizeof(doms[0].name), "%s",
-				 w->d[i].name);
+	if (doms && turned)
+		n = watch_pick(ctx, doms, now);
 	if (n)
 		pass_verify_domains(ctx, doms, n, now);
 	for (size_t i = 0; i < n; i++) {
@@ -252,8 +292,11 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 
 		if (d == NULL || !doms[i].have)
 			continue;
-		d->next_check = now + ctx->policy->verify_window;
 		att = watch_attemptable(doms[i].verdict);
+		/* failing: looked at again next scan (watch_pick bounds it) */
+		d->next_check = now + (att ? ctx->policy->verify_window
+					   : watch_prompt(ctx->policy));
+		d->verified_at = doms[i].checked_at;
 		if (att && d->known && !d->attemptable)
 			turned[nt++] = doms[i];
 		d->attemptable = att;

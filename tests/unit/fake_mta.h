@@ -32,7 +32,7 @@
 #include "plugins/plugin.h"
 #include "store/store.h"
 
-#define FAKE_MAX       16 /* messages listed, outcomes scripted */
+#define FAKE_MAX       32 /* messages listed, outcomes scripted */
 #define FAKE_RCPTS     2  /* recipients per message */
 #define FAKE_CALLS_MAX 64 /* hold/deliver/release/giveback calls */
 #define FAKE_LOG       64 /* outcomes in the positional log */

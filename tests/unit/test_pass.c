@@ -173,7 +173,9 @@ static void fx_adopt_one(struct fx *fx)
 /* ---------- tests ---------- */
 
 /* The domain watch: held mail not due is made due when its domain heals
- * (verified once per window although nothing is due). */
+ * (verified although nothing is due). A failing domain is verified
+ * afresh at the next scan, not a verify_window later: its healing is seen
+ * within a scan_interval (fails with a check only once per window). */
 static void test_watch_heal_makes_due(void **state)
 {
 	struct fx *fx = *state;
@@ -188,23 +190,50 @@ static void test_watch_heal_makes_due(void **state)
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
 	assert_int_equal(fx->ctx.stats.adopted, 2);
 	calls = fx->dns.calls;
-	/* within the window: no new verification, nothing due */
-	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	/* before the next scan: no new verification, nothing due */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 10), 0);
 	assert_int_equal(fx->dns.calls, calls);
 	assert_int_equal(fx->ctx.stats.capped, 0);
-	/* the domain heals; the window has passed; nothing is due yet */
+	/* the domain heals; one scan later (half the window, the stored
+	 * verification still young): verified afresh, nothing due yet */
 	fx->dns.verdict = VERDICT_HEALTHY;
-	assert_int_equal(pass_run(&fx->ctx, T0 + 61), 0);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
 	assert_true(fx->dns.calls > calls);
 	assert_int_equal(fx->ctx.stats.due, 0);
 	assert_int_equal(fx->ctx.stats.capped, 1); /* the next pass now */
 	m = fx_get(fx, "CCCCCC01");
 	assert_non_null(m);
-	assert_int_equal(m->next_attempt, T0 + 61);
+	assert_int_equal(m->next_attempt, T0 + 30);
 	store_message_free(m);
-	assert_int_equal(pass_run(&fx->ctx, T0 + 62), 0);
+	assert_int_equal(pass_run(&fx->ctx, T0 + 31), 0);
 	assert_int_equal(fx->ctx.stats.attempted, 2);
 	assert_int_equal(fx_state(fx, "CCCCCC02"), STORE_MSG_ATTEMPTING);
+}
+
+/* Failing watched domains verified before their window: at most
+ * PASS_WATCH_EARLY a pass, the others at their window (the DNS cost of
+ * watching stays bounded whatever the number of failing domains). */
+static void test_watch_early_bounded(void **state)
+{
+	struct fx *fx = *state;
+	const size_t n = PASS_WATCH_EARLY + 4;
+	char id[16], rcpt[64];
+
+	fx->dns.verdict = VERDICT_DOMAIN;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "DDDD%04X", (unsigned)i);
+		snprintf(rcpt, sizeof(rcpt), "u@d%zu.test", i);
+		fake_add(&fx->mta, id, rcpt, NULL, ROUTING, T0 - 60);
+	}
+	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx->ctx.stats.adopted, n);
+	assert_int_equal(fx->ctx.watch.n, n);
+	/* a scan later, half the window: only PASS_WATCH_EARLY afresh */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fx->ctx.stats.domains_verified, PASS_WATCH_EARLY);
+	/* the window passed for the 4 others; 16 early ones again */
+	assert_int_equal(pass_run(&fx->ctx, T0 + 60), 0);
+	assert_int_equal(fx->ctx.stats.domains_verified, n);
 }
 
 static void test_adopt_holds_routing_only(void **state)
@@ -1057,6 +1086,8 @@ static void test_verification_json_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_watch_early_bounded, fx_setup,
+					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_watch_heal_makes_due, fx_setup,
 					    fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_holds_routing_only,
