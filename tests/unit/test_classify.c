@@ -385,6 +385,8 @@ static void test_general_wording(void **state)
 	     "authentication"},
 	    {"you've exceeded the number of messages you can send in a day",
 	     "rate-limit"},
+	    {"421 Service not available, closing transmission channel",
+	     "other"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
