@@ -43,6 +43,12 @@
  *	Tested: a daemon and two retryctls opening a fresh directory at
  *	once; JOIN on an empty __db.register.
  *
+ *	The cache size is fixed when Berkeley DB creates the regions: the
+ *	daemon's open compares the region with the size asked and, when they
+ *	differ and no other process is attached, removes the regions and
+ *	opens again with recovery (env_recache): store_cache_mb applies to
+ *	an existing state_dir at the next start.
+ *
  *	Failure checking: every opener sets a thread table and an is-alive
  *	callback (kill(pid, 0)); JOIN opens with DB_FAILCHK, so a retryctl
  *	that died attached is cleaned up (its transaction aborted, its read
@@ -453,13 +459,74 @@ static void env_share_regions(const char *dir)
 	closedir(d);
 }
 
+/* Cache bytes as Berkeley DB reports them (its overhead added): before
+ * the open what the handle asks for, after it what the region has. */
+static unsigned long long env_cache_of(DB_ENV *env)
+{
+	u_int32_t gb = 0, b = 0;
+	int n = 0;
+
+	if (env->get_cachesize(env, &gb, &b, &n) != 0)
+		return 0;
+	return ((unsigned long long)gb << 30) + b;
+}
+
+#define ENV_CACHE_SLACK (1u << 20) /* sizes closer than this: the same */
+
+/*
+ * Berkeley DB sizes the cache region once, when it creates the
+ * environment: a daemon asking another store_cache_mb would keep the old
+ * size for ever. When the region differs from @param want and no other
+ * process is attached, the daemon removes the regions (databases and
+ * logs stay) and opens again with recovery, which makes them with the
+ * size asked. With a process attached (a retryctl) remove says EBUSY and
+ * the size stays until a start with none (logged). Called in the gate.
+ */
+static int env_recache(struct store *st, unsigned long long want,
+		       u_int32_t flags, size_t cache_bytes, char *err,
+		       size_t errlen)
+{
+	unsigned long long have = env_cache_of(st->env);
+	DB_ENV *tmp;
+	int ret;
+
+	if (want == 0 || have == 0 ||
+	    (have > want ? have - want : want - have) < ENV_CACHE_SLACK)
+		return 0;
+	st->env->close(st->env, 0);
+	st->env = NULL;
+	if ((ret = db_env_create(&tmp, 0)) == 0)
+		ret = tmp->remove(tmp, st->dir, 0); /* frees tmp */
+	if (ret == 0)
+		log_info("store: %s: cache region made again for the cache "
+			 "asked (%llu MB, it was %llu MB)",
+			 st->dir, want >> 20, have >> 20);
+	else
+		log_warn("store: %s: the cache stays %llu MB, not the %llu MB "
+			 "asked: %s (another process attached; it applies at "
+			 "a start with none)",
+			 st->dir, have >> 20, want >> 20, db_strerror(ret));
+	if ((ret = db_env_create(&st->env, 0)) != 0) {
+		snprintf(err, errlen, "store: open %s: db_env_create: %s",
+			 st->dir, db_strerror(ret));
+		return ret;
+	}
+	if ((ret = env_configure(st, cache_bytes, err, errlen)) != 0)
+		return ret;
+	ret = st->env->open(st->env, st->dir, flags | DB_RECOVER,
+			    STORE_FILE_MODE);
+	return ret == 0 ? env_failchk(st) : ret;
+}
+
 /*
  * Open (create, recover) the environment and run failchk, alone inside
- * the gate. @return 0, or a non-zero code with @param err filled.
+ * the gate; the daemon's with the cache asked (env_recache). @return 0,
+ * or a non-zero code with @param err filled.
  */
-static int env_open_gated(struct store *st, u_int32_t flags, char *err,
-			  size_t errlen)
+static int env_open_gated(struct store *st, u_int32_t flags, size_t cache_bytes,
+			  char *err, size_t errlen)
 {
+	unsigned long long want = env_cache_of(st->env);
 	int gate, ret;
 
 	if (store_gate_enter(st->dir, st->mode == STORE_OPEN_READ, &gate, err,
@@ -476,6 +543,8 @@ static int env_open_gated(struct store *st, u_int32_t flags, char *err,
 	 * cleaning up needs: the daemon's watchdog does it */
 	if (ret == 0 && st->mode != STORE_OPEN_READ)
 		ret = env_failchk(st);
+	if (ret == 0 && st->mode == STORE_OPEN_DAEMON)
+		ret = env_recache(st, want, flags, cache_bytes, err, errlen);
 	store_gate_leave(gate);
 	if (ret != 0)
 		env_open_error(st, ret, st->dir, err, errlen);
@@ -515,7 +584,7 @@ int store_open(const char *dir, enum store_open_mode mode, size_t cache_bytes,
 	}
 	if (env_configure(st, cache_bytes, err, errlen) != 0)
 		goto fail;
-	if ((ret = env_open_gated(st, flags, err, errlen)) != 0)
+	if ((ret = env_open_gated(st, flags, cache_bytes, err, errlen)) != 0)
 		goto fail;
 	for (int try = 1;; try++) {
 		ret = env_open_dbs(st, err, errlen);
@@ -542,7 +611,8 @@ fail:
 	ret = store_code(ret) == STORE_NOSPACE ? STORE_NOSPACE : STORE_ERROR;
 fail_reserve:
 	env_close_dbs(st);
-	st->env->close(st->env, 0);
+	if (st->env != NULL)
+		st->env->close(st->env, 0);
 	free(st);
 	return ret;
 }

@@ -11,6 +11,9 @@
  *   store_failchk() (the watchdog's call), commits, and the store is not
  *   panicked; without failchk it would wait for the lock timeout and
  *   fail (STORE_RETRY) for ever.
+ * - store_cache_mb applies to an existing environment: made with 16 MB,
+ *   opened by the daemon asking 4 MB, its regions are made again (the
+ *   data stays); with a retryctl (JOIN) attached they stay as they are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -225,12 +229,88 @@ static void test_failchk_frees_dead_writer(void **state)
 	(void)tmpdir_fx_remove(base);
 }
 
+/* Bytes the region files hold on disk (store_region.c reserves each one
+ * over its whole mapped length at open: the cache region by its size). */
+static long long regions_bytes(const char *dir)
+{
+	char path[128];
+	long long sum = 0;
+
+	for (int i = 1; i <= 9; i++) {
+		struct stat sb;
+
+		snprintf(path, sizeof(path), "%s/__db.%03d", dir, i);
+		if (stat(path, &sb) == 0)
+			sum += (long long)sb.st_blocks * 512;
+	}
+	return sum;
+}
+
+static void test_cache_size_applies(void **state)
+{
+	char base[64], dir[80], err[512], x;
+	struct store_message *m = attach_msg(), *got = NULL;
+	struct store *st;
+	long long big, small;
+	int p[2], q[2], status;
+	pid_t child;
+
+	(void)state;
+	make_dir(base, sizeof(base));
+	snprintf(dir, sizeof(dir), "%s/state", base);
+	assert_int_equal(store_open(dir, STORE_OPEN_DAEMON, 16u << 20, &st, err,
+				    sizeof(err)),
+			 STORE_OK);
+	assert_int_equal(store_put_message(st, NULL, m, err, sizeof(err)),
+			 STORE_OK);
+	store_close(st);
+	big = regions_bytes(dir);
+	assert_true(big > 18ll << 20); /* 16 MB + Berkeley DB's overhead */
+	/* an existing environment, another size asked: made again */
+	assert_int_equal(
+	    store_open(dir, STORE_OPEN_DAEMON, 4u << 20, &st, err, sizeof(err)),
+	    STORE_OK);
+	small = regions_bytes(dir);
+	assert_true(small < big - (10ll << 20));
+	assert_int_equal(store_get_message(st, NULL, m->mta, m->queue_id, &got,
+					   err, sizeof(err)),
+			 STORE_OK); /* the data stayed */
+	store_message_free(got);
+	store_close(st);
+	/* a process attached: the regions stay as they are */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	if ((child = fork()) == 0) {
+		struct store *cs;
+
+		if (store_open(dir, STORE_OPEN_JOIN, 0, &cs, err,
+			       sizeof(err)) != STORE_OK ||
+		    write(p[1], "a", 1) != 1 || read(q[0], &x, 1) != 1)
+			_exit(1);
+		store_close(cs);
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &x, 1), 1);
+	assert_int_equal(store_open(dir, STORE_OPEN_DAEMON, 16u << 20, &st, err,
+				    sizeof(err)),
+			 STORE_OK);
+	assert_true(regions_bytes(dir) == small);
+	assert_int_equal(write(q[1], "x", 1), 1);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	store_close(st);
+	store_message_free(m);
+	close(p[0]), close(p[1]), close(q[0]), close(q[1]);
+	(void)tmpdir_fx_remove(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_daemon_lock),
 	    cmocka_unit_test(test_writer_lock_waits),
 	    cmocka_unit_test(test_failchk_frees_dead_writer),
+	    cmocka_unit_test(test_cache_size_applies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
