@@ -6,7 +6,9 @@
 # to windowslive.test (group microsoft), NXDOMAIN at the authoritative
 # server while broken (retryd's verdict: domain, so it holds and waits):
 #
-#   plain Postfix: N messages deferred (smtp-source over SMTP); CPU of the
+#   plain Postfix: N messages deferred (postfix_fill.sh: real deferred
+#     queue files cloned, when build/asan/tests/postfix_clone is built;
+#     else smtp-source over SMTP, ~440 s per 100k); CPU of the
 #     whole instance (master + every live daemon + the reaped ones) idle for
 #     BENCH_SCALE_WINDOW s, and for one retry of the whole deferred queue
 #     (postqueue -f, until N more deferrals are logged); its CPU per hour =
@@ -24,15 +26,19 @@
 #     instance's, per pass; then one reconciliation (a reload: its full
 #     listing), its CPU; per hour at the defaults = 120 passes (30 s scans)
 #     + one reconciliation (reconcile_interval 1h, or 100 x the listing's
-#     duration when that is longer); then the fix: the domain watch sees the domain healthy within
-#     a verify window, makes every held message due, retryd releases and
-#     delivers them (postsuper -H batches, the flush service's send_file per
-#     id over its socket): time from the fix to the last delivery.
+#     duration when that is longer); then the fix: the domain watch,
+#     which verifies a failing domain afresh every scan, sees it healthy,
+#     makes every held message due, retryd releases them LIMIT_PASS_DUE a
+#     pass back to back (hold files touched, postsuper -H, one deferred
+#     queue scan asked of qmgr: postfix_kick.c): time from the fix to the
+#     last delivery.
 #   retryd's peak RSS (VmHWM of the daemon, which parses the streamed
 #   listing, and of its privileged helper) and its state directory per held
 #   message. retryd runs as it is deployed: privilege separation with
 #   [retryd] user = retryd when that user exists (tests/deps.sh).
-#   The load average is printed with each size (the box is shared).
+#   The load average is printed with each size and each recovery (the box
+#   is shared); with BENCH_LOCK=FILE the run holds FILE shared and each
+#   recovery (the wall-time ratio) exclusive.
 # Then a growth table and the ratios the issue asks for. Benchmarks
 # measure; nothing here passes or fails on a number. Exit 1 only when the
 # benchmark could not run.
@@ -48,11 +54,39 @@ RECOVERY=${BENCH_SCALE_RECOVERY:-1}
 # only, in one run that fits an hour)
 QUICK_ABOVE=${BENCH_SCALE_QUICK_ABOVE:-0}
 INTERVAL=${BENCH_SCALE_INTERVAL:-2}
+# the fast real injector (tests/bench/postfix_fill.sh: real deferred queue
+# files cloned) when its tool is built, else smtp-source; BENCH_LOCK
+# (e.g. /work/notes/bench.lock): shared for the heavy phases, exclusive
+# for each recovery (the wall-time ratio)
+FILL=$(cd "$(dirname "$0")" && pwd)/postfix_fill.sh
+[ -x "${POSTFIX_CLONE:-${RETRYD_ASAN_BUILD:-}/tests/postfix_clone}" ] || FILL=
+LOCK=${BENCH_LOCK:-}
 e2e_bins
 postfix_lab_available || { echo "bench_scale: postfix is not installed (make deps)"; exit 1; }
 e2e_ready || { echo "bench_scale: needs retryd, retryctl and postfix.so (make all)"; exit 1; }
 command -v smtp-source >/dev/null || { echo "bench_scale: smtp-source missing"; exit 1; }
 now() { date +%s.%N; }
+load() { echo "  [$(date +%T) $1: load$(uptime | sed 's/.*load average://')]"; }
+# lock sh|x|un: BENCH_LOCK shared, exclusive or released (nothing without
+# BENCH_LOCK), held by a flock process of its own (-o), as in
+# bench_scale_exim.sh: no Postfix or retryd started here inherits it, and
+# it ends with this script.
+LOCK_PID=
+lock() {
+	local fd
+	[ -n "$LOCK" ] || return 0
+	if [ -n "$LOCK_PID" ]; then
+		pkill -P "$LOCK_PID" 2>/dev/null
+		kill "$LOCK_PID" 2>/dev/null
+		while kill -0 "$LOCK_PID" 2>/dev/null; do sleep 0.05; done
+		LOCK_PID=
+	fi
+	[ "$1" = un ] && return 0
+	exec {fd}< <(exec flock -o "-$1" "$LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
+	LOCK_PID=$!
+	read -r -u "$fd" _
+	exec {fd}<&-
+}
 fsub() { awk "BEGIN { printf \"%.2f\", $1 - $2 }"; }
 
 
@@ -66,15 +100,22 @@ postfix_sink_start || { echo "bench_scale: smtp-sink did not start"; exit 1; }
 
 break_dns() { e2e_domain_gone; dns_unbound_reset mta1; dns_unbound_reset ind; }
 fix_dns() { e2e_domain_back; dns_unbound_reset mta1; dns_unbound_reset ind; }
-# inject NAME N RCPT: N messages over SMTP (smtp-source, 20 sessions).
+# inject NAME N RCPT: N deferred messages: cloned from real ones
+# (postfix_fill.sh), or over SMTP (smtp-source, 20 sessions) and then
+# logged as deferred.
 inject() {
 	local left=$2 n port
+	if [ -n "$FILL" ]; then
+		"$FILL" "$PF_CONF" "$2" "$E2E_SENDER" "$3" | sed 's/^/  /'
+		return "${PIPESTATUS[0]}"
+	fi
 	eval "port=\$E2E_SMTPD_PORT_$1"
 	while [ "$left" -gt 0 ]; do
 		n=$((left > 5000 ? 5000 : left))
 		smtp-source -s 20 -m "$n" -f "$E2E_SENDER" -t "$3" "127.0.0.1:$port" || return 1
 		left=$((left - n))
 	done
+	wait_status "$1" "$(echo "$3" | sed 's/[.]/\\./g')" "$2" 1800 deferred
 }
 status_count() { grep -c -E "to=<$2>,.* status=$3" "$(e2e_pf_log "$1")"; }
 wait_status() { e2e_wait_count "$4" "$3" status_count "$1" "$2" "$5"; }
@@ -120,29 +161,30 @@ run_size() {
 	# plain Postfix
 	if [ "$PLAIN" = 1 ]; then
 	t0=$(now)
-	inject "$name" "$N" "p@windowslive.test" || return 1
-	wait_status "$name" 'p@windowslive\.test' "$N" 1800 deferred || { echo "  not all deferred"; return 1; }
+	inject "$name" "$N" "p@windowslive.test" || { echo "  not all deferred"; return 1; }
 	R[$N,inject]=$(fsub "$(now)" "$t0")
 	c0=$(e2e_tree_cpu "$master"); sleep "$WINDOW"; c1=$(e2e_tree_cpu "$master")
 	R[$N,pf_idle]=$(fsub "$c1" "$c0")
 	c0=$(e2e_tree_cpu "$master"); t0=$(now)
+	local d0; d0=$(status_count "$name" 'p@windowslive\.test' deferred)
 	postqueue -c "$PF_CONF" -f
-	wait_status "$name" 'p@windowslive\.test' $((2 * N)) 1800 deferred
+	wait_status "$name" 'p@windowslive\.test' $((d0 + N)) 1800 deferred
 	sleep 2; c1=$(e2e_tree_cpu "$master")
 	R[$N,pf_retry]=$(fsub "$c1" "$c0"); R[$N,pf_retry_t]=$(fsub "$(now)" "$t0")
 	local backoff; backoff=$(postconf -c "$PF_CONF" -h maximal_backoff_time | tr -dc 0-9)
 	R[$N,pf_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pf_idle]} / $WINDOW * 3600 + ${R[$N,pf_retry]} * 3600 / ${backoff:-4000} }")
+	lock x; load "plain Postfix recovery (exclusive)"
 	fix_dns; t0=$(now)
 	postqueue -c "$PF_CONF" -f
 	wait_status "$name" 'p@windowslive\.test' "$N" 1800 sent
 	R[$N,pf_recover]=$(fsub "$(now)" "$t0")
+	load "end"; lock sh
 	fi
 
 	# retryd
 	break_dns
 	t0=$(now)
-	inject "$name" "$N" "r@windowslive.test" || return 1
-	wait_status "$name" 'r@windowslive\.test' "$N" 1800 deferred || { echo "  not all deferred"; return 1; }
+	inject "$name" "$N" "r@windowslive.test" || { echo "  not all deferred"; return 1; }
 	R[$N,inject]=$(fsub "$(now)" "$t0")
 	t0=$(now)
 	e2e_retryd_start; rpid=$E2E_RETRYD_PID
@@ -167,9 +209,11 @@ run_size() {
 	reconcile_cost "$N" "$rpid" "$master"
 	R[$N,r_hour]=$(awk "BEGIN { w = ${R[$N,recon_t]:-0} * 100; printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,recon_cpu]:-0} * 3600 / (w > 3600 ? w : 3600) }")
 	if [ "$RECOVERY" = 1 ]; then
+	lock x; load "retryd recovery (exclusive)"
 	fix_dns; t0=$(now)
 	wait_status "$name" 'r@windowslive\.test' "$N" 1800 sent
 	R[$N,r_recover]=$(fsub "$(now)" "$t0")
+	load "end"; lock sh
 	fi
 	R[$N,rss]=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$rpid/status")
 	local helper; helper=$(pgrep -P "$rpid" | head -n 1)
@@ -187,7 +231,12 @@ run_size() {
 	e2e_postfix_stop "$name"
 }
 
+echo "bench_scale: $(uptime)"
+echo "main $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), injection: $([ -n "$FILL" ] && echo "postfix_fill.sh (cloned real queue files)" || echo smtp-source), lock: ${LOCK:-none}"
+lock sh
 for n in $SIZES; do run_size "$n" || echo "  size $n: could not run to the end"; done
+lock un
+echo "bench_scale: $(uptime)"
 echo "--- growth table"
 printf '%9s %9s %10s %10s %10s %11s %11s %10s %10s %8s %9s\n' held adopt_s pass_cpu_s recon_cpu_s r_cpu_h_s pf_cpu_h_s r_recov_s pf_recov_s ratio rss_MB disk_B/msg
 for n in $SIZES; do
