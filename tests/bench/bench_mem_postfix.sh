@@ -26,7 +26,9 @@
 # box shared with ratio benchmarks that take it exclusively); the load
 # average is printed at the start and the end of each size. Figures only: nothing
 # passes or fails on a number; exit 1 only when it could not run.
-# Needs root, the user retryd and postfix_clone (make asan).
+# BENCH_MEMPF_CACHE=MB sets [retryd] store_cache_mb (default: the
+# policy's default). Needs root, the user retryd and postfix_clone (make
+# asan).
 E2E_OPT=${E2E_OPT:-1}
 . "$(dirname "$0")/../e2e/lib_e2e.sh"
 SIZES=${BENCH_MEMPF_SIZES:-10000 100000 1000000}
@@ -85,6 +87,9 @@ run_size() {
 	E2E_PF_NAME=$name
 	E2E_RECONCILE_EVERY=0 E2E_TIER_EVERY=1h E2E_VERIFY_WINDOW=1h e2e_policy_write || return 1
 	sed -i "s/^scan_interval = .*/scan_interval = 2s/; s/^\[retryd\]$/[retryd]\nuser = retryd/" "$E2E_POLICY"
+	[ -n "${BENCH_MEMPF_CACHE:-}" ] &&
+		sed -i "s/^\[retryd\]$/[retryd]\nstore_cache_mb = $BENCH_MEMPF_CACHE/" "$E2E_POLICY"
+	echo "  store_cache_mb: $("$E2E_RETRYD" -c "$E2E_POLICY" -t | sed -n 's/^store_cache_mb = //p')"
 	e2e_postfix_start "$name" 54 yes || { echo "  Postfix did not start"; return 1; }
 	e2e_pf_use "$name"
 	master=$PF_MASTER_PID
