@@ -31,6 +31,7 @@
 # asan).
 E2E_OPT=${E2E_OPT:-1}
 . "$(dirname "$0")/../e2e/lib_e2e.sh"
+. "$(dirname "$0")/lib_bench.sh"
 SIZES=${BENCH_MEMPF_SIZES:-10000 100000 1000000}
 WINDOW=${BENCH_MEMPF_WINDOW:-30}
 FILL=$(cd "$(dirname "$0")" && pwd)/postfix_fill.sh
@@ -40,14 +41,11 @@ e2e_ready || { echo "bench_mem_postfix: needs retryd, retryctl, postfix.so (make
 [ -x "$POSTFIX_CLONE" ] || { echo "bench_mem_postfix: $POSTFIX_CLONE missing (make asan)"; exit 1; }
 [ "$(id -u)" = 0 ] && getent passwd retryd >/dev/null ||
 	{ echo "bench_mem_postfix: needs root and the user retryd (privilege separation as deployed)"; exit 1; }
-now() { date +%s.%N; }
-fsub() { awk "BEGIN { printf \"%.1f\", $1 - $2 }"; }
 hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 since_start() { tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log"; }
 summaries() { since_start | grep ' pass: scanned='; }
 full_listings() { since_start | grep -c ' scan: full listing: '; }
-status_passes() { sed -n 's/^passes //p' "$E2E_STATE/retryd.status" 2>/dev/null || echo 0; }
 held_count() { find "$PF_QUEUE/hold" -type f | wc -l; }
 # wait_until SECONDS STEP COMMAND...: poll until COMMAND succeeds.
 wait_until() {
@@ -72,18 +70,20 @@ dns_unbound_reset mta1
 
 declare -A R
 RPID=
-# phase_lock / phase_unlock: the shared bench lock around a heavy phase.
+# phase_lock / phase_unlock: the shared bench lock around a heavy phase
+# (lib_bench.sh's bench_lock: held by a process of its own, not inherited
+# by the Postfix or retryd started here).
 phase_lock() {
 	[ -n "${BENCH_LOCK:-}" ] || return 0
-	exec 9>>"$BENCH_LOCK" && flock -s 9
-	echo "  (shared lock $BENCH_LOCK taken $(date +%T), load $(load))"
+	bench_lock sh
+	echo "  (shared lock $BENCH_LOCK taken $(date +%T), load $(loadavg))"
 }
-phase_unlock() { [ -n "${BENCH_LOCK:-}" ] && flock -u 9; return 0; }
+phase_unlock() { bench_lock un; }
 run_size() {
 	local N=$1 name="m$1" t0 c0 p0 c1 p1 passes0 passes off helper master
 	echo "--- $N held messages (real Postfix queue)"
 	echo "  uptime at start: $(uptime)"
-	R[$N,load0]=$(load)
+	R[$N,load0]=$(loadavg)
 	E2E_PF_NAME=$name
 	E2E_RECONCILE_EVERY=0 E2E_TIER_EVERY=1h E2E_VERIFY_WINDOW=1h e2e_policy_write || return 1
 	sed -i "s/^scan_interval = .*/scan_interval = 2s/; s/^\[retryd\]$/[retryd]\nuser = retryd/" "$E2E_POLICY"
@@ -141,7 +141,7 @@ run_size() {
 	R[$N,errors]=$(since_start | grep -c -E ' (error|fatal)')
 	e2e_retryd_stop
 	RPID=
-	R[$N,load1]=$(load)
+	R[$N,load1]=$(loadavg)
 	echo "  filled in ${R[$N,fill]} s (postqueue -j lists ${R[$N,listed_pf]} deferred); Postfix queue ${R[$N,pfdisk]} B/message"
 	echo "  adoption: ${R[$N,adopt]} s to $N held, ${R[$N,adopt_passes]} passes, ${R[$N,adopt_full]} full listings"
 	echo "  held: $passes passes in $WINDOW s, ${R[$N,pass_cpu]} s CPU per pass (retryd + helper + commands + Postfix)"

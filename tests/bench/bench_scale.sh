@@ -44,6 +44,7 @@
 # benchmark could not run.
 E2E_OPT=${E2E_OPT:-1}
 . "$(dirname "$0")/../e2e/lib_e2e.sh"
+. "$(dirname "$0")/lib_bench.sh"
 SIZES=${BENCH_SCALE_SIZES:-10000 100000}
 WINDOW=${BENCH_SCALE_WINDOW:-40}
 # 0: skip plain Postfix's side / the recoveries (a quicker run of the
@@ -65,29 +66,6 @@ e2e_bins
 postfix_lab_available || { echo "bench_scale: postfix is not installed (make deps)"; exit 1; }
 e2e_ready || { echo "bench_scale: needs retryd, retryctl and postfix.so (make all)"; exit 1; }
 command -v smtp-source >/dev/null || { echo "bench_scale: smtp-source missing"; exit 1; }
-now() { date +%s.%N; }
-load() { echo "  [$(date +%T) $1: load$(uptime | sed 's/.*load average://')]"; }
-# lock sh|x|un: BENCH_LOCK shared, exclusive or released (nothing without
-# BENCH_LOCK), held by a flock process of its own (-o), as in
-# bench_scale_exim.sh: no Postfix or retryd started here inherits it, and
-# it ends with this script.
-LOCK_PID=
-lock() {
-	local fd
-	[ -n "$LOCK" ] || return 0
-	if [ -n "$LOCK_PID" ]; then
-		pkill -P "$LOCK_PID" 2>/dev/null
-		kill "$LOCK_PID" 2>/dev/null
-		while kill -0 "$LOCK_PID" 2>/dev/null; do sleep 0.05; done
-		LOCK_PID=
-	fi
-	[ "$1" = un ] && return 0
-	exec {fd}< <(exec flock -o "-$1" "$LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
-	LOCK_PID=$!
-	read -r -u "$fd" _
-	exec {fd}<&-
-}
-fsub() { awk "BEGIN { printf \"%.2f\", $1 - $2 }"; }
 
 
 # Copies of the binaries: a rebuild meanwhile changes nothing here.
@@ -122,27 +100,6 @@ wait_status() { e2e_wait_count "$4" "$3" status_count "$1" "$2" "$5"; }
 held_count() { find "$PF_QUEUE/hold" -type f | wc -l; }
 
 declare -A R
-# reconcile_cost N RPID MASTER: one reconciliation (a reload asks for the
-# full listing, made by the next pass): CPU of retryd + helper + Postfix
-# from the reload to the end of that pass (retryd.status counts passes;
-# an idle pass's summary may not be logged), and its wall time.
-status_passes() { sed -n 's/^passes //p' "$E2E_STATE/retryd.status" 2>/dev/null || echo 0; }
-reconcile_cost() {
-	local off c0 p0 t0 i p1=
-	off=$(wc -l <"$E2E_DIR/retryd.log")
-	c0=$(e2e_tree_cpu "$2"); p0=$(e2e_tree_cpu "$3"); t0=$(now)
-	kill -HUP "$2"
-	for i in $(seq 1 2400); do
-		if [ -z "$p1" ]; then
-			tail -n +"$((off + 1))" "$E2E_DIR/retryd.log" | grep -q ' reloaded ' && p1=$(status_passes)
-		elif [ "$(status_passes)" -gt "$p1" ]; then
-			break
-		fi
-		sleep 0.1
-	done
-	R[$1,recon_t]=$(fsub "$(now)" "$t0")
-	R[$1,recon_cpu]=$(awk "BEGIN { printf \"%.3f\", $(e2e_tree_cpu "$2") - $c0 + $(e2e_tree_cpu "$3") - $p0 }")
-}
 run_size() {
 	local N=$1 name="n$1" t0 t1 c0 c1 rpid passes_before passes cpu_r cpu_pf i
 	local PLAIN=$PLAIN RECOVERY=$RECOVERY
@@ -173,12 +130,12 @@ run_size() {
 	R[$N,pf_retry]=$(fsub "$c1" "$c0"); R[$N,pf_retry_t]=$(fsub "$(now)" "$t0")
 	local backoff; backoff=$(postconf -c "$PF_CONF" -h maximal_backoff_time | tr -dc 0-9)
 	R[$N,pf_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pf_idle]} / $WINDOW * 3600 + ${R[$N,pf_retry]} * 3600 / ${backoff:-4000} }")
-	lock x; load "plain Postfix recovery (exclusive)"
+	bench_lock x; load "plain Postfix recovery (exclusive)"
 	fix_dns; t0=$(now)
 	postqueue -c "$PF_CONF" -f
 	wait_status "$name" 'p@windowslive\.test' "$N" 1800 sent
 	R[$N,pf_recover]=$(fsub "$(now)" "$t0")
-	load "end"; lock sh
+	load "end"; bench_lock sh
 	fi
 
 	# retryd
@@ -192,28 +149,26 @@ run_size() {
 	R[$N,adopt]=$(fsub "$(now)" "$t0")
 	# the adoption's last full listing (after a cap) is adoption, not a
 	# held pass: measure from the first pass that read only the log
-	for i in $(seq 1 600); do
-		tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' | tail -n 1 | grep -q '(log)' && break
-		sleep 1
-	done
+	bench_wait_log_pass
 	sleep $((2 * INTERVAL + 2))
-	passes_before=$(e2e_passes_since_start)
+	passes_before=$(status_passes); local logged_before; logged_before=$(e2e_passes_since_start)
 	c0=$(e2e_tree_cpu "$rpid"); local p0; p0=$(e2e_tree_cpu "$master")
 	sleep "$WINDOW"
 	c1=$(e2e_tree_cpu "$rpid"); local p1; p1=$(e2e_tree_cpu "$master")
-	passes=$(($(e2e_passes_since_start) - passes_before))
+	passes=$(($(status_passes) - passes_before))
+	local logged=$(($(e2e_passes_since_start) - logged_before))
 	cpu_r=$(fsub "$c1" "$c0"); cpu_pf=$(fsub "$p1" "$p0")
 	R[$N,passes]=$passes
 	R[$N,pass_cpu]=$(awk "BEGIN { printf \"%.4f\", ($cpu_r + $cpu_pf) / ($passes ? $passes : 1) }")
-	R[$N,full_passes]=$(tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' | tail -n "$passes" | grep -c -v '(log)')
-	reconcile_cost "$N" "$rpid" "$master"
-	R[$N,r_hour]=$(awk "BEGIN { w = ${R[$N,recon_t]:-0} * 100; printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,recon_cpu]:-0} * 3600 / (w > 3600 ? w : 3600) }")
+	R[$N,full_passes]=$(tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' | tail -n "$logged" | grep -c -v '(log)')
+	bench_reconcile_cost "$N" "$rpid" "$master"
+	R[$N,r_hour]=$(bench_hour "$N")
 	if [ "$RECOVERY" = 1 ]; then
-	lock x; load "retryd recovery (exclusive)"
+	bench_lock x; load "retryd recovery (exclusive)"
 	fix_dns; t0=$(now)
 	wait_status "$name" 'r@windowslive\.test' "$N" 1800 sent
 	R[$N,r_recover]=$(fsub "$(now)" "$t0")
-	load "end"; lock sh
+	load "end"; bench_lock sh
 	fi
 	R[$N,rss]=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$rpid/status")
 	local helper; helper=$(pgrep -P "$rpid" | head -n 1)
@@ -233,9 +188,9 @@ run_size() {
 
 echo "bench_scale: $(uptime)"
 echo "main $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'), injection: $([ -n "$FILL" ] && echo "postfix_fill.sh (cloned real queue files)" || echo smtp-source), lock: ${LOCK:-none}"
-lock sh
+bench_lock sh
 for n in $SIZES; do run_size "$n" || echo "  size $n: could not run to the end"; done
-lock un
+bench_lock un
 echo "bench_scale: $(uptime)"
 echo "--- growth table"
 printf '%9s %9s %10s %10s %10s %11s %11s %10s %10s %8s %9s\n' held adopt_s pass_cpu_s recon_cpu_s r_cpu_h_s pf_cpu_h_s r_recov_s pf_recov_s ratio rss_MB disk_B/msg

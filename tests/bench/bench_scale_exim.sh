@@ -30,11 +30,15 @@
 #       first that many ids (exim -q FIRST LAST, ids in byte order, as
 #       Exim compares them) and is scaled to N (said so).
 #   retryd, on r (tier 0s every 1h: nothing due while held; verify_window
-#     5 s; scan_interval BENCH_SCALE_EXIM_INTERVAL; reconcile_every 10):
-#     adoption time (start to N "frozen by root"); then everything held
-#     for BENCH_SCALE_EXIM_WINDOW s: retryd's CPU with its children per
-#     pass; per hour at the defaults (30 s scans: 120 passes, one full
-#     listing in 10) plus what Exim's own runner still spends on the
+#     5 s; scan_interval BENCH_SCALE_EXIM_INTERVAL; reconciliation as
+#     shipped: reconcile_every 0, reconcile_interval 1h):
+#     adoption time (start to N "frozen by root"); then, from the first
+#     pass that reads only the log, everything held for
+#     BENCH_SCALE_EXIM_WINDOW s: retryd's CPU with its children per pass;
+#     one reconciliation (a reload: its full listing), CPU and wall time;
+#     per hour at the defaults (30 s scans: 120 passes, one
+#     reconciliation per hour or per 100 x its duration, lib_bench.sh's
+#     bench_hour) plus what Exim's own runner still spends on the
 #     frozen queue (exim -q, twice an hour; sampled as above: Exim's
 #     runner forks a delivery process for every message, frozen or
 #     not, queue.c); peak RSS (VmHWM) of daemon
@@ -55,6 +59,7 @@
 # only when the benchmark could not run.
 E2E_OPT=${E2E_OPT:-1}
 . "$(dirname "$0")/../e2e/lib_exim_e2e.sh"
+. "$(dirname "$0")/lib_bench.sh"
 SIZES=${BENCH_SCALE_EXIM_SIZES:-10000 100000}
 WINDOW=${BENCH_SCALE_EXIM_WINDOW:-40}
 INTERVAL=${BENCH_SCALE_EXIM_INTERVAL:-2}
@@ -71,31 +76,6 @@ e2e_bins
 exim_lab_available || { echo "bench_scale_exim: no lab Exim (tests/lab/exim-install.sh)"; exit 1; }
 e2e_exim_ready || { echo "bench_scale_exim: needs retryd, retryctl and exim.so (make all)"; exit 1; }
 [ -x "$DRIVE" ] || { echo "bench_scale_exim: needs $DRIVE (make asan)"; exit 1; }
-now() { date +%s.%N; }
-fsub() { awk "BEGIN { printf \"%.2f\", $1 - $2 }"; }
-load() { echo "  [$(date +%T) $1: load$(uptime | sed 's/.*load average://')]"; }
-# lock sh|x|un: BENCH_LOCK shared (heavy phases), exclusive (the
-# recovery ratio) or released; nothing without BENCH_LOCK. The lock is
-# held by a flock process of its own (-o: not even its child has it),
-# not by a descriptor of this shell: no exim or tail started here
-# inherits it, and it ends with this script (flock's child checks every
-# 2 s that the script still runs).
-LOCK_PID=
-lock() {
-	local fd
-	[ -n "$LOCK" ] || return 0
-	if [ -n "$LOCK_PID" ]; then
-		pkill -P "$LOCK_PID" 2>/dev/null
-		kill "$LOCK_PID" 2>/dev/null
-		while kill -0 "$LOCK_PID" 2>/dev/null; do sleep 0.05; done
-		LOCK_PID=
-	fi
-	[ "$1" = un ] && return 0
-	exec {fd}< <(exec flock -o "-$1" "$LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
-	LOCK_PID=$!
-	read -r -u "$fd" _
-	exec {fd}<&-
-}
 # exim_cpu ARGS...: run exim ARGS in the current instance's resolver
 # namespace; print the CPU seconds of it and of everything it waited for.
 exim_cpu() {
@@ -103,10 +83,6 @@ exim_cpu() {
 		unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 		"$EXIM_RESOLV" "$EXIM_BIN" -C "$EXIM_CONF" "$@"
 }
-# passes: retryd's own pass counter (retryd.status): the log leaves out
-# idle passes that repeat the last idle summary (daemon_report.c), so
-# counting summary lines undercounts (measured: 13 logged of 19).
-status_passes() { awk '/^passes / { print $2 }' "$E2E_STATE/retryd.status" 2>/dev/null || echo 0; }
 hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
 
 echo "bench_scale_exim: sizes $SIZES; start $(uptime)"
@@ -247,10 +223,10 @@ run_size() {
 	local N=$1 t0 c0 c1 rpid helper passes_before passes logged logged_before off
 	echo "--- $N held messages"
 	load "size $N start"
-	lock sh
+	bench_lock sh
 	export E2E_EXIM_NAME=r$N
 	rm -rf "$E2E_DIR/state"
-	E2E_TIER_EVERY=1h E2E_VERIFY_WINDOW=5s e2e_exim_policy_write || return 1
+	E2E_RECONCILE_EVERY=0 E2E_TIER_EVERY=1h E2E_VERIFY_WINDOW=5s e2e_exim_policy_write || return 1
 	sed -i "s/^scan_interval = .*/scan_interval = ${INTERVAL}s/" "$E2E_POLICY"
 	break_dns
 	inject "p$N" "$N" p || return 1
@@ -277,6 +253,7 @@ run_size() {
 	helper=$(pgrep -P "$rpid" -x retryd | head -n 1)
 	R[$N,rss_adopt]="$(hwm "$rpid")/$(hwm "$helper")"
 	R[$N,adopt_passes]=$(status_passes)
+	bench_wait_log_pass
 	sleep $((2 * INTERVAL + 2))
 	passes_before=$(status_passes)
 	logged_before=$(e2e_passes_since_start)
@@ -291,17 +268,18 @@ run_size() {
 		tail -n "$logged" | grep -c -v '(log)')
 	R[$N,rss_held]="$(hwm "$rpid")/$(hwm "$helper")"
 	R[$N,disk]=$(du -sb "$E2E_STATE" | awk -v n="$N" '{ printf "%.0f", $1 / n }')
+	bench_reconcile_cost "$N" "$rpid"
 	qrun "$N" "r$N" ex_frozen_q
-	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,pass_cpu]} * 120 + ${R[$N,ex_frozen_q]} * 2 }")
+	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", $(bench_hour "$N") + ${R[$N,ex_frozen_q]} * 2 }")
 	load "retryd held"
 	if [ "$N" -le "$RECOVER_MAX" ]; then
-		lock x
+		bench_lock x
 		load "recovery start (exclusive)"
 		recover "$N" "$rpid"
 		load "recovery end"
 		R[$N,rss_end]="$(hwm "$rpid")/$(hwm "$helper")"
 	fi
-	lock un
+	bench_lock un
 	e2e_retryd_stop
 	echo "  submitted and deferred: $TEMPLATES real messages in ${R[$N,tpl]} s, multiplied to $N in ${R[$N,clone]} s"
 	echo "  retryd's adoption (start to $N frozen): ${R[$N,adopt]} s, ${R[$N,adopt_passes]} passes"
@@ -317,7 +295,8 @@ run_size() {
 	echo "  retryd held: $passes passes in ${WINDOW} s ($logged logged, ${R[$N,full_passes]} of them full listings), ${R[$N,pass_cpu]} s CPU" \
 		"per pass (retryd + helper + its exim children); Exim's queue run over the frozen queue ${R[$N,ex_frozen_q]} s" \
 		"(run over ${R[$N,ex_frozen_q_n]}, scaled);" \
-		"per hour at 30 s scans ~${R[$N,r_hour]} s"
+		"one reconciliation (full listing after a reload) ${R[$N,recon_cpu]:--} s CPU, ${R[$N,recon_t]:--} s;" \
+		"per hour at 30 s scans + hourly reconciliation ~${R[$N,r_hour]} s"
 	echo "  peak RSS daemon/helper (MB): after adoption ${R[$N,rss_adopt]}, after the held window ${R[$N,rss_held]}" \
 		"${R[$N,rss_end]:+, after recovery ${R[$N,rss_end]}}; state on disk ${R[$N,disk]} bytes per held message"
 	if [ -n "${R[$N,r_recover]:-}" ]; then
@@ -330,8 +309,8 @@ run_size() {
 	load "size $N end"
 }
 
-for n in $SIZES; do run_size "$n" || { lock un; echo "  size $n: could not run to the end"; }; done
-lock un
+for n in $SIZES; do run_size "$n" || { bench_lock un; echo "  size $n: could not run to the end"; }; done
+bench_lock un
 echo "--- growth table (Exim)"
 printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %7s %6s %13s %8s\n' held inject_s adopt_s passes pass_cpu_s r_cpu_h ex_cpu_h r_recov qff_s ratio frz_x rss_d/h_MB disk_B
 for n in $SIZES; do
