@@ -88,6 +88,11 @@ int postfix_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 int postfix_discover(void *state, struct mta_listing *out, int *gap, char *err,
 		     size_t errlen);
 
+/** Connect to the Postfix service socket @param path (flush, or qmgr's
+ *  trigger) with @param io_ms as its send timeout (postfix_flush.c).
+ *  @return the descriptor, or -1 with why. */
+int postfix_flush_connect(const char *path, int io_ms, char *why,
+			  size_t whylen);
 /** send_file over the flush socket for each id (postfix_flush.c).
  *  @return 0, or -1 (err) with *done ids answered before. */
 int postfix_flush_socket(struct postfix_state *st, const char *const *ids,

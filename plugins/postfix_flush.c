@@ -73,29 +73,41 @@ static int flush_list_done(const struct flush_conn *c)
 	return c->len >= 2 && memmem(c->buf, c->len, "\0\0", 2) != NULL;
 }
 
-/* Open a connection for ids[idx]. @return 0, or -1 with why. */
-static int flush_open(struct flush_conn *c, const struct sockaddr_un *sa,
-		      size_t idx, char *why, size_t whylen)
+int postfix_flush_connect(const char *path, int io_ms, char *why, size_t whylen)
 {
-	struct timeval tv = {POSTFIX_FLUSH_IO_MS / 1000,
-			     (POSTFIX_FLUSH_IO_MS % 1000) * 1000};
+	struct sockaddr_un sa;
+	struct timeval tv = {io_ms / 1000, (io_ms % 1000) * 1000};
+	int fd;
 
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	c->idx = idx;
-	c->asked = 0;
-	c->len = 0;
-	if (c->fd < 0) {
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, whylen, "path too long");
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(why, whylen, "socket: %s", strerror(errno));
 		return -1;
 	}
-	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		snprintf(why, whylen, "connect: %s", strerror(errno));
-		close(c->fd);
-		c->fd = -1;
+		close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
+}
+
+/* Open a connection for ids[idx]. @return 0, or -1 with why. */
+static int flush_open(struct flush_conn *c, const char *path, size_t idx,
+		      char *why, size_t whylen)
+{
+	c->idx = idx;
+	c->asked = 0;
+	c->len = 0;
+	c->fd = postfix_flush_connect(path, POSTFIX_FLUSH_IO_MS, why, whylen);
+	return c->fd < 0 ? -1 : 0;
 }
 
 /*
@@ -200,27 +212,23 @@ int postfix_flush_socket(struct postfix_state *st, const char *const *ids,
 {
 	struct flush_conn c[POSTFIX_FLUSH_PARALLEL];
 	struct pollfd pfd[POSTFIX_FLUSH_PARALLEL];
-	struct sockaddr_un sa;
 	size_t k = n < POSTFIX_FLUSH_PARALLEL ? n : POSTFIX_FLUSH_PARALLEL;
 	size_t next = 0, active = 0, refused = 0;
 	char why[200];
 
 	*done = 0;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (st->flush_socket == NULL ||
-	    strlen(st->flush_socket) >= sizeof(sa.sun_path)) {
+	if (st->flush_socket == NULL) {
 		snprintf(err, errlen, "flush socket: unknown");
 		return -1;
 	}
-	memcpy(sa.sun_path, st->flush_socket, strlen(st->flush_socket) + 1);
 	for (size_t i = 0; i < k; i++)
 		c[i].fd = -1;
 	while (next < n || active > 0) {
 		for (size_t i = 0; i < k && next < n; i++) {
 			if (c[i].fd >= 0)
 				continue;
-			if (flush_open(&c[i], &sa, next, why, sizeof(why)) < 0)
+			if (flush_open(&c[i], st->flush_socket, next, why,
+				       sizeof(why)) < 0)
 				goto fail;
 			next++;
 			active++;

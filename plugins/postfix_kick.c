@@ -59,10 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -138,26 +135,18 @@ static const char *kick_fifo(const char *path)
 }
 
 /* Connect and write the trigger (qmgr "unix", Postfix 3's default), as
- * Postfix's unix_trigger() does; the queue manager reads it and closes. */
-static const char *kick_unix(const char *path)
+ * Postfix's unix_trigger() does; the queue manager reads it and closes.
+ * @return NULL, or why not (in @param why). */
+static const char *kick_unix(const char *path, char *why, size_t whylen)
 {
-	struct sockaddr_un sa;
-	struct timeval tv = {POSTFIX_KICK_IO_MS / 1000,
-			     (POSTFIX_KICK_IO_MS % 1000) * 1000};
-	int fd;
-	const char *why = NULL;
+	int fd = postfix_flush_connect(path, POSTFIX_KICK_IO_MS, why, whylen);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return "path too long";
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return strerror(errno);
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    write(fd, POSTFIX_QMGR_SCAN_DEFERRED, 1) != 1)
-		why = strerror(errno);
+	if (fd < 0)
+		return why;
+	if (write(fd, POSTFIX_QMGR_SCAN_DEFERRED, 1) != 1)
+		snprintf(why, whylen, "write: %s", strerror(errno));
+	else
+		why = NULL;
 	close(fd);
 	return why;
 }
@@ -166,6 +155,7 @@ int postfix_kick_scan(const struct postfix_state *st, char *err, size_t errlen)
 {
 	char path[4096];
 	struct stat sb;
+	char buf[200];
 	const char *why;
 
 	if (st->queue_dir == NULL) {
@@ -178,7 +168,7 @@ int postfix_kick_scan(const struct postfix_state *st, char *err, size_t errlen)
 	else if (S_ISFIFO(sb.st_mode))
 		why = kick_fifo(path);
 	else if (S_ISSOCK(sb.st_mode))
-		why = kick_unix(path);
+		why = kick_unix(path, buf, sizeof(buf));
 	else
 		why = "neither a FIFO nor a socket";
 	if (why == NULL)
