@@ -20,6 +20,8 @@ Output columns: LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT
 LABELS is one category or two separated by '|' where both are defensible.
 """
 import json, re, sys, os, glob
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_add import NearSet  # the near-duplicate rule, shared
 
 REASON_MAP = {
     'userunknown': 'mailbox-unknown', 'suspend': 'mailbox-disabled',
@@ -206,8 +208,9 @@ def main():
         kept.append((keep.get(k, lab), prov, src, t.replace('\t', ' ')[:900]))
     # Split by provider: a provider's texts are all development or all validation, so the
     # same provider's near-identical wording never sits on both sides.  Fragments are
-    # development only.  A validation text whose wording skeleton (letters only, addresses
-    # and hosts removed, first 80) also occurs in development moves to development.
+    # development only.  A validation text near a development text (corpus_add.py's rule:
+    # wording skeletons, letters only with addresses and hosts removed, first 80, equal, or
+    # the shorter one of at least NEAR_MIN letters starting the longer) moves to development.
     def split_of(prov):
         if prov == 'fragment':
             return 'dev'
@@ -218,13 +221,13 @@ def main():
     def skel(t):
         t = re.sub(r'\S+@\S+|\[[^\]]*\]|\S+\.\S+\.\S+', ' ', t.lower())
         return re.sub(r'[^a-z]+', '', t)[:80]
-    devsk = set(skel(t) for lab, prov, src, t in kept if split_of(prov) == 'dev')
+    devsk = NearSet(skel(t) for lab, prov, src, t in kept if split_of(prov) == 'dev')
     print('# classifier-corpus.tsv - real bounce and delay texts, labelled; built by tests/tools/corpus_build.py')
     print('# SPLIT<TAB>LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT; LABELS: one category, or two joined by | where both are defensible')
     print('# dev: rules are written against these; val: only measured (tests/unit/test_classify_corpus.c)')
     for lab, prov, src, t in kept:
         sp = split_of(prov)
-        if sp == 'val' and skel(t) in devsk:
+        if sp == 'val' and devsk.near(skel(t)):
             sp = 'dev'
         print('%s\t%s\t%s\t%s\t%s' % (sp, lab, prov, src, t))
 
