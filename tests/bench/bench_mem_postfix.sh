@@ -80,7 +80,7 @@ phase_lock() {
 }
 phase_unlock() { bench_lock un; }
 run_size() {
-	local N=$1 name="m$1" t0 c0 p0 c1 p1 passes0 passes off helper master
+	local N=$1 name="m$1" t0 passes0 passes off helper master
 	echo "--- $N held messages (real Postfix queue)"
 	echo "  uptime at start: $(uptime)"
 	R[$N,load0]=$(loadavg)
@@ -118,13 +118,8 @@ run_size() {
 	R[$N,hrss_a]=$(hwm "$helper")
 
 	# everything held: CPU per pass, retryd (+ helper, + its commands) + Postfix
-	passes0=$(status_passes)
-	c0=$(e2e_tree_cpu "$RPID"); p0=$(e2e_tree_cpu "$master")
-	sleep "$WINDOW"
-	c1=$(e2e_tree_cpu "$RPID"); p1=$(e2e_tree_cpu "$master")
-	passes=$(($(status_passes) - passes0))
-	R[$N,passes]=$passes
-	R[$N,pass_cpu]=$(awk "BEGIN { printf \"%.4f\", ($c1 - $c0 + $p1 - $p0) / ($passes ? $passes : 1) }")
+	bench_held_cpu "$N" "$WINDOW" "$RPID" "$master"
+	passes=${R[$N,passes]}
 
 	# one reconciliation: a reload makes the next pass list everything
 	off=$(wc -l <"$E2E_DIR/retryd.log")

@@ -44,6 +44,21 @@ bench_wait_log_pass() {
 	return 1
 }
 
+# bench_held_cpu N SECONDS RPID MASTER: for SECONDS, the passes of the
+# running retryd (R[N,passes]) and the CPU per pass of retryd with its
+# children (helper, the MTA commands) plus the MTA's process tree
+# (R[N,pass_cpu]).
+bench_held_cpu() {
+	local passes c0 c1 p0 p1
+	passes=$(status_passes)
+	c0=$(e2e_tree_cpu "$3"); p0=$(e2e_tree_cpu "$4")
+	sleep "$2"
+	c1=$(e2e_tree_cpu "$3"); p1=$(e2e_tree_cpu "$4")
+	passes=$(($(status_passes) - passes))
+	R[$1,passes]=$passes
+	R[$1,pass_cpu]=$(awk "BEGIN { printf \"%.4f\", ($c1 - $c0 + $p1 - $p0) / ($passes ? $passes : 1) }")
+}
+
 # bench_reconcile_cost N RPID [PID...]: one reconciliation (a reload asks
 # for the full listing, made by the next pass): CPU of retryd and its
 # children plus the process trees of PID... (the MTA) from the reload to
