@@ -23,7 +23,8 @@ bench_lock() {
 		BENCH_LOCK_PID=
 	fi
 	[ "$1" = un ] && return 0
-	exec {fd}< <(exec flock -o "-$1" "$BENCH_LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
+	# flock -s (shared) or -x; "-sh" would be -s -h: flock's usage, no lock
+	exec {fd}< <(exec flock -o "-${1:0:1}" "$BENCH_LOCK" sh -c 'echo locked; while kill -0 "$0" 2>/dev/null; do sleep 2; done' "$$")
 	BENCH_LOCK_PID=$!
 	read -r -u "$fd" _
 	exec {fd}<&-
