@@ -217,7 +217,9 @@ struct mta_plugin {
 	 * said stop: -1, the same lines are read again next call).
 	 * *gap = 1 when lines may have been missed since the last call (no
 	 * saved position, the log rotated away or was truncated): the
-	 * caller then runs a full listing.
+	 * caller then runs a full listing. On entry *gap = 1 says the
+	 * caller runs one anyway: a plugin need not read its queue to cover
+	 * a gap (0 otherwise; set it before the call).
 	 */
 	int (*discover)(void *state, mta_message_fn fn, void *arg, int *gap,
 			char *err, size_t errlen);

@@ -32,7 +32,10 @@
  *	names and each message's defer log) and *gap stays 0 when that
  *	read everything; otherwise (the bound, a defer log missing, the
  *	directory unreadable) the caller reconciles with a full listing
- *	(postqueue -j).
+ *	(postqueue -j). *gap = 1 on entry says the caller lists everything
+ *	anyway (the first pass after a start, a reload): the directory is
+ *	not read (at 1,000,000 deferred, a million defer logs opened for
+ *	nothing) and a gap is told as such.
  *
  *	The position is saved only when every message was told (a callback
  *	that says stop, out of memory: the same lines are read again).
@@ -190,6 +193,7 @@ int postfix_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 {
 	struct postfix_state *st = state;
 	struct postfix_log_pos saved = st->dpos;
+	int listing_follows = *gap;
 	int gapped = 0;
 	struct disc d;
 	struct tm tm;
@@ -203,7 +207,9 @@ int postfix_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 	st->dpos.gap = 0;
 	rc = postfix_log_follow(st->log_file, st->host, &st->dpos, disc_line,
 				&d, err, errlen);
-	if (rc == 0 && !d.t.nomem && (gapped = disc_gap(st, &d)) < 0)
+	if (rc == 0 && !d.t.nomem && listing_follows)
+		gapped = st->dgap || st->dpos.gap; /* the listing covers it */
+	else if (rc == 0 && !d.t.nomem && (gapped = disc_gap(st, &d)) < 0)
 		d.t.nomem = 1;
 	if (rc == 0 && !d.t.nomem && mta_discover_each(&d.t, fn, arg) < 0 &&
 	    !d.t.nomem) {

@@ -197,7 +197,6 @@ static int observe_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 	struct observe *o = state;
 	struct observe_each e = {.o = o, .fn = fn, .arg = arg};
 
-	*gap = 0;
 	if (o->real->discover == NULL) { /* gone with a reload */
 		snprintf(err, errlen, "discover: not available");
 		return -1;

@@ -162,7 +162,8 @@ int pass_listing_scan(struct pass_ctx *ctx, struct pass_listing *l);
  *  dropped and candidates past LIMIT_LISTING_CANDIDATES go to a new one. */
 int pass_listing_scan_spill(struct pass_ctx *ctx, struct pass_listing *l);
 /** The plugin's incremental discovery into @param l (never complete);
- *  *gap = 1 when lines may have been missed. @return 0, or -1 (logged). */
+ *  *gap = 1 on entry: a full listing follows anyway (plugin.h); on
+ *  return 1 when lines may have been missed. @return 0, or -1 (logged). */
 int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 			  int *gap);
 struct pass_lentry *pass_listing_find(const struct pass_listing *l,

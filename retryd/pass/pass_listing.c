@@ -314,7 +314,6 @@ int pass_listing_discover(struct pass_ctx *ctx, struct pass_listing *l,
 	memset(l, 0, sizeof(*l));
 	l->ctx = ctx;
 	l->spill = 1;
-	*gap = 0;
 	if (ctx->plugin->discover(ctx->plugin_state, listing_add, l, gap, err,
 				  sizeof(err)) < 0) {
 		log_warn("discover: %.300s (a full listing follows)", err);

@@ -26,7 +26,9 @@
  *	number held. Each full listing logs one line (its size, whether it
  *	was complete, its duration, what it left in the adoption backlog):
  *	at the defaults about one an hour. A full pass drains the discovery first, so its position
- *	stays current and nothing falls between.
+ *	stays current and nothing falls between; it tells the plugin that
+ *	a listing follows (*gap = 1 on entry), so a gap at start is not
+ *	covered twice (Postfix: no read of every defer log in deferred/).
  *
  *	Owns: nothing past the call (the listing is the caller's).
  * DIAGNOSTICS
@@ -94,7 +96,7 @@ void pass_scan(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 	    .reconcile_every = p->reconcile_every,
 	};
 	int full = pass_scan_decide(&in);
-	int gap = 0;
+	int gap = full; /* in: the plugin need not read its queue for a gap */
 
 	if (ctx->plugin->discover != NULL) {
 		int rc = pass_listing_discover(ctx, l, &gap);

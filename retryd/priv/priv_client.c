@@ -280,7 +280,7 @@ static int pc_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 {
 	struct priv_client *c = state;
 
-	*gap = 0;
+	/* *gap on entry goes to the parser as it is (plugin.h) */
 	if (c->parser == NULL || c->pl->discover == NULL) {
 		snprintf(err, errlen, "discover: no parsing instance");
 		return -1;

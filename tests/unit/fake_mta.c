@@ -137,6 +137,7 @@ static int fake_discover(void *state, mta_message_fn fn, void *arg, int *gap,
 {
 	struct fake_mta *f = state;
 
+	f->gap_in = *gap;
 	*gap = f->gap;
 	f->gap = 0;
 	f->discovers++;

@@ -64,10 +64,11 @@ struct fake_mta {
 	/* nonzero: deliver() logs each recipient delivered at this time
 	 * before it returns, as exim -M does */
 	int64_t deliver_logs_at;
-	/* fake_discover_plugin: full listings made, discoveries, and a gap
-	 * the next discovery reports (then cleared) */
+	/* fake_discover_plugin: full listings made, discoveries, a gap
+	 * the next discovery reports (then cleared), and *gap on entry of
+	 * the last discovery (1: a full listing follows anyway) */
 	size_t scans, discovers;
-	int gap;
+	int gap, gap_in;
 };
 
 /** The plugin; its state is a struct fake_mta. */

@@ -162,7 +162,9 @@ static void test_gap_lists_at_once(void **state)
 	struct fx *fx = *state;
 
 	assert_int_equal(pass_run(&fx->ctx, T0), 0);
+	assert_int_equal(fx->mta.gap_in, 1); /* start: listed anyway */
 	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
+	assert_int_equal(fx->mta.gap_in, 0); /* cover a gap yourself */
 	assert_int_equal(fx->mta.scans, 1);
 	fx->mta.gap = 1;
 	assert_int_equal(pass_run(&fx->ctx, T0 + 60), 0);

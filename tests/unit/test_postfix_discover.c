@@ -10,7 +10,8 @@
  * hashed deferred/ on a real directory tree (a missing defer log leaves
  * the walk partial, a symbolic link below the queue directory is not
  * followed), and postfix_discover() reading the queue directory instead
- * of asking for a full listing after the log was truncated.
+ * of asking for a full listing after the log was truncated, but not
+ * when the caller lists everything anyway (*gap = 1 on entry).
  * Told one by one (postfix_discover_each): a full
  * table of LIMIT_DISCOVER_MESSAGES messages costs ~100 bytes each plus
  * their addresses, not a listing of fixed 768-byte recipient slots;
@@ -102,6 +103,7 @@ static void test_deferrals(void **state)
 	tmpdir_fx_append(
 	    f->log, "2026-12-05T10:00:12.000000+00:00 h postfix/postsuper[7]: "
 		    "5BC2D3E4F5A: placed on hold\n");
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 1); /* first call: no saved position before */
@@ -124,6 +126,7 @@ static void test_deferrals(void **state)
 	postfix_queue_free(&l);
 
 	/* nothing new: empty, no gap; the position was saved */
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -138,6 +141,7 @@ static void test_deferrals(void **state)
 	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
 	tmpdir_fx_append(f->log,
 			 DEFER("7DE4F5A6B7C", "x@msn.test", "2", "not found"));
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -154,11 +158,13 @@ static void test_gaps(void **state)
 	char err[256], old[160];
 	int gap;
 
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	postfix_queue_free(&l);
 	tmpdir_fx_append(f->log,
 			 DEFER("4AB1C2D3E4F", "u1@hotmail.test", "1", "x"));
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -168,6 +174,7 @@ static void test_gaps(void **state)
 	/* truncated: a gap */
 	assert_int_equal(truncate(f->log, 0), 0);
 	tmpdir_fx_append(f->log, DEFER("5BC2D3E4F5A", "v@live.test", "1", "y"));
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 1);
@@ -178,6 +185,7 @@ static void test_gaps(void **state)
 	snprintf(old, sizeof(old), "%s.1", f->log);
 	assert_int_equal(rename(f->log, old), 0);
 	tmpdir_fx_append(f->log, DEFER("7DE4F5A6B7C", "x@live.test", "1", "z"));
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 0);
@@ -191,6 +199,7 @@ static void test_gaps(void **state)
 	/* the new file made while the old one exists: never its inode */
 	tmpdir_fx_append(f->log, DEFER("9FA6B7C8D9E", "z@live.test", "1", "z"));
 	assert_int_equal(unlink(old), 0);
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, 1);
@@ -208,6 +217,7 @@ static void test_bound(void **state)
 	int gap;
 	size_t total = 0;
 
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	postfix_queue_free(&l);
@@ -218,11 +228,13 @@ static void test_bound(void **state)
 		fputs(line, fp);
 	}
 	fclose(fp);
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(l.n, LIMIT_DISCOVER_MESSAGES);
 	total += l.n;
 	postfix_queue_free(&l);
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
 			 0);
 	total += l.n; /* the rest in the next call */
@@ -396,16 +408,16 @@ static void call(struct fx *f, struct mta_listing *l, int want_gap)
 	char err[256];
 	int gap;
 
+	gap = 0;
 	assert_int_equal(postfix_discover(&f->st, l, &gap, err, sizeof(err)),
 			 0);
 	assert_int_equal(gap, want_gap);
 }
 
-/* A deferral written while the log was lost is found in deferred/. */
-static void test_discover_gap(void **state)
+/* The qdir fixture with ID2's defer log, a maillog, opened with no saved
+ * position (a first start). */
+static void gap_open(struct fx *f)
 {
-	struct fx *f = *state;
-	struct mta_listing l;
 	char err[256];
 
 	put(f, "defer/9/" ID2, "recipient=c@msn.test\nreason=timeout\n\n");
@@ -414,6 +426,15 @@ static void test_discover_gap(void **state)
 	f->st.log_file = f->log;
 	assert_int_equal(
 	    postfix_discover_open(&f->st, f->dir, err, sizeof(err)), 0);
+}
+
+/* A deferral written while the log was lost is found in deferred/. */
+static void test_discover_gap(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+
+	gap_open(f);
 	/* first call: no saved position, the queue directory covers it */
 	call(f, &l, 0);
 	assert_int_equal(l.n, 2);
@@ -448,6 +469,36 @@ static void test_discover_gap(void **state)
 	postfix_queue_free(&l);
 }
 
+/* A caller that lists everything anyway (*gap = 1 on entry: the first
+ * pass after a start) is told the gap; deferred/ is not read. */
+static void test_gap_listing_follows(void **state)
+{
+	struct fx *f = *state;
+	struct mta_listing l;
+	char err[256];
+	int gap;
+
+	gap_open(f);
+	gap = 1;
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 1);
+	assert_int_equal(l.n, 0); /* reading deferred/ would find 2 */
+	postfix_queue_free(&l);
+	/* the gap was the listing's: the next call reads only the log */
+	call(f, &l, 0);
+	assert_int_equal(l.n, 0);
+	postfix_queue_free(&l);
+	/* truncated while a listing follows: told, still not read */
+	assert_int_equal(truncate(f->log, 0), 0);
+	gap = 1;
+	assert_int_equal(postfix_discover(&f->st, &l, &gap, err, sizeof(err)),
+			 0);
+	assert_int_equal(gap, 1);
+	assert_int_equal(l.n, 0);
+	postfix_queue_free(&l);
+}
+
 struct told {
 	size_t n, base, first; /* messages; heap before; heap at the 1st */
 	size_t stop_at;	       /* say stop at this message (0: never) */
@@ -475,6 +526,7 @@ static void test_each_memory_and_stop(void **state)
 	FILE *fp;
 	int gap;
 
+	gap = 0;
 	assert_int_equal(
 	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
 	    0);
@@ -495,12 +547,14 @@ static void test_each_memory_and_stop(void **state)
 	fclose(fp);
 	/* stopped at the 5th: nothing saved, all told again next call */
 	t.stop_at = 5;
+	gap = 0;
 	assert_int_equal(
 	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
 	    -1);
 	assert_int_equal(t.n, 5);
 	memset(&t, 0, sizeof(t));
 	t.base = heap_fx_in_use();
+	gap = 0;
 	assert_int_equal(
 	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
 	    0);
@@ -511,6 +565,7 @@ static void test_each_memory_and_stop(void **state)
 		      LIMIT_DISCOVER_MESSAGES);
 	assert_true(t.first < (size_t)LIMIT_DISCOVER_MESSAGES * 200);
 	memset(&t, 0, sizeof(t));
+	gap = 0;
 	assert_int_equal(
 	    postfix_discover_each(&f->st, told_one, &t, &gap, err, sizeof(err)),
 	    0);
@@ -527,6 +582,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_walk, setup_qdir, teardown),
 	    cmocka_unit_test_setup_teardown(test_discover_gap, setup_qdir,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_gap_listing_follows,
+					    setup_qdir, teardown),
 	    cmocka_unit_test_setup_teardown(test_each_memory_and_stop, setup,
 					    teardown),
 	};
