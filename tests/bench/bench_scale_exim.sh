@@ -44,11 +44,20 @@
 #     not, queue.c); peak RSS (VmHWM) of daemon
 #     and helper after adoption and after the window; state on disk per
 #     held message.
-#   recovery, up to BENCH_SCALE_EXIM_RECOVER_MAX, all sides in one
+#   recovery, for sizes from BENCH_SCALE_EXIM_RECOVER_MIN (default 0) up to
+#     BENCH_SCALE_EXIM_RECOVER_MAX, all sides in one
 #     exclusive hold of BENCH_LOCK (flock -x; other phases take it shared):
 #     retryd stopped (SIGSTOP); the fix (domain published, resolvers
-#     flushed); exim -qff on p (time and CPU to the last => of N); with
-#     RUNNERS > 1 as many exim -qff at once on q; the resolvers flushed
+#     flushed); exim -qff on p (time and CPU to the last => of N; only up
+#     to BENCH_SCALE_EXIM_SERIAL_MAX, default RECOVER_MAX: one serial
+#     runner at 100k is ~40 min); with RUNNERS > 1 as many exim -qff at
+#     once on q, each over the whole queue, or with
+#     BENCH_SCALE_EXIM_SPLIT=1 each over its own 1/RUNNERS of the ids
+#     (exim -qff FIRST LAST, ids in byte order: no runner skips messages
+#     another holds, the way Exim's own parallel runs are usually given
+#     disjoint work); each side waits at most BENCH_SCALE_EXIM_RECOVER_WAIT
+#     s (default 3600; then its runners are stopped and the messages
+#     delivered by then are printed with the rate); the resolvers flushed
 #     again, retryd continued (SIGCONT): its domain watch sees the domain
 #     healthy, makes every held message due, retryd delivers them (exim -M
 #     batches, up to 8 exim at once): time to the last =>.
@@ -69,6 +78,10 @@ TEMPLATES=${BENCH_SCALE_EXIM_TEMPLATES:-20}
 RECOVER_MAX=${BENCH_SCALE_EXIM_RECOVER_MAX:-10000}
 FREEZE_MAX=${BENCH_SCALE_EXIM_FREEZE_MAX:-10000}
 QRUN_SAMPLE=${BENCH_SCALE_EXIM_QRUN_SAMPLE:-2000}
+RECOVER_MIN=${BENCH_SCALE_EXIM_RECOVER_MIN:-0}
+SERIAL_MAX=${BENCH_SCALE_EXIM_SERIAL_MAX:-$RECOVER_MAX}
+SPLIT=${BENCH_SCALE_EXIM_SPLIT:-0}
+RECOVER_WAIT=${BENCH_SCALE_EXIM_RECOVER_WAIT:-3600}
 LOCK=${BENCH_LOCK:-}
 DRIVE=${BENCH_PLUGIN_DRIVE:-$RETRYD_ASAN_BUILD/tests/plugin_drive}
 CLONE=$(cd "$(dirname "$0")" && pwd)/exim_spool_clone.pl
@@ -110,7 +123,14 @@ wait_log() {
 	c=$(timeout "$5" grep -E -m "$4" -c -- "$3" <&"$fd")
 	kill "$tpid" 2>/dev/null
 	exec {fd}<&-
+	WAIT_COUNT=${c:-0}
 	[ "${c:-0}" -ge "$4" ]
+}
+# kill_tree PID: PID and every process below it
+kill_tree() {
+	local c
+	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	kill "$1" 2>/dev/null
 }
 # wait_kind NAME KIND TAG N SECONDS FROM: KIND lines after FROM
 wait_kind() {
@@ -193,30 +213,50 @@ qrun() {
 recover() {
 	local N=$1 rpid=$2 off t0 pids="" i
 	kill -STOP "$rpid"
-	e2e_exim_use "p$N"; off=$(lines "p$N")
-	fix_dns; t0=$(now)
-	exim_cpu -qff >"$E2E_DIR/cpu-qff" &
-	wait_kind "p$N" delivered p "$N" 3600 "$off"
-	R[$N,ex_recover]=$(fsub "$(now)" "$t0")
-	wait $!
-	R[$N,qff_cpu]=$(cat "$E2E_DIR/cpu-qff")
+	fix_dns
+	if [ "$N" -le "$SERIAL_MAX" ]; then
+		e2e_exim_use "p$N"; off=$(lines "p$N")
+		dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
+		exim_cpu -qff >"$E2E_DIR/cpu-qff" &
+		wait_kind "p$N" delivered p "$N" 3600 "$off"
+		R[$N,ex_recover]=$(fsub "$(now)" "$t0")
+		wait $!
+		R[$N,qff_cpu]=$(cat "$E2E_DIR/cpu-qff")
+	fi
 	if [ "$RUNNERS" -gt 1 ]; then
 		e2e_exim_use "q$N"; off=$(lines "q$N")
+		LC_ALL=C sort "$E2E_DIR/ids-q$N" >"$E2E_DIR/ids-sorted"
+		local per=$(((N + RUNNERS - 1) / RUNNERS)) first last
 		dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
 		for ((i = 0; i < RUNNERS; i++)); do
-			exim_cmd -qff &
+			if [ "$SPLIT" = 1 ]; then
+				first=$(sed -n "$((i * per + 1))p" "$E2E_DIR/ids-sorted")
+				last=$(sed -n "$(((i + 1) * per))p" "$E2E_DIR/ids-sorted")
+				[ -n "$first" ] || continue
+				exim_cpu -qff "$first" ${last:+"$last"} >"$E2E_DIR/cpu-q$i" &
+			else
+				exim_cpu -qff >"$E2E_DIR/cpu-q$i" &
+			fi
 			pids="$pids $!"
 		done
-		wait_kind "q$N" delivered q "$N" 3600 "$off"
+		wait_kind "q$N" delivered q "$N" "$RECOVER_WAIT" "$off"
 		R[$N,ex_par]=$(fsub "$(now)" "$t0")
+		R[$N,ex_par_n]=$WAIT_COUNT
+		if [ "$WAIT_COUNT" -lt "$N" ]; then for i in $pids; do kill_tree "$i"; done; fi
 		# shellcheck disable=SC2086
 		wait $pids
+		R[$N,par_cpu]=$(cat "$E2E_DIR"/cpu-q* | awk '{ s += $1 } END { printf "%.1f", s }')
+		rm -f "$E2E_DIR"/cpu-q*
 	fi
 	off=$(lines "r$N")
 	dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
+	local c0
+	c0=$(e2e_tree_cpu "$rpid")
 	kill -CONT "$rpid"
-	wait_kind "r$N" delivered r "$N" 3600 "$off"
+	wait_kind "r$N" delivered r "$N" "$RECOVER_WAIT" "$off"
 	R[$N,r_recover]=$(fsub "$(now)" "$t0")
+	R[$N,r_n]=$WAIT_COUNT
+	R[$N,r_rec_cpu]=$(awk "BEGIN { printf \"%.1f\", $(e2e_tree_cpu "$rpid") - $c0 }")
 }
 
 run_size() {
@@ -231,7 +271,7 @@ run_size() {
 	break_dns
 	inject "p$N" "$N" p || return 1
 	echo "  injected p$N: $TEMPLATES real in ${R[$N,tpl]} s, clones to $N in ${R[$N,clone]} s"
-	if [ "$N" -le "$RECOVER_MAX" ] && [ "$RUNNERS" -gt 1 ]; then inject "q$N" "$N" q || return 1; fi
+	if [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ] && [ "$RUNNERS" -gt 1 ]; then inject "q$N" "$N" q || return 1; fi
 	inject "r$N" "$N" r || return 1
 	R[$N,inject]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,tpl]} + ${R[$N,clone]} }")
 	load "injected"
@@ -272,7 +312,7 @@ run_size() {
 	qrun "$N" "r$N" ex_frozen_q
 	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", $(bench_hour "$N") + ${R[$N,ex_frozen_q]} * 2 }")
 	load "retryd held"
-	if [ "$N" -le "$RECOVER_MAX" ]; then
+	if [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ]; then
 		bench_lock x
 		load "recovery start (exclusive)"
 		recover "$N" "$rpid"
@@ -300,10 +340,18 @@ run_size() {
 	echo "  peak RSS daemon/helper (MB): after adoption ${R[$N,rss_adopt]}, after the held window ${R[$N,rss_held]}" \
 		"${R[$N,rss_end]:+, after recovery ${R[$N,rss_end]}}; state on disk ${R[$N,disk]} bytes per held message"
 	if [ -n "${R[$N,r_recover]:-}" ]; then
-		echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }") ms a delivery)," \
-			"retryd ${R[$N,r_recover]} s (verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once ${R[$N,ex_par]} s}"
+		if [ -n "${R[$N,ex_recover]:-}" ]; then
+			echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }") ms a delivery)"
+		else
+			echo "  recovery: serial exim -qff NOT RUN at $N (above BENCH_SCALE_EXIM_SERIAL_MAX=$SERIAL_MAX)"
+		fi
+		[ "${R[$N,r_n]}" -lt "$N" ] && echo "  recovery: retryd delivered ONLY ${R[$N,r_n]} of $N within $RECOVER_WAIT s:" \
+			"$(awk "BEGIN { printf \"%.1f\", ${R[$N,r_n]} / ${R[$N,r_recover]} }") msg/s"
+		[ -n "${R[$N,ex_par_n]:-}" ] && [ "${R[$N,ex_par_n]}" -lt "$N" ] && echo "  recovery: $RUNNERS exim -qff delivered ONLY" \
+			"${R[$N,ex_par_n]} of $N within $RECOVER_WAIT s: $(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_par_n]} / ${R[$N,ex_par]} }") msg/s"
+		echo "  recovery: retryd ${R[$N,r_recover]} s (${R[$N,r_rec_cpu]} s CPU of retryd with its exim children; verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once$([ "$SPLIT" = 1 ] && echo ", each over 1/$RUNNERS of the ids,") ${R[$N,ex_par]} s (${R[$N,par_cpu]} s CPU)}"
 	else
-		echo "  recovery at $N: NOT RUN (above BENCH_SCALE_EXIM_RECOVER_MAX=$RECOVER_MAX)${MS_DELIVERY:+: at $MS_DELIVERY ms of Exim CPU a delivery (measured above), $N deliveries are $(awk "BEGIN { printf \"%.1f\", $MS_DELIVERY * $N / 60000 }") min of CPU per side, and the exclusive bench lock is held at most ~25 min}"
+		echo "  recovery at $N: NOT RUN (outside BENCH_SCALE_EXIM_RECOVER_MIN..MAX=$RECOVER_MIN..$RECOVER_MAX)${MS_DELIVERY:+: at $MS_DELIVERY ms of Exim CPU a delivery (measured above), $N deliveries are $(awk "BEGIN { printf \"%.1f\", $MS_DELIVERY * $N / 60000 }") min of CPU per side, and the exclusive bench lock is held at most ~25 min}"
 	fi
 	[ -n "${R[$N,qff_cpu]:-}" ] && MS_DELIVERY=$(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }")
 	load "size $N end"
@@ -316,22 +364,22 @@ printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %7s %6s %13s %8s\n' held inject_s a
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
 	ratio=-
-	[ -n "${R[$n,r_recover]:-}" ] && ratio=$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }")
+	[ -n "${R[$n,ex_recover]:-}" ] && ratio=$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }")
 	printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %7s %6s %13s %8s\n' "$n" "${R[$n,inject]}" "${R[$n,adopt]}" \
 		"${R[$n,adopt_passes]}" "${R[$n,pass_cpu]}" "${R[$n,r_hour]}" "${R[$n,ex_hour]}" \
 		"${R[$n,r_recover]:--}" "${R[$n,ex_recover]:--}" "$ratio" "${R[$n,fz_ratio]:--}" "${R[$n,rss_held]}" "${R[$n,disk]}"
 done
 # shellcheck disable=SC2086
-set -- $SIZES
+set -- $(printf '%s\n' $SIZES | sort -n | sed -n '1p;$p')
 if [ $# -ge 2 ] && [ -n "${R[$1,pass_cpu]:-}" ] && [ -n "${R[$2,pass_cpu]:-}" ]; then
 	echo "pass CPU at $2 / at $1: $(awk "BEGIN { printf \"%.2f\", ${R[$2,pass_cpu]} / ${R[$1,pass_cpu]} }") (target <= 2)"
 fi
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
 	echo "at $n: retryd CPU/h / plain Exim CPU/h = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_hour]} / (${R[$n,ex_hour]} > 0 ? ${R[$n,ex_hour]} : 0.01) }") (target <= 1)"
-	[ -n "${R[$n,r_recover]:-}" ] && echo "at $n: recovery retryd / exim -qff = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }") (target <= 1.25)"
+	[ -n "${R[$n,ex_recover]:-}" ] && echo "at $n: recovery retryd / exim -qff = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }") (target <= 1.25)"
 	[ -n "${R[$n,ex_par]:-}" ] && echo "at $n: recovery retryd / $RUNNERS exim -qff at once =" \
-		"$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_par]} }") (same parallelism as retryd's exim -M)"
+		"$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_par]} }") (same parallelism as retryd's exim -M$([ "$SPLIT" = 1 ] && echo "; runners on disjoint id ranges"))"
 	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x (target >= 50)"
 done
 echo "bench_scale_exim: end $(uptime)"
