@@ -23,7 +23,11 @@
  *
  *	discover (exim_discover.c) reads new deferrals (== lines) from the
  *	main log from its own cursor (STATE_DIR/exim-discover.cursor): no
- *	listing, no msglog opened.
+ *	listing, no msglog opened; after a gap in the log it reads the
+ *	spool's input directory instead (exim_spool.c: the -H files of the
+ *	messages not known, those this instance's last complete full
+ *	listing and discoveries did not tell). scan, open_file's msglogs
+ *	and the spool's input directory and -H files: exim_spool.c.
  *
  *	outcomes reads the main log incrementally from a cursor (device,
  *	inode, offset; or a journal cursor) and saves nothing: it returns
@@ -60,6 +64,7 @@
 #include "mta_file.h"
 #include "mta_pos.h"
 #include "exim_queue.h"
+#include "exim_spool.h"
 #include "plugin.h"
 
 #define EXIM_CURSOR_FILE    "exim-log.cursor"
@@ -81,6 +86,8 @@ static void exim_close(void *state)
 	free(st->cursor_file);
 	free(st->dcursor_file);
 	free(st->spool);
+	exim_known_free(&st->known);
+	exim_known_free(&st->known_next);
 	free(st);
 }
 
@@ -232,38 +239,14 @@ static void exim_scan_bad(void *ctx, size_t lineno, const char *why)
 	log_warn("exim -bpr:%zu: %s; entry skipped", lineno, why);
 }
 
-/* Open the message log of @param id (privileged side). */
-static int exim_open_msglog(const struct exim_state *st, const char *id,
-			    char *err, size_t errlen)
-{
-	char path[4096];
-	int fd;
-
-	if (st->spool == NULL || !exim_id_valid(id)) {
-		snprintf(err, errlen, "exim: no spool, or a bad id");
-		errno = EINVAL;
-		return -1;
-	}
-	if (st->split_spool)
-		snprintf(path, sizeof(path), "%s/msglog/%c/%s", st->spool,
-			 id[EXIM_ID_TIME_LEN - 1], id);
-	else
-		snprintf(path, sizeof(path), "%s/msglog/%s", st->spool, id);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
-	return fd;
-}
-
 static int exim_open_file(void *state, enum mta_file which, const char *id,
 			  char *err, size_t errlen)
 {
 	struct exim_state *st = state;
 
-	if (which == MTA_FILE_MSGLOG)
-		return st->host ? st->host->open_file(st->host->arg, which, id,
-						      err, errlen)
-				: exim_open_msglog(st, id, err, errlen);
+	if (which == MTA_FILE_MSGLOG || which == MTA_FILE_SPOOL_INPUT ||
+	    which == MTA_FILE_SPOOL_HEADER)
+		return exim_spool_open(st, which, id, err, errlen);
 	if (st->journal) {
 		snprintf(err, errlen, "exim: the log is a journal");
 		errno = EINVAL;
@@ -296,33 +279,6 @@ static int exim_list_raw(void *state, struct mta_raw *raw, char *err,
 	raw->exit_code = res.exit_code;
 	raw->signal = res.signal;
 	return 0;
-}
-
-/* The last LIMIT_MSGLOG_TAIL bytes of the message's msglog, if any. */
-static void exim_scan_msglog(const struct exim_state *st, struct mta_message *m,
-			     char *buf, long tzoff)
-{
-	struct stat sb;
-	off_t from = 0;
-	ssize_t got;
-	char why[256];
-	int fd;
-
-	fd = st->host ? st->host->open_file(st->host->arg, MTA_FILE_MSGLOG,
-					    m->queue_id, why, sizeof(why))
-		      : exim_open_msglog(st, m->queue_id, why, sizeof(why));
-	if (fd < 0)
-		return; /* gone meanwhile, or message_logs = false */
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return;
-	}
-	if (sb.st_size > LIMIT_MSGLOG_TAIL)
-		from = sb.st_size - LIMIT_MSGLOG_TAIL;
-	got = pread(fd, buf, LIMIT_MSGLOG_TAIL, from);
-	close(fd);
-	if (got > 0)
-		exim_queue_apply_msglog(m, buf, (size_t)got, from > 0, tzoff);
 }
 
 /* exim -bpr's bytes in @param res, checked: 0, or -1 (err set, freed). */
@@ -396,17 +352,19 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 	 * never adopted): its reasons are not needed */
 	for (size_t i = 0; i < out->n; i++)
 		if (!out->msgs[i].held)
-			exim_scan_msglog(st, &out->msgs[i], buf, tzoff);
+			exim_spool_msglog_reasons(st, &out->msgs[i], buf,
+						  tzoff);
 	free(buf);
 	return 0;
 }
 
 struct exim_each {
-	const struct exim_state *st;
+	struct exim_state *st;
 	mta_message_fn fn;
 	void *arg;
 	char *buf; /* LIMIT_MSGLOG_TAIL bytes */
 	long tzoff;
+	int known_nomem;
 };
 
 /* One parsed entry: its msglog's reasons unless frozen, then told. The
@@ -417,8 +375,27 @@ static int exim_scan_one(void *arg, struct mta_message *m)
 	struct exim_each *c = arg;
 
 	if (!m->held)
-		exim_scan_msglog(c->st, m, c->buf, c->tzoff);
-	return c->fn(c->arg, m);
+		exim_spool_msglog_reasons(c->st, m, c->buf, c->tzoff);
+	if (c->fn(c->arg, m) < 0)
+		return -1;
+	/* told: known to the daemon (spool discovery skips it) */
+	if ((m->held || m->deferred) &&
+	    exim_known_add(&c->st->known_next, m->queue_id) < 0)
+		c->known_nomem = 1;
+	return 0;
+}
+
+/* After a full listing: a complete one's ids replace the known set. */
+static void exim_scan_known(struct exim_state *st, int complete, int nomem)
+{
+	if (complete && !nomem) {
+		exim_known_free(&st->known);
+		st->known = st->known_next;
+		memset(&st->known_next, 0, sizeof(st->known_next));
+		st->known_ready = 1;
+		return;
+	}
+	exim_known_free(&st->known_next);
 }
 
 /* The full listing told message by message: only exim -bpr's bytes are
@@ -450,6 +427,7 @@ static int exim_scan_each(void *state, mta_message_fn fn, void *arg,
 	free(c.buf);
 	if (rc >= 0)
 		*complete = exim_scan_complete(rc, &res);
+	exim_scan_known(st, rc >= 0 && *complete, c.known_nomem);
 	spawn_result_free(&res);
 	return rc < 0 ? -1 : 0;
 }

@@ -4,8 +4,8 @@
  * SUMMARY
  *	running exim commands and confirming what they did (exim.so internals)
  * DESCRIPTION
- *	Shared by exim.c (the plugin's methods), exim_cmd.c and
- *	exim_discover.c only: the plugin state, the timeouts, the batch of
+ *	Shared by exim.c (the plugin's methods), exim_cmd.c,
+ *	exim_discover.c and exim_spool.c only: the plugin state, the timeouts, the batch of
  *	requested ids and the command runners with their confirmation
  *	(stdout for -Mf/-Mt, the main log for -M/-Mg).
  *
@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "util/spawn.h"
+#include "exim_known.h"
 #include "exim_log.h"
 #include "log_journal.h"
 
@@ -48,6 +49,12 @@ struct exim_state {
 	struct exim_log_cursor dcur;
 	struct log_journal_cursor djcur;
 	int dgap; /* no saved position: the first call says gap */
+	/* spool discovery after a gap (exim_spool.c): the ids told by the
+	 * last complete full listing and by discoveries since; known_ready
+	 * once a complete full listing filled it (before: a gap means a
+	 * full listing); known_next is filled by the listing under way */
+	struct exim_known known, known_next;
+	int known_ready;
 };
 
 /* The requested ids of one call, sorted, with a seen mark each. */

@@ -19,15 +19,23 @@
  *	    ID unfrozen by U / Unfrozen by ...                not held
  *	    ID Completed / cancelled by U    left out (gone, or bouncing)
  *
- *	No listing is spawned and no message's spool file or msglog is
- *	opened: the cost is the log written since the last call, not the
- *	number of queued messages. At most LIMIT_DISCOVER_MESSAGES ids are
+ *	No listing is spawned and, with no gap, no message's spool file or
+ *	msglog is opened: the cost is the log written since the last call,
+ *	not the number of queued messages. At most LIMIT_DISCOVER_MESSAGES ids are
  *	gathered per call; reading stops there and goes on next call.
  *
- *	*gap is 1 when lines may have been missed: no saved cursor (first
+ *	Lines may have been missed when there is no saved cursor (first
  *	start, damaged file: reading starts at the end of the log), the log
  *	rotated and the old file (LOG.0, LOG.1) is gone, or it was
- *	truncated. The caller then reconciles with a full listing.
+ *	truncated. Then the spool is read instead (exim_spool.c: the names
+ *	in the input directory, and the -H file and msglog of each message
+ *	the daemon was not told of) and *gap stays 0 when that read
+ *	everything. *gap is 1, and the caller reconciles with a full
+ *	listing, when it did not (a -H file unreadable or malformed, the
+ *	table full, the directory unreadable) or when no complete full
+ *	listing has told the known ids yet (at start: the daemon makes one
+ *	anyway). Every message told, here or by the full listing
+ *	(exim.c), is added to the known set.
  *
  *	Under privilege separation this runs in the daemon's parsing
  *	instance (cfg->host): the log is opened by the privileged helper
@@ -51,6 +59,7 @@
 #include "exim_id.h"
 #include "exim_log.h"
 #include "exim_queue.h"
+#include "exim_spool.h"
 
 #define EXIM_DISCOVER_CURSOR	     "exim-discover.cursor"
 #define EXIM_DISCOVER_JOURNAL_CURSOR "exim-discover-journal.cursor"
@@ -198,6 +207,55 @@ int exim_discover_open(struct exim_state *st, const char *state_dir, char *err,
 						      &st->dcur, err, errlen);
 }
 
+/*
+ * Lines may be missing: read the spool instead (exim_spool.c). @return 0
+ * when that covered it, 1 when the caller must reconcile with a full
+ * listing, -1 out of memory.
+ */
+static int exim_discover_gap(struct exim_state *st, struct exim_discover_ctx *c)
+{
+	char why[300];
+	size_t nread;
+	int rc;
+
+	if (!st->known_ready)
+		return 1; /* no complete full listing yet: it comes now */
+	rc = exim_spool_discover(st, &c->t, &nread, why, sizeof(why));
+	if (c->t.nomem)
+		return -1;
+	if (rc == 0) {
+		log_info("discover: lines of the Exim log may be missing: "
+			 "read the spool's input directory instead of a full "
+			 "listing (%zu -H files of messages not known)",
+			 nread);
+		return 0;
+	}
+	if (rc < 0)
+		log_warn("discover: %.300s", why);
+	return 1;
+}
+
+/* What each told message passes through: then known to the daemon. */
+struct exim_discover_tell {
+	struct exim_state *st;
+	mta_message_fn fn;
+	void *arg;
+};
+
+static int exim_discover_told(void *arg, const struct mta_message *m)
+{
+	struct exim_discover_tell *t = arg;
+
+	if (t->fn(t->arg, m) < 0)
+		return -1;
+	/* before the first complete full listing the set is not used (a
+	 * gap means a full listing), which then tells this one too; out of
+	 * memory: not added, its -H is read next time */
+	if (t->st->known_ready)
+		(void)exim_known_add(&t->st->known, m->queue_id);
+	return 0;
+}
+
 /* Save the cursor of @param st. @return 0, or -1 with @param err. */
 static int exim_discover_save(const struct exim_state *st, char *err,
 			      size_t errlen)
@@ -216,9 +274,10 @@ int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 	struct exim_state *st = state;
 	struct exim_log_cursor saved = st->dcur;
 	struct log_journal_cursor jsaved = st->djcur;
+	struct exim_discover_tell tell = {.st = st, .fn = fn, .arg = arg};
 	struct exim_discover_ctx c;
 	char why[256];
-	int rc;
+	int rc, gapped = 0;
 
 	memset(&c, 0, sizeof(c));
 	*gap = 0;
@@ -231,7 +290,11 @@ int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 		 : exim_log_follow_host(st->log_file, st->host, &st->dcur,
 					exim_discover_read, &c, why,
 					sizeof(why));
-	if (rc == 0 && !c.t.nomem && mta_discover_each(&c.t, fn, arg) < 0 &&
+	if (rc == 0 && !c.t.nomem && (st->dgap || st->dcur.gap) &&
+	    (gapped = exim_discover_gap(st, &c)) < 0)
+		c.t.nomem = 1;
+	if (rc == 0 && !c.t.nomem &&
+	    mta_discover_each(&c.t, exim_discover_told, &tell) < 0 &&
 	    !c.t.nomem) {
 		snprintf(why, sizeof(why), "stopped by the caller");
 		rc = -1;
@@ -250,7 +313,7 @@ int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 		return -1;
 	}
 	mta_discover_free(&c.t);
-	*gap = st->dgap || st->dcur.gap;
+	*gap = gapped;
 	st->dgap = 0;
 	return 0;
 }

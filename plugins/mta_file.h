@@ -1,6 +1,8 @@
 /*
  * mta_file.h — open an MTA log (or a rotated one) by kind, directly or
- * through the privileged helper; shared by the Postfix and Exim plugins.
+ * through the privileged helper; open a file below a queue directory one
+ * component at a time; read a small file whole. Shared by the Postfix
+ * and Exim plugins.
  */
 #ifndef RETRYD_PLUGINS_MTA_FILE_H
 #define RETRYD_PLUGINS_MTA_FILE_H
@@ -20,5 +22,24 @@
 int mta_file_open(const char *label, const char *path,
 		  const struct mta_host *host, enum mta_file which, char *err,
 		  size_t errlen);
+
+#define MTA_FILE_PART 32 /* bytes of one path component below a queue dir */
+
+/**
+ * Open @param base/parts[0]/.../parts[n-1] one component at a time
+ * (openat, O_NOFOLLOW: no symbolic link is followed below @param base);
+ * the last one as a directory when @param dir, else as a file
+ * (O_NONBLOCK: a FIFO planted there cannot block). @return the
+ * descriptor, or -1 with errno.
+ */
+int mta_file_open_parts(const char *base, char parts[][MTA_FILE_PART], size_t n,
+			int dir);
+
+/**
+ * Read at most @param max bytes of @param fd, NUL-terminated; *@param
+ * len gets the length, *@param cut 1 when the file had more.
+ * @return the malloc'd text, or NULL (out of memory).
+ */
+char *mta_file_slurp(int fd, size_t max, size_t *len, int *cut);
 
 #endif

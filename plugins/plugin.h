@@ -59,7 +59,13 @@ enum mta_file {
 	 * id). The privileged side builds the path from its own
 	 * queue_directory. */
 	MTA_FILE_QDIR_DEFERRED = 5, /* QUEUE_DIR/deferred[/H...] */
-	MTA_FILE_DEFER_LOG = 6	    /* QUEUE_DIR/defer[/H...]/ID */
+	MTA_FILE_DEFER_LOG = 6,	    /* QUEUE_DIR/defer[/H...]/ID */
+	/* exim: the same two kinds and specs for the spool, read for
+	 * discovery after a gap in the main log: the input directory
+	 * (spec NULL, or its split subdirectory "H") and a message's -H
+	 * file ("ID" or "H.ID"). */
+	MTA_FILE_SPOOL_INPUT = MTA_FILE_QDIR_DEFERRED, /* SPOOL/input[/H] */
+	MTA_FILE_SPOOL_HEADER = MTA_FILE_DEFER_LOG /* SPOOL/input[/H]/ID-H */
 };
 #define MTA_QDIR_DEPTH 4 /* hash levels a queue directory spec may name */
 

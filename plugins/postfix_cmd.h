@@ -19,6 +19,7 @@
 
 #include "util/spawn.h"
 #include "log_journal.h"
+#include "mta_file.h"
 #include "plugin.h"
 #include "postfix_id.h"
 #include "postfix_log.h"
@@ -46,7 +47,7 @@ struct postfix_state {
 	char *queue_dir;    /* QUEUE_DIRECTORY; NULL: unknown */
 };
 
-#define POSTFIX_QDIR_PART 32 /* bytes of one path component (an id) */
+#define POSTFIX_QDIR_PART MTA_FILE_PART /* bytes of one path component */
 #define POSTFIX_QDIR_SPEC (MTA_QDIR_DEPTH + 1 + POSTFIX_ID_MAX)
 
 struct mta_discover;

@@ -58,6 +58,7 @@
 
 #include "util/limits.h"
 #include "mta_discover.h"
+#include "mta_file.h"
 #include "postfix_cmd.h"
 #include "postfix_id.h"
 #include "postfix_queue.h"
@@ -104,24 +105,6 @@ int postfix_qdir_parts(enum mta_file which, const char *spec,
 	return 0;
 }
 
-/* Open QUEUE_DIR/parts... one component at a time, no link followed. */
-static int qdir_open_parts(const char *queue_dir,
-			   char parts[][POSTFIX_QDIR_PART], size_t n, int dir)
-{
-	int fd = open(queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
-
-	for (size_t i = 0; i < n && fd >= 0; i++) {
-		int last = i + 1 == n;
-
-		next = openat(fd, parts[i],
-			      O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-				  (!last || dir ? O_DIRECTORY : O_NONBLOCK));
-		close(fd);
-		fd = next;
-	}
-	return fd;
-}
-
 int postfix_qdir_open(const struct postfix_state *st, enum mta_file which,
 		      const char *spec, char *err, size_t errlen)
 {
@@ -143,8 +126,8 @@ int postfix_qdir_open(const struct postfix_state *st, enum mta_file which,
 		errno = ENOENT;
 		return -1;
 	}
-	fd = qdir_open_parts(st->queue_dir, parts, n,
-			     which == MTA_FILE_QDIR_DEFERRED);
+	fd = mta_file_open_parts(st->queue_dir, parts, n,
+				 which == MTA_FILE_QDIR_DEFERRED);
 	if (fd < 0)
 		snprintf(err, errlen, "%.200s/%s/%.40s: %s", st->queue_dir,
 			 parts[0], spec ? spec : "", strerror(errno));
@@ -178,36 +161,6 @@ void postfix_qdir_records(struct mta_discover *t, struct mta_discover_msg *m,
 	}
 }
 
-/* Read at most LIMIT_DEFER_LOG_BYTES of @param fd, NUL-terminated. */
-static char *qdir_slurp(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap + 1);
-	ssize_t r;
-
-	while (buf != NULL && len < LIMIT_DEFER_LOG_BYTES) {
-		if (len == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-
-			if (nb == NULL) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
 /* The walk of one call. */
 struct qwalk {
 	const struct postfix_state *st;
@@ -222,7 +175,8 @@ static void qdir_message(struct qwalk *w, const char *hash, const char *id)
 	char spec[POSTFIX_QDIR_SPEC + 1], why[256];
 	struct mta_discover_msg *m;
 	char *text;
-	int fd;
+	size_t len;
+	int fd, cut;
 
 	snprintf(spec, sizeof(spec), "%s%s%s", hash, hash[0] ? "." : "", id);
 	if ((m = mta_discover_get(w->t, id, 1)) == NULL) {
@@ -234,7 +188,7 @@ static void qdir_message(struct qwalk *w, const char *hash, const char *id)
 		w->partial = 1; /* moving, or no defer log: the listing */
 		return;
 	}
-	text = qdir_slurp(fd);
+	text = mta_file_slurp(fd, LIMIT_DEFER_LOG_BYTES, &len, &cut);
 	close(fd);
 	if (text == NULL) {
 		w->t->nomem = 1;

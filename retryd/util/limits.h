@@ -125,6 +125,12 @@
 
 /* Exim adapter (plugins/exim.c). */
 #define LIMIT_MSGLOG_TAIL 65536 /* bytes read from the end of an Exim msglog */
+#define LIMIT_EXIM_SPOOL_HEADER                                                \
+	1048576 /* bytes of one Exim -H file read (spool discovery) */
+#define LIMIT_EXIM_SPOOL_RCPTS                                                 \
+	16384 /* recipients and non-recipients of one -H (Exim's own bound) */
+#define LIMIT_EXIM_KNOWN                                                       \
+	4000000 /* ids exim.so remembers as known to the daemon (16 B each) */
 #define LIMIT_OUTCOMES_PER_CALL                                                \
 	1000 /* outcomes returned by one call (at most LIMIT_PASS_BATCH ids:    \
 	      * committed with their log position in one transaction) */
