@@ -34,8 +34,10 @@
  *	listing, when it did not (a -H file unreadable or malformed, the
  *	table full, the directory unreadable) or when no complete full
  *	listing has told the known ids yet (at start: the daemon makes one
- *	anyway). Every message told, here or by the full listing
- *	(exim.c), is added to the known set.
+ *	anyway). *gap = 1 on entry says the caller lists everything anyway
+ *	(plugin.h): the spool is not read and a gap is told as such. Every
+ *	message told, here or by the full listing (exim.c), is added to the
+ *	known set.
  *
  *	Under privilege separation this runs in the daemon's parsing
  *	instance (cfg->host): the log is opened by the privileged helper
@@ -277,10 +279,9 @@ int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 	struct exim_discover_tell tell = {.st = st, .fn = fn, .arg = arg};
 	struct exim_discover_ctx c;
 	char why[256];
-	int rc, gapped = 0;
+	int rc, gapped = 0, listing_follows = *gap;
 
 	memset(&c, 0, sizeof(c));
-	*gap = 0;
 	c.tzoff = exim_tzoff();
 	st->dcur.gap = 0;
 	rc = st->journal
@@ -290,8 +291,10 @@ int exim_discover_each(void *state, mta_message_fn fn, void *arg, int *gap,
 		 : exim_log_follow_host(st->log_file, st->host, &st->dcur,
 					exim_discover_read, &c, why,
 					sizeof(why));
-	if (rc == 0 && !c.t.nomem && (st->dgap || st->dcur.gap) &&
-	    (gapped = exim_discover_gap(st, &c)) < 0)
+	if (rc == 0 && !c.t.nomem && listing_follows)
+		gapped = st->dgap || st->dcur.gap; /* the listing covers it */
+	else if (rc == 0 && !c.t.nomem && (st->dgap || st->dcur.gap) &&
+		 (gapped = exim_discover_gap(st, &c)) < 0)
 		c.t.nomem = 1;
 	if (rc == 0 && !c.t.nomem &&
 	    mta_discover_each(&c.t, exim_discover_told, &tell) < 0 &&

@@ -160,6 +160,7 @@ static size_t discover(struct fx *f, int *gap, const char *want_id)
 	char err[256];
 	size_t n;
 
+	*gap = 0; /* in: no full listing follows (plugin.h) */
 	assert_int_equal(exim_discover(&f->st, &l, gap, err, sizeof(err)), 0);
 	n = l.n;
 	if (want_id != NULL)
