@@ -17,8 +17,9 @@
  *	a rule whose required literals are all absent is skipped without
  *	running its regex. classify_text_each() runs every regex in order
  *	(the previous way, kept as the reference for tests and the bench). Where no rule matches, the enhanced
- *	status code found in the text decides (classify_by_code below);
- *	without one the text is "other". The code is also returned as
+ *	status code found in the text decides (classify_by_code below): the
+ *	first one, or a later more specific one when the first is generic
+ *	(x.0.0, x.Y.0); without one the text is "other". The code is also returned as
  *	status/permanent whatever decided the category.
  *
  *	Texts come from remote MTAs and may hold any byte: the patterns are
@@ -215,16 +216,17 @@ static size_t classify_digits(const char *s, size_t len, size_t i,
 }
 
 /*
- * classify_find_status - the first enhanced status code in the text:
- * [245].D{1,3}.D{1,3} not inside a longer dotted number (an IP address,
- * Yahoo's 4.16.55.1) and not glued to a letter or digit before it.
- * @return 1 and the code in @param out (class/subject/detail), else 0.
+ * classify_find_status - the first enhanced status code in the text at or
+ * after @param from: [245].D{1,3}.D{1,3} not inside a longer dotted number
+ * (an IP address, Yahoo's 4.16.55.1) and not glued to a letter or digit
+ * before it. @return the offset just past it and the code in @param out
+ * (class/subject/detail), else 0.
  */
-static int classify_find_status(const char *s, size_t len, char *out,
-				size_t outlen, unsigned *cls, unsigned *subj,
-				unsigned *det)
+static size_t classify_find_status(const char *s, size_t len, size_t from,
+				   char *out, size_t outlen, unsigned *cls,
+				   unsigned *subj, unsigned *det)
 {
-	for (size_t i = 0; i + 5 <= len; i++) {
+	for (size_t i = from; i + 5 <= len; i++) {
 		size_t a, b, end;
 		char prev;
 
@@ -248,9 +250,36 @@ static int classify_find_status(const char *s, size_t len, char *out,
 			continue;
 		*cls = (unsigned)(s[i] - '0');
 		snprintf(out, outlen, "%.*s", (int)(end - i), s + i);
-		return 1;
+		return end;
 	}
 	return 0;
+}
+
+/*
+ * classify_find_specific - the code the fallback goes by: the first one,
+ * unless it is generic (x.0.0, or x.Y.0) and a later code in the text says
+ * more (sendmail's "554 5.4.0 <host #4.4.1>", "550 5.0.0 ... (#5.1.1)"): a
+ * later code with a detail, and a subject where the first had none, or the
+ * same subject. @param end is where the first code ended.
+ */
+static void classify_find_specific(const char *s, size_t len, size_t end,
+				   char *out, size_t outlen, unsigned *cls,
+				   unsigned *subj, unsigned *det)
+{
+	char code[CLASSIFY_STATUS_LEN];
+	unsigned c2, s2, d2;
+
+	for (int n = 0; *det == 0 && n < LIMIT_CLASSIFY_LATER_CODES; n++) {
+		if ((end = classify_find_status(s, len, end, code, sizeof(code),
+						&c2, &s2, &d2)) == 0)
+			return;
+		if (d2 == 0 || s2 == 0 || (*subj != 0 && s2 != *subj))
+			continue;
+		snprintf(out, outlen, "%s", code);
+		*cls = c2;
+		*subj = s2;
+		*det = d2;
+	}
 }
 
 /*
@@ -342,6 +371,9 @@ const char *classify_explain(const struct classifier *c,
 {
 	if (c != NULL && r->rule >= 0 && (size_t)r->rule < c->nrules)
 		snprintf(buf, len, "%s", c->rules[r->rule].where);
+	else if (r->code[0] != '\0' && strcmp(r->code, r->status) != 0)
+		snprintf(buf, len, "status code %s (after %s)", r->code,
+			 r->status);
 	else if (r->status[0] != '\0')
 		snprintf(buf, len, "status code %s", r->status);
 	else
@@ -360,15 +392,21 @@ static struct classify_result classify_run(const struct classifier *c,
 {
 	struct classify_result r;
 	unsigned cls = 0, subj = 0, det = 0;
+	size_t end;
 	int have_code;
 
 	memset(&r, 0, sizeof(r));
 	r.rule = -1;
 	if (text == NULL)
 		len = 0;
-	have_code = classify_find_status(text, len, r.status, sizeof(r.status),
-					 &cls, &subj, &det);
+	end = classify_find_status(text, len, 0, r.status, sizeof(r.status),
+				   &cls, &subj, &det);
+	have_code = end > 0;
 	r.permanent = have_code && cls == 5;
+	snprintf(r.code, sizeof(r.code), "%s", r.status);
+	if (have_code)
+		classify_find_specific(text, len, end, r.code, sizeof(r.code),
+				       &cls, &subj, &det);
 	if (c != NULL && prefilter)
 		classify_prefilter_scan(c->pf, text, len, c->cand);
 	for (size_t i = 0; c != NULL && i < c->nrules; i++) {

@@ -31,11 +31,17 @@ enum classify_category {
 	CLASSIFY_OTHER,
 };
 
+#define CLASSIFY_STATUS_LEN 16 /* "5.123.123" and its NUL, with room */
+
 struct classify_result {
 	enum classify_category category;
-	char status[16]; /* enhanced status code found in the text, "" */
-	int permanent;	 /* 1: 5.x.x, 0: 4.x.x or unknown */
-	int rule;	 /* index of the rule that matched, -1: by code/none */
+	/* the first enhanced status code in the text, "" */
+	char status[CLASSIFY_STATUS_LEN];
+	/* the code a fallback goes by: status, or a later more specific one
+	 * when status is generic (x.0.0, x.Y.0); "" without a code */
+	char code[CLASSIFY_STATUS_LEN];
+	int permanent; /* 1: 5.x.x, 0: 4.x.x or unknown */
+	int rule;      /* index of the rule that matched, -1: by code/none */
 };
 
 struct classifier;

@@ -201,6 +201,8 @@
 	10000 /* PCRE2 backtracking depth per rule and text */
 #define LIMIT_CLASSIFY_JIT_STACK                                               \
 	(256u << 10) /* bytes of JIT stack, shared by all rules */
+#define LIMIT_CLASSIFY_LATER_CODES                                             \
+	8 /* later status codes looked at after a generic first one */
 
 /* Due selection (retryd/store_message.c). */
 #define LIMIT_STORE_DUE_BATCH                                                  \

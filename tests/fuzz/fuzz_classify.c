@@ -11,7 +11,8 @@
  *	heap copy so ASan sees any read past the end). Besides the
  *	sanitizers: the category is known, a matching rule's index is in
  *	range and gives that rule's category, the status is "" or
- *	[245].D.D and permanent is exactly "status starts with 5", the same
+ *	[245].D.D (and so is the fallback code, empty exactly when status
+ *	is) and permanent is exactly "status starts with 5", the same
  *	text classifies the same twice (the match data is reused), and a
  *	text whose status is 5.4.4 or 4.4.4 is never address-level (DESIGN.md:
  *	a 5.4.4 is routing; words naming the sender may make it policy), and the
@@ -120,6 +121,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  &r);
 	if (!fuzz_status_ok(r.status))
 		fuzz_fail("status not [245].D.D", text, size, &r);
+	if (!fuzz_status_ok(r.code) || (r.code[0] == 0) != (r.status[0] == 0))
+		fuzz_fail("fallback code not [245].D.D, or without status",
+			  text, size, &r);
 	if (r.permanent != (r.status[0] == '5'))
 		fuzz_fail("permanent disagrees with status", text, size, &r);
 	if ((strcmp(r.status, "5.4.4") == 0 ||

@@ -2,6 +2,7 @@
 """classify_dev_errors.py - the DEVELOPMENT texts the classifier rules get wrong.
 
     tests/tools/classify_dev_errors.py [--rules FILE] [--build DIR] [--save F | --diff F] [--sum]
+    tests/tools/classify_dev_errors.py --loso [--strict] [--sum] [--rules FILE] [--build DIR]
 
 Runs every text of tests/data/classifier-corpus.tsv through `retryctl classify
 --explain` with a policy holding only FILE's rules (default policy/classifier.ini,
@@ -16,6 +17,15 @@ the development part (docs/classifier-labels.md, test_classify_corpus.c).
 --save F keeps the development decisions in F; --diff F prints the development
 texts whose category changed since F (FIX, BREAK or MOVE), to see what one rule
 change does. --sum prints the totals only. Exit 2 when retryctl fails.
+
+--loso estimates how the rules do on a provider they were NOT written
+against (leave one source out, development part only): for each provider P,
+the rules that decide right only texts of P (no other provider's
+development text) are taken out, as if P had never been seen, and P's texts
+are classified again (each text lost is printed, unless --sum). The sum over the full texts is the cross-source
+estimate (fragments, sisimai's wording lists, count as one source; with
+--strict they support no rule). It prints the providers that lose texts
+and the rules that only one provider keeps.
 """
 import argparse
 import collections
@@ -62,6 +72,67 @@ def classify(retryctl, rules, texts):
             for o in out[:len(texts)]]
 
 
+def rule_lines(path):
+    """{line number: line} of each rule line in FILE"""
+    with open(path) as fp:
+        return {n: ln for n, ln in enumerate(fp, 1) if ln.startswith('rule')}
+
+
+def loso(retryctl, rules, rows, got, strict, show):
+    """leave-one-source-out estimate on the development part"""
+    with open(rules) as fp:
+        lines = fp.read().split('\n')
+    # the temporary policy has 3 lines before the rules file
+    used = collections.defaultdict(set)  # rule line -> providers decided right
+    for (split, labels, prov, _s, _t), (cat, why) in zip(rows, got):
+        if split == 'dev' and cat in labels.split('|') and why.startswith('line:'):
+            if prov == 'fragment' and strict:
+                continue
+            used[int(why[5:]) - 3].add(prov)
+    only = collections.defaultdict(set)
+    for ln, provs in used.items():
+        if len(provs) == 1:
+            only[next(iter(provs))].add(ln)
+    tot = collections.Counter()
+    lost = []
+    for prov in sorted({r[2] for r in rows if r[0] == 'dev'}):
+        idx = [i for i, r in enumerate(rows) if r[0] == 'dev' and r[2] == prov]
+        if only.get(prov):
+            kept = [ln if n + 1 not in only[prov] else ';' for n, ln in enumerate(lines)]
+            with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as rf:
+                rf.write('\n'.join(kept))
+            try:
+                again = classify(retryctl, rf.name, [rows[i][4] for i in idx])
+            finally:
+                os.unlink(rf.name)
+        else:
+            again = [got[i] for i in idx]
+        ok0 = sum(got[i][0] in rows[i][1].split('|') for i in idx)
+        ok1 = sum(c in rows[i][1].split('|') for i, (c, _w) in zip(idx, again))
+        fa = sum(c in ADDR and not any(w in ADDR for w in rows[i][1].split('|'))
+                 for i, (c, _w) in zip(idx, again))
+        part = 'frag' if prov == 'fragment' else 'full'
+        tot[part + 'n'] += len(idx)
+        tot[part + 'ok0'] += ok0
+        tot[part + 'ok1'] += ok1
+        tot[part + 'fa'] += fa
+        for i, (c, w) in zip(idx, again):
+            if show and got[i][0] in rows[i][1].split('|') and c not in rows[i][1].split('|'):
+                print('LOST %s [%s] %s -> %s (%s, was %s)\n    %s' %
+                      (prov, rows[i][1], got[i][0], c, w, got[i][1], rows[i][4][:300]))
+        if ok1 != ok0:
+            lost.append((ok0 - ok1, prov, len(idx), sorted(only[prov])))
+    for n, prov, size, lns in sorted(lost, reverse=True):
+        print('%3d lost of %3d  %-18s rules only it keeps: %s' %
+              (n, size, prov, ' '.join(str(x) for x in lns)))
+    for part, name in (('full', 'full texts'), ('frag', 'fragments')):
+        n = max(1, tot[part + 'n'])
+        print('loso %s: %.2f%% (%d/%d) vs %.2f%% with every rule; '
+              'non-address taken as address-level %d' %
+              (name, 100 * tot[part + 'ok1'] / n, tot[part + 'ok1'], tot[part + 'n'],
+               100 * tot[part + 'ok0'] / n, tot[part + 'fa']))
+
+
 def main():
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
     ap = argparse.ArgumentParser()
@@ -70,9 +141,14 @@ def main():
     ap.add_argument('--save')
     ap.add_argument('--diff')
     ap.add_argument('--sum', action='store_true')
+    ap.add_argument('--loso', action='store_true')
+    ap.add_argument('--strict', action='store_true')
     a = ap.parse_args()
     rows = load_corpus(os.path.join(root, 'tests/data/classifier-corpus.tsv'))
     got = classify(os.path.join(a.build, 'retryctl'), a.rules, [r[4] for r in rows])
+    if a.loso:
+        loso(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.strict, not a.sum)
+        return
     st = {'dev': collections.Counter(), 'val': collections.Counter()}
     dev, errs = [], []
     for (split, labels, prov, _src, text), (cat, why) in zip(rows, got):

@@ -279,6 +279,14 @@ static void test_fallback_by_code(void **state)
 	    {"250 2.0.0 Ok: queued as 4A7B2C0D99", "other"},
 	    {"554 go away", "other"},
 	    {"", "other"},
+	    /* a generic first code gives way to a later specific one */
+	    {"554 5.4.0 <mx.example.net #4.4.1>", "connection"},
+	    {"550 5.0.0 <x@example.com>... (#5.1.1)", "mailbox-unknown"},
+	    {"550 5.7.0 go away 5.7.26", "authentication"},
+	    /* ... of the same subject, or any after x.0.0; never a 4.1.1 */
+	    {"550 5.7.0 go away 5.1.1", "policy-reputation"},
+	    {"550 5.0.0 go away 4.1.1", "other"},
+	    {"550 5.1.2 <x@example.invalid> 5.1.1", "routing"},
 	};
 	struct shipped *s = *state;
 
@@ -295,7 +303,27 @@ static void test_fallback_by_code(void **state)
 	}
 	/* No classifier at all: the code alone decides. */
 	assert_string_equal(cat_of(NULL, "550 5.1.1 x"), "mailbox-unknown");
+
 	assert_string_equal(cat_of(NULL, "User unknown"), "other");
+}
+
+/* After a generic first code: status stays it, explain names both. */
+static void test_specific_code(void **state)
+{
+	static const char t[] = "554 5.4.0 <mx.example.net #4.4.1>";
+	struct shipped *s = *state;
+	struct classify_result r = classify_text(s->c, t, strlen(t));
+	char buf[CLASSIFY_EXPLAIN_LEN];
+
+	assert_string_equal(r.status, "5.4.0");
+	assert_string_equal(r.code, "4.4.1");
+	assert_int_equal(r.permanent, 1);
+	assert_string_equal(classify_explain(s->c, &r, buf, sizeof(buf)),
+			    "status code 4.4.1 (after 5.4.0)");
+	r = classify_text(s->c, "552 5.2.2 x", 11);
+	assert_string_equal(r.code, "5.2.2");
+	assert_string_equal(classify_explain(s->c, &r, buf, sizeof(buf)),
+			    "status code 5.2.2");
 }
 
 /*
@@ -389,6 +417,42 @@ static void test_general_wording(void **state)
 	     "other"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
+	     "policy-reputation"},
+	    /* a bare refusal that ends the text names no reason: other */
+	    {"554 Message refused", "other"},
+	    {"550 5.0.0 Message rejected.", "other"},
+	    {"541 5.4.1 Mail rejected by destination domain", "other"},
+	    {"554 Your message was rejected (in reply to end of DATA command)",
+	     "other"},
+	    {"550 Message rejected because of a blocked sender",
+	     "policy-reputation"},
+	    {"socket.gaierror: [Errno -3] Temporary failure in name resolution",
+	     "routing"},
+	    {"dial tcp: lookup mx.example.com on 127.0.0.11:53: read udp "
+	     "172.17.0.2:41111->127.0.0.11:53: i/o timeout",
+	     "routing"},
+	    {"Error: queryMx ENODATA example.com", "routing"},
+	    {"Error: queryA ETIMEOUT smtp.example.com", "routing"},
+	    {"An existing connection was forcibly closed by the remote host.",
+	     "connection"},
+	    {"SMTP connect() failed.", "connection"},
+	    {"550 5.5.0 <>: Data command rejected: Multi-recipient bounce",
+	     "policy-reputation"},
+	    {"550 5.4.6 Mail sent limit exceeded", "rate-limit"},
+	    {"550 5.7.703 messages to x@example.com exceed the limit for "
+	     "number of recipients",
+	     "rate-limit"},
+	    {"452 4.5.3 Domain policy size per transaction exceeded",
+	     "rate-limit"},
+	    {"451 Internal resource temporarily unavailable - "
+	     "https://community.mimecast.com/docs/DOC-1369#451",
+	     "rate-limit"},
+	    {"554 Maximum email size exceeded", "content"},
+	    {"454 4.5.0 SMTP protocol violation, no commands allowed to "
+	     "pipeline after STARTTLS.",
+	     "other"},
+	    {"451 Message temporarily deferred due to unresolvable RFC.5321 "
+	     "from domain",
 	     "policy-reputation"},
 	};
 	struct shipped *s = *state;
@@ -605,6 +669,7 @@ int main(void)
 	    cmocka_unit_test(test_544_is_routing),
 	    cmocka_unit_test(test_mailbox_unavailable),
 	    cmocka_unit_test(test_fallback_by_code),
+	    cmocka_unit_test(test_specific_code),
 	    cmocka_unit_test(test_general_wording),
 	    cmocka_unit_test(test_arbitrary_bytes),
 	    cmocka_unit_test(test_status),
