@@ -454,6 +454,13 @@ static void test_general_wording(void **state)
 	    {"451 Message temporarily deferred due to unresolvable RFC.5321 "
 	     "from domain",
 	     "policy-reputation"},
+	    {"550 black ip.", "policy-reputation"},
+	    {"555 helohost error.", "policy-reputation"},
+	    {"556 remote ip check error.", "policy-reputation"},
+	    {"501 from domain not trusted", "policy-reputation"},
+	    {"451 out of allow RCPT numbers.", "rate-limit"},
+	    {"554 a loop was found in the mail exchanger list", "routing"},
+	    {"The SMTP server has unexpectedly disconnected.", "connection"},
 	};
 	struct shipped *s = *state;
 
