@@ -478,6 +478,9 @@ static void test_general_wording(void **state)
 	/* Localised words need a recipient noun: the sender's is not one. */
 	assert_string_equal(
 	    cat_of(s->c, "550 Adresse de l'expediteur inconnue"), "other");
+	/* A syntactically invalid recipient says nothing of the mailbox. */
+	assert_string_equal(cat_of(s->c, "550 syntactically invalid recipient"),
+			    "other");
 }
 
 static void expect_status(const char *text, size_t len, const char *status,
