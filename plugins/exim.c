@@ -21,6 +21,10 @@
  *	-Mf/-Mt from their output, -M/-Mg from the main log, never from the
  *	exit code.
  *
+ *	The listing (exim_list.c) is streamed by the privileged helper
+ *	(list_stream: it keeps none of it) and collected whole by the
+ *	instance that parses it, up to LIMIT_EXIM_LISTING bytes.
+ *
  *	discover (exim_discover.c) reads new deferrals (== lines) from the
  *	main log from its own cursor (STATE_DIR/exim-discover.cursor): no
  *	listing, no msglog opened; after a gap in the log it reads the
@@ -256,62 +260,6 @@ static int exim_open_file(void *state, enum mta_file which, const char *id,
 			     errlen);
 }
 
-/* The privileged primitive: run "exim -bpr", keep its bytes unread. */
-static int exim_list_raw(void *state, struct mta_raw *raw, char *err,
-			 size_t errlen)
-{
-	struct exim_state *st = state;
-	struct spawn_result res;
-
-	memset(raw, 0, sizeof(*raw));
-	if (st->host != NULL)
-		return st->host->list(st->host->arg, raw, err, errlen);
-	if (exim_run(st, "-bpr", NULL, 0, EXIM_TIMEOUT_LIST_MS, &res, err,
-		     errlen) < 0) {
-		spawn_result_free(&res);
-		return -1;
-	}
-	raw->out = res.out;
-	raw->outlen = res.outlen;
-	raw->out_truncated = res.out_truncated;
-	raw->err = res.err;
-	raw->exited = res.exited;
-	raw->exit_code = res.exit_code;
-	raw->signal = res.signal;
-	return 0;
-}
-
-/* exim -bpr's bytes in @param res, checked: 0, or -1 (err set, freed). */
-static int exim_scan_bytes(struct exim_state *st, struct spawn_result *res,
-			   char *err, size_t errlen)
-{
-	struct mta_raw raw;
-	char msg[256];
-
-	if (exim_list_raw(st, &raw, err, errlen) < 0)
-		return -1;
-	/* the same bytes seen as a spawn result (spawn_result_free frees
-	 * what mta_raw_free would) */
-	memset(res, 0, sizeof(*res));
-	res->out = raw.out;
-	res->outlen = raw.outlen;
-	res->out_truncated = raw.out_truncated;
-	res->err = raw.err;
-	res->errlen = raw.err ? strlen(raw.err) : 0;
-	res->exited = raw.exited;
-	res->exit_code = raw.exit_code;
-	res->signal = raw.signal;
-	if (!res->exited || res->exit_code != 0) {
-		snprintf(err, errlen, "exim -bpr: %s %d: %s",
-			 res->exited ? "exit" : "signal",
-			 res->exited ? res->exit_code : res->signal,
-			 exim_stderr(res, msg, sizeof(msg)));
-		spawn_result_free(res);
-		return -1;
-	}
-	return 0;
-}
-
 /* Complete unless the parse stopped (rc 1) or the output was cut. */
 static int exim_scan_complete(int rc, const struct spawn_result *res)
 {
@@ -333,7 +281,7 @@ static int exim_scan(void *state, struct mta_listing *out, char *err,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (exim_scan_bytes(st, &res, err, errlen) < 0)
+	if (exim_list_bytes(st, &res, err, errlen) < 0)
 		return -1;
 	rc = exim_queue_parse(res.out, res.outlen, out, exim_scan_bad, NULL,
 			      err, errlen);
@@ -414,7 +362,7 @@ static int exim_scan_each(void *state, mta_message_fn fn, void *arg,
 
 	*complete = 0;
 	*skipped = 0;
-	if (exim_scan_bytes(st, &res, err, errlen) < 0)
+	if (exim_list_bytes(st, &res, err, errlen) < 0)
 		return -1;
 	if ((c.buf = malloc(LIMIT_MSGLOG_TAIL)) == NULL) {
 		spawn_result_free(&res);
@@ -655,6 +603,7 @@ static const struct mta_plugin exim_plugin = {
     .outcomes_tell = exim_outcomes_tell,
     .outcomes_seek = exim_outcomes_seek,
     .list_raw = exim_list_raw,
+    .list_stream = exim_list_stream,
     .open_file = exim_open_file,
 };
 

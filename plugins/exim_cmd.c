@@ -158,6 +158,27 @@ int exim_run(const struct exim_state *st, const char *opt,
 	return rc;
 }
 
+int exim_run_stream(const struct exim_state *st, const char *opt,
+		    int timeout_ms, spawn_out_fn fn, void *arg,
+		    struct spawn_result *res, char *err, size_t errlen)
+{
+	char why[256];
+	char **argv = exim_argv(st, opt, NULL, 0);
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (argv == NULL) {
+		snprintf(err, errlen, "exim %s: out of memory", opt);
+		return -1;
+	}
+	rc = spawn_run_stream(argv, NULL, 0, timeout_ms, fn, arg, res, why,
+			      sizeof(why));
+	free(argv);
+	if (rc < 0)
+		snprintf(err, errlen, "exim %s: %s", opt, why);
+	return rc;
+}
+
 const char *exim_stderr(const struct spawn_result *res, char *buf, size_t len)
 {
 	const char *e = res->err ? res->err : "";

@@ -23,6 +23,7 @@
 #include "exim_known.h"
 #include "exim_log.h"
 #include "log_journal.h"
+#include "plugin.h"
 
 #define EXIM_TIMEOUT_LIST_MS	300000	/* exim -bpr of a big queue */
 #define EXIM_TIMEOUT_ACTION_MS	120000	/* -Mf / -Mt / -Mg of one batch */
@@ -92,6 +93,33 @@ int exim_check_ids(const char *what, const char *const *ids, size_t n,
 int exim_run(const struct exim_state *st, const char *opt,
 	     const char *const *ids, size_t n, int timeout_ms,
 	     struct spawn_result *res, char *err, size_t errlen);
+
+/**
+ * Run "exim [-C config] OPT" with its standard output streamed to
+ * @param fn (spawn_run_stream: nothing kept, no output bound).
+ * @return 0 when it ran, whatever its exit code; -1 with a reason.
+ */
+int exim_run_stream(const struct exim_state *st, const char *opt,
+		    int timeout_ms, spawn_out_fn fn, void *arg,
+		    struct spawn_result *res, char *err, size_t errlen);
+
+/* exim_list.c: the listing, exim -bpr */
+
+/** The plugin's list_raw: exim -bpr's bytes unread (the host's list in
+ *  a parsing instance). @return 0, or -1 with err. */
+int exim_list_raw(void *state, struct mta_raw *raw, char *err, size_t errlen);
+/** The plugin's list_stream: exim -bpr's bytes to @param fn as they come
+ *  (the host's list_stream in a parsing instance). */
+int exim_list_stream(void *state, mta_bytes_fn fn, void *arg,
+		     struct mta_raw *raw, char *err, size_t errlen);
+/**
+ * The whole of exim -bpr in @param res (res->out, outlen; out_truncated
+ * when longer than LIMIT_EXIM_LISTING: the listing is then incomplete),
+ * streamed from the helper when it can, checked (exit 0).
+ * @return 0, or -1 with err (@param res freed).
+ */
+int exim_list_bytes(struct exim_state *st, struct spawn_result *res, char *err,
+		    size_t errlen);
 
 /** The first line of @param res's stderr, masked, in @param buf. */
 const char *exim_stderr(const struct spawn_result *res, char *buf, size_t len);

@@ -22,6 +22,7 @@ exim_SRCS += plugins/exim.c
 exim_SRCS += plugins/exim_cmd.c
 exim_SRCS += plugins/exim_discover.c
 exim_SRCS += plugins/exim_known.c
+exim_SRCS += plugins/exim_list.c
 exim_SRCS += plugins/exim_spool.c
 exim_SRCS += plugins/exim_spool_hdr.c
 exim_SRCS += plugins/exim_id.c

@@ -129,6 +129,8 @@
 	1048576 /* bytes of one Exim -H file read (spool discovery) */
 #define LIMIT_EXIM_SPOOL_RCPTS                                                 \
 	16384 /* recipients and non-recipients of one -H (Exim's own bound) */
+#define LIMIT_EXIM_LISTING                                                     \
+	(512u << 20) /* bytes of exim -bpr the daemon keeps (~100 a message) */
 #define LIMIT_EXIM_KNOWN                                                       \
 	4000000 /* ids exim.so remembers as known to the daemon (16 B each) */
 #define LIMIT_OUTCOMES_PER_CALL                                                \
