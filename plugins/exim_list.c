@@ -32,6 +32,7 @@
 
 #include "util/limits.h"
 #include "exim_cmd.h"
+#include "mta_raw.h"
 
 int exim_list_raw(void *state, struct mta_raw *raw, char *err, size_t errlen)
 {
@@ -46,13 +47,7 @@ int exim_list_raw(void *state, struct mta_raw *raw, char *err, size_t errlen)
 		spawn_result_free(&res);
 		return -1;
 	}
-	raw->out = res.out;
-	raw->outlen = res.outlen;
-	raw->out_truncated = res.out_truncated;
-	raw->err = res.err;
-	raw->exited = res.exited;
-	raw->exit_code = res.exit_code;
-	raw->signal = res.signal;
+	mta_raw_take(raw, &res);
 	return 0;
 }
 
@@ -77,10 +72,7 @@ int exim_list_stream(void *state, mta_bytes_fn fn, void *arg,
 		return -1;
 	}
 	free(res.out);
-	raw->err = res.err;
-	raw->exited = res.exited;
-	raw->exit_code = res.exit_code;
-	raw->signal = res.signal;
+	mta_raw_take_status(raw, &res);
 	return 0;
 }
 
@@ -126,16 +118,11 @@ static int exim_list_collect(struct exim_state *st, struct spawn_result *res,
 	struct mta_raw raw;
 
 	memset(res, 0, sizeof(*res));
-	if (exim_list_stream(st, exim_list_chunk, &c, &raw, err, errlen) < 0) {
-		free(c.buf);
-		mta_raw_free(&raw);
-		return -1;
-	}
+	if (exim_list_stream(st, exim_list_chunk, &c, &raw, err, errlen) < 0)
+		goto fail;
 	if (c.nomem || (c.buf == NULL && (c.buf = calloc(1, 1)) == NULL)) {
 		snprintf(err, errlen, "exim -bpr: out of memory");
-		free(c.buf);
-		mta_raw_free(&raw);
-		return -1;
+		goto fail;
 	}
 	res->out = c.buf;
 	res->outlen = c.len;
@@ -146,6 +133,10 @@ static int exim_list_collect(struct exim_state *st, struct spawn_result *res,
 	res->exit_code = c.cut ? 0 : raw.exit_code;
 	res->signal = raw.signal;
 	return 0;
+fail:
+	free(c.buf);
+	mta_raw_free(&raw);
+	return -1;
 }
 
 int exim_list_bytes(struct exim_state *st, struct spawn_result *res, char *err,

@@ -75,6 +75,7 @@
 #include "postfix_log.h"
 #include "mta_file.h"
 #include "mta_pos.h"
+#include "mta_raw.h"
 #include "postfix_queue.h"
 
 #define POSTFIX_POS_FILE       "postfix-log.offset"
@@ -265,13 +266,7 @@ static int postfix_list_raw(void *state, struct mta_raw *raw, char *err,
 	if (postfix_run(st, st->postqueue, "-j", NULL, NULL, 0,
 			POSTFIX_TIMEOUT_LIST_MS, &res, err, errlen) < 0)
 		return -1;
-	raw->out = res.out;
-	raw->outlen = res.outlen;
-	raw->out_truncated = res.out_truncated;
-	raw->err = res.err;
-	raw->exited = res.exited;
-	raw->exit_code = res.exit_code;
-	raw->signal = res.signal;
+	mta_raw_take(raw, &res);
 	return 0;
 }
 
@@ -311,10 +306,7 @@ static int postfix_list_stream(void *state, mta_bytes_fn fn, void *arg,
 			       fn, arg, &res, err, errlen) < 0)
 		return -1;
 	free(res.out);
-	raw->err = res.err;
-	raw->exited = res.exited;
-	raw->exit_code = res.exit_code;
-	raw->signal = res.signal;
+	mta_raw_take_status(raw, &res);
 	return 0;
 }
 
