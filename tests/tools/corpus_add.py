@@ -20,7 +20,10 @@ the rules were written against never stands for unseen wording:
   * postfix-smtpd-ref.tsv, postfix-smtp-source.tsv, haraka-outbound.tsv (MTA source texts)
     and exim-testsuite.tsv (Exim's test suite logs), flufl-bounce.tsv (GNU Mailman's
     bounce test set), bmh-samples.tsv (PHPMailer-BMH samples), zone-mta-bounces.tsv (ZoneMTA's
-    bounce rule examples) and haraka-plugins.tsv (Haraka plugins' reply texts): development.
+    bounce rule examples) and haraka-plugins.tsv (Haraka plugins' reply texts): development;
+  * added in session 7, all development (validation is fixed): php-bounce-handler.tsv
+    (cfortune/PHP-Bounce-Handler's sample bounces), qpsmtpd.tsv (qpsmtpd's reply texts),
+    web-pages-s7.tsv (pages and threads quoting replies).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
