@@ -23,7 +23,8 @@ the rules were written against never stands for unseen wording:
     bounce rule examples) and haraka-plugins.tsv (Haraka plugins' reply texts): development;
   * added in session 7, all development (validation is fixed): php-bounce-handler.tsv
     (cfortune/PHP-Bounce-Handler's sample bounces), qpsmtpd.tsv (qpsmtpd's reply texts),
-    web-pages-s7.tsv (pages and threads quoting replies).
+    chasquid.tsv (chasquid's replies and courier errors), web-pages-s7.tsv (pages quoting
+    replies) and github-issues-s7.tsv (GitHub threads quoting them).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
