@@ -23,7 +23,8 @@ the rules were written against never stands for unseen wording:
     bounce rule examples) and haraka-plugins.tsv (Haraka plugins' reply texts): development;
   * added in session 7, all development (validation is fixed): php-bounce-handler.tsv
     (cfortune/PHP-Bounce-Handler's sample bounces), qpsmtpd.tsv (qpsmtpd's reply texts),
-    chasquid.tsv (chasquid's replies and courier errors), web-pages-s7.tsv (pages quoting
+    chasquid.tsv (chasquid's replies and courier errors), opensmtpd.tsv (OpenSMTPD's delivery
+    errors and replies), web-pages-s7.tsv (pages quoting
     replies) and github-issues-s7.tsv (GitHub threads quoting them).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
