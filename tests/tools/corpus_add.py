@@ -24,7 +24,10 @@ the rules were written against never stands for unseen wording:
   * added in session 7, all development (validation is fixed): php-bounce-handler.tsv
     (cfortune/PHP-Bounce-Handler's sample bounces), qpsmtpd.tsv (qpsmtpd's reply texts),
     chasquid.tsv (chasquid's replies and courier errors), opensmtpd.tsv (OpenSMTPD's delivery
-    errors and replies), web-pages-s7.tsv (pages quoting
+    errors and replies), james.tsv (Apache James), postal.tsv (Postal), dovecot.tsv
+    (Dovecot LMTP/submission), sendmail-cf.tsv (sendmail's cf rulesets), exchange-server.tsv
+    (Microsoft's Exchange NDR documentation), smtp-libs.tsv (go-smtp, aiosmtpd, MailKit,
+    Python smtplib), web-pages-s7.tsv (pages quoting
     replies) and github-issues-s7.tsv (GitHub threads quoting them).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
