@@ -21,7 +21,11 @@
 #   plain Exim, on p:
 #     - freeze and thaw of every id through exim.so (plugin_drive) against
 #       one exim process per id on BENCH_SAMPLE ids, extrapolated (said
-#       so); up to BENCH_SCALE_EXIM_FREEZE_MAX held;
+#       so); up to BENCH_SCALE_EXIM_FREEZE_MAX held; a wall-time ratio, so
+#       under the BENCH_SCALE_EXIM_RATIO_LOCK hold of BENCH_LOCK (x,
+#       exclusive, by default; sh when the machine cannot be had quiet:
+#       the load is printed beside it); the CPU of both sides (with their
+#       exim children) and its ratio are printed too;
 #     - CPU of one queue run `exim -q` (retry times honoured: what a
 #       Debian daemon's -q30m does; children included); plain Exim CPU/h
 #       = 2 such runs. Here it routes every deferred message again (one
@@ -46,7 +50,8 @@
 #     held message.
 #   recovery, for sizes from BENCH_SCALE_EXIM_RECOVER_MIN (default 0) up to
 #     BENCH_SCALE_EXIM_RECOVER_MAX, all sides in one
-#     exclusive hold of BENCH_LOCK (flock -x; other phases take it shared):
+#     exclusive hold of BENCH_LOCK (flock -x; other phases take it shared;
+#     BENCH_SCALE_EXIM_RATIO_LOCK=sh: a shared one, said so):
 #     retryd stopped (SIGSTOP); the fix (domain published, resolvers
 #     flushed); exim -qff on p (time and CPU to the last => of N; only up
 #     to BENCH_SCALE_EXIM_SERIAL_MAX, default RECOVER_MAX: one serial
@@ -56,8 +61,9 @@
 #     (exim -qff FIRST LAST, ids in byte order: no runner skips messages
 #     another holds, the way Exim's own parallel runs are usually given
 #     disjoint work); each side waits at most BENCH_SCALE_EXIM_RECOVER_WAIT
-#     s (default 3600; then its runners are stopped and the messages
-#     delivered by then are printed with the rate); the resolvers flushed
+#     s (default 3600; then its runners are stopped, below the process
+#     that counts their CPU, and the messages delivered by then are
+#     printed with the rate; the serial side too); the resolvers flushed
 #     again, retryd continued (SIGCONT): its domain watch sees the domain
 #     healthy, makes every held message due, retryd delivers them (exim -M
 #     batches, up to 8 exim at once): time to the last =>.
@@ -82,6 +88,7 @@ RECOVER_MIN=${BENCH_SCALE_EXIM_RECOVER_MIN:-0}
 SERIAL_MAX=${BENCH_SCALE_EXIM_SERIAL_MAX:-$RECOVER_MAX}
 SPLIT=${BENCH_SCALE_EXIM_SPLIT:-0}
 RECOVER_WAIT=${BENCH_SCALE_EXIM_RECOVER_WAIT:-3600}
+RATIO_LOCK=${BENCH_SCALE_EXIM_RATIO_LOCK:-x}
 LOCK=${BENCH_LOCK:-}
 DRIVE=${BENCH_PLUGIN_DRIVE:-$RETRYD_ASAN_BUILD/tests/plugin_drive}
 CLONE=$(cd "$(dirname "$0")" && pwd)/exim_spool_clone.pl
@@ -95,6 +102,11 @@ exim_cpu() {
 	perl -e 'system @ARGV; my @t = times; printf "%.3f\n", $t[2] + $t[3]' -- \
 		unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 		"$EXIM_RESOLV" "$EXIM_BIN" -C "$EXIM_CONF" "$@"
+}
+# cpu_of CMD...: run CMD (its standard output dropped, its errors
+# kept); print the CPU seconds of it and of everything it waited for
+cpu_of() {
+	perl -e 'system @ARGV; my @t = times; open(my $o, ">&=", 3) or die; printf $o "%.3f\n", $t[2] + $t[3]' -- "$@" 3>&1 >/dev/null
 }
 hwm() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo -; }
 
@@ -134,6 +146,20 @@ kill_tree() {
 	for c in $(pgrep -P "$1"); do kill_tree "$c"; done
 	kill "$1" 2>/dev/null
 }
+# stop_runner PID: PID runs exim_cpu (in the background): stop the exim
+# processes below its perl, not the perl itself, which then still prints
+# the CPU of what it waited for (a runner killed with the perl printed
+# nothing: the cut side's CPU read 0.0)
+stop_runner() {
+	local c e
+	for c in $(pgrep -P "$1"); do
+		if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = perl ]; then
+			for e in $(pgrep -P "$c"); do kill_tree "$e"; done
+		else
+			stop_runner "$c"
+		fi
+	done
+}
 # wait_kind NAME KIND TAG N SECONDS FROM: KIND lines after FROM
 wait_kind() {
 	local flag
@@ -170,29 +196,38 @@ inject() {
 
 # freeze_ratio N: batched vs one process per id, on the plain queue
 freeze_ratio() {
-	local N=$1 t0 t1 t1b t2 ids=$E2E_DIR/ids-p$1
+	local N=$1 t0 t1 t1b t2 c0 c1 ids=$E2E_DIR/ids-p$1
 	mkdir -p "$E2E_DIR/drivestate"
 	# LIMIT_BATCH_IDS (10,000) ids per plugin_drive: what exim.so runs
 	# per batch anyway, and 100,000 ids do not fit one argv (E2BIG)
+	load "freeze+thaw start ($RATIO_LOCK lock)"
 	t0=$(now)
-	xargs -n 10000 "$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
-		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" hold <"$ids" >/dev/null 2>&1 ||
-		echo "  freeze: plugin_drive hold failed"
+	c0=$(cpu_of xargs -n 10000 "$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
+		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" hold <"$ids" 2>"$E2E_DIR/fz.err")
+	[ -s "$E2E_DIR/fz.err" ] && echo "  freeze: plugin_drive hold: $(grep -v '^{' "$E2E_DIR/fz.err" | head -n 3)"
 	t1=$(now)
 	R[$N,fz_frozen]=$(exim_cmd -bpr | grep -c '\*\*\* frozen \*\*\*') # not timed
 	t1b=$(now)
-	xargs -n 10000 "$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
-		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" release <"$ids" >/dev/null 2>&1 ||
-		echo "  thaw: plugin_drive release failed"
+	c1=$(cpu_of xargs -n 10000 "$DRIVE" --binary "$EXIM_BIN" --config "$EXIM_CONF" --log-file "$EXIM_LOG" \
+		--state-dir "$E2E_DIR/drivestate" "$E2E_PLUGIN_DIR/exim.so" release <"$ids" 2>"$E2E_DIR/fz.err")
+	[ -s "$E2E_DIR/fz.err" ] && echo "  thaw: plugin_drive release: $(grep -v '^{' "$E2E_DIR/fz.err" | head -n 3)"
 	t2=$(now)
 	R[$N,fz_batch]=$(awk "BEGIN { printf \"%.2f\", $t1 - $t0 + $t2 - $t1b }")
+	R[$N,fz_batch_cpu]=$(awk "BEGIN { printf \"%.2f\", $c0 + $c1 }")
 	head -n "$SAMPLE" "$ids" >"$E2E_DIR/sample"
+	export EXIM_BIN EXIM_CONF
 	t0=$(now)
-	while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mf "$id" >/dev/null 2>&1; done <"$E2E_DIR/sample"
-	while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mt "$id" >/dev/null 2>&1; done <"$E2E_DIR/sample"
+	# shellcheck disable=SC2016 # expanded by that sh
+	c0=$(cpu_of sh -c 'while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mf "$id"; done; ' <"$E2E_DIR/sample")
+	# shellcheck disable=SC2016
+	c1=$(cpu_of sh -c 'while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mt "$id"; done; ' <"$E2E_DIR/sample")
 	t1=$(now)
+	load "freeze+thaw end"
+	R[$N,fz_load]=$(cut -d ' ' -f 1 /proc/loadavg)
 	R[$N,fz_one]=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) * $N / $SAMPLE }")
+	R[$N,fz_one_cpu]=$(awk "BEGIN { printf \"%.1f\", ($c0 + $c1) * $N / $SAMPLE }")
 	R[$N,fz_ratio]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one]} / ${R[$N,fz_batch]} }")
+	R[$N,fz_cpu_ratio]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one_cpu]} / (${R[$N,fz_batch_cpu]} > 0 ? ${R[$N,fz_batch_cpu]} : 0.01) }")
 }
 
 # qrun N NAME KEY: CPU of one exim -q on instance NAME (current) in
@@ -226,9 +261,12 @@ recover() {
 		e2e_exim_use "p$N"; off=$(lines "p$N")
 		dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
 		exim_cpu -qff >"$E2E_DIR/cpu-qff" &
-		wait_kind "p$N" delivered p "$N" 3600 "$off"
+		i=$!
+		wait_kind "p$N" delivered p "$N" "$RECOVER_WAIT" "$off"
 		R[$N,ex_recover]=$(fsub "$(now)" "$t0")
-		wait $!
+		R[$N,ex_n]=$WAIT_COUNT
+		[ "$WAIT_COUNT" -lt "$N" ] && stop_runner "$i"
+		wait "$i"
 		R[$N,qff_cpu]=$(cat "$E2E_DIR/cpu-qff")
 	fi
 	if [ "$RUNNERS" -gt 1 ]; then
@@ -241,20 +279,22 @@ recover() {
 				first=$(sed -n "$((i * per + 1))p" "$E2E_DIR/ids-sorted")
 				last=$(sed -n "$(((i + 1) * per))p" "$E2E_DIR/ids-sorted")
 				[ -n "$first" ] || continue
-				exim_cpu -qff "$first" ${last:+"$last"} >"$E2E_DIR/cpu-q$i" &
+				exim_cpu -qff "$first" ${last:+"$last"} >"$E2E_DIR/cpu-par$i" &
 			else
-				exim_cpu -qff >"$E2E_DIR/cpu-q$i" &
+				exim_cpu -qff >"$E2E_DIR/cpu-par$i" &
 			fi
 			pids="$pids $!"
 		done
 		wait_kind "q$N" delivered q "$N" "$RECOVER_WAIT" "$off"
 		R[$N,ex_par]=$(fsub "$(now)" "$t0")
 		R[$N,ex_par_n]=$WAIT_COUNT
-		if [ "$WAIT_COUNT" -lt "$N" ]; then for i in $pids; do kill_tree "$i"; done; fi
+		if [ "$WAIT_COUNT" -lt "$N" ]; then for i in $pids; do stop_runner "$i"; done; fi
 		# shellcheck disable=SC2086
 		wait $pids
-		R[$N,par_cpu]=$(cat "$E2E_DIR"/cpu-q* | awk '{ s += $1 } END { printf "%.1f", s }')
-		rm -f "$E2E_DIR"/cpu-q*
+		# one line per runner (cpu-qff, the serial side's, is not one)
+		R[$N,par_cpu]=$(cat "$E2E_DIR"/cpu-par* | awk '{ s += $1; n++ } END { printf "%.1f", s }')
+		R[$N,par_cpu_n]=$(cat "$E2E_DIR"/cpu-par* | grep -c .)
+		rm -f "$E2E_DIR"/cpu-par*
 	fi
 	off=$(lines "r$N")
 	dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
@@ -286,7 +326,11 @@ run_size() {
 
 	# plain Exim
 	e2e_exim_use "p$N"
-	if [ "$N" -le "$FREEZE_MAX" ]; then freeze_ratio "$N"; fi
+	if [ "$N" -le "$FREEZE_MAX" ]; then
+		bench_lock "$RATIO_LOCK"
+		freeze_ratio "$N"
+		bench_lock sh
+	fi
 	qrun "$N" "p$N" ex_q
 	R[$N,ex_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_q]} * 2 }")
 	load "plain Exim measured"
@@ -321,8 +365,8 @@ run_size() {
 	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", $(bench_hour "$N") + ${R[$N,ex_frozen_q]} * 2 }")
 	load "retryd held"
 	if [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ]; then
-		bench_lock x
-		load "recovery start (exclusive)"
+		bench_lock "$RATIO_LOCK"
+		load "recovery start ($RATIO_LOCK lock)"
 		recover "$N" "$rpid"
 		load "recovery end"
 		R[$N,rss_end]="$(hwm "$rpid")/$(hwm "$helper")"
@@ -332,8 +376,9 @@ run_size() {
 	echo "  submitted and deferred: $TEMPLATES real messages in ${R[$N,tpl]} s, multiplied to $N in ${R[$N,clone]} s"
 	echo "  retryd's adoption (start to $N frozen): ${R[$N,adopt]} s, ${R[$N,adopt_passes]} passes"
 	if [ -n "${R[$N,fz_ratio]:-}" ]; then
-		echo "  freeze+thaw of $N: batched (exim.so) ${R[$N,fz_batch]} s (${R[$N,fz_frozen]} frozen between), one exim per id ~${R[$N,fz_one]} s" \
-			"(measured on $SAMPLE, extrapolated): ${R[$N,fz_ratio]}x"
+		echo "  freeze+thaw of $N ($RATIO_LOCK lock, load ${R[$N,fz_load]} at its end): batched (exim.so) ${R[$N,fz_batch]} s (${R[$N,fz_frozen]} frozen between)," \
+			"one exim per id ~${R[$N,fz_one]} s (measured on $SAMPLE, extrapolated): ${R[$N,fz_ratio]}x;" \
+			"CPU with the exim children ${R[$N,fz_batch_cpu]} s vs ~${R[$N,fz_one_cpu]} s: ${R[$N,fz_cpu_ratio]}x"
 	else
 		echo "  freeze+thaw ratio: not measured above $FREEZE_MAX held (BENCH_SCALE_EXIM_FREEZE_MAX)"
 	fi
@@ -349,7 +394,9 @@ run_size() {
 		"${R[$N,rss_end]:+, after recovery ${R[$N,rss_end]}}; state on disk ${R[$N,disk]} bytes per held message"
 	if [ -n "${R[$N,r_recover]:-}" ]; then
 		if [ -n "${R[$N,ex_recover]:-}" ]; then
-			echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / $N }") ms a delivery)"
+			echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / (${R[$N,ex_n]} > 0 ? ${R[$N,ex_n]} : 1) }") ms a delivery)"
+			[ "${R[$N,ex_n]}" -lt "$N" ] && echo "  recovery: exim -qff delivered ONLY ${R[$N,ex_n]} of $N within $RECOVER_WAIT s:" \
+				"$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_n]} / ${R[$N,ex_recover]} }") msg/s"
 		else
 			echo "  recovery: serial exim -qff NOT RUN at $N (above BENCH_SCALE_EXIM_SERIAL_MAX=$SERIAL_MAX)"
 		fi
@@ -357,7 +404,7 @@ run_size() {
 			"$(awk "BEGIN { printf \"%.1f\", ${R[$N,r_n]} / ${R[$N,r_recover]} }") msg/s"
 		[ -n "${R[$N,ex_par_n]:-}" ] && [ "${R[$N,ex_par_n]}" -lt "$N" ] && echo "  recovery: $RUNNERS exim -qff delivered ONLY" \
 			"${R[$N,ex_par_n]} of $N within $RECOVER_WAIT s: $(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_par_n]} / ${R[$N,ex_par]} }") msg/s"
-		echo "  recovery: retryd ${R[$N,r_recover]} s (${R[$N,r_rec_cpu]} s CPU of retryd with its exim children; verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once$([ "$SPLIT" = 1 ] && echo ", each over 1/$RUNNERS of the ids,") ${R[$N,ex_par]} s (${R[$N,par_cpu]} s CPU)}"
+		echo "  recovery: retryd ${R[$N,r_recover]} s (${R[$N,r_rec_cpu]} s CPU of retryd with its exim children; verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once$([ "$SPLIT" = 1 ] && echo ", each over 1/$RUNNERS of the ids,") ${R[$N,ex_par]} s (${R[$N,par_cpu]} s CPU, of ${R[$N,par_cpu_n]} runners)}"
 	else
 		echo "  recovery at $N: NOT RUN (outside BENCH_SCALE_EXIM_RECOVER_MIN..MAX=$RECOVER_MIN..$RECOVER_MAX)${MS_DELIVERY:+: at $MS_DELIVERY ms of Exim CPU a delivery (measured above), $N deliveries are $(awk "BEGIN { printf \"%.1f\", $MS_DELIVERY * $N / 60000 }") min of CPU per side, and the exclusive bench lock is held at most ~25 min}"
 	fi
@@ -372,7 +419,7 @@ printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %7s %6s %13s %8s\n' held inject_s a
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
 	ratio=-
-	[ -n "${R[$n,ex_recover]:-}" ] && ratio=$(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }")
+	[ -n "${R[$n,ex_recover]:-}" ] && ratio=$(awk "BEGIN { r = ${R[$n,r_n]}; q = ${R[$n,ex_n]}; if (r < 1 || q < 1) print \"-\"; else printf \"%.2f\", (${R[$n,r_recover]} / r) / (${R[$n,ex_recover]} / q) }")
 	printf '%8s %8s %8s %8s %10s %9s %9s %9s %9s %7s %6s %13s %8s\n' "$n" "${R[$n,inject]}" "${R[$n,adopt]}" \
 		"${R[$n,adopt_passes]}" "${R[$n,pass_cpu]}" "${R[$n,r_hour]}" "${R[$n,ex_hour]}" \
 		"${R[$n,r_recover]:--}" "${R[$n,ex_recover]:--}" "$ratio" "${R[$n,fz_ratio]:--}" "${R[$n,rss_held]}" "${R[$n,disk]}"
@@ -385,12 +432,14 @@ fi
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
 	echo "at $n: retryd CPU/h / plain Exim CPU/h = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_hour]} / (${R[$n,ex_hour]} > 0 ? ${R[$n,ex_hour]} : 0.01) }") (target <= 1)"
-	[ -n "${R[$n,ex_recover]:-}" ] && echo "at $n: recovery retryd / exim -qff = $(awk "BEGIN { printf \"%.2f\", ${R[$n,r_recover]} / ${R[$n,ex_recover]} }") (target <= 1.25)"
+	[ -n "${R[$n,ex_recover]:-}" ] && echo "at $n: recovery retryd / exim -qff =" \
+		"$(awk "BEGIN { r = ${R[$n,r_n]}; q = ${R[$n,ex_n]}; if (r < 1 || q < 1) print \"-\"; else printf \"%.2f\", (${R[$n,r_recover]} / r) / (${R[$n,ex_recover]} / q) }")" \
+		"(time per delivered message; ${R[$n,r_n]} and ${R[$n,ex_n]} of $n delivered) (target <= 1.25)"
 	# time per delivered message: the ratio of times when both
 	# finished, of rates when RECOVER_WAIT cut one
 	[ -n "${R[$n,ex_par]:-}" ] && echo "at $n: recovery retryd / $RUNNERS exim -qff at once =" \
 		"$(awk "BEGIN { r = ${R[$n,r_n]}; q = ${R[$n,ex_par_n]}; if (r < 1 || q < 1) print \"-\"; else printf \"%.2f\", (${R[$n,r_recover]} / r) / (${R[$n,ex_par]} / q) }")" \
 		"(${R[$n,r_n]} and ${R[$n,ex_par_n]} of $n delivered) (same parallelism as retryd's exim -M$([ "$SPLIT" = 1 ] && echo "; runners on disjoint id ranges"))"
-	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x (target >= 50)"
+	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x wall, ${R[$n,fz_cpu_ratio]}x CPU ($RATIO_LOCK lock, load ${R[$n,fz_load]}) (target >= 50)"
 done
 echo "bench_scale_exim: end $(uptime)"
