@@ -22,7 +22,8 @@
 #     - freeze and thaw of every id through exim.so (plugin_drive) against
 #       one exim process per id on BENCH_SAMPLE ids, extrapolated (said
 #       so); up to BENCH_SCALE_EXIM_FREEZE_MAX held; a wall-time ratio, so
-#       under the BENCH_SCALE_EXIM_RATIO_LOCK hold of BENCH_LOCK (x,
+#       measured after retryd's held window, just before recovery, in the
+#       same BENCH_SCALE_EXIM_RATIO_LOCK hold of BENCH_LOCK (x,
 #       exclusive, by default; sh when the machine cannot be had quiet:
 #       the load is printed beside it); the CPU of both sides (with their
 #       exim children) and its ratio are printed too;
@@ -326,11 +327,6 @@ run_size() {
 
 	# plain Exim
 	e2e_exim_use "p$N"
-	if [ "$N" -le "$FREEZE_MAX" ]; then
-		bench_lock "$RATIO_LOCK"
-		freeze_ratio "$N"
-		bench_lock sh
-	fi
 	qrun "$N" "p$N" ex_q
 	R[$N,ex_hour]=$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_q]} * 2 }")
 	load "plain Exim measured"
@@ -364,8 +360,16 @@ run_size() {
 	qrun "$N" "r$N" ex_frozen_q
 	R[$N,r_hour]=$(awk "BEGIN { printf \"%.1f\", $(bench_hour "$N") + ${R[$N,ex_frozen_q]} * 2 }")
 	load "retryd held"
-	if [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ]; then
+	# the wall-time ratios, in one hold of the lock: freeze/thaw on the
+	# plain queue p (retryd, held on r, idles meanwhile), then recovery
+	if [ "$N" -le "$FREEZE_MAX" ] || { [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ]; }; then
 		bench_lock "$RATIO_LOCK"
+	fi
+	if [ "$N" -le "$FREEZE_MAX" ]; then
+		e2e_exim_use "p$N"
+		freeze_ratio "$N"
+	fi
+	if [ "$N" -le "$RECOVER_MAX" ] && [ "$N" -ge "$RECOVER_MIN" ]; then
 		load "recovery start ($RATIO_LOCK lock)"
 		recover "$N" "$rpid"
 		load "recovery end"
