@@ -26,8 +26,19 @@
  *	the spool directory, and concurrent fsyncs share the file system's
  *	journal commits (measured on a real Exim 4.96: 1,000 freezes 13.0 s
  *	in one process, 3.0 s in eight). Different ids never touch the same
- *	spool file, and Exim locks each message while it rewrites it. A struct exim_batch is the sorted set of requested
- *	ids, each marked once when confirmed.
+ *	spool file, and Exim locks each message while it rewrites it.
+ *	Where a batch's time goes (strace and perf, Exim 4.96 on ext4, 2
+ *	cores): per id, Exim's own work only (open and lock -D, read -H,
+ *	write hdr.ID, fsync, rename, fsync input/, one main log line); this
+ *	side adds one argv and one stdout line per id. One process: ~0.34
+ *	ms of CPU an id (mostly kernel), 1.6 ms of wall (waiting on the
+ *	fsyncs); eight: ~0.55 ms of CPU an id; sixteen: ~0.85 ms and slower
+ *	in wall time (4,000 ids: 6.6 s against 4.1 s; 32 and 64 slower
+ *	still): the fsyncs of one spool directory contend, so more than
+ *	EXIM_ACTION_PARALLEL at once does not pay. One exim per id costs
+ *	~25 ms of CPU (exec, its shared libraries, the configuration).
+ *	A struct exim_batch is the sorted set of requested ids, each
+ *	marked once when confirmed.
  *
  *	Owns: nothing past a call; argv and batches are freed before return.
  * DIAGNOSTICS
