@@ -62,6 +62,8 @@
 #     (exim -qff FIRST LAST, ids in byte order: no runner skips messages
 #     another holds, the way Exim's own parallel runs are usually given
 #     disjoint work); each side waits at most BENCH_SCALE_EXIM_RECOVER_WAIT
+#     (and, with BENCH_SCALE_EXIM_DEADLINE, a time of day such as 17:00,
+#     at most its share of the time left before it)
 #     s (default 3600; then its runners are stopped, below the process
 #     that counts their CPU, and the messages delivered by then are
 #     printed with the rate; the serial side too); the resolvers flushed
@@ -90,6 +92,7 @@ SERIAL_MAX=${BENCH_SCALE_EXIM_SERIAL_MAX:-$RECOVER_MAX}
 SPLIT=${BENCH_SCALE_EXIM_SPLIT:-0}
 RECOVER_WAIT=${BENCH_SCALE_EXIM_RECOVER_WAIT:-3600}
 RATIO_LOCK=${BENCH_SCALE_EXIM_RATIO_LOCK:-x}
+DEADLINE=${BENCH_SCALE_EXIM_DEADLINE:+$(date -d "$BENCH_SCALE_EXIM_DEADLINE" +%s)}
 LOCK=${BENCH_LOCK:-}
 DRIVE=${BENCH_PLUGIN_DRIVE:-$RETRYD_ASAN_BUILD/tests/plugin_drive}
 CLONE=$(cd "$(dirname "$0")" && pwd)/exim_spool_clone.pl
@@ -253,9 +256,23 @@ qrun() {
 	R[$N,$key]=$(awk "BEGIN { printf \"%.1f\", $cpu * $N / $m }")
 }
 
+# side_wait SIDES: the seconds one of SIDES recovery sides still to run
+# may wait: RECOVER_WAIT, or its share of the time left before DEADLINE
+side_wait() {
+	local w=$RECOVER_WAIT r
+	if [ -n "$DEADLINE" ]; then
+		r=$(((DEADLINE - $(date +%s)) / $1))
+		[ "$r" -lt "$w" ] && w=$r
+		[ "$w" -lt 10 ] && w=10
+	fi
+	echo "$w"
+}
+
 # recover N RPID: the exclusive phase (see the header)
 recover() {
-	local N=$1 rpid=$2 off t0 pids="" i
+	local N=$1 rpid=$2 off t0 pids="" i sides=1
+	[ "$N" -le "$SERIAL_MAX" ] && sides=$((sides + 1))
+	[ "$RUNNERS" -gt 1 ] && sides=$((sides + 1))
 	kill -STOP "$rpid"
 	fix_dns
 	if [ "$N" -le "$SERIAL_MAX" ]; then
@@ -263,7 +280,8 @@ recover() {
 		dns_unbound_reset mta1; dns_unbound_reset ind; t0=$(now)
 		exim_cpu -qff >"$E2E_DIR/cpu-qff" &
 		i=$!
-		wait_kind "p$N" delivered p "$N" "$RECOVER_WAIT" "$off"
+		wait_kind "p$N" delivered p "$N" "$(side_wait "$sides")" "$off"
+		sides=$((sides - 1))
 		R[$N,ex_recover]=$(fsub "$(now)" "$t0")
 		R[$N,ex_n]=$WAIT_COUNT
 		[ "$WAIT_COUNT" -lt "$N" ] && stop_runner "$i"
@@ -286,7 +304,7 @@ recover() {
 			fi
 			pids="$pids $!"
 		done
-		wait_kind "q$N" delivered q "$N" "$RECOVER_WAIT" "$off"
+		wait_kind "q$N" delivered q "$N" "$(side_wait "$sides")" "$off"
 		R[$N,ex_par]=$(fsub "$(now)" "$t0")
 		R[$N,ex_par_n]=$WAIT_COUNT
 		if [ "$WAIT_COUNT" -lt "$N" ]; then for i in $pids; do stop_runner "$i"; done; fi
@@ -302,7 +320,7 @@ recover() {
 	local c0
 	c0=$(e2e_tree_cpu "$rpid")
 	kill -CONT "$rpid"
-	wait_kind "r$N" delivered r "$N" "$RECOVER_WAIT" "$off"
+	wait_kind "r$N" delivered r "$N" "$(side_wait 1)" "$off"
 	R[$N,r_recover]=$(fsub "$(now)" "$t0")
 	R[$N,r_n]=$WAIT_COUNT
 	R[$N,r_rec_cpu]=$(awk "BEGIN { printf \"%.1f\", $(e2e_tree_cpu "$rpid") - $c0 }")
@@ -399,15 +417,15 @@ run_size() {
 	if [ -n "${R[$N,r_recover]:-}" ]; then
 		if [ -n "${R[$N,ex_recover]:-}" ]; then
 			echo "  recovery: exim -qff ${R[$N,ex_recover]} s (${R[$N,qff_cpu]} s CPU, $(awk "BEGIN { printf \"%.1f\", ${R[$N,qff_cpu]} * 1000 / (${R[$N,ex_n]} > 0 ? ${R[$N,ex_n]} : 1) }") ms a delivery)"
-			[ "${R[$N,ex_n]}" -lt "$N" ] && echo "  recovery: exim -qff delivered ONLY ${R[$N,ex_n]} of $N within $RECOVER_WAIT s:" \
+			[ "${R[$N,ex_n]}" -lt "$N" ] && echo "  recovery: exim -qff delivered ONLY ${R[$N,ex_n]} of $N within ${R[$N,ex_recover]} s:" \
 				"$(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_n]} / ${R[$N,ex_recover]} }") msg/s"
 		else
 			echo "  recovery: serial exim -qff NOT RUN at $N (above BENCH_SCALE_EXIM_SERIAL_MAX=$SERIAL_MAX)"
 		fi
-		[ "${R[$N,r_n]}" -lt "$N" ] && echo "  recovery: retryd delivered ONLY ${R[$N,r_n]} of $N within $RECOVER_WAIT s:" \
+		[ "${R[$N,r_n]}" -lt "$N" ] && echo "  recovery: retryd delivered ONLY ${R[$N,r_n]} of $N within ${R[$N,r_recover]} s:" \
 			"$(awk "BEGIN { printf \"%.1f\", ${R[$N,r_n]} / ${R[$N,r_recover]} }") msg/s"
 		[ -n "${R[$N,ex_par_n]:-}" ] && [ "${R[$N,ex_par_n]}" -lt "$N" ] && echo "  recovery: $RUNNERS exim -qff delivered ONLY" \
-			"${R[$N,ex_par_n]} of $N within $RECOVER_WAIT s: $(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_par_n]} / ${R[$N,ex_par]} }") msg/s"
+			"${R[$N,ex_par_n]} of $N within ${R[$N,ex_par]} s: $(awk "BEGIN { printf \"%.1f\", ${R[$N,ex_par_n]} / ${R[$N,ex_par]} }") msg/s"
 		echo "  recovery: retryd ${R[$N,r_recover]} s (${R[$N,r_rec_cpu]} s CPU of retryd with its exim children; verify_window 5 s)${R[$N,ex_par]:+; $RUNNERS exim -qff at once$([ "$SPLIT" = 1 ] && echo ", each over 1/$RUNNERS of the ids,") ${R[$N,ex_par]} s (${R[$N,par_cpu]} s CPU, of ${R[$N,par_cpu_n]} runners)}"
 	else
 		echo "  recovery at $N: NOT RUN (outside BENCH_SCALE_EXIM_RECOVER_MIN..MAX=$RECOVER_MIN..$RECOVER_MAX)${MS_DELIVERY:+: at $MS_DELIVERY ms of Exim CPU a delivery (measured above), $N deliveries are $(awk "BEGIN { printf \"%.1f\", $MS_DELIVERY * $N / 60000 }") min of CPU per side, and the exclusive bench lock is held at most ~25 min}"
