@@ -27,7 +27,7 @@ the rules were written against never stands for unseen wording:
     errors and replies), james.tsv (Apache James), postal.tsv (Postal), dovecot.tsv
     (Dovecot LMTP/submission), sendmail-cf.tsv (sendmail's cf rulesets), exchange-server.tsv
     (Microsoft's Exchange NDR documentation), smtp-libs.tsv (go-smtp, aiosmtpd, MailKit,
-    Python smtplib), policy-daemons.tsv (pypolicyd-spf), mox.tsv (mox), node-smtp.tsv
+    Python smtplib), policy-daemons.tsv (pypolicyd-spf, iRedAPD, policyd-weight), mox.tsv (mox), node-smtp.tsv
     (nodemailer and smtp-server), maddy.tsv (maddy), web-pages-s7.tsv (pages quoting
     replies) and github-issues-s7.tsv (GitHub threads quoting them).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
