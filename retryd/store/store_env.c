@@ -266,10 +266,39 @@ static void env_close_dbs(struct store *st)
 	}
 }
 
+/*
+ * The associate() flags of the index in file: DB_CREATE (build it from
+ * messages.db) only when the file does not exist yet, i.e. a new store
+ * or the first open after an upgrade that added the index. Berkeley DB
+ * builds ANY empty secondary given DB_CREATE, by walking every message
+ * in the open's one transaction: a due index left empty by a finished
+ * queue (every message done, none due) over ~60,000 kept messages ran
+ * the lock table out (BDB2055) and retryd could not start. An existing
+ * index was kept by every write since it was made, so it is used as it
+ * is. A stat error other than ENOENT counts as existing: the open then
+ * reports the real error. Left as it was: the first build after an
+ * upgrade still walks every message in one transaction: a store of more
+ * than ~60,000 messages made before an index existed would not open.
+ */
+static u_int32_t env_index_flags(const struct store *st, const char *file)
+{
+	char path[STORE_DIR_MAX + 32];
+	struct stat sb;
+
+	if (st->mode == STORE_OPEN_READ)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", st->dir, file);
+	return stat(path, &sb) != 0 && errno == ENOENT ? DB_CREATE : 0;
+}
+
 static int env_open_dbs(struct store *st, char *err, size_t errlen)
 {
 	DB_TXN *tid;
 	int ret;
+
+	/* Asked before the databases are opened (DB_CREATE makes them). */
+	u_int32_t build_due = env_index_flags(st, "due.db");
+	u_int32_t build_state = env_index_flags(st, "state.db");
 
 	if ((ret = st->env->txn_begin(st->env, NULL, &tid, 0)) != 0)
 		return store_fail(st, err, errlen, "environment",
@@ -291,19 +320,14 @@ static int env_open_dbs(struct store *st, char *err, size_t errlen)
 	    (ret = env_open_db(st, tid, &st->events, "events.db", 0, err,
 			       errlen)) != 0)
 		goto fail;
-	/* DB_CREATE rebuilds the index from messages if due.db is empty. */
 	ret = st->messages->associate(st->messages, tid, st->due, env_due_key,
-				      st->mode == STORE_OPEN_READ ? 0
-								  : DB_CREATE);
+				      build_due);
 	if (ret != 0) {
 		store_fail(st, err, errlen, "due", "associate", ret);
 		goto fail;
 	}
-	/* Likewise the state index (built at the first open after an
-	 * upgrade, in this transaction). */
-	ret = st->messages->associate(
-	    st->messages, tid, st->state, env_state_key,
-	    st->mode == STORE_OPEN_READ ? 0 : DB_CREATE);
+	ret = st->messages->associate(st->messages, tid, st->state,
+				      env_state_key, build_state);
 	if (ret != 0) {
 		store_fail(st, err, errlen, "state", "associate", ret);
 		goto fail;
