@@ -25,7 +25,7 @@ the rules were written against never stands for unseen wording:
     (cfortune/PHP-Bounce-Handler's sample bounces), qpsmtpd.tsv (qpsmtpd's reply texts),
     chasquid.tsv (chasquid's replies and courier errors), opensmtpd.tsv (OpenSMTPD's delivery
     errors and replies), james.tsv (Apache James), postal.tsv (Postal), dovecot.tsv
-    (Dovecot LMTP/submission), sendmail-cf.tsv (sendmail's cf rulesets), exchange-server.tsv
+    (Dovecot LMTP/submission), sendmail-cf.tsv (sendmail's cf rulesets and C source), exchange-server.tsv
     (Microsoft's Exchange NDR documentation), smtp-libs.tsv (go-smtp, aiosmtpd, MailKit,
     Python smtplib), policy-daemons.tsv (pypolicyd-spf, iRedAPD, policyd-weight), mox.tsv (mox), node-smtp.tsv
     (nodemailer and smtp-server), maddy.tsv (maddy), web-pages-s7.tsv (pages quoting
