@@ -19,7 +19,7 @@
  * On the validation part: no text whose labels are not address-level
  * taken as mailbox-unknown/mailbox-disabled (that would suppress a good
  * address), address-level recall >= 95%, and accuracy >= WANT_ACCURACY
- * (just under what the shipped rules reach today, 94.0% on 983 texts; the
+ * (just under what the shipped rules reach today, 94.5% on 1,002 texts; the
  * 97% target is not reached). Every text must also be decided by the same rule with and
  * without the literal prefilter (classify_text_each). The figures, the per-category confusion table and the
  * per-provider table are printed (TAP comments) for the closing note.
@@ -45,10 +45,10 @@
 
 #define WANT_MIN_TEXTS 1500
 /* The issue's targets are 97% accuracy and 95% recall. Measured with the
- * shipped rules on the 983 validation texts: 94.0% and 98.3%. The gate holds
- * what is reached, so a regression fails; TARGET_ACCURACY is printed beside
- * it. */
-#define WANT_ACCURACY	0.939
+ * shipped rules on the 1,002 validation texts: 94.5% and 97.8%. The gate
+ * holds what is reached (less 3 texts), so a regression fails;
+ * TARGET_ACCURACY is printed beside it. */
+#define WANT_ACCURACY	0.942
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
 

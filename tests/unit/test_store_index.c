@@ -25,7 +25,7 @@
  * table's LIMIT_STORE_LOCKS entries, so one walk of them in one
  * transaction cannot hold its locks. */
 #define MANY_DONE 80000
-#define PER_TXN 1000
+#define PER_TXN	  1000
 
 static void put(struct store *st, struct store_txn *txn, unsigned n,
 		enum store_msg_state s, int64_t next)
@@ -47,15 +47,14 @@ static void put(struct store *st, struct store_txn *txn, unsigned n,
 	snprintf(m->rcpts[0].address, sizeof(m->rcpts[0].address),
 		 "user%u@example.test", n);
 	m->rcpts[0].state = STORE_RCPT_DELIVERED;
-	snprintf(m->rcpts[0].reason, sizeof(m->rcpts[0].reason),
-		 "%u %.280s", n, m->last_reason);
+	snprintf(m->rcpts[0].reason, sizeof(m->rcpts[0].reason), "%u %.280s", n,
+		 m->last_reason);
 	if (store_put_message(st, txn, m, err, sizeof(err)) != STORE_OK)
 		fail_msg("put %u: %s", n, err);
 	store_message_free(m);
 }
 
-static int count_due(int64_t next, const char *mta, const char *qid,
-		     void *arg)
+static int count_due(int64_t next, const char *mta, const char *qid, void *arg)
 {
 	(void)next;
 	(void)mta;
@@ -93,9 +92,8 @@ static void test_empty_due_index_large_store_reopens(void **state)
 	char err[512];
 
 	for (unsigned n = 0; n < MANY_DONE; n += PER_TXN) {
-		assert_int_equal(store_txn_begin(fx->st, &txn, err,
-						 sizeof(err)),
-				 STORE_OK);
+		assert_int_equal(
+		    store_txn_begin(fx->st, &txn, err, sizeof(err)), STORE_OK);
 		for (unsigned i = n; i < n + PER_TXN; i++)
 			put(fx->st, txn, i, STORE_MSG_DONE, 0);
 		assert_int_equal(store_txn_commit(txn, err, sizeof(err)),
