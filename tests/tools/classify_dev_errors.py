@@ -78,8 +78,10 @@ def rule_lines(path):
         return {n: ln for n, ln in enumerate(fp, 1) if ln.startswith('rule')}
 
 
-def loso(retryctl, rules, rows, got, strict, show):
-    """leave-one-source-out estimate on the development part"""
+def loso_decisions(retryctl, rules, rows, got, strict):
+    """{provider: (indexes of its development rows, their (category, why)
+    with the rules only that provider supports taken out)}, and {provider:
+    those rule lines}"""
     with open(rules) as fp:
         lines = fp.read().split('\n')
     # the temporary policy has 3 lines before the rules file
@@ -93,8 +95,7 @@ def loso(retryctl, rules, rows, got, strict, show):
     for ln, provs in used.items():
         if len(provs) == 1:
             only[next(iter(provs))].add(ln)
-    tot = collections.Counter()
-    lost = []
+    out = {}
     for prov in sorted({r[2] for r in rows if r[0] == 'dev'}):
         idx = [i for i, r in enumerate(rows) if r[0] == 'dev' and r[2] == prov]
         if only.get(prov):
@@ -107,6 +108,16 @@ def loso(retryctl, rules, rows, got, strict, show):
                 os.unlink(rf.name)
         else:
             again = [got[i] for i in idx]
+        out[prov] = (idx, again)
+    return out, only
+
+
+def loso(retryctl, rules, rows, got, strict, show):
+    """leave-one-source-out estimate on the development part"""
+    tot = collections.Counter()
+    lost = []
+    decided, only = loso_decisions(retryctl, rules, rows, got, strict)
+    for prov, (idx, again) in decided.items():
         ok0 = sum(got[i][0] in rows[i][1].split('|') for i in idx)
         ok1 = sum(c in rows[i][1].split('|') for i, (c, _w) in zip(idx, again))
         fa = sum(c in ADDR and not any(w in ADDR for w in rows[i][1].split('|'))
