@@ -28,7 +28,7 @@ the rules were written against never stands for unseen wording:
     (Dovecot LMTP/submission), sendmail-cf.tsv (sendmail's cf rulesets and C source), exchange-server.tsv
     (Microsoft's Exchange NDR documentation), smtp-libs.tsv (go-smtp, aiosmtpd, MailKit,
     Python smtplib), policy-daemons.tsv (pypolicyd-spf, iRedAPD, policyd-weight), mox.tsv (mox), node-smtp.tsv
-    (nodemailer and smtp-server), maddy.tsv (maddy), esp-payloads.tsv (django-anymail's ESP webhook samples), courier.tsv (Courier), web-pages-s7.tsv (pages quoting
+    (nodemailer and smtp-server), maddy.tsv (maddy), esp-payloads.tsv (django-anymail's ESP webhook samples), courier.tsv (Courier), exim-debian.tsv (Debian's Exim ACL texts), web-pages-s7.tsv (pages quoting
     replies) and github-issues-s7.tsv (GitHub threads quoting them).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
