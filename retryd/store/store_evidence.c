@@ -13,7 +13,9 @@
  *	with a write lock (DB_RMW) and seq is its seq + 1, so concurrent
  *	writers serialise on that page instead of colliding. After the
  *	append, records beyond LIMIT_EVIDENCE_PER_RCPT for the address are
- *	deleted oldest first in the same transaction.
+ *	deleted oldest first in the same transaction (counted with bulk
+ *	reads, whole pages a call: a recipient with a thousand records costs
+ *	an append a few calls, not a thousand cursor steps).
  *
  *	store_evidence_fill() is the one place a record is filled (the
  *	pass's wait, outcome, hand-back and suppression steps, retryctl
@@ -24,6 +26,7 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,35 +102,81 @@ static int ev_next_seq(struct store *st, DBC *c, const uint8_t *prefix,
 	return 0;
 }
 
+/*
+ * How many records the address has: whole pages per call (bulk reads),
+ * not one cursor step per record: an address with its
+ * LIMIT_EVIDENCE_PER_RCPT records (a busy recipient) is counted at every
+ * append.
+ */
+static int ev_count(struct store *st, DBC *c, const uint8_t *prefix,
+		    size_t plen, size_t *n, char *err, size_t errlen)
+{
+	uint8_t kbuf[STORE_CODEC_EVIDENCE_KEY_MAX];
+	uint8_t *bulk = malloc(LIMIT_STORE_EVIDENCE_BULK);
+	int ret = 0, flag = DB_SET_RANGE, more = 1;
+	DBT k, d;
+
+	*n = 0;
+	if (bulk == NULL)
+		return store_fail(st, err, errlen, "evidence", "count", ENOMEM);
+	memcpy(kbuf, prefix, plen);
+	memset(&k, 0, sizeof(k));
+	k.data = kbuf;
+	k.size = (u_int32_t)plen;
+	k.ulen = sizeof(kbuf);
+	k.flags = DB_DBT_USERMEM;
+	while (more) {
+		void *p;
+
+		memset(&d, 0, sizeof(d));
+		d.data = bulk;
+		d.ulen = LIMIT_STORE_EVIDENCE_BULK;
+		d.flags = DB_DBT_USERMEM;
+		if ((ret = c->get(c, &k, &d, flag | DB_MULTIPLE_KEY)) != 0)
+			break;
+		flag = DB_NEXT;
+		DB_MULTIPLE_INIT(p, &d);
+		for (;;) {
+			u_int8_t *kp, *dp;
+			u_int32_t kl, dl;
+
+			DB_MULTIPLE_KEY_NEXT(p, &d, kp, kl, dp, dl);
+			(void)dp; /* the key tells the address */
+			(void)dl;
+			if (p == NULL)
+				break;
+			if (kl < plen || memcmp(kp, prefix, plen) != 0) {
+				more = 0; /* the next address */
+				break;
+			}
+			(*n)++;
+		}
+	}
+	free(bulk);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return store_fail(st, err, errlen, "evidence", "count", ret);
+	return 0;
+}
+
 /* Delete the oldest records of the address beyond the limit. */
 static int ev_prune(struct store *st, DBC *c, const uint8_t *prefix,
 		    size_t plen, char *err, size_t errlen)
 {
 	uint8_t kbuf[STORE_CODEC_EVIDENCE_KEY_MAX];
 	DBT k, v;
-	size_t n = 0, extra;
+	size_t n, extra;
 	int ret, flag;
 
+	if ((ret = ev_count(st, c, prefix, plen, &n, err, errlen)) != 0)
+		return ret;
+	if (n <= LIMIT_EVIDENCE_PER_RCPT)
+		return 0;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	k.data = kbuf;
 	k.ulen = sizeof(kbuf);
 	k.flags = DB_DBT_USERMEM;
 	v.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM; /* keys only */
-	for (flag = DB_SET_RANGE;; flag = DB_NEXT) {
-		if (flag == DB_SET_RANGE) {
-			memcpy(kbuf, prefix, plen);
-			k.size = (u_int32_t)plen;
-		}
-		ret = c->get(c, &k, &v, flag);
-		if (ret != 0 || k.size < plen || memcmp(kbuf, prefix, plen))
-			break;
-		n++;
-	}
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return store_fail(st, err, errlen, "evidence", "count", ret);
-	if (n <= LIMIT_EVIDENCE_PER_RCPT)
-		return 0;
 	extra = n - LIMIT_EVIDENCE_PER_RCPT;
 	memcpy(kbuf, prefix, plen);
 	k.size = (u_int32_t)plen;

@@ -215,6 +215,9 @@
 	(64u                                                                   \
 	 << 10) /* bytes of one bulk read of the due index: >= the largest page size */
 
+#define LIMIT_STORE_EVIDENCE_BULK                                              \
+	(64u << 10) /* bytes of one bulk read counting an address's evidence */
+
 /* Retention (retryd/retention.c): what the store keeps, deleted per pass. */
 #define LIMIT_KEEP_DONE                                                        \
 	(30LL *                                                                \

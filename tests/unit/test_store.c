@@ -777,6 +777,9 @@ static void test_evidence_prune(void **state)
 	struct ev_seen *s;
 	char text[16], err[512];
 
+	/* the next address in key order: never counted as this one's */
+	for (int i = 0; i < 3; i++)
+		add_ev(fx->st, NULL, "full@x.test2", 1000 + i, "next");
 	assert_int_equal(store_txn_begin(fx->st, &txn, err, sizeof(err)),
 			 STORE_OK);
 	for (int i = 0; i < LIMIT_EVIDENCE_PER_RCPT + 5; i++) {
@@ -800,6 +803,9 @@ static void test_evidence_prune(void **state)
 	free(s);
 	s = walk_ev(fx->st, "other@x.test");
 	assert_int_equal(s->n, 1);
+	free(s);
+	s = walk_ev(fx->st, "full@x.test2");
+	assert_int_equal(s->n, 3);
 	free(s);
 }
 
