@@ -22,7 +22,8 @@
  *	  5. retention: a bounded batch of old done messages and old
  *	     verifications deleted (pass_retention.c);
  *	  6. watch: domains with held mail verified once per window; a healed
- *	     one's held mail due at once (pass_watch.c).
+ *	     one's held mail made due PASS_HEAL_DUE a pass, each step
+ *	     released by the next pass, run at once (pass_watch.c).
  *	  7. outcomes, after a pass that attempted: what the MTA logged
  *	     already (exim -M delivers before it returns) is recorded in this
  *	     pass, not a scan_interval later.

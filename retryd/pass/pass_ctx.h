@@ -77,6 +77,7 @@ struct pass_watch_dom {
 	int attemptable;     /* last verdict was attemptable */
 	int known;	     /* a verdict was seen (the baseline) */
 	int64_t verified_at; /* time of the verification it last used */
+	int healing; /* turned attemptable: its held mail being made due */
 };
 
 struct pass_watch {
@@ -86,6 +87,10 @@ struct pass_watch {
 	int64_t loaded_at; /* when (rebuilt every LIMIT_WATCH_RELOAD_S) */
 	int dirty;	   /* held mail left: rebuild after a window */
 	size_t cursor;	   /* failing domains re-verified early from here */
+	int64_t load_ms;   /* how long the last rebuild took */
+	int healing;	   /* some domain's held mail is being made due */
+	size_t heal_made;  /* made due since that healing began */
+	char heal_after[LIMIT_QUEUE_ID + 1]; /* HELD ids after this next */
 };
 
 /* What the sentinel did since the daemon started (never reset by a pass). */

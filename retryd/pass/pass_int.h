@@ -33,6 +33,13 @@ struct intern;
 /* Failing watched domains verified again sooner than verify_window (at
  * the next scan) per pass; the others wait for their window. */
 #define PASS_WATCH_EARLY LIMIT_PASS_VERIFY_CHUNK
+/* A healed domain's held mail made due per pass (what the next pass's due
+ * step releases), looking at most PASS_HEAL_WALK held ids a pass. */
+#define PASS_HEAL_DUE  LIMIT_PASS_DUE
+#define PASS_HEAL_WALK (10 * LIMIT_PASS_BATCH)
+/* The watched set rebuilt (O(held)) at most every this many times its
+ * own last duration after held mail left. */
+#define PASS_WATCH_COST_FACTOR 100
 #define PASS_OUTCOME_CALLS_RELEASING                                           \
 	1 /* outcome calls per pass while a cap keeps releasing */
 

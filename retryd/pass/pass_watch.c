@@ -3,7 +3,7 @@
  *	pass_watch 3
  * SUMMARY
  *	watch every domain with held mail; when it heals, all its held
- *	messages are due at once
+ *	messages are made due, a bounded step a pass, passes back to back
  * DESCRIPTION
  *	ctx->watch is the set of domains retryd holds mail for: filled at
  *	the first pass from the HELD records (one walk, O(held), once per
@@ -20,19 +20,28 @@
  *	a cursor that turns (watch_pick). The cost is per domain, not per
  *	message. When a domain's verdict turns attemptable (healthy,
  *	propagation, transport, local-path: the due step runs the flush hook
- *	and attempts), every HELD message of that domain scheduled later is
- *	made due now: one walk of the due index for all the domains that
- *	turned in this pass, O(held) once per healing, never per pass; the
- *	pass then asks for the next pass at once (stats.capped) and the due
- *	step takes them LIMIT_PASS_DUE at a time. The first verdict of a
- *	domain after it is watched (adoption, restart) is its baseline:
- *	only a change seen by this process makes mail due early. The set is
- *	rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S (one walk,
- *	O(held), once an hour), and at most once per verify_window after a
- *	pass in which held mail left the held state (attempted, released,
- *	handed back, gone): domains with no held mail left drop out, so an
- *	idle retryd verifies nothing. A pass with everything held and
- *	nothing leaving never walks the HELD records.
+ *	and attempts), its HELD messages scheduled later are made due now in
+ *	bounded steps (watch_heal_step): each pass walks the HELD ids in key
+ *	order from a cursor (store_walk_state_ids_after: the index alone,
+ *	the records by key in order) until PASS_HEAL_DUE of them were made
+ *	due or PASS_HEAL_WALK ids were looked at, and asks for the next pass
+ *	at once (stats.capped), whose due step releases them: the first
+ *	releases start in the pass after the healing is seen, whatever the
+ *	number held, the due set never grows past what a pass releases, and
+ *	each held message is written once per healing. A domain that fails
+ *	again stops its healing (its mail stays scheduled); one that turns
+ *	during a healing restarts the walk from the first id. The first
+ *	verdict of a domain after it is watched (adoption, restart) is its
+ *	baseline: only a change seen by this process makes mail due early.
+ *	The set is rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S
+ *	(one walk, O(held), once an hour), and after a pass in which held
+ *	mail left the held state (attempted, released, handed back, gone):
+ *	domains with no held mail left drop out, so an idle retryd verifies
+ *	nothing. That rebuild waits while passes run back to back (a release
+ *	burst, a healing) and comes at most once per verify_window and per
+ *	PASS_WATCH_COST_FACTOR times its own last duration: a pass with
+ *	everything held and nothing leaving never walks the HELD records,
+ *	and a release never pays O(held) per pass.
  *
  *	Owns: ctx->watch between passes (pass_watch_free()).
  * DIAGNOSTICS
@@ -43,6 +52,7 @@
 #include <string.h>
 
 #include "util/log.h"
+#include "util/monotime.h"
 #include "pass/pass_int.h"
 
 static struct pass_watch_dom *watch_find(struct pass_watch *w,
@@ -117,6 +127,7 @@ static void watch_load(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_watch old = ctx->watch;
 	struct watch_load a = {ctx};
+	int64_t t0 = monotime_ms();
 	char err[512];
 
 	memset(&ctx->watch, 0, sizeof(ctx->watch));
@@ -137,6 +148,10 @@ static void watch_load(struct pass_ctx *ctx, int64_t now)
 	ctx->watch.loaded = 1;
 	ctx->watch.loaded_at = now;
 	ctx->watch.dirty = 0;
+	ctx->watch.load_ms = monotime_ms() - t0;
+	ctx->watch.healing = old.healing;
+	ctx->watch.heal_made = old.heal_made;
+	memcpy(ctx->watch.heal_after, old.heal_after, sizeof(old.heal_after));
 	if (ctx->watch.n != old.n)
 		log_info("watch: %zu domains with held mail", ctx->watch.n);
 	pass_watch_free(&old);
@@ -148,80 +163,141 @@ static int watch_attemptable(enum verify_verdict v)
 	       v == VERDICT_TRANSPORT || v == VERDICT_LOCAL_PATH;
 }
 
-struct watch_due {
+struct watch_heal {
 	int64_t now;
 	const char *mta;
-	struct pass_idset later; /* held, scheduled after now */
-	const struct pass_domain *turned;
-	size_t nturned;
-	unsigned char *marked; /* per id of later: made due */
-	size_t off;	       /* of the batch in later */
+	struct pass_idset ids;	  /* HELD ids of this step, key order */
+	const char *const *names; /* the healing domains */
+	size_t nnames;
+	unsigned char marked[LIMIT_PASS_BATCH]; /* per id: made due */
 };
 
-static int watch_due_collect(int64_t next_attempt, const char *mta,
-			     const char *queue_id, void *arg)
+static int watch_heal_collect(enum store_msg_state state, int64_t finished,
+			      const char *mta, const char *queue_id, void *arg)
 {
-	struct watch_due *a = arg;
+	struct watch_heal *a = arg;
 
-	if (next_attempt > a->now && strcmp(mta, a->mta) == 0)
-		pass_idset_add(&a->later, queue_id);
-	return 0;
+	(void)state;
+	(void)finished;
+	(void)mta; /* the walk is of the policy's MTA only */
+	return pass_idset_add(&a->ids, queue_id) < 0 ? -1 : 0;
 }
 
-static int watch_due_mark(struct pass_ctx *ctx, struct store_txn *txn,
-			  struct store_message *m, size_t i, void *arg,
-			  char *err, size_t errlen)
+static int watch_heal_mark(struct pass_ctx *ctx, struct store_txn *txn,
+			   struct store_message *m, size_t i, void *arg,
+			   char *err, size_t errlen)
 {
-	struct watch_due *a = arg;
+	struct watch_heal *a = arg;
 
+	a->marked[i] = 0; /* a deadlock retry starts the batch again */
 	if (m->state != STORE_MSG_HELD || m->next_attempt <= a->now)
 		return 0;
-	for (size_t k = 0; k < a->nturned; k++)
-		if (strcmp(m->domain, a->turned[k].name) == 0) {
+	for (size_t k = 0; k < a->nnames; k++)
+		if (strcmp(m->domain, a->names[k]) == 0) {
 			m->next_attempt = a->now;
-			a->marked[a->off + i] = 1; /* idempotent on a retry */
+			a->marked[i] = 1;
 			return 1;
 		}
 	return 0;
 }
 
-/* Every HELD message of the turned domains scheduled later: due now. */
-static size_t watch_make_due(struct pass_ctx *ctx,
-			     const struct pass_domain *turned, size_t n,
-			     int64_t now)
+/*
+ * One step of a healing: HELD ids after w->heal_after, a batch at a time,
+ * those of the healing domains scheduled later made due now, until
+ * PASS_HEAL_DUE were or PASS_HEAL_WALK ids were looked at. @return how
+ * many were made due; *@param end set when the walk reached the last id.
+ */
+static size_t watch_heal_step(struct pass_ctx *ctx, int64_t now, int *end)
 {
-	struct watch_due a = {.now = now,
-			      .mta = ctx->policy->mta,
-			      .turned = turned,
-			      .nturned = n};
-	const char **ids;
+	struct pass_watch *w = &ctx->watch;
+	const char *names[LIMIT_PASS_DOMAINS];
+	struct watch_heal *a = calloc(1, sizeof(*a));
+	size_t made = 0, walked = 0;
 	char err[512];
-	size_t made = 0;
 
-	if (store_walk_due_ids(ctx->store, INT64_MAX, 0, watch_due_collect, &a,
-			       err, sizeof(err)) != STORE_OK) {
-		log_error("watch: %.400s", err);
-		pass_idset_free(&a.later);
+	*end = 0;
+	if (a == NULL)
 		return 0;
-	}
-	ids = pass_idset_ptrs(&a.later);
-	a.marked = calloc(a.later.n + 1, 1);
-	for (size_t off = 0; ids && a.marked && off < a.later.n;
-	     off += LIMIT_PASS_BATCH) {
-		size_t k = a.later.n - off < LIMIT_PASS_BATCH
-			       ? a.later.n - off
-			       : LIMIT_PASS_BATCH;
-		a.off = off;
-		if (pass_update(ctx, ids + off, k, watch_due_mark, &a,
-				"watch: due now") != STORE_OK)
+	a->now = now;
+	a->mta = ctx->policy->mta;
+	a->names = names;
+	for (size_t i = 0; i < w->n && a->nnames < LIMIT_PASS_DOMAINS; i++)
+		if (w->d[i].healing)
+			names[a->nnames++] = w->d[i].name;
+	while (!*end && made < PASS_HEAL_DUE && walked < PASS_HEAL_WALK) {
+		/* never more than PASS_HEAL_DUE made due in one step */
+		size_t want = PASS_HEAL_DUE - made < LIMIT_PASS_BATCH
+				  ? PASS_HEAL_DUE - made
+				  : LIMIT_PASS_BATCH;
+		const char **ids;
+		size_t n;
+
+		pass_idset_clear(&a->ids);
+		if (store_walk_state_ids_after(
+			ctx->store, STORE_MSG_HELD, a->mta, w->heal_after, want,
+			watch_heal_collect, a, err, sizeof(err)) != STORE_OK) {
+			log_error("watch: %.400s (next pass)", err);
 			break;
+		}
+		if ((n = a->ids.n) < want)
+			*end = 1;
+		if (n == 0 || (ids = pass_idset_ptrs(&a->ids)) == NULL)
+			break;
+		if (pass_update(ctx, ids, n, watch_heal_mark, a,
+				"watch: due now") != STORE_OK) {
+			free(ids);
+			*end = 0; /* the same batch again next pass */
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			made += a->marked[i];
+		snprintf(w->heal_after, sizeof(w->heal_after), "%s",
+			 ids[n - 1]);
+		walked += n;
+		free(ids);
 	}
-	for (size_t i = 0; a.marked && i < a.later.n; i++)
-		made += a.marked[i];
-	free(a.marked);
-	free(ids);
-	pass_idset_free(&a.later);
+	pass_idset_free(&a->ids);
+	free(a);
 	return made;
+}
+
+/* Domains that turned attemptable in this pass: a healing (re)starts
+ * from the first HELD id; failing ones left it. Then one step. */
+static void watch_heal(struct pass_ctx *ctx, const struct pass_domain *turned,
+		       size_t nt, int64_t now)
+{
+	struct pass_watch *w = &ctx->watch;
+	size_t healing = 0, made;
+	int end;
+
+	if (nt) {
+		log_info("watch: %s%s turned attemptable: its held mail due, "
+			 "%d a pass",
+			 turned[0].name, nt > 1 ? " and others" : "",
+			 PASS_HEAL_DUE);
+		w->heal_after[0] = '\0';
+		if (!w->healing)
+			w->heal_made = 0;
+		w->healing = 1;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		healing += w->d[i].healing;
+	if (!w->healing || healing == 0) {
+		w->healing = 0;
+		return;
+	}
+	made = watch_heal_step(ctx, now, &end);
+	w->heal_made += made;
+	if (made || !end)
+		ctx->stats.capped = 1; /* release them, and go on, at once */
+	if (!end)
+		return;
+	log_info("watch: %zu held messages made due (healing done)",
+		 w->heal_made);
+	for (size_t i = 0; i < w->n; i++)
+		w->d[i].healing = 0;
+	w->healing = 0;
+	w->heal_after[0] = '\0';
 }
 
 /* How soon a failing watched domain is verified again. */
@@ -263,20 +339,33 @@ static size_t watch_pick(struct pass_ctx *ctx, struct pass_domain *doms,
 	return n;
 }
 
+/* A rebuild after held mail left: not while passes run back to back
+ * (a release burst, a healing: it would cost O(held) a pass), at most
+ * once per window and per PASS_WATCH_COST_FACTOR times its last cost. */
+static int watch_rebuild_due(const struct pass_ctx *ctx, int64_t now)
+{
+	const struct pass_watch *w = &ctx->watch;
+	int64_t gap = w->load_ms * PASS_WATCH_COST_FACTOR / 1000;
+
+	if (gap < ctx->policy->verify_window)
+		gap = ctx->policy->verify_window;
+	return w->dirty && !w->healing && !ctx->stats.capped &&
+	       now - w->loaded_at >= gap;
+}
+
 void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_watch *w = &ctx->watch;
 	struct pass_domain *doms, *turned;
-	size_t n = 0, nt = 0, made;
+	size_t n = 0, nt = 0;
 
 	/* Held mail left (attempted, released, handed back, gone): its
-	 * domain may have none left; rebuilt at most once per window. */
+	 * domain may have none left (watch_rebuild_due). */
 	if (ctx->stats.attempted || ctx->stats.released ||
 	    ctx->stats.given_back || ctx->stats.gone)
 		w->dirty = 1;
 	if (!w->loaded || now - w->loaded_at >= LIMIT_WATCH_RELOAD_S ||
-	    now < w->loaded_at ||
-	    (w->dirty && now - w->loaded_at >= ctx->policy->verify_window))
+	    now < w->loaded_at || watch_rebuild_due(ctx, now))
 		watch_load(ctx, now);
 	if (w->n == 0 || ctx->nospace)
 		return;
@@ -297,21 +386,17 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 		d->next_check = now + (att ? ctx->policy->verify_window
 					   : watch_prompt(ctx->policy));
 		d->verified_at = doms[i].checked_at;
-		if (att && d->known && !d->attemptable)
+		if (att && d->known && !d->attemptable) {
 			turned[nt++] = doms[i];
+			d->healing = 1;
+		}
+		if (!att)
+			d->healing = 0; /* failing again: its mail stays */
 		d->attemptable = att;
 		d->known = 1; /* the first verdict is the baseline */
 	}
-	if (nt) {
-		made = watch_make_due(ctx, turned, nt, now);
-		if (made) {
-			log_info("watch: %zu held messages of %zu domain(s) "
-				 "turned attemptable (%s%s) due now",
-				 made, nt, turned[0].name,
-				 nt > 1 ? ", ..." : "");
-			ctx->stats.capped = 1; /* the due step, now */
-		}
-	}
+	if (nt || w->healing)
+		watch_heal(ctx, turned, nt, now);
 	free(doms);
 	free(turned);
 }

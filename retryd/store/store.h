@@ -277,6 +277,18 @@ int store_walk_live_ids(struct store *st, unsigned states, store_state_id_fn fn,
 			void *arg, char *err, size_t errlen);
 
 /**
+ * The identities of @param mta's messages in the live @param state whose
+ * queue id sorts after @param after ("": from the first), in queue id
+ * order, at most @param limit (0 = no limit), from the state index alone:
+ * O(log n + k). A caller resumes a long walk in bounded steps by passing
+ * the last id it saw. STORE_ERROR for DONE or a bad name.
+ */
+int store_walk_state_ids_after(struct store *st, enum store_msg_state state,
+			       const char *mta, const char *after, size_t limit,
+			       store_state_id_fn fn, void *arg, char *err,
+			       size_t errlen);
+
+/**
  * The identities of DONE messages that finished (the later of adopted_at
  * and last_attempt) before @param before, oldest first, at most @param
  * limit (0 = no limit), from the state index alone: O(log n + k).

@@ -16,13 +16,17 @@
  *	retention finds the old done ones with a range scan, whatever the
  *	number of done messages kept for show.
  *
+ *	store_walk_state_ids_after() walks one MTA's ids of one live state
+ *	after a given id, at most a limit: a long walk (the domain watch
+ *	making a healed domain's held mail due) resumes in bounded steps.
+ *
  *	store_walk_live_ids() and store_walk_done_ids() read the index
  *	through a plain read-only handle on state.db opened per walk (as
  *	store_due.c does for due.db: a cursor on the associated secondary
  *	would fetch every primary record), in chunks read under short
  *	read-committed transactions committed before any callback runs, so
  *	callbacks may write to the store. A walk is a key range [start, end)
- *	and reads nothing past its end or its limit. Keys are unique, so the
+ *	and reads nothing past its end or its limit (the others too). Keys are unique, so the
  *	chunked walk resumes exactly after the last key read. The walks are
  *	not snapshots.
  *
@@ -190,14 +194,14 @@ static void state_step_reset(void *arg)
 }
 
 static int state_walk(struct store *st, const uint8_t *start, size_t startlen,
-		      const uint8_t *end, size_t endlen, struct state_walk *w,
-		      char *err, size_t errlen)
+		      int after, const uint8_t *end, size_t endlen,
+		      struct state_walk *w, char *err, size_t errlen)
 {
 	uint8_t pos[STORE_CODEC_STATE_KEY_MAX];
 	size_t poslen = startlen;
 	struct store_chunk *ch;
 	DB *index;
-	int ret, rc = STORE_OK, done = 0, after = 0;
+	int ret, rc = STORE_OK, done = 0;
 
 	if ((ch = calloc(1, sizeof(*ch))) == NULL) {
 		snprintf(err, errlen, "store: state: walk: out of memory");
@@ -257,7 +261,7 @@ int store_walk_live_ids(struct store *st, unsigned states, store_state_id_fn fn,
 		       (states & STORE_STATE_BIT(s + 1)))
 			s++;
 		end = (uint8_t)(s + 1);
-		rc = state_walk(st, &start, 1, &end, 1, &w, err, errlen);
+		rc = state_walk(st, &start, 1, 0, &end, 1, &w, err, errlen);
 	}
 	return rc;
 }
@@ -273,5 +277,30 @@ int store_walk_done_ids(struct store *st, int64_t before, size_t limit,
 		return STORE_OK;
 	end[0] = STORE_MSG_DONE;
 	store_codec_put_be64(end + 1, (uint64_t)before);
-	return state_walk(st, &start, 1, end, sizeof(end), &w, err, errlen);
+	return state_walk(st, &start, 1, 0, end, sizeof(end), &w, err, errlen);
+}
+
+int store_walk_state_ids_after(struct store *st, enum store_msg_state state,
+			       const char *mta, const char *after, size_t limit,
+			       store_state_id_fn fn, void *arg, char *err,
+			       size_t errlen)
+{
+	struct state_walk w = {fn, arg, limit, 0};
+	uint8_t start[STORE_CODEC_STATE_KEY_MAX], end[1 + LIMIT_MTA_NAME + 1];
+	size_t mlen = strlen(mta), alen = strlen(after);
+
+	if (state < STORE_MSG_ADOPT_INTENT || state >= STORE_MSG_DONE ||
+	    mlen == 0 || mlen > LIMIT_MTA_NAME || alen > LIMIT_QUEUE_ID) {
+		snprintf(err, errlen, "store: state: walk: bad range");
+		return STORE_ERROR;
+	}
+	/* [state MTA \0 after, state MTA \1): this MTA's ids after @after */
+	start[0] = end[0] = (uint8_t)state;
+	memcpy(start + 1, mta, mlen);
+	memcpy(end + 1, mta, mlen);
+	start[1 + mlen] = 0;
+	end[1 + mlen] = 1;
+	memcpy(start + 2 + mlen, after, alen);
+	return state_walk(st, start, 2 + mlen + alen, 1, end, 2 + mlen, &w, err,
+			  errlen);
 }

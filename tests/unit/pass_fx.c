@@ -114,7 +114,9 @@ int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
 		snprintf(out[i].domain, sizeof(out[i].domain), "%s",
 			 domains[i]);
 		out[i].checked_at = now;
-		out[i].verdict = d->verdict;
+		out[i].verdict = d->fail && strcmp(domains[i], d->fail) == 0
+				     ? VERDICT_DOMAIN
+				     : d->verdict;
 	}
 	return 0;
 }

@@ -28,6 +28,7 @@
 struct fake_dns {
 	enum verify_verdict verdict;
 	unsigned calls;
+	const char *fail; /* this domain: VERDICT_DOMAIN (fx_verify) */
 };
 
 struct fx {
@@ -53,7 +54,8 @@ struct fx *fx_new(const char *prefix);
 void fx_start(struct fx *fx, const char *ini, pass_verify_fn verify);
 
 /** A verify hook: @param arg's (struct fake_dns) verdict for every
- *  domain, nothing more (calls counted). */
+ *  domain but its fail one (VERDICT_DOMAIN), nothing more (calls
+ *  counted). */
 int fx_verify(void *arg, const char *const *domains, size_t n, int64_t now,
 	      struct verify_result *out, char *err, size_t errlen);
 

@@ -28,90 +28,14 @@
 #include "util/log.h"
 #include "pass/pass.h"
 #include "pass/pass_int.h"
+#include "big_queue.h"
 #include "fake_mta.h"
 #include "pass_fx.h"
 
-#define T0 1700000000LL
-#define ROUTING                                                                \
-	"Host or domain name not found. Name service error for "               \
-	"name=example.test type=A: Host found but no data record of "          \
-	"requested type"
+#define T0  1700000000LL
 #define BIG 25000
 
-/* The queue: BIG deferred messages; held by hold(); news: discovered. */
-static struct {
-	unsigned char held[BIG], holds[BIG];
-	size_t scans, news[4], nnews;
-} q;
-
-static size_t big_index(const char *id)
-{
-	return strtoul(id + 5, NULL, 16);
-}
-
-static void big_tell(size_t i, struct mta_message *m, struct mta_rcpt *r)
-{
-	memset(m, 0, sizeof(*m));
-	memset(r, 0, sizeof(*r));
-	snprintf(m->queue_id, sizeof(m->queue_id), "%05X%06zX", 0xABCDEu, i);
-	snprintf(m->sender, sizeof(m->sender), "s%zu@senders.test", i);
-	snprintf(r->address, sizeof(r->address), "u%zu@example.test", i);
-	snprintf(r->reason, sizeof(r->reason), "%s", ROUTING);
-	m->arrival = T0 - 60;
-	m->held = q.held[i];
-	m->deferred = 1;
-	m->nrcpts = 1;
-	m->rcpts = r;
-}
-
-static int big_scan_each(void *state, mta_message_fn fn, void *arg,
-			 int *complete, size_t *skipped, char *err,
-			 size_t errlen)
-{
-	struct mta_message m;
-	struct mta_rcpt r;
-
-	q.scans++;
-	for (size_t k = 0; k < BIG; k++) {
-		big_tell((k * 7919u + 13u) % BIG, &m, &r); /* scrambled */
-		if (fn(arg, &m) < 0)
-			return -1;
-	}
-	*complete = 1;
-	*skipped = 0;
-	return 0;
-}
-
-static int big_discover(void *state, mta_message_fn fn, void *arg, int *gap,
-			char *err, size_t errlen)
-{
-	struct mta_message m;
-	struct mta_rcpt r;
-
-	*gap = 0;
-	for (size_t k = 0; k < q.nnews; k++) {
-		big_tell(q.news[k], &m, &r);
-		if (fn(arg, &m) < 0)
-			return -1;
-	}
-	q.nnews = 0;
-	return 0;
-}
-
-static int big_hold(void *state, const char *const *ids, size_t n, size_t *done,
-		    char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t k = big_index(ids[i]);
-
-		assert_true(k < BIG);
-		q.holds[k]++;
-		q.held[k] = 1;
-	}
-	*done = n;
-	return 0;
-}
-
+static struct big_queue q; /* BIG deferred messages */
 static struct mta_plugin big_plugin;
 
 static int fx_setup(void **state)
@@ -119,13 +43,12 @@ static int fx_setup(void **state)
 	struct fx *fx;
 
 	memset(&q, 0, sizeof(q));
-	big_plugin = fake_discover_plugin;
-	big_plugin.scan = NULL;
-	big_plugin.scan_each = big_scan_each;
-	big_plugin.discover = big_discover;
-	big_plugin.hold = big_hold;
+	q.n = BIG;
+	q.arrival = T0 - 60;
+	big_queue_plugin(&big_plugin);
 	/* nothing due for an hour: adoption only */
 	fx = fx_new_tier("test_pass_backlog", &big_plugin, "0s every 1h");
+	fx->ctx.plugin_state = &q;
 	fx->dns.verdict = VERDICT_DOMAIN; /* held mail waits */
 	*state = fx;
 	return 0;
@@ -138,7 +61,7 @@ static void assert_all_held_once(struct fx *fx)
 
 	for (size_t i = 0; i < BIG; i++) {
 		assert_int_equal(q.holds[i], 1);
-		snprintf(id, sizeof(id), "%05X%06zX", 0xABCDEu, i);
+		big_queue_id(i, id, sizeof(id));
 		assert_int_equal(fx_state(fx, id), STORE_MSG_HELD);
 	}
 }

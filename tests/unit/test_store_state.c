@@ -1,7 +1,8 @@
 /*
  * test_store_state - the state index (store_state.c) and verification
  * pruning (store_records.c) against a real Berkeley DB store in a temp
- * dir: live ids by state without the done ones, done ids oldest first
+ * dir: live ids by state without the done ones, one MTA's ids of one
+ * state after an id (bounded, resumable), done ids oldest first
  * with a time bound and a limit, the index following every put and
  * delete in the same transaction (an aborted one leaves it as it was),
  * and the pruning cursor that deletes only old verifications, a bounded
@@ -167,6 +168,57 @@ static void test_live_ids_skip_done(void **state)
 	    "3:postfix/F6 4:postfix/C3");
 	/* DONE in the mask is ignored: live means live */
 	assert_string_equal(live(fx->st, STORE_STATE_BIT(STORE_MSG_DONE)), "");
+}
+
+static const char *after(struct store *st, enum store_msg_state state,
+			 const char *mta, const char *from, size_t limit)
+{
+	static struct seen s;
+	char err[512];
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_walk_state_ids_after(st, state, mta, from, limit,
+						    seen_one, &s, err,
+						    sizeof(err)),
+			 STORE_OK);
+	return s.text;
+}
+
+/* One MTA's ids of one state after a given id, in id order, bounded: a
+ * long walk resumes where the last step stopped (the domain watch). */
+static void test_state_ids_after(void **state)
+{
+	struct store_fx *fx = *state;
+	char err[512];
+
+	put(fx->st, NULL, "postfix", "B2", STORE_MSG_HELD, T0, 0);
+	put(fx->st, NULL, "postfix", "A1", STORE_MSG_HELD, T0, 0);
+	put(fx->st, NULL, "postfix", "C3", STORE_MSG_HELD, T0, 0);
+	put(fx->st, NULL, "postfix", "B9", STORE_MSG_ATTEMPTING, T0, T0);
+	put(fx->st, NULL, "postfixx", "A0", STORE_MSG_HELD, T0, 0);
+	put(fx->st, NULL, "exim", "A5", STORE_MSG_HELD, T0, 0);
+	put(fx->st, NULL, "postfix", "D4", STORE_MSG_DONE, T0, T0);
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "postfix", "", 0),
+			    "2:postfix/A1 2:postfix/B2 2:postfix/C3");
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "postfix", "", 2),
+			    "2:postfix/A1 2:postfix/B2");
+	/* resumed after the last one seen; an id no longer there too */
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "postfix", "B2", 2),
+			    "2:postfix/C3");
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "postfix", "B1", 0),
+			    "2:postfix/B2 2:postfix/C3");
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "postfix", "C3", 0),
+			    "");
+	assert_string_equal(
+	    after(fx->st, STORE_MSG_ATTEMPTING, "postfix", "", 0),
+	    "4:postfix/B9");
+	assert_string_equal(after(fx->st, STORE_MSG_HELD, "exim", "", 0),
+			    "2:exim/A5");
+	/* DONE has no id order: refused */
+	assert_int_equal(store_walk_state_ids_after(fx->st, STORE_MSG_DONE,
+						    "postfix", "", 0, seen_one,
+						    NULL, err, sizeof(err)),
+			 STORE_ERROR);
 }
 
 static void test_index_follows_puts_and_deletes(void **state)
@@ -337,6 +389,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_codec_peek_and_key),
 	    cmocka_unit_test_setup_teardown(test_live_ids_skip_done,
+					    store_fx_setup, store_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_state_ids_after,
 					    store_fx_setup, store_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_index_follows_puts_and_deletes,
 					    store_fx_setup, store_fx_teardown),
