@@ -473,6 +473,7 @@ static void test_general_wording(void **state)
 	     "routing"},
 	    {"SmtpException: Exception reading response", "connection"},
 	    {"500 Line length exceeded", "content"},
+	    {"550 5.2.1 This account is disabled", "mailbox-disabled"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
