@@ -474,6 +474,12 @@ static void test_general_wording(void **state)
 	    {"SmtpException: Exception reading response", "connection"},
 	    {"500 Line length exceeded", "content"},
 	    {"550 5.2.1 This account is disabled", "mailbox-disabled"},
+	    {"550 SPF: 192.0.2.1 is not allowed to send for example.org",
+	     "authentication"},
+	    {"451 DNS error while checking the SPF record", "authentication"},
+	    {"550 Line length is over 998 octets", "content"},
+	    {"501 Illegal characters in address", "other"},
+	    {"550 Too many invalid recipients", "rate-limit"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
