@@ -480,6 +480,10 @@ static void test_general_wording(void **state)
 	    {"550 Line length is over 998 octets", "content"},
 	    {"501 Illegal characters in address", "other"},
 	    {"550 Too many invalid recipients", "rate-limit"},
+	    {"552 Message line is too long", "content"},
+	    {"La bo\xc3\xaete aux lettres du destinataire est pleine",
+	     "mailbox-full"},
+	    {"550 Bo\xc3\xaete aux lettres introuvable", "mailbox-unknown"},
 	    {"Amazon SES has suppressed sending to this address because it "
 	     "has a recent history of bouncing as an invalid address.",
 	     "policy-reputation"},
