@@ -266,6 +266,15 @@ static void env_close_dbs(struct store *st)
 	}
 }
 
+/* stat() of @param file in the state directory @param dir. */
+static int env_stat(const char *dir, const char *file, struct stat *sb)
+{
+	char path[STORE_DIR_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return stat(path, sb);
+}
+
 /*
  * The associate() flags of the index in file: DB_CREATE (build it from
  * messages.db) only when the file does not exist yet, i.e. a new store
@@ -282,13 +291,12 @@ static void env_close_dbs(struct store *st)
  */
 static u_int32_t env_index_flags(const struct store *st, const char *file)
 {
-	char path[STORE_DIR_MAX + 32];
 	struct stat sb;
 
-	if (st->mode == STORE_OPEN_READ)
+	if (st->mode == STORE_OPEN_READ || env_stat(st->dir, file, &sb) == 0 ||
+	    errno != ENOENT)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", st->dir, file);
-	return stat(path, &sb) != 0 && errno == ENOENT ? DB_CREATE : 0;
+	return DB_CREATE;
 }
 
 static int env_open_dbs(struct store *st, char *err, size_t errlen)
@@ -443,11 +451,9 @@ static void env_open_error(struct store *st, int ret, const char *dir,
  */
 static int env_exists(const char *dir)
 {
-	char path[STORE_DIR_MAX + 32];
 	struct stat sb;
 
-	snprintf(path, sizeof(path), "%s/__db.register", dir);
-	if (stat(path, &sb) != 0)
+	if (env_stat(dir, "__db.register", &sb) != 0)
 		return errno != ENOENT;
 	return sb.st_size > 0;
 }
