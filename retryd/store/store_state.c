@@ -20,15 +20,14 @@
  *	after a given id, at most a limit: a long walk (the domain watch
  *	making a healed domain's held mail due) resumes in bounded steps.
  *
- *	store_walk_live_ids() and store_walk_done_ids() read the index
- *	through a plain read-only handle on state.db opened per walk (as
- *	store_due.c does for due.db: a cursor on the associated secondary
- *	would fetch every primary record), in chunks read under short
- *	read-committed transactions committed before any callback runs, so
- *	callbacks may write to the store. A walk is a key range [start, end)
- *	and reads nothing past its end or its limit (the others too). Keys are unique, so the
- *	chunked walk resumes exactly after the last key read. The walks are
- *	not snapshots.
+ *	All three walks read the index through a plain read-only handle on
+ *	state.db opened per walk (as store_due.c does for due.db: a cursor
+ *	on the associated secondary would fetch every primary record), in
+ *	chunks read under short read-committed transactions committed before
+ *	any callback runs, so callbacks may write to the store. A walk is a
+ *	key range [start, end) and reads nothing past its end or its limit.
+ *	Keys are unique, so the chunked walk resumes exactly after the last
+ *	key read. The walks are not snapshots.
  *
  *	Owns the handle for the duration of one walk.
  * DIAGNOSTICS
