@@ -37,6 +37,7 @@ libpq-dev
 
 TEST_PACKAGES="
 libcmocka-dev
+git
 db5.3-util
 perl
 python3

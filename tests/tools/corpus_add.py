@@ -6,7 +6,16 @@ Usage: corpus_add.py [CORPUS [SRCDIR]]
 
 Each source file holds LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT lines (a '#' line says where the
 texts come from and their licence). Labels were set by reading each text (not by running the
-classifier). A text already in the corpus (same letters, any case) is skipped.
+classifier). The corpus is made of tests/data/corpus-base.tsv (BASE: the part corpus_build.py made
+from the sisimai collections, frozen with its reviewed labels; SPLIT LABELS PROVIDER SOURCE TEXT)
+first, then the source files' lines in file order, then the relabellings of
+corpus-label-changes.tsv; nothing else of the old corpus is carried over but its '#' head and which
+texts were validation (below).
+A text already taken (same letters, any case) is skipped; where the two sources differ it is warned,
+naming both (FILE:LINE and SOURCE each), when the skipped line is new (not in its file as committed
+in git; every line where there is no git copy) or was in the corpus before the run (a new source
+displaced it). A corpus line whose SOURCE is in no source file nor BASE (an orphan: its source
+line was taken out) is warned and dropped.
 
 Split (the corpus's SPLIT column): a whole source is validation or development, so wording
 the rules were written against never stands for unseen wording:
@@ -42,9 +51,10 @@ stays validation, so adding texts never moves validation texts away; the develop
 the one left out, also when it was in the corpus before (session 6: 35 such development texts,
 26 full texts and 9 fragments, left out by this rule; the count is printed at each run).
 """
-import os, re, sys
+import os, re, subprocess, sys
 
 CHANGES = 'corpus-label-changes.tsv'
+BASE = 'corpus-base.tsv'  # the frozen part corpus_build.py made (the sisimai collections)
 NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a near-duplicate
 VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
                'sisimai-go-rhost.tsv'}
@@ -124,53 +134,111 @@ def read_rows(corpus):
             if not l.startswith('#')]
 
 
-def main():
-    corpus = sys.argv[1] if len(sys.argv) > 1 else 'tests/data/classifier-corpus.tsv'
-    srcdir = sys.argv[2] if len(sys.argv) > 2 else 'tests/data/corpus-src'
-    files = sorted(f for f in os.listdir(srcdir) if f.endswith('.tsv'))
+def read_base(path):
+    """read_base - the frozen part (BASE: SPLIT LABELS PROVIDER SOURCE TEXT);
+    @return a list of (row, FILE:LINE)"""
+    rows = []
+    for n, line in enumerate(open(path, encoding='utf-8'), 1):
+        if line.startswith('#') or not line.strip():
+            continue
+        f = line.rstrip('\n').split('\t')
+        if len(f) != 5 or f[0] not in ('dev', 'val'):
+            sys.exit('%s:%d: want SPLIT (dev or val) and 4 more tab-separated fields' % (path, n))
+        rows.append((f, '%s:%d' % (BASE, n)))
+    return rows
+
+
+def read_sources(srcdir):
+    """read_sources - the lines of srcdir/*.tsv; @return a list of
+    ((SPLIT, LABELS, PROVIDER, SOURCE, TEXT), FILE:LINE, whether the line is new: not in the
+    file as committed in git (every line is new where git has no committed copy)"""
     new = []
-    sources = set()
-    for f in files:
+    for f in sorted(f for f in os.listdir(srcdir) if f.endswith('.tsv')):
+        committed = git_committed(srcdir, f)
         for n, line in enumerate(open(os.path.join(srcdir, f), encoding='utf-8'), 1):
             if line.startswith('#') or not line.strip():
                 continue
             parts = line.rstrip('\n').split('\t')
             if len(parts) != 4:
                 sys.exit('%s/%s:%d: want 4 tab-separated fields' % (srcdir, f, n))
-            lab, prov, src, text = parts
-            sources.add(src)
-            new.append(('val' if f in VAL_SOURCES else 'dev', lab, prov, src, text))
-    head, old = [], []
+            new.append((('val' if f in VAL_SOURCES else 'dev',) + tuple(parts), '%s:%d' % (f, n),
+                        committed is None or line not in committed))
+    return new
+
+
+def git_committed(srcdir, name):
+    """git_committed - the lines of srcdir/name as committed (git HEAD), None when there is none"""
+    try:
+        r = subprocess.run(['git', '-C', srcdir, 'show', 'HEAD:./' + name], capture_output=True)
+    except OSError:
+        return None
+    if r.returncode != 0:
+        return None
+    return set(r.stdout.decode('utf-8', 'replace').splitlines(True))
+
+
+def warn(msg):
+    print('corpus_add: WARNING: ' + msg, file=sys.stderr)
+
+
+def short(t):
+    return t if len(t) <= 70 else t[:67] + '...'
+
+
+def main():
+    corpus = sys.argv[1] if len(sys.argv) > 1 else 'tests/data/classifier-corpus.tsv'
+    srcdir = sys.argv[2] if len(sys.argv) > 2 else 'tests/data/corpus-src'
+    new = read_sources(srcdir)
+    base = read_base(os.path.join(os.path.dirname(corpus), BASE))
+    sources = set(r[3] for r, _w, _n in new) | set(r[3] for r, _w in base)
+    head, prev = [], []
     for line in open(corpus, encoding='utf-8'):
         if line.startswith('#'):
             head.append(line)
-            continue
-        f = line.rstrip('\n').split('\t')
-        if f[3] in sources:
-            continue  # re-added below
-        old.append(f)
-    seen = set(key(f[4]) for f in old)
+        else:
+            prev.append(line.rstrip('\n').split('\t'))
+    # a corpus line whose source is in no source file would be carried by nothing: it goes
+    orphans = [f for f in prev if f[3] not in sources]
+    for f in orphans:
+        warn('orphan dropped: corpus line of %s is in no source file (nor %s): %s' %
+             (f[3], BASE, short(f[4])))
+    old = [list(r) for r, _w in base]
+    seen = {}
+    for r, where in base:
+        seen.setdefault(key(r[4]), (r[3], where))
     devsk = NearSet(skel(f[4]) for f in old if f[0] == 'dev')
-    for r in new:
+    for r, _w, _n in new:
         if r[0] == 'dev':
             devsk.add(skel(r[4]))
     # a text that is validation in the corpus now stays validation: a development text near it
     # is left out instead (adding texts never shrinks validation)
-    wasval = set(key(f[4]) for f in read_rows(corpus) if f[0] == 'val')
+    wasval = set(key(f[4]) for f in prev if f[0] == 'val')
     valsk = NearSet(skel(f[4]) for f in old if f[0] == 'val')
-    for r in new:
+    for r, _w, _n in new:
         if r[0] == 'val' and (key(r[4]) in wasval or not devsk.near(skel(r[4]))):
             valsk.add(skel(r[4]))
+    was = set((f[3], f[4]) for f in prev)
     added = []
-    left = 0
-    for sp, lab, prov, src, text in new:
+    left = dups = 0
+    for (sp, lab, prov, src, text), where, fresh in new:
         k = key(text)
-        if k in seen or len(k) < 5:
+        if len(k) < 5:
+            continue
+        if k in seen:
+            other, owhere = seen[k]
+            if other != src:
+                dups += 1
+                if (src, text) in was:
+                    warn('%s (%s) was in the corpus and is displaced now: same letters as %s (%s), '
+                         'kept: %s' % (where, src, owhere, other, short(text)))
+                elif fresh:
+                    warn('%s (%s) dropped: same letters as %s (%s), kept: %s' %
+                         (where, src, owhere, other, short(text)))
             continue
         if sp == 'dev' and valsk.near(skel(text)):
             left += 1
             continue
-        seen.add(k)
+        seen[k] = (src, where)
         if sp == 'val' and devsk.near(skel(text)) and k not in wasval:
             sp = 'dev'
         added.append([sp, lab, prov, src, text])
@@ -183,9 +251,11 @@ def main():
         out.writelines(head)
         for f in keep:
             out.write('\t'.join(f) + '\n')
-    print('corpus_add: %d lines kept, %d added (%d validation), %d development texts left out '
-          '(near a validation text)' %
-          (len(old), len(added), sum(1 for a in added if a[0] == 'val'), left), file=sys.stderr)
+    print('corpus_add: %d lines from %s, %d added (%d validation), %d development texts left out '
+          '(near a validation text), %d same-letters duplicates of another source\'s text dropped '
+          '(new ones warned above), %d orphans dropped' %
+          (len(old), BASE, len(added), sum(1 for a in added if a[0] == 'val'), left, dups,
+           len(orphans)), file=sys.stderr)
     print('corpus_add: %d label changes applied (%d already applied)' % changed, file=sys.stderr)
 
 

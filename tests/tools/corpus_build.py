@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """corpus_build.py - rebuild tests/data/classifier-corpus.tsv from public bounce collections.
 
+Its part, as reviewed (session 8), is frozen in tests/data/corpus-base.tsv, which corpus_add.py
+reads; a rerun here would only serve to make that file anew.
+
 Usage: corpus_build.py MIRROR_DIR SISIMAI_DUMP_JSONL... > new.tsv
 
 Sources (public, read as data only; each corpus line names its source file):
