@@ -139,7 +139,7 @@ run_size() {
 	R[$N,load1]=$(loadavg)
 	echo "  filled in ${R[$N,fill]} s (postqueue -j lists ${R[$N,listed_pf]} deferred); Postfix queue ${R[$N,pfdisk]} B/message"
 	echo "  adoption: ${R[$N,adopt]} s to $N held, ${R[$N,adopt_passes]} passes, ${R[$N,adopt_full]} full listings"
-	echo "  held: $passes passes in $WINDOW s, ${R[$N,pass_cpu]} s CPU per pass (retryd + helper + commands + Postfix)"
+	echo "  held: $passes passes in $WINDOW s, ${R[$N,pass_cpu]} s CPU per pass (retryd + helper + commands; Postfix apart: ${R[$N,mta_cpu]} s)"
 	echo "  reconciliation (SIGHUP): listed ${R[$N,recon]} in ${R[$N,recon_t]} s; partial listings since start: ${R[$N,partial]}"
 	echo "  peak RSS after adoption: daemon ${R[$N,rss_a]} MB, helper ${R[$N,hrss_a]} MB;" \
 		"after the reconciliation: daemon ${R[$N,rss_r]} MB, helper ${R[$N,hrss_r]} MB"

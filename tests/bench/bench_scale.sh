@@ -161,7 +161,7 @@ size_start() {
 }
 
 run_size() {
-	local N=$1 name="n$1" t0 t1 c0 c1 rpid passes_before passes cpu_r cpu_pf i
+	local N=$1 name="n$1" t0 t1 c0 c1 rpid passes i
 	local PLAIN=$PLAIN RECOVERY=$RECOVERY
 	[ "$QUICK_ABOVE" -gt 0 ] && [ "$N" -gt "$QUICK_ABOVE" ] && PLAIN=0 RECOVERY=0
 	echo "--- $N held messages$([ "$PLAIN$RECOVERY" = 00 ] && echo ' (quick: held only)')"
@@ -204,15 +204,10 @@ run_size() {
 	# held pass: measure from the first pass that read only the log
 	bench_wait_log_pass
 	sleep $((2 * INTERVAL + 2))
-	passes_before=$(status_passes); local logged_before; logged_before=$(e2e_passes_since_start)
-	c0=$(e2e_tree_cpu "$rpid"); local p0; p0=$(e2e_tree_cpu "$master")
-	sleep "$WINDOW"
-	c1=$(e2e_tree_cpu "$rpid"); local p1; p1=$(e2e_tree_cpu "$master")
-	passes=$(($(status_passes) - passes_before))
+	local logged_before; logged_before=$(e2e_passes_since_start)
+	bench_held_cpu "$N" "$WINDOW" "$rpid" "$master"
+	passes=${R[$N,passes]}
 	local logged=$(($(e2e_passes_since_start) - logged_before))
-	cpu_r=$(fsub "$c1" "$c0"); cpu_pf=$(fsub "$p1" "$p0")
-	R[$N,passes]=$passes
-	R[$N,pass_cpu]=$(awk "BEGIN { printf \"%.4f\", ($cpu_r + $cpu_pf) / ($passes ? $passes : 1) }")
 	R[$N,full_passes]=$(tail -n +"$((E2E_LOG_OFF + 1))" "$E2E_DIR/retryd.log" | grep ' pass: scanned=' | tail -n "$logged" | grep -c -v '(log)')
 	bench_reconcile_cost "$N" "$rpid" "$master"
 	R[$N,r_hour]=$(bench_hour "$N")
@@ -231,7 +226,8 @@ run_size() {
 	e2e_retryd_stop
 	echo "  injected and deferred: ${R[$N,inject]:--} s; adoption: ${R[$N,adopt]:--} s"
 	echo "  plain Postfix: idle ${R[$N,pf_idle]:--} s CPU in ${WINDOW} s; one retry of the queue ${R[$N,pf_retry]:--} s CPU (${R[$N,pf_retry_t]:--} s); per hour ~${R[$N,pf_hour]:--} s"
-	echo "  retryd held: $passes passes in ${WINDOW} s (${R[$N,full_passes]:--} full listings), ${R[$N,pass_cpu]:--} s CPU per pass (retryd + Postfix)"
+	echo "  retryd held: $passes passes in ${WINDOW} s (${R[$N,full_passes]:--} full listings), ${R[$N,pass_cpu]:--} s CPU per pass" \
+		"(retryd, its helper and commands; Postfix's own processes ${R[$N,mta_cpu]:--} s per pass beside)"
 	echo "  one reconciliation (full listing after a reload): ${R[$N,recon_cpu]:--} s CPU, ${R[$N,recon_t]:--} s; per hour at 30 s scans + hourly reconciliation ~${R[$N,r_hour]:--} s"
 	echo "  recovery: postqueue -f ${R[$N,pf_recover]:--} s, retryd ${R[$N,r_recover]:--} s (verify_window 5 s)"
 	echo "  retryd peak RSS ${R[$N,rss]:--} MB (its privileged helper ${R[$N,rss_helper]:--} MB); state on disk ${R[$N,disk]:--} bytes per held message"
@@ -352,7 +348,8 @@ run_one_queue() {
 	echo "  injected and deferred: ${R[$N,inject]} s (Postfix queue ${R[$N,pfdisk]} B/message); adoption: ${R[$N,adopt]} s"
 	echo "  plain Postfix: idle ${R[$N,pf_idle]} s CPU in ${WINDOW} s; one retry of the queue ${R[$N,pf_retry]} s CPU" \
 		"(measured over ${R[$N,pf_retry_n]} of $N in ${R[$N,pf_retry_t]} s$([ "${R[$N,pf_retry_n]}" -lt "$N" ] && echo ', x N / that count')); per hour ~${R[$N,pf_hour]} s"
-	echo "  retryd held: $passes passes in ${WINDOW} s, ${R[$N,pass_cpu]} s CPU per pass (retryd + Postfix)"
+	echo "  retryd held: $passes passes in ${WINDOW} s, ${R[$N,pass_cpu]} s CPU per pass" \
+		"(retryd, its helper and commands; Postfix's own processes ${R[$N,mta_cpu]} s per pass beside)"
 	echo "  one reconciliation (full listing after a reload): ${R[$N,recon_cpu]} s CPU, ${R[$N,recon_t]} s; per hour at 30 s scans + hourly reconciliation ~${R[$N,r_hour]} s"
 	echo "  recovery: postqueue -f ${R[$N,pf_recover_n]} delivered in ${R[$N,pf_recover]} s, retryd ${R[$N,r_recover_n]} in ${R[$N,r_recover]} s (target count $k; verify_window 5 s) -> ${R[$N,ratio]}"
 	echo "  retryd peak RSS ${R[$N,rss]} MB (after the reconciliation ${R[$N,rss_recon]} MB; its privileged helper ${R[$N,rss_helper]} MB);" \
@@ -374,13 +371,14 @@ for n in $SIZES; do
 done
 bench_lock un
 echo "bench_scale: $(uptime)"
-echo "--- growth table (load: 1/5/15 min at the end of each size)"
-printf '%9s %8s %10s %11s %10s %10s %11s %8s %10s %10s %8s %7s %9s %s\n' held adopt_s pass_cpu_s recon_cpu_s recon_t_s r_cpu_h_s pf_cpu_h_s recov_n \
+echo "--- growth table (load: 1/5/15 min at the end of each size; pass_cpu_s: retryd with its helper and commands per"
+echo "    held pass; pf_own_s: Postfix's own processes meanwhile, per pass, apart; r_cpu_h_s counts both)"
+printf '%9s %8s %10s %10s %11s %10s %10s %11s %8s %10s %10s %8s %7s %9s %s\n' held adopt_s pass_cpu_s pf_own_s recon_cpu_s recon_t_s r_cpu_h_s pf_cpu_h_s recov_n \
 	r_recov_s pf_recov_s ratio rss_MB disk_B/msg load
 for n in $SIZES; do
 	[ -n "${R[$n,pass_cpu]:-}" ] || continue
 	[ -n "${R[$n,ratio]:-}" ] || R[$n,ratio]=$(awk "BEGIN { r = \"${R[$n,r_recover]:-}\"; p = \"${R[$n,pf_recover]:-}\"; if (r == \"\" || p == \"\") print \"-\"; else printf \"%.2f\", r / p }")
-	printf '%9s %8s %10s %11s %10s %10s %11s %8s %10s %10s %8s %7s %9s %s\n' "$n" "${R[$n,adopt]:--}" "${R[$n,pass_cpu]:--}" "${R[$n,recon_cpu]:--}" \
+	printf '%9s %8s %10s %10s %11s %10s %10s %11s %8s %10s %10s %8s %7s %9s %s\n' "$n" "${R[$n,adopt]:--}" "${R[$n,pass_cpu]:--}" "${R[$n,mta_cpu]:--}" "${R[$n,recon_cpu]:--}" \
 		"${R[$n,recon_t]:--}" "${R[$n,r_hour]:--}" "${R[$n,pf_hour]:--}" "${R[$n,rec_n]:-$n}" "${R[$n,r_recover]:--}" "${R[$n,pf_recover]:--}" \
 		"${R[$n,ratio]}" "${R[$n,rss]:--}" "${R[$n,disk]:--}" "${R[$n,load]:--}"
 done
