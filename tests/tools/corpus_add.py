@@ -38,7 +38,9 @@ the rules were written against never stands for unseen wording:
     (Microsoft's Exchange NDR documentation), smtp-libs.tsv (go-smtp, aiosmtpd, MailKit,
     Python smtplib), policy-daemons.tsv (pypolicyd-spf, iRedAPD, policyd-weight), mox.tsv (mox), node-smtp.tsv
     (nodemailer and smtp-server), maddy.tsv (maddy), esp-payloads.tsv (django-anymail's ESP webhook samples), courier.tsv (Courier), exim-debian.tsv (Debian's Exim ACL texts), web-pages-s7.tsv (pages quoting
-    replies) and github-issues-s7.tsv (GitHub threads quoting them).
+    replies) and github-issues-s7.tsv (GitHub threads quoting them);
+  * added in session 8, all development: cyrus.tsv (Cyrus IMAP's LMTP replies), indimail.tsv
+    (IndiMail's qmail-smtpd replies and qmail-remote/qmail-local errors).
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
@@ -230,9 +232,9 @@ def main():
                 dups += 1
                 if (src, text) in was:
                     warn('%s (%s) was in the corpus and is displaced now: same letters as %s (%s), '
-                         'kept: %s' % (where, src, owhere, other, short(text)))
+                         'taken instead: %s' % (where, src, owhere, other, short(text)))
                 elif fresh:
-                    warn('%s (%s) dropped: same letters as %s (%s), kept: %s' %
+                    warn('%s (%s) dropped: same letters as %s (%s), taken instead: %s' %
                          (where, src, owhere, other, short(text)))
             continue
         if sp == 'dev' and valsk.near(skel(text)):
