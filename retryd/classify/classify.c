@@ -19,7 +19,11 @@
  *	(the previous way, kept as the reference for tests and the bench). Where no rule matches, the enhanced
  *	status code found in the text decides (classify_by_code below): the
  *	first one, or a later more specific one when the first is generic
- *	(x.0.0, x.Y.0); without one the text is "other". The code is also returned as
+ *	(x.0.0, x.Y.0); without one the text is "other". A code that would
+ *	make the text address-level (5.1.1, 5.2.1) does not decide when its
+ *	reply holds a word of another category, quota, sender, policy ...
+ *	(classify_guard.c): the text is "other" and result.guard names the
+ *	word. The code is also returned as
  *	status/permanent whatever decided the category.
  *
  *	Texts come from remote MTAs and may hold any byte: the patterns are
@@ -260,26 +264,30 @@ static size_t classify_find_status(const char *s, size_t len, size_t from,
  * unless it is generic (x.0.0, or x.Y.0) and a later code in the text says
  * more (sendmail's "554 5.4.0 <host #4.4.1>", "550 5.0.0 ... (#5.1.1)"): a
  * later code with a detail, and a subject where the first had none, or the
- * same subject. @param end is where the first code ended.
+ * same subject. @param end is where the first code ended. @return where
+ * the code taken ends (@param end when the first one stays).
  */
-static void classify_find_specific(const char *s, size_t len, size_t end,
-				   char *out, size_t outlen, unsigned *cls,
-				   unsigned *subj, unsigned *det)
+static size_t classify_find_specific(const char *s, size_t len, size_t end,
+				     char *out, size_t outlen, unsigned *cls,
+				     unsigned *subj, unsigned *det)
 {
 	char code[CLASSIFY_STATUS_LEN];
 	unsigned c2, s2, d2;
+	size_t at = end;
 
 	for (int n = 0; *det == 0 && n < LIMIT_CLASSIFY_LATER_CODES; n++) {
 		if ((end = classify_find_status(s, len, end, code, sizeof(code),
 						&c2, &s2, &d2)) == 0)
-			return;
+			break;
 		if (d2 == 0 || s2 == 0 || (*subj != 0 && s2 != *subj))
 			continue;
 		snprintf(out, outlen, "%s", code);
 		*cls = c2;
 		*subj = s2;
 		*det = d2;
+		at = end;
 	}
+	return at;
 }
 
 /*
@@ -371,6 +379,10 @@ const char *classify_explain(const struct classifier *c,
 {
 	if (c != NULL && r->rule >= 0 && (size_t)r->rule < c->nrules)
 		snprintf(buf, len, "%s", c->rules[r->rule].where);
+	else if (r->guard[0] != '\0')
+		snprintf(buf, len,
+			 "status code %s not trusted: its reply says '%s'",
+			 r->code, r->guard);
 	else if (r->code[0] != '\0' && strcmp(r->code, r->status) != 0)
 		snprintf(buf, len, "status code %s (after %s)", r->code,
 			 r->status);
@@ -405,8 +417,8 @@ static struct classify_result classify_run(const struct classifier *c,
 	r.permanent = have_code && cls == 5;
 	snprintf(r.code, sizeof(r.code), "%s", r.status);
 	if (have_code)
-		classify_find_specific(text, len, end, r.code, sizeof(r.code),
-				       &cls, &subj, &det);
+		end = classify_find_specific(text, len, end, r.code,
+					     sizeof(r.code), &cls, &subj, &det);
 	if (c != NULL && prefilter)
 		classify_prefilter_scan(c->pf, text, len, c->cand);
 	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
@@ -431,6 +443,12 @@ static struct classify_result classify_run(const struct classifier *c,
 	}
 	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
 					   : CLASSIFY_OTHER;
+	/* An address-level code never decides against its own words. */
+	if ((r.category == CLASSIFY_MAILBOX_UNKNOWN ||
+	     r.category == CLASSIFY_MAILBOX_DISABLED) &&
+	    classify_guard_word(text, len, end - strlen(r.code), end, r.guard,
+				sizeof(r.guard)) > 0)
+		r.category = CLASSIFY_OTHER;
 	return r;
 }
 

@@ -32,6 +32,7 @@ enum classify_category {
 };
 
 #define CLASSIFY_STATUS_LEN 16 /* "5.123.123" and its NUL, with room */
+#define CLASSIFY_WORD_LEN   32 /* a guard word and its NUL (cut) */
 
 struct classify_result {
 	enum classify_category category;
@@ -42,6 +43,10 @@ struct classify_result {
 	char code[CLASSIFY_STATUS_LEN];
 	int permanent; /* 1: 5.x.x, 0: 4.x.x or unknown */
 	int rule;      /* index of the rule that matched, -1: by code/none */
+	/* no rule matched and code is address-level (5.1.1, 5.2.1) but its
+	 * reply holds this word of another category (quota, sender ...): the
+	 * code did not decide, the text is other (classify_guard.c); else "" */
+	char guard[CLASSIFY_WORD_LEN];
 };
 
 struct classifier;
@@ -86,8 +91,9 @@ size_t classify_rules_jit(const struct classifier *c, size_t *total);
 /**
  * What decided @param r (from classify_text with @param c): the rule as
  * "FILE:LINE" (a built-in rule is "classifier.ini (built in):LINE"), or
- * "status code X.Y.Z" when no rule matched and the code decided, or
- * "no rule, no status code". Written to @param buf (always terminated).
+ * "status code X.Y.Z" when no rule matched and the code decided,
+ * "status code X.Y.Z not trusted: its reply says 'WORD'" when the guard
+ * kept an address-level code from deciding, or "no rule, no status code". Written to @param buf (always terminated).
  * @return buf.
  */
 const char *classify_explain(const struct classifier *c,

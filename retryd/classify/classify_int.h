@@ -6,8 +6,9 @@
  * DESCRIPTION
  *	classify_literal.c finds the literals a rule cannot match without;
  *	classify_prefilter.c scans a text once for all of them (Aho-Corasick,
- *	ASCII case folded) and says which rules may match. Only classify.c
- *	uses this header.
+ *	ASCII case folded) and says which rules may match; classify_guard.c
+ *	says whether an address-level status code's words say something else. Only
+ *	classify.c uses this header.
  */
 #ifndef RETRYD_CLASSIFY_INT_H
 #define RETRYD_CLASSIFY_INT_H
@@ -58,5 +59,15 @@ void classify_prefilter_scan(const struct classify_prefilter *pf,
 
 /** How many rules have a literal set (the others always run). */
 size_t classify_prefilter_filtered(const struct classify_prefilter *pf);
+
+/**
+ * The first word of the reply that carries the status code at
+ * [@param code_start, @param code_end) of @param text that belongs to
+ * another category's wording (quota, sender, policy ...; classify_guard.c).
+ * @return its length, copied lower case and NUL-terminated (cut to
+ * @param outlen - 1) to @param out; 0 when the reply's words are silent.
+ */
+size_t classify_guard_word(const char *text, size_t len, size_t code_start,
+			   size_t code_end, char *out, size_t outlen);
 
 #endif

@@ -126,6 +126,13 @@ else
 	ok 0 "# SKIP jq not installed"
 fi
 
+# 27-28: an address-level code whose reply speaks of something else is not trusted (classify_guard.c)
+printf '[classifier]\nbuiltin_rules = no\n' >"$T/norules.ini"
+out=$("$CTL" -c "$T/norules.ini" classify --explain "550 5.2.1 Subject is Mandatory." "550 5.2.1 <x@example.com>: Account disabled")
+is "$(echo "$out" | sed -n 1p | cut -f1,2)" "$(printf "other\tstatus code 5.2.1 not trusted: its reply says 'subject'")" \
+	"--explain: the guard names the word that kept a 5.2.1 from deciding"
+is "$(echo "$out" | sed -n 2p | cut -f1,2)" "$(printf 'mailbox-disabled\tstatus code 5.2.1')" "--explain: a 5.2.1 whose words agree decides"
+
 # usage and policy errors
 "$CTL" -c "$P" classify --bogus >/dev/null 2>&1
 is "$?" 2 "bad option: exit 2"

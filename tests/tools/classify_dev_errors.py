@@ -3,6 +3,7 @@
 
     tests/tools/classify_dev_errors.py [--rules FILE] [--build DIR] [--save F | --diff F] [--sum]
     tests/tools/classify_dev_errors.py --loso [--strict] [--sum] [--rules FILE] [--build DIR]
+    tests/tools/classify_dev_errors.py --batch REF [--rules FILE] [--build DIR]
 
 Runs every text of tests/data/classifier-corpus.tsv through `retryctl classify
 --explain` with a policy holding only FILE's rules (default policy/classifier.ini,
@@ -26,6 +27,14 @@ are classified again (each text lost is printed, unless --sum). The sum over the
 estimate (fragments, sisimai's wording lists, count as one source; with
 --strict they support no rule). It prints the providers that lose texts
 and the rules that only one provider keeps.
+
+--batch REF measures a batch of new texts: the development texts of the
+corpus that the corpus at git REF did not hold (same source and text). It
+prints the batch's texts the rules get wrong, its accuracy, and its strict
+leave-one-source-out accuracy. Run it when a batch lands, BEFORE writing
+rules for it: rules that never saw the batch are the honest predictor of
+validation. (--rules FILE, e.g. the rules file at an older commit, replays
+the figure later.)
 """
 import argparse
 import collections
@@ -144,6 +153,42 @@ def loso(retryctl, rules, rows, got, strict, show):
                100 * tot[part + 'ok0'] / n, tot[part + 'fa']))
 
 
+def batch(retryctl, rules, rows, got, ref, root):
+    """accuracy of the development texts new since git REF"""
+    old = subprocess.run(['git', '-C', root, 'show', ref + ':tests/data/classifier-corpus.tsv'],
+                         capture_output=True)
+    if old.returncode != 0:
+        sys.exit('git show %s: %s' % (ref, old.stderr.decode('utf-8', 'replace').strip()))
+    seen = set()
+    for ln in old.stdout.decode('utf-8', 'surrogateescape').split('\n'):
+        f = ln.split('\t', 4)
+        if len(f) == 5 and not ln.startswith('#'):
+            seen.add((f[3], f[4]))
+    new = {i for i, r in enumerate(rows) if r[0] == 'dev' and (r[3], r[4]) not in seen}
+    decided, _only = loso_decisions(retryctl, rules, rows, got, True)
+    again = {}
+    for idx, dec in decided.values():
+        again.update(zip(idx, dec))
+    n = ok = lo = fa = lfa = 0
+    provs = collections.Counter()
+    for i in sorted(new):
+        want = rows[i][1].split('|')
+        cat, why = got[i]
+        n += 1
+        ok += cat in want
+        lo += again[i][0] in want
+        fa += cat in ADDR and not any(w in ADDR for w in want)
+        lfa += again[i][0] in ADDR and not any(w in ADDR for w in want)
+        provs[rows[i][2]] += 1
+        if cat not in want:
+            print('%-18s -> %-18s [%s] %s %s\n    %s' %
+                  (want[0], cat, rows[i][1], rows[i][2], why, rows[i][4][:400]))
+    print('batch since %s: %d development texts from %d providers' % (ref, n, len(provs)))
+    print('batch: %.2f%% (%d/%d), non-address taken as address-level %d; '
+          'strict loso %.2f%% (%d/%d), non-address taken as address-level %d' %
+          (100 * ok / max(1, n), ok, n, fa, 100 * lo / max(1, n), lo, n, lfa))
+
+
 def main():
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
     ap = argparse.ArgumentParser()
@@ -154,9 +199,13 @@ def main():
     ap.add_argument('--sum', action='store_true')
     ap.add_argument('--loso', action='store_true')
     ap.add_argument('--strict', action='store_true')
+    ap.add_argument('--batch', metavar='REF')
     a = ap.parse_args()
     rows = load_corpus(os.path.join(root, 'tests/data/classifier-corpus.tsv'))
     got = classify(os.path.join(a.build, 'retryctl'), a.rules, [r[4] for r in rows])
+    if a.batch:
+        batch(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.batch, root)
+        return
     if a.loso:
         loso(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.strict, not a.sum)
         return

@@ -327,6 +327,78 @@ static void test_specific_code(void **state)
 }
 
 /*
+ * The guard (classify_guard.c): a 5.1.1 or 5.2.1 decides only when its
+ * reply holds no word of another category. No classifier: the code alone.
+ */
+static void test_guard(void **state)
+{
+	static const struct {
+		const char *text, *want, *word;
+	} cases[] = {
+	    {"550 5.2.1 Subject is Mandatory.", "other", "subject"},
+	    {"550 5.1.1 IP address literals are not supported", "other", "ip"},
+	    {"552 5.1.1 Recipient over-quota", "other", "over"},
+	    {"550 5.2.1 Mailbox unavailable. Your IP 192.0.2.1 is blacklisted",
+	     "other", "ip"},
+	    {"550 5.1.1 <>: Sender address rejected", "other", "sender"},
+	    /* qmail: the code at the end, the words before it */
+	    {"550 Quota exceeded (#5.1.1)", "other", "quota"},
+	    {"550 Sorry, no mailbox here by that name. (#5.1.1)",
+	     "mailbox-unknown", ""},
+	    /* words that agree, and no words */
+	    {"550 5.1.1 <x@example.com>... User unknown", "mailbox-unknown",
+	     ""},
+	    {"550 5.2.1 <x@example.com>: Account disabled", "mailbox-disabled",
+	     ""},
+	    {"550 5.1.1", "mailbox-unknown", ""},
+	    /* addresses, host names, URLs are not words */
+	    {"550 5.1.1 <spam@quota.example> unknown", "mailbox-unknown", ""},
+	    {"550 5.1.1 spam@quota.example unknown", "mailbox-unknown", ""},
+	    {"550 5.1.1 see https://example.com/spam/quota", "mailbox-unknown",
+	     ""},
+	    /* only the reply that carries the code */
+	    {"550 5.1.1 <x@example.com>... User unknown 554 5.7.1 spam",
+	     "mailbox-unknown", ""},
+	    {"550 5.0.0 greylisted 550 5.1.1 <x@example.com>... unknown",
+	     "mailbox-unknown", ""},
+	    /* a later specific code at the end: the words before it */
+	    {"550 5.0.0 Quota exceeded (#5.1.1)", "other", "quota"},
+	    /* not an address-level code: no guard */
+	    {"552 5.2.2 quota", "mailbox-full", ""},
+	    /* a non-ASCII word is no other-category word */
+	    {"550 5.2.1 Konto niedost\xc4\x99pne", "mailbox-disabled", ""},
+	    /* a word longer than CLASSIFY_WORD_LEN is in no list */
+	    {"550 5.1.1 spamspamspamspamspamspamspamspamspamspam",
+	     "mailbox-unknown", ""},
+	};
+	char buf[CLASSIFY_EXPLAIN_LEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classify_result r =
+		    classify_text(NULL, cases[i].text, strlen(cases[i].text));
+
+		if (strcmp(classify_category_name(r.category), cases[i].want) !=
+			0 ||
+		    strcmp(r.guard, cases[i].word) != 0)
+			fail_msg("'%s': want %s '%s', got %s '%s'",
+				 cases[i].text, cases[i].want, cases[i].word,
+				 classify_category_name(r.category), r.guard);
+	}
+	{
+		static const char t[] = "550 5.2.1 Subject is Mandatory.";
+		struct classify_result r = classify_text(NULL, t, strlen(t));
+
+		assert_string_equal(
+		    classify_explain(NULL, &r, buf, sizeof(buf)),
+		    "status code 5.2.1 not trusted: its reply "
+		    "says 'subject'");
+		assert_string_equal(r.status, "5.2.1");
+		assert_int_equal(r.permanent, 1);
+	}
+	(void)state;
+}
+
+/*
  * Wording of client libraries, resolvers and services that name their
  * reason in general words (written from their error strings, not from
  * the corpus): the words decide, never the fallback.
@@ -755,6 +827,7 @@ int main(void)
 	    cmocka_unit_test(test_mailbox_unavailable),
 	    cmocka_unit_test(test_fallback_by_code),
 	    cmocka_unit_test(test_specific_code),
+	    cmocka_unit_test(test_guard),
 	    cmocka_unit_test(test_general_wording),
 	    cmocka_unit_test(test_arbitrary_bytes),
 	    cmocka_unit_test(test_status),
