@@ -39,8 +39,14 @@ the rules were written against never stands for unseen wording:
     Python smtplib), policy-daemons.tsv (pypolicyd-spf, iRedAPD, policyd-weight), mox.tsv (mox), node-smtp.tsv
     (nodemailer and smtp-server), maddy.tsv (maddy), esp-payloads.tsv (django-anymail's ESP webhook samples), courier.tsv (Courier), exim-debian.tsv (Debian's Exim ACL texts), web-pages-s7.tsv (pages quoting
     replies) and github-issues-s7.tsv (GitHub threads quoting them);
-  * added in session 8, all development: cyrus.tsv (Cyrus IMAP's LMTP replies), indimail.tsv
-    (IndiMail's qmail-smtpd replies and qmail-remote/qmail-local errors).
+  * added in session 8: cyrus.tsv (Cyrus IMAP's LMTP replies) and indimail.tsv (IndiMail's
+    qmail-smtpd replies and qmail-remote/qmail-local errors), development. Validation must stay
+    at least a third of the real texts (test_classify_corpus), so from the second batch on a new
+    source FILE goes to validation when md5(file name)'s first hex digit is even, development
+    when odd (decided by the name, before any classifier run): zimbra.tsv (Zimbra's LMTP
+    replies), go-guerrilla.tsv (go-guerrilla's responses), twisted.tsv (Twisted mail's replies
+    and client errors), msmtp.tsv (msmtp's errors): validation; aiosmtplib.tsv (aiosmtplib's
+    errors): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
@@ -59,7 +65,9 @@ CHANGES = 'corpus-label-changes.tsv'
 BASE = 'corpus-base.tsv'  # the frozen part corpus_build.py made (the sisimai collections)
 NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a near-duplicate
 VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
-               'sisimai-go-rhost.tsv'}
+               'sisimai-go-rhost.tsv',
+               # session 8, from batch 2 on: md5(file name) first hex digit even (below)
+               'zimbra.tsv', 'go-guerrilla.tsv', 'twisted.tsv', 'msmtp.tsv'}
 
 
 def key(t):
