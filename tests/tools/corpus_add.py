@@ -45,8 +45,10 @@ the rules were written against never stands for unseen wording:
     source FILE goes to validation when md5(file name)'s first hex digit is even, development
     when odd (decided by the name, before any classifier run): zimbra.tsv (Zimbra's LMTP
     replies), go-guerrilla.tsv (go-guerrilla's responses), twisted.tsv (Twisted mail's replies
-    and client errors), msmtp.tsv (msmtp's errors): validation; aiosmtplib.tsv (aiosmtplib's
-    errors): development.
+    and client errors), msmtp.tsv (msmtp's errors), web-pages-s8.tsv (pages quoting replies):
+    validation; aiosmtplib.tsv (aiosmtplib's errors), dma.tsv (DragonFly Mail Agent's delivery
+    errors), clamsmtp.tsv (ClamSMTP's replies), sqlgrey.tsv (SQLgrey's greylisting texts) and
+    rspamd.tsv (Rspamd's reject messages): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
@@ -67,7 +69,7 @@ NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a ne
 VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
                'sisimai-go-rhost.tsv',
                # session 8, from batch 2 on: md5(file name) first hex digit even (below)
-               'zimbra.tsv', 'go-guerrilla.tsv', 'twisted.tsv', 'msmtp.tsv'}
+               'zimbra.tsv', 'go-guerrilla.tsv', 'twisted.tsv', 'msmtp.tsv', 'web-pages-s8.tsv'}
 
 
 def key(t):
