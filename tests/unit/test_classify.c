@@ -608,6 +608,19 @@ static void test_general_wording(void **state)
 	    {"451 out of allow RCPT numbers.", "rate-limit"},
 	    {"554 a loop was found in the mail exchanger list", "routing"},
 	    {"The SMTP server has unexpectedly disconnected.", "connection"},
+	    /* session 8, batch 1 (Cyrus, IndiMail) */
+	    {"451 4.3.0 error connecting to the policy service", "other"},
+	    {"temporary failure: unable to connect to clamd daemon", "other"},
+	    {"550 5.7.1 Rejected: example.org does not designate 2001:db8::1 "
+	     "as permitted sender",
+	     "authentication"},
+	    {"504 5.5.2 HELO must be an FQDN", "policy-reputation"},
+	    {"550 Rejected: non-FQDN EHLO", "policy-reputation"},
+	    {"501 5.5.2 invalid authentication mechanism", "authentication"},
+	    {"554 5.6.0 Invalid message format", "content"},
+	    {"421 4.4.1 no connection with the remote server", "connection"},
+	    {"451 4.3.0 Server temporarily unavailable", "other"},
+	    {"451 4.5.0 backend sent bad protocol", "other"},
 	};
 	struct shipped *s = *state;
 
