@@ -621,6 +621,12 @@ static void test_general_wording(void **state)
 	    {"421 4.4.1 no connection with the remote server", "connection"},
 	    {"451 4.3.0 Server temporarily unavailable", "other"},
 	    {"451 4.5.0 backend sent bad protocol", "other"},
+	    /* batch 2 (aiosmtplib) */
+	    {"SMTPConnectError: Error connecting to mx.example.net on port "
+	     "587",
+	     "connection"},
+	    {"OSError: [Errno 111] Connect call failed ('198.51.100.7', 587)",
+	     "connection"},
 	};
 	struct shipped *s = *state;
 
