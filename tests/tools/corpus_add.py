@@ -50,7 +50,8 @@ the rules were written against never stands for unseen wording:
     errors), clamsmtp.tsv (ClamSMTP's replies), sqlgrey.tsv (SQLgrey's greylisting texts) and
     rspamd.tsv (Rspamd's reject messages), haraka-plugins-s8.tsv (Haraka's dns-list,
     spamassassin and attachment plugins), vsmtp.tsv (vSMTP's replies), smtpserver.tsv (the .NET
-    SmtpServer library's replies), email-sender.tsv (Perl Email::Sender's failures): development.
+    SmtpServer library's replies), email-sender.tsv (Perl Email::Sender's failures),
+    postfix-src-s8.tsv (Postfix delivery agents' status texts not taken before): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
