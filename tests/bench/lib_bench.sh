@@ -49,14 +49,14 @@ bench_wait_log_pass() {
 # until the MTA's transient processes have exited: the delivery agents,
 # cleanup, showq... of the last burst idle out after max_idle (100 s for
 # Postfix), and their work would otherwise land in the held window. Only
-# the long-lived ones (Postfix's qmgr, pickup, tlsmgr, postscreen; an
+# the long-lived ones (Postfix's qmgr, pickup, tlsmgr, postscreen, postlogd; an
 # Exim daemon's own children) may stay. Prints how long it waited and
 # what was left when it gave up.
 bench_mta_quiet() {
-	local i left t0=$SECONDS
-	for ((i = 0; i < ${BENCH_QUIET_MAX:-200}; i++)); do
-		left=$(pgrep -l -P "$1" | awk '$2 !~ /^(qmgr|pickup|tlsmgr|postscreen)$/ { printf " %s", $2 }')
-		[ -z "$left" ] && break
+	local left t0=$SECONDS
+	while :; do
+		left=$(pgrep -l -P "$1" | awk '$2 !~ /^(qmgr|pickup|tlsmgr|postscreen|postlogd)$/ { printf " %s", $2 }')
+		[ -z "$left" ] || [ $((SECONDS - t0)) -ge "${BENCH_QUIET_MAX:-200}" ] && break
 		sleep 1
 	done
 	echo "  MTA quiet after $((SECONDS - t0)) s${left:+ (still running:$left)}"
