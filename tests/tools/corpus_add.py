@@ -51,7 +51,9 @@ the rules were written against never stands for unseen wording:
     rspamd.tsv (Rspamd's reject messages), haraka-plugins-s8.tsv (Haraka's dns-list,
     spamassassin and attachment plugins), vsmtp.tsv (vSMTP's replies), smtpserver.tsv (the .NET
     SmtpServer library's replies), email-sender.tsv (Perl Email::Sender's failures),
-    postfix-src-s8.tsv (Postfix delivery agents' status texts not taken before): development.
+    postfix-src-s8.tsv (Postfix delivery agents' status texts not taken before), mailu.tsv
+    (Mailu's Rspamd messages and limiter), mailcow.tsv (mailcow's Rspamd messages), nginx.tsv
+    (nginx's SMTP proxy replies): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
