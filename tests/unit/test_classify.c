@@ -627,6 +627,19 @@ static void test_general_wording(void **state)
 	     "connection"},
 	    {"OSError: [Errno 111] Connect call failed ('198.51.100.7', 587)",
 	     "connection"},
+	    /* batches 3-4 (DMA, Haraka, Rspamd, vSMTP, ClamSMTP) */
+	    {"delivery failed: cannot open '/home/u/Maildir/tmp/x': Read-only "
+	     "file system",
+	     "other"},
+	    {"451 4.3.0 rspamd timed out", "other"},
+	    {"451 4.3.0 clamd connection failed", "other"},
+	    {"503 5.5.1 STARTTLS already started", "other"},
+	    {"504 5.7.4 Unrecognized authentication mechanism",
+	     "authentication"},
+	    {"554 5.7.1 ICAP threat detected: Eicar-Test-Signature", "content"},
+	    {"552 Rejected: nested archive", "content"},
+	    {"554 5.7.1 Insufficient authorization to relay",
+	     "policy-reputation"},
 	};
 	struct shipped *s = *state;
 
