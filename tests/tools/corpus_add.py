@@ -53,8 +53,8 @@ the rules were written against never stands for unseen wording:
     SmtpServer library's replies), email-sender.tsv (Perl Email::Sender's failures),
     postfix-src-s8.tsv (Postfix delivery agents' status texts not taken before), mailu.tsv
     (Mailu's Rspamd messages and limiter), mailcow.tsv (mailcow's Rspamd messages), nginx.tsv
-    (nginx's SMTP proxy replies), exim-src.tsv (Exim source messages not in its test logs):
-    development.
+    (nginx's SMTP proxy replies), exim-src.tsv (Exim source messages not in its test logs),
+    go-net-smtp.tsv (Go's net/smtp, net and TLS errors): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
