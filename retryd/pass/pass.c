@@ -15,18 +15,19 @@
  *	     the discovered ids: a pass with everything held costs the same
  *	     however many are held;
  *	  3. adopt: routing-deferred messages not held, in batches;
- *	     then due messages whose pending recipients are suppressed are
- *	     marked and, with nothing else pending, handed back
- *	     (pass_suppress.c);
- *	  4. due: give up, verify per domain, wait / bounce / attempt;
- *	  5. retention: a bounded batch of old done messages and old
- *	     verifications deleted (pass_retention.c);
- *	  6. watch: domains with held mail verified once per window; a healed
- *	     one's held mail made due PASS_HEAL_DUE a pass, each step
- *	     released by the next pass, run at once (pass_watch.c).
- *	  7. outcomes, after a pass that attempted: what the MTA logged
- *	     already (exim -M delivers before it returns) is recorded in this
- *	     pass, not a scan_interval later.
+ *	  4. watch: domains with held mail verified once per window; a
+ *	     healed one's held mail made due PASS_HEAL_DUE a pass, each
+ *	     step released by the due step of the same pass, the next pass
+ *	     run at once (pass_watch.c); then due messages whose pending
+ *	     recipients are suppressed are marked and, with nothing else
+ *	     pending, handed back (pass_suppress.c);
+ *	  5. due: give up, verify per domain (the watch's verification of
+ *	     this pass reused), wait / bounce / attempt;
+ *	  6. outcomes, after a pass that attempted: what the MTA logged
+ *	     already (exim -M delivers before it returns) is recorded in
+ *	     this pass, not a scan_interval later;
+ *	  7. retention: a bounded batch of old done messages and old
+ *	     verifications deleted (pass_retention.c).
  *	No step walks every message: reconcile and outcomes read the live
  *	ids from the state index, the due step the due index; a store
  *	holding a million done messages costs a pass what an empty one does.
@@ -102,14 +103,16 @@ int pass_run(struct pass_ctx *ctx, int64_t now)
 	}
 	pass_journal_compact(ctx, &l, now);
 	pass_adopt(ctx, &l, now);
+	/* healed domains: a step of their held mail due, released below */
+	pass_watch_run(ctx, now);
 	pass_suppress_due(ctx, &l,
 			  now); /* suppressed recipients: not attempted */
 	pass_due(ctx, &l, now);
-	pass_watch_run(ctx, now); /* healed domains: their held mail due */
 	/* An MTA that delivers while it is asked (exim -M) has logged the
 	 * outcomes already: read them now, not a scan_interval later. */
 	if (ctx->stats.attempted > 0)
 		(void)pass_collect_outcomes(ctx, now); /* logs its errors */
+	pass_watch_note(ctx); /* held mail left: the watched set rebuilt */
 	pass_listing_free(ctx, &l);
 	pass_retention(ctx, now);
 	ctx->stats.nospace = ctx->nospace;

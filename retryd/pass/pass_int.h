@@ -353,8 +353,11 @@ void pass_journal_compact(struct pass_ctx *ctx, const struct pass_listing *l,
 /* pass_watch.c */
 /** Watch @param domain (it has held mail now). */
 void pass_watch_add(struct pass_ctx *ctx, const char *domain);
-/** Verify watched domains once per window; healed ones: held mail due. */
+/** Verify watched domains once per window; healed ones: held mail due
+ * (before the due step, which releases it in the same pass). */
 void pass_watch_run(struct pass_ctx *ctx, int64_t now);
+/** After the pass's mail steps: held mail left, the set is rebuilt later. */
+void pass_watch_note(struct pass_ctx *ctx);
 void pass_watch_free(struct pass_watch *w);
 
 /* pass_hooks.c */

@@ -9,7 +9,7 @@
  *	the first pass from the HELD records (one walk, O(held), once per
  *	start) and by every adoption (pass_watch_add()).
  *
- *	pass_watch_run(), after the due step of each pass, verifies each
+ *	pass_watch_run(), before the due step of each pass, verifies each
  *	watched domain once per verify_window, whether or not any of its
  *	messages is due (pass_verify_domains(): the stored verification when
  *	it is younger than the window, so the due step and the watch share
@@ -24,21 +24,24 @@
  *	bounded steps (watch_heal_step): each pass walks the HELD ids in key
  *	order from a cursor (store_walk_state_ids_after: the index alone,
  *	the records by key in order) until PASS_HEAL_DUE of them were made
- *	due or PASS_HEAL_WALK ids were looked at, and asks for the next pass
- *	at once (stats.capped), whose due step releases them: the first
- *	releases start in the pass after the healing is seen, whatever the
- *	number held, the due set never grows past what a pass releases, and
- *	each held message is written once per healing. A domain that fails
+ *	due or PASS_HEAL_WALK ids were looked at; the due step of the same
+ *	pass releases them, and the next pass is asked for at once
+ *	(stats.capped): the first releases start in the pass that sees the
+ *	healing, whatever the number held, the due set never grows past
+ *	what a pass releases, and each held message is written due once per
+ *	healing. A domain that fails
  *	again stops its healing (its mail stays scheduled); one that turns
  *	during a healing restarts the walk from the first id. The first
  *	verdict of a domain after it is watched (adoption, restart) is its
  *	baseline: only a change seen by this process makes mail due early.
  *	The set is rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S
  *	(one walk, O(held), once an hour), and after a pass in which held
- *	mail left the held state (attempted, released, handed back, gone):
+ *	mail left the held state (attempted, released, handed back, gone:
+ *	pass_watch_note() at the pass's end):
  *	domains with no held mail left drop out, so an idle retryd verifies
  *	nothing. That rebuild waits while passes run back to back (a release
- *	burst, a healing) and comes at most once per verify_window and per
+ *	burst, a healing: the pass follows a capped one or is capped) and
+ *	comes at most once per verify_window and per
  *	PASS_WATCH_COST_FACTOR times its own last duration: a pass with
  *	everything held and nothing leaving never walks the HELD records,
  *	and a release never pays O(held) per pass.
@@ -288,8 +291,8 @@ static void watch_heal(struct pass_ctx *ctx, const struct pass_domain *turned,
 	}
 	made = watch_heal_step(ctx, now, &end);
 	w->heal_made += made;
-	if (made || !end)
-		ctx->stats.capped = 1; /* release them, and go on, at once */
+	if (!end) /* the due step releases this step: the next one at once */
+		ctx->stats.capped = 1;
 	if (!end)
 		return;
 	log_info("watch: %zu held messages made due (healing done)",
@@ -340,8 +343,9 @@ static size_t watch_pick(struct pass_ctx *ctx, struct pass_domain *doms,
 }
 
 /* A rebuild after held mail left: not while passes run back to back
- * (a release burst, a healing: it would cost O(held) a pass), at most
- * once per window and per PASS_WATCH_COST_FACTOR times its last cost. */
+ * (a release burst, a healing: it would cost O(held) a pass; this pass
+ * follows a capped one, or hit a cap itself), at most once per window
+ * and per PASS_WATCH_COST_FACTOR times its last cost. */
 static int watch_rebuild_due(const struct pass_ctx *ctx, int64_t now)
 {
 	const struct pass_watch *w = &ctx->watch;
@@ -349,8 +353,17 @@ static int watch_rebuild_due(const struct pass_ctx *ctx, int64_t now)
 
 	if (gap < ctx->policy->verify_window)
 		gap = ctx->policy->verify_window;
-	return w->dirty && !w->healing && !ctx->stats.capped &&
-	       now - w->loaded_at >= gap;
+	return w->dirty && !w->healing && !ctx->releasing &&
+	       !ctx->stats.capped && now - w->loaded_at >= gap;
+}
+
+void pass_watch_note(struct pass_ctx *ctx)
+{
+	/* Held mail left (attempted, released, handed back, gone): its
+	 * domain may have none left (watch_rebuild_due). */
+	if (ctx->stats.attempted || ctx->stats.released ||
+	    ctx->stats.given_back || ctx->stats.gone)
+		ctx->watch.dirty = 1;
 }
 
 void pass_watch_run(struct pass_ctx *ctx, int64_t now)
@@ -359,11 +372,6 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now)
 	struct pass_domain *doms, *turned;
 	size_t n = 0, nt = 0;
 
-	/* Held mail left (attempted, released, handed back, gone): its
-	 * domain may have none left (watch_rebuild_due). */
-	if (ctx->stats.attempted || ctx->stats.released ||
-	    ctx->stats.given_back || ctx->stats.gone)
-		w->dirty = 1;
 	if (!w->loaded || now - w->loaded_at >= LIMIT_WATCH_RELOAD_S ||
 	    now < w->loaded_at || watch_rebuild_due(ctx, now))
 		watch_load(ctx, now);

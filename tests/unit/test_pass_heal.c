@@ -7,13 +7,15 @@
  * during the release burst.
  *   - BIG held messages, most of example.test, some of other.test (still
  *     failing): the pass that sees example.test heal makes PASS_HEAL_DUE
- *     of them due, not all; each next pass (run at once) releases what
- *     the last one made due and makes the next step due; every message
- *     of example.test is delivered exactly once, none of other.test;
+ *     of them due, not all, and releases them itself (before, the first
+ *     release waited for the next pass: a pass of latency at every
+ *     size, bench_scale 10k); each next pass (run at once) makes the
+ *     next step due and releases it; every message of example.test is
+ *     delivered exactly once, none of other.test;
  *   - the watched set is not rebuilt while the passes release back to
  *     back, only after: other.test alone stays watched;
- *   - a domain failing again during its healing stops it: what was made
- *     due waits again, the rest stays scheduled.
+ *   - a domain failing again during its healing stops it: the rest stays
+ *     scheduled, only the first step was released.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -98,15 +100,16 @@ static void test_heal_in_bounded_steps(void **state)
 	adopt_all(fx);
 	fx->dns.verdict = VERDICT_HEALTHY;
 	fx->dns.fail = "other.test";
-	/* the pass that sees the healing: one step made due, none released */
+	/* the pass that sees the healing: one step made due and released */
 	assert_int_equal(pass_run(&fx->ctx, t), 0);
-	assert_int_equal(fx->ctx.stats.attempted, 0);
+	assert_int_equal(fx->ctx.stats.attempted, PASS_HEAL_DUE);
 	assert_int_equal(fx->ctx.stats.capped, 1); /* the next pass at once */
-	assert_int_equal(due_by(fx, t), PASS_HEAL_DUE);
+	assert_int_equal(due_by(fx, t), 0);
 	assert_int_equal(fx->ctx.watch.healing, 1);
+	attempted = fx->ctx.stats.attempted;
 	loaded_at = fx->ctx.watch.loaded_at;
-	/* each next pass releases the last step, makes the next one due;
-	 * a window apart: the watched set waits for the burst's end */
+	/* each next pass makes the next step due and releases it; a window
+	 * apart: the watched set waits for the burst's end */
 	while (fx->ctx.stats.capped) {
 		t += fx->policy->verify_window + 1;
 		assert_int_equal(pass_run(&fx->ctx, t), 0);
@@ -125,7 +128,12 @@ static void test_heal_in_bounded_steps(void **state)
 				 big_queue_other(&q, i) ? 0 : 1);
 	assert_int_equal(fx->ctx.watch.healing, 0);
 	assert_int_equal(due_by(fx, t), 0);
-	/* the burst over: rebuilt, the healed domain has no held mail left */
+	/* the burst over (a pass that does not follow a capped one):
+	 * rebuilt, the healed domain has no held mail left */
+	assert_int_equal(fx->ctx.watch.loaded_at, loaded_at);
+	t += fx->policy->verify_window + 1;
+	assert_int_equal(pass_run(&fx->ctx, t), 0);
+	assert_int_equal(fx->ctx.stats.attempted, 0);
 	assert_int_equal(fx->ctx.watch.loaded_at, t);
 	assert_int_equal(fx->ctx.watch.n, 1);
 	assert_string_equal(fx->ctx.watch.d[0].name, "other.test");
@@ -134,24 +142,27 @@ static void test_heal_in_bounded_steps(void **state)
 static void test_heal_stops_when_failing_again(void **state)
 {
 	struct fx *fx = *state;
+	size_t delivered = 0;
 
 	adopt_all(fx);
 	fx->dns.verdict = VERDICT_HEALTHY;
 	assert_int_equal(pass_run(&fx->ctx, T0 + 30), 0);
-	assert_int_equal(due_by(fx, T0 + 30), PASS_HEAL_DUE);
+	assert_int_equal(fx->ctx.stats.attempted, PASS_HEAL_DUE);
+	assert_int_equal(due_by(fx, T0 + 30), 0);
 	/* failing again before the next pass (its verification a window
-	 * old): what was made due waits again, the healing stops */
+	 * old): the healing stops, nothing more is made due or released */
 	fx->dns.verdict = VERDICT_DOMAIN;
 	assert_int_equal(pass_run(&fx->ctx, T0 + 100), 0);
 	assert_int_equal(fx->ctx.stats.attempted, 0);
-	assert_int_equal(fx->ctx.stats.waited, PASS_HEAL_DUE);
+	assert_int_equal(fx->ctx.stats.due, 0);
 	assert_int_equal(fx->ctx.watch.healing, 0);
 	assert_int_equal(pass_run(&fx->ctx, T0 + 101), 0);
 	assert_int_equal(fx->ctx.stats.due, 0);
 	assert_int_equal(fx->ctx.stats.capped, 0);
 	assert_int_equal(due_by(fx, T0 + 101), 0);
 	for (size_t i = 0; i < BIG; i++)
-		assert_int_equal(q.delivered[i], 0);
+		delivered += q.delivered[i];
+	assert_int_equal(delivered, PASS_HEAL_DUE);
 }
 
 int main(void)
