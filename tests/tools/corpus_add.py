@@ -54,7 +54,9 @@ the rules were written against never stands for unseen wording:
     postfix-src-s8.tsv (Postfix delivery agents' status texts not taken before), mailu.tsv
     (Mailu's Rspamd messages and limiter), mailcow.tsv (mailcow's Rspamd messages), nginx.tsv
     (nginx's SMTP proxy replies), exim-src.tsv (Exim source messages not in its test logs),
-    go-net-smtp.tsv (Go's net/smtp, net and TLS errors): development.
+    go-net-smtp.tsv (Go's net/smtp, net and TLS errors), amavisd-new.tsv (amavisd-new's
+    blocked-message responses and SMTP replies), commons-email.tsv (Apache Commons Email's
+    send failures): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
