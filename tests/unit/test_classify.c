@@ -640,6 +640,24 @@ static void test_general_wording(void **state)
 	    {"552 Rejected: nested archive", "content"},
 	    {"554 5.7.1 Insufficient authorization to relay",
 	     "policy-reputation"},
+	    /* batches 5-7 (Exim, Postfix, Mailu) */
+	    {"the DNS operator has installed an invalid MX record", "routing"},
+	    {"host lookup for mail.example.net done insecurely", "routing"},
+	    {"lookup failed for all hosts in dnslookup router", "routing"},
+	    {"smtp transport found host mail.example.net to be local",
+	     "routing"},
+	    {"status=deferred (unable to find primary relay for "
+	     "smarthost.example.net)",
+	     "routing"},
+	    {"Malformed LMTP reply after DATA", "other"},
+	    {"451 4.3.5 Server configuration error", "other"},
+	    {"cannot append message to file /var/mail/u: file is executable",
+	     "other"},
+	    {"451 4.7.1 Try again later (clamd not ready)", "other"},
+	    {"write to mx.example.net failed: Broken pipe", "connection"},
+	    {"554 5.7.1 Rejected (auth-failed)", "authentication"},
+	    {"554 5.7.1 Malicious attachment", "content"},
+	    {"no server was found that supports REQUIRETLS", "authentication"},
 	};
 	struct shipped *s = *state;
 
