@@ -56,7 +56,8 @@ the rules were written against never stands for unseen wording:
     (nginx's SMTP proxy replies), exim-src.tsv (Exim source messages not in its test logs),
     go-net-smtp.tsv (Go's net/smtp, net and TLS errors), amavisd-new.tsv (amavisd-new's
     blocked-message responses and SMTP replies), commons-email.tsv (Apache Commons Email's
-    send failures): development.
+    send failures), opendmarc.tsv (OpenDMARC's reject reply), fetchmail.tsv (fetchmail's
+    listener/MDA refusal messages): development.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
