@@ -658,6 +658,15 @@ static void test_general_wording(void **state)
 	    {"554 5.7.1 Rejected (auth-failed)", "authentication"},
 	    {"554 5.7.1 Malicious attachment", "content"},
 	    {"no server was found that supports REQUIRETLS", "authentication"},
+	    /* batches 8-9 (amavisd-new, Go net/smtp) */
+	    {"554 5.7.1 Rejected by next-hop MTA on relaying", "other"},
+	    {"554 5.7.1 Rejected by next-hop MTA on relaying, from "
+	     "MTA(smtp:[192.0.2.1]:10025): 550 5.1.1 <u@example.com>: "
+	     "Recipient address rejected: User unknown in local recipient "
+	     "table",
+	     "mailbox-unknown"},
+	    {"smtp: refusing to send AUTH over an unencrypted connection",
+	     "connection"},
 	};
 	struct shipped *s = *state;
 
