@@ -17,7 +17,8 @@
 # file) are each warned naming both sources (and nothing is warned for the
 # committed sources); corpus_blind.py emit shows id and text only, for exactly
 # the texts of the split, and corpus_blind.py agree measures the second
-# annotation (tests/data/corpus-annotation2.tsv).
+# annotation (tests/data/corpus-annotation2.tsv); every source file opens
+# with '#' lines naming its source and licence.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 command -v python3 >/dev/null || skip_all "python3 not installed"
@@ -102,5 +103,12 @@ is "$(wc -l <"$T/emit") $fields" "$want 0" "emit: one id<TAB>text line per valid
 python3 "$TOOLS/corpus_blind.py" agree "$D/corpus-annotation2.tsv" >"$T/agree" 2>"$T/err"
 is "$?" 0 "corpus_blind.py agree: exit 0"
 like "$(grep '^val/full' "$T/agree")" '^val/full +9[0-9]{2} ' "agree: validation full texts compared"
+
+# 18: every source file opens with '#' lines that name its source and licence
+bad=$(for f in "$D"/corpus-src/*.tsv; do
+	awk '!/^#/ { exit } { print }' "$f" |
+		grep -qiE 'licen|GPL|MIT|BSD|Apache|CC-BY|EPL|Artistic|public domain|IPL' || basename "$f"
+done)
+is "$bad" "" "every corpus-src file opens with '#' lines naming its source and licence"
 
 done_testing
