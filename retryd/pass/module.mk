@@ -18,3 +18,5 @@ pass_SRCS += retryd/pass/pass_watch.c
 pass_SRCS += retryd/pass/pass_listing.c
 pass_SRCS += retryd/pass/pass_scan.c
 pass_SRCS += retryd/pass/pass_backlog.c
+pass_SRCS += retryd/pass/pass_domhold.c
+pass_SRCS += retryd/pass/pass_domhold_glue.c

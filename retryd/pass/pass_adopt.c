@@ -78,6 +78,7 @@ int pass_adopt_eligible(const struct policy *p, const struct classifier *c,
 struct adopt_batch {
 	struct store_message *m[LIMIT_PASS_BATCH];
 	const char *ids[LIMIT_PASS_BATCH];
+	const char *domains[LIMIT_PASS_BATCH]; /* m[i]->domain */
 	int64_t next[LIMIT_PASS_BATCH];
 	size_t n, rcpts;
 };
@@ -129,8 +130,8 @@ static int adopt_flush(struct pass_ctx *ctx, struct adopt_batch *b,
 		return 0; /* not journaled: not held (no-space mode) */
 	if (adopt_write(ctx, b, "adopt: intent") != STORE_OK)
 		return -1;
-	if (ctx->plugin->hold(ctx->plugin_state, b->ids, b->n, &done, err,
-			      sizeof(err)) < 0) {
+	if (pass_domhold_hold_ids(ctx, b->ids, b->domains, b->n, &done, err,
+				  sizeof(err)) < 0) {
 		log_error("adopt: hold: %.400s (intents kept: reconcile "
 			  "settles them)",
 			  err);
@@ -252,15 +253,22 @@ static int adopt_take(struct pass_ctx *ctx, struct adopt_batch *b,
 {
 	char domain[LIMIT_DOMAIN + 1];
 	struct store_message *m = NULL;
-	int rc;
+	int rc, domheld = 0;
 
 	if (pass_adopt_eligible(ctx->policy, ctx->classifier, msg, domain,
-				sizeof(domain)))
+				sizeof(domain)) ||
+	    (domheld =
+		 pass_domhold_eligible(ctx, msg, domain, sizeof(domain))) != 0)
 		m = adopt_build(ctx, msg, domain, now, &b->next[b->n]);
 	if (m == NULL)
 		return 0;
+	/* new mail Exim held by its domain was never tried: due now (the
+	 * domain's verdict, shared per window, decides) */
+	if (domheld)
+		b->next[b->n] = now;
 	b->m[b->n] = m;
 	b->ids[b->n] = m->queue_id;
+	b->domains[b->n] = m->domain;
 	b->n++;
 	b->rcpts += m->nrcpts;
 	if (b->n < LIMIT_PASS_BATCH && b->rcpts < LIMIT_PASS_BATCH_RCPTS)
@@ -381,6 +389,7 @@ int pass_adopt(struct pass_ctx *ctx, struct pass_listing *l, int64_t now)
 struct rehold_arg {
 	int64_t now;
 	unsigned char *ok;
+	char (*domain)[LIMIT_DOMAIN + 1]; /* per id, for holding by domain */
 	int second;
 };
 
@@ -394,6 +403,7 @@ static int rehold_mark(struct pass_ctx *ctx, struct store_txn *txn,
 
 	if (!a->second) {
 		a->ok[i] = 0;
+		snprintf(a->domain[i], sizeof(a->domain[i]), "%s", m->domain);
 		switch (m->state) {
 		case STORE_MSG_HELD:
 			a->ok[i] = 1;
@@ -427,41 +437,59 @@ static int rehold_mark(struct pass_ctx *ctx, struct store_txn *txn,
 	return 1;
 }
 
+/* One batch of pass_rehold (k <= LIMIT_PASS_BATCH ids). */
+static int rehold_batch(struct pass_ctx *ctx, const char *const *ids, size_t k,
+			int64_t now, char (*domain)[LIMIT_DOMAIN + 1])
+{
+	unsigned char ok[LIMIT_PASS_BATCH];
+	const char *hold[LIMIT_PASS_BATCH], *hdom[LIMIT_PASS_BATCH];
+	struct rehold_arg a = {.now = now, .ok = ok, .domain = domain};
+	size_t nh = 0, done = 0;
+	char err[512];
+
+	memset(ok, 0, sizeof(ok));
+	if (pass_update(ctx, ids, k, rehold_mark, &a, "rehold: intent") !=
+	    STORE_OK)
+		return -1;
+	for (size_t i = 0; i < k; i++)
+		if (ok[i]) {
+			hdom[nh] = domain[i];
+			hold[nh++] = ids[i];
+		}
+	if (nh == 0)
+		return 0;
+	if (pass_journal_hold(ctx, hold, nh, now) < 0)
+		return -1; /* not held; the next pass tries again */
+	if (pass_domhold_hold_ids(ctx, hold, hdom, nh, &done, err,
+				  sizeof(err)) < 0) {
+		log_error("rehold: hold: %.400s (the next pass tries again)",
+			  err);
+		return -1;
+	}
+	a.second = 1;
+	if (pass_update(ctx, ids, k, rehold_mark, &a, "rehold: held") !=
+	    STORE_OK)
+		return -1;
+	ctx->stats.reheld += nh;
+	return 0;
+}
+
 int pass_rehold(struct pass_ctx *ctx, const char *const *ids, size_t n,
 		int64_t now)
 {
-	for (size_t off = 0; off < n; off += LIMIT_PASS_BATCH) {
-		size_t k =
-		    n - off < LIMIT_PASS_BATCH ? n - off : LIMIT_PASS_BATCH;
-		unsigned char ok[LIMIT_PASS_BATCH];
-		const char *hold[LIMIT_PASS_BATCH];
-		struct rehold_arg a = {.now = now, .ok = ok};
-		size_t nh = 0, done = 0;
-		char err[512];
+	char(*domain)[LIMIT_DOMAIN + 1] =
+	    calloc(LIMIT_PASS_BATCH, sizeof(*domain));
+	int rc = 0;
 
-		memset(ok, 0, sizeof(ok));
-		if (pass_update(ctx, ids + off, k, rehold_mark, &a,
-				"rehold: intent") != STORE_OK)
-			return -1;
-		for (size_t i = 0; i < k; i++)
-			if (ok[i])
-				hold[nh++] = ids[off + i];
-		if (nh == 0)
-			continue;
-		if (pass_journal_hold(ctx, hold, nh, now) < 0)
-			return -1; /* not held; the next pass tries again */
-		if (ctx->plugin->hold(ctx->plugin_state, hold, nh, &done, err,
-				      sizeof(err)) < 0) {
-			log_error(
-			    "rehold: hold: %.400s (the next pass tries again)",
-			    err);
-			return -1;
-		}
-		a.second = 1;
-		if (pass_update(ctx, ids + off, k, rehold_mark, &a,
-				"rehold: held") != STORE_OK)
-			return -1;
-		ctx->stats.reheld += nh;
+	if (domain == NULL) {
+		log_error("rehold: out of memory (the next pass tries again)");
+		return -1;
 	}
-	return 0;
+	for (size_t off = 0; off < n && rc == 0; off += LIMIT_PASS_BATCH)
+		rc = rehold_batch(ctx, ids + off,
+				  n - off < LIMIT_PASS_BATCH ? n - off
+							     : LIMIT_PASS_BATCH,
+				  now, domain);
+	free(domain);
+	return rc;
 }

@@ -37,6 +37,7 @@ int pass_ctx_init(struct pass_ctx *ctx, const struct policy *p, uint64_t seed,
 	ctx->full_cost_ms = 0;
 	ctx->last_outcome = 0;
 	memset(&ctx->watch, 0, sizeof(ctx->watch));
+	memset(&ctx->domhold, 0, sizeof(ctx->domhold));
 	memset(&ctx->pos, 0, sizeof(ctx->pos));
 	snprintf(ctx->state_dir, sizeof(ctx->state_dir), "%s",
 		 p->state_dir ? p->state_dir : ".");
@@ -103,5 +104,6 @@ void pass_ctx_free(struct pass_ctx *ctx)
 	pass_idset_free(&ctx->foreign_prev);
 	pass_hooks_stop(ctx);
 	pass_watch_free(&ctx->watch);
+	pass_domhold_free(&ctx->domhold);
 	pass_backlog_drop(ctx);
 }

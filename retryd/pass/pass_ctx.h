@@ -27,6 +27,7 @@
 #include "policy/policy.h"
 #include "store/store.h"
 #include "dns/verify.h"
+#include "pass/pass_domhold.h"
 
 /** Verify @param n domains into @param out (see verify_domains). */
 typedef int (*pass_verify_fn)(void *arg, const char *const *domains, size_t n,
@@ -142,7 +143,8 @@ struct pass_ctx {
 	int64_t last_outcome; /* wall time an outcome last settled a message */
 	int releasing; /* the last pass hit a cap: this one goes on releasing,
 			* outcomes read at most PASS_OUTCOME_CALLS_RELEASING */
-	struct pass_watch watch; /* domains with held mail */
+	struct pass_watch watch;     /* domains with held mail */
+	struct pass_domhold domhold; /* Exim: held by domain (pass_domhold.c) */
 	char prune_cursor[LIMIT_DOMAIN +
 			  1]; /* verification pruning resumes here */
 	/* The outcome reader's position as last committed with outcomes

@@ -83,9 +83,12 @@ struct pass_cand {
 /* 8 bytes a listed message (a million: 8 MB, with the ids ~20 MB). */
 struct pass_lentry {
 	uint32_t id;			 /* offset of its queue id in l->ids */
-	uint32_t cand : 28;		 /* 1 + its index in l->cand, or 0 */
+	uint32_t cand : 27;		 /* 1 + its index in l->cand, or 0 */
 	uint32_t held : 1, deferred : 1; /* OR of duplicate listings */
-	uint32_t known : 1;	/* a live (not done) store record exists */
+	uint32_t domheld : 1; /* not frozen, but a recipient's domain is in the
+			       * held-domains file (pass_domhold.c): Exim
+			       * does not try it */
+	uint32_t known : 1;   /* a live (not done) store record exists */
 	uint32_t journaled : 1; /* kept by this pass's journal compaction */
 };
 
@@ -359,6 +362,24 @@ void pass_watch_run(struct pass_ctx *ctx, int64_t now);
 /** After the pass's mail steps: held mail left, the set is rebuilt later. */
 void pass_watch_note(struct pass_ctx *ctx);
 void pass_watch_free(struct pass_watch *w);
+
+/* pass_domhold_glue.c: Exim holding by domain ([exim] held_domains_file) */
+/** 1 when mail is held by domain (the set is open). */
+int pass_domhold_on(struct pass_ctx *ctx);
+/** Hold @param domains in the file. @return 0, or -1: freeze instead. */
+int pass_domhold_hold(struct pass_ctx *ctx, const char *const *domains,
+		      size_t n);
+/** 1 when @param m (deferred, not frozen) has a recipient in a held
+ *  domain: retryd's to adopt for that @param domain. */
+int pass_domhold_eligible(struct pass_ctx *ctx, const struct mta_message *m,
+			  char *domain, size_t domainlen);
+/** The file set to @param set (the HELD records' domains). */
+void pass_domhold_rebuild(struct pass_ctx *ctx, const struct pass_domhold *set);
+/** Hold @param ids (of @param domains, same order): by domain when on
+ *  and the file takes them, else plugin->hold. As plugin->hold. */
+int pass_domhold_hold_ids(struct pass_ctx *ctx, const char *const *ids,
+			  const char *const *domains, size_t n, size_t *done,
+			  char *err, size_t errlen);
 
 /* pass_hooks.c */
 /** The hook runner of @param ctx (pass_ctx_init). @return 0 or -1. */

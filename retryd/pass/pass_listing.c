@@ -150,9 +150,10 @@ static int listing_add(void *arg, const struct mta_message *m)
 	l->idslen += idlen + 1;
 	e->held = m->held != 0;
 	e->deferred = m->deferred != 0;
+	e->domheld = pass_domhold_eligible(ctx, m, domain, sizeof(domain));
 	if (m->deferred && !m->held &&
-	    pass_adopt_eligible(ctx->policy, ctx->classifier, m, domain,
-				sizeof(domain))) {
+	    (e->domheld || pass_adopt_eligible(ctx->policy, ctx->classifier, m,
+					       domain, sizeof(domain)))) {
 		uint32_t cand = 0;
 
 		if (listing_cand(l, m, &cand) < 0)
@@ -179,7 +180,7 @@ static int listing_cmp(const struct pass_lentry *x, const struct pass_lentry *y,
 }
 
 #define LISTING_SORT_SMALL 16 /* partitions this small: insertion sort */
-_Static_assert(LIMIT_LISTING_CANDIDATES < (1u << 28), "cand fits 28 bits");
+_Static_assert(LIMIT_LISTING_CANDIDATES < (1u << 27), "cand fits 27 bits");
 
 static void listing_swap(struct pass_lentry *a, struct pass_lentry *b)
 {
@@ -243,6 +244,7 @@ static void listing_sort(struct pass_listing *l)
 		if (p && strcmp(pass_lentry_id(l, p),
 				pass_lentry_id(l, &l->e[i])) == 0) {
 			p->held |= l->e[i].held;
+			p->domheld |= l->e[i].domheld;
 			p->deferred |= l->e[i].deferred;
 			p->cand = l->e[i].cand;
 			continue;

@@ -181,7 +181,7 @@ static void census_discovered(struct census *c)
 		if (r != 0)
 			e->known = 1; /* ours (or unreadable): never adopted */
 		if (r > 0 && m->state == STORE_MSG_HELD && e->deferred &&
-		    !e->held && !c->ctx->nospace)
+		    !e->held && !e->domheld && !c->ctx->nospace)
 			census_add(&c->rehold, pass_lentry_id(c->l, e));
 		store_message_free(m);
 	}
@@ -217,7 +217,7 @@ static int census_one(enum store_msg_state state, int64_t finished,
 	memset(&in, 0, sizeof(in));
 	in.state = state;
 	in.listed = e != NULL;
-	in.held = e && e->held;
+	in.held = e && (e->held || e->domheld); /* frozen or domain held */
 	in.deferred = e && e->deferred;
 	in.complete = c->l->complete;
 	in.missing_before = pass_idset_has(&c->ctx->missing_prev, queue_id);

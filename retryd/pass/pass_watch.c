@@ -103,6 +103,9 @@ void pass_watch_free(struct pass_watch *w)
 
 struct watch_load {
 	struct pass_ctx *ctx;
+	struct pass_domhold held; /* every HELD domain (not capped by
+				   * LIMIT_PASS_WATCH), for the file */
+	int held_bad;		  /* one did not fit: keep the file */
 };
 
 static int watch_load_one(enum store_msg_state state, int64_t finished,
@@ -118,8 +121,12 @@ static int watch_load_one(enum store_msg_state state, int64_t finished,
 		return 0;
 	if (store_get_message(a->ctx->store, NULL, mta, queue_id, &m, err,
 			      sizeof(err)) == STORE_OK &&
-	    m->state == STORE_MSG_HELD)
+	    m->state == STORE_MSG_HELD) {
 		pass_watch_add(a->ctx, m->domain);
+		if (!a->held_bad &&
+		    pass_domhold_insert(&a->held, m->domain) < 0)
+			a->held_bad = 1;
+	}
 	store_message_free(m);
 	return 0;
 }
@@ -129,7 +136,7 @@ static int watch_load_one(enum store_msg_state state, int64_t finished,
 static void watch_load(struct pass_ctx *ctx, int64_t now)
 {
 	struct pass_watch old = ctx->watch;
-	struct watch_load a = {ctx};
+	struct watch_load a = {.ctx = ctx};
 	int64_t t0 = monotime_ms();
 	char err[512];
 
@@ -139,9 +146,14 @@ static void watch_load(struct pass_ctx *ctx, int64_t now)
 				sizeof(err)) != STORE_OK) {
 		log_error("watch: %.400s (tried again next pass)", err);
 		pass_watch_free(&ctx->watch);
+		pass_domhold_free(&a.held);
 		ctx->watch = old;
 		return;
 	}
+	/* held by domain: domains with no HELD mail left leave the file */
+	if (!a.held_bad)
+		pass_domhold_rebuild(ctx, &a.held);
+	pass_domhold_free(&a.held);
 	for (size_t i = 0; i < ctx->watch.n; i++) {
 		struct pass_watch_dom *o =
 		    watch_find(&old, ctx->watch.d[i].name);

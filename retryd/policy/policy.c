@@ -566,6 +566,7 @@ void policy_free(struct policy *p)
 	free(p->exim_binary);
 	free(p->exim_config);
 	free(p->exim_log_file);
+	free(p->exim_held_domains_file);
 	for (size_t i = 0; i < p->ngroups; i++) {
 		policy_strlist_free(&p->groups[i].domains);
 		policy_strlist_free(&p->groups[i].mx);

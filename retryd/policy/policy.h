@@ -112,6 +112,8 @@ struct policy {
 	char *exim_binary;
 	char *exim_config; /* NULL when not set */
 	char *exim_log_file;
+	char *exim_held_domains_file; /* NULL: hold by freezing (-Mf); set:
+				       * hold by domain (hold_domains) */
 
 	/* [resolvers] */
 	struct policy_resolver_list resolvers_mta;

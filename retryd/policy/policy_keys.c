@@ -604,6 +604,8 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_EXIM, "binary", 0, set_path, OFF(exim_binary)},
     {LOAD_SECT_EXIM, "config", 0, set_path, OFF(exim_config)},
     {LOAD_SECT_EXIM, "log_file", 0, set_log_source, OFF(exim_log_file)},
+    {LOAD_SECT_EXIM, "held_domains_file", 0, set_path,
+     OFF(exim_held_domains_file)},
     {LOAD_SECT_RESOLVERS, "mta", 0, set_resolvers_mta, 0},
     {LOAD_SECT_RESOLVERS, "independent", 0, set_resolvers_indep, 0},
     {LOAD_SECT_RESOLVERS, "authoritative", 0, set_authoritative, 0},

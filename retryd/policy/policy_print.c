@@ -242,7 +242,13 @@ int policy_print(const struct policy *p, FILE *fp)
 	    (p->exim_config != NULL
 		 ? emit1(fp, "config", p->exim_config)
 		 : (fprintf(fp, "; config is not set\n") < 0 ? -1 : 0)) < 0 ||
-	    emit1(fp, "log_file", p->exim_log_file) < 0)
+	    emit1(fp, "log_file", p->exim_log_file) < 0 ||
+	    (p->exim_held_domains_file != NULL
+		 ? emit1(fp, "held_domains_file", p->exim_held_domains_file)
+		 : (fprintf(fp, "; held_domains_file is not set: hold "
+				"by freezing\n") < 0
+			? -1
+			: 0)) < 0)
 		return -1;
 	if (fprintf(fp, "\n[resolvers]\n") < 0 ||
 	    emit_resolvers(fp, "mta", &p->resolvers_mta) < 0 ||

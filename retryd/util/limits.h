@@ -30,6 +30,9 @@
 #define LIMIT_DISCOVER_MESSAGES	     20000  /* ids gathered per discovery */
 #define LIMIT_PASS_WATCH	     4096   /* domains with held mail watched */
 #define LIMIT_WATCH_RELOAD_S	     3600   /* watched set rebuilt (O(held)) */
+#define LIMIT_HELD_DOMAINS                                                     \
+	4096 /* Exim held-domains file (Exim reads it per address): more         \
+		domains are held by freezing */
 
 /* Mail identities. */
 #define LIMIT_ADDRESS	254 /* RFC 5321 path: local@domain */

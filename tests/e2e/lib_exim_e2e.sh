@@ -76,7 +76,8 @@ e2e_exim_log() { echo "$E2E_DIR/exim-$1/log/mainlog"; }
 
 # e2e_exim_policy_write [LINES...]: the retryd policy for Exim "mta" in
 # $E2E_POLICY (same timings, group and E2E_RECONCILE_EVERY as
-# e2e_policy_write). Checked with retryd -t.
+# e2e_policy_write; E2E_EXIM_POLICY_EXIM: more lines of its [exim]
+# section). Checked with retryd -t.
 e2e_exim_policy_write() {
 	E2E_POLICY=$E2E_DIR/retryd.ini
 	E2E_STATE=$E2E_DIR/state
@@ -93,6 +94,7 @@ e2e_exim_policy_write() {
 		echo "binary = $EXIM_BIN"
 		echo "config = $E2E_DIR/exim-$E2E_EXIM_NAME/exim.conf"
 		echo "log_file = $E2E_DIR/exim-$E2E_EXIM_NAME/log/mainlog"
+		[ -z "${E2E_EXIM_POLICY_EXIM:-}" ] || printf '%s\n' "$E2E_EXIM_POLICY_EXIM"
 		echo "[resolvers]"
 		echo "mta = $(dns_addr 54)"
 		echo "independent = $(dns_addr 56)"

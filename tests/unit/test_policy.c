@@ -206,6 +206,8 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
 	assert_true(str_equal(a->exim_binary, b->exim_binary));
 	assert_true(str_equal(a->exim_config, b->exim_config));
 	assert_true(str_equal(a->exim_log_file, b->exim_log_file));
+	assert_true(
+	    str_equal(a->exim_held_domains_file, b->exim_held_domains_file));
 	assert_true(resolvers_equal(&a->resolvers_mta, &b->resolvers_mta));
 	assert_true(resolvers_equal(&a->resolvers_independent,
 				    &b->resolvers_independent));
@@ -616,6 +618,7 @@ static void test_defaults(void **state)
 	assert_string_equal(p->postfix_log_file, "/var/log/mail.log");
 	assert_string_equal(p->exim_binary, "/usr/sbin/exim4");
 	assert_null(p->exim_config);
+	assert_null(p->exim_held_domains_file);
 	assert_string_equal(p->exim_log_file, "/var/log/exim4/mainlog");
 	assert_int_equal(p->resolvers_mta.n, 2); /* the %scope one is skipped */
 	assert_string_equal(p->resolvers_mta.items[0].text, "10.1.2.3:53");
@@ -693,6 +696,8 @@ static void test_full_file(void **state)
 		assert_string_equal(where, p->file);
 	}
 	assert_string_equal(p->exim_config, "/etc/exim4/retry.conf");
+	assert_string_equal(p->exim_held_domains_file,
+			    "/var/lib/retryd/exim/held-domains");
 	assert_int_equal(p->resolvers_mta.n, 3);
 	assert_string_equal(p->resolvers_mta.items[1].text, "127.0.0.54:5353");
 	assert_string_equal(p->resolvers_mta.items[2].text, "[::1]:5300");
@@ -714,7 +719,7 @@ static void test_full_file(void **state)
 	assert_null(policy_group_named(p, "Microsoft"));
 	assert_int_equal(ms->has_own_backoff, 0);
 	assert_true(backoff_equal(&ms->backoff, &p->backoff));
-	assert_int_equal(ms->line, 35);
+	assert_int_equal(ms->line, 36);
 	assert_int_equal(slow->has_own_backoff, 1);
 	assert_int_equal(slow->backoff.ntiers, 1);
 	assert_int_equal(slow->backoff.tiers[0].every, 3600);
@@ -731,7 +736,7 @@ static void test_full_file(void **state)
 	assert_string_equal(p->rules[0].regex, "5\\.1\\.1 .*user unknown");
 	assert_int_equal(p->rules[1].caseless, 0);
 	assert_string_equal(p->rules[2].regex, "a;b");
-	assert_int_equal(p->rules[2].line, 55);
+	assert_int_equal(p->rules[2].line, 56);
 	assert_string_equal(p->hook_escalate[1], "--domain=%d");
 	assert_string_equal(p->hook_escalate[4], "100%%");
 	assert_null(p->hook_escalate[5]);
