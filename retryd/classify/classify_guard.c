@@ -253,7 +253,7 @@ size_t classify_guard_word(const char *text, size_t len, size_t code_start,
 		e++;
 	if ((n = guard_words(s, code_end, e, out, outlen, &any)) > 0)
 		return n;
-	out[0] = '\0';
+	memset(out, 0, outlen);
 	if (any)
 		return 0;
 	/* No word after the code: the words before it, from the end of the
@@ -267,6 +267,6 @@ size_t classify_guard_word(const char *text, size_t len, size_t code_start,
 			i = b > i ? b - 1 : i;
 		}
 	if ((n = guard_words(s, b, code_start, out, outlen, &any)) == 0)
-		out[0] = '\0';
+		memset(out, 0, outlen);
 	return n;
 }

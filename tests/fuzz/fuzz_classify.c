@@ -15,7 +15,9 @@
  *	is) and permanent is exactly "status starts with 5", the same
  *	text classifies the same twice (the match data is reused), and a
  *	text whose status is 5.4.4 or 4.4.4 is never address-level (DESIGN.md:
- *	a 5.4.4 is routing; words naming the sender may make it policy), and the
+ *	a 5.4.4 is routing; words naming the sender may make it policy), a guard
+ *	word (classify_guard.c) comes only with "other", no rule and a status
+ *	code, and is a lower-case word, and the
  *	literal prefilter changes nothing (classify_text_each, every rule in
  *	order, gives the same result).
  * DIAGNOSTICS
@@ -131,6 +133,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (r.category == CLASSIFY_MAILBOX_UNKNOWN ||
 	     r.category == CLASSIFY_MAILBOX_DISABLED))
 		fuzz_fail("x.4.4 classified address-level", text, size, &r);
+	if (r.guard[0] != '\0' &&
+	    (r.category != CLASSIFY_OTHER || r.rule != -1 ||
+	     r.status[0] == '\0' ||
+	     strspn(r.guard, "abcdefghijklmnopqrstuvwxyz'") != strlen(r.guard)))
+		fuzz_fail("a guard word without an overruled code, or not a "
+			  "lower-case word",
+			  text, size, &r);
 	again = classify_text(fuzz_cls, text, size);
 	if (memcmp(&r, &again, sizeof(r)) != 0)
 		fuzz_fail("not deterministic", text, size, &r);
