@@ -12,38 +12,36 @@
  *	pass_watch_run(), before the due step of each pass, verifies each
  *	watched domain once per verify_window, whether or not any of its
  *	messages is due (pass_verify_domains(): the stored verification when
- *	it is younger than the window, so the due step and the watch share
- *	one verification per domain and window). A domain whose last verdict
- *	was failing is verified afresh at the next scan instead (want_fresh:
- *	its healing is seen within a scan_interval, not a window later), at
- *	most PASS_WATCH_EARLY of them sooner than their window per pass, from
- *	a cursor that turns (watch_pick). The cost is per domain, not per
+ *	it is younger than the window, so the due step and the watch share one
+ *	verification per domain and window). A domain whose last verdict was
+ *	failing is verified afresh at the next scan instead (want_fresh: its
+ *	healing is seen within a scan_interval, not a window later), at most
+ *	PASS_WATCH_EARLY of them sooner than their window per pass, from a
+ *	cursor that turns (watch_pick). The cost is per domain, not per
  *	message. When a domain's verdict turns attemptable (healthy,
  *	propagation, transport, local-path: the due step runs the flush hook
  *	and attempts), its HELD messages scheduled later are made due now in
  *	bounded steps (watch_heal_step): each pass walks the HELD ids in key
- *	order from a cursor (store_walk_state_ids_after: the index alone,
- *	the records by key in order) until PASS_HEAL_DUE of them were made
- *	due or PASS_HEAL_WALK ids were looked at; the due step of the same
- *	pass releases them, and the next pass is asked for at once
- *	(stats.capped): the first releases start in the pass that sees the
- *	healing, whatever the number held, the due set never grows past
- *	what a pass releases, and each held message is written due once per
- *	healing. A domain that fails
- *	again stops its healing (its mail stays scheduled); one that turns
- *	during a healing restarts the walk from the first id. The first
+ *	order from a cursor (store_walk_state_ids_after: the index alone, the
+ *	records by key in order) until PASS_HEAL_DUE of them were made due or
+ *	PASS_HEAL_WALK ids were looked at; the due step of the same pass
+ *	releases them, and the next pass is asked for at once (stats.capped):
+ *	the first releases start in the pass that sees the healing, whatever
+ *	the number held, the due set never grows past what a pass releases,
+ *	and each held message is written due once per healing. A domain that
+ *	fails again stops its healing (its mail stays scheduled); one that
+ *	turns during a healing restarts the walk from the first id. The first
  *	verdict of a domain after it is watched (adoption, restart) is its
- *	baseline: only a change seen by this process makes mail due early.
- *	The set is rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S
- *	(one walk, O(held), once an hour), and after a pass in which held
- *	mail left the held state (attempted, released, handed back, gone:
- *	pass_watch_note() at the pass's end):
- *	domains with no held mail left drop out, so an idle retryd verifies
- *	nothing. That rebuild waits while passes run back to back (a release
- *	burst, a healing: the pass follows a capped one or is capped) and
- *	comes at most once per verify_window and per
- *	PASS_WATCH_COST_FACTOR times its own last duration: a pass with
- *	everything held and nothing leaving never walks the HELD records,
+ *	baseline: only a change seen by this process makes mail due early. The
+ *	set is rebuilt from the HELD records every LIMIT_WATCH_RELOAD_S (one
+ *	walk, O(held), once an hour), and after a pass in which held mail left
+ *	the held state (attempted, released, handed back, gone:
+ *	pass_watch_note() at the pass's end): domains with no held mail left
+ *	drop out, so an idle retryd verifies nothing. That rebuild waits while
+ *	passes run back to back (a release burst, a healing: the pass follows
+ *	a capped one or is capped) and comes at most once per verify_window
+ *	and per PASS_WATCH_COST_FACTOR times its own last duration: a pass
+ *	with everything held and nothing leaving never walks the HELD records,
  *	and a release never pays O(held) per pass.
  *
  *	Owns: ctx->watch between passes (pass_watch_free()).
