@@ -8,30 +8,33 @@
  * DESCRIPTION
  *	Where no rule reads a text, its enhanced status code decides the
  *	category (classify.c). Two codes would make the text address-level:
- *	5.1.1 (mailbox unknown) and 5.2.1 (mailbox disabled). Issue 12 §2:
- *	such a code never makes a text address-level when its words say
- *	something else (quota, sender, policy, rate ...): "5.2.1 Subject is
- *	Mandatory" is no disabled mailbox, "550 5.1.1 IP address literals
- *	are not supported" no unknown one. classify_guard_word() finds the
- *	first word of the reply that carries the code that belongs to
- *	another category's wording (guard_other below); the code is then not
- *	trusted and the text is "other".
+ *	5.1.1 (mailbox unknown) and 5.2.1 (mailbox disabled). Words over codes
+ *	(docs/classifier-labels.md): such a code never makes a text
+ *	address-level when its words say something else (quota, sender,
+ *	policy, rate ...): "5.2.1 Subject is Mandatory" is no disabled
+ *	mailbox, "550 5.1.1 IP address literals are not supported" no unknown
+ *	one. classify_guard_word() finds the first word of the reply that
+ *	carries the code that belongs to another category's wording
+ *	(guard_other below); the code is then not trusted and the text is
+ *	"other".
  *
  *	The reply is the text from the code to the next reply code (a 3-digit
  *	[245]xx before a space or '-') or enhanced code, so a later "503 5.0.0
  *	Need RCPT" does not count; when no word follows the code (qmail's
  *	"(#5.1.1)" at the end), the words before it, back to the previous
- *	code. A word is a run of ASCII letters (with ' inside: "over-quota"
- *	is two words), 2
- *	bytes or more, in a blank-separated token that holds no digit, '@',
- *	'.', '/', '\', ':', '=' or '_' once its outer punctuation is stripped
- *	(addresses, host names, URLs, queue ids); text between < and > is
- *	skipped. Bytes above 0x7f separate words.
+ *	code. A word is a run of 2 or more ASCII letters, ' allowed inside
+ *	("over-quota" is two words), in a blank-separated token that holds
+ *	no digit, '@', '.', '/', '\', ':', '=' or '_' once its outer
+ *	punctuation is stripped (addresses, host names, URLs, queue ids);
+ *	text between < and > is skipped. Bytes above 0x7f separate words.
  *
- *	(A stricter guard, "no word outside SMTP and recipient-address
- *	wording", was measured in session 8 and not kept: it cost development
- *	texts whose other words were neutral, "email address lookup in domain
- *	map failed"; /work/notes/issue12-rules.md.)
+ *	Why a list of other-category words and not the stricter "no word
+ *	outside SMTP and recipient-address wording": measured on the
+ *	development corpus, the stricter guard also overruled codes whose
+ *	other words were neutral ("550 5.1.1 email address lookup in domain
+ *	map failed", sendmail's unknown-user text), while this list overrules
+ *	every non-address text that the code alone made address-level there
+ *	and no text the shipped rules leave to the code.
  *
  *	Pure: no allocation, no I/O. Owns nothing.
  * DIAGNOSTICS

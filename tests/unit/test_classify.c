@@ -608,7 +608,7 @@ static void test_general_wording(void **state)
 	    {"451 out of allow RCPT numbers.", "rate-limit"},
 	    {"554 a loop was found in the mail exchanger list", "routing"},
 	    {"The SMTP server has unexpectedly disconnected.", "connection"},
-	    /* session 8, batch 1 (Cyrus, IndiMail) */
+	    /* Cyrus LMTP, IndiMail qmail */
 	    {"451 4.3.0 error connecting to the policy service", "other"},
 	    {"temporary failure: unable to connect to clamd daemon", "other"},
 	    {"550 5.7.1 Rejected: example.org does not designate 2001:db8::1 "
@@ -621,13 +621,13 @@ static void test_general_wording(void **state)
 	    {"421 4.4.1 no connection with the remote server", "connection"},
 	    {"451 4.3.0 Server temporarily unavailable", "other"},
 	    {"451 4.5.0 backend sent bad protocol", "other"},
-	    /* batch 2 (aiosmtplib) */
+	    /* Python aiosmtplib, asyncio */
 	    {"SMTPConnectError: Error connecting to mx.example.net on port "
 	     "587",
 	     "connection"},
 	    {"OSError: [Errno 111] Connect call failed ('198.51.100.7', 587)",
 	     "connection"},
-	    /* batches 3-4 (DMA, Haraka, Rspamd, vSMTP, ClamSMTP) */
+	    /* DMA, Haraka, Rspamd, vSMTP, ClamSMTP */
 	    {"delivery failed: cannot open '/home/u/Maildir/tmp/x': Read-only "
 	     "file system",
 	     "other"},
@@ -640,7 +640,7 @@ static void test_general_wording(void **state)
 	    {"552 Rejected: nested archive", "content"},
 	    {"554 5.7.1 Insufficient authorization to relay",
 	     "policy-reputation"},
-	    /* batches 5-7 (Exim, Postfix, Mailu) */
+	    /* Exim, Postfix, Mailu */
 	    {"the DNS operator has installed an invalid MX record", "routing"},
 	    {"host lookup for mail.example.net done insecurely", "routing"},
 	    {"lookup failed for all hosts in dnslookup router", "routing"},
@@ -658,7 +658,7 @@ static void test_general_wording(void **state)
 	    {"554 5.7.1 Rejected (auth-failed)", "authentication"},
 	    {"554 5.7.1 Malicious attachment", "content"},
 	    {"no server was found that supports REQUIRETLS", "authentication"},
-	    /* batches 8-9 (amavisd-new, Go net/smtp) */
+	    /* amavisd-new, Go net/smtp */
 	    {"554 5.7.1 Rejected by next-hop MTA on relaying", "other"},
 	    {"554 5.7.1 Rejected by next-hop MTA on relaying, from "
 	     "MTA(smtp:[192.0.2.1]:10025): 550 5.1.1 <u@example.com>: "
