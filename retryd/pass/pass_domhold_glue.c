@@ -78,9 +78,12 @@ int pass_domhold_hold(struct pass_ctx *ctx, const char *const *domains,
 int pass_domhold_eligible(struct pass_ctx *ctx, const struct mta_message *m,
 			  char *domain, size_t domainlen)
 {
+	/* on first: after a restart the first listing must already see
+	 * what the file holds (else every held message is "found
+	 * released" and held again) */
 	if (!m->deferred || m->held || m->nrcpts == 0 ||
-	    m->nrcpts > LIMIT_RCPTS_PER_MESSAGE || ctx->domhold.n == 0 ||
-	    !pass_domhold_on(ctx))
+	    m->nrcpts > LIMIT_RCPTS_PER_MESSAGE || !pass_domhold_on(ctx) ||
+	    ctx->domhold.n == 0)
 		return 0;
 	for (size_t i = 0; i < m->nrcpts; i++) {
 		char dom[LIMIT_DOMAIN + 1];
