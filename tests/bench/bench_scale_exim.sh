@@ -27,6 +27,15 @@
 #       exclusive, by default; sh when the machine cannot be had quiet:
 #       the load is printed beside it); the CPU of both sides (with their
 #       exim children) and its ratio are printed too;
+#     - holding by domain instead (retryd's [exim] held_domains_file, p's
+#       configuration has `hold_domains = +retryd_held` on an empty file):
+#       hold = tests/tools/domhold_tool writes windowslive.test into the
+#       file (retryd's own writer), release = it empties it; wall and CPU
+#       beside the freeze/thaw sides, in the same lock hold; not timed:
+#       an exim -q over the first 20 ids shows them held ("domain is
+#       held", nothing delivered or bounced), and the CPU of one exim -q
+#       over the domain-held queue (sampled as below) is printed beside
+#       the one over the frozen queue: the trade-off of that mode;
 #     - CPU of one queue run `exim -q` (retry times honoured: what a
 #       Debian daemon's -q30m does; children included); plain Exim CPU/h
 #       = 2 such runs. Here it routes every deferred message again (one
@@ -95,11 +104,13 @@ RATIO_LOCK=${BENCH_SCALE_EXIM_RATIO_LOCK:-x}
 DEADLINE=${BENCH_SCALE_EXIM_DEADLINE:+$(date -d "$BENCH_SCALE_EXIM_DEADLINE" +%s)}
 LOCK=${BENCH_LOCK:-}
 DRIVE=${BENCH_PLUGIN_DRIVE:-$RETRYD_ASAN_BUILD/tests/plugin_drive}
+DOMHOLD=${BENCH_DOMHOLD_TOOL:-$RETRYD_ASAN_BUILD/tests/domhold_tool}
 CLONE=$(cd "$(dirname "$0")" && pwd)/exim_spool_clone.pl
 e2e_bins
 exim_lab_available || { echo "bench_scale_exim: no lab Exim (tests/lab/exim-install.sh)"; exit 1; }
 e2e_exim_ready || { echo "bench_scale_exim: needs retryd, retryctl and exim.so (make all)"; exit 1; }
 [ -x "$DRIVE" ] || { echo "bench_scale_exim: needs $DRIVE (make asan)"; exit 1; }
+[ -x "$DOMHOLD" ] || { echo "bench_scale_exim: needs $DOMHOLD (make asan)"; exit 1; }
 # exim_cpu ARGS...: run exim ARGS in the current instance's resolver
 # namespace; print the CPU seconds of it and of everything it waited for.
 exim_cpu() {
@@ -119,7 +130,8 @@ echo "bench_scale_exim: sizes $SIZES; start $(uptime)"
 export E2E_EXIM_MAIN_EXTRA="smtp_accept_queue_per_connection = 0"
 e2e_init scale_exim ind
 mkdir -p "$E2E_DIR/bin/plugins"
-cp "$E2E_RETRYD" "$E2E_RETRYCTL" "$E2E_DIR/bin/" && cp "$E2E_PLUGIN_DIR"/*.so "$E2E_DIR/bin/plugins/"
+cp "$E2E_RETRYD" "$E2E_RETRYCTL" "$DOMHOLD" "$E2E_DIR/bin/" && cp "$E2E_PLUGIN_DIR"/*.so "$E2E_DIR/bin/plugins/"
+DOMHOLD=$E2E_DIR/bin/$(basename "$DOMHOLD")
 E2E_RETRYD=$E2E_DIR/bin/retryd E2E_RETRYCTL=$E2E_DIR/bin/retryctl E2E_PLUGIN_DIR=$E2E_DIR/bin/plugins
 echo "bench_scale_exim: retryd $(git -C "$LAB_ROOT" rev-parse --short HEAD 2>/dev/null) ($E2E_RETRYD)"
 e2e_sink_start || { echo "bench_scale_exim: smtp-sink did not start"; exit 1; }
@@ -180,9 +192,16 @@ declare -A R
 # to TAG0-NNNNN@windowslive.test submitted over SMTP and deferred, then
 # multiplied into N in all (TAG9-NNNNNN). Ids in $E2E_DIR/ids-NAME.
 inject() {
-	local name=$1 N=$2 tag=$3 T off t0 t1 tpl
+	local name=$1 N=$2 tag=$3 T off t0 t1 tpl extra=$E2E_EXIM_MAIN_EXTRA
 	T=$((N < TEMPLATES ? N : TEMPLATES))
-	e2e_exim_start "$name" 54 yes || { echo "  Exim $name: config refused"; return 1; }
+	if [ "${name#p}" != "$name" ]; then
+		# the plain queue can also be held by domain (freeze_ratio)
+		: >"$E2E_DIR/held-$name"
+		extra="$extra
+domainlist retryd_held = $E2E_DIR/held-$name
+hold_domains = +retryd_held"
+	fi
+	E2E_EXIM_MAIN_EXTRA=$extra e2e_exim_start "$name" 54 yes || { echo "  Exim $name: config refused"; return 1; }
 	t0=$(now); off=$(lines "$name")
 	E2E_EXIM_SUBMIT_MODE=-odb e2e_exim_smtp_submit "$name" "$T" "${tag}0-" windowslive.test >/dev/null
 	wait_kind "$name" deferred "$tag" "$T" 600 "$off" || { echo "  Exim $name: templates not deferred"; return 1; }
@@ -226,12 +245,39 @@ freeze_ratio() {
 	# shellcheck disable=SC2016
 	c1=$(cpu_of sh -c 'while read -r id; do "$EXIM_BIN" -C "$EXIM_CONF" -Mt "$id"; done; ' <"$E2E_DIR/sample")
 	t1=$(now)
+	R[$N,fz_one]=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) * $N / $SAMPLE }")
+	domhold_ratio "$N"
 	load "freeze+thaw end"
 	R[$N,fz_load]=$(cut -d ' ' -f 1 /proc/loadavg)
-	R[$N,fz_one]=$(awk "BEGIN { printf \"%.1f\", ($t1 - $t0) * $N / $SAMPLE }")
 	R[$N,fz_one_cpu]=$(awk "BEGIN { printf \"%.1f\", ($c0 + $c1) * $N / $SAMPLE }")
 	R[$N,fz_ratio]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one]} / ${R[$N,fz_batch]} }")
 	R[$N,fz_cpu_ratio]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one_cpu]} / (${R[$N,fz_batch_cpu]} > 0 ? ${R[$N,fz_batch_cpu]} : 0.01) }")
+}
+
+# domhold_ratio N: hold and release the N messages of p by domain (the
+# held-domains file, retryd's writer), beside freeze_ratio's sides
+domhold_ratio() {
+	local N=$1 t0 t1 t1b t2 c0 c1 held=$E2E_DIR/held-p$1 off first last
+	t0=$(now)
+	c0=$(cpu_of "$DOMHOLD" "$held" add windowslive.test)
+	t1=$(now)
+	# not timed: Exim holds them now (20 ids tried, none frozen)
+	off=$(lines "p$N")
+	LC_ALL=C sort "$E2E_DIR/ids-p$N" >"$E2E_DIR/ids-sorted"
+	first=$(head -n 1 "$E2E_DIR/ids-sorted")
+	last=$(sed -n '20p' "$E2E_DIR/ids-sorted")
+	exim_cmd -q "$first" ${last:+"$last"} >/dev/null 2>&1
+	R[$N,dh_held]=$(tail -n +"$((off + 1))" "$(e2e_exim_log "p$N")" | grep -c ' defer (-23): domain is held$')
+	R[$N,dh_gone]=$(tail -n +"$((off + 1))" "$(e2e_exim_log "p$N")" | grep -E -c ' (=>|\*\*) ')
+	R[$N,dh_frozen]=$(exim_cmd -bpr | grep -c '\*\*\* frozen \*\*\*')
+	qrun "$N" "p$N" ex_held_q # Exim's runner over the domain-held queue
+	t1b=$(now)
+	c1=$(cpu_of "$DOMHOLD" "$held" set)
+	t2=$(now)
+	R[$N,dh_wall]=$(awk "BEGIN { printf \"%.4f\", $t1 - $t0 + $t2 - $t1b }")
+	R[$N,dh_cpu]=$(awk "BEGIN { printf \"%.4f\", $c0 + $c1 }")
+	R[$N,dh_x_batch]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_batch]} / (${R[$N,dh_wall]} > 0 ? ${R[$N,dh_wall]} : 0.0001) }")
+	R[$N,dh_x_one]=$(awk "BEGIN { printf \"%.0f\", ${R[$N,fz_one]} / (${R[$N,dh_wall]} > 0 ? ${R[$N,dh_wall]} : 0.0001) }")
 }
 
 # qrun N NAME KEY: CPU of one exim -q on instance NAME (current) in
@@ -401,6 +447,10 @@ run_size() {
 		echo "  freeze+thaw of $N ($RATIO_LOCK lock, load ${R[$N,fz_load]} at its end): batched (exim.so) ${R[$N,fz_batch]} s (${R[$N,fz_frozen]} frozen between)," \
 			"one exim per id ~${R[$N,fz_one]} s (measured on $SAMPLE, extrapolated): ${R[$N,fz_ratio]}x;" \
 			"CPU with the exim children ${R[$N,fz_batch_cpu]} s vs ~${R[$N,fz_one_cpu]} s: ${R[$N,fz_cpu_ratio]}x"
+		echo "  hold+release by domain (held-domains file, retryd's writer, 2 writes): ${R[$N,dh_wall]} s wall, ${R[$N,dh_cpu]} s CPU:" \
+			"${R[$N,dh_x_batch]}x faster than batched freeze+thaw, ${R[$N,dh_x_one]}x than one exim per id;" \
+			"held: exim -q over 20 ids logged ${R[$N,dh_held]} 'domain is held', ${R[$N,dh_gone]} delivered/bounced, ${R[$N,dh_frozen]} frozen;" \
+			"Exim's queue run over the domain-held queue ${R[$N,ex_held_q]} s CPU (run over ${R[$N,ex_held_q_n]}, scaled)"
 	else
 		echo "  freeze+thaw ratio: not measured above $FREEZE_MAX held (BENCH_SCALE_EXIM_FREEZE_MAX)"
 	fi
@@ -463,5 +513,7 @@ for n in $SIZES; do
 		"$(awk "BEGIN { r = ${R[$n,r_n]}; q = ${R[$n,ex_par_n]}; if (r < 1 || q < 1) print \"-\"; else printf \"%.2f\", (${R[$n,r_recover]} / r) / (${R[$n,ex_par]} / q) }")" \
 		"(${R[$n,r_n]} and ${R[$n,ex_par_n]} of $n delivered) (same parallelism as retryd's exim -M$([ "$SPLIT" = 1 ] && echo "; runners on disjoint id ranges"))"
 	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x wall, ${R[$n,fz_cpu_ratio]}x CPU ($RATIO_LOCK lock, load ${R[$n,fz_load]}) (target >= 50)"
+	[ -n "${R[$n,dh_wall]:-}" ] && echo "at $n: hold+release by domain ${R[$n,dh_wall]} s vs batched freeze+thaw ${R[$n,fz_batch]} s (${R[$n,dh_x_batch]}x) vs one exim per id ~${R[$n,fz_one]} s (${R[$n,dh_x_one]}x) (target >= 50 vs per id);" \
+		"Exim's own queue run: over the domain-held queue ${R[$n,ex_held_q]} s CPU, over the frozen queue ${R[$n,ex_frozen_q]} s, plain ${R[$n,ex_q]} s"
 done
 echo "bench_scale_exim: end $(uptime)"
