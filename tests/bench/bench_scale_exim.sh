@@ -514,6 +514,8 @@ for n in $SIZES; do
 		"(${R[$n,r_n]} and ${R[$n,ex_par_n]} of $n delivered) (same parallelism as retryd's exim -M$([ "$SPLIT" = 1 ] && echo "; runners on disjoint id ranges"))"
 	[ -n "${R[$n,fz_ratio]:-}" ] && echo "at $n: freeze+thaw batched vs per id ${R[$n,fz_ratio]}x wall, ${R[$n,fz_cpu_ratio]}x CPU ($RATIO_LOCK lock, load ${R[$n,fz_load]}) (target >= 50)"
 	[ -n "${R[$n,dh_wall]:-}" ] && echo "at $n: hold+release by domain ${R[$n,dh_wall]} s vs batched freeze+thaw ${R[$n,fz_batch]} s (${R[$n,dh_x_batch]}x) vs one exim per id ~${R[$n,fz_one]} s (${R[$n,dh_x_one]}x) (target >= 50 vs per id);" \
-		"Exim's own queue run: over the domain-held queue ${R[$n,ex_held_q]} s CPU, over the frozen queue ${R[$n,ex_frozen_q]} s, plain ${R[$n,ex_q]} s"
+		"Exim's own queue run: over the domain-held queue ${R[$n,ex_held_q]} s CPU, over the frozen queue ${R[$n,ex_frozen_q]} s, plain ${R[$n,ex_q]} s;" \
+		"so retryd CPU/h holding by domain ~$(awk "BEGIN { printf \"%.1f\", ${R[$n,r_hour]} + 2 * (${R[$n,ex_held_q]} - ${R[$n,ex_frozen_q]}) }") s" \
+		"($(awk "BEGIN { printf \"%.2f\", (${R[$n,r_hour]} + 2 * (${R[$n,ex_held_q]} - ${R[$n,ex_frozen_q]})) / (${R[$n,ex_hour]} > 0 ? ${R[$n,ex_hour]} : 0.01) }") of plain Exim's; freezing: ${R[$n,r_hour]} s)"
 done
 echo "bench_scale_exim: end $(uptime)"
