@@ -18,7 +18,8 @@
 # committed sources); corpus_blind.py emit shows id and text only, for exactly
 # the texts of the split, and corpus_blind.py agree measures the second
 # annotation (tests/data/corpus-annotation2.tsv); every source file opens
-# with '#' lines naming its source and licence.
+# with '#' lines naming its source and licence; a new source file's split is
+# md5(its name) (even first hex digit = validation) with no list to edit.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 command -v python3 >/dev/null || skip_all "python3 not installed"
@@ -110,5 +111,21 @@ bad=$(for f in "$D"/corpus-src/*.tsv; do
 		grep -qiE 'licen|GPL|MIT|BSD|Apache|CC-BY|EPL|Artistic|public domain|IPL' || basename "$f"
 done)
 is "$bad" "" "every corpus-src file opens with '#' lines naming its source and licence"
+
+# 19-20: a new source file's split is md5(its name)'s first hex digit (even = validation), with no
+# list to edit; the older files keep theirs through two closed lists that name only existing files
+printf 'other\tx\tnew/page-4\tA wholly new reply zebra quokka\n' >"$S/zz-new.tsv" # md5 4...: validation
+printf 'other\tx\tnew/page-5\tA wholly new reply yak narwhal\n' >"$S/c-new.tsv"  # md5 d...: development
+cp "$D/classifier-corpus.tsv" "$D/corpus-label-changes.tsv" "$T/"
+python3 "$TOOLS/corpus_add.py" "$T/classifier-corpus.tsv" "$S" >/dev/null 2>"$T/err"
+is "$(grep -E 'new/page-[45]' "$T/classifier-corpus.tsv" | cut -f1,4 | tr '\t\n' ': ')" \
+	"dev:new/page-5 val:new/page-4 " "a new file goes to the side of md5(its name): no list to edit"
+SRC=$PWD/$D/corpus-src
+old=$(cd "$TOOLS" && python3 -c '
+import os, sys
+from corpus_add import OLD_VAL, OLD_DEV
+print(len(OLD_VAL), len(OLD_DEV), sorted(n for n in OLD_VAL | OLD_DEV if not os.path.exists(os.path.join(sys.argv[1], n))))
+' "$SRC")
+is "$old" "5 17 []" "the lists of files older than the md5 rule are closed (5 validation, 17 development, all present)"
 
 done_testing

@@ -3,6 +3,7 @@
 tests/data/classifier-corpus.tsv (idempotent: lines from those sources are replaced).
 
 Usage: corpus_add.py [CORPUS [SRCDIR]]
+       corpus_add.py --split NAME...   (prints the split each source file name gets)
 
 Each source file holds LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT lines (a '#' line says where the
 texts come from and their licence). Labels were set by reading each text (not by running the
@@ -57,7 +58,11 @@ the rules were written against never stands for unseen wording:
     go-net-smtp.tsv (Go's net/smtp, net and TLS errors), amavisd-new.tsv (amavisd-new's
     blocked-message responses and SMTP replies), commons-email.tsv (Apache Commons Email's
     send failures), opendmarc.tsv (OpenDMARC's reject reply), fetchmail.tsv (fetchmail's
-    listener/MDA refusal messages): development.
+    listener/MDA refusal messages): development;
+  * from session 9 the tool computes that rule itself (split_of): every file not in the two closed
+    lists of older files (OLD_VAL, OLD_DEV) gets the side of md5(its name), so a new file needs no
+    list entry; its name is chosen from its source (e.g. gh-OWNER-REPO.tsv, web-DOMAIN.tsv) before
+    the digest is looked at.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
 letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
@@ -70,15 +75,27 @@ stays validation, so adding texts never moves validation texts away; the develop
 the one left out, also when it was in the corpus before (session 6: 35 such development texts,
 26 full texts and 9 fragments, left out by this rule; the count is printed at each run).
 """
-import os, re, subprocess, sys
+import hashlib, os, re, subprocess, sys
 
 CHANGES = 'corpus-label-changes.tsv'
 BASE = 'corpus-base.tsv'  # the frozen part corpus_build.py made (the sisimai collections)
 NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a near-duplicate
-VAL_SOURCES = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
-               'sisimai-go-rhost.tsv',
-               # session 8, from batch 2 on: md5(file name) first hex digit even (below)
-               'zimbra.tsv', 'go-guerrilla.tsv', 'twisted.tsv', 'msmtp.tsv', 'web-pages-s8.tsv'}
+# the split of a source file is md5(file name)'s first hex digit: even = validation, odd =
+# development (session 8), except for the files older than that rule, which keep the side they had
+# (these two lists are closed: a new file never goes in them)
+OLD_VAL = {'smtp-field-manual.tsv', 'smtp-codes.tsv', 'github-issues.tsv', 'web-pages.tsv',
+           'sisimai-go-rhost.tsv'}
+OLD_DEV = {'bmh-samples.tsv', 'chasquid.tsv', 'esp-payloads.tsv', 'exim-debian.tsv',
+           'github-issues-dev.tsv', 'haraka-outbound.tsv', 'haraka-plugins.tsv', 'indimail.tsv',
+           'maddy.tsv', 'mox.tsv', 'node-smtp.tsv', 'php-bounce-handler.tsv', 'policy-daemons.tsv',
+           'sendmail-cf.tsv', 'smtp-libs.tsv', 'web-pages-s7.tsv', 'zone-mta-bounces.tsv'}
+
+
+def split_of(name):
+    """split_of - the split of source file name: 'val' or 'dev'"""
+    if name in OLD_VAL or name in OLD_DEV:
+        return 'val' if name in OLD_VAL else 'dev'
+    return 'val' if int(hashlib.md5(name.encode('utf-8')).hexdigest()[0], 16) % 2 == 0 else 'dev'
 
 
 def key(t):
@@ -182,7 +199,7 @@ def read_sources(srcdir):
             parts = line.rstrip('\n').split('\t')
             if len(parts) != 4:
                 sys.exit('%s/%s:%d: want 4 tab-separated fields' % (srcdir, f, n))
-            new.append((('val' if f in VAL_SOURCES else 'dev',) + tuple(parts), '%s:%d' % (f, n),
+            new.append(((split_of(f),) + tuple(parts), '%s:%d' % (f, n),
                         committed is None or line not in committed))
     return new
 
@@ -207,6 +224,10 @@ def short(t):
 
 
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--split':
+        for name in sys.argv[2:]:
+            print('%s\t%s' % (split_of(os.path.basename(name)), os.path.basename(name)))
+        return
     corpus = sys.argv[1] if len(sys.argv) > 1 else 'tests/data/classifier-corpus.tsv'
     srcdir = sys.argv[2] if len(sys.argv) > 2 else 'tests/data/corpus-src'
     new = read_sources(srcdir)
