@@ -69,6 +69,8 @@ struct pass_stats {
 	size_t pruned;	 /* old verifications deleted */
 	int incremental; /* discovery from the MTA log, no full listing */
 	int capped;	 /* a per-pass cap was hit: run the next pass now */
+	int domhold_unopened; /* the held-domains file failed to open: this
+			       * pass holds by freezing, tried again next */
 };
 
 /* Domains with held mail, verified once per window (pass_watch.c). */

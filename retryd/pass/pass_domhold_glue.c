@@ -8,7 +8,9 @@
  *	[exim] held_domains_file set, mode = act (observe touches nothing).
  *	It opens the set (pass_domhold_open: the file's domains) at first
  *	use and again when a reload names another file; a file that cannot
- *	be opened or read is logged and mail is held by freezing meanwhile.
+ *	be opened or read is logged and mail is held by freezing meanwhile:
+ *	one attempt per pass (stats.domhold_unopened, reset with the pass's
+ *	stats), not one per message the listing and adoption ask about.
  *
  *	pass_domhold_hold() is what adoption and re-hold do instead of
  *	plugin->hold (exim -Mf): the messages' domains are added to the file
@@ -45,8 +47,11 @@ int pass_domhold_on(struct pass_ctx *ctx)
 	if (ctx->domhold.path[0] != '\0' &&
 	    strcmp(ctx->domhold.path, path) == 0)
 		return 1;
+	if (ctx->stats.domhold_unopened)
+		return 0; /* this pass tried already */
 	pass_domhold_free(&ctx->domhold);
 	if (pass_domhold_open(&ctx->domhold, path, err, sizeof(err)) < 0) {
+		ctx->stats.domhold_unopened = 1;
 		log_warn_limited("domhold-open", DOMHOLD_LOG_INTERVAL,
 				 "held_domains_file: %.400s: holding by "
 				 "freezing meanwhile",

@@ -11,7 +11,9 @@
  * keeps holding), comments and blank lines skipped; a line that is not
  * a domain is refused with its line number; replace drops domains and
  * leaves the file alone when the set is the same; LIMIT_HELD_DOMAINS is
- * enforced; insert builds a set in memory only.
+ * enforced; insert builds a set in memory only. The pass's use of it
+ * (pass_domhold_glue.c): a file that cannot be opened is tried once per
+ * pass, and opened in the next pass once it can be.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,8 @@
 #include <unistd.h>
 
 #include "pass/pass_domhold.h"
+#include "pass/pass_int.h"
+#include "policy/policy.h"
 #include "tmpdir_fx.h"
 
 static char dir[64];
@@ -238,6 +242,43 @@ static void test_limit(void **state)
 	pass_domhold_free(&h);
 }
 
+/* A file that cannot be opened (its directory is missing): one attempt
+ * in a pass, whatever the number of messages that ask; the next pass
+ * (its stats reset, as pass_run does) opens it once it can be. */
+static void test_glue_open_fails_once_per_pass(void **state)
+{
+	struct pass_ctx ctx;
+	struct policy *p;
+	char ini[320], sub[128], err[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(ini, sizeof(ini), "%s/retryd.ini", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	f = fopen(ini, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[retryd]\nmta = exim\n\n[exim]\nheld_domains_file = "
+		"%s/held-domains\n",
+		sub);
+	fclose(f);
+	assert_int_equal(policy_load(ini, &p, err, sizeof(err)), 0);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.policy = p;
+	assert_int_equal(pass_domhold_on(&ctx), 0);
+	assert_int_equal(ctx.stats.domhold_unopened, 1);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	/* the rest of this pass holds by freezing without trying again */
+	assert_int_equal(pass_domhold_on(&ctx), 0);
+	assert_int_equal(access(p->exim_held_domains_file, F_OK), -1);
+	memset(&ctx.stats, 0, sizeof(ctx.stats)); /* the next pass */
+	assert_int_equal(pass_domhold_on(&ctx), 1);
+	assert_int_equal(access(p->exim_held_domains_file, F_OK), 0);
+	assert_int_equal(ctx.stats.domhold_unopened, 0);
+	pass_domhold_free(&ctx.domhold);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +288,7 @@ int main(void)
 	    cmocka_unit_test(test_open_reads_back),
 	    cmocka_unit_test(test_replace),
 	    cmocka_unit_test(test_limit),
+	    cmocka_unit_test(test_glue_open_fails_once_per_pass),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
