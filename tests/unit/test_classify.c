@@ -695,6 +695,9 @@ static void test_general_wording(void **state)
 	    {"delivery failed: Permission denied (euid=8)", "other"},
 	    {"delivery to program is restricted", "other"},
 	    {"421 Pipelining not allowed", "other"},
+	    /* the words over an x.4.4 code */
+	    {"451 4.4.4 delivery to example.com throttled, retry in 2s",
+	     "rate-limit"},
 	    /* a server's reply saying it is all the same a refusal */
 	    {"554 Permission denied", "policy-reputation"},
 	};
@@ -721,6 +724,10 @@ static void test_general_wording(void **state)
 	assert_string_equal(
 	    cat_of(s->c, "550 message sending for this account is disabled"),
 	    "policy-reputation");
+	/* A queue's maximum age is no message size: its code decides. */
+	assert_string_equal(
+	    cat_of(s->c, "554 5.4.7 message lifetime exceeds max_age=5d"),
+	    "other");
 	/* A syntactically invalid recipient says nothing of the mailbox. */
 	assert_string_equal(cat_of(s->c, "550 syntactically invalid recipient"),
 			    "other");
