@@ -15,9 +15,9 @@ then one line of totals for each part.
 The validation part is only counted, never listed: rules are written against
 the development part (docs/classifier-labels.md, test_classify_corpus.c).
 
---save F keeps the development decisions in F; --diff F prints the development
-texts whose category changed since F (FIX, BREAK or MOVE), to see what one rule
-change does. --sum prints the totals only. Exit 2 when retryctl fails.
+--save F keeps the decisions in F; --diff F prints the development texts
+whose category changed since F (FIX, BREAK or MOVE), to see what one rule
+change does, and of the validation part only how many texts it fixed and broke. --sum prints the totals only. Exit 2 when retryctl fails.
 
 --loso estimates how the rules do on a provider they were NOT written
 against (leave one source out, development part only): for each provider P,
@@ -210,7 +210,7 @@ def main():
         loso(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.strict, not a.sum)
         return
     st = {'dev': collections.Counter(), 'val': collections.Counter()}
-    dev, errs = [], []
+    dev, errs, val = [], [], []
     for (split, labels, prov, _src, text), (cat, why) in zip(rows, got):
         want = labels.split('|')
         ok = cat in want
@@ -221,6 +221,8 @@ def main():
         if all(w in ADDR for w in want):
             s['addr'] += 1
             s['addr_found'] += cat in ADDR
+        if split == 'val':
+            val.append((labels, cat))
         if split == 'dev':
             dev.append((labels, cat, why, text))
             if not ok:
@@ -228,6 +230,14 @@ def main():
     if a.diff:
         with open(a.diff) as fp:
             before = json.load(fp)
+        if isinstance(before, dict):
+            # validation: counts only, never a text
+            vfix = vbreak = 0
+            for (labels, was), (_l, cat) in zip(before['val'], val):
+                vfix += was != cat and cat in labels.split('|') and was not in labels.split('|')
+                vbreak += was != cat and was in labels.split('|') and cat not in labels.split('|')
+            print('val changes: %d fixed, %d broken (counts only)' % (vfix, vbreak))
+            before = before['dev']
         for (labels, was, _w, _t), (_l, cat, why, text) in zip(before, dev):
             if was != cat:
                 kind = 'FIX' if cat in labels.split('|') else \
@@ -240,7 +250,7 @@ def main():
             print('%4d %s -> %s' % (v, k[0], k[1]))
     if a.save:
         with open(a.save, 'w') as fp:
-            json.dump(dev, fp)
+            json.dump({'dev': dev, 'val': val}, fp)
     for k in ('dev', 'val'):
         s = st[k]
         print('%s: %.2f%% (%d/%d, %d wrong), non-address taken as address-level %d, '

@@ -672,6 +672,34 @@ static void test_general_wording(void **state)
 	    {"451 4.3.0 read error on /etc/aliases.db", "other"},
 	    {"500 5.5.2 Command line is too long", "other"},
 	    {"TLS attempted on a non-TLS port", "other"},
+	    /* wording families of public bounce-category lists (PowerMTA's
+	     * default patterns, KumoMTA's community rules) */
+	    {"550 recipient <u@example.com> not valid", "mailbox-unknown"},
+	    {"550 The address you wrote to was not recognised",
+	     "mailbox-unknown"},
+	    {"550 User jdoe unknown", "mailbox-unknown"},
+	    {"553 sorry, no mail-box exists for u", "mailbox-unknown"},
+	    {"550 The recipient does not have a mailbox on this host",
+	     "mailbox-unknown"},
+	    {"550 Address has been permanently deactivated",
+	     "mailbox-disabled"},
+	    {"550 Account is not active", "mailbox-disabled"},
+	    {"550 Conta inativa", "mailbox-disabled"},
+	    {"552 mailbox limit exeeded for this address", "mailbox-full"},
+	    {"550 DmarcFail: message refused", "authentication"},
+	    {"554 5.4.0 MailLoop", "routing"},
+	    {"defer (-1): remote host address is the local host", "routing"},
+	    {"553 Sender Domain Resolve Fail", "policy-reputation"},
+	    {"550 This IP isn't allowed to relay", "policy-reputation"},
+	    {"550 Sender is on the recipient's deny list", "policy-reputation"},
+	    {"delivery failed: Permission denied (euid=8)", "other"},
+	    {"delivery to program is restricted", "other"},
+	    {"421 Pipelining not allowed", "other"},
+	    /* the words over an x.4.4 code */
+	    {"451 4.4.4 delivery to example.com throttled, retry in 2s",
+	     "rate-limit"},
+	    /* a server's reply saying it is all the same a refusal */
+	    {"554 Permission denied", "policy-reputation"},
 	};
 	struct shipped *s = *state;
 
@@ -689,6 +717,17 @@ static void test_general_wording(void **state)
 	/* Localised words need a recipient noun: the sender's is not one. */
 	assert_string_equal(
 	    cat_of(s->c, "550 Adresse de l'expediteur inconnue"), "other");
+	/* The sender's address or account switched off is not the
+	 * recipient's. */
+	assert_string_equal(cat_of(s->c, "550 Sender address disabled"),
+			    "other");
+	assert_string_equal(
+	    cat_of(s->c, "550 message sending for this account is disabled"),
+	    "policy-reputation");
+	/* A queue's maximum age is no message size: its code decides. */
+	assert_string_equal(
+	    cat_of(s->c, "554 5.4.7 message lifetime exceeds max_age=5d"),
+	    "other");
 	/* A syntactically invalid recipient says nothing of the mailbox. */
 	assert_string_equal(cat_of(s->c, "550 syntactically invalid recipient"),
 			    "other");
