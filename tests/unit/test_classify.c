@@ -698,6 +698,14 @@ static void test_general_wording(void **state)
 	    /* the words over an x.4.4 code */
 	    {"451 4.4.4 delivery to example.com throttled, retry in 2s",
 	     "rate-limit"},
+	    /* Momentum's documented replies, Postfix's SPF pointer */
+	    {"550 Rejected, see https://www.openspf.net/Why?s=mfrom",
+	     "authentication"},
+	    {"451 4.3.0 system resources exhausted, try later", "other"},
+	    {"450 4.4.5 concurrency limit exceeded for example.com",
+	     "rate-limit"},
+	    {"None of the MX hosts for example.com could be reached",
+	     "connection"},
 	    /* a server's reply saying it is all the same a refusal */
 	    {"554 Permission denied", "policy-reputation"},
 	};
