@@ -706,6 +706,7 @@ static void test_general_wording(void **state)
 	     "rate-limit"},
 	    {"None of the MX hosts for example.com could be reached",
 	     "connection"},
+	    {"553 forbidden sender host mail.example.org", "policy-reputation"},
 	    /* a server's reply saying it is all the same a refusal */
 	    {"554 Permission denied", "policy-reputation"},
 	};
