@@ -707,6 +707,10 @@ static void test_general_wording(void **state)
 	    {"None of the MX hosts for example.com could be reached",
 	     "connection"},
 	    {"553 forbidden sender host mail.example.org", "policy-reputation"},
+	    {"554 Malformed MIME structure", "content"},
+	    {"550 Your message was rejected by the receiving mail system",
+	     "other"},
+	    {"554 Message refused. Please contact the postmaster.", "other"},
 	    /* a server's reply saying it is all the same a refusal */
 	    {"554 Permission denied", "policy-reputation"},
 	};
@@ -733,6 +737,10 @@ static void test_general_wording(void **state)
 	assert_string_equal(
 	    cat_of(s->c, "550 message sending for this account is disabled"),
 	    "policy-reputation");
+	/* "malformed" alone says nothing of the message */
+	assert_string_equal(cat_of(s->c, "451 malformed value in router "
+					 "configuration"),
+			    "other");
 	/* A queue's maximum age is no message size: its code decides. */
 	assert_string_equal(
 	    cat_of(s->c, "554 5.4.7 message lifetime exceeds max_age=5d"),
