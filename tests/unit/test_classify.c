@@ -712,6 +712,9 @@ static void test_general_wording(void **state)
 	     "policy-reputation"},
 	    {"SASL: no authenticator found", "authentication"},
 	    {"SMTP session failed: write error", "connection"},
+	    /* the SENDER's account quota is a sending limit, not a full box */
+	    {"452 Your account has exceeded its daily message quota",
+	     "rate-limit"},
 	    {"550 Your message was rejected by the receiving mail system",
 	     "other"},
 	    {"554 Message refused. Please contact the postmaster.", "other"},
