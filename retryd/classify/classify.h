@@ -44,8 +44,9 @@ struct classify_result {
 	int permanent; /* 1: 5.x.x, 0: 4.x.x or unknown */
 	int rule;      /* index of the rule that matched, -1: by code/none */
 	/* no rule matched and code is address-level (5.1.1, 5.2.1) but its
-	 * reply holds this word of another category (quota, sender ...): the
-	 * code did not decide, the text is other (classify_guard.c); else "" */
+	 * reply holds this word of another category (quota, sender ...), or
+	 * comes under a 521/556 reply (RFC 7504): the code did not decide,
+	 * the text is other (classify_guard.c); else "" */
 	char guard[CLASSIFY_WORD_LEN];
 };
 

@@ -27,6 +27,9 @@
  *	no digit, '@', '.', '/', '\', ':', '=' or '_' once its outer
  *	punctuation is stripped (addresses, host names, URLs, queue ids);
  *	text between < and > is skipped. Bytes above 0x7f separate words.
+ *	Nor is the code trusted under RFC 7504's 521 (the host does not accept
+ *	mail) or 556 (the domain does not): "521 5.2.1" refuses this client,
+ *	not one mailbox; the "word" is then that reply code.
  *
  *	Why a list of other-category words and not the stricter "no word
  *	outside SMTP and recipient-address wording": measured on the
@@ -242,16 +245,40 @@ static size_t guard_words(const unsigned char *s, size_t b, size_t e, char *out,
 	return 0;
 }
 
+/*
+ * guard_host_code - the reply code just before the enhanced code at
+ * s[at], "521 5.2.1" or "556-5.1.1", when it is one of RFC 7504's
+ * whole-host or whole-domain refusals (521 the host, 556 the domain does
+ * not accept mail): the enhanced code after it cannot speak of one
+ * mailbox. @return its text, or NULL.
+ */
+static const char *guard_host_code(const unsigned char *s, size_t at)
+{
+	if (at < 4 || (s[at - 1] != ' ' && s[at - 1] != '-') ||
+	    (at > 4 && (guard_is_digit(s[at - 5]) || s[at - 5] == '.')))
+		return NULL;
+	if (memcmp(s + at - 4, "521", 3) == 0)
+		return "521";
+	if (memcmp(s + at - 4, "556", 3) == 0)
+		return "556";
+	return NULL;
+}
+
 size_t classify_guard_word(const char *text, size_t len, size_t code_start,
 			   size_t code_end, char *out, size_t outlen)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t e = code_end, b = 0, n;
+	const char *host;
 	int any = 0;
 
 	out[0] = '\0';
-	if (outlen < 2)
+	if (outlen < 4)
 		return 0;
+	if ((host = guard_host_code(s, code_start)) != NULL) {
+		memcpy(out, host, 4);
+		return 3;
+	}
 	while (e < len && !guard_is_code(s, len, e))
 		e++;
 	if ((n = guard_words(s, code_end, e, out, outlen, &any)) > 0)

@@ -367,6 +367,13 @@ static void test_guard(void **state)
 	    {"552 5.2.2 quota", "mailbox-full", ""},
 	    /* a non-ASCII word is no other-category word */
 	    {"550 5.2.1 Konto niedost\xc4\x99pne", "mailbox-disabled", ""},
+	    /* RFC 7504: the host (521) or domain (556) does not accept
+	     * mail; an enhanced code under it names no mailbox */
+	    {"521 5.2.1 : (CON:B1) http://example.com/errors/conb1.html",
+	     "other", "521"},
+	    {"556-5.1.1 example.net", "other", "556"},
+	    {"5521 5.2.1 mailbox off", "mailbox-disabled", ""},
+	    {"550 5.2.1 521 5.2.1", "mailbox-disabled", ""},
 	    /* a word longer than CLASSIFY_WORD_LEN is in no list */
 	    {"550 5.1.1 spamspamspamspamspamspamspamspamspamspam",
 	     "mailbox-unknown", ""},
