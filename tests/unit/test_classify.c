@@ -719,6 +719,12 @@ static void test_general_wording(void **state)
 	     "policy-reputation"},
 	    {"SASL: no authenticator found", "authentication"},
 	    {"SMTP session failed: write error", "connection"},
+	    {"Routing failure for example.com", "routing"},
+	    {"451 DNS resolving failed for example.com", "routing"},
+	    {"421 The client IP 192.0.2.7 was filtered", "policy-reputation"},
+	    {"unexpected end of stream", "connection"},
+	    {"550 5.1.1 Disabled mailbox", "mailbox-disabled"},
+	    {"550 Relay attempt denied", "policy-reputation"},
 	    /* the SENDER's account quota is a sending limit, not a full box */
 	    {"452 Your account has exceeded its daily message quota",
 	     "rate-limit"},
