@@ -725,6 +725,12 @@ static void test_general_wording(void **state)
 	    {"unexpected end of stream", "connection"},
 	    {"550 5.1.1 Disabled mailbox", "mailbox-disabled"},
 	    {"550 Relay attempt denied", "policy-reputation"},
+	    {"550 Recipient not local, relaying denied here",
+	     "policy-reputation"},
+	    {"550 Sender address does not match the authenticated user",
+	     "policy-reputation"},
+	    {"553 From address is not valid", "policy-reputation"},
+	    {"554 Duplicate mail refused", "content"},
 	    /* the SENDER's account quota is a sending limit, not a full box */
 	    {"452 Your account has exceeded its daily message quota",
 	     "rate-limit"},
