@@ -731,6 +731,7 @@ static void test_general_wording(void **state)
 	     "policy-reputation"},
 	    {"553 From address is not valid", "policy-reputation"},
 	    {"554 Duplicate mail refused", "content"},
+	    {"552 5.3.4 too long message lines", "content"},
 	    /* the SENDER's account quota is a sending limit, not a full box */
 	    {"452 Your account has exceeded its daily message quota",
 	     "rate-limit"},
