@@ -436,6 +436,11 @@ static void test_general_wording(void **state)
 	    {"535 5.7.8 Your account has been disabled", "policy-reputation"},
 	    {"554 5.7.1 Sending account disabled", "policy-reputation"},
 	    {"550 Your email account is suspended", "policy-reputation"},
+	    /* the sender's account expired or not active: never the
+	     * recipient's mailbox */
+	    {"451 Your user account is expired, please renew",
+	     "policy-reputation"},
+	    {"554 The sending account is not active", "policy-reputation"},
 	    {"452 4.2.2 Insufficient space in the mailbox", "mailbox-full"},
 	    {"530 5.7.0 You must be authenticated", "authentication"},
 	    {"421 4.7.0 Try again later, unusual volume", "rate-limit"},
