@@ -441,6 +441,15 @@ static void test_general_wording(void **state)
 	    {"451 Your user account is expired, please renew",
 	     "policy-reputation"},
 	    {"554 The sending account is not active", "policy-reputation"},
+	    /* the sender's or the client's login name unknown: the
+	     * sender is refused, whatever 5.1.x code comes with it */
+	    {"550 5.1.0 Sender user unknown", "policy-reputation"},
+	    {"550 MAIL FROM address unknown", "policy-reputation"},
+	    {"550 SMTP AUTH user unknown", "policy-reputation"},
+	    {"550 Client user not recognized", "policy-reputation"},
+	    {"550 Your e-mail address is not valid for sending",
+	     "policy-reputation"},
+	    {"550 your recipient address is unknown", "mailbox-unknown"},
 	    {"452 4.2.2 Insufficient space in the mailbox", "mailbox-full"},
 	    {"530 5.7.0 You must be authenticated", "authentication"},
 	    {"421 4.7.0 Try again later, unusual volume", "rate-limit"},
