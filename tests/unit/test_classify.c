@@ -441,6 +441,9 @@ static void test_general_wording(void **state)
 	    {"451 Your user account is expired, please renew",
 	     "policy-reputation"},
 	    {"554 The sending account is not active", "policy-reputation"},
+	    {"550 5.7.1 Sender mailbox disabled", "policy-reputation"},
+	    {"451 Temporary failure: login account expired",
+	     "policy-reputation"},
 	    /* the sender's or the client's login name unknown: the
 	     * sender is refused, whatever 5.1.x code comes with it */
 	    {"550 5.1.0 Sender user unknown", "policy-reputation"},
