@@ -17,7 +17,8 @@ the development part (docs/classifier-labels.md, test_classify_corpus.c).
 
 --save F keeps the decisions in F; --diff F prints the development texts
 whose category changed since F (FIX, BREAK or MOVE), to see what one rule
-change does, and of the validation part only how many texts it fixed and broke. --sum prints the totals only. Exit 2 when retryctl fails.
+change does, and of the validation part only how many texts it fixed and
+broke. --sum prints the totals only. Exit 2 when retryctl fails.
 
 --loso estimates how the rules do on a provider they were NOT written
 against (leave one source out, development part only): for each provider P,
@@ -234,8 +235,9 @@ def main():
             # validation: counts only, never a text
             vfix = vbreak = 0
             for (labels, was), (_l, cat) in zip(before['val'], val):
-                vfix += was != cat and cat in labels.split('|') and was not in labels.split('|')
-                vbreak += was != cat and was in labels.split('|') and cat not in labels.split('|')
+                want = labels.split('|')
+                vfix += cat in want and was not in want
+                vbreak += was in want and cat not in want
             print('val changes: %d fixed, %d broken (counts only)' % (vfix, vbreak))
             before = before['dev']
         for (labels, was, _w, _t), (_l, cat, why, text) in zip(before, dev):

@@ -93,8 +93,10 @@ OLD_DEV = {'bmh-samples.tsv', 'chasquid.tsv', 'esp-payloads.tsv', 'exim-debian.t
 
 def split_of(name):
     """split_of - the split of source file name: 'val' or 'dev'"""
-    if name in OLD_VAL or name in OLD_DEV:
-        return 'val' if name in OLD_VAL else 'dev'
+    if name in OLD_VAL:
+        return 'val'
+    if name in OLD_DEV:
+        return 'dev'
     return 'val' if int(hashlib.md5(name.encode('utf-8')).hexdigest()[0], 16) % 2 == 0 else 'dev'
 
 
