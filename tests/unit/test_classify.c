@@ -777,7 +777,7 @@ static void test_general_wording(void **state)
 	/* The sender's address or account switched off is not the
 	 * recipient's. */
 	assert_string_equal(cat_of(s->c, "550 Sender address disabled"),
-			    "other");
+			    "policy-reputation");
 	assert_string_equal(
 	    cat_of(s->c, "550 message sending for this account is disabled"),
 	    "policy-reputation");
