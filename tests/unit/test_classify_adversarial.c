@@ -1,0 +1,229 @@
+/*
+ * test_classify_adversarial - the shipped rules against constructed texts
+ * that use address words about something else than the recipient mailbox.
+ *
+ * tests/data/classifier-adversarial.tsv holds CONSTRUCTED texts (its head
+ * says how they are built: families of sender, login, relay, host, quota,
+ * rate, preference, domain and mixed-code contexts crossed with the address
+ * verdicts, and positive controls), one a line:
+ *
+ *	LABELS<TAB>WHY<TAB>TEXT
+ *
+ * Every text goes through a policy WITHOUT a [classifier] section, i.e.
+ * through the rules compiled into retryd (and must come out the same
+ * through the shipped policy/retryd.ini, and be decided by the same rule
+ * with and without the literal prefilter). Hard failures, each named as
+ * FILE:LINE with the text, what the rules gave and what the labels want:
+ *
+ *	- a text whose labels hold no address-level category taken as
+ *	  mailbox-unknown or mailbox-disabled (it would suppress a good
+ *	  address): zero allowed;
+ *	- a positive control (every label address-level) not taken as
+ *	  address-level: zero allowed (the suite guards recall too).
+ *
+ * The accuracy over the suite (the category one of LABELS) and every text
+ * decided outside its labels are printed as TAP comments, not asserted.
+ *
+ * Files are found under $RETRYD_SRCDIR (default: the current directory).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "classify/classify.h"
+
+#define SUITE_FILE	"tests/data/classifier-adversarial.tsv"
+#define SUITE_LINE	2048 /* longest suite line accepted */
+#define SUITE_MIN_TEXTS 150  /* the suite must not shrink below this */
+#define SUITE_MIN_CTRL	30   /* positive controls, at least */
+
+static char *srcpath(const char *rel)
+{
+	const char *dir = getenv("RETRYD_SRCDIR");
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s/%s", dir && *dir ? dir : ".", rel);
+	return buf;
+}
+
+struct adv_fx {
+	struct policy *minimal, *shipped;
+	struct classifier *cmin, *cship;
+	char dir[64];
+};
+
+static int is_address(enum classify_category c)
+{
+	return c == CLASSIFY_MAILBOX_UNKNOWN || c == CLASSIFY_MAILBOX_DISABLED;
+}
+
+static int fx_setup(void **state)
+{
+	static struct adv_fx fx;
+	static char err[8192];
+	char path[128];
+	FILE *fp;
+
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_classify_adv.XXXXXX");
+	if (mkdtemp(fx.dir) == NULL)
+		return -1;
+	/* a short policy without [classifier]: the built-in rules only */
+	snprintf(path, sizeof(path), "%s/retryd.ini", fx.dir);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fputs("[retryd]\nmta = postfix\n\n[suppression]\nmin_failures = 2\n",
+	      fp);
+	fclose(fp);
+	if (policy_load(path, &fx.minimal, err, sizeof(err)) != 0 ||
+	    policy_load(srcpath("policy/retryd.ini"), &fx.shipped, err,
+			sizeof(err)) != 0 ||
+	    classify_new(fx.minimal, &fx.cmin, err, sizeof(err)) != 0 ||
+	    classify_new(fx.shipped, &fx.cship, err, sizeof(err)) != 0) {
+		fprintf(stderr, "setup: %s\n", err);
+		return -1;
+	}
+	unlink(path);
+	rmdir(fx.dir);
+	*state = &fx;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct adv_fx *fx = *state;
+
+	if (fx == NULL) /* the setup failed */
+		return 0;
+	classify_free(fx->cmin);
+	classify_free(fx->cship);
+	policy_free(fx->minimal);
+	policy_free(fx->shipped);
+	return 0;
+}
+
+/* parse_labels - "a" or "a|b"; @return how many (1-2), 0 when unknown */
+static int parse_labels(char *s, enum classify_category out[2])
+{
+	char *bar = strchr(s, '|');
+	int n = 1;
+
+	if (bar != NULL) {
+		*bar = '\0';
+		if (strchr(bar + 1, '|') != NULL ||
+		    classify_category_parse(bar + 1, &out[1]) < 0)
+			return 0;
+		n = 2;
+	}
+	return classify_category_parse(s, &out[0]) < 0 ? 0 : n;
+}
+
+struct adv_stats {
+	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
+};
+
+/* judge - one text: count it, print it when wrong (a hard failure is
+ * marked FAIL) */
+static void judge(struct adv_stats *st, const struct adv_fx *fx, size_t lineno,
+		  const char *labels, const enum classify_category *want,
+		  int nwant, const char *text)
+{
+	struct classify_result r = classify_text(fx->cmin, text, strlen(text));
+	enum classify_category got = r.category;
+	int want_addr =
+	    is_address(want[0]) || (nwant == 2 && is_address(want[1]));
+	int all_addr =
+	    is_address(want[0]) && (nwant == 1 || is_address(want[1]));
+	int ok = got == want[0] || (nwant == 2 && got == want[1]);
+	const char *what = NULL;
+	char why[CLASSIFY_EXPLAIN_LEN];
+
+	st->n++;
+	st->ok += ok;
+	st->nonaddr += !want_addr;
+	st->ctrl += all_addr;
+	if (!want_addr && is_address(got)) {
+		st->false_addr++;
+		what = "FAIL non-address text taken as address-level";
+	} else if (all_addr && !is_address(got)) {
+		st->missed_ctrl++;
+		what = "FAIL positive control not address-level";
+	} else if (!ok)
+		what = "wrong (not asserted)";
+	if (what != NULL)
+		printf("# %s:%zu: %s: got %s (%s), want %s: %s\n", SUITE_FILE,
+		       lineno, what, classify_category_name(got),
+		       classify_explain(fx->cmin, &r, why, sizeof(why)), labels,
+		       text);
+	/* the literal prefilter skips no rule that would decide */
+	if (classify_text_each(fx->cmin, text, strlen(text)).rule != r.rule)
+		fail_msg("%s:%zu: the prefilter changes the deciding rule",
+			 SUITE_FILE, lineno);
+	/* no [classifier] classifies like the shipped policy */
+	if (classify_text(fx->cship, text, strlen(text)).category != got)
+		fail_msg("%s:%zu: minimal and shipped policy differ",
+			 SUITE_FILE, lineno);
+}
+
+static void test_adversarial_suite(void **state)
+{
+	struct adv_fx *fx = *state;
+	struct adv_stats st = {0};
+	static char line[SUITE_LINE + 2];
+	size_t lineno = 0;
+	FILE *fp = fopen(srcpath(SUITE_FILE), "r");
+
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *f[3], *save = NULL;
+		enum classify_category want[2];
+		char labels[64];
+		int nwant, nf = 0;
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len > 0 && line[len - 1] != '\n' && !feof(fp))
+			fail_msg("%s:%zu: longer than %d bytes", SUITE_FILE,
+				 lineno, SUITE_LINE);
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (char *t = strtok_r(line, "\t", &save); t && nf < 3;
+		     t = strtok_r(NULL, nf < 2 ? "\t" : "", &save))
+			f[nf++] = t;
+		if (nf != 3 || strchr(f[2], '\t') != NULL)
+			fail_msg("%s:%zu: want LABELS<TAB>WHY<TAB>TEXT",
+				 SUITE_FILE, lineno);
+		snprintf(labels, sizeof(labels), "%s", f[0]);
+		if ((nwant = parse_labels(f[0], want)) == 0)
+			fail_msg("%s:%zu: bad labels '%s'", SUITE_FILE, lineno,
+				 labels);
+		judge(&st, fx, lineno, labels, want, nwant, f[2]);
+	}
+	fclose(fp);
+	printf("# adversarial suite: %u texts (%u non-address, %u positive "
+	       "controls), accuracy %.1f%% (%u wrong); non-address taken as "
+	       "address-level: %u; positive controls missed: %u\n",
+	       st.n, st.nonaddr, st.ctrl, st.n ? 100.0 * st.ok / st.n : 0.0,
+	       st.n - st.ok, st.false_addr, st.missed_ctrl);
+	assert_true(st.n >= SUITE_MIN_TEXTS);
+	assert_true(st.ctrl >= SUITE_MIN_CTRL);
+	assert_int_equal(st.false_addr, 0);
+	assert_int_equal(st.missed_ctrl, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_adversarial_suite),
+	};
+
+	return cmocka_run_group_tests_name("classify_adversarial", tests,
+					   fx_setup, fx_teardown);
+}
