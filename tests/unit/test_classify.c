@@ -773,7 +773,8 @@ static void test_general_wording(void **state)
 	}
 	/* Localised words need a recipient noun: the sender's is not one. */
 	assert_string_equal(
-	    cat_of(s->c, "550 Adresse de l'expediteur inconnue"), "other");
+	    cat_of(s->c, "550 Adresse de l'expediteur inconnue"),
+	    "policy-reputation");
 	/* The sender's address or account switched off is not the
 	 * recipient's. */
 	assert_string_equal(cat_of(s->c, "550 Sender address disabled"),
