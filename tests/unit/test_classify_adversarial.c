@@ -24,7 +24,8 @@
  * The accuracy over the suite (the category one of LABELS) and every text
  * decided outside its labels are printed as TAP comments, not asserted.
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory).
+ * Files are found under $RETRYD_SRCDIR (default: the current directory);
+ * the fixture is classify_fx.c, shared with test_classify_corpus.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,91 +39,12 @@
 #include <cmocka.h>
 
 #include "classify/classify.h"
+#include "classify_fx.h"
 
 #define SUITE_FILE	"tests/data/classifier-adversarial.tsv"
 #define SUITE_LINE	2048 /* longest suite line accepted */
 #define SUITE_MIN_TEXTS 150  /* the suite must not shrink below this */
 #define SUITE_MIN_CTRL	30   /* positive controls, at least */
-
-static char *srcpath(const char *rel)
-{
-	const char *dir = getenv("RETRYD_SRCDIR");
-	static char buf[1024];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir && *dir ? dir : ".", rel);
-	return buf;
-}
-
-struct adv_fx {
-	struct policy *minimal, *shipped;
-	struct classifier *cmin, *cship;
-	char dir[64];
-};
-
-static int is_address(enum classify_category c)
-{
-	return c == CLASSIFY_MAILBOX_UNKNOWN || c == CLASSIFY_MAILBOX_DISABLED;
-}
-
-static int fx_setup(void **state)
-{
-	static struct adv_fx fx;
-	static char err[8192];
-	char path[128];
-	FILE *fp;
-
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_classify_adv.XXXXXX");
-	if (mkdtemp(fx.dir) == NULL)
-		return -1;
-	/* a short policy without [classifier]: the built-in rules only */
-	snprintf(path, sizeof(path), "%s/retryd.ini", fx.dir);
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("[retryd]\nmta = postfix\n\n[suppression]\nmin_failures = 2\n",
-	      fp);
-	fclose(fp);
-	if (policy_load(path, &fx.minimal, err, sizeof(err)) != 0 ||
-	    policy_load(srcpath("policy/retryd.ini"), &fx.shipped, err,
-			sizeof(err)) != 0 ||
-	    classify_new(fx.minimal, &fx.cmin, err, sizeof(err)) != 0 ||
-	    classify_new(fx.shipped, &fx.cship, err, sizeof(err)) != 0) {
-		fprintf(stderr, "setup: %s\n", err);
-		return -1;
-	}
-	unlink(path);
-	rmdir(fx.dir);
-	*state = &fx;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct adv_fx *fx = *state;
-
-	if (fx == NULL) /* the setup failed */
-		return 0;
-	classify_free(fx->cmin);
-	classify_free(fx->cship);
-	policy_free(fx->minimal);
-	policy_free(fx->shipped);
-	return 0;
-}
-
-/* parse_labels - "a" or "a|b"; @return how many (1-2), 0 when unknown */
-static int parse_labels(char *s, enum classify_category out[2])
-{
-	char *bar = strchr(s, '|');
-	int n = 1;
-
-	if (bar != NULL) {
-		*bar = '\0';
-		if (strchr(bar + 1, '|') != NULL ||
-		    classify_category_parse(bar + 1, &out[1]) < 0)
-			return 0;
-		n = 2;
-	}
-	return classify_category_parse(s, &out[0]) < 0 ? 0 : n;
-}
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
@@ -130,16 +52,17 @@ struct adv_stats {
 
 /* judge - one text: count it, print it when wrong (a hard failure is
  * marked FAIL) */
-static void judge(struct adv_stats *st, const struct adv_fx *fx, size_t lineno,
-		  const char *labels, const enum classify_category *want,
-		  int nwant, const char *text)
+static void judge(struct adv_stats *st, const struct classify_fx *fx,
+		  size_t lineno, const char *labels,
+		  const enum classify_category *want, int nwant,
+		  const char *text)
 {
 	struct classify_result r = classify_text(fx->cmin, text, strlen(text));
 	enum classify_category got = r.category;
-	int want_addr =
-	    is_address(want[0]) || (nwant == 2 && is_address(want[1]));
-	int all_addr =
-	    is_address(want[0]) && (nwant == 1 || is_address(want[1]));
+	int want_addr = classify_fx_is_address(want[0]) ||
+			(nwant == 2 && classify_fx_is_address(want[1]));
+	int all_addr = classify_fx_is_address(want[0]) &&
+		       (nwant == 1 || classify_fx_is_address(want[1]));
 	int ok = got == want[0] || (nwant == 2 && got == want[1]);
 	const char *what = NULL;
 	char why[CLASSIFY_EXPLAIN_LEN];
@@ -148,10 +71,10 @@ static void judge(struct adv_stats *st, const struct adv_fx *fx, size_t lineno,
 	st->ok += ok;
 	st->nonaddr += !want_addr;
 	st->ctrl += all_addr;
-	if (!want_addr && is_address(got)) {
+	if (!want_addr && classify_fx_is_address(got)) {
 		st->false_addr++;
 		what = "FAIL non-address text taken as address-level";
-	} else if (all_addr && !is_address(got)) {
+	} else if (all_addr && !classify_fx_is_address(got)) {
 		st->missed_ctrl++;
 		what = "FAIL positive control not address-level";
 	} else if (!ok)
@@ -173,11 +96,11 @@ static void judge(struct adv_stats *st, const struct adv_fx *fx, size_t lineno,
 
 static void test_adversarial_suite(void **state)
 {
-	struct adv_fx *fx = *state;
+	struct classify_fx *fx = *state;
 	struct adv_stats st = {0};
 	static char line[SUITE_LINE + 2];
 	size_t lineno = 0;
-	FILE *fp = fopen(srcpath(SUITE_FILE), "r");
+	FILE *fp = fopen(classify_fx_srcpath(SUITE_FILE), "r");
 
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -201,7 +124,7 @@ static void test_adversarial_suite(void **state)
 			fail_msg("%s:%zu: want LABELS<TAB>WHY<TAB>TEXT",
 				 SUITE_FILE, lineno);
 		snprintf(labels, sizeof(labels), "%s", f[0]);
-		if ((nwant = parse_labels(f[0], want)) == 0)
+		if ((nwant = classify_fx_labels(f[0], want)) == 0)
 			fail_msg("%s:%zu: bad labels '%s'", SUITE_FILE, lineno,
 				 labels);
 		judge(&st, fx, lineno, labels, want, nwant, f[2]);
@@ -225,5 +148,6 @@ int main(void)
 	};
 
 	return cmocka_run_group_tests_name("classify_adversarial", tests,
-					   fx_setup, fx_teardown);
+					   classify_fx_setup,
+					   classify_fx_teardown);
 }

@@ -30,7 +30,8 @@
  * per-category confusion table and the per-provider table are printed (TAP
  * comments) for the closing note.
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory).
+ * Files are found under $RETRYD_SRCDIR (default: the current directory);
+ * the fixture is classify_fx.c, shared with test_classify_adversarial.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,7 @@
 #include <cmocka.h>
 
 #include "classify/classify.h"
+#include "classify_fx.h"
 
 #define CORPUS_LINE	 8192 /* longest corpus line accepted */
 #define CORPUS_PROVIDERS 256  /* distinct providers counted */
@@ -58,17 +60,6 @@
 #define WANT_ACCURACY	0.942
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
-
-static char *srcpath(const char *rel)
-{
-	const char *dir = getenv("RETRYD_SRCDIR");
-	static char buf[4][1024];
-	static int n;
-	char *b = buf[n++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir && *dir ? dir : ".", rel);
-	return b;
-}
 
 /* fnv1a64 - FNV-1a 64 of SOURCE<TAB>TEXT: a corpus text's baseline id
  * (tests/tools/corpus_baseline.py computes the same) */
@@ -93,7 +84,8 @@ struct baseline {
 /* baseline_load - the sorted ids of tests/data/corpus-val-baseline.txt */
 static void baseline_load(struct baseline *b)
 {
-	const char *path = srcpath("tests/data/corpus-val-baseline.txt");
+	const char *path =
+	    classify_fx_srcpath("tests/data/corpus-val-baseline.txt");
 	FILE *fp = fopen(path, "r");
 	char line[256];
 	size_t lineno = 0;
@@ -152,75 +144,6 @@ struct split_stats {
 	size_t nprov;
 };
 
-struct corpus_fx {
-	struct policy *minimal, *shipped;
-	struct classifier *cmin, *cship;
-	char dir[64];
-};
-
-static int is_address(enum classify_category c)
-{
-	return c == CLASSIFY_MAILBOX_UNKNOWN || c == CLASSIFY_MAILBOX_DISABLED;
-}
-
-static int fx_setup(void **state)
-{
-	static struct corpus_fx fx;
-	static char err[8192];
-	char path[128];
-	FILE *fp;
-
-	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_classify_corpus.XXXXXX");
-	if (mkdtemp(fx.dir) == NULL)
-		return -1;
-	/* A short policy written from the man page: no [classifier]. */
-	snprintf(path, sizeof(path), "%s/retryd.ini", fx.dir);
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	fputs("[retryd]\nmta = postfix\n\n[suppression]\nmin_failures = 2\n",
-	      fp);
-	fclose(fp);
-	if (policy_load(path, &fx.minimal, err, sizeof(err)) != 0 ||
-	    policy_load(srcpath("policy/retryd.ini"), &fx.shipped, err,
-			sizeof(err)) != 0 ||
-	    classify_new(fx.minimal, &fx.cmin, err, sizeof(err)) != 0 ||
-	    classify_new(fx.shipped, &fx.cship, err, sizeof(err)) != 0) {
-		fprintf(stderr, "setup: %s\n", err);
-		return -1;
-	}
-	unlink(path);
-	rmdir(fx.dir);
-	*state = &fx;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct corpus_fx *fx = *state;
-
-	classify_free(fx->cmin);
-	classify_free(fx->cship);
-	policy_free(fx->minimal);
-	policy_free(fx->shipped);
-	return 0;
-}
-
-/* parse_labels - "a" or "a|b"; @return how many (1-2), 0 when unknown */
-static int parse_labels(char *s, enum classify_category out[2])
-{
-	char *bar = strchr(s, '|');
-	int n = 1;
-
-	if (bar != NULL) {
-		*bar = '\0';
-		if (strchr(bar + 1, '|') != NULL ||
-		    classify_category_parse(bar + 1, &out[1]) < 0)
-			return 0;
-		n = 2;
-	}
-	return classify_category_parse(s, &out[0]) < 0 ? 0 : n;
-}
-
 static struct provider_row *provider_of(struct split_stats *st,
 					const char *name)
 {
@@ -239,10 +162,10 @@ static void count(struct split_stats *st, const enum classify_category *want,
 {
 	struct provider_row *pr = provider_of(st, prov);
 	int ok = got == want[0] || (nwant == 2 && got == want[1]);
-	int want_addr =
-	    is_address(want[0]) || (nwant == 2 && is_address(want[1]));
-	int all_addr =
-	    is_address(want[0]) && (nwant == 1 || is_address(want[1]));
+	int want_addr = classify_fx_is_address(want[0]) ||
+			(nwant == 2 && classify_fx_is_address(want[1]));
+	int all_addr = classify_fx_is_address(want[0]) &&
+		       (nwant == 1 || classify_fx_is_address(want[1]));
 
 	st->n++;
 	st->ok += ok;
@@ -250,11 +173,11 @@ static void count(struct split_stats *st, const enum classify_category *want,
 	pr->ok += ok;
 	st->confusion[want[0]][got]++;
 	st->nonaddr += !want_addr;
-	if (is_address(got) && !want_addr)
+	if (classify_fx_is_address(got) && !want_addr)
 		st->false_addr++;
 	if (all_addr) {
 		st->addr++;
-		st->addr_found += is_address(got);
+		st->addr_found += classify_fx_is_address(got);
 	}
 }
 
@@ -295,12 +218,13 @@ static void print_tables(const char *name, const struct split_stats *st)
 /* The whole corpus: measure both parts, assert on the validation part. */
 static void test_corpus_validation(void **state)
 {
-	struct corpus_fx *fx = *state;
+	struct classify_fx *fx = *state;
 	static struct split_stats dev, val, val_base, val_new;
 	static struct baseline base;
 	static char line[CORPUS_LINE + 2];
 	size_t lineno = 0, total = 0, base_seen = 0;
-	FILE *fp = fopen(srcpath("tests/data/classifier-corpus.tsv"), "r");
+	FILE *fp =
+	    fopen(classify_fx_srcpath("tests/data/classifier-corpus.tsv"), "r");
 
 	assert_non_null(fp);
 	memset(&dev, 0, sizeof(dev));
@@ -328,7 +252,7 @@ static void test_corpus_validation(void **state)
 		if (nf != 5)
 			fail_msg("corpus line %zu: want 5 tab-separated fields",
 				 lineno);
-		if ((nwant = parse_labels(f[1], want)) == 0)
+		if ((nwant = classify_fx_labels(f[1], want)) == 0)
 			fail_msg("corpus line %zu: bad labels '%s'", lineno,
 				 f[1]);
 		rmin = classify_text(fx->cmin, f[4], strlen(f[4]));
@@ -399,6 +323,6 @@ int main(void)
 	    cmocka_unit_test(test_corpus_validation),
 	};
 
-	return cmocka_run_group_tests_name("classify_corpus", tests, fx_setup,
-					   fx_teardown);
+	return cmocka_run_group_tests_name(
+	    "classify_corpus", tests, classify_fx_setup, classify_fx_teardown);
 }
