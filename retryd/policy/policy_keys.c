@@ -474,7 +474,9 @@ static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	struct policy_rule r;
 
 	if (p->nrules == LIMIT_POLICY_RULES) {
-		snprintf(msg, msglen, "too many rules (at most %d)",
+		snprintf(msg, msglen,
+			 "too many rules (at most %d, local and built-in "
+			 "together)",
 			 LIMIT_POLICY_RULES);
 		return -1;
 	}

@@ -13,16 +13,16 @@
 #define RETRYD_LIMITS_H
 
 /* Policy (INI) input. inih r55 cuts lines at 200 bytes: we refuse >197. */
-#define LIMIT_INI_LINE		197 /* bytes in one policy line, without EOL */
-#define LIMIT_INI_NAME		48  /* bytes in a section or key name */
-#define LIMIT_INI_INCLUDE_DEPTH 4   /* nested include = */
-#define LIMIT_POLICY_TIERS	16  /* tier = lines per backoff */
-#define LIMIT_POLICY_GROUPS	64  /* [group NAME] sections */
-#define LIMIT_POLICY_GROUP_NAME 32  /* bytes in a group name */
-#define LIMIT_POLICY_LIST	256 /* items in one list value (domains...) */
-#define LIMIT_POLICY_RULES	512 /* classifier rule = lines */
-#define LIMIT_POLICY_RESOLVERS	16  /* addresses per resolver role */
-#define LIMIT_HOOK_ARGS		16  /* argv words in a hook */
+#define LIMIT_INI_LINE		197  /* bytes in one policy line, without EOL */
+#define LIMIT_INI_NAME		48   /* bytes in a section or key name */
+#define LIMIT_INI_INCLUDE_DEPTH 4    /* nested include = */
+#define LIMIT_POLICY_TIERS	16   /* tier = lines per backoff */
+#define LIMIT_POLICY_GROUPS	64   /* [group NAME] sections */
+#define LIMIT_POLICY_GROUP_NAME 32   /* bytes in a group name */
+#define LIMIT_POLICY_LIST	256  /* items in one list value (domains...) */
+#define LIMIT_POLICY_RULES	2048 /* rule = lines, local and built in */
+#define LIMIT_POLICY_RESOLVERS	16   /* addresses per resolver role */
+#define LIMIT_HOOK_ARGS		16   /* argv words in a hook */
 
 /* Scale (issue 13): full listings and discovery from the MTA log. */
 #define LIMIT_POLICY_RECONCILE_EVERY 100000 /* passes between full listings */

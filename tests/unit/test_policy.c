@@ -15,6 +15,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -847,6 +848,44 @@ static void test_builtin_rules_no(void **state)
 	policy_free(p);
 }
 
+/*
+ * test_rule_limit - LIMIT_POLICY_RULES rules load, one more is refused at
+ * its own line; local and built-in rules count together, and a policy that
+ * also includes a copy of the shipped classifier.ini (as one written for an
+ * older retryd does) still loads with room to spare.
+ */
+static void test_rule_limit(void **state)
+{
+	size_t cap = 64 + (size_t)LIMIT_POLICY_RULES * 24, used;
+	char *text = malloc(cap), inc[PATH_MAX + 40], abs[PATH_MAX];
+	struct policy *p;
+	const char *e;
+
+	(void)state;
+	assert_non_null(text);
+	used =
+	    (size_t)snprintf(text, cap, "[classifier]\nbuiltin_rules = no\n");
+	for (int i = 0; i < LIMIT_POLICY_RULES; i++)
+		used += (size_t)snprintf(text + used, cap - used,
+					 "rule = other /r%d/\n", i);
+	p = load_text_ok(text);
+	assert_int_equal(p->nrules, LIMIT_POLICY_RULES);
+	policy_free(p);
+	snprintf(text + used, cap - used, "rule = other /one-more/\n");
+	e = load_text_err(text);
+	assert_true(has_error(e, write_tmp("t.ini", text),
+			      LIMIT_POLICY_RULES + 3, "too many rules"));
+	free(text);
+
+	assert_non_null(realpath(src("policy/classifier.ini"), abs));
+	snprintf(inc, sizeof(inc), "[classifier]\ninclude = %s\n", abs);
+	p = load_text_ok(inc);
+	assert_true(p->nrules_builtin > 0);
+	assert_int_equal(p->nrules, 2 * p->nrules_builtin);
+	assert_true(p->nrules <= LIMIT_POLICY_RULES / 2);
+	policy_free(p);
+}
+
 /* ---- round trips ---- */
 
 static void test_round_trip_default(void **state)
@@ -1113,6 +1152,7 @@ int main(void)
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_group_membership),
 	    cmocka_unit_test(test_builtin_rules_no),
+	    cmocka_unit_test(test_rule_limit),
 	    cmocka_unit_test(test_round_trip_default),
 	    cmocka_unit_test(test_round_trip_good_corpus),
 	    cmocka_unit_test(test_print_compacts_long_lists),
