@@ -11,9 +11,9 @@
  *	5.1.1 (mailbox unknown) and 5.2.1 (mailbox disabled). Words over codes
  *	(docs/classifier-labels.md): such a code never makes a text
  *	address-level when its words say something else (quota, sender,
- *	policy, rate ...): "5.2.1 Subject is Mandatory" is no disabled
- *	mailbox, "550 5.1.1 IP address literals are not supported" no unknown
- *	one. classify_guard_word() finds the first word of the reply that
+ *	policy, rate, the login or originator ...): "5.2.1 Subject is
+ *	Mandatory" is no disabled mailbox, "550 5.1.1 IP address literals are
+ *	not supported" no unknown one. classify_guard_word() finds the first word of the reply that
  *	carries the code that belongs to another category's wording
  *	(guard_other below); the code is then not trusted and the text is
  *	"other".
@@ -53,7 +53,9 @@
  * and reputation, rates, content, authentication and TLS, routing, the
  * connection. No recipient-address or SMTP word belongs here. */
 static const char *const guard_other[] = {
+    "absender",
     "abuse",
+    "afzender",
     "attachment",
     "auth",
     "authenticated",
@@ -76,6 +78,7 @@ static const char *const guard_other[] = {
     "dnsbl",
     "encryption",
     "exceeded",
+    "expediteur",
     "filter",
     "filtered",
     "forgery",
@@ -94,9 +97,17 @@ static const char *const guard_other[] = {
     "listed",
     "literal",
     "literals",
+    "login",
+    "logon",
+    "mailfrom",
     "malware",
     "many",
+    "mittente",
     "mx",
+    "organisation",
+    "organization",
+    "origin",
+    "originator",
     "over",
     "overquota",
     "policy",
@@ -110,10 +121,14 @@ static const char *const guard_other[] = {
     "rbl",
     "relay",
     "relaying",
+    "remetente",
+    "remitente",
     "reputation",
+    "return",
     "reverse",
     "route",
     "routing",
+    "sasl",
     "sender",
     "size",
     "space",
@@ -122,6 +137,7 @@ static const char *const guard_other[] = {
     "starttls",
     "storage",
     "subject",
+    "tenant",
     "throttled",
     "throttling",
     "timeout",

@@ -341,6 +341,12 @@ static void test_guard(void **state)
 	    {"550 5.2.1 Mailbox unavailable. Your IP 192.0.2.1 is blacklisted",
 	     "other", "ip"},
 	    {"550 5.1.1 <>: Sender address rejected", "other", "sender"},
+	    /* the sending side by other names: login, originator, the
+	     * sender in other languages (ASCII words only) */
+	    {"535 5.2.1 SASL login disabled", "other", "sasl"},
+	    {"550 5.1.1 Unknown originator", "other", "originator"},
+	    {"550 5.1.1 Absender unbekannt", "other", "absender"},
+	    {"550 5.1.1 remitente desconocido", "other", "remitente"},
 	    /* qmail: the code at the end, the words before it */
 	    {"550 Quota exceeded (#5.1.1)", "other", "quota"},
 	    {"550 Sorry, no mailbox here by that name. (#5.1.1)",
