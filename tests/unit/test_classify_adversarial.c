@@ -9,8 +9,11 @@
  * rules it exposed. tests/data/classifier-adversarial-blind.tsv is the
  * held-out set: written blind to the rules and to that suite, in many MTAs'
  * and providers' styles and languages, its first-contact figures kept in
- * its head. Both run here (test_adversarial_suite, test_adversarial_blind),
- * one text a line:
+ * its head. tests/data/classifier-adversarial-blind2.tsv is a third round,
+ * written blind the same way, in whole DSN/NDR shapes (multi-line replies,
+ * two reasons, Office 365 explanations, provider codes, lists, callouts).
+ * All three run here (test_adversarial_suite, test_adversarial_blind,
+ * test_adversarial_blind2), one text a line:
  *
  *	LABELS<TAB>WHY<TAB>TEXT
  *
@@ -53,6 +56,9 @@
 #define BLIND_FILE	"tests/data/classifier-adversarial-blind.tsv"
 #define BLIND_MIN_TEXTS 250 /* the held-out set must not shrink below this */
 #define BLIND_MIN_CTRL	50  /* its positive controls, at least */
+#define BLIND2_FILE	"tests/data/classifier-adversarial-blind2.tsv"
+#define BLIND2_MIN_TEXT 240 /* the third round must not shrink below this */
+#define BLIND2_MIN_CTRL 55  /* its positive controls, at least */
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
@@ -164,11 +170,18 @@ static void test_adversarial_blind(void **state)
 	run_suite(*state, BLIND_FILE, BLIND_MIN_TEXTS, BLIND_MIN_CTRL);
 }
 
+/* the third round, written blind to the rules and to both sets above */
+static void test_adversarial_blind2(void **state)
+{
+	run_suite(*state, BLIND2_FILE, BLIND2_MIN_TEXT, BLIND2_MIN_CTRL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_adversarial_suite),
 	    cmocka_unit_test(test_adversarial_blind),
+	    cmocka_unit_test(test_adversarial_blind2),
 	};
 
 	return cmocka_run_group_tests_name("classify_adversarial", tests,
