@@ -14,8 +14,8 @@
  *	classify_text() tries the rules in policy order; the first rule that
  *	matches gives the category. One pass of the literal prefilter
  *	(classify_prefilter.c) first marks the rules that can match at all:
- *	a rule whose required literals are all absent is skipped without
- *	running its regex. classify_text_each() runs every regex in order
+ *	a rule whose text lacks every literal of one of its required sets
+ *	is skipped without running its regex. classify_text_each() runs every regex in order
  *	(the previous way, kept as the reference for tests and the bench). Where no rule matches, the enhanced
  *	status code found in the text decides (classify_by_code below): the
  *	first one, or a later more specific one when the first is generic

@@ -20,11 +20,18 @@
 #define CLASSIFY_LIT_MAX   32 /* a longer run is cut: a piece still filters */
 #define CLASSIFY_LIT_SET   64 /* literals per rule at most, else no filter */
 #define CLASSIFY_LIT_DEPTH 16 /* group nesting read */
+#define CLASSIFY_LIT_AND   3  /* required sets kept per rule, at most */
 
 struct classify_literals {
 	size_t n; /* 0: no usable set, the rule runs on every text */
 	size_t len[CLASSIFY_LIT_SET];
 	unsigned char lit[CLASSIFY_LIT_SET][CLASSIFY_LIT_MAX];
+};
+
+/* Sets a rule needs all of: a match holds a literal of each. */
+struct classify_cnf {
+	size_t n; /* 0: none known, the rule runs on every text */
+	struct classify_literals set[CLASSIFY_LIT_AND]; /* best first */
 };
 
 unsigned char classify_literal_fold(unsigned char ch);
@@ -34,6 +41,13 @@ unsigned char classify_literal_fold(unsigned char ch);
  * @return 0 and @param out (n > 0), or -1 when the rule has no set.
  */
 int classify_literal_set(const char *regex, struct classify_literals *out);
+
+/**
+ * Up to CLASSIFY_LIT_AND literal sets every match of @param regex meets
+ * each of (a text lacking every literal of one set cannot match), best
+ * filter first. @return their number in @param out, 0 when none.
+ */
+size_t classify_literal_sets(const char *regex, struct classify_cnf *out);
 
 struct classify_prefilter;
 
@@ -46,13 +60,14 @@ struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n);
 void classify_prefilter_free(struct classify_prefilter *pf);
 
-/** 64-bit words of a candidate set for this prefilter. */
+/** 64-bit words of a candidate set (and its scratch) for this prefilter. */
 size_t classify_prefilter_words(const struct classify_prefilter *pf);
 
 /**
- * Set in @param cand (classify_prefilter_words() words) the bit of every
- * rule that may match @param text: the rules without a literal set, and
- * those with one of their literals in the text.
+ * Set in @param cand (classify_prefilter_words() words; the first ones
+ * are the rule set, the rest scratch) the bit of every rule that may
+ * match @param text: the rules without a literal set, and those with a
+ * literal of each of their sets in the text.
  */
 void classify_prefilter_scan(const struct classify_prefilter *pf,
 			     const char *text, size_t len, uint64_t *cand);

@@ -6,17 +6,23 @@
  * SYNOPSIS
  *	#include "classify/classify_int.h"
  * DESCRIPTION
- *	classify_literal_set() reads a rule's regex (PCRE2 syntax) and finds,
- *	for each of its top-level alternatives, a run of plain characters
- *	that every match of that alternative contains (or, where an
- *	alternative holds a mandatory group, one such run for each
- *	alternative of the group). The result is a set of ASCII-folded
- *	literals: a text containing none of them, compared without case, can
- *	match no alternative, so the rule need not run on it.
+ *	classify_literal_sets() reads a rule's regex (PCRE2 syntax) and finds
+ *	up to CLASSIFY_LIT_AND sets of ASCII-folded literals that every
+ *	match contains one of each: a text lacking, compared without case,
+ *	every literal of one set cannot match, so the rule need not run on
+ *	it. Within one alternative, each run of plain characters is such a
+ *	set (of one literal) and so is each set of a mandatory group; the
+ *	alternative keeps its best ones (the longest shortest literal first,
+ *	then the fewest literals). Alternatives A (sets A1, A2 ...) and B
+ *	give the sets A1 u B1, A2 u B2 ... (one with fewer sets lends its
+ *	last). classify_literal_set() gives the best set alone.
  *
  *	The reading is conservative: a character followed by ?, * or {
  *	leaves the run, a group followed by ?, * or { contributes nothing,
- *	lookarounds and classes break a run. A byte above 0x7f is a plain
+ *	lookarounds and option settings contribute nothing and break a run,
+ *	as do classes; an alternative without a set (an empty branch, or
+ *	nothing of CLASSIFY_LIT_MIN bytes) leaves its alternation without
+ *	one. A byte above 0x7f is a plain
  *	byte of a run: rules are compiled without PCRE2_UTF and with the
  *	library's default (C locale) tables, where such a byte has no other
  *	case, and the scan compares it unfolded. Any construct it
@@ -26,7 +32,9 @@
  *	not used; longer runs are cut to CLASSIFY_LIT_MAX bytes (a piece of
  *	a required run is required too).
  *
- *	Pure: no allocation, no I/O. Owns nothing.
+ *	Pure: no allocation, no I/O. Owns nothing. The reading recurses
+ *	once per group level (at most CLASSIFY_LIT_DEPTH) with a few sets on
+ *	the stack at each: some 25 KiB a level.
  * DIAGNOSTICS
  *	None: a regex it cannot read gets no literal set (n = 0), never a
  *	wrong one. tests/unit/test_classify_corpus.c checks that the
@@ -67,8 +75,48 @@ static int literal_better(const struct classify_literals *a,
 	return ma == mb && a->n < b->n;
 }
 
-/* literal_offer_run - the current run as a one-literal candidate */
-static void literal_offer_run(struct classify_literals *best,
+/* literal_same - 1 if the two sets hold the same literals in order */
+static int literal_same(const struct classify_literals *a,
+			const struct classify_literals *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t k = 0; k < a->n; k++)
+		if (a->len[k] != b->len[k] ||
+		    memcmp(a->lit[k], b->lit[k], a->len[k]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * literal_offer - @param set is required (every match holds one of its
+ * literals): keep it among the CLASSIFY_LIT_AND best of @param all, best
+ * first. A set with a literal shorter than CLASSIFY_LIT_MIN is dropped.
+ */
+static void literal_offer(struct classify_cnf *all,
+			  const struct classify_literals *set)
+{
+	size_t at;
+
+	if (set->n == 0 || literal_min(set) < CLASSIFY_LIT_MIN)
+		return;
+	for (size_t k = 0; k < all->n; k++)
+		if (literal_same(&all->set[k], set))
+			return;
+	for (at = 0; at < all->n; at++)
+		if (literal_better(set, &all->set[at]))
+			break;
+	if (at == CLASSIFY_LIT_AND)
+		return;
+	if (all->n < CLASSIFY_LIT_AND)
+		all->n++;
+	memmove(&all->set[at + 1], &all->set[at],
+		(all->n - 1 - at) * sizeof(all->set[0]));
+	all->set[at] = *set;
+}
+
+/* literal_offer_run - the current run as a one-literal required set */
+static void literal_offer_run(struct classify_cnf *best,
 			      const unsigned char *run, size_t len)
 {
 	struct classify_literals one;
@@ -78,8 +126,7 @@ static void literal_offer_run(struct classify_literals *best,
 	one.n = 1;
 	one.len[0] = len;
 	memcpy(one.lit[0], run, len);
-	if (literal_better(&one, best))
-		*best = one;
+	literal_offer(best, &one);
 }
 
 /* literal_skip_class - @param i at '['; @return index after the ']' */
@@ -137,7 +184,7 @@ static int literal_skip_quant(const char *s, size_t *i)
 }
 
 static void literal_alts(const char *s, size_t *i, int depth,
-			 struct classify_literals *out, int *bad);
+			 struct classify_cnf *out, int *bad);
 
 /*
  * literal_group - @param i just after '('. Reads the group; @return 1
@@ -145,7 +192,7 @@ static void literal_alts(const char *s, size_t *i, int depth,
  * 0 when it is a zero-width or option construct; *bad for the unknown.
  */
 static int literal_group(const char *s, size_t *i, int depth,
-			 struct classify_literals *body, int *bad)
+			 struct classify_cnf *body, int *bad)
 {
 	int plain = 1;
 
@@ -198,7 +245,7 @@ static int literal_group(const char *s, size_t *i, int depth,
  * @param best gets the best literal set every match of it contains.
  */
 static void literal_seq(const char *s, size_t *i, int depth,
-			struct classify_literals *best, int *bad)
+			struct classify_cnf *best, int *bad)
 {
 	unsigned char run[CLASSIFY_LIT_MAX];
 	size_t rl = 0;
@@ -208,16 +255,17 @@ static void literal_seq(const char *s, size_t *i, int depth,
 		unsigned char ch = (unsigned char)s[*i];
 
 		if (ch == '(') {
-			struct classify_literals body;
+			struct classify_cnf body;
 			int plain;
 
 			literal_offer_run(best, run, rl);
 			rl = 0;
 			(*i)++;
+			body.n = 0;
 			plain = literal_group(s, i, depth, &body, bad);
-			if (!literal_skip_quant(s, i) && plain && !*bad &&
-			    literal_better(&body, best))
-				*best = body;
+			if (!literal_skip_quant(s, i) && plain && !*bad)
+				for (size_t k = 0; k < body.n; k++)
+					literal_offer(best, &body.set[k]);
 			continue;
 		}
 		if (ch == '[' || ch == '.' || ch == '^' || ch == '$' ||
@@ -274,32 +322,60 @@ static void literal_seq(const char *s, size_t *i, int depth,
 }
 
 /*
+ * literal_union - @param into gets the literals of @param from; @return
+ * -1 (into unchanged) when the union would exceed CLASSIFY_LIT_SET.
+ */
+static int literal_union(struct classify_literals *into,
+			 const struct classify_literals *from)
+{
+	if (into->n + from->n > CLASSIFY_LIT_SET)
+		return -1;
+	for (size_t k = 0; k < from->n; k++) {
+		into->len[into->n] = from->len[k];
+		memcpy(into->lit[into->n], from->lit[k], from->len[k]);
+		into->n++;
+	}
+	return 0;
+}
+
+/*
  * literal_alts - alternatives up to ')' (consumed) or the end. @param out:
- * the union of their sets, or n = 0 when one has none or it is too big.
+ * required sets of the whole alternation, or n = 0 when an alternative
+ * has none. Alternative A needs each of its sets A1, A2 ... and B needs
+ * B1, B2 ...: a match of either holds one of A1 u B1, and one of A2 u B2
+ * (an alternative with fewer sets lends its last one).
  */
 static void literal_alts(const char *s, size_t *i, int depth,
-			 struct classify_literals *out, int *bad)
+			 struct classify_cnf *out, int *bad)
 {
-	int none = 0;
+	struct classify_cnf alt, all;
+	size_t width = 0;
+	int none = 0, over[CLASSIFY_LIT_AND] = {0};
 
 	out->n = 0;
+	all.n = 0;
 	if (depth > CLASSIFY_LIT_DEPTH) {
 		*bad = 1;
 		return;
 	}
-	for (;;) {
-		struct classify_literals alt;
-
+	for (int first = 1;; first = 0) {
+		alt.n = 0;
 		literal_seq(s, i, depth, &alt, bad);
 		if (*bad)
 			return;
-		if (alt.n == 0 || out->n + alt.n > CLASSIFY_LIT_SET)
+		if (alt.n == 0)
 			none = 1;
-		for (size_t k = 0; !none && k < alt.n; k++) {
-			out->len[out->n] = alt.len[k];
-			memcpy(out->lit[out->n], alt.lit[k], alt.len[k]);
-			out->n++;
+		for (size_t k = 0; !none && k < CLASSIFY_LIT_AND; k++) {
+			const struct classify_literals *from =
+			    &alt.set[k < alt.n ? k : alt.n - 1];
+
+			if (first)
+				all.set[k].n = 0;
+			if (!over[k] && literal_union(&all.set[k], from) < 0)
+				over[k] = 1;
 		}
+		if (alt.n > width)
+			width = alt.n;
 		if (s[*i] == '|') {
 			(*i)++;
 			continue;
@@ -313,17 +389,31 @@ static void literal_alts(const char *s, size_t *i, int depth,
 		}
 		break;
 	}
-	if (none)
-		out->n = 0;
+	for (size_t k = 0; !none && k < width; k++)
+		if (!over[k])
+			literal_offer(out, &all.set[k]);
 }
 
-int classify_literal_set(const char *regex, struct classify_literals *out)
+size_t classify_literal_sets(const char *regex, struct classify_cnf *out)
 {
 	size_t i = 0;
 	int bad = 0;
 
+	out->n = 0;
 	literal_alts(regex, &i, 0, out, &bad);
 	if (bad || regex[i] != '\0')
 		out->n = 0;
-	return out->n > 0 ? 0 : -1;
+	return out->n;
+}
+
+int classify_literal_set(const char *regex, struct classify_literals *out)
+{
+	struct classify_cnf all;
+
+	if (classify_literal_sets(regex, &all) == 0) {
+		out->n = 0;
+		return -1;
+	}
+	*out = all.set[0];
+	return 0;
 }

@@ -5,7 +5,10 @@
  * classify_literal_set(): the literals read from a regex are really in
  * every match (runs cut at quantifiers, optional groups and classes give
  * nothing, a mandatory group gives one literal per alternative, unknown
- * constructs give no set at all). classify_text() with the prefilter and
+ * constructs give no set at all). classify_literal_sets(): the sets a
+ * regex needs all of (runs and mandatory groups of one alternative;
+ * alternatives lend theirs to the union), never from an optional part,
+ * an empty branch or a lookaround. classify_text() with the prefilter and
  * classify_text_each() (every regex in order) decide by the same rule for
  * hand-made tricky rules and texts, and for every text of the corpus
  * through the shipped rules after deterministic mutations (case flips,
@@ -58,6 +61,70 @@ static void set_is(const char *re, const char *want)
 		fail_msg("/%s/: literal set '%s', want '%s'", re, got, want);
 }
 
+/*
+ * sets_are - every required set of @param re (classify_literal_sets),
+ * "a,b|c": a match holds a or b, and c. NULL: none.
+ */
+static void sets_are(const char *re, const char *want)
+{
+	struct classify_cnf all;
+	char got[8192] = "";
+
+	if (classify_literal_sets(re, &all) == 0) {
+		if (want != NULL)
+			fail_msg("/%s/: no literal sets, want '%s'", re, want);
+		return;
+	}
+	for (size_t a = 0; a < all.n; a++)
+		for (size_t i = 0; i < all.set[a].n; i++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+				 "%s%.*s",
+				 i   ? ","
+				 : a ? "|"
+				     : "",
+				 (int)all.set[a].len[i],
+				 (const char *)all.set[a].lit[i]);
+	if (want == NULL)
+		fail_msg("/%s/: literal sets '%s', want none", re, got);
+	if (strcmp(got, want) != 0)
+		fail_msg("/%s/: literal sets '%s', want '%s'", re, got, want);
+}
+
+/* Sets a regex needs all of, and constructs that must give none. */
+static void test_literal_and_sets(void **state)
+{
+	(void)state;
+	sets_are("(unable to|cannot) lock\\b", "unable to,cannot| lock");
+	sets_are("mailbox (is )?(in use|busy)", "mailbox |in use,busy");
+	/* each alternative lends its sets: A1 u B1, then A2 u B2 */
+	sets_are("abc (def|ghi)|jklm nop", "abc ,jklm nop|def,ghi,jklm nop");
+	/* at most CLASSIFY_LIT_AND, the longest first, a tie keeps order */
+	sets_are("aaaa\\d bbb\\d ccccc\\d dd\\d", " ccccc|aaaa| bbb");
+	sets_are("(abc|def)\\d(abc|def)", "abc,def"); /* the same set once */
+	/* an optional or zero-width part is required by nothing */
+	sets_are("abcd(efgh)?ijk", "abcd|ijk");
+	sets_are("abcd(efgh)*ijk", "abcd|ijk");
+	sets_are("abcd(efgh){0,2}ijk", "abcd|ijk");
+	sets_are("(abc|)xyz", "xyz"); /* an empty branch */
+	sets_are("(|abc)xyz", "xyz");
+	sets_are("abc|(def|)", NULL);
+	sets_are("abcd|", NULL);
+	sets_are("(?<=abcd)efg", "efg"); /* lookbehind */
+	sets_are("(?<!abcd)efg|hij", "efg,hij");
+	sets_are("(?<=abcd|wxyz)", NULL);
+	sets_are("foo(?=barx)", "foo"); /* lookahead */
+	sets_are("(?!abcd)", NULL);
+	sets_are("(?i)abc(?-i)def", "abc|def"); /* an option cuts the run */
+	/* bytes above 0x7f: as they are, never case folded */
+	sets_are("caf\xc3\xa9 (ferm\xc3\xa9|clos)",
+		 "caf\xc3\xa9 |ferm\xc3\xa9,clos");
+	sets_are("\xc3\x89T\xc3\x89|x", NULL);
+	sets_are("\xc3\x89T\xc3\x89", "\xc3\x89t\xc3\x89");
+	/* a set too wide for one alternative leaves the other sets */
+	sets_are("(aaa|bbb|ccc) zzzz|yyyyy (ddd|eee)",
+		 " zzzz,yyyyy |aaa,bbb,ccc,ddd,eee");
+}
+
 static void test_literal_sets(void **state)
 {
 	(void)state;
@@ -94,9 +161,18 @@ static void test_literal_sets(void **state)
 static void test_hand_equivalence(void **state)
 {
 	static const char *const rx[] = {
-	    "colou?r blind", "abcd+efgh", "mail(box)? full",
-	    "x{2}yz",	     "(?i)QUOTA", "(NXDOMAIN|SERVFAIL)",
-	    "5\\.1\\.[78]",  "\\d+ hops",
+	    "colou?r blind",
+	    "abcd+efgh",
+	    "mail(box)? full",
+	    "x{2}yz",
+	    "(?i)QUOTA",
+	    "(NXDOMAIN|SERVFAIL)",
+	    "5\\.1\\.[78]",
+	    "\\d+ hops",
+	    "(unable to|cannot) lock\\b",
+	    "abc (def|ghi)|jklm nop",
+	    "caf\xc3\xa9 (ferm\xc3\xa9|clos)",
+	    "mailbox (is )?(in use|busy)",
 	};
 	static const char *const texts[] = {
 	    "color blind",
@@ -115,6 +191,18 @@ static void test_hand_equivalence(void **state)
 	    "",
 	    "\xff\x80",
 	    "Mail Full of quota",
+	    "cannot lock",
+	    "lock: cannot",
+	    "Unable To LOCK it",
+	    "ABC GHI",
+	    "abc xyz def",
+	    "xx jklm nop",
+	    "caf\xc3\xa9 clos",
+	    "caf\xc3\x89 clos", /* a byte sharing its class with \xa9 */
+	    "CAF\xc3\xa9 FERM\xc3\xa9",
+	    "mailbox is busy",
+	    "mailbox busy",
+	    "busy mailbox",
 	};
 	struct policy *p = calloc(1, sizeof(*p));
 	struct classifier *c;
@@ -144,6 +232,10 @@ static void test_hand_equivalence(void **state)
 	/* the texts do reach rules (the comparison is not all -1) */
 	assert_int_equal(classify_text(c, "COLOUR BLIND", 12).rule, 0);
 	assert_int_equal(classify_text(c, "abcddddefgh", 11).rule, 1);
+	assert_int_equal(classify_text(c, "cannot lock", 11).rule, 8);
+	assert_int_equal(classify_text(c, "ABC GHI", 7).rule, 9);
+	assert_int_equal(classify_text(c, "caf\xc3\xa9 clos", 10).rule, 10);
+	assert_int_equal(classify_text(c, "busy mailbox", 12).rule, -1);
 	classify_free(c);
 	for (size_t i = 0; i < p->nrules; i++) {
 		free(p->rules[i].regex);
@@ -235,6 +327,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_literal_sets),
+	    cmocka_unit_test(test_literal_and_sets),
 	    cmocka_unit_test(test_hand_equivalence),
 	    cmocka_unit_test(test_corpus_mutations),
 	};
