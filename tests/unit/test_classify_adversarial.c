@@ -12,8 +12,12 @@
  * its head. tests/data/classifier-adversarial-blind2.tsv is a third round,
  * written blind the same way, in whole DSN/NDR shapes (multi-line replies,
  * two reasons, Office 365 explanations, provider codes, lists, callouts).
- * All three run here (test_adversarial_suite, test_adversarial_blind,
- * test_adversarial_blind2), one text a line:
+ * tests/data/classifier-adversarial-blind3.tsv is a fourth round, written
+ * blind the same way, in other shapes (ESP event reasons, Postfix and Exim
+ * log lines, groupware servers, Microsoft 365 admin diagnostics, consumer
+ * notices, nl/sv/cs/tr/ko/pt-BR/hu NDRs). All four run here
+ * (test_adversarial_suite, test_adversarial_blind, test_adversarial_blind2,
+ * test_adversarial_blind3), one text a line:
  *
  *	LABELS<TAB>WHY<TAB>TEXT
  *
@@ -59,6 +63,9 @@
 #define BLIND2_FILE	"tests/data/classifier-adversarial-blind2.tsv"
 #define BLIND2_MIN_TEXT 240 /* the third round must not shrink below this */
 #define BLIND2_MIN_CTRL 55  /* its positive controls, at least */
+#define BLIND3_FILE	"tests/data/classifier-adversarial-blind3.tsv"
+#define BLIND3_MIN_TEXT 180 /* the fourth round must not shrink below this */
+#define BLIND3_MIN_CTRL 42  /* its positive controls, at least */
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
@@ -176,12 +183,19 @@ static void test_adversarial_blind2(void **state)
 	run_suite(*state, BLIND2_FILE, BLIND2_MIN_TEXT, BLIND2_MIN_CTRL);
 }
 
+/* the fourth round, written blind to the rules and to the three sets above */
+static void test_adversarial_blind3(void **state)
+{
+	run_suite(*state, BLIND3_FILE, BLIND3_MIN_TEXT, BLIND3_MIN_CTRL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_adversarial_suite),
 	    cmocka_unit_test(test_adversarial_blind),
 	    cmocka_unit_test(test_adversarial_blind2),
+	    cmocka_unit_test(test_adversarial_blind3),
 	};
 
 	return cmocka_run_group_tests_name("classify_adversarial", tests,
