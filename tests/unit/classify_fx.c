@@ -28,6 +28,23 @@ const char *classify_fx_srcpath(const char *rel)
 	return b;
 }
 
+int classify_fx_fields(char *line, int eof, char *f[], int n)
+{
+	size_t len = strlen(line);
+	char *save = NULL;
+	int nf = 0;
+
+	if (len > 0 && line[len - 1] != '\n' && !eof)
+		return -1;
+	line[strcspn(line, "\n")] = '\0';
+	if (line[0] == '#' || line[0] == '\0')
+		return 0;
+	for (char *t = strtok_r(line, "\t", &save); t && nf < n;
+	     t = strtok_r(NULL, nf < n - 1 ? "\t" : "", &save))
+		f[nf++] = t;
+	return nf;
+}
+
 int classify_fx_setup(void **state)
 {
 	static struct classify_fx fx;

@@ -38,6 +38,13 @@ int classify_fx_labels(char *s, enum classify_category out[2]);
  * mailbox-disabled), else 0. */
 int classify_fx_is_address(enum classify_category c);
 
+/** Split one line of a tab-separated data file, as fgets() read it into
+ * @param line (modified), into at most @param n fields in @param f, the
+ * last one taking the rest of the line. @param eof is feof() of the file.
+ * @return -1 when the line was cut (longer than fgets' buffer), 0 for a
+ * '#' comment or a blank line, else the number of fields. */
+int classify_fx_fields(char *line, int eof, char *f[], int n);
+
 /** @return $RETRYD_SRCDIR/@param rel in one of four static buffers
  * (valid until the fourth call after). */
 const char *classify_fx_srcpath(const char *rel);

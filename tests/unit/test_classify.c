@@ -30,19 +30,9 @@
 #include <cmocka.h>
 
 #include "classify/classify.h"
+#include "classify_fx.h"
 
 #define CORPUS_LINE 4096 /* longest corpus line accepted */
-
-static char *srcpath(const char *rel)
-{
-	const char *dir = getenv("RETRYD_SRCDIR");
-	static char buf[4][1024];
-	static int n;
-	char *b = buf[n++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir && *dir ? dir : ".", rel);
-	return b;
-}
 
 /* The shipped policy and its classifier, loaded once for the group. */
 struct shipped {
@@ -55,8 +45,8 @@ static int shipped_setup(void **state)
 	static struct shipped s;
 	static char err[8192];
 
-	if (policy_load(srcpath("policy/retryd.ini"), &s.p, err, sizeof(err)) !=
-	    0) {
+	if (policy_load(classify_fx_srcpath("policy/retryd.ini"), &s.p, err,
+			sizeof(err)) != 0) {
 		fprintf(stderr, "policy_load: %s\n", err);
 		return -1;
 	}
@@ -111,7 +101,8 @@ static void test_corpus(void **state)
 	char line[CORPUS_LINE + 2];
 	unsigned per[CLASSIFY_OTHER + 1];
 	size_t lineno = 0, total = 0, wrong = 0;
-	FILE *fp = fopen(srcpath("tests/data/bounce-corpus.tsv"), "r");
+	FILE *fp =
+	    fopen(classify_fx_srcpath("tests/data/bounce-corpus.tsv"), "r");
 
 	assert_non_null(fp);
 	assert_true(s->p->nrules >= 20);

@@ -136,22 +136,17 @@ static void run_suite(const struct classify_fx *fx, const char *file,
 
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *f[3], *save = NULL;
+		char *f[3];
 		enum classify_category want[2];
 		char labels[64];
-		int nwant, nf = 0;
-		size_t len = strlen(line);
+		int nwant, nf = classify_fx_fields(line, feof(fp), f, 3);
 
 		lineno++;
-		if (len > 0 && line[len - 1] != '\n' && !feof(fp))
+		if (nf < 0)
 			fail_msg("%s:%zu: longer than %d bytes", file, lineno,
 				 SUITE_LINE);
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
+		if (nf == 0)
 			continue;
-		for (char *t = strtok_r(line, "\t", &save); t && nf < 3;
-		     t = strtok_r(NULL, nf < 2 ? "\t" : "", &save))
-			f[nf++] = t;
 		if (nf != 3 || strchr(f[2], '\t') != NULL)
 			fail_msg("%s:%zu: want LABELS<TAB>WHY<TAB>TEXT", file,
 				 lineno);

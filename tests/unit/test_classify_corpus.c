@@ -233,22 +233,17 @@ static void test_corpus_validation(void **state)
 	memset(&val_new, 0, sizeof(val_new));
 	baseline_load(&base);
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *f[5], *save = NULL;
+		char *f[5];
 		enum classify_category want[2];
 		struct classify_result rmin, rship;
-		int nwant, nf = 0;
-		size_t len = strlen(line);
+		int nwant, nf = classify_fx_fields(line, feof(fp), f, 5);
 
 		lineno++;
-		if (len > 0 && line[len - 1] != '\n' && !feof(fp))
+		if (nf < 0)
 			fail_msg("corpus line %zu: longer than %d bytes",
 				 lineno, CORPUS_LINE);
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
+		if (nf == 0)
 			continue;
-		for (char *t = strtok_r(line, "\t", &save); t && nf < 5;
-		     t = strtok_r(NULL, nf < 4 ? "\t" : "", &save))
-			f[nf++] = t;
 		if (nf != 5)
 			fail_msg("corpus line %zu: want 5 tab-separated fields",
 				 lineno);

@@ -27,19 +27,11 @@
 #include <cmocka.h>
 
 #include "classify/classify.h"
+#include "classify_fx.h"
 #include "classify/classify_int.h"
 
 #define MUT_LINE   8192 /* longest corpus line read */
 #define MUT_ROUNDS 12	/* mutations per corpus text */
-
-static const char *srcpath(const char *rel)
-{
-	const char *dir = getenv("RETRYD_SRCDIR");
-	static char buf[1024];
-
-	snprintf(buf, sizeof(buf), "%s/%s", dir && *dir ? dir : ".", rel);
-	return buf;
-}
 
 /* set_is - the literal set of @param re is exactly @param want ("a,b") */
 static void set_is(const char *re, const char *want)
@@ -283,12 +275,14 @@ static void test_corpus_mutations(void **state)
 	FILE *fp;
 
 	(void)state;
-	assert_int_equal(
-	    policy_load(srcpath("policy/retryd.ini"), &p, err, sizeof(err)), 0);
+	assert_int_equal(policy_load(classify_fx_srcpath("policy/retryd.ini"),
+				     &p, err, sizeof(err)),
+			 0);
 	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	/* every shipped rule is filtered: the speed depends on it */
 	assert_int_equal(classify_rules_filtered(c), p->nrules);
-	fp = fopen(srcpath("tests/data/classifier-corpus.tsv"), "r");
+	fp =
+	    fopen(classify_fx_srcpath("tests/data/classifier-corpus.tsv"), "r");
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char *tab = strrchr(line, '\t');
