@@ -16,17 +16,7 @@
 #include <unistd.h>
 
 #include "classify_fx.h"
-
-const char *classify_fx_srcpath(const char *rel)
-{
-	const char *dir = getenv("RETRYD_SRCDIR");
-	static char buf[4][1024];
-	static int n;
-	char *b = buf[n++ % 4];
-
-	snprintf(b, sizeof(buf[0]), "%s/%s", dir && *dir ? dir : ".", rel);
-	return b;
-}
+#include "srcdir_fx.h"
 
 int classify_fx_fields(char *line, int eof, char *f[], int n)
 {
@@ -66,8 +56,8 @@ int classify_fx_setup(void **state)
 	      fp);
 	fclose(fp);
 	if (policy_load(path, &fx.minimal, err, sizeof(err)) != 0 ||
-	    policy_load(classify_fx_srcpath("policy/retryd.ini"), &fx.shipped,
-			err, sizeof(err)) != 0 ||
+	    policy_load(srcdir_fx_path("policy/retryd.ini"), &fx.shipped, err,
+			sizeof(err)) != 0 ||
 	    classify_new(fx.minimal, &fx.cmin, err, sizeof(err)) != 0 ||
 	    classify_new(fx.shipped, &fx.cship, err, sizeof(err)) != 0) {
 		fprintf(stderr, "setup: %s\n", err);

@@ -9,8 +9,7 @@
  *	rules compiled into retryd), and the shipped policy/retryd.ini. The
  *	corpus and the adversarial tests run every text through both.
  *	classify_fx_labels() parses a LABELS field, one category or two
- *	("a" or "a|b"); classify_fx_srcpath() names a file of the source tree,
- *	under $RETRYD_SRCDIR (default: the current directory).
+ *	("a" or "a|b"); srcdir_fx_path() (srcdir_fx.h) names the files.
  * DIAGNOSTICS
  *	classify_fx_setup() returns -1 and says why on stderr.
  */
@@ -44,9 +43,5 @@ int classify_fx_is_address(enum classify_category c);
  * @return -1 when the line was cut (longer than fgets' buffer), 0 for a
  * '#' comment or a blank line, else the number of fields. */
 int classify_fx_fields(char *line, int eof, char *f[], int n);
-
-/** @return $RETRYD_SRCDIR/@param rel in one of four static buffers
- * (valid until the fourth call after). */
-const char *classify_fx_srcpath(const char *rel);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "backoff/backoff.h"
+#include "srcdir_fx.h"
 
 #define MIN  60
 #define HOUR 3600
@@ -328,7 +329,8 @@ static void test_backoff_shipped_policy(void **state)
 	char err[4096];
 
 	(void)state;
-	if (policy_load("policy/retryd.ini", &p, err, sizeof(err)) != 0)
+	if (policy_load(srcdir_fx_path("policy/retryd.ini"), &p, err,
+			sizeof(err)) != 0)
 		fail_msg("policy/retryd.ini: %s", err);
 	got = policy_backoff_for(p, NULL);
 	assert_int_equal(got->ntiers, want.ntiers);

@@ -16,8 +16,8 @@
  * permanent fields; general wording of client libraries and resolvers; arbitrary bytes; hand-built policies for first-match,
  * case, bad rules and the PCRE2 match limit.
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory,
- * the top of the tree, as `make check` runs it).
+ * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
+ * current directory).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +31,7 @@
 
 #include "classify/classify.h"
 #include "classify_fx.h"
+#include "srcdir_fx.h"
 
 #define CORPUS_LINE 4096 /* longest corpus line accepted */
 
@@ -45,7 +46,7 @@ static int shipped_setup(void **state)
 	static struct shipped s;
 	static char err[8192];
 
-	if (policy_load(classify_fx_srcpath("policy/retryd.ini"), &s.p, err,
+	if (policy_load(srcdir_fx_path("policy/retryd.ini"), &s.p, err,
 			sizeof(err)) != 0) {
 		fprintf(stderr, "policy_load: %s\n", err);
 		return -1;
@@ -101,8 +102,7 @@ static void test_corpus(void **state)
 	char line[CORPUS_LINE + 2];
 	unsigned per[CLASSIFY_OTHER + 1];
 	size_t lineno = 0, total = 0, wrong = 0;
-	FILE *fp =
-	    fopen(classify_fx_srcpath("tests/data/bounce-corpus.tsv"), "r");
+	FILE *fp = fopen(srcdir_fx_path("tests/data/bounce-corpus.tsv"), "r");
 
 	assert_non_null(fp);
 	assert_true(s->p->nrules >= 20);

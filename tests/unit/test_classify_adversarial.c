@@ -41,7 +41,8 @@
  * The accuracy over the suite (the category one of LABELS) and every text
  * decided outside its labels are printed as TAP comments, not asserted.
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory);
+ * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
+ * current directory);
  * the fixture is classify_fx.c, shared with test_classify_corpus.
  */
 #include <setjmp.h>
@@ -57,6 +58,7 @@
 
 #include "classify/classify.h"
 #include "classify_fx.h"
+#include "srcdir_fx.h"
 
 #define SUITE_FILE	"tests/data/classifier-adversarial.tsv"
 #define SUITE_LINE	2048 /* longest suite line accepted */
@@ -132,7 +134,7 @@ static void run_suite(const struct classify_fx *fx, const char *file,
 	struct adv_stats st = {0};
 	static char line[SUITE_LINE + 2];
 	size_t lineno = 0;
-	FILE *fp = fopen(classify_fx_srcpath(file), "r");
+	FILE *fp = fopen(srcdir_fx_path(file), "r");
 
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {

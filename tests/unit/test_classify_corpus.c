@@ -30,7 +30,8 @@
  * per-category confusion table and the per-provider table are printed (TAP
  * comments) for the closing note.
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory);
+ * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
+ * current directory);
  * the fixture is classify_fx.c, shared with test_classify_adversarial.
  */
 #include <setjmp.h>
@@ -46,6 +47,7 @@
 
 #include "classify/classify.h"
 #include "classify_fx.h"
+#include "srcdir_fx.h"
 
 #define CORPUS_LINE	 8192 /* longest corpus line accepted */
 #define CORPUS_PROVIDERS 256  /* distinct providers counted */
@@ -84,8 +86,7 @@ struct baseline {
 /* baseline_load - the sorted ids of tests/data/corpus-val-baseline.txt */
 static void baseline_load(struct baseline *b)
 {
-	const char *path =
-	    classify_fx_srcpath("tests/data/corpus-val-baseline.txt");
+	const char *path = srcdir_fx_path("tests/data/corpus-val-baseline.txt");
 	FILE *fp = fopen(path, "r");
 	char line[256];
 	size_t lineno = 0;
@@ -224,7 +225,7 @@ static void test_corpus_validation(void **state)
 	static char line[CORPUS_LINE + 2];
 	size_t lineno = 0, total = 0, base_seen = 0;
 	FILE *fp =
-	    fopen(classify_fx_srcpath("tests/data/classifier-corpus.tsv"), "r");
+	    fopen(srcdir_fx_path("tests/data/classifier-corpus.tsv"), "r");
 
 	assert_non_null(fp);
 	memset(&dev, 0, sizeof(dev));

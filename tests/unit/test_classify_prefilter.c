@@ -14,7 +14,8 @@
  * through the shipped rules after deterministic mutations (case flips,
  * cuts, inserted and replaced bytes).
  *
- * Files are found under $RETRYD_SRCDIR (default: the current directory).
+ * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
+ * current directory).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include "classify/classify.h"
 #include "classify_fx.h"
 #include "classify/classify_int.h"
+#include "srcdir_fx.h"
 
 #define MUT_LINE   8192 /* longest corpus line read */
 #define MUT_ROUNDS 12	/* mutations per corpus text */
@@ -275,14 +277,13 @@ static void test_corpus_mutations(void **state)
 	FILE *fp;
 
 	(void)state;
-	assert_int_equal(policy_load(classify_fx_srcpath("policy/retryd.ini"),
-				     &p, err, sizeof(err)),
+	assert_int_equal(policy_load(srcdir_fx_path("policy/retryd.ini"), &p,
+				     err, sizeof(err)),
 			 0);
 	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	/* every shipped rule is filtered: the speed depends on it */
 	assert_int_equal(classify_rules_filtered(c), p->nrules);
-	fp =
-	    fopen(classify_fx_srcpath("tests/data/classifier-corpus.tsv"), "r");
+	fp = fopen(srcdir_fx_path("tests/data/classifier-corpus.tsv"), "r");
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char *tab = strrchr(line, '\t');

@@ -4,8 +4,7 @@
  * Real inih (Debian's libinih 55) and real PCRE2 underneath. Data files:
  * tests/data/policy-bad/ (each names its expected error in its first
  * line: "; expect: [PATH:]LINE: SUBSTRING"), tests/data/policy-good/,
- * policy/retryd.ini. The repository root is $RETRYD_SRCDIR, else found
- * from __FILE__ (the build runs from the root, so "tests/unit/.." works).
+ * policy/retryd.ini, found by srcdir_fx_path().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,35 +24,11 @@
 
 #include "policy/policy.h"
 #include "policy/policy_int.h"
+#include "srcdir_fx.h"
 #include "tmpdir_fx.h"
 
-static char srcdir[1024];
 static char tmpdir[256];
 static char err[16384];
-
-static void find_srcdir(void)
-{
-	const char *env = getenv("RETRYD_SRCDIR");
-	const char *slash;
-
-	if (env != NULL && *env != '\0') {
-		snprintf(srcdir, sizeof(srcdir), "%s", env);
-		return;
-	}
-	slash = strrchr(__FILE__, '/'); /* .../tests/unit/test_policy.c */
-	snprintf(srcdir, sizeof(srcdir), "%.*s/../..", (int)(slash - __FILE__),
-		 __FILE__);
-}
-
-static const char *src(const char *rel)
-{
-	static char buf[4][2048];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s", srcdir, rel);
-	return buf[i];
-}
 
 /* write_tmp - write @param text to a file in the test's temp dir */
 static const char *write_tmp(const char *name, const char *text)
@@ -677,7 +652,8 @@ static void test_defaults(void **state)
 
 static void test_full_file(void **state)
 {
-	struct policy *p = load_ok(src("tests/data/policy-good/03-full.ini"));
+	struct policy *p =
+	    load_ok(srcdir_fx_path("tests/data/policy-good/03-full.ini"));
 	const struct policy_group *slow, *ms;
 
 	(void)state;
@@ -746,7 +722,8 @@ static void test_full_file(void **state)
 
 static void test_includes(void **state)
 {
-	const char *top = src("tests/data/policy-good/04-include.ini");
+	const char *top =
+	    srcdir_fx_path("tests/data/policy-good/04-include.ini");
 	struct policy *p = load_ok(top);
 	char want[2048];
 
@@ -759,15 +736,15 @@ static void test_includes(void **state)
 	assert_string_equal(p->rules[1].category, "routing");
 	assert_string_equal(p->rules[2].category, "mailbox-full");
 	assert_string_equal(p->rules[3].category, "other");
-	snprintf(want, sizeof(want), "%s/tests/data/policy-good/inc/rules.ini",
-		 srcdir);
+	snprintf(want, sizeof(want), "%s",
+		 srcdir_fx_path("tests/data/policy-good/inc/rules.ini"));
 	assert_string_equal(p->rules[1].file, want);
 	assert_int_equal(p->rules[1].line, 2);
 	assert_string_equal(p->rules[0].file, top);
 	policy_free(p);
 
 	/* the shipped policy: classifier.ini built in, after any local rule */
-	p = load_ok(src("policy/retryd.ini"));
+	p = load_ok(srcdir_fx_path("policy/retryd.ini"));
 	assert_true(p->nrules >= 2);
 	assert_non_null(strstr(p->rules[0].file, "classifier.ini"));
 	assert_int_equal(p->rules[p->nrules - 1].builtin, 1);
@@ -877,7 +854,7 @@ static void test_rule_limit(void **state)
 			      LIMIT_POLICY_RULES + 3, "too many rules"));
 	free(text);
 
-	assert_non_null(realpath(src("policy/classifier.ini"), abs));
+	assert_non_null(realpath(srcdir_fx_path("policy/classifier.ini"), abs));
 	snprintf(inc, sizeof(inc), "[classifier]\ninclude = %s\n", abs);
 	p = load_text_ok(inc);
 	assert_true(p->nrules_builtin > 0);
@@ -891,13 +868,13 @@ static void test_rule_limit(void **state)
 static void test_round_trip_default(void **state)
 {
 	(void)state;
-	round_trip(src("policy/retryd.ini"));
+	round_trip(srcdir_fx_path("policy/retryd.ini"));
 	round_trip(write_tmp("empty.ini", ""));
 }
 
 static void test_round_trip_good_corpus(void **state)
 {
-	DIR *d = opendir(src("tests/data/policy-good"));
+	DIR *d = opendir(srcdir_fx_path("tests/data/policy-good"));
 	struct dirent *e;
 	int n = 0;
 
@@ -911,7 +888,7 @@ static void test_round_trip_good_corpus(void **state)
 			continue;
 		snprintf(rel, sizeof(rel), "tests/data/policy-good/%s",
 			 e->d_name);
-		round_trip(src(rel));
+		round_trip(srcdir_fx_path(rel));
 		n++;
 	}
 	closedir(d);
@@ -946,7 +923,7 @@ static void test_print_compacts_long_lists(void **state)
 /* every file of the bad corpus fails with its expected FILE:LINE: message */
 static void test_bad_corpus(void **state)
 {
-	DIR *d = opendir(src("tests/data/policy-bad"));
+	DIR *d = opendir(srcdir_fx_path("tests/data/policy-bad"));
 	struct dirent *e;
 	int n = 0;
 
@@ -964,7 +941,7 @@ static void test_bad_corpus(void **state)
 			continue;
 		snprintf(rel, sizeof(rel), "tests/data/policy-bad/%s",
 			 e->d_name);
-		snprintf(path, sizeof(path), "%s", src(rel));
+		snprintf(path, sizeof(path), "%s", srcdir_fx_path(rel));
 		fp = fopen(path, "r");
 		assert_non_null(fp);
 		assert_non_null(fgets(first, sizeof(first), fp));
@@ -978,8 +955,8 @@ static void test_bad_corpus(void **state)
 		    0) { /* PATH:LINE: in an included file */
 			const char *colon = strchr(expect, ':');
 
-			snprintf(file, sizeof(file),
-				 "%s/tests/data/policy-bad/%.*s", srcdir,
+			snprintf(file, sizeof(file), "%s/%.*s",
+				 srcdir_fx_path("tests/data/policy-bad"),
 				 (int)(colon - expect), expect);
 			expect = colon + 1;
 		}
@@ -1124,7 +1101,6 @@ static void test_missing_file_and_small_buffer(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	find_srcdir();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_policy.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
