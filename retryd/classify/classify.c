@@ -223,8 +223,10 @@ static size_t classify_digits(const char *s, size_t len, size_t i,
  * classify_find_status - the first enhanced status code in the text at or
  * after @param from: [245].D{1,3}.D{1,3} not inside a longer dotted number
  * (an IP address, Yahoo's 4.16.55.1) and not glued to a letter or digit
- * before it. @return the offset just past it and the code in @param out
- * (class/subject/detail), else 0.
+ * before it; a quoted-printable space before it ("550=205.1.1=20...", a
+ * reply pasted from an encoded message) separates like a space. @return
+ * the offset just past it and the code in @param out (class/subject/
+ * detail), else 0.
  */
 static size_t classify_find_status(const char *s, size_t len, size_t from,
 				   char *out, size_t outlen, unsigned *cls,
@@ -238,6 +240,8 @@ static size_t classify_find_status(const char *s, size_t len, size_t from,
 		    s[i + 1] != '.')
 			continue;
 		prev = i > 0 ? s[i - 1] : ' ';
+		if (i >= 3 && s[i - 3] == '=' && s[i - 2] == '2' && prev == '0')
+			prev = ' ';
 		if (prev == '.' || (prev >= '0' && prev <= '9') ||
 		    (prev >= 'a' && prev <= 'z') ||
 		    (prev >= 'A' && prev <= 'Z'))

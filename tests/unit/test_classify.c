@@ -818,6 +818,9 @@ static void test_status(void **state)
 	expect_status("550 5.1.100 x", 13, "5.1.100", 1);
 	expect_status("550 5.1.1000 x", 14, "", 0);
 	expect_status("v5.1.1 and 3.1.1", 16, "", 0);
+	/* a quoted-printable space separates; digits alone do not */
+	expect_status("550=205.1.1=20User=20unknown", 28, "5.1.1", 1);
+	expect_status("550 x205.1.1 and 1205.1.1", 25, "", 0);
 	expect_status("no code here", 12, "", 0);
 	expect_status("550 5.1.", 8, "", 0);
 	/* len bounds the text: the code past it is not seen */
