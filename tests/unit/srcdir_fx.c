@@ -18,7 +18,7 @@ const char *srcdir_fx_path(const char *rel)
 	const char *env = getenv("RETRYD_SRCDIR");
 	char *b = buf[n++ % 4];
 
-	snprintf(b, sizeof(buf[0]), "%s/%s", env != NULL && *env != '\0' ? env : ".",
-		 rel);
+	snprintf(b, sizeof(buf[0]), "%s/%s",
+		 env != NULL && *env != '\0' ? env : ".", rel);
 	return b;
 }
