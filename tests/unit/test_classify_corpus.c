@@ -50,7 +50,7 @@
 #include "srcdir_fx.h"
 
 #define CORPUS_LINE	 8192 /* longest corpus line accepted */
-#define CORPUS_PROVIDERS 256  /* distinct providers counted */
+#define CORPUS_PROVIDERS 512  /* distinct providers counted (per split) */
 #define NCAT		 (CLASSIFY_OTHER + 1)
 
 #define WANT_MIN_TEXTS 1500
