@@ -12,7 +12,14 @@
  *	and depth limits, and one JIT stack for all of them.
  *
  *	classify_text() tries the rules in policy order; the first rule that
- *	matches gives the category. One pass of the literal prefilter
+ *	matches gives the category. Words wholly inside a name are not the
+ *	reply's (classify_in_name): a match that lies inside an address
+ *	("<over-quota@example.org>", a Message-ID) does not count, nor, for
+ *	an address-level rule (mailbox-unknown, mailbox-disabled), one inside
+ *	a URL or host name (".../kb/mailbox-does-not-exist",
+ *	"mx.user-unknown.example.net"); the rule looks on from there. Other
+ *	rules keep URLs and host names: a block list's host or help page may
+ *	be the only reason a reply gives. One pass of the literal prefilter
  *	(classify_prefilter.c) first marks the rules that can match at all:
  *	a rule whose text lacks every literal of one of its required sets
  *	is skipped without running its regex. classify_text_each() runs every regex in order
@@ -397,6 +404,84 @@ const char *classify_explain(const struct classifier *c,
 	return buf;
 }
 
+/* classify_name_byte - may @param ch be part of an address, host name or
+ * URL token (classify_in_name): anything but blanks, quotes, brackets and
+ * the separators , ; that end such a token in a reply */
+static int classify_name_byte(unsigned char ch)
+{
+	return ch > ' ' && ch < 0x7f && strchr("<>\"'()[]{},;", ch) == NULL;
+}
+
+/* classify_host_shape - is [@param s, @param e) a host name: labels of
+ * letters, digits, '-' and '_' joined by dots, the last one 2 to 24 lower
+ * case letters ("mx-blocklist.example.net", "invoice_disabled.zip"; not
+ * "RESOLVER.ADR.RecipientNotFound", not "5.1.1") */
+static int classify_host_shape(const char *s, size_t e_len)
+{
+	size_t dot = 0, last = 0;
+
+	for (size_t i = 0; i < e_len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (i == 0 || s[i - 1] == '.')
+				return 0;
+			dot = 1;
+			last = i + 1;
+		} else if (!(ch == '-' || ch == '_' ||
+			     (ch >= '0' && ch <= '9') ||
+			     (ch >= 'a' && ch <= 'z') ||
+			     (ch >= 'A' && ch <= 'Z')))
+			return 0;
+	}
+	if (!dot || e_len - last < 2 || e_len - last > 24)
+		return 0;
+	for (size_t i = last; i < e_len; i++)
+		if (s[i] < 'a' || s[i] > 'z')
+			return 0;
+	return 1;
+}
+
+/*
+ * classify_in_name - does the match [@param ms, @param me) of @param text
+ * lie wholly inside one address ('@'), URL ("://", or a host name and a
+ * '/' path) or host name (classify_host_shape) token? Its words are then
+ * a name's, not the reply's: "<over-quota@example.org>",
+ * "mx-ratelimit.example.net", ".../kb/mailbox-does-not-exist".
+ */
+static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
+			    enum classify_category cat)
+{
+	int addr =
+	    cat == CLASSIFY_MAILBOX_UNKNOWN || cat == CLASSIFY_MAILBOX_DISABLED;
+	size_t ts = ms, te = me, slash;
+
+	if (me <= ms)
+		return 0;
+	for (size_t i = ms; i < me; i++)
+		if (!classify_name_byte((unsigned char)text[i]))
+			return 0;
+	while (ts > 0 && classify_name_byte((unsigned char)text[ts - 1]))
+		ts--;
+	while (te < len && classify_name_byte((unsigned char)text[te]))
+		te++;
+	/* a sentence's or a field's punctuation after the token */
+	while (te > me && strchr(".:?!", text[te - 1]) != NULL)
+		te--;
+	if (te < me)
+		return 0;
+	if (memchr(text + ts, '@', te - ts) != NULL)
+		return 1;
+	if (!addr)
+		return 0;
+	for (size_t i = ts; i + 3 <= te; i++)
+		if (memcmp(text + i, "://", 3) == 0)
+			return 1;
+	for (slash = ts; slash < te && text[slash] != '/'; slash++)
+		;
+	return classify_host_shape(text + ts, slash - ts);
+}
+
 /*
  * classify_run - the first rule in order that matches; with @param
  * prefilter, rules the literal scan ruled out are skipped (they cannot
@@ -427,17 +512,30 @@ static struct classify_result classify_run(const struct classifier *c,
 		classify_prefilter_scan(c->pf, text, len, c->cand);
 	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
 		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
+		PCRE2_SIZE *ov = NULL;
 		int rc;
 
 		if (prefilter && !(c->cand[i / 64] >> (i % 64) & 1))
 			continue;
 		/* pcre2_jit_match skips pcre2_match's per-call checks; both
 		 * honour the match context's limits and JIT stack. */
-		rc = c->rules[i].jit
-			 ? pcre2_jit_match(c->rules[i].code, subject, len, 0, 0,
-					   c->md, c->mctx)
-			 : pcre2_match(c->rules[i].code, subject, len, 0, 0,
-				       c->md, c->mctx);
+		for (size_t from = 0;; from = ov[0] + 1) {
+			rc = c->rules[i].jit
+				 ? pcre2_jit_match(c->rules[i].code, subject,
+						   len, from, 0, c->md, c->mctx)
+				 : pcre2_match(c->rules[i].code, subject, len,
+					       from, 0, c->md, c->mctx);
+			if (rc < 0)
+				break;
+			/* words inside a name are not the reply's: look on */
+			ov = pcre2_get_ovector_pointer(c->md);
+			if (classify_in_name(text, len, ov[0], ov[1],
+					     c->rules[i].category) == 0 ||
+			    ov[0] >= len) {
+				break;
+			}
+			rc = PCRE2_ERROR_NOMATCH;
+		}
 		if (rc >= 0) {
 			r.category = c->rules[i].category;
 			r.rule = (int)i;

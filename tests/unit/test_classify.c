@@ -921,6 +921,53 @@ static void test_hand_rules(void **state)
 	hand_free(none);
 }
 
+/* Words wholly inside a name are not the reply's: an address-level rule
+ * skips a match inside an address, URL or host name and looks further on;
+ * any other rule skips one inside an address only (a URL or a block
+ * list's host name may be the reason). */
+static void test_words_in_names(void **state)
+{
+	static const char *const rules[] = {
+	    "mailbox-unknown /user.unknown/i",
+	    "mailbox-full /quota/i",
+	    "other /spam/",
+	};
+	static const struct {
+		const char *text;
+		int rule;
+	} cases[] = {
+	    {"550 5.1.1 User unknown", 0},
+	    {"550 <user.unknown@example.com>: spam", 2},
+	    {"see https://example.net/kb/user-unknown for spam", 2},
+	    {"550 5.7.1 spam (mx.user-unknown.example.net)", 2},
+	    {"RESOLVER.User_Unknown.Rejected spam", 0},
+	    {"<user-unknown@example.com>: User unknown", 0},
+	    {"550 5.1.1 <quota@example.org>: user unknown", 0},
+	    {"<quota@example.org>: spam", 2},
+	    {"spam, see https://example.net/quota", 1},
+	    {"mx.quota.example.net: spam", 1},
+	    {"https://example.net/user-unknown", -1},
+	};
+	struct policy *p = hand_policy(rules, 3);
+	struct classifier *c = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classify_result r =
+		    classify_text(c, cases[i].text, strlen(cases[i].text));
+
+		if (r.rule != cases[i].rule ||
+		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
+			    .rule != r.rule)
+			fail_msg("'%s': rule %d, want %d", cases[i].text,
+				 r.rule, cases[i].rule);
+	}
+	classify_free(c);
+	hand_free(p);
+}
+
 /* A bad rule is refused with the file and line it came from. */
 static void test_bad_rules(void **state)
 {
@@ -997,6 +1044,7 @@ int main(void)
 	    cmocka_unit_test(test_arbitrary_bytes),
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_hand_rules),
+	    cmocka_unit_test(test_words_in_names),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),
