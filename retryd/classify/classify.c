@@ -17,9 +17,10 @@
  *	("<over-quota@example.org>", a Message-ID) does not count, nor, for
  *	an address-level rule (mailbox-unknown, mailbox-disabled), one inside
  *	a URL or host name (".../kb/mailbox-does-not-exist",
- *	"mx.user-unknown.example.net"); the rule looks on from there. Other
- *	rules keep URLs and host names: a block list's host or help page may
- *	be the only reason a reply gives. One pass of the literal prefilter
+ *	"mx.user-unknown.example.net"); the rule looks on from there. For the
+ *	other rules a match inside a URL or host name counts only when no
+ *	rule matches the reply's own words: the first such rule then decides
+ *	(a block list's host or help page may be the only reason given). One pass of the literal prefilter
  *	(classify_prefilter.c) first marks the rules that can match at all:
  *	a rule whose text lacks every literal of one of its required sets
  *	is skipped without running its regex. classify_text_each() runs every regex in order
@@ -448,6 +449,9 @@ static int classify_host_shape(const char *s, size_t e_len)
  * '/' path) or host name (classify_host_shape) token? Its words are then
  * a name's, not the reply's: "<over-quota@example.org>",
  * "mx-ratelimit.example.net", ".../kb/mailbox-does-not-exist".
+ * @return 0 (not inside a name), 1 (it does not count: an address, or
+ * any name for an address-level @param cat) or 2 (a URL or host name:
+ * it counts for @param cat only when no rule matches outside names).
  */
 static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
 			    enum classify_category cat)
@@ -472,14 +476,14 @@ static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
 		return 0;
 	if (memchr(text + ts, '@', te - ts) != NULL)
 		return 1;
-	if (!addr)
-		return 0;
 	for (size_t i = ts; i + 3 <= te; i++)
 		if (memcmp(text + i, "://", 3) == 0)
-			return 1;
+			return addr ? 1 : 2;
 	for (slash = ts; slash < te && text[slash] != '/'; slash++)
 		;
-	return classify_host_shape(text + ts, slash - ts);
+	if (!classify_host_shape(text + ts, slash - ts))
+		return 0;
+	return addr ? 1 : 2;
 }
 
 /*
@@ -494,7 +498,7 @@ static struct classify_result classify_run(const struct classifier *c,
 	struct classify_result r;
 	unsigned cls = 0, subj = 0, det = 0;
 	size_t end;
-	int have_code;
+	int have_code, name_rule = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.rule = -1;
@@ -513,7 +517,7 @@ static struct classify_result classify_run(const struct classifier *c,
 	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
 		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
 		PCRE2_SIZE *ov = NULL;
-		int rc;
+		int rc, in;
 
 		if (prefilter && !(c->cand[i / 64] >> (i % 64) & 1))
 			continue;
@@ -529,11 +533,12 @@ static struct classify_result classify_run(const struct classifier *c,
 				break;
 			/* words inside a name are not the reply's: look on */
 			ov = pcre2_get_ovector_pointer(c->md);
-			if (classify_in_name(text, len, ov[0], ov[1],
-					     c->rules[i].category) == 0 ||
-			    ov[0] >= len) {
+			in = classify_in_name(text, len, ov[0], ov[1],
+					      c->rules[i].category);
+			if (in == 0 || ov[0] >= len)
 				break;
-			}
+			if (in == 2 && name_rule < 0)
+				name_rule = (int)i;
 			rc = PCRE2_ERROR_NOMATCH;
 		}
 		if (rc >= 0) {
@@ -542,6 +547,11 @@ static struct classify_result classify_run(const struct classifier *c,
 			return r;
 		}
 		/* PCRE2_ERROR_NOMATCH, or a limit hit: not this rule. */
+	}
+	if (name_rule >= 0) {
+		r.category = c->rules[name_rule].category;
+		r.rule = name_rule;
+		return r;
 	}
 	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
 					   : CLASSIFY_OTHER;

@@ -921,10 +921,11 @@ static void test_hand_rules(void **state)
 	hand_free(none);
 }
 
-/* Words wholly inside a name are not the reply's: an address-level rule
- * skips a match inside an address, URL or host name and looks further on;
- * any other rule skips one inside an address only (a URL or a block
- * list's host name may be the reason). */
+/* Words wholly inside a name are not the reply's: every rule skips a match
+ * inside an address and looks further on; a match inside a URL or host
+ * name never counts for an address-level rule, and for another rule only
+ * when no rule matches the reply's own words (a block list's host or a
+ * help page may be the only reason given). */
 static void test_words_in_names(void **state)
 {
 	static const char *const rules[] = {
@@ -944,8 +945,11 @@ static void test_words_in_names(void **state)
 	    {"<user-unknown@example.com>: User unknown", 0},
 	    {"550 5.1.1 <quota@example.org>: user unknown", 0},
 	    {"<quota@example.org>: spam", 2},
-	    {"spam, see https://example.net/quota", 1},
-	    {"mx.quota.example.net: spam", 1},
+	    {"spam, see https://example.net/quota", 2},
+	    {"mx.quota.example.net: spam", 2},
+	    {"User unknown; see https://example.net/quota", 0},
+	    {"550 see https://example.net/quota", 1},
+	    {"mx.quota.example.net", 1},
 	    {"https://example.net/user-unknown", -1},
 	};
 	struct policy *p = hand_policy(rules, 3);
