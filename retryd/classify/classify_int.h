@@ -21,6 +21,8 @@
 #define CLASSIFY_LIT_SET   64 /* literals per rule at most, else no filter */
 #define CLASSIFY_LIT_DEPTH 16 /* group nesting read */
 #define CLASSIFY_LIT_AND   3  /* required sets kept per rule, at most */
+#define CLASSIFY_LIT_PROD  16 /* strings a run multiplies into, at most */
+#define CLASSIFY_LIT_CLASS 8  /* characters of a class read as strings */
 
 struct classify_literals {
 	size_t n; /* 0: no usable set, the rule runs on every text */

@@ -10,17 +10,24 @@
  *	up to CLASSIFY_LIT_AND sets of ASCII-folded literals that every
  *	match contains one of each: a text lacking, compared without case,
  *	every literal of one set cannot match, so the rule need not run on
- *	it. Within one alternative, each run of plain characters is such a
- *	set (of one literal) and so is each set of a mandatory group; the
- *	alternative keeps its best ones (the longest shortest literal first,
- *	then the fewest literals). Alternatives A (sets A1, A2 ...) and B
- *	give the sets A1 u B1, A2 u B2 ... (one with fewer sets lends its
- *	last). classify_literal_set() gives the best set alone.
+ *	it. Within one alternative, the strings that may stand before the
+ *	current place grow along it: a character appends to each, a group
+ *	or class whose strings are few and known multiplies them ("(read|
+ *	write) error" gives "read error,write error"; "e-?mails?", "[78]"),
+ *	zero-width assertions (\b, ^) keep them; anything else (a repeat, an
+ *	unknown group, a wide class, more than CLASSIFY_LIT_PROD strings)
+ *	offers them as a required set and starts over. Each set of a
+ *	mandatory group, and of a positive lookaround (its text is in the
+ *	subject), is required too. The alternative keeps its best sets (the
+ *	longest shortest literal first, then the fewest literals; a literal
+ *	holding another of its set is dropped). Alternatives A (sets A1, A2
+ *	...) and B give the sets A1 u B1, A2 u B2 ... (one with fewer sets
+ *	lends its last). classify_literal_set() gives the best set alone.
  *
- *	The reading is conservative: a character followed by ?, * or {
- *	leaves the run, a group followed by ?, * or { contributes nothing,
- *	lookarounds and option settings contribute nothing and break a run,
- *	as do classes; an alternative without a set (an empty branch, or
+ *	The reading is conservative: a character or group followed by * or
+ *	{ ends the strings, as do negative lookarounds, option settings and
+ *	classes with a range, an escape or more than CLASSIFY_LIT_CLASS
+ *	characters; an alternative without a set (an empty branch, or
  *	nothing of CLASSIFY_LIT_MIN bytes) leaves its alternation without
  *	one. A byte above 0x7f is a plain
  *	byte of a run: rules are compiled without PCRE2_UTF and with the
@@ -34,7 +41,7 @@
  *
  *	Pure: no allocation, no I/O. Owns nothing. The reading recurses
  *	once per group level (at most CLASSIFY_LIT_DEPTH) with a few sets on
- *	the stack at each: some 25 KiB a level.
+ *	the stack at each: some 35 KiB a level.
  * DIAGNOSTICS
  *	None: a regex it cannot read gets no literal set (n = 0), never a
  *	wrong one. tests/unit/test_classify_corpus.c checks that the
@@ -88,18 +95,56 @@ static int literal_same(const struct classify_literals *a,
 	return 1;
 }
 
+/* literal_holds - does @param a (length @param al) hold @param b */
+static int literal_holds(const unsigned char *a, size_t al,
+			 const unsigned char *b, size_t bl)
+{
+	for (size_t k = 0; k + bl <= al; k++)
+		if (memcmp(a + k, b, bl) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * literal_reduce - @param in without the literals that hold another one
+ * of it ({"abcxyz", "xyz"} is met exactly when "xyz" is), nor repeats:
+ * the same filter with fewer literals, in @param out.
+ */
+static void literal_reduce(const struct classify_literals *in,
+			   struct classify_literals *out)
+{
+	out->n = 0;
+	for (size_t k = 0; k < in->n; k++) {
+		size_t j;
+
+		for (j = 0; j < in->n; j++)
+			if (j != k &&
+			    (in->len[j] < in->len[k] ||
+			     (in->len[j] == in->len[k] && j < k)) &&
+			    literal_holds(in->lit[k], in->len[k], in->lit[j],
+					  in->len[j]))
+				break;
+		if (j == in->n) {
+			out->len[out->n] = in->len[k];
+			memcpy(out->lit[out->n++], in->lit[k], in->len[k]);
+		}
+	}
+}
+
 /*
  * literal_offer - @param set is required (every match holds one of its
  * literals): keep it among the CLASSIFY_LIT_AND best of @param all, best
  * first. A set with a literal shorter than CLASSIFY_LIT_MIN is dropped.
  */
 static void literal_offer(struct classify_cnf *all,
-			  const struct classify_literals *set)
+			  const struct classify_literals *given)
 {
+	struct classify_literals reduced, *set = &reduced;
 	size_t at;
 
-	if (set->n == 0 || literal_min(set) < CLASSIFY_LIT_MIN)
+	if (given->n == 0 || literal_min(given) < CLASSIFY_LIT_MIN)
 		return;
+	literal_reduce(given, &reduced);
 	for (size_t k = 0; k < all->n; k++)
 		if (literal_same(&all->set[k], set))
 			return;
@@ -113,20 +158,6 @@ static void literal_offer(struct classify_cnf *all,
 	memmove(&all->set[at + 1], &all->set[at],
 		(all->n - 1 - at) * sizeof(all->set[0]));
 	all->set[at] = *set;
-}
-
-/* literal_offer_run - the current run as a one-literal required set */
-static void literal_offer_run(struct classify_cnf *best,
-			      const unsigned char *run, size_t len)
-{
-	struct classify_literals one;
-
-	if (len < CLASSIFY_LIT_MIN)
-		return;
-	one.n = 1;
-	one.len[0] = len;
-	memcpy(one.lit[0], run, len);
-	literal_offer(best, &one);
 }
 
 /* literal_skip_class - @param i at '['; @return index after the ']' */
@@ -184,18 +215,92 @@ static int literal_skip_quant(const char *s, size_t *i)
 }
 
 static void literal_alts(const char *s, size_t *i, int depth,
-			 struct classify_cnf *out, int *bad);
+			 struct classify_cnf *out,
+			 struct classify_literals *exact, int *bad);
+
+/* literal_empty - @param p becomes {""}: the empty string alone */
+static void literal_empty(struct classify_literals *p)
+{
+	p->n = 1;
+	p->len[0] = 0;
+}
+
+/*
+ * literal_cat - @param p becomes every p + g (@param g a set of strings,
+ * "" allowed). @return -1 (p unchanged) when the product would hold more
+ * than CLASSIFY_LIT_PROD strings or one longer than CLASSIFY_LIT_MAX.
+ */
+static int literal_cat(struct classify_literals *p,
+		       const struct classify_literals *g)
+{
+	struct classify_literals r;
+
+	if (p->n * g->n > CLASSIFY_LIT_PROD || g->n == 0)
+		return -1;
+	r.n = 0;
+	for (size_t a = 0; a < p->n; a++)
+		for (size_t b = 0; b < g->n; b++) {
+			if (p->len[a] + g->len[b] > CLASSIFY_LIT_MAX)
+				return -1;
+			memcpy(r.lit[r.n], p->lit[a], p->len[a]);
+			memcpy(r.lit[r.n] + p->len[a], g->lit[b], g->len[b]);
+			r.len[r.n++] = p->len[a] + g->len[b];
+		}
+	*p = r;
+	return 0;
+}
+
+/* literal_add - @param p gets the string @param lit unless it has it */
+static void literal_add(struct classify_literals *p, const unsigned char *lit,
+			size_t len)
+{
+	for (size_t k = 0; k < p->n; k++)
+		if (p->len[k] == len && memcmp(p->lit[k], lit, len) == 0)
+			return;
+	p->len[p->n] = len;
+	memcpy(p->lit[p->n++], lit, len);
+}
+
+/*
+ * literal_class_set - @param i at '[': a class of a few plain characters
+ * ("[78]", "[sz]", no range, escape or negation) as the set of its
+ * characters, folded, in @param g; @return 0, or -1 (g.n = 0) for any
+ * other class. @param i is left alone.
+ */
+static int literal_class_set(const char *s, size_t i,
+			     struct classify_literals *g)
+{
+	g->n = 0;
+	for (i++; s[i] != ']'; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == ' ') ||
+		    g->n == CLASSIFY_LIT_CLASS) {
+			g->n = 0;
+			return -1;
+		}
+		ch = classify_literal_fold(ch);
+		literal_add(g, &ch, 1);
+	}
+	return g->n > 0 ? 0 : -1;
+}
 
 /*
  * literal_group - @param i just after '('. Reads the group; @return 1
  * when its body is plain (capturing, (?:, (?|, (?>, (?flags:, named),
- * 0 when it is a zero-width or option construct; *bad for the unknown.
+ * 2 for a positive lookaround (its text is in the subject, though not in
+ * the match), 0 for a negative one or an option construct; *bad for the
+ * unknown. @param exact gets the strings the body can match (n = 0: not
+ * known).
  */
 static int literal_group(const char *s, size_t *i, int depth,
-			 struct classify_cnf *body, int *bad)
+			 struct classify_cnf *body,
+			 struct classify_literals *exact, int *bad)
 {
 	int plain = 1;
 
+	exact->n = 0;
 	if (s[*i] == '*') {
 		*bad = 1;
 		return 0;
@@ -206,9 +311,10 @@ static int literal_group(const char *s, size_t *i, int depth,
 		if (k == ':' || k == '|' || k == '>') {
 			*i += 2;
 		} else if (k == '=' || k == '!') {
-			*i += 2, plain = 0;
+			*i += 2, plain = k == '=' ? 2 : 0;
 		} else if (k == '<' && (s[*i + 2] == '=' || s[*i + 2] == '!')) {
-			*i += 3, plain = 0;
+			plain = s[*i + 2] == '=' ? 2 : 0;
+			*i += 3;
 		} else if (k == '#') {
 			while (s[*i] != '\0' && s[*i] != ')')
 				(*i)++;
@@ -236,89 +342,131 @@ static int literal_group(const char *s, size_t *i, int depth,
 			*i = j + 1;
 		}
 	}
-	literal_alts(s, i, depth + 1, body, bad);
+	literal_alts(s, i, depth + 1, body, exact, bad);
+	if (plain != 1)
+		exact->n = 0;
 	return plain;
 }
 
 /*
  * literal_seq - one alternative: from @param i up to '|', ')' or the end.
- * @param best gets the best literal set every match of it contains.
+ * @param best gets the best literal sets every match of it contains;
+ * @param exact the strings it can match when they are few and known
+ * (n = 0 otherwise). Along the way, prod holds the strings that may
+ * stand just before the current place (one of them does, in every
+ * match): a character appends to each, a group whose strings are known
+ * ("(read|write) error", "e-?mails?", "5\.1\.[78]") multiplies them, and
+ * whatever else (a class, a repeat, too many strings) offers them to
+ * @param best as a set and starts over. Zero-width assertions (\b, ^)
+ * keep them: the text on both sides is adjacent.
  */
 static void literal_seq(const char *s, size_t *i, int depth,
-			struct classify_cnf *best, int *bad)
+			struct classify_cnf *best,
+			struct classify_literals *exact, int *bad)
 {
-	unsigned char run[CLASSIFY_LIT_MAX];
-	size_t rl = 0;
+	struct classify_literals prod, g;
+	int known = 1; /* prod holds every string the sequence can match */
 
 	best->n = 0;
+	literal_empty(&prod);
 	while (!*bad && s[*i] != '\0' && s[*i] != '|' && s[*i] != ')') {
 		unsigned char ch = (unsigned char)s[*i];
+		int plain = 1;
+		char q;
 
+		g.n = 0;
 		if (ch == '(') {
 			struct classify_cnf body;
-			int plain;
 
-			literal_offer_run(best, run, rl);
-			rl = 0;
 			(*i)++;
 			body.n = 0;
-			plain = literal_group(s, i, depth, &body, bad);
+			plain = literal_group(s, i, depth, &body, &g, bad);
+			q = s[*i];
 			if (!literal_skip_quant(s, i) && plain && !*bad)
 				for (size_t k = 0; k < body.n; k++)
 					literal_offer(best, &body.set[k]);
+			if (plain == 0 || plain == 2) {
+				/* a lookaround or an option: start over */
+				literal_offer(best, &prod);
+				literal_empty(&prod);
+				known = 0;
+				continue;
+			}
+		} else if (ch == '[') {
+			literal_class_set(s, *i, &g);
+			*i = literal_skip_class(s, *i, bad);
+			q = s[*i];
+			literal_skip_quant(s, i);
+		} else if (ch == '^' || ch == '$' ||
+			   (ch == '\\' && s[*i + 1] != '\0' &&
+			    strchr("bBAzZGK", s[*i + 1]) != NULL)) {
+			*i += ch == '\\' ? 2 : 1; /* zero width */
+			literal_skip_quant(s, i);
 			continue;
-		}
-		if (ch == '[' || ch == '.' || ch == '^' || ch == '$' ||
-		    (ch == '\\' && s[*i + 1] != '\0' &&
-		     ((s[*i + 1] >= 'a' && s[*i + 1] <= 'z') ||
-		      (s[*i + 1] >= 'A' && s[*i + 1] <= 'Z') ||
-		      (s[*i + 1] >= '0' && s[*i + 1] <= '9')))) {
-			literal_offer_run(best, run, rl);
-			rl = 0;
-			if (ch == '[') {
-				*i = literal_skip_class(s, *i, bad);
-			} else if (ch == '\\') {
-				if (strchr("dDwWsShHvVbBAzZGRXK", s[*i + 1]) ==
-				    NULL)
+		} else if (ch == '.' ||
+			   (ch == '\\' && s[*i + 1] != '\0' &&
+			    ((s[*i + 1] >= 'a' && s[*i + 1] <= 'z') ||
+			     (s[*i + 1] >= 'A' && s[*i + 1] <= 'Z') ||
+			     (s[*i + 1] >= '0' && s[*i + 1] <= '9')))) {
+			if (ch == '\\') {
+				if (strchr("dDwWsShHvVRX", s[*i + 1]) == NULL)
 					*bad = 1; /* \x \Q \p \1 \k ... */
 				*i += 2;
 			} else {
 				(*i)++;
 			}
+			q = s[*i];
 			literal_skip_quant(s, i);
+		} else {
+			if (ch == '\\') {
+				if (s[*i + 1] == '\0') {
+					*bad = 1;
+					return;
+				}
+				ch = (unsigned char)s[++(*i)];
+				if (ch >= 0x80) {
+					*bad = 1;
+					return;
+				}
+			}
+			(*i)++;
+			ch = classify_literal_fold(ch);
+			g.n = 1;
+			g.len[0] = 1;
+			g.lit[0][0] = ch;
+			q = s[*i];
+			literal_skip_quant(s, i);
+		}
+		if (*bad)
+			return;
+		/* g: the strings this atom matches, n = 0 when not known */
+		if (g.n > 0 && q == '?') {
+			literal_add(&g, (const unsigned char *)"", 0);
+			q = 0;
+		}
+		if (g.n > 0 && q != '*' && q != '{' && q != '+' && q != '?') {
+			if (literal_cat(&prod, &g) == 0)
+				continue;
+			literal_offer(best, &prod);
+			prod = g; /* the atom's strings start the next run */
+			known = 0;
 			continue;
 		}
-		if (ch == '\\') {
-			if (s[*i + 1] == '\0') {
-				*bad = 1;
-				return;
-			}
-			ch = (unsigned char)s[++(*i)];
-			if (ch >= 0x80) {
-				*bad = 1;
-				return;
-			}
+		/* a repeat ("ab+c" holds "ab", then "bc"), or not known */
+		if (g.n > 0 && q == '+' && literal_cat(&prod, &g) == 0) {
+			literal_offer(best, &prod);
+			prod = g;
+		} else {
+			literal_offer(best, &prod);
+			literal_empty(&prod);
 		}
-		(*i)++;
-		if (s[*i] == '?' || s[*i] == '*' || s[*i] == '{') {
-			literal_skip_quant(s, i);
-			literal_offer_run(best, run, rl);
-			rl = 0; /* the optional char is in no run */
-			continue;
-		}
-		if (rl == CLASSIFY_LIT_MAX) {
-			literal_offer_run(best, run, rl);
-			rl = 0;
-		}
-		run[rl++] = classify_literal_fold(ch);
-		if (s[*i] == '+') {
-			/* "ab+c" holds "ab", then "bc": the run ends here */
-			literal_skip_quant(s, i);
-			literal_offer_run(best, run, rl);
-			rl = 0;
-		}
+		known = 0;
 	}
-	literal_offer_run(best, run, rl);
+	literal_offer(best, &prod);
+	if (known)
+		*exact = prod;
+	else
+		exact->n = 0;
 }
 
 /*
@@ -346,23 +494,30 @@ static int literal_union(struct classify_literals *into,
  * (an alternative with fewer sets lends its last one).
  */
 static void literal_alts(const char *s, size_t *i, int depth,
-			 struct classify_cnf *out, int *bad)
+			 struct classify_cnf *out,
+			 struct classify_literals *exact, int *bad)
 {
 	struct classify_cnf alt, all;
+	struct classify_literals ex;
 	size_t width = 0;
-	int none = 0, over[CLASSIFY_LIT_AND] = {0};
+	int none = 0, over[CLASSIFY_LIT_AND] = {0}, known = 1;
 
 	out->n = 0;
 	all.n = 0;
+	exact->n = 0;
 	if (depth > CLASSIFY_LIT_DEPTH) {
 		*bad = 1;
 		return;
 	}
 	for (int first = 1;; first = 0) {
 		alt.n = 0;
-		literal_seq(s, i, depth, &alt, bad);
+		literal_seq(s, i, depth, &alt, &ex, bad);
 		if (*bad)
 			return;
+		if (ex.n == 0 || exact->n + ex.n > CLASSIFY_LIT_PROD)
+			known = 0;
+		for (size_t k = 0; known && k < ex.n; k++)
+			literal_add(exact, ex.lit[k], ex.len[k]);
 		if (alt.n == 0)
 			none = 1;
 		for (size_t k = 0; !none && k < CLASSIFY_LIT_AND; k++) {
@@ -389,6 +544,8 @@ static void literal_alts(const char *s, size_t *i, int depth,
 		}
 		break;
 	}
+	if (!known)
+		exact->n = 0;
 	for (size_t k = 0; !none && k < width; k++)
 		if (!over[k])
 			literal_offer(out, &all.set[k]);
@@ -399,8 +556,10 @@ size_t classify_literal_sets(const char *regex, struct classify_cnf *out)
 	size_t i = 0;
 	int bad = 0;
 
+	struct classify_literals exact;
+
 	out->n = 0;
-	literal_alts(regex, &i, 0, out, &bad);
+	literal_alts(regex, &i, 0, out, &exact, &bad);
 	if (bad || regex[i] != '\0')
 		out->n = 0;
 	return out->n;

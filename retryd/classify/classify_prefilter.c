@@ -9,7 +9,9 @@
  *	classify_prefilter_new() takes every rule's literal sets
  *	(classify_literal_sets: up to CLASSIFY_LIT_AND sets, a match holds a
  *	literal of each) and builds one Aho-Corasick automaton over all of
- *	them, ASCII case folded, as a full transition table over byte
+ *	them, ASCII case folded, each cut to its first PREFILTER_DEPTH bytes
+ *	(a piece of a required literal is required too; the table stays a
+ *	third of the size), as a full transition table over byte
  *	classes: each byte of some literal below 0x80 has its own class,
  *	bytes above 0x7f share 16 classes, every other byte is class 0. A
  *	shared class only lets the automaton see a literal where a sibling
@@ -35,7 +37,8 @@
 
 #include "classify/classify_int.h"
 
-#define PREFILTER_HIT 0x80000000u /* a transition's flag: sets end there */
+#define PREFILTER_HIT	0x80000000u /* a transition's flag: sets end there */
+#define PREFILTER_DEPTH 12 /* a literal's first bytes only: a small table */
 
 struct classify_prefilter {
 	size_t rwords;		/* 64-bit words of a rule set */
@@ -102,7 +105,9 @@ static size_t prefilter_classes(struct classify_prefilter *pf,
 				const struct classify_literals *l =
 				    &sets[r].set[a];
 
-				states += l->len[k];
+				states += l->len[k] < PREFILTER_DEPTH
+					      ? l->len[k]
+					      : PREFILTER_DEPTH;
 				for (size_t j = 0; j < l->len[k]; j++) {
 					unsigned char ch =
 					    prefilter_byte_rep(l->lit[k][j]);
@@ -126,6 +131,9 @@ static void prefilter_insert(struct classify_prefilter *pf,
 {
 	uint32_t st = 0;
 
+	if (len > PREFILTER_DEPTH)
+		len =
+		    PREFILTER_DEPTH; /* a piece of a literal is required too */
 	for (size_t j = 0; j < len; j++) {
 		uint32_t *next =
 		    &pf->delta[st * pf->nclasses + pf->cls[lit[j]]];

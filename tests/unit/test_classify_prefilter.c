@@ -88,35 +88,45 @@ static void sets_are(const char *re, const char *want)
 static void test_literal_and_sets(void **state)
 {
 	(void)state;
-	sets_are("(unable to|cannot) lock\\b", "unable to,cannot| lock");
-	sets_are("mailbox (is )?(in use|busy)", "mailbox |in use,busy");
+	sets_are("(unable to|cannot) lock\\b",
+		 "unable to lock,cannot lock|unable to,cannot");
+	sets_are("mailbox (is )?(in use|busy)",
+		 "mailbox is in use,mailbox is busy,mailbox in use,mailbox busy"
+		 "|in use,busy");
 	/* each alternative lends its sets: A1 u B1, then A2 u B2 */
-	sets_are("abc (def|ghi)|jklm nop", "abc ,jklm nop|def,ghi,jklm nop");
+	sets_are("abc (def|ghi)|jklm nop",
+		 "abc def,abc ghi,jklm nop|def,ghi,jklm nop");
 	/* at most CLASSIFY_LIT_AND, the longest first, a tie keeps order */
 	sets_are("aaaa\\d bbb\\d ccccc\\d dd\\d", " ccccc|aaaa| bbb");
 	sets_are("(abc|def)\\d(abc|def)", "abc,def"); /* the same set once */
 	/* an optional or zero-width part is required by nothing */
-	sets_are("abcd(efgh)?ijk", "abcd|ijk");
+	sets_are("abcd(efgh)?ijk", "abcdefghijk,abcdijk"); /* both ways */
 	sets_are("abcd(efgh)*ijk", "abcd|ijk");
 	sets_are("abcd(efgh){0,2}ijk", "abcd|ijk");
 	sets_are("(abc|)xyz", "xyz"); /* an empty branch */
 	sets_are("(|abc)xyz", "xyz");
 	sets_are("abc|(def|)", NULL);
 	sets_are("abcd|", NULL);
-	sets_are("(?<=abcd)efg", "efg"); /* lookbehind */
+	/* a positive lookaround's text is in the subject: required */
+	sets_are("(?<=abcd)efg", "abcd|efg");
 	sets_are("(?<!abcd)efg|hij", "efg,hij");
-	sets_are("(?<=abcd|wxyz)", NULL);
-	sets_are("foo(?=barx)", "foo"); /* lookahead */
+	sets_are("(?<=abcd|wxyz)", "abcd,wxyz");
+	sets_are("foo(?=barx)", "barx|foo");
+	sets_are("^(?=.*(read|write) err).*(spam|virus)",
+		 "read err,write err|read,write|spam,virus");
+	sets_are("(?<!abcd)efg", "efg"); /* a negative one is not */
+	sets_are("(?!abcd)efg", "efg");
 	sets_are("(?!abcd)", NULL);
 	sets_are("(?i)abc(?-i)def", "abc|def"); /* an option cuts the run */
 	/* bytes above 0x7f: as they are, never case folded */
 	sets_are("caf\xc3\xa9 (ferm\xc3\xa9|clos)",
-		 "caf\xc3\xa9 |ferm\xc3\xa9,clos");
+		 "caf\xc3\xa9 ferm\xc3\xa9,caf\xc3\xa9 clos|ferm\xc3\xa9,clos");
 	sets_are("\xc3\x89T\xc3\x89|x", NULL);
 	sets_are("\xc3\x89T\xc3\x89", "\xc3\x89t\xc3\x89");
 	/* a set too wide for one alternative leaves the other sets */
 	sets_are("(aaa|bbb|ccc) zzzz|yyyyy (ddd|eee)",
-		 " zzzz,yyyyy |aaa,bbb,ccc,ddd,eee");
+		 "aaa zzzz,bbb zzzz,ccc zzzz,yyyyy ddd,yyyyy eee"
+		 "|aaa,bbb,ccc,ddd,eee");
 }
 
 static void test_literal_sets(void **state)
@@ -124,17 +134,24 @@ static void test_literal_sets(void **state)
 	(void)state;
 	set_is("User Unknown", "user unknown");
 	set_is("no such user|unknown user", "no such user,unknown user");
-	set_is("colou?r blind", "r blind"); /* u? leaves the run */
-	set_is("abcd+efgh", "abcd");	    /* "ab+c" is no "abc" */
-	set_is("mail(box)? full", " full"); /* optional group */
+	set_is("colou?r blind", "colour blind,color blind"); /* both ways */
+	set_is("abcd+efgh", "defgh"); /* "ab+c" is no "abc" */
+	sets_are("abcd+efgh", "defgh|abcd");
+	set_is("mail(box)? full", "mailbox full,mail full"); /* optional */
 	set_is("(NXDOMAIN|SERVFAIL)", "nxdomain,servfail");
-	set_is("\\b(no such|unknown) host\\b", "no such,unknown");
-	set_is("(?<![\\d.])5\\.1\\.[78](?!\\.?\\d)", "5.1.");
+	set_is("\\b(no such|unknown) host\\b", "no such host,unknown host");
+	set_is("(?<![\\d.])5\\.1\\.[78](?!\\.?\\d)", "5.1.7,5.1.8");
+	set_is("[sS]ize", "size"); /* a class of a few letters */
+	set_is("x[a-c]yz", NULL);  /* a range: not read */
+	set_is("abc[^d]efg", "abc");
+	set_is("e-?mails? (is )?full",
+	       "e-mails is full,e-mails full,e-mail is full,e-mail full,"
+	       "emails is full,emails full,email is full,email full");
 	set_is("x{2}yz", NULL); /* nothing of 3 */
 	set_is("abc{2,3}defg", "defg");
 	set_is("\\d+ hops", " hops");
 	set_is("(?i:quota)|(?-i:Box Full)", "quota,box full");
-	set_is("(?<name>over)quota", "quota");
+	set_is("(?<name>over)quota", "overquota");
 	set_is("a.b|longer", NULL); /* one alternative bare */
 	set_is("\\Qa.b\\E", NULL);  /* not read: no set */
 	set_is("\\x41bcd", NULL);
@@ -144,9 +161,10 @@ static void test_literal_sets(void **state)
 	set_is("[[:alpha:]]abc", NULL);
 	set_is("(?(1)a|b)abc", NULL);
 	set_is("caf\xc3\xa9 ferm", "caf\xc3\xa9 ferm"); /* bytes, no case */
-	set_is("(\xe7\x94\xa8\xe6\x88\xb7|x)\xe4\xb8\x8d", "\xe4\xb8\x8d");
+	set_is("(\xe7\x94\xa8\xe6\x88\xb7|x)\xe4\xb8\x8d",
+	       "\xe7\x94\xa8\xe6\x88\xb7\xe4\xb8\x8d,x\xe4\xb8\x8d");
 	set_is("a\\.b\\/cd", "a.b/cd");
-	set_is("[abc]def|ghi[^]x]jkl", "def,ghi");
+	set_is("[abc]def|ghi[^]x]jkl", "adef,bdef,cdef,ghi");
 	set_is("(abc", NULL); /* unbalanced */
 	set_is("abc)", NULL);
 }
@@ -167,6 +185,11 @@ static void test_hand_equivalence(void **state)
 	    "abc (def|ghi)|jklm nop",
 	    "caf\xc3\xa9 (ferm\xc3\xa9|clos)",
 	    "mailbox (is )?(in use|busy)",
+	    "^(?=.*(read|write) err).*(spam|virus)",
+	    "(?<=mail)box (full|over)",
+	    "e-?mails? (is )?(full|over)",
+	    "[sz]ize [78]x",
+	    "recipient address rejected: user",
 	};
 	static const char *const texts[] = {
 	    "color blind",
@@ -197,6 +220,21 @@ static void test_hand_equivalence(void **state)
 	    "mailbox is busy",
 	    "mailbox busy",
 	    "busy mailbox",
+	    "Read error then spam",
+	    "spam, then a write error",
+	    "read err",
+	    "write spam error",
+	    "MAILBOX FULL",
+	    "mail box over",
+	    "E-Mails is Over",
+	    "emails full",
+	    "email is  full",
+	    "Size 8x",
+	    "zize 7X",
+	    "size 9x",
+	    "Recipient address rejected: user unknown",
+	    "recipient address rejected: USER",
+	    "recipient addresses rejected: user",
 	};
 	struct policy *p = calloc(1, sizeof(*p));
 	struct classifier *c;
