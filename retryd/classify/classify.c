@@ -487,6 +487,25 @@ static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
 }
 
 /*
+ * classify_next - the first rule from @param i on to try: every one, or
+ * with @param prefilter the next candidate (a word of the candidate set
+ * at a time: most rules are not); c->nrules when none is left.
+ */
+static size_t classify_next(const struct classifier *c, int prefilter, size_t i)
+{
+	if (c == NULL)
+		return 0;
+	while (prefilter && i < c->nrules) {
+		uint64_t m = c->cand[i / 64] >> (i % 64);
+
+		if (m != 0)
+			return i + (size_t)__builtin_ctzll(m);
+		i = (i / 64 + 1) * 64;
+	}
+	return i < c->nrules ? i : c->nrules;
+}
+
+/*
  * classify_run - the first rule in order that matches; with @param
  * prefilter, rules the literal scan ruled out are skipped (they cannot
  * match, so the first match is the same).
@@ -514,13 +533,13 @@ static struct classify_result classify_run(const struct classifier *c,
 					     sizeof(r.code), &cls, &subj, &det);
 	if (c != NULL && prefilter)
 		classify_prefilter_scan(c->pf, text, len, c->cand);
-	for (size_t i = 0; c != NULL && i < c->nrules; i++) {
+	for (size_t i = classify_next(c, prefilter, 0);
+	     c != NULL && i < c->nrules;
+	     i = classify_next(c, prefilter, i + 1)) {
 		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
 		PCRE2_SIZE *ov = NULL;
 		int rc, in;
 
-		if (prefilter && !(c->cand[i / 64] >> (i % 64) & 1))
-			continue;
 		/* pcre2_jit_match skips pcre2_match's per-call checks; both
 		 * honour the match context's limits and JIT stack. */
 		for (size_t from = 0;; from = ov[0] + 1) {
