@@ -12,7 +12,10 @@
  *	and depth limits, and one JIT stack for all of them.
  *
  *	classify_text() tries the rules in policy order; the first rule that
- *	matches gives the category. Words wholly inside a name are not the
+ *	matches gives the category, except that an x.4.4 code (no mail host,
+ *	unable to route: the failure retryd exists for) is never
+ *	address-level: an address-level rule matching its words gives way to
+ *	routing, decided by the code. Words wholly inside a name are not the
  *	reply's (classify_in_name): a match that lies inside an address
  *	("<over-quota@example.org>", a Message-ID) does not count, nor, for
  *	an address-level rule (mailbox-unknown, mailbox-disabled), one inside
@@ -230,8 +233,9 @@ static size_t classify_digits(const char *s, size_t len, size_t i,
 /*
  * classify_find_status - the first enhanced status code in the text at or
  * after @param from: [245].D{1,3}.D{1,3} not inside a longer dotted number
- * (an IP address, Yahoo's 4.16.55.1) and not glued to a letter or digit
- * before it; a quoted-printable space before it ("550=205.1.1=20...", a
+ * (an IP address, Yahoo's 4.16.55.1), nor a name: not glued to a letter,
+ * digit or '@' before it nor to a letter or digit after it ("a@4.4.4am"
+ * is a host); a quoted-printable space before it ("550=205.1.1=20...", a
  * reply pasted from an encoded message) separates like a space. @return
  * the offset just past it and the code in @param out (class/subject/
  * detail), else 0.
@@ -250,7 +254,8 @@ static size_t classify_find_status(const char *s, size_t len, size_t from,
 		prev = i > 0 ? s[i - 1] : ' ';
 		if (i >= 3 && s[i - 3] == '=' && s[i - 2] == '2' && prev == '0')
 			prev = ' ';
-		if (prev == '.' || (prev >= '0' && prev <= '9') ||
+		if (prev == '.' || prev == '@' ||
+		    (prev >= '0' && prev <= '9') ||
 		    (prev >= 'a' && prev <= 'z') ||
 		    (prev >= 'A' && prev <= 'Z'))
 			continue;
@@ -259,7 +264,9 @@ static size_t classify_find_status(const char *s, size_t len, size_t from,
 		    (b = classify_digits(s, len, i + 3 + a, det)) == 0)
 			continue;
 		end = i + 3 + a + b;
-		if (end < len && s[end] >= '0' && s[end] <= '9')
+		if (end < len && ((s[end] >= '0' && s[end] <= '9') ||
+				  (s[end] >= 'a' && s[end] <= 'z') ||
+				  (s[end] >= 'A' && s[end] <= 'Z')))
 			continue;
 		if (end + 1 < len && s[end] == '.' && s[end + 1] >= '0' &&
 		    s[end + 1] <= '9')
@@ -559,6 +566,15 @@ static struct classify_result classify_run(const struct classifier *c,
 			if (in == 2 && name_rule < 0)
 				name_rule = (int)i;
 			rc = PCRE2_ERROR_NOMATCH;
+		}
+		if (rc >= 0 && subj == 4 && det == 4 &&
+		    (c->rules[i].category == CLASSIFY_MAILBOX_UNKNOWN ||
+		     c->rules[i].category == CLASSIFY_MAILBOX_DISABLED)) {
+			/* x.4.4 (no mail host, unable to route) is the routing
+			 * failure retryd exists for: never address-level, the
+			 * code decides against the words (DESIGN.md) */
+			r.category = CLASSIFY_ROUTING;
+			return r;
 		}
 		if (rc >= 0) {
 			r.category = c->rules[i].category;

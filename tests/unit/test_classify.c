@@ -821,6 +821,10 @@ static void test_status(void **state)
 	/* a quoted-printable space separates; digits alone do not */
 	expect_status("550=205.1.1=20User=20unknown", 28, "5.1.1", 1);
 	expect_status("550 x205.1.1 and 1205.1.1", 25, "", 0);
+	/* inside a name: after '@', or glued to a letter after it */
+	expect_status("unknown alias <a@4.4.4am.example>", 33, "", 0);
+	expect_status("host 5.4.4b.example down", 24, "", 0);
+	expect_status("Giving up (#5.1.1)", 18, "5.1.1", 1);
 	expect_status("no code here", 12, "", 0);
 	expect_status("550 5.1.", 8, "", 0);
 	/* len bounds the text: the code past it is not seen */
@@ -919,6 +923,34 @@ static void test_hand_rules(void **state)
 	classify_free(NULL);
 	hand_free(p);
 	hand_free(none);
+}
+
+/* An x.4.4 code (no mail host, unable to route) is never address-level: an
+ * address-level rule that matches its words gives way to routing. */
+static void test_x44_never_address_level(void **state)
+{
+	static const char *const rules[] = {
+	    "mailbox-unknown /user unknown/i",
+	    "mailbox-disabled /disabled/i",
+	};
+	struct policy *p = hand_policy(rules, 2);
+	struct classifier *c = NULL;
+	struct classify_result r;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	r = classify_text(c, "550 5.4.4 User unknown", 22);
+	assert_int_equal(r.category, CLASSIFY_ROUTING);
+	assert_int_equal(r.rule, -1);
+	assert_string_equal(r.status, "5.4.4");
+	r = classify_text(c, "451 4.4.4 account disabled", 26);
+	assert_int_equal(r.category, CLASSIFY_ROUTING);
+	r = classify_text(c, "550 5.1.1 User unknown", 22);
+	assert_int_equal(r.category, CLASSIFY_MAILBOX_UNKNOWN);
+	assert_int_equal(r.rule, 0);
+	classify_free(c);
+	hand_free(p);
 }
 
 /* Words wholly inside a name are not the reply's: every rule skips a match
@@ -1047,6 +1079,7 @@ int main(void)
 	    cmocka_unit_test(test_general_wording),
 	    cmocka_unit_test(test_arbitrary_bytes),
 	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_x44_never_address_level),
 	    cmocka_unit_test(test_hand_rules),
 	    cmocka_unit_test(test_words_in_names),
 	    cmocka_unit_test(test_bad_rules),
