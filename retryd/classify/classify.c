@@ -412,6 +412,13 @@ const char *classify_explain(const struct classifier *c,
 	return buf;
 }
 
+/* classify_address_level - can @param cat suppress a recipient */
+static int classify_address_level(enum classify_category cat)
+{
+	return cat == CLASSIFY_MAILBOX_UNKNOWN ||
+	       cat == CLASSIFY_MAILBOX_DISABLED;
+}
+
 /* classify_name_byte - may @param ch be part of an address, host name or
  * URL token (classify_in_name): anything but blanks, quotes, brackets and
  * the separators , ; that end such a token in a reply */
@@ -463,8 +470,7 @@ static int classify_host_shape(const char *s, size_t e_len)
 static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
 			    enum classify_category cat)
 {
-	int addr =
-	    cat == CLASSIFY_MAILBOX_UNKNOWN || cat == CLASSIFY_MAILBOX_DISABLED;
+	int addr = classify_address_level(cat);
 	size_t ts = ms, te = me, slash;
 
 	if (me <= ms)
@@ -568,8 +574,7 @@ static struct classify_result classify_run(const struct classifier *c,
 			rc = PCRE2_ERROR_NOMATCH;
 		}
 		if (rc >= 0 && subj == 4 && det == 4 &&
-		    (c->rules[i].category == CLASSIFY_MAILBOX_UNKNOWN ||
-		     c->rules[i].category == CLASSIFY_MAILBOX_DISABLED)) {
+		    classify_address_level(c->rules[i].category)) {
 			/* x.4.4 (no mail host, unable to route) is the routing
 			 * failure retryd exists for: never address-level, the
 			 * code decides against the words (DESIGN.md) */
@@ -591,8 +596,7 @@ static struct classify_result classify_run(const struct classifier *c,
 	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
 					   : CLASSIFY_OTHER;
 	/* An address-level code never decides against its own words. */
-	if ((r.category == CLASSIFY_MAILBOX_UNKNOWN ||
-	     r.category == CLASSIFY_MAILBOX_DISABLED) &&
+	if (classify_address_level(r.category) &&
 	    classify_guard_word(text, len, end - strlen(r.code), end, r.guard,
 				sizeof(r.guard)) > 0)
 		r.category = CLASSIFY_OTHER;
