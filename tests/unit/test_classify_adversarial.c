@@ -38,10 +38,16 @@
  * tests/data/classifier-adversarial-blind7.tsv is an eighth held-out round,
  * written blind like the others: category words that are not the reply's
  * words (in addresses, host and file names, URLs and RFC citations, quoted
- * headers, ids, tags and log fields, footers and advice lines). All nine
- * run here (test_adversarial_suite, test_adversarial_blind,
- * test_adversarial_blind2 ... test_adversarial_blind7, test_multilingual),
- * one text a line:
+ * headers, ids, tags and log fields, footers and advice lines).
+ * tests/data/classifier-recall.tsv is NOT held out: CONSTRUCTED English
+ * address-level wording (the recipient's user, mailbox, account, address
+ * or inbox unknown, gone or switched off) and near-miss controls (the
+ * sender, the domain, lists, quota, negations, policy words with 5.1.1),
+ * written by the engineer of the '(recall: ...)' rules before reading
+ * the rules (its head keeps the first-contact figures). All ten run here
+ * (test_adversarial_suite, test_adversarial_blind, test_adversarial_blind2
+ * ... test_adversarial_blind7, test_multilingual, test_recall), one text a
+ * line:
  *
  *	LABELS<TAB>WHY<TAB>TEXT
  *
@@ -55,7 +61,8 @@
  *	  mailbox-unknown or mailbox-disabled (it would suppress a good
  *	  address): zero allowed;
  *	- a positive control (every label address-level) not taken as
- *	  address-level: zero allowed (the suite guards recall too).
+ *	  address-level: zero allowed (the suite guards recall too), except
+ *	  in the recall set, whose positives must reach RECALL_MIN_PERMILLE.
  *
  * The accuracy over the suite (the category one of LABELS) and every text
  * decided outside its labels are printed as TAP comments, not asserted.
@@ -107,6 +114,11 @@
 #define MULTI_FILE	"tests/data/classifier-multilingual.tsv"
 #define MULTI_MIN_TEXT	888 /* the multilingual set must not shrink below this */
 #define MULTI_MIN_CTRL	218 /* its address-level controls, at least */
+#define RECALL_FILE	"tests/data/classifier-recall.tsv"
+#define RECALL_MIN_TEXT 246 /* the recall set must not shrink below this */
+#define RECALL_MIN_CTRL 164 /* its positives, at least */
+#define RECALL_MIN_PERMILLE                                                    \
+	985 /* positives taken as address-level, per mille */
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
@@ -157,10 +169,12 @@ static void judge(struct adv_stats *st, const struct classify_fx *fx,
 }
 
 /* run_suite - every text of @file through judge(); fails on any non-address
- * text taken as address-level, any positive control missed, or a file
- * shorter than @min_texts texts / @min_ctrl positive controls */
+ * text taken as address-level, positive controls taken as address-level
+ * below @min_permille per mille (1000: every one), or a file shorter than
+ * @min_texts texts / @min_ctrl positive controls */
 static void run_suite(const struct classify_fx *fx, const char *file,
-		      unsigned min_texts, unsigned min_ctrl)
+		      unsigned min_texts, unsigned min_ctrl,
+		      unsigned min_permille)
 {
 	struct adv_stats st = {0};
 	static char line[SUITE_LINE + 2];
@@ -199,60 +213,71 @@ static void run_suite(const struct classify_fx *fx, const char *file,
 	assert_true(st.n >= min_texts);
 	assert_true(st.ctrl >= min_ctrl);
 	assert_int_equal(st.false_addr, 0);
-	assert_int_equal(st.missed_ctrl, 0);
+	if (min_permille >= 1000)
+		assert_int_equal(st.missed_ctrl, 0);
+	else
+		assert_true(1000ULL * (st.ctrl - st.missed_ctrl) >=
+			    (unsigned long long)min_permille * st.ctrl);
 }
 
 static void test_adversarial_suite(void **state)
 {
-	run_suite(*state, SUITE_FILE, SUITE_MIN_TEXTS, SUITE_MIN_CTRL);
+	run_suite(*state, SUITE_FILE, SUITE_MIN_TEXTS, SUITE_MIN_CTRL, 1000);
 }
 
 /* the held-out set, written blind to the rules and to the suite above */
 static void test_adversarial_blind(void **state)
 {
-	run_suite(*state, BLIND_FILE, BLIND_MIN_TEXTS, BLIND_MIN_CTRL);
+	run_suite(*state, BLIND_FILE, BLIND_MIN_TEXTS, BLIND_MIN_CTRL, 1000);
 }
 
 /* the third round, written blind to the rules and to both sets above */
 static void test_adversarial_blind2(void **state)
 {
-	run_suite(*state, BLIND2_FILE, BLIND2_MIN_TEXT, BLIND2_MIN_CTRL);
+	run_suite(*state, BLIND2_FILE, BLIND2_MIN_TEXT, BLIND2_MIN_CTRL, 1000);
 }
 
 /* the fourth round, written blind to the rules and to the three sets above */
 static void test_adversarial_blind3(void **state)
 {
-	run_suite(*state, BLIND3_FILE, BLIND3_MIN_TEXT, BLIND3_MIN_CTRL);
+	run_suite(*state, BLIND3_FILE, BLIND3_MIN_TEXT, BLIND3_MIN_CTRL, 1000);
 }
 
 /* the fifth round, written blind to the rules and to the four sets above */
 static void test_adversarial_blind4(void **state)
 {
-	run_suite(*state, BLIND4_FILE, BLIND4_MIN_TEXT, BLIND4_MIN_CTRL);
+	run_suite(*state, BLIND4_FILE, BLIND4_MIN_TEXT, BLIND4_MIN_CTRL, 1000);
 }
 
 /* the sixth round, written blind to the rules and to the five sets above */
 static void test_adversarial_blind5(void **state)
 {
-	run_suite(*state, BLIND5_FILE, BLIND5_MIN_TEXT, BLIND5_MIN_CTRL);
+	run_suite(*state, BLIND5_FILE, BLIND5_MIN_TEXT, BLIND5_MIN_CTRL, 1000);
 }
 
 /* the seventh round, written blind to the rules and to the six sets above */
 static void test_adversarial_blind6(void **state)
 {
-	run_suite(*state, BLIND6_FILE, BLIND6_MIN_TEXT, BLIND6_MIN_CTRL);
+	run_suite(*state, BLIND6_FILE, BLIND6_MIN_TEXT, BLIND6_MIN_CTRL, 1000);
 }
 
 /* the eighth round, written blind to the rules and to the seven sets above */
 static void test_adversarial_blind7(void **state)
 {
-	run_suite(*state, BLIND7_FILE, BLIND7_MIN_TEXT, BLIND7_MIN_CTRL);
+	run_suite(*state, BLIND7_FILE, BLIND7_MIN_TEXT, BLIND7_MIN_CTRL, 1000);
 }
 
 /* the multilingual set: constructed by the rules' author, not held out */
 static void test_multilingual(void **state)
 {
-	run_suite(*state, MULTI_FILE, MULTI_MIN_TEXT, MULTI_MIN_CTRL);
+	run_suite(*state, MULTI_FILE, MULTI_MIN_TEXT, MULTI_MIN_CTRL, 1000);
+}
+
+/* the recall set: constructed before the recall rules, not held out */
+static void test_recall(void **state)
+{
+	run_suite(*state, RECALL_FILE, RECALL_MIN_TEXT, RECALL_MIN_CTRL,
+		  RECALL_MIN_PERMILLE);
 }
 
 int main(void)
@@ -267,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_adversarial_blind6),
 	    cmocka_unit_test(test_adversarial_blind7),
 	    cmocka_unit_test(test_multilingual),
+	    cmocka_unit_test(test_recall),
 	};
 
 	return cmocka_run_group_tests_name("classify_adversarial", tests,
