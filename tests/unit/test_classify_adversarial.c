@@ -125,9 +125,9 @@
 #define RECALL_MIN_PERMILLE                                                    \
 	990 /* positives taken as address-level, per mille */
 #define PARA_FILE     "tests/data/classifier-paraphrase.tsv"
-#define PARA_MIN_TEXT 520 /* the paraphrase set must not shrink below this */
+#define PARA_MIN_TEXT 553 /* the paraphrase set must not shrink below this */
 #define PARA_MIN_CTRL 95  /* its address-level controls, at least */
-#define PARA_MIN_ACC  990 /* accuracy floor in 0.1 %: 517/520 reached */
+#define PARA_MIN_ACC  990 /* accuracy floor in 0.1 %: 551/553 reached */
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
