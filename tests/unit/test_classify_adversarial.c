@@ -120,10 +120,10 @@
 #define MULTI_MIN_TEXT	888 /* the multilingual set must not shrink below this */
 #define MULTI_MIN_CTRL	218 /* its address-level controls, at least */
 #define RECALL_FILE	"tests/data/classifier-recall.tsv"
-#define RECALL_MIN_TEXT 625 /* the recall set must not shrink below this */
-#define RECALL_MIN_CTRL 463 /* its positives, at least */
+#define RECALL_MIN_TEXT 643 /* the recall set must not shrink below this */
+#define RECALL_MIN_CTRL 476 /* its positives, at least */
 #define RECALL_MIN_PERMILLE                                                    \
-	990 /* positives taken as address-level, per mille */
+	985 /* positives taken as address-level, per mille */
 #define PARA_FILE     "tests/data/classifier-paraphrase.tsv"
 #define PARA_MIN_TEXT 553 /* the paraphrase set must not shrink below this */
 #define PARA_MIN_CTRL 95  /* its address-level controls, at least */
