@@ -11,7 +11,11 @@
  *	keeps one match data block, one match context with bounded match
  *	and depth limits, and one JIT stack for all of them.
  *
- *	classify_text() tries the rules in policy order; the first rule that
+ *	classify_text() first keeps the report part of the text in plain
+ *	letters (classify_norm.c: a whole bounce without its returned message
+ *	and quoted Subject lines, line breaks as spaces, invisible characters
+ *	dropped; the classifier's buffer of LIMIT_CLASSIFY_NORM bytes, a
+ *	longer text is read as it came), then tries the rules in policy order; the first rule that
  *	matches gives the category, except that an x.4.4 code (no mail host,
  *	unable to route: the failure retryd exists for) is never
  *	address-level: an address-level rule matching its words gives way to
@@ -78,6 +82,8 @@ struct classifier {
 	pcre2_jit_stack *jit_stack;    /* NULL when JIT is not available */
 	struct classify_prefilter *pf; /* which rules may match a text */
 	uint64_t *cand;		       /* scratch: the rules that may match */
+	char *
+	    norm; /* scratch: the text's report (classify_norm), LIMIT_CLASSIFY_NORM */
 };
 
 static const char *const classify_names[] = {
@@ -127,6 +133,7 @@ void classify_free(struct classifier *c)
 	pcre2_jit_stack_free(c->jit_stack);
 	classify_prefilter_free(c->pf);
 	free(c->cand);
+	free(c->norm);
 	free(c);
 }
 
@@ -203,6 +210,8 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 		goto oom;
 	for (size_t i = 0; i < p->nrules; i++)
 		regexes[i] = p->rules[i].regex;
+	if ((c->norm = malloc(LIMIT_CLASSIFY_NORM)) == NULL)
+		goto oom;
 	if ((c->pf = classify_prefilter_new(regexes, p->nrules)) == NULL ||
 	    (c->cand = calloc(classify_prefilter_words(c->pf),
 			      sizeof(*c->cand))) == NULL)
@@ -536,6 +545,16 @@ static struct classify_result classify_run(const struct classifier *c,
 	r.rule = -1;
 	if (text == NULL)
 		len = 0;
+	/* a whole bounce is read without its returned message */
+	if (c != NULL && text != NULL) {
+		size_t n =
+		    classify_norm(text, len, c->norm, LIMIT_CLASSIFY_NORM);
+
+		if (n != (size_t)-1) {
+			text = c->norm;
+			len = n;
+		}
+	}
 	end = classify_find_status(text, len, 0, r.status, sizeof(r.status),
 				   &cls, &subj, &det);
 	have_code = end > 0;

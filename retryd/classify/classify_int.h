@@ -7,7 +7,8 @@
  *	classify_literal.c finds the literals a rule cannot match without;
  *	classify_prefilter.c scans a text once for all of them (Aho-Corasick,
  *	ASCII case folded) and says which rules may match; classify_guard.c
- *	says whether an address-level status code's words say something else. Only
+ *	says whether an address-level status code's words say something else;
+ *	classify_norm.c keeps the report part of a whole bounce. Only
  *	classify.c uses this header.
  */
 #ifndef RETRYD_CLASSIFY_INT_H
@@ -86,5 +87,15 @@ size_t classify_prefilter_filtered(const struct classify_prefilter *pf);
  */
 size_t classify_guard_word(const char *text, size_t len, size_t code_start,
 			   size_t code_end, char *out, size_t outlen);
+
+/**
+ * Copy to @param out (@param cap bytes) the report part of @param text
+ * (@param len bytes) in plain letters (classify_norm.c): cut before the
+ * returned message, quoted Subject lines emptied, invisible characters
+ * dropped, look-alike letters inside ASCII words made ASCII.
+ * @return the copy's length (never more than @param len), or (size_t)-1
+ * when @param len is more than @param cap (nothing copied).
+ */
+size_t classify_norm(const char *text, size_t len, char *out, size_t cap);
 
 #endif

@@ -210,6 +210,9 @@
 	(256u << 10) /* bytes of JIT stack, shared by all rules */
 #define LIMIT_CLASSIFY_LATER_CODES                                             \
 	8 /* later status codes looked at after a generic first one */
+#define LIMIT_CLASSIFY_NORM                                                    \
+	(64u << 10) /* bytes of a text read as its report (classify_norm.c); \
+		       longer: read as it came */
 
 /* Due selection (retryd/store_message.c). */
 #define LIMIT_STORE_DUE_BATCH                                                  \

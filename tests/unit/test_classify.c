@@ -953,6 +953,81 @@ static void test_x44_never_address_level(void **state)
 	hand_free(p);
 }
 
+/* A whole bounce is read without its returned message (classify_norm.c):
+ * the original's Subject and body are the sender's words. Quoted Subject
+ * lines are empty, a line break is a space, invisible characters are
+ * dropped and look-alike letters in an ASCII word are ASCII. */
+static void test_whole_bounce_report(void **state)
+{
+	static const char *const rules[] = {
+	    "other /\\bI am away\\b/i",
+	    "content /\\bOPE\\b/",
+	    "policy-reputation /\\bSender address/i",
+	    "mailbox-full /quota/i",
+	    "mailbox-unknown /user unknown/i",
+	};
+	static const struct {
+		const char *text;
+		enum classify_category want;
+	} cases[] = {
+	    /* the report decides, not the returned message or its Subject */
+	    {"<b@example.net>: 552 5.2.2 quota\\n\\n------ This is a copy of "
+	     "the message, including all the headers. ------\\nuser unknown",
+	     CLASSIFY_MAILBOX_FULL},
+	    {"550 5.1.1 User unknown\\n--- Below this line is a copy of the "
+	     "message.\\nSubject: over quota",
+	     CLASSIFY_MAILBOX_UNKNOWN},
+	    {"Remote Server returned '552 quota'\\nOriginal message "
+	     "headers:\\nSubject: user unknown",
+	     CLASSIFY_MAILBOX_FULL},
+	    {"451 4.3.0 try later\\nReturn-Path: <a@example.org>\\nuser "
+	     "unknown",
+	     CLASSIFY_OTHER},
+	    {"Status: 4.4.1\nSubject: Re: user unknown\nconnect timed out",
+	     CLASSIFY_CONNECTION},
+	    {"The subject of the message is: user unknown\\n  Connection "
+	     "refused",
+	     CLASSIFY_OTHER},
+	    {"Your mail with the subject\\n\\n    user unknown\\n\\nIs being "
+	     "held",
+	     CLASSIFY_OTHER},
+	    /* a marker with nothing before it cuts nothing */
+	    {"Return-Path: <a@example.org>\\n550 user unknown",
+	     CLASSIFY_MAILBOX_UNKNOWN},
+	    /* a word after a flattened line break is a word */
+	    {"Subject: away\\nI am away until Monday. user unknown",
+	     CLASSIFY_OTHER},
+	    /* invisible and look-alike letters */
+	    {"550 Sen\xe2\x80\x8b"
+	     "der address rejected: user unknown",
+	     CLASSIFY_POLICY_REPUTATION},
+	    {"550 \xd0\x85\xd0\xb5nder address rejected: user unknown",
+	     CLASSIFY_POLICY_REPUTATION},
+	    {"550 User\xc2\xa0unknown", CLASSIFY_MAILBOX_UNKNOWN},
+	    /* a word wholly in Cyrillic is left alone, a mixed one is not */
+	    {"550 \xd0\x9e\xd0\xa0\xd0\x95 user unknown",
+	     CLASSIFY_MAILBOX_UNKNOWN},
+	    {"550 \xd0\x9ePE user unknown", CLASSIFY_CONTENT},
+	};
+	struct policy *p = hand_policy(rules, 5);
+	struct classifier *c = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct classify_result r =
+		    classify_text(c, cases[i].text, strlen(cases[i].text));
+
+		if (r.category != cases[i].want)
+			fail_msg("case %zu: got %s: %s", i,
+				 classify_category_name(r.category),
+				 cases[i].text);
+	}
+	classify_free(c);
+	hand_free(p);
+}
+
 /* Words wholly inside a name are not the reply's: every rule skips a match
  * inside an address and looks further on; a match inside a URL or host
  * name never counts for an address-level rule, and for another rule only
@@ -1082,6 +1157,7 @@ int main(void)
 	    cmocka_unit_test(test_x44_never_address_level),
 	    cmocka_unit_test(test_hand_rules),
 	    cmocka_unit_test(test_words_in_names),
+	    cmocka_unit_test(test_whole_bounce_report),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),
