@@ -88,9 +88,18 @@ static unsigned char prefilter_byte_rep(unsigned char ch)
 	return ch < 0x80 ? ch : (unsigned char)(0x80 | (ch & 0x0f));
 }
 
+/* prefilter_cut - how many of a literal's @param len bytes go into the
+ * automaton: the first PREFILTER_DEPTH (a piece of a required literal is
+ * required too) */
+static size_t prefilter_cut(size_t len)
+{
+	return len < PREFILTER_DEPTH ? len : PREFILTER_DEPTH;
+}
+
 /*
- * prefilter_classes - the byte classes of every literal; @return the
- * number of states a trie of them needs at most.
+ * prefilter_classes - the byte classes of every literal's part in the
+ * automaton (prefilter_cut); @return the number of states a trie of them
+ * needs at most.
  */
 static size_t prefilter_classes(struct classify_prefilter *pf,
 				const struct classify_cnf *sets, size_t n)
@@ -105,10 +114,10 @@ static size_t prefilter_classes(struct classify_prefilter *pf,
 				const struct classify_literals *l =
 				    &sets[r].set[a];
 
-				states += l->len[k] < PREFILTER_DEPTH
-					      ? l->len[k]
-					      : PREFILTER_DEPTH;
-				for (size_t j = 0; j < l->len[k]; j++) {
+				size_t cut = prefilter_cut(l->len[k]);
+
+				states += cut;
+				for (size_t j = 0; j < cut; j++) {
 					unsigned char ch =
 					    prefilter_byte_rep(l->lit[k][j]);
 
@@ -131,9 +140,7 @@ static void prefilter_insert(struct classify_prefilter *pf,
 {
 	uint32_t st = 0;
 
-	if (len > PREFILTER_DEPTH)
-		len =
-		    PREFILTER_DEPTH; /* a piece of a literal is required too */
+	len = prefilter_cut(len);
 	for (size_t j = 0; j < len; j++) {
 		uint32_t *next =
 		    &pf->delta[st * pf->nclasses + pf->cls[lit[j]]];
