@@ -69,7 +69,9 @@ the rules were written against never stands for unseen wording:
     so are hmailserver.tsv and kopano.tsv (session 12), held out at first contact and read to fix
     the rules that took their non-address texts as address-level.
 Near-duplicates (no leak from development into validation): a text's wording skeleton is its
-letters only, addresses and hosts removed, the first 80; two texts are near-duplicates when
+letters a-z only, addresses and hosts removed, the first 80 (a text with fewer than 12 of them,
+one in Chinese alone, keeps its letters of every script; same-letters duplicates are told by
+the letters of every script, session 13: before, a text without five letters a-z was never taken); two texts are near-duplicates when
 their skeletons are equal or the shorter one, at least NEAR_MIN (40) letters long, is the start
 of the longer one (the same reply cut shorter, or a template such as "Service unavailable;
 Client host [..] blocked using" with only a list or host name after it). A new validation text
@@ -84,6 +86,7 @@ import hashlib, os, re, subprocess, sys
 
 CHANGES = 'corpus-label-changes.tsv'
 BASE = 'corpus-base.tsv'  # the frozen part corpus_build.py made (the sisimai collections)
+SKEL_LATIN_MIN = 12  # Latin letters: fewer, and a text's skeleton is all its letters
 NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a near-duplicate
 # the split of a source file is md5(file name)'s first hex digit: even = validation, odd =
 # development (session 8), except for the files older than that rule, which keep the side they had
@@ -112,12 +115,21 @@ def split_of(name):
 
 
 def key(t):
-    return re.sub(r'[^a-z]+', '', t.lower())
+    """key - t's letters in any script, lower case: two texts with the same key are the same text
+    (a text in Chinese alone has a key too; it once had none and was never taken)"""
+    return ''.join(c for c in t.lower() if c.isalpha())
 
 
 def skel(t):
+    """skel - t's wording skeleton: its letters a-z only (accented letters dropped, so a text
+    mangled in another charset still meets its twin; a wrapper in another script hides nothing),
+    addresses and hosts removed, the first 80;
+    a text with fewer than SKEL_LATIN_MIN Latin letters is read in all its letters"""
     t = re.sub(r'\S+@\S+|\[[^\]]*\]|\S+\.\S+\.\S+', ' ', t.lower())
-    return re.sub(r'[^a-z]+', '', t)[:80]
+    latin = re.sub(r'[^a-z]+', '', t)
+    if len(latin) >= SKEL_LATIN_MIN:
+        return latin[:80]
+    return ''.join(c for c in t if c.isalpha())[:80]
 
 
 class NearSet:
