@@ -72,7 +72,8 @@
  * products, Postfix's delivery agents, ISPs in their own languages, ESP
  * webhook reasons.
  * tests/data/classifier-adversarial-blind12.tsv is a thirteenth round,
- * written blind like the others: the boundaries between non-address
+ * written blind like the others (no longer held out: the adversarial13 rule
+ * was written against it): the boundaries between non-address
  * categories (connection vs authentication, rate-limit vs policy, content vs
  * reputation, sender refusals vs routing, server-side errors, delay notices,
  * auto-replies), with address-level controls. All sixteen run
