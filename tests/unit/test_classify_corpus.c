@@ -57,11 +57,12 @@
 #define BASELINE_MAX   8192 /* ids in the frozen validation baseline */
 /* The issue's targets are 97% accuracy and 95% recall. The shipped rules
  * reached 94.22% (1,027 of 1,090) on the baseline texts when it was frozen,
- * 95.23% (1,038) on 2026-12-07 at 05:00, 95.41% (1,040) at 07:40: the gate
+ * 95.23% (1,038) on 2026-12-07 at 05:00, 95.41% (1,040) at 07:40, 95.96%
+ * (1,046) at 10:40: the gate
  * is raised as they rise (a ratchet,
  * two texts below the figure reached), so a regression fails;
  * TARGET_ACCURACY is printed beside it for the whole validation part. */
-#define WANT_ACCURACY	0.952
+#define WANT_ACCURACY	0.957
 #define TARGET_ACCURACY 0.97
 #define WANT_RECALL	0.95
 
