@@ -887,6 +887,26 @@ static void hand_free(struct policy *p)
 	free(p);
 }
 
+/* A classifier of hand_policy(@rules, @n), built or the test fails; the
+ * policy is left in *@pp for hand_classifier_free(). */
+static struct classifier *hand_classifier(const char *const *rules, size_t n,
+					  struct policy **pp)
+{
+	struct classifier *c = NULL;
+	char err[256];
+
+	*pp = hand_policy(rules, n);
+	if (classify_new(*pp, &c, err, sizeof(err)) != 0)
+		fail_msg("classify_new: %s", err);
+	return c;
+}
+
+static void hand_classifier_free(struct classifier *c, struct policy *p)
+{
+	classify_free(c);
+	hand_free(p);
+}
+
 /* First matching rule wins; /i is honoured; no rules: code only. */
 static void test_hand_rules(void **state)
 {
@@ -895,13 +915,11 @@ static void test_hand_rules(void **state)
 	    "mailbox-full /quota/",
 	    "other /virus|quota/i",
 	};
-	struct policy *p = hand_policy(rules, 3), *none = hand_policy(NULL, 0);
-	struct classifier *c = NULL;
+	struct policy *p, *none;
+	struct classifier *c = hand_classifier(rules, 3, &p);
 	struct classify_result r;
-	char err[256];
 
 	(void)state;
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	r = classify_text(c, "VIRUS found", 11);
 	assert_int_equal(r.category, CLASSIFY_CONTENT);
 	assert_int_equal(r.rule, 0);
@@ -914,15 +932,13 @@ static void test_hand_rules(void **state)
 	r = classify_text(c, "552 5.2.2 full", 14);
 	assert_int_equal(r.category, CLASSIFY_MAILBOX_FULL);
 	assert_int_equal(r.rule, -1);
-	classify_free(c);
+	hand_classifier_free(c, p);
 
-	assert_int_equal(classify_new(none, &c, err, sizeof(err)), 0);
+	c = hand_classifier(NULL, 0, &none);
 	assert_int_equal(classify_text(c, "550 5.1.1 x", 11).category,
 			 CLASSIFY_MAILBOX_UNKNOWN);
-	classify_free(c);
+	hand_classifier_free(c, none);
 	classify_free(NULL);
-	hand_free(p);
-	hand_free(none);
 }
 
 /* An x.4.4 code (no mail host, unable to route) is never address-level: an
@@ -933,13 +949,11 @@ static void test_x44_never_address_level(void **state)
 	    "mailbox-unknown /user unknown/i",
 	    "mailbox-disabled /disabled/i",
 	};
-	struct policy *p = hand_policy(rules, 2);
-	struct classifier *c = NULL;
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 2, &p);
 	struct classify_result r;
-	char err[256];
 
 	(void)state;
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	r = classify_text(c, "550 5.4.4 User unknown", 22);
 	assert_int_equal(r.category, CLASSIFY_ROUTING);
 	assert_int_equal(r.rule, -1);
@@ -949,8 +963,7 @@ static void test_x44_never_address_level(void **state)
 	r = classify_text(c, "550 5.1.1 User unknown", 22);
 	assert_int_equal(r.category, CLASSIFY_MAILBOX_UNKNOWN);
 	assert_int_equal(r.rule, 0);
-	classify_free(c);
-	hand_free(p);
+	hand_classifier_free(c, p);
 }
 
 /* A whole bounce is read without its returned message (classify_norm.c):
@@ -1009,12 +1022,10 @@ static void test_whole_bounce_report(void **state)
 	     CLASSIFY_MAILBOX_UNKNOWN},
 	    {"550 \xd0\x9ePE user unknown", CLASSIFY_CONTENT},
 	};
-	struct policy *p = hand_policy(rules, 5);
-	struct classifier *c = NULL;
-	char err[256];
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 5, &p);
 
 	(void)state;
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct classify_result r =
 		    classify_text(c, cases[i].text, strlen(cases[i].text));
@@ -1024,8 +1035,7 @@ static void test_whole_bounce_report(void **state)
 				 classify_category_name(r.category),
 				 cases[i].text);
 	}
-	classify_free(c);
-	hand_free(p);
+	hand_classifier_free(c, p);
 }
 
 /* Words wholly inside a name are not the reply's: every rule skips a match
@@ -1059,12 +1069,10 @@ static void test_words_in_names(void **state)
 	    {"mx.quota.example.net", 1},
 	    {"https://example.net/user-unknown", -1},
 	};
-	struct policy *p = hand_policy(rules, 3);
-	struct classifier *c = NULL;
-	char err[256];
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 3, &p);
 
 	(void)state;
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct classify_result r =
 		    classify_text(c, cases[i].text, strlen(cases[i].text));
@@ -1075,8 +1083,7 @@ static void test_words_in_names(void **state)
 			fail_msg("'%s': rule %d, want %d", cases[i].text,
 				 r.rule, cases[i].rule);
 	}
-	classify_free(c);
-	hand_free(p);
+	hand_classifier_free(c, p);
 }
 
 /* A bad rule is refused with the file and line it came from. */
@@ -1105,19 +1112,17 @@ static void test_bad_rules(void **state)
 static void test_match_limit(void **state)
 {
 	static const char *const rules[] = {"content /^(a+)+$/", "other /b$/"};
-	struct policy *p = hand_policy(rules, 2);
-	struct classifier *c;
-	char text[64], err[256];
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 2, &p);
+	char text[64];
 	struct classify_result r;
 
 	(void)state;
 	memset(text, 'a', sizeof(text));
 	text[sizeof(text) - 1] = 'b';
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
 	r = classify_text(c, text, sizeof(text));
 	assert_int_equal(r.rule, 1); /* rule 0 gave up, rule 1 matched */
-	classify_free(c);
-	hand_free(p);
+	hand_classifier_free(c, p);
 }
 
 static void test_names(void **state)
