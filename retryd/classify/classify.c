@@ -639,6 +639,19 @@ size_t classify_rules_filtered(const struct classifier *c)
 	return c != NULL ? classify_prefilter_filtered(c->pf) : 0;
 }
 
+size_t classify_prefilter_size(const struct classifier *c, size_t *states,
+			       size_t *classes)
+{
+	if (c == NULL) {
+		if (states != NULL)
+			*states = 0;
+		if (classes != NULL)
+			*classes = 0;
+		return 0;
+	}
+	return classify_prefilter_bytes(c->pf, states, classes);
+}
+
 size_t classify_rules_jit(const struct classifier *c, size_t *total)
 {
 	size_t n = 0;

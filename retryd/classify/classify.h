@@ -78,6 +78,14 @@ struct classify_result classify_text_each(const struct classifier *c,
 size_t classify_rules_filtered(const struct classifier *c);
 
 /**
+ * The bytes of @param c's prefilter transition table; its automaton's
+ * states in @param states and byte classes in @param classes (either may
+ * be NULL). For the bench: the table is most of the classifier's memory.
+ */
+size_t classify_prefilter_size(const struct classifier *c, size_t *states,
+			       size_t *classes);
+
+/**
  * How many of @param c's rules run JIT-compiled. Fewer than its rules when
  * the library has no JIT or the process may not map executable memory
  * (systemd's MemoryDenyWriteExecute=yes): those run by PCRE2's

@@ -79,6 +79,13 @@ void classify_prefilter_scan(const struct classify_prefilter *pf,
 size_t classify_prefilter_filtered(const struct classify_prefilter *pf);
 
 /**
+ * The bytes of the scan's transition table; its automaton's states in
+ * @param states and byte classes in @param classes (either may be NULL).
+ */
+size_t classify_prefilter_bytes(const struct classify_prefilter *pf,
+				size_t *states, size_t *classes);
+
+/**
  * The first word of the reply that carries the status code at
  * [@param code_start, @param code_end) of @param text that belongs to
  * another category's wording (quota, sender, policy ...; classify_guard.c).

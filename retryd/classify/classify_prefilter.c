@@ -16,9 +16,13 @@
  *	bytes above 0x7f share 16 classes, every other byte is class 0. A
  *	shared class only lets the automaton see a literal where a sibling
  *	byte stands (more candidates, never fewer) and keeps the table
- *	small enough for the cache. A transition holds its target's row in
- *	the table, flagged when some literal ends there; such a state lists
- *	the sets met there (merged along the failure links at build time).
+ *	small enough for the cache. A transition holds its target state's
+ *	number: 16 bits while the states fit (PREFILTER_NARROW, half the
+ *	table of 32-bit entries), else 32. States are numbered breadth first
+ *	(the shallow states a text visits most share a few pages), those
+ *	where no literal ends before those where one does: one compare
+ *	tells a hit, and such a state lists the sets met there (merged
+ *	along the failure links at build time).
  *
  *	classify_prefilter_scan() walks the text once, byte by byte, and
  *	marks the sets it meets: set number a of rule r is bit r of layer a.
@@ -37,34 +41,42 @@
 
 #include "classify/classify_int.h"
 
-#define PREFILTER_HIT	0x80000000u /* a transition's flag: sets end there */
-#define PREFILTER_DEPTH 12 /* a literal's first bytes only: a small table */
+#define PREFILTER_DEPTH	 12    /* a literal's first bytes only: a small table */
+#define PREFILTER_NARROW 65536 /* states a 16-bit transition can name */
 
 struct classify_prefilter {
 	size_t rwords;		/* 64-bit words of a rule set */
 	size_t nwords;		/* CLASSIFY_LIT_AND * rwords: all layers */
 	size_t nstates;		/* automaton states, 0 is the root */
 	size_t nclasses;	/* byte classes, 0 is "in no literal" */
+	size_t first_hit;	/* states from here on have sets met there */
 	size_t filtered;	/* rules with a literal set */
 	unsigned char cls[256]; /* byte -> class (case folded) */
-	uint32_t *delta;	/* [row + class] -> row (| PREFILTER_HIT) */
-	uint64_t *out;		/* [state * nwords]: sets met here (build) */
+	uint16_t *delta16; /* [state * nclasses + class] -> state, or NULL */
+	uint32_t *delta32; /* the same when a state needs more than 16 bits */
+	uint32_t *hit_at;  /* [state - first_hit + 1]: its sets in hit[] */
+	uint32_t *hit;	   /* the bits of the sets met at each state */
+	uint64_t *always;  /* [nwords]: sets taken as met (see new) */
+	/* build time only (freed by prefilter_lists) */
+	uint32_t *delta;	/* [state * nclasses + class] -> state */
+	uint64_t *out;		/* [state * nwords]: sets met here */
 	unsigned char *has_out; /* [state]: out is not empty */
-	uint32_t *hit_at;	/* [state + 1]: its sets in hit[], in order */
-	uint32_t *hit;		/* the bits of the sets met at each state */
-	uint64_t *always;	/* [nwords]: sets taken as met (see new) */
+	uint32_t *order;	/* the states breadth first, root first */
 };
 
 void classify_prefilter_free(struct classify_prefilter *pf)
 {
 	if (pf == NULL)
 		return;
-	free(pf->delta);
-	free(pf->out);
-	free(pf->has_out);
+	free(pf->delta16);
+	free(pf->delta32);
 	free(pf->hit_at);
 	free(pf->hit);
 	free(pf->always);
+	free(pf->delta);
+	free(pf->out);
+	free(pf->has_out);
+	free(pf->order);
 	free(pf);
 }
 
@@ -76,6 +88,17 @@ size_t classify_prefilter_words(const struct classify_prefilter *pf)
 size_t classify_prefilter_filtered(const struct classify_prefilter *pf)
 {
 	return pf->filtered;
+}
+
+size_t classify_prefilter_bytes(const struct classify_prefilter *pf,
+				size_t *states, size_t *classes)
+{
+	if (states != NULL)
+		*states = pf->nstates;
+	if (classes != NULL)
+		*classes = pf->nclasses;
+	return pf->nstates * pf->nclasses *
+	       (pf->delta16 != NULL ? sizeof(uint16_t) : sizeof(uint32_t));
 }
 
 /*
@@ -156,19 +179,21 @@ static void prefilter_insert(struct classify_prefilter *pf,
 /*
  * prefilter_links - breadth first: failure links become transitions
  * (a full DFA) and each state's rule set takes in its failure state's.
- * @return 0, or -1 when out of memory.
+ * Keeps the breadth-first order in pf->order. @return 0, or -1 when out
+ * of memory.
  */
 static int prefilter_links(struct classify_prefilter *pf)
 {
 	uint32_t *fail = calloc(pf->nstates, sizeof(*fail));
 	uint32_t *queue = calloc(pf->nstates, sizeof(*queue));
-	size_t head = 0, tail = 0, nc = pf->nclasses;
+	size_t head = 1, tail = 1, nc = pf->nclasses;
 
+	pf->order = queue;
 	if (fail == NULL || queue == NULL) {
 		free(fail);
-		free(queue);
 		return -1;
 	}
+	queue[0] = 0; /* the root */
 	for (size_t c = 0; c < nc; c++)
 		if (pf->delta[c] != 0)
 			queue[tail++] = pf->delta[c]; /* fail = root */
@@ -192,27 +217,74 @@ static int prefilter_links(struct classify_prefilter *pf)
 		}
 	}
 	free(fail);
-	free(queue);
 	return 0;
 }
 
 /*
+ * prefilter_number - the scan's numbering of the states (@return it,
+ * [old] -> new, or NULL when out of memory; pf->order becomes [new] ->
+ * old): the states where no set ends first, then those where some do
+ * (first_hit on: one compare tells a hit), each part breadth first from
+ * the root, so that the rows a text visits most (the shallow states) lie
+ * together in a few pages.
+ */
+static uint32_t *prefilter_number(struct classify_prefilter *pf)
+{
+	uint32_t *num = calloc(pf->nstates, sizeof(*num));
+	uint32_t *old = calloc(pf->nstates, sizeof(*old));
+	size_t next = 0;
+
+	if (num == NULL || old == NULL) {
+		free(num);
+		free(old);
+		return NULL;
+	}
+	for (int hit = 0; hit <= 1; hit++) {
+		if (hit)
+			pf->first_hit = next;
+		for (size_t k = 0; k < pf->nstates; k++)
+			if ((pf->has_out[pf->order[k]] != 0) == hit) {
+				old[next] = pf->order[k];
+				num[pf->order[k]] = (uint32_t)next++;
+			}
+	}
+	free(pf->order);
+	pf->order = old;
+	return num;
+}
+
+/*
  * prefilter_lists - each state's sets as a list of bits (a scan touches
- * only the sets met, not every word); frees the build-time bitsets.
- * @return 0, or -1 when out of memory.
+ * only the sets met, not every word) and the scan's table: 16-bit
+ * transitions when every state fits (PREFILTER_NARROW), else 32-bit;
+ * both hold the target state's number (prefilter_number). Frees the
+ * build-time tables. @return 0, or -1 when out of memory.
  */
 static int prefilter_lists(struct classify_prefilter *pf)
 {
-	size_t total = 0, at = 0;
+	size_t total = 0, at = 0, nc = pf->nclasses, nhit;
+	uint32_t *num = prefilter_number(pf);
 
+	if (num == NULL)
+		return -1;
+	nhit = pf->nstates - pf->first_hit;
 	for (size_t i = 0; i < pf->nstates * pf->nwords; i++)
 		total += (size_t)__builtin_popcountll(pf->out[i]);
-	pf->hit_at = calloc(pf->nstates + 1, sizeof(*pf->hit_at));
+	pf->hit_at = calloc(nhit + 1, sizeof(*pf->hit_at));
 	pf->hit = calloc(total + 1, sizeof(*pf->hit));
-	if (pf->hit_at == NULL || pf->hit == NULL)
+	if (pf->nstates <= PREFILTER_NARROW)
+		pf->delta16 = calloc(pf->nstates * nc, sizeof(*pf->delta16));
+	else
+		pf->delta32 = calloc(pf->nstates * nc, sizeof(*pf->delta32));
+	if (pf->hit_at == NULL || pf->hit == NULL ||
+	    (pf->delta16 == NULL && pf->delta32 == NULL)) {
+		free(num);
 		return -1;
-	for (size_t st = 0; st < pf->nstates; st++) {
-		pf->hit_at[st] = (uint32_t)at;
+	}
+	for (size_t k = pf->first_hit; k < pf->nstates; k++) {
+		size_t st = pf->order[k]; /* the state numbered k */
+
+		pf->hit_at[k - pf->first_hit] = (uint32_t)at;
 		for (size_t w = 0; w < pf->nwords; w++)
 			for (uint64_t m = pf->out[st * pf->nwords + w]; m != 0;
 			     m &= m - 1)
@@ -220,19 +292,27 @@ static int prefilter_lists(struct classify_prefilter *pf)
 				    (uint32_t)(w * 64 +
 					       (size_t)__builtin_ctzll(m));
 	}
-	pf->hit_at[pf->nstates] = (uint32_t)at;
-	/* a transition holds its target's row, flagged when sets end there */
-	for (size_t i = 0; i < pf->nstates * pf->nclasses; i++) {
-		uint32_t t = pf->delta[i];
+	pf->hit_at[nhit] = (uint32_t)at;
+	for (size_t st = 0; st < pf->nstates; st++)
+		for (size_t c = 0; c < nc; c++) {
+			uint32_t t = num[pf->delta[st * nc + c]];
 
-		pf->delta[i] = t * (uint32_t)pf->nclasses |
-			       (pf->has_out[t] ? PREFILTER_HIT : 0);
-	}
+			if (pf->delta16 != NULL)
+				pf->delta16[num[st] * nc + c] = (uint16_t)t;
+			else
+				pf->delta32[num[st] * nc + c] = t;
+		}
+	free(num);
+	free(pf->delta);
 	free(pf->out);
+	free(pf->has_out);
+	free(pf->order);
+	pf->delta = NULL;
 	pf->out = NULL;
+	pf->has_out = NULL;
+	pf->order = NULL;
 	return 0;
 }
-
 struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n)
 {
@@ -261,7 +341,7 @@ struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 			pf->always[r / 64] |= (uint64_t)1 << (r % 64);
 	}
 	max_states = prefilter_classes(pf, sets, n);
-	if (max_states * pf->nclasses >= PREFILTER_HIT)
+	if (max_states > UINT32_MAX)
 		goto fail; /* not addressable: treated as out of memory */
 	pf->delta = calloc(max_states * pf->nclasses, sizeof(*pf->delta));
 	pf->out = calloc(max_states * pf->nwords, sizeof(*pf->out));
@@ -287,24 +367,37 @@ fail:
 	return NULL;
 }
 
+/* prefilter_mark - the sets met at hit state @param st, into @param cand */
+static inline void prefilter_mark(const struct classify_prefilter *pf,
+				  size_t st, uint64_t *cand)
+{
+	const uint32_t *h = pf->hit + pf->hit_at[st - pf->first_hit];
+	const uint32_t *end = pf->hit + pf->hit_at[st - pf->first_hit + 1];
+
+	for (; h < end; h++)
+		cand[*h / 64] |= (uint64_t)1 << (*h % 64);
+}
+
 void classify_prefilter_scan(const struct classify_prefilter *pf,
 			     const char *text, size_t len, uint64_t *cand)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	const uint32_t *delta = pf->delta;
-	size_t nw = pf->nwords, rw = pf->rwords;
-	uint32_t st = 0;
+	size_t nw = pf->nwords, rw = pf->rwords, nc = pf->nclasses;
+	size_t first_hit = pf->first_hit, st = 0;
 
 	memcpy(cand, pf->always, nw * sizeof(*cand));
-	for (size_t i = 0; i < len; i++) {
-		st = delta[(st & ~PREFILTER_HIT) + pf->cls[p[i]]];
-		if (st & PREFILTER_HIT) {
-			size_t s = (st & ~PREFILTER_HIT) / pf->nclasses;
-
-			for (uint32_t h = pf->hit_at[s]; h < pf->hit_at[s + 1];
-			     h++)
-				cand[pf->hit[h] / 64] |= (uint64_t)1
-							 << (pf->hit[h] % 64);
+	/* one loop per entry width: each keeps its load in the loop */
+	if (pf->delta16 != NULL) {
+		for (size_t i = 0; i < len; i++) {
+			st = pf->delta16[st * nc + pf->cls[p[i]]];
+			if (st >= first_hit)
+				prefilter_mark(pf, st, cand);
+		}
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			st = pf->delta32[st * nc + pf->cls[p[i]]];
+			if (st >= first_hit)
+				prefilter_mark(pf, st, cand);
 		}
 	}
 	/* a rule stays a candidate only when each of its sets was met */

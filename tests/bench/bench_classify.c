@@ -176,6 +176,7 @@ int main(int argc, char **argv)
 	struct policy *p;
 	struct classifier *c;
 	size_t n = 0, lines = 1000000, fell = 0, differ = 0;
+	size_t tbytes, tstates = 0, tclasses = 0;
 	uint64_t sum = 0;
 	uint32_t jit = 0;
 	double t0, c0, dt, cpu;
@@ -237,6 +238,11 @@ int main(int argc, char **argv)
 	       "repeated to %zu lines\n",
 	       p->nrules, jit ? "on" : "off", classify_rules_jit(c, NULL),
 	       classify_rules_filtered(c), n, lines);
+	tbytes = classify_prefilter_size(c, &tstates, &tclasses);
+	printf("classify: prefilter table %zu bytes (%zu states x %zu byte "
+	       "classes x %zu B)\n",
+	       tbytes, tstates, tclasses,
+	       tstates > 0 && tclasses > 0 ? tbytes / (tstates * tclasses) : 0);
 	printf("classify: %.3f s wall, %.0f lines/s, %.0f ns/line\n", dt,
 	       lines / dt, dt * 1e9 / lines);
 	printf("classify: %.3f s CPU, %.0f lines/s per core (target >= 200000 "

@@ -303,6 +303,105 @@ static size_t mutate(char *s, size_t len, unsigned round, uint32_t *seed)
 	}
 }
 
+/*
+ * big_literal - literal @param k of set @param a of rule @param r: 12 to
+ * 15 pseudo-random lower-case letters (no two alike in practice), into
+ * @param out (16 bytes); @return its length.
+ */
+static size_t big_literal(size_t r, size_t a, size_t k, char *out)
+{
+	uint32_t x = (uint32_t)(r * 7919 + a * 104729 + k * 1299709 + 1);
+	size_t len = 12 + (r + k) % 4;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		out[i] = (char)('a' + (x >> 16) % 26);
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/*
+ * big_check - @param nrules rules, each "(L|L...)\d(L|L...)\d(L|L...)" of
+ * @param nlit literals a set: the table's entries are @param width bytes
+ * (2 while the states fit 16 bits, else 4), and a rule is a candidate
+ * exactly for a text holding a literal of each of its three sets.
+ */
+static void big_check(size_t nrules, size_t nlit, size_t width)
+{
+	enum { BIG_RULES = 64 };
+	static char rx[BIG_RULES][3 * 64 * 17 + 16];
+	const char *rxp[BIG_RULES];
+	struct classify_prefilter *pf;
+	size_t states = 0, classes = 0, bytes;
+	char lit[3][16], text[128];
+	uint64_t *cand;
+
+	assert_true(nrules <= BIG_RULES && nlit <= CLASSIFY_LIT_SET);
+	for (size_t r = 0; r < nrules; r++) {
+		char *w = rx[r];
+
+		for (size_t a = 0; a < 3; a++) {
+			*w++ = '(';
+			for (size_t k = 0; k < nlit; k++) {
+				w += big_literal(r, a, k, w);
+				*w++ = k + 1 < nlit ? '|' : ')';
+			}
+			w += a < 2 ? sprintf(w, "\\d") : 0;
+		}
+		rxp[r] = rx[r];
+	}
+	pf = classify_prefilter_new(rxp, nrules);
+	assert_non_null(pf);
+	assert_int_equal(classify_prefilter_filtered(pf), nrules);
+	bytes = classify_prefilter_bytes(pf, &states, &classes);
+	assert_int_equal(bytes, states * classes * width);
+	printf("# %zu rules of 3 x %zu literals: %zu states, %zu classes, "
+	       "%zu-byte transitions\n",
+	       nrules, nlit, states, classes, width);
+	assert_true(width == 2 ? states <= 65536 : states > 65536);
+	cand = calloc(classify_prefilter_words(pf), sizeof(*cand));
+	assert_non_null(cand);
+	for (size_t r = 0; r < nrules; r++)
+		for (size_t miss = 0; miss <= 3; miss++) {
+			/* a literal of each set, upper case, in noise; miss < 3
+			 * leaves set miss out */
+			size_t k = (r * 5 + miss) % nlit;
+
+			for (size_t a = 0; a < 3; a++) {
+				big_literal(r, a, k, lit[a]);
+				for (char *u = lit[a]; *u; u++)
+					*u = (char)(*u - 'a' + 'A');
+			}
+			snprintf(text, sizeof(text), "5.1.1 %s; %s, %s!",
+				 miss == 0 ? "x" : lit[0],
+				 miss == 1 ? "y" : lit[1],
+				 miss == 2 ? "z" : lit[2]);
+			classify_prefilter_scan(pf, text, strlen(text), cand);
+			for (size_t o = 0; o < nrules; o++)
+				if ((o == r && miss == 3) !=
+				    ((cand[o / 64] >> (o % 64)) & 1))
+					fail_msg(
+					    "rule %zu: candidate %d on "
+					    "'%s'",
+					    o,
+					    (int)((cand[o / 64] >> (o % 64)) &
+						  1),
+					    text);
+		}
+	free(cand);
+	classify_prefilter_free(pf);
+}
+
+/* The prefilter's table: 16-bit transitions while every state fits,
+ * 32-bit ones past 65,536 states; both scan alike. */
+static void test_table_width(void **state)
+{
+	(void)state;
+	big_check(8, 16, 2);  /* some 5,000 states */
+	big_check(40, 64, 4); /* some 100,000 states */
+}
+
 /* The shipped rules, every corpus text and its mutations: same rule. */
 static void test_corpus_mutations(void **state)
 {
@@ -362,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_literal_sets),
 	    cmocka_unit_test(test_literal_and_sets),
 	    cmocka_unit_test(test_hand_equivalence),
+	    cmocka_unit_test(test_table_width),
 	    cmocka_unit_test(test_corpus_mutations),
 	};
 
