@@ -48,6 +48,7 @@
  *	it as it came).
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,8 +99,13 @@ static size_t norm_break(const char *s, size_t len, size_t i)
  * (caseless)? */
 static int norm_starts(const char *s, size_t len, const char *word)
 {
-	size_t n = strlen(word);
+	size_t n;
 
+	/* every word starts with a lower-case ASCII letter: a byte that
+	 * is not that letter in either case rules it out at once */
+	if (len == 0 || ((unsigned char)s[0] | 0x20) != (unsigned char)word[0])
+		return 0;
+	n = strlen(word);
 	return len >= n && strncasecmp(s, word, n) == 0;
 }
 
@@ -126,12 +132,26 @@ static size_t norm_skip(const char *s, size_t len, size_t i, int dash)
 }
 
 /* norm_eol - the end of the line that starts at @param i (the first line
- * break, or @param len) */
+ * break, or @param len): the first '\n' (or the '\r' of a "\r\n"
+ * there), unless a flattened "\\n" comes before it */
 static size_t norm_eol(const char *s, size_t len, size_t i)
 {
-	while (i < len && norm_break(s, len, i) == 0)
-		i++;
-	return i;
+	const char *nl = i < len ? memchr(s + i, '\n', len - i) : NULL;
+	size_t e = nl != NULL ? (size_t)(nl - s) : len;
+
+	if (e > i && e < len && s[e - 1] == '\r')
+		e--;
+	for (size_t k = i; k < e;) {
+		const char *bs = memchr(s + k, '\\', e - k);
+
+		if (bs == NULL)
+			break;
+		k = (size_t)(bs - s);
+		if (k + 1 < len && s[k + 1] == 'n')
+			return k;
+		k++;
+	}
+	return e;
 }
 
 /* norm_report_len - where the returned message starts (@param len when
@@ -208,7 +228,8 @@ static const struct {
 /* norm_twin_of - the ASCII twin of the letter at @param s[i], 0 if none */
 static char norm_twin_of(const unsigned char *s, size_t len, size_t i)
 {
-	if (i + 1 >= len)
+	/* every twin's first byte is 0xce, 0xd0 or 0xd1 */
+	if (i + 1 >= len || (s[i] != 0xce && s[i] != 0xd0 && s[i] != 0xd1))
 		return 0;
 	for (size_t k = 0; k < NORM_N(norm_twin); k++)
 		if (s[i] == norm_twin[k].b0 && s[i + 1] == norm_twin[k].b1)
@@ -240,7 +261,7 @@ static size_t norm_unspoof(unsigned char *s, size_t len)
 
 		while (e < len && (n = norm_letter(s, len, e)) > 0) {
 			ascii |= n == 1;
-			twin |= n == 2 && norm_twin_of(s, len, e) != 0;
+			twin |= n == 2 && !twin && norm_twin_of(s, len, e) != 0;
 			e += n;
 		}
 		if (e == i) {
@@ -261,11 +282,29 @@ static size_t norm_unspoof(unsigned char *s, size_t len)
 	return w;
 }
 
+/* norm_high - the bytes [@param i, @param e) of @param s OR-ed together
+ * (bit 7: one is above 0x7f), eight at a time */
+static unsigned char norm_high(const unsigned char *s, size_t i, size_t e)
+{
+	uint64_t acc = 0, word;
+	unsigned char tail = 0;
+
+	for (; i + 8 <= e; i += 8) {
+		memcpy(&word, s + i, 8);
+		acc |= word;
+	}
+	for (; i < e; i++)
+		tail |= s[i];
+	acc &= UINT64_C(0x8080808080808080);
+	return (unsigned char)(tail | (acc != 0 ? 0x80 : 0));
+}
+
 size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t w = 0, i = 0;
 	int after_with_subject = 0;
+	unsigned char high = 0; /* bit 7: a byte above 0x7f was copied */
 
 	if (len > cap)
 		return (size_t)-1;
@@ -283,11 +322,28 @@ size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 		if (e - i >= 16 &&
 		    strncasecmp(text + e - 16, "with the subject", 16) == 0)
 			after_with_subject = 1;
-		for (size_t k = quoted ? e : i; k < e;) {
-			int space;
-			size_t n = norm_invisible(s, e, k, &space);
+		unsigned char line_high = norm_high(s, quoted ? e : i, e);
 
-			if (n == 0)
+		high |= line_high;
+		if (!(line_high & 0x80)) {
+			/* ASCII only: nothing invisible, copied as it is */
+			if (!quoted)
+				memcpy(out + w, text + i, e - i);
+			w += quoted ? 0 : e - i;
+		}
+		for (size_t k = quoted || !(line_high & 0x80) ? e : i; k < e;) {
+			int space;
+			size_t n, run = k;
+
+			/* an invisible character starts with 0xc2 or above:
+			 * the bytes before one are copied as they are */
+			while (run < e && s[run] < 0xc2)
+				run++;
+			memcpy(out + w, text + k, run - k);
+			w += run - k;
+			if ((k = run) >= e)
+				break;
+			if ((n = norm_invisible(s, e, k, &space)) == 0)
 				out[w++] = text[k++];
 			else {
 				if (space)
@@ -300,5 +356,6 @@ size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 		i = e + norm_break(text, len, e);
 		out[w++] = ' ';
 	}
-	return norm_unspoof((unsigned char *)out, w);
+	/* a look-alike letter is two bytes above 0x7f: none, no change */
+	return high & 0x80 ? norm_unspoof((unsigned char *)out, w) : w;
 }
