@@ -25,13 +25,15 @@
  *	tells a hit, and such a state lists the sets met there (merged
  *	along the failure links at build time).
  *
- *	classify_prefilter_scan() walks the text once, byte by byte, and
- *	marks the sets it meets: set number a of rule r is bit r of layer a.
+ *	classify_prefilter_scan() walks the text once, byte by byte (a text
+ *	of 2 * PREFILTER_DEPTH bytes or more as two halves at once,
+ *	prefilter_walk), and marks the sets it meets: set number a of rule
+ *	r is bit r of layer a.
  *	A rule is a candidate when every layer has its bit: each of its sets
  *	was met (a layer where the rule has no set has the bit always; a
  *	rule without sets has every bit always). A rule not marked cannot
  *	match, so the classifier skips its regex. The scan allocates
- *	nothing and reads each byte once.
+ *	nothing and reads each byte once (PREFILTER_DEPTH bytes twice).
  *
  *	Owns: the tables, freed by classify_prefilter_free().
  * DIAGNOSTICS
@@ -386,28 +388,67 @@ static inline void prefilter_mark(const struct classify_prefilter *pf,
 		cand[*h / 64] |= (uint64_t)1 << (*h % 64);
 }
 
+/* prefilter_next - the transition at @param at of the table in use (the
+ * other is NULL: once inlined, the compiler keeps one load) */
+static inline __attribute__((always_inline)) size_t
+prefilter_next(const uint16_t *d16, const uint32_t *d32, size_t at)
+{
+	return d16 != NULL ? d16[at] : d32[at];
+}
+
+/*
+ * prefilter_walk - the automaton over @param p (@param len bytes), marking
+ * the sets met in @param cand. A text of 2 * PREFILTER_DEPTH bytes or more
+ * is walked as two halves at once: the loads of one walk wait on the
+ * cache while the other's go on. The second walk starts PREFILTER_DEPTH
+ * bytes before its half and marks nothing there: no literal part is
+ * longer (prefilter_cut), so by its half it is in the state a walk from
+ * the start would be in, and each position's sets are marked once.
+ */
+static inline __attribute__((always_inline)) void
+prefilter_walk(const struct classify_prefilter *pf, const uint16_t *d16,
+	       const uint32_t *d32, const unsigned char *p, size_t len,
+	       uint64_t *cand)
+{
+	size_t nc = pf->nclasses, first_hit = pf->first_hit;
+	size_t half = len / 2, from, k = 0, a = 0, b = 0;
+
+	if (half < PREFILTER_DEPTH) {
+		for (; k < len; k++) {
+			a = prefilter_next(d16, d32, a * nc + pf->cls[p[k]]);
+			if (a >= first_hit)
+				prefilter_mark(pf, a, cand);
+		}
+		return;
+	}
+	from = half - PREFILTER_DEPTH;
+	for (; k < half; k++) {
+		a = prefilter_next(d16, d32, a * nc + pf->cls[p[k]]);
+		b = prefilter_next(d16, d32, b * nc + pf->cls[p[from + k]]);
+		if (a >= first_hit)
+			prefilter_mark(pf, a, cand);
+		if (b >= first_hit && k >= PREFILTER_DEPTH)
+			prefilter_mark(pf, b, cand);
+	}
+	for (; from + k < len; k++) {
+		b = prefilter_next(d16, d32, b * nc + pf->cls[p[from + k]]);
+		if (b >= first_hit)
+			prefilter_mark(pf, b, cand);
+	}
+}
+
 void classify_prefilter_scan(const struct classify_prefilter *pf,
 			     const char *text, size_t len, uint64_t *cand)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	size_t nw = pf->nwords, rw = pf->rwords, nc = pf->nclasses;
-	size_t first_hit = pf->first_hit, st = 0;
+	size_t nw = pf->nwords, rw = pf->rwords;
 
 	memcpy(cand, pf->always, nw * sizeof(*cand));
-	/* one loop per entry width: each keeps its load in the loop */
-	if (pf->delta16 != NULL) {
-		for (size_t i = 0; i < len; i++) {
-			st = pf->delta16[st * nc + pf->cls[p[i]]];
-			if (st >= first_hit)
-				prefilter_mark(pf, st, cand);
-		}
-	} else {
-		for (size_t i = 0; i < len; i++) {
-			st = pf->delta32[st * nc + pf->cls[p[i]]];
-			if (st >= first_hit)
-				prefilter_mark(pf, st, cand);
-		}
-	}
+	/* one walk per entry width: each keeps its load in the loop */
+	if (pf->delta16 != NULL)
+		prefilter_walk(pf, pf->delta16, NULL, p, len, cand);
+	else
+		prefilter_walk(pf, NULL, pf->delta32, p, len, cand);
 	/* a rule stays a candidate only when each of its sets was met */
 	for (size_t a = 1; a < CLASSIFY_LIT_AND; a++)
 		for (size_t w = 0; w < rw; w++)

@@ -334,7 +334,7 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 	const char *rxp[BIG_RULES];
 	struct classify_prefilter *pf;
 	size_t states = 0, classes = 0, bytes;
-	char lit[3][16], text[128];
+	char lit[3][16], text[192];
 	uint64_t *cand;
 
 	assert_true(nrules <= BIG_RULES && nlit <= CLASSIFY_LIT_SET);
@@ -373,10 +373,14 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 				for (char *u = lit[a]; *u; u++)
 					*u = (char)(*u - 'a' + 'A');
 			}
-			snprintf(text, sizeof(text), "5.1.1 %s; %s, %s!",
-				 miss == 0 ? "x" : lit[0],
-				 miss == 1 ? "y" : lit[1],
-				 miss == 2 ? "z" : lit[2]);
+			/* a pad of 0-47 bytes moves the scan's halfway point
+			 * (prefilter_walk) across every literal */
+			snprintf(
+			    text, sizeof(text), "%.*s5.1.1 %s; %s, %s!",
+			    (int)((r * 4 + miss) % 48),
+			    "################################################",
+			    miss == 0 ? "x" : lit[0], miss == 1 ? "y" : lit[1],
+			    miss == 2 ? "z" : lit[2]);
 			classify_prefilter_scan(pf, text, strlen(text), cand);
 			for (size_t o = 0; o < nrules; o++)
 				if ((o == r && miss == 3) !=
