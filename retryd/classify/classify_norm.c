@@ -28,8 +28,10 @@
  *	  that starts (after blanks) with "Subject:", "Original subject:" or
  *	  Exim's "The subject of the message is:", and the first non-blank
  *	  line after one that ends with Mailman's "with the subject";
- *	- each line break becomes one space, as Postfix joins the lines of a
- *	  multi-line reply: a word after a flattened "\n" is a word ("\nI
+ *	- each line break, with the blanks before and after it, becomes one
+ *	  space, as Postfix joins the lines of a multi-line reply and a mail
+ *	  reader unfolds an indented report line ("Mailbox\n    full" reads
+ *	  "Mailbox full"): a word after a flattened "\n" is a word ("\nI
  *	  am away" holds no word "nI");
  *	- invisible characters are dropped (U+200B-U+200D zero-width spaces
  *	  and joiners, U+2060 word joiner, U+FEFF, U+00AD soft hyphen) and a
@@ -353,8 +355,12 @@ size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 		}
 		if (e >= len)
 			break;
-		i = e + norm_break(text, len, e);
+		/* the break and the blanks around it become one space: a
+		 * reply folded as "Mailbox\n    full" reads "Mailbox full" */
+		while (w > 0 && (out[w - 1] == ' ' || out[w - 1] == '\t'))
+			w--;
 		out[w++] = ' ';
+		i = norm_skip(text, len, e + norm_break(text, len, e), 0);
 	}
 	/* a look-alike letter is two bytes above 0x7f: none, no change */
 	return high & 0x80 ? norm_unspoof((unsigned char *)out, w) : w;

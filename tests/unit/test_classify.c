@@ -968,8 +968,9 @@ static void test_x44_never_address_level(void **state)
 
 /* A whole bounce is read without its returned message (classify_norm.c):
  * the original's Subject and body are the sender's words. Quoted Subject
- * lines are empty, a line break is a space, invisible characters are
- * dropped and look-alike letters in an ASCII word are ASCII. */
+ * lines are empty, a line break with its blanks is one space, invisible
+ * characters are dropped and look-alike letters in an ASCII word are
+ * ASCII. */
 static void test_whole_bounce_report(void **state)
 {
 	static const char *const rules[] = {
@@ -1010,6 +1011,9 @@ static void test_whole_bounce_report(void **state)
 	    /* a word after a flattened line break is a word */
 	    {"Subject: away\\nI am away until Monday. user unknown",
 	     CLASSIFY_OTHER},
+	    /* a folded line: the break and its blanks are one space */
+	    {"550 User\\n        unknown", CLASSIFY_MAILBOX_UNKNOWN},
+	    {"550 User \r\n\tunknown", CLASSIFY_MAILBOX_UNKNOWN},
 	    /* invisible and look-alike letters */
 	    {"550 Sen\xe2\x80\x8b"
 	     "der address rejected: user unknown",
