@@ -2,7 +2,8 @@
 # corpus_baseline.t — the validation floor of test_classify_corpus is held on a
 # frozen baseline of texts (tests/data/corpus-val-baseline.txt).
 #
-# test_classify_corpus reads the corpus and the baseline from $RETRYD_SRCDIR;
+# test_classify_corpus reads the corpus, the client translations and the
+# baseline from $RETRYD_SRCDIR;
 # here it runs on a copy of tests/data and policy/ so its inputs can be bent:
 # the copy as committed passes; a baseline validation text taken out, or moved
 # to development, fails naming its id; a new validation text outside the
@@ -22,7 +23,8 @@ D=tests/data
 copy() { # a fresh source tree in $T/src
 	rm -rf "$T/src" && mkdir -p "$T/src/tests/data" &&
 		cp -r policy "$T/src/" &&
-		cp "$D/classifier-corpus.tsv" "$D/corpus-val-baseline.txt" "$T/src/tests/data/"
+		cp "$D/classifier-corpus.tsv" "$D/classifier-translations.tsv" \
+			"$D/corpus-val-baseline.txt" "$T/src/tests/data/"
 }
 run() { # run the test on $T/src; output in $T/out
 	RETRYD_SRCDIR="$T/src" CMOCKA_MESSAGE_OUTPUT=TAP "$TEST" >"$T/out" 2>&1

@@ -3,9 +3,11 @@
 #
 # tests/data/classifier-corpus.tsv is built by tests/tools/corpus_add.py from
 # tests/data/corpus-src/*.tsv and the relabellings of
-# tests/data/corpus-label-changes.tsv (docs/classifier-labels.md). Checked here:
-# corpus_add.py run again on a copy reproduces the committed corpus byte for
-# byte (the texts of the source files with their labels, every relabelling of
+# tests/data/corpus-label-changes.tsv (docs/classifier-labels.md), and so is
+# tests/data/classifier-translations.tsv (mail clients' translated UI strings,
+# measured apart). Checked here:
+# corpus_add.py run again on a copy reproduces the committed corpus and
+# translations byte for byte (the texts of the source files with their labels, every relabelling of
 # the change list, the frozen sisimai part tests/data/corpus-base.tsv that
 # tests/tools/corpus_build.py made, and the run being idempotent); the frozen
 # part is pinned by its digest, and a hand edit of its lines in the corpus does
@@ -19,7 +21,9 @@
 # the texts of the split, and corpus_blind.py agree measures the second
 # annotation (tests/data/corpus-annotation2.tsv); every source file opens
 # with '#' lines naming its source and licence; a new source file's split is
-# md5(its name) (even first hex digit = validation) with no list to edit.
+# md5(its name) (even first hex digit = validation) with no list to edit; a
+# text from a client's translation file (po/XX.po, language/*lang-XX.*) goes
+# to the translations file, never to the corpus, keeping its split.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 command -v python3 >/dev/null || skip_all "python3 not installed"
@@ -33,11 +37,13 @@ D=tests/data
 TOOLS=tests/tools
 
 # 1-2: a rebuild reproduces the corpus
-cp "$D/classifier-corpus.tsv" "$D/corpus-label-changes.tsv" "$D/corpus-base.tsv" "$T/"
+cp "$D/classifier-corpus.tsv" "$D/classifier-translations.tsv" "$D/corpus-label-changes.tsv" \
+	"$D/corpus-base.tsv" "$T/"
 python3 "$TOOLS/corpus_add.py" "$T/classifier-corpus.tsv" "$D/corpus-src" >/dev/null 2>"$T/err"
 is "$?" 0 "corpus_add.py: exit 0"
-cmp -s "$T/classifier-corpus.tsv" "$D/classifier-corpus.tsv"
-ok $? "corpus_add.py reproduces classifier-corpus.tsv (sources and change list in sync)"
+cmp -s "$T/classifier-corpus.tsv" "$D/classifier-corpus.tsv" &&
+	cmp -s "$T/classifier-translations.tsv" "$D/classifier-translations.tsv"
+ok $? "corpus_add.py reproduces classifier-corpus.tsv and classifier-translations.tsv (sources and change list in sync)"
 # (a line not committed in git counts as new: outside a git work tree every duplicate is new)
 if git -C "$D" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	is "$(grep -c WARNING "$T/err")" 0 "... and warns of nothing for the committed sources"
@@ -128,5 +134,20 @@ from corpus_add import OLD_VAL, OLD_DEV
 print(len(OLD_VAL), len(OLD_DEV), sorted(n for n in OLD_VAL | OLD_DEV if not os.path.exists(os.path.join(sys.argv[1], n))))
 ' "$SRC")
 is "$old" "5 17 []" "the lists of files older than the md5 rule are closed (5 validation, 17 development, all present)"
+
+# 21-22: client translations are written apart, with their split; none stays in the corpus
+printf 'other\tx\tnew/app:po/de.po\tEin ganz neuer Fehler Zebra Quokka Wal\n' >"$S/zz-new.tsv" # validation
+printf 'other\tx\tnew/app:po/de.po\tEin ganz neuer Fehler Yak Narwal Hund\n' >"$S/c-new.tsv"   # development
+cp "$D/classifier-corpus.tsv" "$D/classifier-translations.tsv" "$D/corpus-label-changes.tsv" "$T/"
+python3 "$TOOLS/corpus_add.py" "$T/classifier-corpus.tsv" "$S" >/dev/null 2>"$T/err"
+is "$(grep -F 'new/app:po/de.po' "$T/classifier-translations.tsv" | cut -f1 | tr '\n' ' ')" \
+	"dev val " "a new text of a client's po/XX.po goes to classifier-translations.tsv, with its file's split"
+trans=$(cd "$TOOLS" && python3 -c '
+import sys
+from corpus_add import is_translation, read_rows
+c, t = read_rows(sys.argv[1]), read_rows(sys.argv[2])
+print(sum(is_translation(r[3]) for r in c), sum(not is_translation(r[3]) for r in t), len(t) > 0)
+' "$T/classifier-corpus.tsv" "$T/classifier-translations.tsv")
+is "$trans" "0 0 True" "no translation text in the corpus, nothing else in the translations file"
 
 done_testing

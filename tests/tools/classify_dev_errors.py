@@ -2,6 +2,7 @@
 """classify_dev_errors.py - the DEVELOPMENT texts the classifier rules get wrong.
 
     tests/tools/classify_dev_errors.py [--rules FILE] [--build DIR] [--save F | --diff F] [--sum]
+                                       [--translations]
     tests/tools/classify_dev_errors.py --loso [--strict] [--sum] [--rules FILE] [--build DIR]
     tests/tools/classify_dev_errors.py --batch REF [--rules FILE] [--build DIR]
 
@@ -10,15 +11,25 @@ Runs every text of tests/data/classifier-corpus.tsv through `retryctl classify
 read as it is now: no rebuild needed) and `builtin_rules = no`. Prints each
 development text whose category is not one of its labels (labels, got, the rule
 line or status code that decided, the text), a count by (first label, got),
-then one line of totals for each part.
+then one line of totals for each part and one for the client translations.
 
 The validation part is only counted, never listed: rules are written against
 the development part (docs/classifier-labels.md, test_classify_corpus.c).
 
+The client translations (tests/data/classifier-translations.tsv: mail
+clients' translated UI strings, which never reach retryd) are a set apart:
+always counted on their own line (both splits, and each), never in the
+development or validation totals, and left out of the development list and
+--diff unless --translations adds their development texts (their validation
+texts are never listed). --loso and --batch read the corpus only.
+
 --save F keeps the decisions in F; --diff F prints the development texts
 whose category changed since F (FIX, BREAK or MOVE), to see what one rule
-change does, and of the validation part only how many texts it fixed and
-broke. --sum prints the totals only. Exit 2 when retryctl fails.
+change does, and of the validation part and of the client translations only
+how many texts it fixed and broke (development texts are matched by text,
+validation texts and translations by an id of source and text; a file saved
+before session 14 has no ids: its validation counts are compared only when
+the part holds as many texts as then). --sum prints the totals only. Exit 2 when retryctl fails.
 
 --loso estimates how the rules do on a provider they were NOT written
 against (leave one source out, development part only): for each provider P,
@@ -39,6 +50,7 @@ the figure later.)
 """
 import argparse
 import collections
+import hashlib
 import json
 import os
 import subprocess
@@ -46,6 +58,8 @@ import sys
 import tempfile
 
 ADDR = {'mailbox-unknown', 'mailbox-disabled'}
+CORPUS = 'tests/data/classifier-corpus.tsv'
+TRANSLATIONS = 'tests/data/classifier-translations.tsv'  # client translations, a set apart
 
 
 def load_corpus(path):
@@ -59,6 +73,42 @@ def load_corpus(path):
                 sys.exit('%s:%d: want 5 tab-separated fields' % (path, n))
             rows.append(f)
     return rows
+
+
+def text_id(row):
+    """an id of a row's source and text that shows neither (--save keeps it)"""
+    return hashlib.sha256(('%s\t%s' % (row[3], row[4])).encode('utf-8', 'surrogateescape'))\
+        .hexdigest()[:16]
+
+
+def totals(name, s):
+    return ('%s: %.2f%% (%d/%d, %d wrong), non-address taken as address-level %d, '
+            'address-level recall %.1f%% (%d/%d)' %
+            (name, 100 * s['ok'] / max(1, s['n']), s['ok'], s['n'], s['n'] - s['ok'],
+             s['false_addr'], 100 * s['addr_found'] / max(1, s['addr']), s['addr_found'],
+             s['addr']))
+
+
+def count(s, want, cat):
+    """count one text whose labels are want and category cat in the Counter s"""
+    s['n'] += 1
+    s['ok'] += cat in want
+    s['false_addr'] += cat in ADDR and not any(w in ADDR for w in want)
+    if all(w in ADDR for w in want):
+        s['addr'] += 1
+        s['addr_found'] += cat in ADDR
+
+
+def changes(before, now):
+    """(fixed, broken) between two lists of (labels, category, id), matched by id"""
+    was = {i: c for _l, c, i in before}
+    fix = broke = 0
+    for labels, cat, i in now:
+        if i in was:
+            want = labels.split('|')
+            fix += cat in want and was[i] not in want
+            broke += was[i] in want and cat not in want
+    return fix, broke
 
 
 def classify(retryctl, rules, texts):
@@ -201,50 +251,63 @@ def main():
     ap.add_argument('--loso', action='store_true')
     ap.add_argument('--strict', action='store_true')
     ap.add_argument('--batch', metavar='REF')
+    ap.add_argument('--translations', action='store_true',
+                    help='list (and --diff) the development texts of the client translations too')
     a = ap.parse_args()
-    rows = load_corpus(os.path.join(root, 'tests/data/classifier-corpus.tsv'))
-    got = classify(os.path.join(a.build, 'retryctl'), a.rules, [r[4] for r in rows])
+    rows = load_corpus(os.path.join(root, CORPUS))
+    trows = load_corpus(os.path.join(root, TRANSLATIONS))
+    got = classify(os.path.join(a.build, 'retryctl'), a.rules, [r[4] for r in rows + trows])
+    got, tgot = got[:len(rows)], got[len(rows):]
     if a.batch:
         batch(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.batch, root)
         return
     if a.loso:
         loso(os.path.join(a.build, 'retryctl'), a.rules, rows, got, a.strict, not a.sum)
         return
-    st = {'dev': collections.Counter(), 'val': collections.Counter()}
-    dev, errs, val = [], [], []
-    for (split, labels, prov, _src, text), (cat, why) in zip(rows, got):
-        want = labels.split('|')
-        ok = cat in want
-        s = st[split]
-        s['n'] += 1
-        s['ok'] += ok
-        s['false_addr'] += cat in ADDR and not any(w in ADDR for w in want)
-        if all(w in ADDR for w in want):
-            s['addr'] += 1
-            s['addr_found'] += cat in ADDR
-        if split == 'val':
-            val.append((labels, cat))
-        if split == 'dev':
-            dev.append((labels, cat, why, text))
-            if not ok:
-                errs.append((want[0], cat, labels, prov, why, text))
+    st = {k: collections.Counter() for k in ('dev', 'val', 'trans', 'trans-dev', 'trans-val')}
+    dev, errs, val, trans = [], [], [], []
+    for r, (cat, why) in zip(rows, got):
+        count(st[r[0]], r[1].split('|'), cat)
+        if r[0] == 'val':
+            val.append((r[1], cat, text_id(r)))
+    for r, (cat, why) in zip(trows, tgot):
+        count(st['trans'], r[1].split('|'), cat)
+        count(st['trans-' + r[0]], r[1].split('|'), cat)
+        trans.append((r[1], cat, text_id(r)))
+    listed = [(r, g) for r, g in zip(rows, got) if r[0] == 'dev']
+    if a.translations:
+        listed += [(r, g) for r, g in zip(trows, tgot) if r[0] == 'dev']
+    for (_split, labels, prov, _src, text), (cat, why) in listed:
+        dev.append((labels, cat, why, text))
+        if cat not in labels.split('|'):
+            errs.append((labels.split('|')[0], cat, labels, prov, why, text))
     if a.diff:
         with open(a.diff) as fp:
             before = json.load(fp)
         if isinstance(before, dict):
-            # validation: counts only, never a text
-            vfix = vbreak = 0
-            for (labels, was), (_l, cat) in zip(before['val'], val):
-                want = labels.split('|')
-                vfix += cat in want and was not in want
-                vbreak += was in want and cat not in want
-            print('val changes: %d fixed, %d broken (counts only)' % (vfix, vbreak))
+            # validation and translations: counts only, never a text
+            bval = before['val']
+            if bval and len(bval[0]) == 3:
+                print('val changes: %d fixed, %d broken (counts only)' % changes(bval, val))
+            elif len(bval) == len(val):
+                print('val changes: %d fixed, %d broken (counts only)' %
+                      changes([v + [i] for i, v in enumerate(bval)],
+                              [v[:2] + (i,) for i, v in enumerate(val)]))
+            else:
+                print('val changes: not compared (%s was saved with %d validation texts, '
+                      'now %d: save it again, with --rules FILE for the rules it was saved with)' % (a.diff, len(bval), len(val)))
+            if 'trans' in before:
+                print('translations changes: %d fixed, %d broken (counts only)' %
+                      changes(before['trans'], trans))
             before = before['dev']
-        for (labels, was, _w, _t), (_l, cat, why, text) in zip(before, dev):
-            if was != cat:
+        was = {t: (labels, c) for labels, c, _w, t in before}
+        for labels, cat, why, text in dev:
+            if text in was and was[text][1] != cat:
+                was_cat = was[text][1]
                 kind = 'FIX' if cat in labels.split('|') else \
-                    'BREAK' if was in labels.split('|') else 'MOVE'
-                print('%s %s: %s -> %s (%s)\n    %s' % (kind, labels, was, cat, why, text[:300]))
+                    'BREAK' if was_cat in labels.split('|') else 'MOVE'
+                print('%s %s: %s -> %s (%s)\n    %s' %
+                      (kind, labels, was_cat, cat, why, text[:300]))
     elif not a.sum:
         for e in sorted(errs, key=lambda e: (e[0], e[1])):
             print('%-18s -> %-18s [%s] %s %s\n    %s' % (e[0], e[1], e[2], e[3], e[4], e[5][:400]))
@@ -252,13 +315,12 @@ def main():
             print('%4d %s -> %s' % (v, k[0], k[1]))
     if a.save:
         with open(a.save, 'w') as fp:
-            json.dump({'dev': dev, 'val': val}, fp)
-    for k in ('dev', 'val'):
-        s = st[k]
-        print('%s: %.2f%% (%d/%d, %d wrong), non-address taken as address-level %d, '
-              'address-level recall %.1f%% (%d/%d)' %
-              (k, 100 * s['ok'] / max(1, s['n']), s['ok'], s['n'], s['n'] - s['ok'],
-               s['false_addr'], 100 * s['addr_found'] / max(1, s['addr']), s['addr_found'], s['addr']))
+            json.dump({'dev': dev, 'val': val, 'trans': trans}, fp)
+    print(totals('dev', st['dev']))
+    print(totals('val', st['val']))
+    td, tv = st['trans-dev'], st['trans-val']
+    print(totals('translations', st['trans']) +
+          ' (apart; dev %d/%d, val %d/%d)' % (td['ok'], td['n'], tv['ok'], tv['n']))
 
 
 if __name__ == '__main__':

@@ -3,7 +3,9 @@
 
     tests/tools/classify_words_loso.py [--rules FILE] [--build DIR] [--loose] [--show]
 
-An experiment, development part only (the validation part is never read). For
+An experiment, development part only (the validation part is never read; the
+client translations of tests/data/classifier-translations.tsv are not in the
+corpus and take no part). For
 each development provider P (strict leave-one-source-out, as
 `classify_dev_errors.py --loso --strict`): the rules only P supports are taken
 out, P's texts are classified again, and where no rule decided and the status

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """corpus_add.py - merge the hand-labelled sources of tests/data/corpus-src/*.tsv into
-tests/data/classifier-corpus.tsv (idempotent: lines from those sources are replaced).
+tests/data/classifier-corpus.tsv and tests/data/classifier-translations.tsv (idempotent: lines
+from those sources are replaced).
 
 Usage: corpus_add.py [CORPUS [SRCDIR]]
        corpus_add.py --split NAME...   (prints the split each source file name gets)
@@ -17,6 +18,17 @@ naming both (FILE:LINE and SOURCE each), when the skipped line is new (not in it
 in git; every line where there is no git copy) or was in the corpus before the run (a new source
 displaced it). A corpus line whose SOURCE is in no source file nor BASE (an orphan: its source
 line was taken out) is warned and dropped.
+
+Client translations (session 14): a text whose SOURCE is a translation file of a mail client's
+own UI strings (is_translation: gettext po/XX.po, PHPMailer's language/phpmailer.lang-XX.php;
+Mutt, NeoMutt, Evolution, Balsa, Sylpheed, PHPMailer) goes to classifier-translations.tsv, beside
+the corpus, in the same format, not to the corpus. retryd reads what an MTA records (its own
+errors and the remote server's reply, in whatever language the server writes); a client's
+translated message never reaches it, so those texts are measured apart (test_classify_corpus's
+third set) and count in neither the development nor the validation figures. They go through
+every step below like any other text (split, same-letters duplicates, near-duplicates, label
+changes) and keep the SPLIT they get there; only the file they are written to differs. The
+client's English strings (its source code) stay in the corpus.
 
 Split (the corpus's SPLIT column): a whole source is validation or development, so wording
 the rules were written against never stands for unseen wording:
@@ -85,6 +97,19 @@ the one left out, also when it was in the corpus before (session 6: 35 such deve
 import hashlib, os, re, subprocess, sys
 
 CHANGES = 'corpus-label-changes.tsv'
+TRANSLATIONS = 'classifier-translations.tsv'  # beside the corpus: the client translations
+TRANSLATIONS_HEAD = (
+    '# classifier-translations.tsv - translations of mail clients\' own UI strings (po/XX.po, '
+    'language/*lang-XX.*), labelled;\n'
+    '# written by tests/tools/corpus_add.py (is_translation), never by hand; not bounce texts an MTA '
+    'records: measured apart\n'
+    '# SPLIT<TAB>LABELS<TAB>PROVIDER<TAB>SOURCE<TAB>TEXT, as classifier-corpus.tsv; dev: may be read, '
+    'val: only measured (tests/unit/test_classify_corpus.c)\n')
+# SOURCE of a client translation: OWNER/REPO:PATH ending in a gettext catalogue po/LANG.po or in
+# PHPMailer's language/phpmailer.lang-LANG.php (LANG: xx, xxx, xx_YY, xx@script)
+TRANSLATION_RE = re.compile(r'^[^\s:/]+/[^\s:]+:(?:\S*/)?'
+                            r'(?:po/[a-z]{2,3}(?:_[A-Za-z]{2,4})?(?:@\w+)?\.po'
+                            r'|language/[^\s/]*lang-[a-z]{2,3}(?:_[A-Za-z]{2,4})?\.\w+)$')
 BASE = 'corpus-base.tsv'  # the frozen part corpus_build.py made (the sisimai collections)
 SKEL_LATIN_MIN = 12  # Latin letters: fewer, and a text's skeleton is all its letters
 NEAR_MIN = 40  # letters: a shorter skeleton that starts a longer one makes a near-duplicate
@@ -112,6 +137,12 @@ def split_of(name):
     if name in OLD_DEV or name in READ_DEV:
         return 'dev'
     return 'val' if int(hashlib.md5(name.encode('utf-8')).hexdigest()[0], 16) % 2 == 0 else 'dev'
+
+
+def is_translation(source):
+    """is_translation - whether SOURCE is a translation file of a mail client's own UI strings
+    (po/LANG.po, language/*lang-LANG.*): its texts go to TRANSLATIONS, not to the corpus"""
+    return TRANSLATION_RE.match(source) is not None
 
 
 def key(t):
@@ -258,12 +289,16 @@ def main():
     new = read_sources(srcdir)
     base = read_base(os.path.join(os.path.dirname(corpus), BASE))
     sources = set(r[3] for r, _w, _n in new) | set(r[3] for r, _w in base)
+    translations = os.path.join(os.path.dirname(corpus), TRANSLATIONS)
     head, prev = [], []
     for line in open(corpus, encoding='utf-8'):
         if line.startswith('#'):
             head.append(line)
         else:
             prev.append(line.rstrip('\n').split('\t'))
+    # the texts written apart before are part of what the corpus was (validation stays validation)
+    if os.path.exists(translations):
+        prev += read_rows(translations)
     # a corpus line whose source is in no source file would be carried by nothing: it goes
     orphans = [f for f in prev if f[3] not in sources]
     for f in orphans:
@@ -314,15 +349,23 @@ def main():
     # development texts already in the corpus that are near a validation text leave it too
     keep = [f for f in old + added if f[0] != 'dev' or not valsk.near(skel(f[4]))]
     left += len(old) + len(added) - len(keep)
+    trans = [f for f in keep if is_translation(f[3])]
     with open(corpus, 'w', encoding='utf-8') as out:
         out.writelines(head)
         for f in keep:
+            if not is_translation(f[3]):
+                out.write('\t'.join(f) + '\n')
+    with open(translations, 'w', encoding='utf-8') as out:
+        out.write(TRANSLATIONS_HEAD)
+        for f in trans:
             out.write('\t'.join(f) + '\n')
     print('corpus_add: %d lines from %s, %d added (%d validation), %d development texts left out '
           '(near a validation text), %d same-letters duplicates of another source\'s text dropped '
-          '(new ones warned above), %d orphans dropped' %
+          '(new ones warned above), %d orphans dropped; %d client translations (%d validation) '
+          'written to %s' %
           (len(old), BASE, len(added), sum(1 for a in added if a[0] == 'val'), left, dups,
-           len(orphans)), file=sys.stderr)
+           len(orphans), len(trans), sum(1 for f in trans if f[0] == 'val'), TRANSLATIONS),
+          file=sys.stderr)
     print('corpus_add: %d label changes applied (%d already applied)' % changed, file=sys.stderr)
 
 

@@ -10,8 +10,8 @@
  * alternatives lend theirs to the union), never from an optional part,
  * an empty branch or a lookaround. classify_text() with the prefilter and
  * classify_text_each() (every regex in order) decide by the same rule for
- * hand-made tricky rules and texts, and for every text of the corpus
- * through the shipped rules after deterministic mutations (case flips,
+ * hand-made tricky rules and texts, and for every text of the corpus and
+ * of the client translations through the shipped rules after deterministic mutations (case flips,
  * cuts, inserted and replaced bytes).
  *
  * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
@@ -406,26 +406,16 @@ static void test_table_width(void **state)
 	big_check(40, 64, 4); /* some 100,000 states */
 }
 
-/* The shipped rules, every corpus text and its mutations: same rule. */
-static void test_corpus_mutations(void **state)
+/* mutations_check - every text of the data file @fp (its last field) and
+ * its MUT_ROUNDS mutations go through @c with and without the prefilter:
+ * same result; @decided counts those a rule decided.
+ * @return the number of texts compared */
+static size_t mutations_check(const struct classifier *c, FILE *fp,
+			      uint32_t *seed, size_t *decided)
 {
 	static char line[MUT_LINE + 2], text[MUT_LINE + 2];
-	struct policy *p;
-	struct classifier *c;
-	char err[8192];
-	uint32_t seed = 1;
-	size_t checked = 0, decided = 0;
-	FILE *fp;
+	size_t checked = 0;
 
-	(void)state;
-	assert_int_equal(policy_load(srcdir_fx_path("policy/retryd.ini"), &p,
-				     err, sizeof(err)),
-			 0);
-	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
-	/* every shipped rule is filtered: the speed depends on it */
-	assert_int_equal(classify_rules_filtered(c), p->nrules);
-	fp = fopen(srcdir_fx_path("tests/data/classifier-corpus.tsv"), "r");
-	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		char *tab = strrchr(line, '\t');
 		size_t len;
@@ -440,18 +430,48 @@ static void test_corpus_mutations(void **state)
 			len = strlen(tab + 1);
 			memcpy(text, tab + 1, len + 1);
 			if (round > 0)
-				len = mutate(text, len, round, &seed);
+				len = mutate(text, len, round, seed);
 			a = classify_text(c, text, len);
 			b = classify_text_each(c, text, len);
 			if (memcmp(&a, &b, sizeof(a)) != 0)
 				fail_msg("'%.*s': prefilter rule %d, each %d",
 					 (int)len, text, a.rule, b.rule);
 			checked++;
-			decided += a.rule >= 0;
+			*decided += a.rule >= 0;
 		}
 	}
-	fclose(fp);
-	printf("# %zu texts compared (corpus and mutations), %zu decided by "
+	return checked;
+}
+
+/* The shipped rules, every corpus text and its mutations: same rule. */
+static void test_corpus_mutations(void **state)
+{
+	/* the client translations too: other scripts, other bytes */
+	static const char *const files[2] = {
+	    "tests/data/classifier-corpus.tsv",
+	    "tests/data/classifier-translations.tsv"};
+	struct policy *p;
+	struct classifier *c;
+	char err[8192];
+	uint32_t seed = 1;
+	size_t checked = 0, decided = 0;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(policy_load(srcdir_fx_path("policy/retryd.ini"), &p,
+				     err, sizeof(err)),
+			 0);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), 0);
+	/* every shipped rule is filtered: the speed depends on it */
+	assert_int_equal(classify_rules_filtered(c), p->nrules);
+	for (int file = 0; file < 2; file++) {
+		fp = fopen(srcdir_fx_path(files[file]), "r");
+		assert_non_null(fp);
+		checked += mutations_check(c, fp, &seed, &decided);
+		fclose(fp);
+	}
+	printf("# %zu texts compared (corpus, client translations and "
+	       "mutations), %zu decided by "
 	       "a rule\n",
 	       checked, decided);
 	assert_true(checked > 10000 && decided > checked / 2);
