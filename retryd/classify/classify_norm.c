@@ -301,6 +301,40 @@ static unsigned char norm_high(const unsigned char *s, size_t i, size_t e)
 	return (unsigned char)(tail | (acc != 0 ? 0x80 : 0));
 }
 
+/* norm_copy_line - the bytes [@param i, @param e) of @param s to @param
+ * out at @param w without invisible characters, a no-break space as ' '
+ * (@param high: norm_high of those bytes; without bit 7 they are ASCII
+ * and copied as they are); @return the new @param w */
+static size_t norm_copy_line(const unsigned char *s, size_t i, size_t e,
+			     unsigned char high, char *out, size_t w)
+{
+	if (!(high & 0x80)) {
+		memcpy(out + w, s + i, e - i);
+		return w + (e - i);
+	}
+	for (size_t k = i; k < e;) {
+		int space;
+		size_t n, run = k;
+
+		/* an invisible character starts with 0xc2 or above: the bytes
+		 * before one are copied as they are */
+		while (run < e && s[run] < 0xc2)
+			run++;
+		memcpy(out + w, s + k, run - k);
+		w += run - k;
+		if ((k = run) >= e)
+			break;
+		if ((n = norm_invisible(s, e, k, &space)) == 0)
+			out[w++] = (char)s[k++];
+		else {
+			if (space)
+				out[w++] = ' ';
+			k += n;
+		}
+	}
+	return w;
+}
+
 size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -324,34 +358,12 @@ size_t classify_norm(const char *text, size_t len, char *out, size_t cap)
 		if (e - i >= 16 &&
 		    strncasecmp(text + e - 16, "with the subject", 16) == 0)
 			after_with_subject = 1;
-		unsigned char line_high = norm_high(s, quoted ? e : i, e);
+		/* a quoted subject line is the sender's words: not copied */
+		if (!quoted) {
+			unsigned char line_high = norm_high(s, i, e);
 
-		high |= line_high;
-		if (!(line_high & 0x80)) {
-			/* ASCII only: nothing invisible, copied as it is */
-			if (!quoted)
-				memcpy(out + w, text + i, e - i);
-			w += quoted ? 0 : e - i;
-		}
-		for (size_t k = quoted || !(line_high & 0x80) ? e : i; k < e;) {
-			int space;
-			size_t n, run = k;
-
-			/* an invisible character starts with 0xc2 or above:
-			 * the bytes before one are copied as they are */
-			while (run < e && s[run] < 0xc2)
-				run++;
-			memcpy(out + w, text + k, run - k);
-			w += run - k;
-			if ((k = run) >= e)
-				break;
-			if ((n = norm_invisible(s, e, k, &space)) == 0)
-				out[w++] = text[k++];
-			else {
-				if (space)
-					out[w++] = ' ';
-				k += n;
-			}
+			high |= line_high;
+			w = norm_copy_line(s, i, e, line_high, out, w);
 		}
 		if (e >= len)
 			break;

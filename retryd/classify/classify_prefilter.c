@@ -323,6 +323,7 @@ static int prefilter_lists(struct classify_prefilter *pf)
 	pf->order = NULL;
 	return 0;
 }
+
 struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n)
 {
