@@ -39,7 +39,7 @@
  * rewordings of development texts of the corpus (the same reason as
  * another MTA, provider or library would say it), written blind to the
  * rules, measured, then the rules widened against them (its head keeps the
- * first-contact figures); test_paraphrase also asserts an accuracy floor.
+ * first-contact figures).
  * tests/data/classifier-adversarial-blind7.tsv is an eighth held-out round,
  * written blind like the others: category words that are not the reply's
  * words (in addresses, host and file names, URLs and RFC citations, quoted
@@ -87,8 +87,7 @@
  * rules were written against it): server replies in thirteen languages and
  * the English of smaller MTAs and appliances. All eighteen run
  * here (test_constructed_sets runs every set of the table adv_sets with its
- * floors, test_paraphrase the paraphrase set and its accuracy floor), one
- * text a line:
+ * floors), one text a line:
  *
  *	LABELS<TAB>WHY<TAB>TEXT
  *
@@ -103,10 +102,11 @@
  *	  address): zero allowed;
  *	- a positive control (every label address-level) not taken as
  *	  address-level: zero allowed (the suite guards recall too), except
- *	  in the recall set, whose positives must reach RECALL_MIN_PERMILLE.
+ *	  in the recall set, whose positives must reach RECALL_MIN_PERMILLE;
+ *	- fewer texts decided right (the category one of LABELS) than the
+ *	  set's floor in adv_sets.
  *
- * The accuracy over the suite (the category one of LABELS) and every text
- * decided outside its labels are printed as TAP comments, not asserted.
+ * Every text decided outside its labels is printed as a TAP comment.
  *
  * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
  * current directory);
@@ -130,10 +130,6 @@
 #define SUITE_LINE 2048 /* longest suite line accepted */
 #define RECALL_MIN_PERMILLE                                                    \
 	985 /* recall set: positives taken as address-level, per mille */
-#define PARA_FILE     "tests/data/classifier-paraphrase.tsv"
-#define PARA_MIN_TEXT 553 /* the paraphrase set must not shrink below this */
-#define PARA_MIN_CTRL 95  /* its address-level controls, at least */
-#define PARA_MIN_ACC  998 /* accuracy floor in 0.1 %: 552/553 reached */
 
 struct adv_stats {
 	unsigned n, ok, nonaddr, ctrl, false_addr, missed_ctrl;
@@ -167,7 +163,7 @@ static void judge(struct adv_stats *st, const struct classify_fx *fx,
 		st->missed_ctrl++;
 		what = "FAIL positive control not address-level";
 	} else if (!ok)
-		what = "wrong (not asserted)";
+		what = "wrong (counted against the set's floor)";
 	if (what != NULL)
 		printf("# %s:%zu: %s: got %s (%s), want %s: %s\n", file, lineno,
 		       what, classify_category_name(got),
@@ -272,6 +268,9 @@ static const struct adv_set {
     /* constructed by the rules' authors, not held out */
     {"tests/data/classifier-multilingual.tsv", 971, 232, 1000, 971},
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
+    /* rewordings of development texts, not held out after the rules were
+     * widened for them */
+    {"tests/data/classifier-paraphrase.tsv", 553, 95, 1000, 552},
 };
 
 /* test_constructed_sets - every set of adv_sets through run_suite() */
@@ -290,21 +289,10 @@ static void test_constructed_sets(void **state)
 	}
 }
 
-/* the paraphrase set: rewordings of development texts, not held out after
- * the rules were widened for it; its accuracy must stay above the floor */
-static void test_paraphrase(void **state)
-{
-	struct adv_stats st =
-	    run_suite(*state, PARA_FILE, PARA_MIN_TEXT, PARA_MIN_CTRL, 1000);
-
-	assert_true(1000 * st.ok >= PARA_MIN_ACC * st.n);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_constructed_sets),
-	    cmocka_unit_test(test_paraphrase),
 	};
 
 	return cmocka_run_group_tests_name("classify_adversarial", tests,

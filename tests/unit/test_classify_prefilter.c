@@ -11,8 +11,8 @@
  * an empty branch or a lookaround. classify_text() with the prefilter and
  * classify_text_each() (every regex in order) decide by the same rule for
  * hand-made tricky rules and texts, and for every text of the corpus and
- * of the client translations through the shipped rules after deterministic mutations (case flips,
- * cuts, inserted and replaced bytes).
+ * of the client translations through the shipped rules after
+ * deterministic mutations (case flips, cuts, inserted and replaced bytes).
  *
  * Files are found by srcdir_fx_path() ($RETRYD_SRCDIR, default: the
  * current directory).
