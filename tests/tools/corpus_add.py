@@ -349,12 +349,13 @@ def main():
     # development texts already in the corpus that are near a validation text leave it too
     keep = [f for f in old + added if f[0] != 'dev' or not valsk.near(skel(f[4]))]
     left += len(old) + len(added) - len(keep)
-    trans = [f for f in keep if is_translation(f[3])]
+    trans, corpus_rows = [], []
+    for f in keep:
+        (trans if is_translation(f[3]) else corpus_rows).append(f)
     with open(corpus, 'w', encoding='utf-8') as out:
         out.writelines(head)
-        for f in keep:
-            if not is_translation(f[3]):
-                out.write('\t'.join(f) + '\n')
+        for f in corpus_rows:
+            out.write('\t'.join(f) + '\n')
     with open(translations, 'w', encoding='utf-8') as out:
         out.write(TRANSLATIONS_HEAD)
         for f in trans:
