@@ -252,8 +252,8 @@ static const struct adv_set {
      * before it (no longer held out once rules were widened for them: the
      * README and each file's head say which and give first contact) */
     {"tests/data/classifier-adversarial-blind.tsv", 250, 50, 1000, 266},
-    {"tests/data/classifier-adversarial-blind2.tsv", 240, 55, 1000, 237},
-    {"tests/data/classifier-adversarial-blind3.tsv", 180, 42, 1000, 179},
+    {"tests/data/classifier-adversarial-blind2.tsv", 240, 55, 1000, 238},
+    {"tests/data/classifier-adversarial-blind3.tsv", 180, 42, 1000, 180},
     {"tests/data/classifier-adversarial-blind4.tsv", 164, 33, 1000, 164},
     {"tests/data/classifier-adversarial-blind5.tsv", 223, 61, 1000, 222},
     {"tests/data/classifier-adversarial-blind6.tsv", 191, 46, 1000, 191},
