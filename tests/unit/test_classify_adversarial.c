@@ -271,7 +271,7 @@ static const struct adv_set {
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
     /* rewordings of development texts, not held out after the rules were
      * widened for them */
-    {"tests/data/classifier-paraphrase.tsv", 553, 95, 1000, 552},
+    {"tests/data/classifier-paraphrase.tsv", 624, 95, 1000, 622},
 };
 
 /* test_constructed_sets - every set of adv_sets through run_suite() */
