@@ -85,7 +85,12 @@
  * tests/data/classifier-adversarial-blind14.tsv is a fifteenth round,
  * written blind like the others (no longer held out: the adversarial15
  * rules were written against it): server replies in thirteen languages and
- * the English of smaller MTAs and appliances. All eighteen run
+ * the English of smaller MTAs and appliances.
+ * tests/data/classifier-precision.tsv is NOT held out: CONSTRUCTED
+ * counter-examples to the broadest and most-deciding rules (their trigger
+ * words in texts of another category, tests/tools/classify_rule_reach.py
+ * ranks the rules), written by the engineer who then narrowed the rules
+ * (its head keeps the first-contact figures). All nineteen run
  * here (test_constructed_sets runs every set of the table adv_sets with its
  * floors), one text a line:
  *
@@ -253,7 +258,7 @@ static const struct adv_set {
      * README and each file's head say which and give first contact) */
     {"tests/data/classifier-adversarial-blind.tsv", 250, 50, 1000, 266},
     {"tests/data/classifier-adversarial-blind2.tsv", 240, 55, 1000, 238},
-    {"tests/data/classifier-adversarial-blind3.tsv", 180, 42, 1000, 180},
+    {"tests/data/classifier-adversarial-blind3.tsv", 180, 42, 1000, 181},
     {"tests/data/classifier-adversarial-blind4.tsv", 164, 33, 1000, 164},
     {"tests/data/classifier-adversarial-blind5.tsv", 223, 61, 1000, 222},
     {"tests/data/classifier-adversarial-blind6.tsv", 191, 46, 1000, 191},
@@ -272,6 +277,9 @@ static const struct adv_set {
     /* rewordings of development texts, not held out after the rules were
      * widened for them */
     {"tests/data/classifier-paraphrase.tsv", 624, 95, 1000, 622},
+    /* counter-examples to the broadest rules (trigger words meaning
+     * another category), written by the rules' author, not held out */
+    {"tests/data/classifier-precision.tsv", 156, 5, 1000, 155},
 };
 
 /* test_constructed_sets - every set of adv_sets through run_suite() */
