@@ -276,7 +276,7 @@ static const struct adv_set {
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
     /* rewordings of development texts, not held out after the rules were
      * widened for them */
-    {"tests/data/classifier-paraphrase.tsv", 624, 95, 1000, 622},
+    {"tests/data/classifier-paraphrase.tsv", 631, 95, 1000, 629},
     /* counter-examples to the broadest rules (trigger words meaning
      * another category), written by the rules' author, not held out */
     {"tests/data/classifier-precision.tsv", 156, 5, 1000, 155},
