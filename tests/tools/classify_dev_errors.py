@@ -240,11 +240,18 @@ def batch(retryctl, rules, rows, got, ref, root):
           (100 * ok / max(1, n), ok, n, fa, 100 * lo / max(1, n), lo, n, lfa))
 
 
-def main():
+def tool_parser():
+    """the source tree's root and an argument parser with the --rules and --build
+    every classifier tool takes"""
     root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
     ap = argparse.ArgumentParser()
     ap.add_argument('--rules', default=os.path.join(root, 'policy/classifier.ini'))
     ap.add_argument('--build', default=os.path.join(root, 'build'))
+    return root, ap
+
+
+def main():
+    root, ap = tool_parser()
     ap.add_argument('--save')
     ap.add_argument('--diff')
     ap.add_argument('--sum', action='store_true')
