@@ -344,6 +344,10 @@ static void test_guard(void **state)
 	    {"550 5.1.1 Unknown originator", "other", "originator"},
 	    {"550 5.1.1 Absender unbekannt", "other", "absender"},
 	    {"550 5.1.1 remitente desconocido", "other", "remitente"},
+	    /* the recipient address's form is other whatever the code */
+	    {"550 5.1.1 recipient address contains illegal characters", "other",
+	     "characters"},
+	    {"553 5.1.1 Bad address syntax", "other", "syntax"},
 	    /* qmail: the code at the end, the words before it */
 	    {"550 Quota exceeded (#5.1.1)", "other", "quota"},
 	    {"550 Sorry, no mailbox here by that name. (#5.1.1)",
