@@ -30,7 +30,6 @@ matched here): the figures are development and constructed texts only.
 --rule LINE prints the texts one rule decides wrongly and those it matches
 with another meaning (to write counter-examples from), then stops.
 """
-import argparse
 import collections
 import math
 import os
@@ -126,12 +125,12 @@ def anchored(alt):
 
 
 def rules_of(path):
+    """[(line number, category, regex, flags)] of each rule line in FILE"""
     out = []
-    with open(path) as fp:
-        for n, ln in enumerate(fp, 1):
-            m = RULE.match(ln.rstrip('\n'))
-            if m:
-                out.append((n, m.group(1), m.group(2), m.group(3)))
+    for n, ln in cde.rule_lines(path).items():
+        m = RULE.match(ln.rstrip('\n'))
+        if m:
+            out.append((n, m.group(1), m.group(2), m.group(3)))
     return out
 
 
@@ -145,10 +144,7 @@ def compile_rule(rx, flags):
 
 
 def main():
-    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--rules', default=os.path.join(root, 'policy/classifier.ini'))
-    ap.add_argument('--build', default=os.path.join(root, 'build'))
+    root, ap = cde.tool_parser()
     ap.add_argument('--top', type=int, default=60)
     ap.add_argument('--sort', default='breadth', choices=('decides', 'wrong', 'breadth', 'matches'))
     ap.add_argument('--rule', type=int, help='list one rule\'s wrong decisions and cross-meaning matches')

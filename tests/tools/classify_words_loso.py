@@ -28,7 +28,6 @@ Prints per variant: the strict LOSO accuracy on the full development texts
 texts it made address-level (always 0 by construction).
 --show lists the texts each variant changed.
 """
-import argparse
 import collections
 import math
 import os
@@ -115,14 +114,11 @@ def keywords_decide(text):
 
 
 def main():
-    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../..'))
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--rules', default=os.path.join(root, 'policy/classifier.ini'))
-    ap.add_argument('--build', default=os.path.join(root, 'build'))
+    root, ap = cde.tool_parser()
     ap.add_argument('--loose', action='store_true')
     ap.add_argument('--show', action='store_true')
     a = ap.parse_args()
-    rows = [r for r in cde.load_corpus(os.path.join(root, 'tests/data/classifier-corpus.tsv'))
+    rows = [r for r in cde.load_corpus(os.path.join(root, cde.CORPUS))
             if r[0] == 'dev']
     retryctl = os.path.join(a.build, 'retryctl')
     got = cde.classify(retryctl, a.rules, [r[4] for r in rows])
