@@ -281,10 +281,10 @@ static const struct adv_set {
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
     /* rewordings of development texts, not held out after the rules were
      * widened for them */
-    {"tests/data/classifier-paraphrase.tsv", 631, 95, 1000, 629},
+    {"tests/data/classifier-paraphrase.tsv", 631, 95, 1000, 630},
     /* counter-examples to the broadest rules (trigger words meaning
      * another category), written by the rules' author, not held out */
-    {"tests/data/classifier-precision.tsv", 237, 12, 1000, 236},
+    {"tests/data/classifier-precision.tsv", 390, 31, 1000, 390},
 };
 
 /* test_constructed_sets - every set of adv_sets through run_suite() */
