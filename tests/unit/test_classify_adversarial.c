@@ -91,11 +91,19 @@
  * rules were written against it, and probes written after reading the
  * rules follow its 'not blind' head): hosting providers' English, appliances
  * and gateways, MTAs' own relay, DNS and TLS failures, DSN wrappers.
+ * tests/data/classifier-adversarial-blind16.tsv is a seventeenth round,
+ * written blind like the others (no longer held out: the adversarial17
+ * rules were written against it, and probes written after reading the
+ * rules follow its 'not blind' head): the providers, gateways, sending
+ * services and libraries the corpus names least (Proton, Fastmail, Zoho,
+ * Mail.ru, iCloud, GMX, Orange, Comcast, Yandex, QQ, Naver, Mimecast,
+ * Proofpoint, IronPort, Sophos, SES, ESP event reasons, PowerMTA and
+ * Momentum, Go, smtplib, JavaMail, .NET, PHPMailer, Nodemailer).
  * tests/data/classifier-precision.tsv is NOT held out: CONSTRUCTED
  * counter-examples to the broadest and most-deciding rules (their trigger
  * words in texts of another category, tests/tools/classify_rule_reach.py
  * ranks the rules), written by the engineer who then narrowed the rules
- * (its head keeps the first-contact figures). All twenty run
+ * (its head keeps the first-contact figures). All twenty-one run
  * here (test_constructed_sets runs every set of the table adv_sets with its
  * floors), one text a line:
  *
@@ -276,6 +284,7 @@ static const struct adv_set {
     {"tests/data/classifier-adversarial-blind13.tsv", 361, 68, 1000, 359},
     {"tests/data/classifier-adversarial-blind14.tsv", 340, 83, 1000, 339},
     {"tests/data/classifier-adversarial-blind15.tsv", 317, 64, 1000, 317},
+    {"tests/data/classifier-adversarial-blind16.tsv", 359, 76, 1000, 359},
     /* constructed by the rules' authors, not held out */
     {"tests/data/classifier-multilingual.tsv", 971, 232, 1000, 971},
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
