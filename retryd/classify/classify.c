@@ -34,12 +34,15 @@
  *	(the previous way, kept as the reference for tests and the bench). Where no rule matches, the enhanced
  *	status code found in the text decides (classify_by_code below): the
  *	first one, or a later more specific one when the first is generic
- *	(x.0.0, x.Y.0); without one the text is "other". A code that would
+ *	(x.0.0, x.Y.0). A code that would
  *	make the text address-level (5.1.1, 5.2.1) does not decide when its
  *	reply holds a word of another category, quota, sender, policy ...
  *	(classify_guard.c): the text is "other" and result.guard names the
- *	word. The code is also returned as
- *	status/permanent whatever decided the category.
+ *	word. A text without an enhanced code (any, as classify_find_status
+ *	reads it: a 2.0.0 too) goes on to the fallback rules (fallback_rule:
+ *	weak words, never address-level, policy_keys.c), tried in policy order
+ *	the same way, a match in a name last; then it is "other". The code is
+ *	also returned as status/permanent whatever decided the category.
  *
  *	Texts come from remote MTAs and may hold any byte: the patterns are
  *	compiled without PCRE2_UTF, so matching is byte-wise and an invalid
@@ -70,15 +73,17 @@
 struct classify_rule {
 	pcre2_code *code;
 	enum classify_category category;
-	int jit;     /* 1: JIT-compiled, use the fast path */
-	char *where; /* owned: "FILE:LINE" of the rule, for explanations */
+	int jit;      /* 1: JIT-compiled, use the fast path */
+	int fallback; /* 1: fallback_rule, tried only after the status code */
+	char *where;  /* owned: "FILE:LINE" of the rule, for explanations */
 };
 
 struct classifier {
-	struct classify_rule *rules;
+	struct classify_rule *rules; /* in policy order, fallback ones too */
 	size_t nrules;
-	pcre2_match_data *md;	   /* one, reused: sized for the largest rule */
-	pcre2_match_context *mctx; /* match/depth limits, JIT stack */
+	size_t first_fallback; /* the first fallback rule's index, or nrules */
+	pcre2_match_data *md;  /* one, reused: sized for the largest rule */
+	pcre2_match_context *mctx;     /* match/depth limits, JIT stack */
 	pcre2_jit_stack *jit_stack;    /* NULL when JIT is not available */
 	struct classify_prefilter *pf; /* which rules may match a text */
 	uint64_t *cand;		       /* scratch: the rules that may match */
@@ -119,6 +124,13 @@ int classify_category_parse(const char *name, enum classify_category *out)
 	return -1;
 }
 
+/* classify_address_level - can @param cat suppress a recipient */
+static int classify_address_level(enum classify_category cat)
+{
+	return cat == CLASSIFY_MAILBOX_UNKNOWN ||
+	       cat == CLASSIFY_MAILBOX_DISABLED;
+}
+
 void classify_free(struct classifier *c)
 {
 	if (c == NULL)
@@ -147,6 +159,13 @@ static int classify_compile(const struct policy_rule *r,
 
 	if (classify_category_parse(r->category, &out->category) < 0) {
 		snprintf(err, errlen, "%s:%d: rule: unknown category '%.30s'",
+			 r->file ? r->file : "(policy)", r->line, r->category);
+		return -1;
+	}
+	out->fallback = r->fallback;
+	if (out->fallback && classify_address_level(out->category)) {
+		snprintf(err, errlen,
+			 "%s:%d: fallback_rule: '%s' is address-level",
 			 r->file ? r->file : "(policy)", r->line, r->category);
 		return -1;
 	}
@@ -193,6 +212,10 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 			goto fail;
 		c->nrules++;
 	}
+	c->first_fallback = c->nrules;
+	for (size_t i = c->nrules; i-- > 0;)
+		if (c->rules[i].fallback)
+			c->first_fallback = i;
 	/* Match data with room for any rule's captures (we use none). */
 	if ((c->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    (c->mctx = pcre2_match_context_create(NULL)) == NULL)
@@ -406,7 +429,9 @@ const char *classify_explain(const struct classifier *c,
 			     size_t len)
 {
 	if (c != NULL && r->rule >= 0 && (size_t)r->rule < c->nrules)
-		snprintf(buf, len, "%s", c->rules[r->rule].where);
+		snprintf(buf, len, "%s%s",
+			 c->rules[r->rule].fallback ? "fallback rule " : "",
+			 c->rules[r->rule].where);
 	else if (r->guard[0] != '\0')
 		snprintf(buf, len,
 			 "status code %s not trusted: its reply says '%s'",
@@ -419,13 +444,6 @@ const char *classify_explain(const struct classifier *c,
 	else
 		snprintf(buf, len, "no rule, no status code");
 	return buf;
-}
-
-/* classify_address_level - can @param cat suppress a recipient */
-static int classify_address_level(enum classify_category cat)
-{
-	return cat == CLASSIFY_MAILBOX_UNKNOWN ||
-	       cat == CLASSIFY_MAILBOX_DISABLED;
 }
 
 /* classify_name_byte - may @param ch be part of an address, host name or
@@ -528,9 +546,44 @@ static size_t classify_next(const struct classifier *c, int prefilter, size_t i)
 }
 
 /*
+ * classify_match - does rule @param i match @param text outside a name
+ * (classify_in_name)? A match that counts only as a name's sets
+ * *@param name_rule when it is still -1, and the rule looks on.
+ */
+static int classify_match(const struct classifier *c, size_t i,
+			  const char *text, size_t len, int *name_rule)
+{
+	PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
+	PCRE2_SIZE *ov = NULL;
+	int rc, in;
+
+	/* pcre2_jit_match skips pcre2_match's per-call checks; both honour
+	 * the match context's limits and JIT stack. */
+	for (size_t from = 0;; from = ov[0] + 1) {
+		rc = c->rules[i].jit
+			 ? pcre2_jit_match(c->rules[i].code, subject, len, from,
+					   0, c->md, c->mctx)
+			 : pcre2_match(c->rules[i].code, subject, len, from, 0,
+				       c->md, c->mctx);
+		if (rc < 0)
+			return 0; /* no match, or a limit hit: not this rule */
+		/* words inside a name are not the reply's: look on */
+		ov = pcre2_get_ovector_pointer(c->md);
+		in = classify_in_name(text, len, ov[0], ov[1],
+				      c->rules[i].category);
+		if (in == 0 || ov[0] >= len)
+			return 1;
+		if (in == 2 && *name_rule < 0)
+			*name_rule = (int)i;
+	}
+}
+
+/*
  * classify_run - the first rule in order that matches; with @param
  * prefilter, rules the literal scan ruled out are skipped (they cannot
- * match, so the first match is the same).
+ * match, so the first match is the same). Ordinary rules first (a match
+ * in a name after them), then the status code, then, for a text without
+ * one, the fallback rules the same way, then other.
  */
 static struct classify_result classify_run(const struct classifier *c,
 					   const char *text, size_t len,
@@ -568,31 +621,10 @@ static struct classify_result classify_run(const struct classifier *c,
 	for (size_t i = classify_next(c, prefilter, 0);
 	     c != NULL && i < c->nrules;
 	     i = classify_next(c, prefilter, i + 1)) {
-		PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
-		PCRE2_SIZE *ov = NULL;
-		int rc, in;
-
-		/* pcre2_jit_match skips pcre2_match's per-call checks; both
-		 * honour the match context's limits and JIT stack. */
-		for (size_t from = 0;; from = ov[0] + 1) {
-			rc = c->rules[i].jit
-				 ? pcre2_jit_match(c->rules[i].code, subject,
-						   len, from, 0, c->md, c->mctx)
-				 : pcre2_match(c->rules[i].code, subject, len,
-					       from, 0, c->md, c->mctx);
-			if (rc < 0)
-				break;
-			/* words inside a name are not the reply's: look on */
-			ov = pcre2_get_ovector_pointer(c->md);
-			in = classify_in_name(text, len, ov[0], ov[1],
-					      c->rules[i].category);
-			if (in == 0 || ov[0] >= len)
-				break;
-			if (in == 2 && name_rule < 0)
-				name_rule = (int)i;
-			rc = PCRE2_ERROR_NOMATCH;
-		}
-		if (rc >= 0 && subj == 4 && det == 4 &&
+		if (c->rules[i].fallback ||
+		    !classify_match(c, i, text, len, &name_rule))
+			continue;
+		if (subj == 4 && det == 4 &&
 		    classify_address_level(c->rules[i].category)) {
 			/* x.4.4 (no mail host, unable to route) is the routing
 			 * failure retryd exists for: never address-level, the
@@ -600,25 +632,39 @@ static struct classify_result classify_run(const struct classifier *c,
 			r.category = CLASSIFY_ROUTING;
 			return r;
 		}
-		if (rc >= 0) {
-			r.category = c->rules[i].category;
-			r.rule = (int)i;
-			return r;
-		}
-		/* PCRE2_ERROR_NOMATCH, or a limit hit: not this rule. */
+		r.category = c->rules[i].category;
+		r.rule = (int)i;
+		return r;
 	}
 	if (name_rule >= 0) {
 		r.category = c->rules[name_rule].category;
 		r.rule = name_rule;
 		return r;
 	}
-	r.category = have_code && cls != 2 ? classify_by_code(cls, subj, det)
-					   : CLASSIFY_OTHER;
-	/* An address-level code never decides against its own words. */
-	if (classify_address_level(r.category) &&
-	    classify_guard_word(text, len, end - strlen(r.code), end, r.guard,
-				sizeof(r.guard)) > 0)
-		r.category = CLASSIFY_OTHER;
+	if (have_code) {
+		r.category = cls != 2 ? classify_by_code(cls, subj, det)
+				      : CLASSIFY_OTHER;
+		/* An address-level code never decides against its own words. */
+		if (classify_address_level(r.category) &&
+		    classify_guard_word(text, len, end - strlen(r.code), end,
+					r.guard, sizeof(r.guard)) > 0)
+			r.category = CLASSIFY_OTHER;
+		return r;
+	}
+	/* No code: the fallback rules (never address-level), in order. */
+	for (size_t i = classify_next(c, prefilter, c ? c->first_fallback : 0);
+	     c != NULL && i < c->nrules;
+	     i = classify_next(c, prefilter, i + 1)) {
+		if (!c->rules[i].fallback ||
+		    !classify_match(c, i, text, len, &name_rule))
+			continue;
+		r.category = c->rules[i].category;
+		r.rule = (int)i;
+		return r;
+	}
+	r.category =
+	    name_rule >= 0 ? c->rules[name_rule].category : CLASSIFY_OTHER;
+	r.rule = name_rule;
 	return r;
 }
 

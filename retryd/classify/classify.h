@@ -7,8 +7,9 @@
  *	classify_new() compiles the policy's [classifier] rules once (JIT
  *	where available); classify_text() returns the first matching rule's
  *	category, using the enhanced status code in the text where no rule
- *	matches the wording. The wording wins where providers misuse codes
- *	(a 5.4.4 is routing, never mailbox).
+ *	matches the wording, and the fallback rules where the text has no
+ *	code. The wording wins where providers misuse codes (a 5.4.4 is
+ *	routing, never mailbox).
  */
 #ifndef RETRYD_CLASSIFY_H
 #define RETRYD_CLASSIFY_H
@@ -42,7 +43,8 @@ struct classify_result {
 	 * when status is generic (x.0.0, x.Y.0); "" without a code */
 	char code[CLASSIFY_STATUS_LEN];
 	int permanent; /* 1: 5.x.x, 0: 4.x.x or unknown */
-	int rule;      /* index of the rule that matched, -1: by code/none */
+	int rule; /* index of the rule (or fallback rule) that matched in the
+		   * policy's rules[], -1: by code/none */
 	/* no rule matched and code is address-level (5.1.1, 5.2.1) but its
 	 * reply holds this word of another category (quota, sender ...), or
 	 * comes under a 521/556 reply (RFC 7504): the code did not decide,
@@ -99,7 +101,8 @@ size_t classify_rules_jit(const struct classifier *c, size_t *total);
 
 /**
  * What decided @param r (from classify_text with @param c): the rule as
- * "FILE:LINE" (a built-in rule is "classifier.ini (built in):LINE"), or
+ * "FILE:LINE" (a built-in rule is "classifier.ini (built in):LINE"), a
+ * fallback rule as "fallback rule FILE:LINE", or
  * "status code X.Y.Z" when no rule matched and the code decided,
  * "status code X.Y.Z not trusted: its reply says 'WORD'" when the guard
  * kept an address-level code from deciding, or "no rule, no status code". Written to @param buf (always terminated).

@@ -77,14 +77,16 @@ struct policy_group {
 
 enum policy_on_suppress { POLICY_SUPPRESS_BOUNCE, POLICY_SUPPRESS_RELEASE };
 
-/* rule = CATEGORY /REGEX/flags  (flags: i = caseless) */
+/* rule = CATEGORY /REGEX/flags  (flags: i = caseless); fallback_rule = the
+ * same, tried only after the status code (never address-level) */
 struct policy_rule {
 	char category[LIMIT_CATEGORY + 1];
 	char *regex; /* owned; between the slashes */
 	int caseless;
 	char *file; /* owned; where the rule was written */
 	int line;
-	int builtin; /* 1: one of the shipped rules compiled into retryd */
+	int builtin;  /* 1: one of the shipped rules compiled into retryd */
+	int fallback; /* 1: fallback_rule: read only texts without a code */
 };
 
 struct policy {
@@ -144,7 +146,8 @@ struct policy {
 	enum policy_on_suppress on_suppress;
 
 	/* [classifier] */
-	struct policy_rule rules[LIMIT_POLICY_RULES]; /* local, then built in */
+	/* local, then built in; rule and fallback_rule lines in file order */
+	struct policy_rule rules[LIMIT_POLICY_RULES];
 	size_t nrules;
 	size_t nrules_builtin; /* the last nrules_builtin of rules[] */
 	int builtin_rules;     /* builtin_rules = yes (default) | no */

@@ -468,7 +468,14 @@ static int set_on_suppress(struct key_ctx *k, const char *v, char *msg,
 	return 0;
 }
 
-static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
+/*
+ * add_rule - rule = or (@param fallback) fallback_rule = CATEGORY /REGEX/:
+ * both count against LIMIT_POLICY_RULES. A fallback rule reads only a text
+ * no rule matched and no status code decides (classify.c): a word there is
+ * weak evidence, so it may never name an address-level category.
+ */
+static int add_rule(struct key_ctx *k, const char *v, int fallback, char *msg,
+		    size_t msglen)
 {
 	struct policy *p = k->p;
 	struct policy_rule r;
@@ -483,6 +490,16 @@ static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	memset(&r, 0, sizeof(r));
 	if (policy_parse_rule(v, &r, msg, msglen) < 0)
 		return -1;
+	if (fallback && (strcmp(r.category, "mailbox-unknown") == 0 ||
+			 strcmp(r.category, "mailbox-disabled") == 0)) {
+		snprintf(msg, msglen,
+			 "'%s' is address-level: a fallback rule's words "
+			 "are too weak to suppress a recipient (use rule =)",
+			 r.category);
+		free(r.regex);
+		return -1;
+	}
+	r.fallback = fallback;
 	if ((r.file = strdup(k->loc.file)) == NULL) {
 		free(r.regex);
 		snprintf(msg, msglen, "out of memory");
@@ -491,6 +508,17 @@ static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 	r.line = k->loc.line;
 	p->rules[p->nrules++] = r;
 	return 0;
+}
+
+static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
+{
+	return add_rule(k, v, 0, msg, msglen);
+}
+
+static int set_fallback_rule(struct key_ctx *k, const char *v, char *msg,
+			     size_t msglen)
+{
+	return add_rule(k, v, 1, msg, msglen);
 }
 
 static int set_builtin_rules(struct key_ctx *k, const char *v, char *msg,
@@ -634,6 +662,7 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_SUPPRESSION, "require_healthy_dns", 0, set_require_healthy, 0},
     {LOAD_SECT_SUPPRESSION, "on_suppress", 0, set_on_suppress, 0},
     {LOAD_SECT_CLASSIFIER, "rule", 1, set_rule, 0},
+    {LOAD_SECT_CLASSIFIER, "fallback_rule", 1, set_fallback_rule, 0},
     {LOAD_SECT_CLASSIFIER, "builtin_rules", 0, set_builtin_rules, 0},
     {LOAD_SECT_HOOKS, "flush_resolver", 0, set_flush_resolver, 0},
     {LOAD_SECT_HOOKS, "escalate", 0, set_escalate, 0},
@@ -713,8 +742,8 @@ int policy_load_handler(void *user, const char *section, const char *name,
 		policy_load_error(
 		    ls, f->path, f->line,
 		    "duplicate key '%s' in [%s] (first at %s:%d); only "
-		    "tier, rule "
-		    "and include may repeat",
+		    "tier, rule, "
+		    "fallback_rule and include may repeat",
 		    qn, qs, seen[i].file, seen[i].line);
 		return 1;
 	}

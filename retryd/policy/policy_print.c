@@ -161,27 +161,31 @@ static int print_groups(const struct policy *p, FILE *fp)
 }
 
 /*
- * print_rules - local rules as rule = lines; the built-in ones follow as
- * comments (loading the print adds them again).
+ * print_rules - local rules as rule = (fallback_rule =) lines; the built-in
+ * ones follow as comments (loading the print adds them again).
  */
 static int print_rules(const struct policy *p, FILE *fp)
 {
 	char rule[PRINT_BUF];
-	size_t nlocal = p->nrules - p->nrules_builtin;
+	size_t nlocal = p->nrules - p->nrules_builtin, nfallback = 0;
 
+	for (size_t i = 0; i < p->nrules; i++)
+		nfallback += p->rules[i].fallback ? 1 : 0;
 	if (fprintf(fp,
 		    "\n[classifier]\n; %zu rules: %zu local, %zu built in "
-		    "(policy/classifier.ini compiled into retryd)\n",
-		    p->nrules, nlocal, p->nrules_builtin) < 0 ||
+		    "(policy/classifier.ini compiled into retryd); %zu of "
+		    "them fallback rules\n",
+		    p->nrules, nlocal, p->nrules_builtin, nfallback) < 0 ||
 	    emit1(fp, "builtin_rules", p->builtin_rules ? "yes" : "no") < 0)
 		return -1;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
+		const char *key = r->fallback ? "fallback_rule" : "rule";
 
 		snprintf(rule, sizeof(rule), "%s /%s/%s", r->category, r->regex,
 			 r->caseless ? "i" : "");
-		if (r->builtin ? fprintf(fp, "; rule = %s\n", rule) < 0
-			       : emit1(fp, "rule", rule) < 0)
+		if (r->builtin ? fprintf(fp, "; %s = %s\n", key, rule) < 0
+			       : emit1(fp, key, rule) < 0)
 			return -1;
 	}
 	return 0;

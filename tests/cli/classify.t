@@ -10,8 +10,9 @@
 # stderr while the lines around it are still classified (exit 1); CRLF
 # input; control bytes and NUL shown as '?'; a local rule placed before the
 # included classifier.ini wins; --explain names the deciding rule (FILE:LINE,
-# built-in rules as "classifier.ini (built in):LINE") or the fallback; a bad
-# option exits 2 and a broken policy 78.
+# built-in rules as "classifier.ini (built in):LINE", a fallback rule as
+# "fallback rule FILE:LINE") or the status code; a bad option exits 2 and a
+# broken policy 78.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 CTL=${RETRYD_ASAN_BUILD:-build/asan}/retryctl
@@ -109,16 +110,21 @@ EOF
 is "$("$CTL" -c "$T/local.ini" classify "550 5.1.1 User unknown" | cut -f1)" content \
 	"a local rule placed first wins"
 
-# 21-26: --explain names the rule (FILE:LINE) or the fallback that decided
-printf '[classifier]\nrule = content /local words/\n' >"$T/local2.ini"
+# 21-28: --explain names the rule (FILE:LINE), the fallback rule or the status code that decided
+printf '[classifier]\nrule = content /local words/\nfallback_rule = rate-limit /\\bwobbled\\b/\n' >"$T/local2.ini"
 out=$("$CTL" -c "$T/local2.ini" classify --explain "550 local words" "552 5.2.2 <x@example.com>" "554 nothing here" \
-	"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table")
+	"550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table" \
+	"554 it wobbled" "554 5.0.0 it wobbled")
 is "$(echo "$out" | sed -n 1p)" "$(printf 'content\t%s:2\t550 local words' "$T/local2.ini")" "--explain: a local rule as FILE:LINE"
 is "$(echo "$out" | sed -n 2p | cut -f1,2)" "$(printf 'mailbox-full\tstatus code 5.2.2')" "--explain: the status code fallback"
 is "$(echo "$out" | sed -n 3p | cut -f1,2)" "$(printf 'other\tno rule, no status code')" "--explain: neither"
 like "$(echo "$out" | sed -n 4p | cut -f1,2)" "^mailbox-unknown	classifier\.ini \(built in\):[0-9]+\$" "--explain: a built-in rule with its line"
 line=$(echo "$out" | sed -n 4p | cut -f2 | sed 's/.*://')
 like "$(sed -n "${line}p" policy/classifier.ini)" '^rule = mailbox-unknown /' "--explain: the line named is that rule in policy/classifier.ini"
+is "$(echo "$out" | sed -n 5p)" "$(printf 'rate-limit\tfallback rule %s:3\t554 it wobbled' "$T/local2.ini")" \
+	"--explain: a fallback rule, no code in the text: 'fallback rule FILE:LINE'"
+is "$(echo "$out" | sed -n 6p | cut -f1,2)" "$(printf 'other\tstatus code 5.0.0')" \
+	"--explain: a text with a code is not read by a fallback rule"
 if command -v jq >/dev/null; then
 	is "$("$CTL" -c "$T/local2.ini" classify --json --explain "552 5.2.2 x" | jq -r .decided_by)" "status code 5.2.2" \
 		"--explain --json: decided_by"

@@ -88,14 +88,19 @@ cp policy/retryd.ini "$TMP/etc-alone/retryd.ini"
 is "$?" 0 "retryd.ini copied alone to a new directory: -t exit 0"
 printf '[retryd]\nmta = postfix\n' >"$TMP/short.ini"
 "$RETRYD" -c "$TMP/short.ini" -t >"$TMP/short.out" 2>&1
-n_default=$(grep -c '^; rule = ' "$TMP/default.ini")
-is "$(grep -c '^; rule = ' "$TMP/short.out")" "$n_default" "a policy without [classifier]: the same built-in rules"
+n_default=$(grep -cE '^; (fallback_)?rule = ' "$TMP/default.ini")
+is "$(grep -cE '^; (fallback_)?rule = ' "$TMP/short.out")" "$n_default" "a policy without [classifier]: the same built-in rules"
 printf '[classifier]\nrule = other /local/i\n' >"$TMP/local.ini"
 "$RETRYD" -c "$TMP/local.ini" -t >"$TMP/local.out" 2>&1
 like "$(cat "$TMP/local.out")" "; $((n_default + 1)) rules: 1 local, $n_default built in" "local rules come first, the built-in ones after"
 printf '[classifier]\nbuiltin_rules = no\nrule = other /local/i\n' >"$TMP/nobuiltin.ini"
 "$RETRYD" -c "$TMP/nobuiltin.ini" -t >"$TMP/nobuiltin.out" 2>&1
 like "$(cat "$TMP/nobuiltin.out")" '; 1 rules: 1 local, 0 built in' "builtin_rules = no: only the local rules"
+printf '[classifier]\nbuiltin_rules = no\nfallback_rule = other /local/i\nrule = content /words/\n' >"$TMP/fallback.ini"
+"$RETRYD" -c "$TMP/fallback.ini" -t >"$TMP/fallback.out" 2>&1
+like "$(cat "$TMP/fallback.out")" '; 2 rules: 2 local, 0 built in \(.*\); 1 of them fallback rules' "-t counts the fallback rules"
+like "$(cat "$TMP/fallback.out")" 'fallback_rule = other /local/i' "-t prints a fallback rule as fallback_rule ="
+like "$(cat "$TMP/default.ini")" '; [0-9]+ of them fallback rules' "default: -t says how many rules are fallback rules"
 like "$(cat "$TMP/nobuiltin.out")" 'builtin_rules = no' "builtin_rules = no is printed"
 like "$(cat "$TMP/default.ini")" 'domains = hotmail\.\*, outlook\.\*, live\.\*, msn\.com' "default: [group microsoft]"
 like "$(grep -c '^tier = ' "$TMP/default.ini")" '^3$' "default: three backoff tiers"

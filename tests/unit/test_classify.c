@@ -872,18 +872,22 @@ static void test_arbitrary_bytes(void **state)
 			    "mailbox-unknown");
 }
 
-/* A hand-built policy with the given rules. */
+/* A hand-built policy with the given rules ("fallback CATEGORY /RE/": a
+ * fallback rule), rule i at hand.ini:10+i. */
 static struct policy *hand_policy(const char *const *rules, size_t n)
 {
 	struct policy *p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	for (size_t i = 0; i < n; i++) {
-		const char *sp = strchr(rules[i], ' ');
+		int fb = strncmp(rules[i], "fallback ", 9) == 0;
+		const char *rule = rules[i] + (fb ? 9 : 0);
+		const char *sp = strchr(rule, ' ');
 		const char *re = sp + 2, *end = strrchr(re, '/');
 
+		p->rules[i].fallback = fb;
 		snprintf(p->rules[i].category, sizeof(p->rules[i].category),
-			 "%.*s", (int)(sp - rules[i]), rules[i]);
+			 "%.*s", (int)(sp - rule), rule);
 		p->rules[i].regex = strndup(re, (size_t)(end - re));
 		p->rules[i].caseless = end[1] == 'i';
 		p->rules[i].file = strdup("hand.ini");
@@ -1105,11 +1109,97 @@ static void test_words_in_names(void **state)
 	hand_classifier_free(c, p);
 }
 
-/* A bad rule is refused with the file and line it came from. */
+/*
+ * Fallback rules (fallback_rule) read only a text that no rule matched (in
+ * its words or in a name) and that holds no enhanced status code, whatever
+ * the code says (a 2.0.0, a 5.0.0 that is other): in policy order wherever
+ * written, a match in a name only when none matches the words, then other.
+ * The prefilter filters them; --explain says "fallback rule FILE:LINE".
+ */
+static void test_fallback_rules(void **state)
+{
+	static const char *const rules[] = {
+	    "fallback connection /\\blost\\b/i",
+	    "mailbox-full /quota/i",
+	    "fallback rate-limit /\\b(rate|lost)\\b/i",
+	    "fallback routing /\\bloop\\b/i",
+	};
+	static const struct {
+		const char *text;
+		int rule;
+		enum classify_category want;
+	} cases[] = {
+	    /* no rule, no code: the first fallback rule that matches */
+	    {"the link was lost", 0, CLASSIFY_CONNECTION},
+	    {"LOST", 0, CLASSIFY_CONNECTION},
+	    {"rate", 2, CLASSIFY_RATE_LIMIT},
+	    {"a mail loop", 3, CLASSIFY_ROUTING},
+	    {"nothing to read", -1, CLASSIFY_OTHER},
+	    /* a rule wins over a fallback rule written before it */
+	    {"over quota, the link was lost", 1, CLASSIFY_MAILBOX_FULL},
+	    /* ... and so does a rule's match in a URL or host name */
+	    {"see https://example.net/quota: the link was lost", 1,
+	     CLASSIFY_MAILBOX_FULL},
+	    /* an enhanced code keeps them out: it decides, other or not */
+	    {"452 4.2.2 the link was lost", -1, CLASSIFY_MAILBOX_FULL},
+	    {"550 5.0.0 the link was lost", -1, CLASSIFY_OTHER},
+	    {"250 2.0.0 the link was lost", -1, CLASSIFY_OTHER},
+	    {"550=205.7.1=20the link was lost", -1, CLASSIFY_POLICY_REPUTATION},
+	    {"550 5.1.1 the link was lost", -1, CLASSIFY_MAILBOX_UNKNOWN},
+	    /* ... what classify_find_status does not read as one does not */
+	    {"the link was lost (192.0.2.45)", 0, CLASSIFY_CONNECTION},
+	    {"the link was lost (v5.1.1)", 0, CLASSIFY_CONNECTION},
+	    /* words in an address do not count: the rule looks on */
+	    {"<lost@example.org>: mail loop", 3, CLASSIFY_ROUTING},
+	    {"<lost@example.org>: lost", 0, CLASSIFY_CONNECTION},
+	    /* a match in a URL counts only when none is in the words */
+	    {"see https://example.net/lost: rate", 2, CLASSIFY_RATE_LIMIT},
+	    {"see https://example.net/lost", 0, CLASSIFY_CONNECTION},
+	};
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 4, &p);
+	struct classify_result r;
+	char why[CLASSIFY_EXPLAIN_LEN];
+
+	(void)state;
+	assert_int_equal(classify_rules_filtered(c), 4);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = classify_text(c, cases[i].text, strlen(cases[i].text));
+		if (r.rule != cases[i].rule || r.category != cases[i].want ||
+		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
+			    .rule != r.rule)
+			fail_msg("'%s': rule %d (%s), want %d (%s)",
+				 cases[i].text, r.rule,
+				 classify_category_name(r.category),
+				 cases[i].rule,
+				 classify_category_name(cases[i].want));
+	}
+	r = classify_text(c, "the link was lost", 17);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "fallback rule hand.ini:10");
+	r = classify_text(c, "over quota", 10);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "hand.ini:11");
+	r = classify_text(c, "550 5.0.0 the link was lost", 27);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "status code 5.0.0");
+	r = classify_text(c, "nothing", 7);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "no rule, no status code");
+	/* without a classifier the code alone decides, as before */
+	assert_int_equal(classify_text(NULL, "the link was lost", 17).category,
+			 CLASSIFY_OTHER);
+	hand_classifier_free(c, p);
+}
+
+/* A bad rule is refused with the file and line it came from; a fallback
+ * rule may not be address-level. */
 static void test_bad_rules(void **state)
 {
 	static const char *const badcat[] = {"routing /x/", "spam /y/"};
 	static const char *const badre[] = {"routing /(unclosed/i"};
+	static const char *const badfb[] = {"fallback routing /x/",
+					    "fallback mailbox-disabled /y/"};
 	struct policy *p;
 	struct classifier *c = (struct classifier *)1;
 	char err[256];
@@ -1124,6 +1214,12 @@ static void test_bad_rules(void **state)
 	p = hand_policy(badre, 1);
 	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "hand.ini:10: rule: bad regex"));
+	hand_free(p);
+	p = hand_policy(badfb, 2);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
+	assert_non_null(
+	    strstr(err, "hand.ini:11: fallback_rule: 'mailbox-disabled' is "
+			"address-level"));
 	hand_free(p);
 }
 
@@ -1182,6 +1278,7 @@ int main(void)
 	    cmocka_unit_test(test_hand_rules),
 	    cmocka_unit_test(test_words_in_names),
 	    cmocka_unit_test(test_whole_bounce_report),
+	    cmocka_unit_test(test_fallback_rules),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),

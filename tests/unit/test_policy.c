@@ -214,6 +214,7 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
 		assert_string_equal(a->rules[i].category, b->rules[i].category);
 		assert_string_equal(a->rules[i].regex, b->rules[i].regex);
 		assert_int_equal(a->rules[i].caseless, b->rules[i].caseless);
+		assert_int_equal(a->rules[i].fallback, b->rules[i].fallback);
 	}
 	assert_true(argv_equal(a->hook_flush_resolver, b->hook_flush_resolver));
 	assert_true(argv_equal(a->hook_escalate, b->hook_escalate));
@@ -826,6 +827,60 @@ static void test_builtin_rules_no(void **state)
 }
 
 /*
+ * fallback_rule = CATEGORY /REGEX/: the rule syntax, kept in file order
+ * among the rules (local before built in), never address-level: refused
+ * at its own line, mailbox-unknown and mailbox-disabled alike.
+ */
+static void test_fallback_rule(void **state)
+{
+	struct policy *p;
+	const char *e;
+	char path[600];
+	size_t nfallback = 0;
+
+	(void)state;
+	p = load_ok(
+	    srcdir_fx_path("tests/data/policy-good/13-fallback-rule.ini"));
+	assert_int_equal(p->nrules - p->nrules_builtin, 4);
+	assert_int_equal(p->rules[0].fallback, 0);
+	assert_int_equal(p->rules[1].fallback, 1);
+	assert_string_equal(p->rules[1].category, "connection");
+	assert_string_equal(p->rules[1].regex, "\\blost\\b");
+	assert_int_equal(p->rules[1].caseless, 1);
+	assert_int_equal(p->rules[1].line, 4);
+	assert_int_equal(p->rules[1].builtin, 0);
+	assert_int_equal(p->rules[2].fallback, 0);
+	assert_int_equal(p->rules[3].fallback, 1);
+	assert_int_equal(p->rules[3].caseless, 0);
+	/* the built-in ones, fallback rules among them, come after */
+	for (size_t i = 4; i < p->nrules; i++) {
+		assert_int_equal(p->rules[i].builtin, 1);
+		nfallback += (size_t)p->rules[i].fallback;
+	}
+	assert_true(nfallback < p->nrules_builtin);
+	policy_free(p);
+	round_trip(
+	    srcdir_fx_path("tests/data/policy-good/13-fallback-rule.ini"));
+
+	e = load_text_err("[classifier]\n"
+			  "fallback_rule = mailbox-unknown /unknown/i\n"
+			  "fallback_rule = rate-limit /rate/i\n"
+			  "fallback_rule = mailbox-disabled /disabled/i\n"
+			  "fallback_rule = spam /x/\n"
+			  "fallback_rule = other x\n");
+	snprintf(path, sizeof(path), "%s/t.ini", tmpdir);
+	assert_true(has_error(e, path, 2,
+			      "fallback_rule: 'mailbox-unknown' is "
+			      "address-level"));
+	assert_true(has_error(e, path, 4,
+			      "fallback_rule: 'mailbox-disabled' is "
+			      "address-level"));
+	assert_true(has_error(e, path, 5, "unknown category 'spam'"));
+	assert_true(has_error(e, path, 6, "the regex must be written"));
+	assert_null(strstr(e, "t.ini:3:"));
+}
+
+/*
  * test_rule_limit - LIMIT_POLICY_RULES rules load, one more is refused at
  * its own line; local and built-in rules count together, and a policy that
  * also includes a copy of the shipped classifier.ini (as one written for an
@@ -849,6 +904,11 @@ static void test_rule_limit(void **state)
 	assert_int_equal(p->nrules, LIMIT_POLICY_RULES);
 	policy_free(p);
 	snprintf(text + used, cap - used, "rule = other /one-more/\n");
+	e = load_text_err(text);
+	assert_true(has_error(e, write_tmp("t.ini", text),
+			      LIMIT_POLICY_RULES + 3, "too many rules"));
+	/* fallback rules count against the same limit */
+	snprintf(text + used, cap - used, "fallback_rule = other /one-more/\n");
 	e = load_text_err(text);
 	assert_true(has_error(e, write_tmp("t.ini", text),
 			      LIMIT_POLICY_RULES + 3, "too many rules"));
@@ -1128,6 +1188,7 @@ int main(void)
 	    cmocka_unit_test(test_includes),
 	    cmocka_unit_test(test_group_membership),
 	    cmocka_unit_test(test_builtin_rules_no),
+	    cmocka_unit_test(test_fallback_rule),
 	    cmocka_unit_test(test_rule_limit),
 	    cmocka_unit_test(test_round_trip_default),
 	    cmocka_unit_test(test_round_trip_good_corpus),
