@@ -61,6 +61,16 @@ struct classify_prefilter;
  */
 struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n);
+
+/**
+ * classify_prefilter_new() with at most @param dense_max bytes of full
+ * transition rows (the states past them keep their children and failure
+ * link only; the scan gives the same candidates): tests reach the deep
+ * states' walk with small rule sets through it.
+ */
+struct classify_prefilter *
+classify_prefilter_new_dense(const char *const *regexes, size_t n,
+			     size_t dense_max);
 void classify_prefilter_free(struct classify_prefilter *pf);
 
 /** 64-bit words of a candidate set (and its scratch) for this prefilter. */

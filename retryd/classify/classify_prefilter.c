@@ -10,20 +10,34 @@
  *	(classify_literal_sets: up to CLASSIFY_LIT_AND sets, a match holds a
  *	literal of each) and builds one Aho-Corasick automaton over all of
  *	them, ASCII case folded, each cut to its first PREFILTER_DEPTH bytes
- *	(a piece of a required literal is required too; the table stays a
- *	third of the size), as a full transition table over byte
- *	classes (prefilter_byte_rep): a letter (either case), digit, space
- *	or '.' of some literal has its own class, the other ASCII bytes
- *	share one, bytes above 0x7f share 8; a byte whose class no literal
- *	holds is class 0. A shared class only lets the automaton see a
- *	literal where a sibling byte stands (more candidates, never fewer)
- *	and keeps the table small. A transition holds its target state's
- *	number: 16 bits while the states fit (PREFILTER_NARROW, half the
- *	table of 32-bit entries), else 32. States are numbered breadth first
- *	(the shallow states a text visits most share a few pages), those
- *	where no literal ends before those where one does: one compare
- *	tells a hit, and such a state lists the sets met there (merged
- *	along the failure links at build time).
+ *	(a piece of a required literal is required too; the automaton stays
+ *	small), over byte classes (prefilter_byte_rep): a letter (either
+ *	case), digit, space or '.' of some literal has its own class, the
+ *	other ASCII bytes share one, bytes above 0x7f share 8; a byte whose
+ *	class no literal holds is class 0. A shared class only lets the
+ *	automaton see a literal where a sibling byte stands (more
+ *	candidates, never fewer) and keeps the rows narrow.
+ *
+ *	The table, while the states fit 16 bits (PREFILTER_NARROW): each
+ *	state has an 8-byte record (struct prefilter_state), a row number
+ *	and up to PREFILTER_EXC exceptions (a class and the state it leads
+ *	to); on class c the next state is the exception's on c, else entry
+ *	c of the row (rows16, a 16-bit state number per class). The first
+ *	states breadth first that fit PREFILTER_DENSE bytes of rows (the
+ *	shallow states a text visits most) have a row of their own and no
+ *	exception. A deeper state shares the row of the nearest state on
+ *	its failure path that has one, and its exceptions are its trie
+ *	children and those its failure path adds before that row (a text
+ *	there goes where the failure state would); one that would need
+ *	more than PREFILTER_EXC gets a row of its own. Most deep states have
+ *	one child: the 1,181 shipped rules' 29,391 states take 466,650 bytes
+ *	(2,463 rows of 47 classes and the records) where a row each took
+ *	2,762,754, and the scan reads a record and a row entry a byte, no
+ *	branch. Past 65,536 states every state has a row of 32-bit numbers
+ *	and no record. States are numbered those where some set ends first
+ *	(quiet_at on: none), each part breadth first: one compare tells a
+ *	hit, and such a state lists the sets met there (merged along the
+ *	failure links at build time).
  *
  *	classify_prefilter_scan() walks the text once, byte by byte (a text
  *	of 2 * PREFILTER_DEPTH bytes or more as two halves at once,
@@ -46,18 +60,36 @@
 
 #define PREFILTER_DEPTH	 12    /* a literal's first bytes only: a small table */
 #define PREFILTER_NARROW 65536 /* states a 16-bit transition can name */
+#define PREFILTER_DENSE	 (48 * 1024) /* bytes of rows for the shallow states */
+#define PREFILTER_NOKID	 0xff	     /* no class */
+#define PREFILTER_EXC	 2	     /* a state's transitions besides its row */
+
+/*
+ * A state of the 16-bit table: on class c it goes to kid[j] where
+ * cls[j] == c, else to rows16[row * nclasses + c] (its own full row, or
+ * the row of the nearest state with one on its failure path).
+ */
+struct prefilter_state {
+	uint16_t row;
+	uint16_t kid[PREFILTER_EXC];
+	uint8_t cls[PREFILTER_EXC];
+};
 
 struct classify_prefilter {
 	size_t rwords;		/* 64-bit words of a rule set */
 	size_t nwords;		/* CLASSIFY_LIT_AND * rwords: all layers */
-	size_t nstates;		/* automaton states, 0 is the root */
+	size_t nstates;		/* automaton states */
 	size_t nclasses;	/* byte classes, 0 is "in no literal" */
-	size_t first_hit;	/* states from here on have sets met there */
+	size_t nrows;		/* full rows */
+	size_t quiet_at;	/* states from here on have no sets met */
+	size_t root;		/* the start state */
+	size_t dense_max;	/* bytes of full rows at most (16-bit) */
 	size_t filtered;	/* rules with a literal set */
 	unsigned char cls[256]; /* byte -> class (case folded) */
-	uint16_t *delta16; /* [state * nclasses + class] -> state, or NULL */
-	uint32_t *delta32; /* the same when a state needs more than 16 bits */
-	uint32_t *hit_at;  /* [state - first_hit + 1]: its sets in hit[] */
+	uint16_t *rows16;	/* [row * nclasses + class] -> state, or NULL */
+	struct prefilter_state *st; /* [state] (with rows16) */
+	uint32_t *delta32; /* [state * nclasses + class] past 16 bits */
+	uint32_t *hit_at;  /* [state < quiet_at, + 1]: its sets in hit[] */
 	uint32_t *hit;	   /* the bits of the sets met at each state */
 	uint64_t *always;  /* [nwords]: sets taken as met (see new) */
 	/* build time only (freed by prefilter_lists) */
@@ -65,13 +97,16 @@ struct classify_prefilter {
 	uint64_t *out;		/* [state * nwords]: sets met here */
 	unsigned char *has_out; /* [state]: out is not empty */
 	uint32_t *order;	/* the states breadth first, root first */
+	uint32_t *fail;		/* [state]: failure link */
+	unsigned char *depth;	/* [state]: bytes from the root */
 };
 
 void classify_prefilter_free(struct classify_prefilter *pf)
 {
 	if (pf == NULL)
 		return;
-	free(pf->delta16);
+	free(pf->rows16);
+	free(pf->st);
 	free(pf->delta32);
 	free(pf->hit_at);
 	free(pf->hit);
@@ -80,6 +115,8 @@ void classify_prefilter_free(struct classify_prefilter *pf)
 	free(pf->out);
 	free(pf->has_out);
 	free(pf->order);
+	free(pf->fail);
+	free(pf->depth);
 	free(pf);
 }
 
@@ -100,8 +137,10 @@ size_t classify_prefilter_bytes(const struct classify_prefilter *pf,
 		*states = pf->nstates;
 	if (classes != NULL)
 		*classes = pf->nclasses;
-	return pf->nstates * pf->nclasses *
-	       (pf->delta16 != NULL ? sizeof(uint16_t) : sizeof(uint32_t));
+	if (pf->rows16 == NULL)
+		return pf->nstates * pf->nclasses * sizeof(uint32_t);
+	return pf->nrows * pf->nclasses * sizeof(uint16_t) +
+	       pf->nstates * sizeof(struct prefilter_state);
 }
 
 /*
@@ -196,17 +235,20 @@ static int prefilter_links(struct classify_prefilter *pf)
 {
 	uint32_t *fail = calloc(pf->nstates, sizeof(*fail));
 	uint32_t *queue = calloc(pf->nstates, sizeof(*queue));
+	unsigned char *depth = calloc(pf->nstates, 1);
 	size_t head = 1, tail = 1, nc = pf->nclasses;
 
 	pf->order = queue;
-	if (fail == NULL || queue == NULL) {
-		free(fail);
+	pf->fail = fail;
+	pf->depth = depth;
+	if (fail == NULL || queue == NULL || depth == NULL)
 		return -1;
-	}
 	queue[0] = 0; /* the root */
 	for (size_t c = 0; c < nc; c++)
-		if (pf->delta[c] != 0)
+		if (pf->delta[c] != 0) {
 			queue[tail++] = pf->delta[c]; /* fail = root */
+			depth[pf->delta[c]] = 1;
+		}
 	while (head < tail) {
 		uint32_t s = queue[head++];
 
@@ -222,110 +264,233 @@ static int prefilter_links(struct classify_prefilter *pf)
 				*t = via;
 			} else {
 				fail[*t] = via;
+				depth[*t] = (unsigned char)(depth[s] + 1);
 				queue[tail++] = *t;
 			}
 		}
 	}
-	free(fail);
 	return 0;
 }
 
 /*
  * prefilter_number - the scan's numbering of the states (@return it,
- * [old] -> new, or NULL when out of memory; pf->order becomes [new] ->
- * old): the states where no set ends first, then those where some do
- * (first_hit on: one compare tells a hit), each part breadth first from
- * the root, so that the rows a text visits most (the shallow states) lie
- * together in a few pages.
+ * [old] -> new, or NULL when out of memory): those where some set ends
+ * first, then those where none does (quiet_at on: one compare tells a
+ * hit), each part breadth first from the root. pf->order stays breadth
+ * first.
  */
 static uint32_t *prefilter_number(struct classify_prefilter *pf)
 {
 	uint32_t *num = calloc(pf->nstates, sizeof(*num));
-	uint32_t *old = calloc(pf->nstates, sizeof(*old));
 	size_t next = 0;
 
-	if (num == NULL || old == NULL) {
-		free(num);
-		free(old);
+	if (num == NULL)
 		return NULL;
-	}
-	for (int hit = 0; hit <= 1; hit++) {
-		if (hit)
-			pf->first_hit = next;
+	for (int hit = 1; hit >= 0; hit--) {
+		if (!hit)
+			pf->quiet_at = next;
 		for (size_t k = 0; k < pf->nstates; k++)
-			if ((pf->has_out[pf->order[k]] != 0) == hit) {
-				old[next] = pf->order[k];
+			if ((pf->has_out[pf->order[k]] != 0) == hit)
 				num[pf->order[k]] = (uint32_t)next++;
-			}
 	}
-	free(pf->order);
-	pf->order = old;
+	pf->root = num[0];
 	return num;
 }
 
 /*
- * prefilter_lists - each state's sets as a list of bits (a scan touches
- * only the sets met, not every word) and the scan's table: 16-bit
- * transitions when every state fits (PREFILTER_NARROW), else 32-bit;
- * both hold the target state's number (prefilter_number). Frees the
- * build-time tables. @return 0, or -1 when out of memory.
+ * prefilter_rec - the record of state @param s (old numbers) in @param
+ * rec, given those of the shallower states: its trie children (the
+ * transitions one byte deeper), and past them what its failure state
+ * does: that state's row, or its record's row and exceptions. @return 0,
+ * or -1 when that makes more than PREFILTER_EXC exceptions (then @param s
+ * needs a row of its own).
  */
-static int prefilter_lists(struct classify_prefilter *pf)
+static int prefilter_rec(const struct classify_prefilter *pf,
+			 struct prefilter_state *rec, const uint32_t *row_of,
+			 const uint32_t *kid_of, size_t s, uint32_t *kids)
 {
-	size_t total = 0, at = 0, nc = pf->nclasses, nhit;
-	uint32_t *num = prefilter_number(pf);
+	struct prefilter_state r;
+	size_t n = 0, f = pf->fail[s];
 
-	if (num == NULL)
-		return -1;
-	nhit = pf->nstates - pf->first_hit;
+	memset(&r, 0, sizeof(r));
+	memset(r.cls, PREFILTER_NOKID, sizeof(r.cls));
+	for (size_t c = 0; c < pf->nclasses; c++) {
+		uint32_t t = pf->delta[s * pf->nclasses + c];
+
+		if (pf->depth[t] != pf->depth[s] + 1)
+			continue;
+		if (n == PREFILTER_EXC)
+			return -1;
+		r.cls[n] = (uint8_t)c;
+		kids[n++] = t;
+	}
+	if (row_of[f] != UINT32_MAX) {
+		r.row = (uint16_t)row_of[f];
+	} else {
+		r.row = rec[f].row;
+		for (size_t j = 0; j < PREFILTER_EXC; j++) {
+			int mine = rec[f].cls[j] == PREFILTER_NOKID;
+
+			for (size_t i = 0; i < n && !mine; i++)
+				mine = r.cls[i] == rec[f].cls[j];
+			if (mine)
+				continue;
+			if (n == PREFILTER_EXC)
+				return -1;
+			r.cls[n] = rec[f].cls[j];
+			kids[n++] = kid_of[f * PREFILTER_EXC + j];
+		}
+	}
+	rec[s] = r;
+	return 0;
+}
+
+/*
+ * prefilter_rows - the 16-bit table: the first states breadth first that
+ * fit pf->dense_max get a full row, so does every other state with more
+ * than PREFILTER_EXC transitions its failure path's row does not give;
+ * each state's record (struct prefilter_state) says its row and the
+ * transitions that differ from it. @return 0, or -1 when out of memory.
+ */
+static int prefilter_rows(struct classify_prefilter *pf, const uint32_t *num)
+{
+	size_t nc = pf->nclasses, fit = pf->dense_max / (nc * sizeof(uint16_t));
+	struct prefilter_state *rec = calloc(pf->nstates, sizeof(*rec));
+	uint32_t *row_of = malloc(pf->nstates * sizeof(*row_of));
+	uint32_t *kid_of = calloc(pf->nstates * PREFILTER_EXC, sizeof(*kid_of));
+	int rc = -1;
+
+	pf->st = calloc(pf->nstates, sizeof(*pf->st));
+	if (rec == NULL || row_of == NULL || kid_of == NULL || pf->st == NULL)
+		goto out;
+	pf->nrows = 0;
+	for (size_t k = 0; k < pf->nstates; k++) {
+		size_t s = pf->order[k];
+
+		row_of[s] = UINT32_MAX;
+		if (k == 0 || k < fit ||
+		    prefilter_rec(pf, rec, row_of, kid_of, s,
+				  kid_of + s * PREFILTER_EXC) < 0) {
+			row_of[s] = (uint32_t)pf->nrows++;
+			memset(&rec[s], 0, sizeof(rec[s]));
+			memset(rec[s].cls, PREFILTER_NOKID, sizeof(rec[s].cls));
+			rec[s].row = (uint16_t)row_of[s];
+		}
+	}
+	if ((pf->rows16 = calloc(pf->nrows * nc, sizeof(*pf->rows16))) == NULL)
+		goto out;
+	for (size_t s = 0; s < pf->nstates; s++) {
+		struct prefilter_state *r = &pf->st[num[s]];
+
+		*r = rec[s];
+		for (size_t j = 0; j < PREFILTER_EXC; j++)
+			if (r->cls[j] != PREFILTER_NOKID)
+				r->kid[j] = (uint16_t)
+				    num[kid_of[s * PREFILTER_EXC + j]];
+		if (row_of[s] == UINT32_MAX)
+			continue;
+		for (size_t c = 0; c < nc; c++)
+			pf->rows16[row_of[s] * nc + c] =
+			    (uint16_t)num[pf->delta[s * nc + c]];
+	}
+	rc = 0;
+out:
+	free(rec);
+	free(row_of);
+	free(kid_of);
+	return rc;
+}
+
+/*
+ * prefilter_hits - each state's sets as a list of bits, in state number
+ * order (@param num: [old] -> new): a scan touches only the sets met, not
+ * every word. @return 0, or -1 when out of memory.
+ */
+static int prefilter_hits(struct classify_prefilter *pf, const uint32_t *num)
+{
+	size_t total = 0, at = 0;
+	uint32_t *old = calloc(pf->quiet_at + 1, sizeof(*old));
+
 	for (size_t i = 0; i < pf->nstates * pf->nwords; i++)
 		total += (size_t)__builtin_popcountll(pf->out[i]);
-	pf->hit_at = calloc(nhit + 1, sizeof(*pf->hit_at));
+	pf->hit_at = calloc(pf->quiet_at + 1, sizeof(*pf->hit_at));
 	pf->hit = calloc(total + 1, sizeof(*pf->hit));
-	if (pf->nstates <= PREFILTER_NARROW)
-		pf->delta16 = calloc(pf->nstates * nc, sizeof(*pf->delta16));
-	else
-		pf->delta32 = calloc(pf->nstates * nc, sizeof(*pf->delta32));
-	if (pf->hit_at == NULL || pf->hit == NULL ||
-	    (pf->delta16 == NULL && pf->delta32 == NULL)) {
-		free(num);
+	if (old == NULL || pf->hit_at == NULL || pf->hit == NULL) {
+		free(old);
 		return -1;
 	}
-	for (size_t k = pf->first_hit; k < pf->nstates; k++) {
-		size_t st = pf->order[k]; /* the state numbered k */
+	for (size_t st = 0; st < pf->nstates; st++)
+		if (num[st] < pf->quiet_at)
+			old[num[st]] = (uint32_t)st;
+	for (size_t k = 0; k < pf->quiet_at; k++) {
+		const uint64_t *out = pf->out + old[k] * pf->nwords;
 
-		pf->hit_at[k - pf->first_hit] = (uint32_t)at;
+		pf->hit_at[k] = (uint32_t)at;
 		for (size_t w = 0; w < pf->nwords; w++)
-			for (uint64_t m = pf->out[st * pf->nwords + w]; m != 0;
-			     m &= m - 1)
+			for (uint64_t m = out[w]; m != 0; m &= m - 1)
 				pf->hit[at++] =
 				    (uint32_t)(w * 64 +
 					       (size_t)__builtin_ctzll(m));
 	}
-	pf->hit_at[nhit] = (uint32_t)at;
-	for (size_t st = 0; st < pf->nstates; st++)
-		for (size_t c = 0; c < nc; c++) {
-			uint32_t t = num[pf->delta[st * nc + c]];
+	pf->hit_at[pf->quiet_at] = (uint32_t)at;
+	free(old);
+	return 0;
+}
 
-			if (pf->delta16 != NULL)
-				pf->delta16[num[st] * nc + c] = (uint16_t)t;
-			else
-				pf->delta32[num[st] * nc + c] = t;
-		}
+/*
+ * prefilter_lists - the scan's tables: the sets met at each state
+ * (prefilter_hits), then rows and records (prefilter_rows) while every
+ * state fits 16 bits (PREFILTER_NARROW), else a row of 32-bit numbers per
+ * state; all hold the target state's number (prefilter_number). Frees the
+ * build-time tables. @return 0, or -1 when out of memory.
+ */
+static int prefilter_lists(struct classify_prefilter *pf)
+{
+	size_t nc = pf->nclasses;
+	uint32_t *num = prefilter_number(pf);
+	int rc = -1;
+
+	if (num == NULL || prefilter_hits(pf, num) < 0)
+		goto out;
+	if (pf->nstates <= PREFILTER_NARROW) {
+		if (prefilter_rows(pf, num) < 0)
+			goto out;
+	} else {
+		pf->delta32 = calloc(pf->nstates * nc, sizeof(*pf->delta32));
+		if (pf->delta32 == NULL)
+			goto out;
+		for (size_t st = 0; st < pf->nstates; st++)
+			for (size_t c = 0; c < nc; c++)
+				pf->delta32[num[st] * nc + c] =
+				    num[pf->delta[st * nc + c]];
+	}
+	rc = 0;
+out:
 	free(num);
 	free(pf->delta);
 	free(pf->out);
 	free(pf->has_out);
 	free(pf->order);
+	free(pf->fail);
+	free(pf->depth);
 	pf->delta = NULL;
 	pf->out = NULL;
 	pf->has_out = NULL;
 	pf->order = NULL;
-	return 0;
+	pf->fail = NULL;
+	pf->depth = NULL;
+	return rc;
 }
 
 struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n)
+{
+	return classify_prefilter_new_dense(regexes, n, PREFILTER_DENSE);
+}
+
+struct classify_prefilter *
+classify_prefilter_new_dense(const char *const *regexes, size_t n,
+			     size_t dense_max)
 {
 	struct classify_prefilter *pf = calloc(1, sizeof(*pf));
 	struct classify_cnf *sets = calloc(n ? n : 1, sizeof(*sets));
@@ -333,6 +498,7 @@ struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 
 	if (pf == NULL || sets == NULL)
 		goto fail;
+	pf->dense_max = dense_max;
 	/*
 	 * Layer a (bits a * rwords * 64 + r) is rule r's set number a; a
 	 * rule without such a set has the bit always; a rule without any
@@ -382,19 +548,34 @@ fail:
 static inline void prefilter_mark(const struct classify_prefilter *pf,
 				  size_t st, uint64_t *cand)
 {
-	const uint32_t *h = pf->hit + pf->hit_at[st - pf->first_hit];
-	const uint32_t *end = pf->hit + pf->hit_at[st - pf->first_hit + 1];
+	const uint32_t *h = pf->hit + pf->hit_at[st];
+	const uint32_t *end = pf->hit + pf->hit_at[st + 1];
 
 	for (; h < end; h++)
 		cand[*h / 64] |= (uint64_t)1 << (*h % 64);
 }
 
-/* prefilter_next - the transition at @param at of the table in use (the
- * other is NULL: once inlined, the compiler keeps one load) */
+/*
+ * prefilter_next - the state after @param st on class @param c: with the
+ * 16-bit table, its row's entry unless one of its record's exceptions is
+ * on c (no branch: both are read); else the 32-bit full row (the other
+ * pointer is NULL: once inlined, the compiler keeps one path).
+ */
 static inline __attribute__((always_inline)) size_t
-prefilter_next(const uint16_t *d16, const uint32_t *d32, size_t at)
+prefilter_next(const struct classify_prefilter *pf,
+	       const struct prefilter_state *sts, const uint16_t *r16,
+	       const uint32_t *d32, size_t st, size_t c)
 {
-	return d16 != NULL ? d16[at] : d32[at];
+	size_t t;
+	const struct prefilter_state *r;
+
+	if (r16 == NULL)
+		return d32[st * pf->nclasses + c];
+	r = &sts[st];
+	t = r16[(size_t)r->row * pf->nclasses + c];
+	t = r->cls[0] == c ? r->kid[0] : t;
+	t = r->cls[1] == c ? r->kid[1] : t;
+	return t;
 }
 
 /*
@@ -407,33 +588,34 @@ prefilter_next(const uint16_t *d16, const uint32_t *d32, size_t at)
  * the start would be in, and each position's sets are marked once.
  */
 static inline __attribute__((always_inline)) void
-prefilter_walk(const struct classify_prefilter *pf, const uint16_t *d16,
+prefilter_walk(const struct classify_prefilter *pf,
+	       const struct prefilter_state *sts, const uint16_t *d16,
 	       const uint32_t *d32, const unsigned char *p, size_t len,
 	       uint64_t *cand)
 {
-	size_t nc = pf->nclasses, first_hit = pf->first_hit;
-	size_t half = len / 2, from, k = 0, a = 0, b = 0;
+	size_t quiet_at = pf->quiet_at;
+	size_t half = len / 2, from, k = 0, a = pf->root, b = pf->root;
 
 	if (half < PREFILTER_DEPTH) {
 		for (; k < len; k++) {
-			a = prefilter_next(d16, d32, a * nc + pf->cls[p[k]]);
-			if (a >= first_hit)
+			a = prefilter_next(pf, sts, d16, d32, a, pf->cls[p[k]]);
+			if (a < quiet_at)
 				prefilter_mark(pf, a, cand);
 		}
 		return;
 	}
 	from = half - PREFILTER_DEPTH;
 	for (; k < half; k++) {
-		a = prefilter_next(d16, d32, a * nc + pf->cls[p[k]]);
-		b = prefilter_next(d16, d32, b * nc + pf->cls[p[from + k]]);
-		if (a >= first_hit)
+		a = prefilter_next(pf, sts, d16, d32, a, pf->cls[p[k]]);
+		b = prefilter_next(pf, sts, d16, d32, b, pf->cls[p[from + k]]);
+		if (a < quiet_at)
 			prefilter_mark(pf, a, cand);
-		if (b >= first_hit && k >= PREFILTER_DEPTH)
+		if (b < quiet_at && k >= PREFILTER_DEPTH)
 			prefilter_mark(pf, b, cand);
 	}
 	for (; from + k < len; k++) {
-		b = prefilter_next(d16, d32, b * nc + pf->cls[p[from + k]]);
-		if (b >= first_hit)
+		b = prefilter_next(pf, sts, d16, d32, b, pf->cls[p[from + k]]);
+		if (b < quiet_at)
 			prefilter_mark(pf, b, cand);
 	}
 }
@@ -446,10 +628,10 @@ void classify_prefilter_scan(const struct classify_prefilter *pf,
 
 	memcpy(cand, pf->always, nw * sizeof(*cand));
 	/* one walk per entry width: each keeps its load in the loop */
-	if (pf->delta16 != NULL)
-		prefilter_walk(pf, pf->delta16, NULL, p, len, cand);
+	if (pf->rows16 != NULL)
+		prefilter_walk(pf, pf->st, pf->rows16, NULL, p, len, cand);
 	else
-		prefilter_walk(pf, NULL, pf->delta32, p, len, cand);
+		prefilter_walk(pf, NULL, NULL, pf->delta32, p, len, cand);
 	/* a rule stays a candidate only when each of its sets was met */
 	for (size_t a = 1; a < CLASSIFY_LIT_AND; a++)
 		for (size_t w = 0; w < rw; w++)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -34,6 +35,7 @@
 
 #define MUT_LINE   8192 /* longest corpus line read */
 #define MUT_ROUNDS 12	/* mutations per corpus text */
+#define PF_CUT	   12 /* PREFILTER_DEPTH: a literal's bytes in the automaton */
 
 /* set_is - the literal set of @param re is exactly @param want ("a,b") */
 static void set_is(const char *re, const char *want)
@@ -324,8 +326,10 @@ static size_t big_literal(size_t r, size_t a, size_t k, char *out)
 /*
  * big_check - @param nrules rules, each "(L|L...)\d(L|L...)\d(L|L...)" of
  * @param nlit literals a set: the table's entries are @param width bytes
- * (2 while the states fit 16 bits, else 4), and a rule is a candidate
- * exactly for a text holding a literal of each of its three sets.
+ * (2 while the states fit 16 bits: rows for some states and an 8-byte
+ * record each, smaller than a row each; else 4: a row each), and a rule
+ * is a candidate exactly for a text holding a literal of each of its
+ * three sets.
  */
 static void big_check(size_t nrules, size_t nlit, size_t width)
 {
@@ -355,10 +359,13 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 	assert_non_null(pf);
 	assert_int_equal(classify_prefilter_filtered(pf), nrules);
 	bytes = classify_prefilter_bytes(pf, &states, &classes);
-	assert_int_equal(bytes, states * classes * width);
+	if (width == 4)
+		assert_int_equal(bytes, states * classes * width);
+	else
+		assert_true(bytes < states * classes * width);
 	printf("# %zu rules of 3 x %zu literals: %zu states, %zu classes, "
-	       "%zu-byte transitions\n",
-	       nrules, nlit, states, classes, width);
+	       "%zu-byte transitions, %zu bytes\n",
+	       nrules, nlit, states, classes, width, bytes);
 	assert_true(width == 2 ? states <= 65536 : states > 65536);
 	cand = calloc(classify_prefilter_words(pf), sizeof(*cand));
 	assert_non_null(cand);
@@ -397,13 +404,210 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 	classify_prefilter_free(pf);
 }
 
-/* The prefilter's table: 16-bit transitions while every state fits,
- * 32-bit ones past 65,536 states; both scan alike. */
+/* The prefilter's table: 16-bit rows and records while every state
+ * fits, a 32-bit row per state past 65,536 states; both scan alike. */
 static void test_table_width(void **state)
 {
 	(void)state;
 	big_check(8, 16, 2);  /* some 5,000 states */
 	big_check(40, 64, 4); /* some 100,000 states */
+}
+
+/* abc_text - text @param i: 0 to 99 bytes of a, b, c in either case,
+ * now and then an x or a byte above 0x7f (in no literal), into @param
+ * out; @return its length */
+static size_t abc_text(size_t i, uint32_t *seed, char *out)
+{
+	static const char bytes[] = "abcABCabcabcx\xc3";
+	size_t len = i % 100;
+
+	for (size_t k = 0; k < len; k++) {
+		*seed = *seed * 1103515245u + 12345u;
+		out[k] = bytes[(*seed >> 16) % (sizeof(bytes) - 1)];
+	}
+	out[len] = '\0';
+	return len;
+}
+
+/* abc_met - whether @param text holds a literal of @param set (its first
+ * PF_CUT bytes, the prefilter's cut; ASCII case folded) */
+static int abc_met(const struct classify_literals *set, const char *text)
+{
+	for (size_t k = 0; k < set->n; k++) {
+		size_t cut = set->len[k] < PF_CUT ? set->len[k] : PF_CUT;
+
+		for (const char *t = text; strlen(t) >= cut; t++)
+			if (strncasecmp(t, (const char *)set->lit[k], cut) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The deep states' walk (records and failure paths, not a row each):
+ * rules of literals over a, b and c (3 to 15 bytes, overlapping each
+ * other's heads and tails: most steps out of a deep state are failure
+ * transitions, some through other deep states) built with rows for every
+ * state, for the root only and for a few states. On 20,000 texts of a,
+ * b, c (either case) and bytes in no literal, 0 to 99 bytes (the two
+ * halves' walk from 24 on), all three give the candidates a plain search
+ * gives: a rule whose every set has a literal in the text.
+ */
+static void test_deep_states(void **state)
+{
+	enum { ABC_RULES = 40 };
+	static char rx[ABC_RULES][160];
+	static struct classify_cnf sets[ABC_RULES];
+	static const size_t dense[] = {(size_t)-1, 0, 200};
+	const char *rxp[ABC_RULES];
+	struct classify_prefilter *pf[3];
+	size_t full = 0, met = 0;
+	uint32_t seed = 7;
+	char text[128];
+	uint64_t *cand;
+
+	(void)state;
+	for (size_t r = 0; r < ABC_RULES; r++) {
+		char *w = rx[r];
+		size_t nsets = 1 + r % 3;
+
+		for (size_t a = 0; a < nsets; a++) {
+			size_t nlit = 1 + (r + a) % 3;
+
+			*w++ = '(';
+			for (size_t k = 0; k < nlit; k++) {
+				size_t len = 3 + (r * 7 + a * 3 + k * 5) % 13;
+
+				for (size_t j = 0; j < len; j++) {
+					seed = seed * 1103515245u + 12345u;
+					/* mostly "ab" repeats: shared heads
+					 * and tails */
+					*w++ = (seed >> 16) % 4 == 0
+						   ? "abc"[(seed >> 20) % 3]
+						   : "ab"[j % 2];
+				}
+				*w++ = k + 1 < nlit ? '|' : ')';
+			}
+			w += a + 1 < nsets ? sprintf(w, "\\d") : 0;
+		}
+		*w = '\0';
+		rxp[r] = rx[r];
+		assert_true(classify_literal_sets(rx[r], &sets[r]) > 0);
+	}
+	for (size_t v = 0; v < 3; v++) {
+		pf[v] = classify_prefilter_new_dense(rxp, ABC_RULES, dense[v]);
+		assert_non_null(pf[v]);
+	}
+	full = classify_prefilter_bytes(pf[0], NULL, NULL);
+	assert_true(classify_prefilter_bytes(pf[1], NULL, NULL) < full);
+	assert_true(classify_prefilter_bytes(pf[2], NULL, NULL) < full);
+	cand = calloc(classify_prefilter_words(pf[0]), sizeof(*cand));
+	assert_non_null(cand);
+	for (size_t i = 0; i < 20000; i++) {
+		size_t len = abc_text(i, &seed, text);
+
+		for (size_t v = 0; v < 3; v++) {
+			classify_prefilter_scan(pf[v], text, len, cand);
+			for (size_t r = 0; r < ABC_RULES; r++) {
+				int want = 1,
+				    got = (cand[r / 64] >> (r % 64)) & 1;
+
+				for (size_t a = 0; a < sets[r].n && want; a++)
+					want = abc_met(&sets[r].set[a], text);
+				if (got != want)
+					fail_msg("rule %zu /%s/, rows for %zu "
+						 "bytes: candidate %d on '%s'",
+						 r, rx[r], dense[v], got, text);
+				met += v == 0 && got;
+			}
+		}
+	}
+	printf("# %zu candidates on 20,000 texts of a, b, c; %zu bytes with "
+	       "a row each\n",
+	       met, full);
+	assert_true(met > 1000);
+	free(cand);
+	for (size_t v = 0; v < 3; v++)
+		classify_prefilter_free(pf[v]);
+}
+
+/*
+ * candidates_alike - the shipped rules built with a row for every state,
+ * for the root only and as classify_prefilter_new() builds them give the
+ * same candidates on every text of @param path (its last field; texts in
+ * many scripts: bytes above 0x7f). @return the texts compared.
+ */
+static size_t candidates_alike(const char *const *rxp, size_t n,
+			       const char *path)
+{
+	static char line[MUT_LINE + 2];
+	struct classify_prefilter *pf[3];
+	uint64_t *cand[3];
+	size_t words, checked = 0;
+	FILE *fp = fopen(srcdir_fx_path(path), "r");
+
+	assert_non_null(fp);
+	pf[0] = classify_prefilter_new_dense(rxp, n, (size_t)-1);
+	pf[1] = classify_prefilter_new_dense(rxp, n, 0);
+	pf[2] = classify_prefilter_new(rxp, n);
+	words = classify_prefilter_words(pf[0]);
+	for (size_t v = 0; v < 3; v++) {
+		assert_non_null(pf[v]);
+		assert_non_null(cand[v] = calloc(words, sizeof(uint64_t)));
+	}
+	assert_true(classify_prefilter_bytes(pf[2], NULL, NULL) <
+		    classify_prefilter_bytes(pf[0], NULL, NULL) / 4);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *tab = strrchr(line, '\t');
+
+		if (line[0] == '#' || tab == NULL)
+			continue;
+		tab[strcspn(tab, "\n")] = '\0';
+		for (size_t v = 0; v < 3; v++)
+			classify_prefilter_scan(pf[v], tab + 1, strlen(tab + 1),
+						cand[v]);
+		/* the rule set: the first words (the rest is scratch) */
+		if (memcmp(cand[0], cand[1], (n / 64 + 1) * 8) != 0 ||
+		    memcmp(cand[0], cand[2], (n / 64 + 1) * 8) != 0)
+			fail_msg("%s: candidates differ on '%s'", path,
+				 tab + 1);
+		checked++;
+	}
+	fclose(fp);
+	for (size_t v = 0; v < 3; v++) {
+		classify_prefilter_free(pf[v]);
+		free(cand[v]);
+	}
+	return checked;
+}
+
+/* The shipped rules: rows for every state or for few, same candidates. */
+static void test_rows_alike(void **state)
+{
+	static const char *const files[] = {
+	    "tests/data/classifier-corpus.tsv",
+	    "tests/data/classifier-translations.tsv",
+	    "tests/data/classifier-adversarial.tsv"};
+	struct policy *p;
+	const char **rxp;
+	char err[8192];
+	size_t checked = 0;
+
+	(void)state;
+	assert_int_equal(policy_load(srcdir_fx_path("policy/retryd.ini"), &p,
+				     err, sizeof(err)),
+			 0);
+	assert_non_null(rxp = calloc(p->nrules, sizeof(*rxp)));
+	for (size_t i = 0; i < p->nrules; i++)
+		rxp[i] = p->rules[i].regex;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
+		checked += candidates_alike(rxp, p->nrules, files[f]);
+	printf("# %zu texts: the same candidates with a row for every state, "
+	       "for the root only, and as built\n",
+	       checked);
+	assert_true(checked > 5000);
+	free(rxp);
+	policy_free(p);
 }
 
 /* mutations_check - every text of the data file @fp (its last field) and
@@ -486,6 +690,8 @@ int main(void)
 	    cmocka_unit_test(test_literal_and_sets),
 	    cmocka_unit_test(test_hand_equivalence),
 	    cmocka_unit_test(test_table_width),
+	    cmocka_unit_test(test_deep_states),
+	    cmocka_unit_test(test_rows_alike),
 	    cmocka_unit_test(test_corpus_mutations),
 	};
 
