@@ -37,7 +37,8 @@
  *	and no record. States are numbered those where some set ends first
  *	(quiet_at on: none), each part breadth first: one compare tells a
  *	hit, and such a state lists the sets met there (merged along the
- *	failure links at build time).
+ *	failure links at build time) as (word, bits) pairs of the
+ *	candidate set: one OR a word, not one a set.
  *
  *	classify_prefilter_scan() walks the text once, byte by byte (a text
  *	of 2 * PREFILTER_DEPTH bytes or more as two halves at once,
@@ -88,10 +89,11 @@ struct classify_prefilter {
 	unsigned char cls[256]; /* byte -> class (case folded) */
 	uint16_t *rows16;	/* [row * nclasses + class] -> state, or NULL */
 	struct prefilter_state *st; /* [state] (with rows16) */
-	uint32_t *delta32; /* [state * nclasses + class] past 16 bits */
-	uint32_t *hit_at;  /* [state < quiet_at, + 1]: its sets in hit[] */
-	uint32_t *hit;	   /* the bits of the sets met at each state */
-	uint64_t *always;  /* [nwords]: sets taken as met (see new) */
+	uint32_t *delta32;  /* [state * nclasses + class] past 16 bits */
+	uint32_t *hit_at;   /* [state < quiet_at, + 1]: its sets at hit_*[] */
+	uint16_t *hit_word; /* the sets met at each state: a word of cand */
+	uint64_t *hit_mask; /* and its bits */
+	uint64_t *always;   /* [nwords]: sets taken as met (see new) */
 	/* build time only (freed by prefilter_lists) */
 	uint32_t *delta;	/* [state * nclasses + class] -> state */
 	uint64_t *out;		/* [state * nwords]: sets met here */
@@ -109,7 +111,8 @@ void classify_prefilter_free(struct classify_prefilter *pf)
 	free(pf->st);
 	free(pf->delta32);
 	free(pf->hit_at);
-	free(pf->hit);
+	free(pf->hit_word);
+	free(pf->hit_mask);
 	free(pf->always);
 	free(pf->delta);
 	free(pf->out);
@@ -402,9 +405,10 @@ out:
 }
 
 /*
- * prefilter_hits - each state's sets as a list of bits, in state number
- * order (@param num: [old] -> new): a scan touches only the sets met, not
- * every word. @return 0, or -1 when out of memory.
+ * prefilter_hits - each state's sets as (word, bits) pairs, in state
+ * number order (@param num: [old] -> new): a scan touches only the words
+ * of the sets met, one OR a word (the rules that share a literal often
+ * share a word). @return 0, or -1 when out of memory.
  */
 static int prefilter_hits(struct classify_prefilter *pf, const uint32_t *num)
 {
@@ -412,10 +416,12 @@ static int prefilter_hits(struct classify_prefilter *pf, const uint32_t *num)
 	uint32_t *old = calloc(pf->quiet_at + 1, sizeof(*old));
 
 	for (size_t i = 0; i < pf->nstates * pf->nwords; i++)
-		total += (size_t)__builtin_popcountll(pf->out[i]);
+		total += pf->out[i] != 0;
 	pf->hit_at = calloc(pf->quiet_at + 1, sizeof(*pf->hit_at));
-	pf->hit = calloc(total + 1, sizeof(*pf->hit));
-	if (old == NULL || pf->hit_at == NULL || pf->hit == NULL) {
+	pf->hit_word = calloc(total + 1, sizeof(*pf->hit_word));
+	pf->hit_mask = calloc(total + 1, sizeof(*pf->hit_mask));
+	if (old == NULL || pf->hit_at == NULL || pf->hit_word == NULL ||
+	    pf->hit_mask == NULL) {
 		free(old);
 		return -1;
 	}
@@ -427,10 +433,10 @@ static int prefilter_hits(struct classify_prefilter *pf, const uint32_t *num)
 
 		pf->hit_at[k] = (uint32_t)at;
 		for (size_t w = 0; w < pf->nwords; w++)
-			for (uint64_t m = out[w]; m != 0; m &= m - 1)
-				pf->hit[at++] =
-				    (uint32_t)(w * 64 +
-					       (size_t)__builtin_ctzll(m));
+			if (out[w] != 0) {
+				pf->hit_word[at] = (uint16_t)w;
+				pf->hit_mask[at++] = out[w];
+			}
 	}
 	pf->hit_at[pf->quiet_at] = (uint32_t)at;
 	free(old);
@@ -518,7 +524,7 @@ classify_prefilter_new_dense(const char *const *regexes, size_t n,
 			pf->always[r / 64] |= (uint64_t)1 << (r % 64);
 	}
 	max_states = prefilter_classes(pf, sets, n);
-	if (max_states > UINT32_MAX)
+	if (max_states > UINT32_MAX || pf->nwords > UINT16_MAX)
 		goto fail; /* not addressable: treated as out of memory */
 	pf->delta = calloc(max_states * pf->nclasses, sizeof(*pf->delta));
 	pf->out = calloc(max_states * pf->nwords, sizeof(*pf->out));
@@ -548,11 +554,8 @@ fail:
 static inline void prefilter_mark(const struct classify_prefilter *pf,
 				  size_t st, uint64_t *cand)
 {
-	const uint32_t *h = pf->hit + pf->hit_at[st];
-	const uint32_t *end = pf->hit + pf->hit_at[st + 1];
-
-	for (; h < end; h++)
-		cand[*h / 64] |= (uint64_t)1 << (*h % 64);
+	for (size_t k = pf->hit_at[st]; k < pf->hit_at[st + 1]; k++)
+		cand[pf->hit_word[k]] |= pf->hit_mask[k];
 }
 
 /*
