@@ -9,9 +9,12 @@
  *	classify_prefilter_new() takes every rule's literal sets
  *	(classify_literal_sets: up to CLASSIFY_LIT_AND sets, a match holds a
  *	literal of each) and builds one Aho-Corasick automaton over all of
- *	them, ASCII case folded, each cut to its first PREFILTER_DEPTH bytes
- *	(a piece of a required literal is required too; the automaton stays
- *	small), over byte classes (prefilter_byte_rep): a letter (either
+ *	them, ASCII case folded, each cut to its first PREFILTER_DEPTH (16)
+ *	bytes, or PREFILTER_SHORT (12) when the states of that would not fit
+ *	16 bits (a piece of a required literal is required too; the
+ *	automaton stays small; a longer piece leaves fewer rules to run: the
+ *	corpus texts run 2.23 regexes each with 16, 2.67 with 12), over byte
+ *	classes (prefilter_byte_rep): a letter (either
  *	case), digit, space or '.' of some literal has its own class, the
  *	other ASCII bytes share one, bytes above 0x7f share 8; a byte whose
  *	class no literal holds is class 0. A shared class only lets the
@@ -30,9 +33,9 @@
  *	children and those its failure path adds before that row (a text
  *	there goes where the failure state would); one that would need
  *	more than PREFILTER_EXC gets a row of its own. Most deep states have
- *	one child: the 1,181 shipped rules' 29,391 states take 466,650 bytes
- *	(2,463 rows of 47 classes and the records) where a row each took
- *	2,762,754, and the scan reads a record and a row entry a byte, no
+ *	one child: the 1,186 shipped rules' 42,213 states take 624,686 bytes
+ *	(3,053 rows of 47 classes and the records) where a row each would
+ *	take 3,968,022, and the scan reads a record and a row entry a byte, no
  *	branch. Past 65,536 states every state has a row of 32-bit numbers
  *	and no record. States are numbered those where some set ends first
  *	(quiet_at on: none), each part breadth first: one compare tells a
@@ -41,14 +44,14 @@
  *	candidate set: one OR a word, not one a set.
  *
  *	classify_prefilter_scan() walks the text once, byte by byte (a text
- *	of 2 * PREFILTER_DEPTH bytes or more as two halves at once,
+ *	of twice the cut or more as two halves at once,
  *	prefilter_walk), and marks the sets it meets: set number a of rule
  *	r is bit r of layer a.
  *	A rule is a candidate when every layer has its bit: each of its sets
  *	was met (a layer where the rule has no set has the bit always; a
  *	rule without sets has every bit always). A rule not marked cannot
  *	match, so the classifier skips its regex. The scan allocates
- *	nothing and reads each byte once (PREFILTER_DEPTH bytes twice).
+ *	nothing and reads each byte once (as many bytes as the cut twice).
  *
  *	Owns: the tables, freed by classify_prefilter_free().
  * DIAGNOSTICS
@@ -59,7 +62,8 @@
 
 #include "classify/classify_int.h"
 
-#define PREFILTER_DEPTH	 12    /* a literal's first bytes only: a small table */
+#define PREFILTER_DEPTH	 16    /* a literal's first bytes only: a small table */
+#define PREFILTER_SHORT	 12    /* the same when those states pass 16 bits */
 #define PREFILTER_NARROW 65536 /* states a 16-bit transition can name */
 #define PREFILTER_DENSE	 (48 * 1024) /* bytes of rows for the shallow states */
 #define PREFILTER_NOKID	 0xff	     /* no class */
@@ -81,6 +85,7 @@ struct classify_prefilter {
 	size_t nwords;		/* CLASSIFY_LIT_AND * rwords: all layers */
 	size_t nstates;		/* automaton states */
 	size_t nclasses;	/* byte classes, 0 is "in no literal" */
+	size_t cut;		/* bytes of a literal in the automaton */
 	size_t nrows;		/* full rows */
 	size_t quiet_at;	/* states from here on have no sets met */
 	size_t root;		/* the start state */
@@ -166,11 +171,11 @@ static unsigned char prefilter_byte_rep(unsigned char ch)
 }
 
 /* prefilter_cut - how many of a literal's @param len bytes go into the
- * automaton: the first PREFILTER_DEPTH (a piece of a required literal is
+ * automaton: the first pf->cut (a piece of a required literal is
  * required too) */
-static size_t prefilter_cut(size_t len)
+static size_t prefilter_cut(const struct classify_prefilter *pf, size_t len)
 {
-	return len < PREFILTER_DEPTH ? len : PREFILTER_DEPTH;
+	return len < pf->cut ? len : pf->cut;
 }
 
 /*
@@ -191,7 +196,7 @@ static size_t prefilter_classes(struct classify_prefilter *pf,
 				const struct classify_literals *l =
 				    &sets[r].set[a];
 
-				size_t cut = prefilter_cut(l->len[k]);
+				size_t cut = prefilter_cut(pf, l->len[k]);
 
 				states += cut;
 				for (size_t j = 0; j < cut; j++) {
@@ -215,7 +220,7 @@ static void prefilter_insert(struct classify_prefilter *pf,
 {
 	uint32_t st = 0;
 
-	len = prefilter_cut(len);
+	len = prefilter_cut(pf, len);
 	for (size_t j = 0; j < len; j++) {
 		uint32_t *next =
 		    &pf->delta[st * pf->nclasses + pf->cls[lit[j]]];
@@ -488,6 +493,43 @@ out:
 	return rc;
 }
 
+/*
+ * prefilter_trie - the byte classes and the trie of every rule's literal
+ * sets (@param sets, @param n rules), each literal cut to pf->cut bytes
+ * (the trie of an earlier cut freed). @return 0, or -1 when out of memory
+ * or not addressable.
+ */
+static int prefilter_trie(struct classify_prefilter *pf,
+			  const struct classify_cnf *sets, size_t n)
+{
+	size_t max_states = prefilter_classes(pf, sets, n);
+
+	free(pf->delta);
+	free(pf->out);
+	free(pf->has_out);
+	pf->delta = NULL;
+	pf->out = NULL;
+	pf->has_out = NULL;
+	if (max_states > UINT32_MAX || pf->nwords > UINT16_MAX ||
+	    (pf->delta =
+		 calloc(max_states * pf->nclasses, sizeof(*pf->delta))) == NULL)
+		return -1;
+	pf->out = calloc(max_states * pf->nwords, sizeof(*pf->out));
+	pf->has_out = calloc(max_states, 1);
+	if (pf->out == NULL || pf->has_out == NULL)
+		return -1;
+	pf->nstates = 1;
+	for (size_t r = 0; r < n; r++)
+		for (size_t a = 0; a < sets[r].n; a++) {
+			const struct classify_literals *l = &sets[r].set[a];
+
+			for (size_t k = 0; k < l->n; k++)
+				prefilter_insert(pf, l->lit[k], l->len[k],
+						 a * pf->rwords * 64 + r);
+		}
+	return 0;
+}
+
 struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n)
 {
@@ -500,7 +542,6 @@ classify_prefilter_new_dense(const char *const *regexes, size_t n,
 {
 	struct classify_prefilter *pf = calloc(1, sizeof(*pf));
 	struct classify_cnf *sets = calloc(n ? n : 1, sizeof(*sets));
-	size_t max_states;
 
 	if (pf == NULL || sets == NULL)
 		goto fail;
@@ -523,23 +564,13 @@ classify_prefilter_new_dense(const char *const *regexes, size_t n,
 		if (sets[r].n == 0)
 			pf->always[r / 64] |= (uint64_t)1 << (r % 64);
 	}
-	max_states = prefilter_classes(pf, sets, n);
-	if (max_states > UINT32_MAX || pf->nwords > UINT16_MAX)
-		goto fail; /* not addressable: treated as out of memory */
-	pf->delta = calloc(max_states * pf->nclasses, sizeof(*pf->delta));
-	pf->out = calloc(max_states * pf->nwords, sizeof(*pf->out));
-	pf->has_out = calloc(max_states, 1);
-	if (pf->delta == NULL || pf->out == NULL || pf->has_out == NULL)
+	/* the longer cut filters better; the shorter keeps 16-bit numbers */
+	pf->cut = PREFILTER_DEPTH;
+	if (prefilter_trie(pf, sets, n) < 0)
 		goto fail;
-	pf->nstates = 1;
-	for (size_t r = 0; r < n; r++)
-		for (size_t a = 0; a < sets[r].n; a++) {
-			const struct classify_literals *l = &sets[r].set[a];
-
-			for (size_t k = 0; k < l->n; k++)
-				prefilter_insert(pf, l->lit[k], l->len[k],
-						 a * pf->rwords * 64 + r);
-		}
+	if (pf->nstates > PREFILTER_NARROW &&
+	    (pf->cut = PREFILTER_SHORT, prefilter_trie(pf, sets, n) < 0))
+		goto fail;
 	if (prefilter_links(pf) < 0 || prefilter_lists(pf) < 0)
 		goto fail;
 	free(sets);
@@ -583,9 +614,9 @@ prefilter_next(const struct classify_prefilter *pf,
 
 /*
  * prefilter_walk - the automaton over @param p (@param len bytes), marking
- * the sets met in @param cand. A text of 2 * PREFILTER_DEPTH bytes or more
+ * the sets met in @param cand. A text of 2 * pf->cut bytes or more
  * is walked as two halves at once: the loads of one walk wait on the
- * cache while the other's go on. The second walk starts PREFILTER_DEPTH
+ * cache while the other's go on. The second walk starts pf->cut
  * bytes before its half and marks nothing there: no literal part is
  * longer (prefilter_cut), so by its half it is in the state a walk from
  * the start would be in, and each position's sets are marked once.
@@ -599,7 +630,7 @@ prefilter_walk(const struct classify_prefilter *pf,
 	size_t quiet_at = pf->quiet_at;
 	size_t half = len / 2, from, k = 0, a = pf->root, b = pf->root;
 
-	if (half < PREFILTER_DEPTH) {
+	if (half < pf->cut) {
 		for (; k < len; k++) {
 			a = prefilter_next(pf, sts, d16, d32, a, pf->cls[p[k]]);
 			if (a < quiet_at)
@@ -607,13 +638,13 @@ prefilter_walk(const struct classify_prefilter *pf,
 		}
 		return;
 	}
-	from = half - PREFILTER_DEPTH;
+	from = half - pf->cut;
 	for (; k < half; k++) {
 		a = prefilter_next(pf, sts, d16, d32, a, pf->cls[p[k]]);
 		b = prefilter_next(pf, sts, d16, d32, b, pf->cls[p[from + k]]);
 		if (a < quiet_at)
 			prefilter_mark(pf, a, cand);
-		if (b < quiet_at && k >= PREFILTER_DEPTH)
+		if (b < quiet_at && k >= pf->cut)
 			prefilter_mark(pf, b, cand);
 	}
 	for (; from + k < len; k++) {

@@ -35,7 +35,7 @@
 
 #define MUT_LINE   8192 /* longest corpus line read */
 #define MUT_ROUNDS 12	/* mutations per corpus text */
-#define PF_CUT	   12 /* PREFILTER_DEPTH: a literal's bytes in the automaton */
+#define PF_CUT	   16 /* PREFILTER_DEPTH: a literal's bytes in the automaton */
 
 /* set_is - the literal set of @param re is exactly @param want ("a,b") */
 static void set_is(const char *re, const char *want)
@@ -306,14 +306,14 @@ static size_t mutate(char *s, size_t len, unsigned round, uint32_t *seed)
 }
 
 /*
- * big_literal - literal @param k of set @param a of rule @param r: 12 to
- * 15 pseudo-random lower-case letters (no two alike in practice), into
- * @param out (16 bytes); @return its length.
+ * big_literal - literal @param k of set @param a of rule @param r:
+ * @param min to min + 3 pseudo-random lower-case letters (no two alike in
+ * practice), into @param out (min + 4 bytes); @return its length.
  */
-static size_t big_literal(size_t r, size_t a, size_t k, char *out)
+static size_t big_literal(size_t r, size_t a, size_t k, size_t min, char *out)
 {
 	uint32_t x = (uint32_t)(r * 7919 + a * 104729 + k * 1299709 + 1);
-	size_t len = 12 + (r + k) % 4;
+	size_t len = min + (r + k) % 4;
 
 	for (size_t i = 0; i < len; i++) {
 		x = x * 1103515245u + 12345u;
@@ -323,32 +323,62 @@ static size_t big_literal(size_t r, size_t a, size_t k, char *out)
 	return len;
 }
 
+static int big_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * big_trie - the states of a trie of the first PF_CUT bytes of the
+ * @param n strings @param s (sorted here): the root and each distinct
+ * prefix.
+ */
+static size_t big_trie(char **s, size_t n)
+{
+	size_t states = 1;
+
+	qsort(s, n, sizeof(*s), big_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(s[i]) < PF_CUT ? strlen(s[i]) : PF_CUT;
+		size_t same = 0;
+
+		while (i > 0 && same < len && s[i][same] == s[i - 1][same])
+			same++;
+		states += len - same;
+	}
+	return states;
+}
+
 /*
  * big_check - @param nrules rules, each "(L|L...)\d(L|L...)\d(L|L...)" of
- * @param nlit literals a set: the table's entries are @param width bytes
- * (2 while the states fit 16 bits: rows for some states and an 8-byte
- * record each, smaller than a row each; else 4: a row each), and a rule
- * is a candidate exactly for a text holding a literal of each of its
- * three sets.
+ * @param nlit literals a set of @param min to min + 3 bytes: the table's
+ * entries are @param width bytes (2 while the states fit 16 bits: rows for
+ * some states and an 8-byte record each, smaller than a row each; else 4:
+ * a row each), and a rule is a candidate exactly for a text holding a
+ * literal of each of its three sets. @return the states a trie of the
+ * literals' first PF_CUT bytes has.
  */
-static void big_check(size_t nrules, size_t nlit, size_t width)
+static size_t big_check(size_t nrules, size_t nlit, size_t min, size_t width)
 {
 	enum { BIG_RULES = 64 };
-	static char rx[BIG_RULES][3 * 64 * 17 + 16];
+	static char rx[BIG_RULES][3 * 64 * 21 + 16];
+	static char *all[BIG_RULES * 3 * 64];
 	const char *rxp[BIG_RULES];
 	struct classify_prefilter *pf;
-	size_t states = 0, classes = 0, bytes;
-	char lit[3][16], text[192];
+	size_t states = 0, classes = 0, bytes, nall = 0, trie;
+	char lit[3][24], text[256];
 	uint64_t *cand;
 
-	assert_true(nrules <= BIG_RULES && nlit <= CLASSIFY_LIT_SET);
+	assert_true(nrules <= BIG_RULES && nlit <= CLASSIFY_LIT_SET &&
+		    min <= 20);
 	for (size_t r = 0; r < nrules; r++) {
 		char *w = rx[r];
 
 		for (size_t a = 0; a < 3; a++) {
 			*w++ = '(';
 			for (size_t k = 0; k < nlit; k++) {
-				w += big_literal(r, a, k, w);
+				all[nall++] = w;
+				w += big_literal(r, a, k, min, w);
 				*w++ = k + 1 < nlit ? '|' : ')';
 			}
 			w += a < 2 ? sprintf(w, "\\d") : 0;
@@ -356,6 +386,10 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 		rxp[r] = rx[r];
 	}
 	pf = classify_prefilter_new(rxp, nrules);
+	/* the literals alone, NUL-terminated in place of '|', ')', '\\' */
+	for (size_t i = 0; i < nall; i++)
+		all[i][strspn(all[i], "abcdefghijklmnopqrstuvwxyz")] = '\0';
+	trie = big_trie(all, nall);
 	assert_non_null(pf);
 	assert_int_equal(classify_prefilter_filtered(pf), nrules);
 	bytes = classify_prefilter_bytes(pf, &states, &classes);
@@ -363,9 +397,11 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 		assert_int_equal(bytes, states * classes * width);
 	else
 		assert_true(bytes < states * classes * width);
-	printf("# %zu rules of 3 x %zu literals: %zu states, %zu classes, "
-	       "%zu-byte transitions, %zu bytes\n",
-	       nrules, nlit, states, classes, width, bytes);
+	printf("# %zu rules of 3 x %zu literals of %zu-%zu bytes: %zu "
+	       "states (%zu with %d-byte pieces), %zu classes, %zu-byte "
+	       "transitions, %zu bytes\n",
+	       nrules, nlit, min, min + 3, states, trie, PF_CUT, classes, width,
+	       bytes);
 	assert_true(width == 2 ? states <= 65536 : states > 65536);
 	cand = calloc(classify_prefilter_words(pf), sizeof(*cand));
 	assert_non_null(cand);
@@ -376,7 +412,7 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 			size_t k = (r * 5 + miss) % nlit;
 
 			for (size_t a = 0; a < 3; a++) {
-				big_literal(r, a, k, lit[a]);
+				big_literal(r, a, k, min, lit[a]);
 				for (char *u = lit[a]; *u; u++)
 					*u = (char)(*u - 'a' + 'A');
 			}
@@ -402,15 +438,19 @@ static void big_check(size_t nrules, size_t nlit, size_t width)
 		}
 	free(cand);
 	classify_prefilter_free(pf);
+	return trie;
 }
 
 /* The prefilter's table: 16-bit rows and records while every state
- * fits, a 32-bit row per state past 65,536 states; both scan alike. */
+ * fits, a 32-bit row per state past 65,536 states; both scan alike.
+ * Literals are cut to 16 bytes, or to 12 when the states of 16 would
+ * pass 65,536 (the second set: 16-bit after all). */
 static void test_table_width(void **state)
 {
 	(void)state;
-	big_check(8, 16, 2);  /* some 5,000 states */
-	big_check(40, 64, 4); /* some 100,000 states */
+	big_check(8, 16, 12, 2); /* some 5,000 states */
+	assert_true(big_check(40, 44, 16, 2) > 65536);
+	big_check(40, 64, 12, 4); /* some 100,000 states */
 }
 
 /* abc_text - text @param i: 0 to 99 bytes of a, b, c in either case,
@@ -445,18 +485,19 @@ static int abc_met(const struct classify_literals *set, const char *text)
 
 /*
  * The deep states' walk (records and failure paths, not a row each):
- * rules of literals over a, b and c (3 to 15 bytes, overlapping each
+ * rules of literals over a, b and c (3 to 20 bytes, overlapping each
  * other's heads and tails: most steps out of a deep state are failure
  * transitions, some through other deep states) built with rows for every
  * state, for the root only and for a few states. On 20,000 texts of a,
  * b, c (either case) and bytes in no literal, 0 to 99 bytes (the two
- * halves' walk from 24 on), all three give the candidates a plain search
- * gives: a rule whose every set has a literal in the text.
+ * halves' walk from 32 on), all three give the candidates a plain search
+ * gives: a rule whose every set has a literal (its first PF_CUT bytes) in
+ * the text.
  */
 static void test_deep_states(void **state)
 {
 	enum { ABC_RULES = 40 };
-	static char rx[ABC_RULES][160];
+	static char rx[ABC_RULES][256];
 	static struct classify_cnf sets[ABC_RULES];
 	static const size_t dense[] = {(size_t)-1, 0, 200};
 	const char *rxp[ABC_RULES];
@@ -476,7 +517,7 @@ static void test_deep_states(void **state)
 
 			*w++ = '(';
 			for (size_t k = 0; k < nlit; k++) {
-				size_t len = 3 + (r * 7 + a * 3 + k * 5) % 13;
+				size_t len = 3 + (r * 7 + a * 3 + k * 5) % 18;
 
 				for (size_t j = 0; j < len; j++) {
 					seed = seed * 1103515245u + 12345u;
