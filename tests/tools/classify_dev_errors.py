@@ -133,9 +133,19 @@ def classify(retryctl, rules, texts):
 
 
 def rule_lines(path):
-    """{line number: line} of each rule line in FILE"""
+    """{line number: line} of each rule line in FILE (rule = and fallback_rule =)"""
     with open(path) as fp:
-        return {n: ln for n, ln in enumerate(fp, 1) if ln.startswith('rule')}
+        return {n: ln for n, ln in enumerate(fp, 1)
+                if ln.startswith(('rule', 'fallback_rule'))}
+
+
+def rule_line(why):
+    """the line (in the temporary policy) of the rule or fallback rule that
+    decided, from classify()'s 'line:N' or 'fallback rule line:N'; None when
+    the status code or nothing decided"""
+    if why.startswith('fallback rule '):
+        why = why[len('fallback rule '):]
+    return int(why[5:]) if why.startswith('line:') else None
 
 
 def loso_decisions(retryctl, rules, rows, got, strict):
@@ -147,10 +157,10 @@ def loso_decisions(retryctl, rules, rows, got, strict):
     # the temporary policy has 3 lines before the rules file
     used = collections.defaultdict(set)  # rule line -> providers decided right
     for (split, labels, prov, _s, _t), (cat, why) in zip(rows, got):
-        if split == 'dev' and cat in labels.split('|') and why.startswith('line:'):
+        if split == 'dev' and cat in labels.split('|') and rule_line(why) is not None:
             if prov == 'fragment' and strict:
                 continue
-            used[int(why[5:]) - 3].add(prov)
+            used[rule_line(why) - 3].add(prov)
     only = collections.defaultdict(set)
     for ln, provs in used.items():
         if len(provs) == 1:

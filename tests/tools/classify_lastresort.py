@@ -39,7 +39,7 @@ A word is a candidate when texts >= --min-texts (10), prec >= --min-precision
 (0.9), provs >= --min-providers (4) and break + lbreak <= --max-break (0).
 Candidates are then read by hand against the labels guide: a word goes into
 the policy only when it MEANS the category (not when it only co-occurs with
-it), as one rule of the lastresort block.
+it), as one fallback_rule of the lastresort block.
 
 --loso estimates the whole procedure on unseen providers: for each provider
 P, the candidates are chosen again from the development texts WITHOUT P and

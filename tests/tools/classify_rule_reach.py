@@ -15,7 +15,10 @@ through `retryctl classify --explain` with a policy holding only FILE's rules
   wrong   of those, texts whose labels do not hold the rule's category
   match   texts its regex matches anywhere, first or not (Python's `regex`
           module on the raw text: an estimate, as classify.c also skips
-          matches inside addresses and URLs and reads a normalised text)
+          matches inside addresses and URLs and reads a normalised text);
+          for a fallback_rule (category shown as CATEGORY*) only texts in
+          which retryctl reads no enhanced status code, the only ones it
+          may read
   xmatch  of those, texts whose labels do not hold the rule's category: how
           often its words occur in texts meaning something else (shadowed
           today by an earlier rule, or decided wrongly)
@@ -31,10 +34,13 @@ matched here): the figures are development and constructed texts only.
 with another meaning (to write counter-examples from), then stops.
 """
 import collections
+import json
 import math
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import classify_dev_errors as cde  # noqa: E402
@@ -44,7 +50,7 @@ try:
 except ImportError:  # pragma: no cover
     regex = None
 
-RULE = re.compile(r'^rule\s*=\s*([a-z-]+)\s+/(.*)/([a-z]*)\s*$')
+RULE = re.compile(r'^(fallback_)?rule\s*=\s*([a-z-]+)\s+/(.*)/([a-z]*)\s*$')
 SKIP = {'classifier-corpus.tsv', 'classifier-translations.tsv'}
 
 
@@ -125,13 +131,31 @@ def anchored(alt):
 
 
 def rules_of(path):
-    """[(line number, category, regex, flags)] of each rule line in FILE"""
+    """[(line number, category, regex, flags, fallback)] of each rule line in FILE"""
     out = []
     for n, ln in cde.rule_lines(path).items():
         m = RULE.match(ln.rstrip('\n'))
         if m:
-            out.append((n, m.group(1), m.group(2), m.group(3)))
+            out.append((n, m.group(2), m.group(3), m.group(4), bool(m.group(1))))
     return out
+
+
+def coded(retryctl, texts):
+    """[does retryctl read an enhanced status code in the text] for each text
+    (classify --json's status, no rules: the engine's own reading, never a copy)"""
+    with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as pol:
+        pol.write('[retryd]\nmta = postfix\n\n[classifier]\nbuiltin_rules = no\n')
+    try:
+        run = subprocess.run([retryctl, '-c', pol.name, 'classify', '--json'],
+                             input='\n'.join(texts).encode('utf-8', 'surrogateescape') + b'\n',
+                             capture_output=True)
+    finally:
+        os.unlink(pol.name)
+    out = run.stdout.decode('utf-8', 'surrogateescape').split('\n')[:len(texts)]
+    if run.returncode != 0 or len(out) < len(texts):
+        sys.stderr.write(run.stderr.decode('utf-8', 'replace'))
+        sys.exit(2)
+    return [json.loads(o)['status'] is not None for o in out]
 
 
 def compile_rule(rx, flags):
@@ -155,17 +179,19 @@ def main():
     got = cde.classify(os.path.join(a.build, 'retryctl'), a.rules, [t[2] for t in texts])
     rules = rules_of(a.rules)
     nrules = len(rules)
+    code = coded(os.path.join(a.build, 'retryctl'), [t[2] for t in texts]) \
+        if any(r[4] for r in rules) else [False] * len(texts)
     dec, wrong = collections.Counter(), collections.Counter()
     wrong_texts = collections.defaultdict(list)
     for (src, labels, text), (cat, why) in zip(texts, got):
-        if why.startswith('line:'):
-            ln = int(why[5:]) - 3  # the temporary policy has 3 lines before the rules
+        if cde.rule_line(why) is not None:
+            ln = cde.rule_line(why) - 3  # the temporary policy has 3 lines before the rules
             dec[ln] += 1
             if cat not in labels.split('|'):
                 wrong[ln] += 1
                 wrong_texts[ln].append((src, labels, cat, text))
     stats = []
-    for pos, (ln, cat, rx, flags) in enumerate(rules):
+    for pos, (ln, cat, rx, flags, fallback) in enumerate(rules):
         if a.rule and ln != a.rule:
             continue
         alts = top_alternatives(rx)
@@ -175,8 +201,8 @@ def main():
         match = xmatch = 0
         xs = []
         if crx is not None:
-            for (src, labels, text), (gcat, why) in zip(texts, got):
-                if crx.search(text):
+            for (src, labels, text), (gcat, why), has in zip(texts, got, code):
+                if not (fallback and has) and crx.search(text):
                     match += 1
                     if cat not in labels.split('|'):
                         xmatch += 1
@@ -184,7 +210,7 @@ def main():
         early = 1.0 + (nrules - pos) / nrules   # 2 at the top of the file, 1 at its end
         breadth = (math.log1p(match) + 2 * math.log1p(xmatch)) * early * \
             (1 + bare / len(alts)) * (1 + 8 / (4 + short))
-        stats.append(dict(line=ln, cat=cat, dec=dec[ln], wrong=wrong[ln], match=match,
+        stats.append(dict(line=ln, cat=cat + ('*' if fallback else ''), dec=dec[ln], wrong=wrong[ln], match=match,
                           xmatch=xmatch if crx is not None else -1, short=short, bare=bare,
                           alts=len(alts), breadth=breadth, rx=rx))
         if a.rule:

@@ -138,7 +138,7 @@ def main():
             base += cat in labels
             for name, decide in variants:
                 new = cat
-                if cat == 'other' and not why.startswith('line:'):
+                if cat == 'other' and cde.rule_line(why) is None:
                     new = decide(rows[i][4], prov) or cat
                 r = res[name]
                 r['ok'] += new in labels
