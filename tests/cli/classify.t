@@ -125,6 +125,12 @@ is "$(echo "$out" | sed -n 5p)" "$(printf 'rate-limit\tfallback rule %s:3\t554 i
 	"--explain: a fallback rule, no code in the text: 'fallback rule FILE:LINE'"
 is "$(echo "$out" | sed -n 6p | cut -f1,2)" "$(printf 'other\tstatus code 5.0.0')" \
 	"--explain: a text with a code is not read by a fallback rule"
+out=$("$CTL" -c "$P" classify --explain "the link was lost")
+like "$(echo "$out" | cut -f1,2)" "^connection	fallback rule classifier\.ini \(built in\):[0-9]+\$" \
+	"--explain: a built-in fallback rule (the lastresort block) with its line"
+line=$(echo "$out" | cut -f2 | sed 's/.*://')
+like "$(sed -n "${line}p" policy/classifier.ini)" '^fallback_rule = connection /' \
+	"--explain: the line named is that fallback_rule in policy/classifier.ini"
 if command -v jq >/dev/null; then
 	is "$("$CTL" -c "$T/local2.ini" classify --json --explain "552 5.2.2 x" | jq -r .decided_by)" "status code 5.2.2" \
 		"--explain --json: decided_by"

@@ -278,8 +278,8 @@ static void test_fallback_by_code(void **state)
 	    {"550 5.7.0 go away 5.1.1", "policy-reputation"},
 	    {"550 5.0.0 go away 4.1.1", "other"},
 	    {"550 5.1.2 <x@example.invalid> 5.1.1", "routing"},
-	    /* the lastresort block's words step aside where a code stands,
-	     * also after a quoted-printable space */
+	    /* the lastresort block's fallback rules never read a text where
+	     * a code stands, also after a quoted-printable space */
 	    {"550 5.7.1 the link was lost", "policy-reputation"},
 	    {"550=205.7.1=20the link was lost", "policy-reputation"},
 	    {"reply 4.2.2 the link was lost", "mailbox-full"},
@@ -764,8 +764,8 @@ static void test_general_wording(void **state)
 	    {"554 Message refused. Please contact the postmaster.", "other"},
 	    /* a server's reply saying it is all the same a refusal */
 	    {"554 Permission denied", "policy-reputation"},
-	    /* no other rule, no code: the lastresort block's words (an IP
-	     * address is not a code) */
+	    /* no other rule, no code: the lastresort block's fallback rules
+	     * (an IP address is not a code) */
 	    {"the link was lost", "connection"},
 	    {"the link was lost (192.0.2.45)", "connection"},
 	    {"loop", "routing"},
