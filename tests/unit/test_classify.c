@@ -769,6 +769,8 @@ static void test_general_wording(void **state)
 	    {"the link was lost", "connection"},
 	    {"the link was lost (192.0.2.45)", "connection"},
 	    {"loop", "routing"},
+	    /* ... which, like any rule, look on past a word in an address */
+	    {"<lost@example.org>: the link was lost", "connection"},
 	};
 	struct shipped *s = *state;
 
