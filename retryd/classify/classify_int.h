@@ -21,7 +21,7 @@
 #define CLASSIFY_LIT_MAX   32 /* a longer run is cut: a piece still filters */
 #define CLASSIFY_LIT_SET   64 /* literals per rule at most, else no filter */
 #define CLASSIFY_LIT_DEPTH 16 /* group nesting read */
-#define CLASSIFY_LIT_AND   3  /* required sets kept per rule, at most */
+#define CLASSIFY_LIT_AND   4  /* required sets kept per rule, at most */
 #define CLASSIFY_LIT_PROD  16 /* strings a run multiplies into, at most */
 #define CLASSIFY_LIT_CLASS 8  /* characters of a class read as strings */
 
@@ -63,10 +63,12 @@ struct classify_prefilter *classify_prefilter_new(const char *const *regexes,
 						  size_t n);
 
 /**
- * classify_prefilter_new() with at most @param dense_max bytes of full
- * transition rows (the states past them keep their children and failure
- * link only; the scan gives the same candidates): tests reach the deep
- * states' walk with small rule sets through it.
+ * classify_prefilter_new() with a row of their own for the first states
+ * breadth first that fit @param dense_max bytes of rows (the others share
+ * the row of a state on their failure path, plus up to two exceptions,
+ * or get one of their own when they need more; the scan gives the same
+ * candidates): tests reach the deeper states' walk with small rule sets
+ * through it. (size_t)-1: a row for every state.
  */
 struct classify_prefilter *
 classify_prefilter_new_dense(const char *const *regexes, size_t n,

@@ -12,9 +12,8 @@
  *	them, ASCII case folded, each cut to its first PREFILTER_DEPTH (16)
  *	bytes, or PREFILTER_SHORT (12) when the states of that would not fit
  *	16 bits (a piece of a required literal is required too; the
- *	automaton stays small; a longer piece leaves fewer rules to run: the
- *	corpus texts run 2.23 regexes each with 16, 2.67 with 12), over byte
- *	classes (prefilter_byte_rep): a letter (either
+ *	automaton stays small; a longer piece leaves fewer rules to run),
+ *	over byte classes (prefilter_byte_rep): a letter (either
  *	case), digit, space or '.' of some literal has its own class, the
  *	other ASCII bytes share one, bytes above 0x7f share 8; a byte whose
  *	class no literal holds is class 0. A shared class only lets the
@@ -33,9 +32,9 @@
  *	children and those its failure path adds before that row (a text
  *	there goes where the failure state would); one that would need
  *	more than PREFILTER_EXC gets a row of its own. Most deep states have
- *	one child: the 1,186 shipped rules' 42,213 states take 624,686 bytes
- *	(3,053 rows of 47 classes and the records) where a row each would
- *	take 3,968,022, and the scan reads a record and a row entry a byte, no
+ *	one child: the 1,189 shipped rules' 42,523 states take 634,328 bytes
+ *	(3,064 rows of 48 classes and the records) where a row each would
+ *	take 4,082,208, and the scan reads a record and a row entry a byte, no
  *	branch. Past 65,536 states every state has a row of 32-bit numbers
  *	and no record. States are numbered those where some set ends first
  *	(quiet_at on: none), each part breadth first: one compare tells a
@@ -89,7 +88,7 @@ struct classify_prefilter {
 	size_t nrows;		/* full rows */
 	size_t quiet_at;	/* states from here on have no sets met */
 	size_t root;		/* the start state */
-	size_t dense_max;	/* bytes of full rows at most (16-bit) */
+	size_t dense_max;	/* bytes of rows for the first states */
 	size_t filtered;	/* rules with a literal set */
 	unsigned char cls[256]; /* byte -> class (case folded) */
 	uint16_t *rows16;	/* [row * nclasses + class] -> state, or NULL */
