@@ -98,7 +98,7 @@ struct classify_prefilter {
 	uint16_t *hit_word; /* the sets met at each state: a word of cand */
 	uint64_t *hit_mask; /* and its bits */
 	uint64_t *always;   /* [nwords]: sets taken as met (see new) */
-	/* build time only (freed by prefilter_lists) */
+	/* build time only (freed by prefilter_free_build) */
 	uint32_t *delta;	/* [state * nclasses + class] -> state */
 	uint64_t *out;		/* [state * nwords]: sets met here */
 	unsigned char *has_out; /* [state]: out is not empty */
@@ -106,6 +106,24 @@ struct classify_prefilter {
 	uint32_t *fail;		/* [state]: failure link */
 	unsigned char *depth;	/* [state]: bytes from the root */
 };
+
+/* prefilter_free_build - free the build-time tables (those an earlier cut's
+ * trie left, or all of them once the lists are made), each left NULL */
+static void prefilter_free_build(struct classify_prefilter *pf)
+{
+	free(pf->delta);
+	free(pf->out);
+	free(pf->has_out);
+	free(pf->order);
+	free(pf->fail);
+	free(pf->depth);
+	pf->delta = NULL;
+	pf->out = NULL;
+	pf->has_out = NULL;
+	pf->order = NULL;
+	pf->fail = NULL;
+	pf->depth = NULL;
+}
 
 void classify_prefilter_free(struct classify_prefilter *pf)
 {
@@ -118,12 +136,7 @@ void classify_prefilter_free(struct classify_prefilter *pf)
 	free(pf->hit_word);
 	free(pf->hit_mask);
 	free(pf->always);
-	free(pf->delta);
-	free(pf->out);
-	free(pf->has_out);
-	free(pf->order);
-	free(pf->fail);
-	free(pf->depth);
+	prefilter_free_build(pf);
 	free(pf);
 }
 
@@ -477,18 +490,7 @@ static int prefilter_lists(struct classify_prefilter *pf)
 	rc = 0;
 out:
 	free(num);
-	free(pf->delta);
-	free(pf->out);
-	free(pf->has_out);
-	free(pf->order);
-	free(pf->fail);
-	free(pf->depth);
-	pf->delta = NULL;
-	pf->out = NULL;
-	pf->has_out = NULL;
-	pf->order = NULL;
-	pf->fail = NULL;
-	pf->depth = NULL;
+	prefilter_free_build(pf);
 	return rc;
 }
 
@@ -503,12 +505,7 @@ static int prefilter_trie(struct classify_prefilter *pf,
 {
 	size_t max_states = prefilter_classes(pf, sets, n);
 
-	free(pf->delta);
-	free(pf->out);
-	free(pf->has_out);
-	pf->delta = NULL;
-	pf->out = NULL;
-	pf->has_out = NULL;
+	prefilter_free_build(pf);
 	if (max_states > UINT32_MAX || pf->nwords > UINT16_MAX ||
 	    (pf->delta =
 		 calloc(max_states * pf->nclasses, sizeof(*pf->delta))) == NULL)
