@@ -111,14 +111,14 @@ def changes(before, now):
     return fix, broke
 
 
-def classify(retryctl, rules, texts):
+def run_classify(retryctl, policy, option, texts):
+    """retryctl classify OPTION over TEXTS (one a line) under a temporary
+    policy file holding POLICY: its output lines, one a text, and that file's
+    path (gone by then; --explain names it). Exits 2 when retryctl fails."""
     with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as pol:
-        pol.write('[retryd]\nmta = postfix\n\n')
-        with open(rules) as fp:
-            pol.write(fp.read())
-        pol.write('\nbuiltin_rules = no\n')
+        pol.write(policy)
     try:
-        run = subprocess.run([retryctl, '-c', pol.name, 'classify', '--explain'],
+        run = subprocess.run([retryctl, '-c', pol.name, 'classify', option],
                              input='\n'.join(texts).encode('utf-8', 'surrogateescape') + b'\n',
                              capture_output=True)
     finally:
@@ -127,9 +127,15 @@ def classify(retryctl, rules, texts):
     if run.returncode != 0 or len(out) < len(texts):
         sys.stderr.write(run.stderr.decode('utf-8', 'replace'))
         sys.exit(2)
+    return out[:len(texts)], pol.name
+
+
+def classify(retryctl, rules, texts):
+    with open(rules) as fp:
+        policy = '[retryd]\nmta = postfix\n\n' + fp.read() + '\nbuiltin_rules = no\n'
+    out, name = run_classify(retryctl, policy, '--explain', texts)
     # category, what decided (the temporary policy's name is dropped)
-    return [(o.split('\t')[0], o.split('\t')[1].replace(pol.name, 'line'))
-            for o in out[:len(texts)]]
+    return [(o.split('\t')[0], o.split('\t')[1].replace(name, 'line')) for o in out]
 
 
 def rule_lines(path):

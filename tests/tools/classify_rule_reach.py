@@ -38,9 +38,7 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import classify_dev_errors as cde  # noqa: E402
@@ -143,18 +141,8 @@ def rules_of(path):
 def coded(retryctl, texts):
     """[does retryctl read an enhanced status code in the text] for each text
     (classify --json's status, no rules: the engine's own reading, never a copy)"""
-    with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as pol:
-        pol.write('[retryd]\nmta = postfix\n\n[classifier]\nbuiltin_rules = no\n')
-    try:
-        run = subprocess.run([retryctl, '-c', pol.name, 'classify', '--json'],
-                             input='\n'.join(texts).encode('utf-8', 'surrogateescape') + b'\n',
-                             capture_output=True)
-    finally:
-        os.unlink(pol.name)
-    out = run.stdout.decode('utf-8', 'surrogateescape').split('\n')[:len(texts)]
-    if run.returncode != 0 or len(out) < len(texts):
-        sys.stderr.write(run.stderr.decode('utf-8', 'replace'))
-        sys.exit(2)
+    out, _ = cde.run_classify(retryctl, '[retryd]\nmta = postfix\n\n[classifier]\nbuiltin_rules = no\n',
+                              '--json', texts)
     return [json.loads(o)['status'] is not None for o in out]
 
 
