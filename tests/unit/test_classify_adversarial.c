@@ -284,7 +284,7 @@ static const struct adv_set {
     {"tests/data/classifier-adversarial-blind13.tsv", 361, 68, 1000, 359},
     {"tests/data/classifier-adversarial-blind14.tsv", 340, 83, 1000, 339},
     {"tests/data/classifier-adversarial-blind15.tsv", 317, 64, 1000, 317},
-    {"tests/data/classifier-adversarial-blind16.tsv", 651, 194, 1000, 648},
+    {"tests/data/classifier-adversarial-blind16.tsv", 651, 194, 1000, 651},
     /* constructed by the rules' authors, not held out */
     {"tests/data/classifier-multilingual.tsv", 971, 232, 1000, 971},
     {"tests/data/classifier-recall.tsv", 646, 476, RECALL_MIN_PERMILLE, 654},
