@@ -27,7 +27,12 @@
  *	"mx.user-unknown.example.net"); the rule looks on from there. For the
  *	other rules a match inside a URL or host name counts only when no
  *	rule matches the reply's own words: the first such rule then decides
- *	(a block list's host or help page may be the only reason given). One pass of the literal prefilter
+ *	(a block list's host or help page may be the only reason given). A
+ *	guarded rule (guarded_rule: address-level words that could be the
+ *	sender's or a login account's) does not decide a text that an address
+ *	guard (address_guard) matches outside a name: the text goes on to the
+ *	next rules; the guards run once a text, when a guarded rule first
+ *	matches (classify_guarded). One pass of the literal prefilter
  *	(classify_prefilter.c) first marks the rules that can match at all:
  *	a rule whose text lacks every literal of one of its required sets
  *	is skipped without running its regex. classify_text_each() runs every regex in order
@@ -49,12 +54,14 @@
  *	UTF-8 sequence is just bytes (a non-ASCII literal in a rule still
  *	matches its own bytes). The text need not be NUL-terminated.
  *
- *	Owns: the compiled rules, the match data, the match context, the
- *	JIT stack, the prefilter and its scratch rule set, all freed by classify_free(). Not thread-safe: one
+ *	Owns: the compiled rules and address guards, the match data, the match
+ *	context, the JIT stack, the prefilter and its scratch rule set, all
+ *	freed by classify_free(). Not thread-safe: one
  *	classifier per thread.
  * DIAGNOSTICS
- *	classify_new() fails with "FILE:LINE: ..." for an unknown category
- *	or a regex PCRE2 refuses (policy_load() checks both first), or
+ *	classify_new() fails with "FILE:LINE: ..." for an unknown category,
+ *	a regex PCRE2 refuses, a fallback rule that is address-level or a
+ *	guarded rule that is not (policy_load() checks them first), or
  *	"out of memory". A rule that hits the match or depth limit on a
  *	text counts as not matching that text.
  */
@@ -75,12 +82,15 @@ struct classify_rule {
 	enum classify_category category;
 	int jit;      /* 1: JIT-compiled, use the fast path */
 	int fallback; /* 1: fallback_rule, tried only after the status code */
+	int guarded;  /* 1: guarded_rule, not where an address guard matches */
 	char *where;  /* owned: "FILE:LINE" of the rule, for explanations */
 };
 
 struct classifier {
 	struct classify_rule *rules; /* in policy order, fallback ones too */
 	size_t nrules;
+	struct classify_rule *guards; /* address_guard lines, policy order */
+	size_t nguards;
 	size_t first_fallback; /* the first fallback rule's index, or nrules */
 	pcre2_match_data *md;  /* one, reused: sized for the largest rule */
 	pcre2_match_context *mctx;     /* match/depth limits, JIT stack */
@@ -140,6 +150,11 @@ void classify_free(struct classifier *c)
 		free(c->rules[i].where);
 	}
 	free(c->rules);
+	for (size_t i = 0; i < c->nguards; i++) {
+		pcre2_code_free(c->guards[i].code);
+		free(c->guards[i].where);
+	}
+	free(c->guards);
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
 	pcre2_jit_stack_free(c->jit_stack);
@@ -149,34 +164,23 @@ void classify_free(struct classifier *c)
 	free(c);
 }
 
-/* classify_compile - one rule; @return 0 or -1 with err "FILE:LINE: ..." */
-static int classify_compile(const struct policy_rule *r,
-			    struct classify_rule *out, char *err, size_t errlen)
+/* classify_compile_regex - @param r's regex and "FILE:LINE" into @param out;
+ * @param key names the line in errors. @return 0 or -1 with err. */
+static int classify_compile_regex(const struct policy_rule *r, const char *key,
+				  struct classify_rule *out, char *err,
+				  size_t errlen)
 {
 	PCRE2_UCHAR emsg[160];
 	PCRE2_SIZE erroff;
 	int errcode;
 
-	if (classify_category_parse(r->category, &out->category) < 0) {
-		snprintf(err, errlen, "%s:%d: rule: unknown category '%.30s'",
-			 r->file ? r->file : "(policy)", r->line, r->category);
-		return -1;
-	}
-	out->fallback = r->fallback;
-	if (out->fallback && classify_address_level(out->category)) {
-		snprintf(err, errlen,
-			 "%s:%d: fallback_rule: '%s' is address-level",
-			 r->file ? r->file : "(policy)", r->line, r->category);
-		return -1;
-	}
 	out->code = pcre2_compile((PCRE2_SPTR)r->regex, PCRE2_ZERO_TERMINATED,
 				  r->caseless ? PCRE2_CASELESS : 0, &errcode,
 				  &erroff, NULL);
 	if (out->code == NULL) {
 		pcre2_get_error_message(errcode, emsg, sizeof(emsg));
-		snprintf(err, errlen,
-			 "%s:%d: rule: bad regex at offset %zu: %s",
-			 r->file ? r->file : "(policy)", r->line,
+		snprintf(err, errlen, "%s:%d: %s: bad regex at offset %zu: %s",
+			 r->file ? r->file : "(policy)", r->line, key,
 			 (size_t)erroff, (const char *)emsg);
 		return -1;
 	}
@@ -191,6 +195,32 @@ static int classify_compile(const struct policy_rule *r,
 	/* No JIT (not built in, or no executable memory): interpreter. */
 	out->jit = pcre2_jit_compile(out->code, PCRE2_JIT_COMPLETE) == 0;
 	return 0;
+}
+
+/* classify_compile - one rule; @return 0 or -1 with err "FILE:LINE: ..." */
+static int classify_compile(const struct policy_rule *r,
+			    struct classify_rule *out, char *err, size_t errlen)
+{
+	if (classify_category_parse(r->category, &out->category) < 0) {
+		snprintf(err, errlen, "%s:%d: rule: unknown category '%.30s'",
+			 r->file ? r->file : "(policy)", r->line, r->category);
+		return -1;
+	}
+	out->fallback = r->fallback;
+	out->guarded = r->guarded;
+	if (out->guarded && !classify_address_level(out->category)) {
+		snprintf(err, errlen,
+			 "%s:%d: guarded_rule: '%s' is not address-level",
+			 r->file ? r->file : "(policy)", r->line, r->category);
+		return -1;
+	}
+	if (out->fallback && classify_address_level(out->category)) {
+		snprintf(err, errlen,
+			 "%s:%d: fallback_rule: '%s' is address-level",
+			 r->file ? r->file : "(policy)", r->line, r->category);
+		return -1;
+	}
+	return classify_compile_regex(r, "rule", out, err, errlen);
 }
 
 int classify_new(const struct policy *p, struct classifier **out, char *err,
@@ -211,6 +241,18 @@ int classify_new(const struct policy *p, struct classifier **out, char *err,
 		    0)
 			goto fail;
 		c->nrules++;
+	}
+	if (p->nguards > 0 &&
+	    (c->guards = calloc(p->nguards, sizeof(*c->guards))) == NULL)
+		goto oom;
+	for (size_t i = 0; i < p->nguards; i++) {
+		/* read like an address-level rule's words: a match inside
+		 * any name (address, URL, host) does not count */
+		c->guards[i].category = CLASSIFY_MAILBOX_UNKNOWN;
+		if (classify_compile_regex(&p->guards[i], "address_guard",
+					   &c->guards[i], err, errlen) < 0)
+			goto fail;
+		c->nguards++;
 	}
 	c->first_fallback = c->nrules;
 	for (size_t i = c->nrules; i-- > 0;)
@@ -546,12 +588,13 @@ static size_t classify_next(const struct classifier *c, int prefilter, size_t i)
 }
 
 /*
- * classify_match - does rule @param i match @param text outside a name
+ * classify_match - does @param rule match @param text outside a name
  * (classify_in_name)? A match that counts only as a name's sets
- * *@param name_rule when it is still -1, and the rule looks on.
+ * *@param in_name to 1, and the rule looks on.
  */
-static int classify_match(const struct classifier *c, size_t i,
-			  const char *text, size_t len, int *name_rule)
+static int classify_match(const struct classifier *c,
+			  const struct classify_rule *rule, const char *text,
+			  size_t len, int *in_name)
 {
 	PCRE2_SPTR subject = (PCRE2_SPTR)(text ? text : "");
 	PCRE2_SIZE *ov = NULL;
@@ -560,22 +603,56 @@ static int classify_match(const struct classifier *c, size_t i,
 	/* pcre2_jit_match skips pcre2_match's per-call checks; both honour
 	 * the match context's limits and JIT stack. */
 	for (size_t from = 0;; from = ov[0] + 1) {
-		rc = c->rules[i].jit
-			 ? pcre2_jit_match(c->rules[i].code, subject, len, from,
-					   0, c->md, c->mctx)
-			 : pcre2_match(c->rules[i].code, subject, len, from, 0,
-				       c->md, c->mctx);
+		rc = rule->jit ? pcre2_jit_match(rule->code, subject, len, from,
+						 0, c->md, c->mctx)
+			       : pcre2_match(rule->code, subject, len, from, 0,
+					     c->md, c->mctx);
 		if (rc < 0)
 			return 0; /* no match, or a limit hit: not this rule */
 		/* words inside a name are not the reply's: look on */
 		ov = pcre2_get_ovector_pointer(c->md);
-		in = classify_in_name(text, len, ov[0], ov[1],
-				      c->rules[i].category);
+		in = classify_in_name(text, len, ov[0], ov[1], rule->category);
 		if (in == 0 || ov[0] >= len)
 			return 1;
-		if (in == 2 && *name_rule < 0)
-			*name_rule = (int)i;
+		if (in == 2)
+			*in_name = 1;
 	}
+}
+
+/*
+ * classify_rule_match - classify_match for rule @param i; a match that
+ * counts only as a name's sets *@param name_rule when it is still -1.
+ */
+static int classify_rule_match(const struct classifier *c, size_t i,
+			       const char *text, size_t len, int *name_rule)
+{
+	int in_name = 0;
+
+	if (classify_match(c, &c->rules[i], text, len, &in_name))
+		return 1;
+	if (in_name && *name_rule < 0)
+		*name_rule = (int)i;
+	return 0;
+}
+
+/*
+ * classify_guarded - does an address guard (address_guard: the sender's
+ * address, a login account) match @param text outside a name? Asked once
+ * a text, when an address-level rule first matches: *@param memo is -1
+ * until then, then the answer.
+ */
+static int classify_guarded(const struct classifier *c, const char *text,
+			    size_t len, int *memo)
+{
+	int in_name = 0;
+
+	if (*memo < 0) {
+		*memo = 0;
+		for (size_t g = 0; g < c->nguards && !*memo; g++)
+			*memo = classify_match(c, &c->guards[g], text, len,
+					       &in_name);
+	}
+	return *memo;
 }
 
 /*
@@ -592,7 +669,7 @@ static struct classify_result classify_run(const struct classifier *c,
 	struct classify_result r;
 	unsigned cls = 0, subj = 0, det = 0;
 	size_t end;
-	int have_code, name_rule = -1;
+	int have_code, name_rule = -1, guarded = -1;
 
 	memset(&r, 0, sizeof(r));
 	r.rule = -1;
@@ -622,7 +699,12 @@ static struct classify_result classify_run(const struct classifier *c,
 	     c != NULL && i < c->nrules;
 	     i = classify_next(c, prefilter, i + 1)) {
 		if (c->rules[i].fallback ||
-		    !classify_match(c, i, text, len, &name_rule))
+		    !classify_rule_match(c, i, text, len, &name_rule))
+			continue;
+		/* the sender's address or a login account: a guarded rule
+		 * does not decide, the text goes on to the next rules */
+		if (c->rules[i].guarded &&
+		    classify_guarded(c, text, len, &guarded))
 			continue;
 		if (subj == 4 && det == 4 &&
 		    classify_address_level(c->rules[i].category)) {
@@ -656,7 +738,7 @@ static struct classify_result classify_run(const struct classifier *c,
 	     c != NULL && i < c->nrules;
 	     i = classify_next(c, prefilter, i + 1)) {
 		if (!c->rules[i].fallback ||
-		    !classify_match(c, i, text, len, &name_rule))
+		    !classify_rule_match(c, i, text, len, &name_rule))
 			continue;
 		r.category = c->rules[i].category;
 		r.rule = (int)i;

@@ -8,7 +8,7 @@
  *	where available); classify_text() returns the first matching rule's
  *	category, using the enhanced status code in the text where no rule
  *	matches the wording, and the fallback rules where the text has no
- *	code. The wording wins where providers misuse codes (a 5.4.4 is
+ *	code. A guarded rule steps aside where an address guard matches. The wording wins where providers misuse codes (a 5.4.4 is
  *	routing, never mailbox).
  */
 #ifndef RETRYD_CLASSIFY_H

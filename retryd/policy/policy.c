@@ -477,7 +477,7 @@ size_t policy_read_resolv_conf(const char *path,
  */
 static void policy_load_builtin(struct load_state *ls)
 {
-	size_t len, before = ls->p->nrules;
+	size_t len, before = ls->p->nrules, gbefore = ls->p->nguards;
 	const char *text = policy_builtin_text(&len), *name;
 	FILE *fp;
 
@@ -492,6 +492,8 @@ static void policy_load_builtin(struct load_state *ls)
 	fclose(fp);
 	for (size_t i = before; i < ls->p->nrules; i++)
 		ls->p->rules[i].builtin = 1;
+	for (size_t i = gbefore; i < ls->p->nguards; i++)
+		ls->p->guards[i].builtin = 1;
 	ls->p->nrules_builtin = ls->p->nrules - before;
 }
 
@@ -578,6 +580,10 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++) {
 		free(p->rules[i].regex);
 		free(p->rules[i].file);
+	}
+	for (size_t i = 0; i < p->nguards; i++) {
+		free(p->guards[i].regex);
+		free(p->guards[i].file);
 	}
 	policy_argv_free(p->hook_flush_resolver);
 	policy_argv_free(p->hook_escalate);

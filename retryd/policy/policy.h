@@ -78,7 +78,9 @@ struct policy_group {
 enum policy_on_suppress { POLICY_SUPPRESS_BOUNCE, POLICY_SUPPRESS_RELEASE };
 
 /* rule = CATEGORY /REGEX/flags  (flags: i = caseless); fallback_rule = the
- * same, tried only after the status code (never address-level) */
+ * same, tried only after the status code (never address-level);
+ * guarded_rule = the same, address-level only, deciding only a text no
+ * address_guard matches */
 struct policy_rule {
 	char category[LIMIT_CATEGORY + 1];
 	char *regex; /* owned; between the slashes */
@@ -87,7 +89,11 @@ struct policy_rule {
 	int line;
 	int builtin;  /* 1: one of the shipped rules compiled into retryd */
 	int fallback; /* 1: fallback_rule: read only texts without a code */
+	int guarded;  /* 1: guarded_rule: not where an address_guard matches */
 };
+
+/* address_guard = /REGEX/flags: where one matches the text (outside a
+ * name), no guarded_rule decides (classify.c); category is "" */
 
 struct policy {
 	char *file; /* the top file as given */
@@ -146,11 +152,15 @@ struct policy {
 	enum policy_on_suppress on_suppress;
 
 	/* [classifier] */
-	/* local, then built in; rule and fallback_rule lines in file order */
+	/* local, then built in; rule, fallback_rule and guarded_rule lines in
+	 * file order */
 	struct policy_rule rules[LIMIT_POLICY_RULES];
 	size_t nrules;
 	size_t nrules_builtin; /* the last nrules_builtin of rules[] */
-	int builtin_rules;     /* builtin_rules = yes (default) | no */
+	/* address_guard lines, local then built in, in file order */
+	struct policy_rule guards[LIMIT_POLICY_GUARDS];
+	size_t nguards;
+	int builtin_rules; /* builtin_rules = yes (default) | no */
 
 	/* [hooks]: argv vectors, NULL-terminated, NULL when unset */
 	char **hook_flush_resolver; /* may contain %r and %d */

@@ -61,6 +61,16 @@ int policy_parse_tier(const char *text, struct policy_tier *out, char *msg,
 int policy_parse_rule(const char *text, struct policy_rule *out, char *msg,
 		      size_t msglen);
 
+/**
+ * "/REGEX/flags" alone (policy_parse_rule's part after the category): fills
+ * out->regex (malloc'd) and out->caseless. @return 0 or -1+msg.
+ */
+int policy_parse_regex(const char *text, struct policy_rule *out, char *msg,
+		       size_t msglen);
+
+/** @return 1 when @param regex (compiled, caseless or not) matches "". */
+int policy_regex_matches_empty(const char *regex, int caseless);
+
 /* How the built-in rules are named in FILE:LINE locations (retryctl
  * classify --explain, retryd -t). */
 #define POLICY_BUILTIN_NAME "classifier.ini (built in)"

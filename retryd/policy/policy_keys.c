@@ -469,14 +469,21 @@ static int set_on_suppress(struct key_ctx *k, const char *v, char *msg,
 }
 
 /*
- * add_rule - rule = or (@param fallback) fallback_rule = CATEGORY /REGEX/:
- * both count against LIMIT_POLICY_RULES. A fallback rule reads only a text
- * no rule matched and no status code decides (classify.c): a word there is
- * weak evidence, so it may never name an address-level category.
+ * add_rule - rule =, (@param kind RULE_FALLBACK) fallback_rule = or
+ * (RULE_GUARDED) guarded_rule = CATEGORY /REGEX/: all count against
+ * LIMIT_POLICY_RULES. A fallback rule reads only a text no rule matched and
+ * no status code decides (classify.c): a word there is weak evidence, so it
+ * may never name an address-level category. A guarded rule is one whose
+ * words could be the sender's or a login account's: it decides only where
+ * no address_guard matches, so it must name an address-level category.
  */
-static int add_rule(struct key_ctx *k, const char *v, int fallback, char *msg,
-		    size_t msglen)
+enum rule_kind { RULE_PLAIN, RULE_FALLBACK, RULE_GUARDED };
+
+static int add_rule(struct key_ctx *k, const char *v, enum rule_kind kind,
+		    char *msg, size_t msglen)
 {
+	int address;
+
 	struct policy *p = k->p;
 	struct policy_rule r;
 
@@ -490,8 +497,9 @@ static int add_rule(struct key_ctx *k, const char *v, int fallback, char *msg,
 	memset(&r, 0, sizeof(r));
 	if (policy_parse_rule(v, &r, msg, msglen) < 0)
 		return -1;
-	if (fallback && (strcmp(r.category, "mailbox-unknown") == 0 ||
-			 strcmp(r.category, "mailbox-disabled") == 0)) {
+	address = strcmp(r.category, "mailbox-unknown") == 0 ||
+		  strcmp(r.category, "mailbox-disabled") == 0;
+	if (kind == RULE_FALLBACK && address) {
 		snprintf(msg, msglen,
 			 "'%s' is address-level: a fallback rule's words "
 			 "are too weak to suppress a recipient (use rule =)",
@@ -499,7 +507,17 @@ static int add_rule(struct key_ctx *k, const char *v, int fallback, char *msg,
 		free(r.regex);
 		return -1;
 	}
-	r.fallback = fallback;
+	if (kind == RULE_GUARDED && !address) {
+		snprintf(msg, msglen,
+			 "'%s' is not address-level: the address guards "
+			 "only keep mailbox-unknown and mailbox-disabled "
+			 "rules from deciding (use rule =)",
+			 r.category);
+		free(r.regex);
+		return -1;
+	}
+	r.fallback = kind == RULE_FALLBACK;
+	r.guarded = kind == RULE_GUARDED;
 	if ((r.file = strdup(k->loc.file)) == NULL) {
 		free(r.regex);
 		snprintf(msg, msglen, "out of memory");
@@ -512,13 +530,59 @@ static int add_rule(struct key_ctx *k, const char *v, int fallback, char *msg,
 
 static int set_rule(struct key_ctx *k, const char *v, char *msg, size_t msglen)
 {
-	return add_rule(k, v, 0, msg, msglen);
+	return add_rule(k, v, RULE_PLAIN, msg, msglen);
 }
 
 static int set_fallback_rule(struct key_ctx *k, const char *v, char *msg,
 			     size_t msglen)
 {
-	return add_rule(k, v, 1, msg, msglen);
+	return add_rule(k, v, RULE_FALLBACK, msg, msglen);
+}
+
+static int set_guarded_rule(struct key_ctx *k, const char *v, char *msg,
+			    size_t msglen)
+{
+	return add_rule(k, v, RULE_GUARDED, msg, msglen);
+}
+
+/*
+ * set_address_guard - address_guard = /REGEX/flags (repeats): where one
+ * matches a text outside a name, no guarded_rule decides it (classify.c):
+ * words about the sender's address or a login account, written once
+ * instead of a lookahead copied into every such rule. A guard that matches
+ * an empty text would keep every guarded rule from deciding: refused.
+ */
+static int set_address_guard(struct key_ctx *k, const char *v, char *msg,
+			     size_t msglen)
+{
+	struct policy *p = k->p;
+	struct policy_rule g;
+
+	if (p->nguards == LIMIT_POLICY_GUARDS) {
+		snprintf(msg, msglen,
+			 "too many address guards (at most %d, local and "
+			 "built-in together)",
+			 LIMIT_POLICY_GUARDS);
+		return -1;
+	}
+	memset(&g, 0, sizeof(g));
+	if (policy_parse_regex(v, &g, msg, msglen) < 0)
+		return -1;
+	if (policy_regex_matches_empty(g.regex, g.caseless)) {
+		snprintf(msg, msglen,
+			 "the regex matches an empty text: it would keep "
+			 "every address-level rule from deciding");
+		free(g.regex);
+		return -1;
+	}
+	if ((g.file = strdup(k->loc.file)) == NULL) {
+		free(g.regex);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	g.line = k->loc.line;
+	p->guards[p->nguards++] = g;
+	return 0;
 }
 
 static int set_builtin_rules(struct key_ctx *k, const char *v, char *msg,
@@ -663,6 +727,8 @@ static const struct key_def policy_keys[] = {
     {LOAD_SECT_SUPPRESSION, "on_suppress", 0, set_on_suppress, 0},
     {LOAD_SECT_CLASSIFIER, "rule", 1, set_rule, 0},
     {LOAD_SECT_CLASSIFIER, "fallback_rule", 1, set_fallback_rule, 0},
+    {LOAD_SECT_CLASSIFIER, "guarded_rule", 1, set_guarded_rule, 0},
+    {LOAD_SECT_CLASSIFIER, "address_guard", 1, set_address_guard, 0},
     {LOAD_SECT_CLASSIFIER, "builtin_rules", 0, set_builtin_rules, 0},
     {LOAD_SECT_HOOKS, "flush_resolver", 0, set_flush_resolver, 0},
     {LOAD_SECT_HOOKS, "escalate", 0, set_escalate, 0},
@@ -743,7 +809,8 @@ int policy_load_handler(void *user, const char *section, const char *name,
 		    ls, f->path, f->line,
 		    "duplicate key '%s' in [%s] (first at %s:%d); only "
 		    "tier, rule, "
-		    "fallback_rule and include may repeat",
+		    "fallback_rule, guarded_rule, address_guard and include "
+		    "may repeat",
 		    qn, qs, seen[i].file, seen[i].line);
 		return 1;
 	}

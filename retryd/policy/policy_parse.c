@@ -331,39 +331,18 @@ int policy_category_known(const char *name)
 	return 0;
 }
 
-int policy_parse_rule(const char *text, struct policy_rule *out, char *msg,
-		      size_t msglen)
+int policy_parse_regex(const char *text, struct policy_rule *out, char *msg,
+		       size_t msglen)
 {
-	char cat[LIMIT_CATEGORY + 2], q[64];
+	char q[64];
 	const char *s = text, *re, *last, *flags;
-	size_t cl, rl;
+	size_t rl;
 	int caseless = 0, errcode;
 	PCRE2_SIZE erroff;
 	pcre2_code *code;
 
-	cl = strcspn(s, " \t");
-	if (cl == 0 || cl >= sizeof(cat)) {
-		snprintf(msg, msglen, "expected 'CATEGORY /REGEX/flags'");
-		return -1;
-	}
-	memcpy(cat, s, cl);
-	cat[cl] = '\0';
-	if (!policy_category_known(cat)) {
-		snprintf(msg, msglen,
-			 "unknown category '%.30s' (routing, null-mx, "
-			 "mailbox-unknown, "
-			 "mailbox-disabled, mailbox-full, policy-reputation, "
-			 "authentication, "
-			 "rate-limit, connection, content, other)",
-			 quoted(q, sizeof(q), cat));
-		return -1;
-	}
-	s += cl;
-	s += strspn(s, " \t");
 	if (*s != '/') {
-		snprintf(
-		    msg, msglen,
-		    "the regex must be written /REGEX/ after the category");
+		snprintf(msg, msglen, "expected '/REGEX/flags'");
 		return -1;
 	}
 	re = s + 1;
@@ -404,7 +383,63 @@ int policy_parse_rule(const char *text, struct policy_rule *out, char *msg,
 		snprintf(msg, msglen, "out of memory");
 		return -1;
 	}
-	memcpy(out->category, cat, cl + 1);
 	out->caseless = caseless;
+	return 0;
+}
+
+int policy_regex_matches_empty(const char *regex, int caseless)
+{
+	pcre2_code *code;
+	pcre2_match_data *md;
+	int errcode, rc = -1;
+	PCRE2_SIZE erroff;
+
+	code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+			     caseless ? PCRE2_CASELESS : 0, &errcode, &erroff,
+			     NULL);
+	if (code == NULL)
+		return 0;
+	if ((md = pcre2_match_data_create_from_pattern(code, NULL)) != NULL)
+		rc = pcre2_match(code, (PCRE2_SPTR) "", 0, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	pcre2_code_free(code);
+	return rc >= 0;
+}
+
+int policy_parse_rule(const char *text, struct policy_rule *out, char *msg,
+		      size_t msglen)
+{
+	char cat[LIMIT_CATEGORY + 2], q[64];
+	const char *s = text;
+	size_t cl;
+
+	cl = strcspn(s, " \t");
+	if (cl == 0 || cl >= sizeof(cat)) {
+		snprintf(msg, msglen, "expected 'CATEGORY /REGEX/flags'");
+		return -1;
+	}
+	memcpy(cat, s, cl);
+	cat[cl] = '\0';
+	if (!policy_category_known(cat)) {
+		snprintf(msg, msglen,
+			 "unknown category '%.30s' (routing, null-mx, "
+			 "mailbox-unknown, "
+			 "mailbox-disabled, mailbox-full, policy-reputation, "
+			 "authentication, "
+			 "rate-limit, connection, content, other)",
+			 quoted(q, sizeof(q), cat));
+		return -1;
+	}
+	s += cl;
+	s += strspn(s, " \t");
+	if (*s != '/') {
+		snprintf(
+		    msg, msglen,
+		    "the regex must be written /REGEX/ after the category");
+		return -1;
+	}
+	if (policy_parse_regex(s, out, msg, msglen) < 0)
+		return -1;
+	memcpy(out->category, cat, cl + 1);
 	return 0;
 }

@@ -161,26 +161,47 @@ static int print_groups(const struct policy *p, FILE *fp)
 }
 
 /*
- * print_rules - local rules as rule = (fallback_rule =) lines; the built-in
- * ones follow as comments (loading the print adds them again).
+ * print_rules - local rules as rule = (fallback_rule =, guarded_rule =)
+ * lines, local address guards as address_guard = lines; the built-in ones
+ * follow as comments (loading the print adds them again).
  */
 static int print_rules(const struct policy *p, FILE *fp)
 {
 	char rule[PRINT_BUF];
 	size_t nlocal = p->nrules - p->nrules_builtin, nfallback = 0;
+	size_t nguarded = 0;
 
-	for (size_t i = 0; i < p->nrules; i++)
+	for (size_t i = 0; i < p->nrules; i++) {
 		nfallback += p->rules[i].fallback ? 1 : 0;
+		nguarded += p->rules[i].guarded ? 1 : 0;
+	}
 	if (fprintf(fp,
 		    "\n[classifier]\n; %zu rules: %zu local, %zu built in "
 		    "(policy/classifier.ini compiled into retryd); %zu of "
-		    "them fallback rules\n",
-		    p->nrules, nlocal, p->nrules_builtin, nfallback) < 0 ||
+		    "them fallback rules, %zu guarded rules\n",
+		    p->nrules, nlocal, p->nrules_builtin, nfallback,
+		    nguarded) < 0 ||
 	    emit1(fp, "builtin_rules", p->builtin_rules ? "yes" : "no") < 0)
 		return -1;
+	if (fprintf(fp,
+		    "; %zu address guards (no guarded_rule decides a text one "
+		    "matches)\n",
+		    p->nguards) < 0)
+		return -1;
+	for (size_t i = 0; i < p->nguards; i++) {
+		const struct policy_rule *g = &p->guards[i];
+
+		snprintf(rule, sizeof(rule), "/%s/%s", g->regex,
+			 g->caseless ? "i" : "");
+		if (g->builtin ? fprintf(fp, "; address_guard = %s\n", rule) < 0
+			       : emit1(fp, "address_guard", rule) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
-		const char *key = r->fallback ? "fallback_rule" : "rule";
+		const char *key = r->fallback  ? "fallback_rule"
+				  : r->guarded ? "guarded_rule"
+					       : "rule";
 
 		snprintf(rule, sizeof(rule), "%s /%s/%s", r->category, r->regex,
 			 r->caseless ? "i" : "");

@@ -20,7 +20,8 @@
 #define LIMIT_POLICY_GROUPS	64   /* [group NAME] sections */
 #define LIMIT_POLICY_GROUP_NAME 32   /* bytes in a group name */
 #define LIMIT_POLICY_LIST	256  /* items in one list value (domains...) */
-#define LIMIT_POLICY_RULES	8192 /* rule, fallback_rule; local, built in */
+#define LIMIT_POLICY_RULES	8192 /* rule, fallback_rule, guarded_rule */
+#define LIMIT_POLICY_GUARDS	64   /* address_guard; local, built in */
 #define LIMIT_POLICY_RESOLVERS	16   /* addresses per resolver role */
 #define LIMIT_HOOK_ARGS		16   /* argv words in a hook */
 

@@ -131,6 +131,11 @@ like "$(echo "$out" | cut -f1,2)" "^connection	fallback rule classifier\.ini \(b
 line=$(echo "$out" | cut -f2 | sed 's/.*://')
 like "$(sed -n "${line}p" policy/classifier.ini)" '^fallback_rule = connection /' \
 	"--explain: the line named is that fallback_rule in policy/classifier.ini"
+# a local address guard keeps a guarded rule from deciding a text about the sender
+printf '[classifier]\nbuiltin_rules = no\naddress_guard = /\\bsender\\b/i\nguarded_rule = mailbox-unknown /no such user/i\nrule = other /no such/i\n' >"$T/guard.ini"
+out=$("$CTL" -c "$T/guard.ini" classify --explain "550 no such user" "550 sender <a@example.org>: no such user")
+is "$(echo "$out" | sed -n 1p | cut -f1,2)" "$(printf 'mailbox-unknown\t%s:4' "$T/guard.ini")" "a guarded rule decides where no guard matches"
+is "$(echo "$out" | sed -n 2p | cut -f1,2)" "$(printf 'other\t%s:5' "$T/guard.ini")" "a guard matches: the guarded rule steps aside, the next rule decides"
 if command -v jq >/dev/null; then
 	is "$("$CTL" -c "$T/local2.ini" classify --json --explain "552 5.2.2 x" | jq -r .decided_by)" "status code 5.2.2" \
 		"--explain --json: decided_by"

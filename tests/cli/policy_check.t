@@ -88,8 +88,8 @@ cp policy/retryd.ini "$TMP/etc-alone/retryd.ini"
 is "$?" 0 "retryd.ini copied alone to a new directory: -t exit 0"
 printf '[retryd]\nmta = postfix\n' >"$TMP/short.ini"
 "$RETRYD" -c "$TMP/short.ini" -t >"$TMP/short.out" 2>&1
-n_default=$(grep -cE '^; (fallback_)?rule = ' "$TMP/default.ini")
-is "$(grep -cE '^; (fallback_)?rule = ' "$TMP/short.out")" "$n_default" "a policy without [classifier]: the same built-in rules"
+n_default=$(grep -cE '^; (fallback_|guarded_)?rule = ' "$TMP/default.ini")
+is "$(grep -cE '^; (fallback_|guarded_)?rule = ' "$TMP/short.out")" "$n_default" "a policy without [classifier]: the same built-in rules"
 printf '[classifier]\nrule = other /local/i\n' >"$TMP/local.ini"
 "$RETRYD" -c "$TMP/local.ini" -t >"$TMP/local.out" 2>&1
 like "$(cat "$TMP/local.out")" "; $((n_default + 1)) rules: 1 local, $n_default built in" "local rules come first, the built-in ones after"
@@ -101,6 +101,17 @@ printf '[classifier]\nbuiltin_rules = no\nfallback_rule = other /local/i\nrule =
 like "$(cat "$TMP/fallback.out")" '; 2 rules: 2 local, 0 built in \(.*\); 1 of them fallback rules' "-t counts the fallback rules"
 like "$(cat "$TMP/fallback.out")" 'fallback_rule = other /local/i' "-t prints a fallback rule as fallback_rule ="
 like "$(cat "$TMP/default.ini")" '; [0-9]+ of them fallback rules' "default: -t says how many rules are fallback rules"
+printf '[classifier]\nbuiltin_rules = no\naddress_guard = /\\bsender\\b/i\nguarded_rule = mailbox-unknown /no such user/i\n' >"$TMP/guard.ini"
+"$RETRYD" -c "$TMP/guard.ini" -t >"$TMP/guard.out" 2>&1
+is "$?" 0 "address_guard and guarded_rule: -t exit 0"
+like "$(cat "$TMP/guard.out")" '; 1 rules: 1 local, 0 built in \(.*\); 0 of them fallback rules, 1 guarded rules' "-t counts the guarded rules"
+like "$(cat "$TMP/guard.out")" 'guarded_rule = mailbox-unknown /no such user/i' "-t prints a guarded rule as guarded_rule ="
+like "$(cat "$TMP/guard.out")" '; 1 address guards .*
+address_guard = /\\bsender\\b/i' "-t prints the address guards"
+printf '[classifier]\nguarded_rule = routing /x/\n' >"$TMP/badguard.ini"
+"$RETRYD" -c "$TMP/badguard.ini" -t >"$TMP/badguard.out" 2>&1
+is "$?" 78 "a guarded rule that is not address-level: exit 78"
+like "$(cat "$TMP/badguard.out")" 'badguard\.ini:2: guarded_rule: .routing. is not address-level' "... at its FILE:LINE"
 like "$(cat "$TMP/nobuiltin.out")" 'builtin_rules = no' "builtin_rules = no is printed"
 like "$(cat "$TMP/default.ini")" 'domains = hotmail\.\*, outlook\.\*, live\.\*, msn\.com' "default: [group microsoft]"
 like "$(grep -c '^tier = ' "$TMP/default.ini")" '^3$' "default: three backoff tiers"

@@ -139,10 +139,10 @@ def classify(retryctl, rules, texts):
 
 
 def rule_lines(path):
-    """{line number: line} of each rule line in FILE (rule = and fallback_rule =)"""
+    """{line number: line} of each rule line in FILE (rule =, fallback_rule = and guarded_rule =)"""
     with open(path) as fp:
         return {n: ln for n, ln in enumerate(fp, 1)
-                if ln.startswith(('rule', 'fallback_rule'))}
+                if ln.startswith(('rule', 'fallback_rule', 'guarded_rule'))}
 
 
 def rule_line(why):

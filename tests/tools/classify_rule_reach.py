@@ -48,7 +48,7 @@ try:
 except ImportError:  # pragma: no cover
     regex = None
 
-RULE = re.compile(r'^(fallback_)?rule\s*=\s*([a-z-]+)\s+/(.*)/([a-z]*)\s*$')
+RULE = re.compile(r'^(fallback_|guarded_)?rule\s*=\s*([a-z-]+)\s+/(.*)/([a-z]*)\s*$')
 SKIP = {'classifier-corpus.tsv', 'classifier-translations.tsv'}
 
 
@@ -134,7 +134,7 @@ def rules_of(path):
     for n, ln in cde.rule_lines(path).items():
         m = RULE.match(ln.rstrip('\n'))
         if m:
-            out.append((n, m.group(2), m.group(3), m.group(4), bool(m.group(1))))
+            out.append((n, m.group(2), m.group(3), m.group(4), m.group(1) == 'fallback_'))
     return out
 
 

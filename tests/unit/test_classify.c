@@ -875,7 +875,9 @@ static void test_arbitrary_bytes(void **state)
 }
 
 /* A hand-built policy with the given rules ("fallback CATEGORY /RE/": a
- * fallback rule), rule i at hand.ini:10+i. */
+ * fallback rule, "guarded CATEGORY /RE/": a guarded rule, "guard /RE/": an
+ * address guard, not a rule), entry i at hand.ini:10+i; rules[] keeps the
+ * rules in order, guards[] the guards. */
 static struct policy *hand_policy(const char *const *rules, size_t n)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -883,19 +885,23 @@ static struct policy *hand_policy(const char *const *rules, size_t n)
 	assert_non_null(p);
 	for (size_t i = 0; i < n; i++) {
 		int fb = strncmp(rules[i], "fallback ", 9) == 0;
-		const char *rule = rules[i] + (fb ? 9 : 0);
+		int gd = strncmp(rules[i], "guarded ", 8) == 0;
+		int guard = strncmp(rules[i], "guard /", 7) == 0;
+		const char *rule = rules[i] + (fb ? 9 : gd ? 8 : 0);
 		const char *sp = strchr(rule, ' ');
 		const char *re = sp + 2, *end = strrchr(re, '/');
+		struct policy_rule *r =
+		    guard ? &p->guards[p->nguards++] : &p->rules[p->nrules++];
 
-		p->rules[i].fallback = fb;
-		snprintf(p->rules[i].category, sizeof(p->rules[i].category),
-			 "%.*s", (int)(sp - rule), rule);
-		p->rules[i].regex = strndup(re, (size_t)(end - re));
-		p->rules[i].caseless = end[1] == 'i';
-		p->rules[i].file = strdup("hand.ini");
-		p->rules[i].line = (int)i + 10;
+		r->fallback = fb;
+		r->guarded = gd;
+		snprintf(r->category, sizeof(r->category), "%.*s",
+			 guard ? 0 : (int)(sp - rule), rule);
+		r->regex = strndup(re, (size_t)(end - re));
+		r->caseless = end[1] == 'i';
+		r->file = strdup("hand.ini");
+		r->line = (int)i + 10;
 	}
-	p->nrules = n;
 	return p;
 }
 
@@ -904,6 +910,10 @@ static void hand_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++) {
 		free(p->rules[i].regex);
 		free(p->rules[i].file);
+	}
+	for (size_t i = 0; i < p->nguards; i++) {
+		free(p->guards[i].regex);
+		free(p->guards[i].file);
 	}
 	free(p);
 }
@@ -1194,14 +1204,94 @@ static void test_fallback_rules(void **state)
 	hand_classifier_free(c, p);
 }
 
+/*
+ * Address guards (address_guard) keep guarded rules (guarded_rule) from
+ * deciding a text about the sender's address or a login account: the text
+ * goes on to the next rules, then the status code. A plain address-level
+ * rule is not guarded; a guard's match inside a name does not count. The
+ * "sender" cases fail without the guard (the guarded rule decides them
+ * mailbox-unknown, as the unguarded classifier below shows).
+ */
+static void test_address_guard(void **state)
+{
+	static const char *const rules[] = {
+	    "guarded mailbox-unknown /\\bno such user\\b/i",
+	    "mailbox-unknown /\\buser unknown\\b/i",
+	    "other /\\bno such\\b/i",
+	    "guarded mailbox-disabled /\\baccount disabled\\b/i",
+	    "guard /\\bsender\\b/i",
+	    "guard /\\blog ?in\\b/i",
+	};
+	static const struct {
+		const char *text;
+		int rule;
+		enum classify_category want;
+	} cases[] = {
+	    /* no guard matches: the guarded rule decides */
+	    {"550 no such user here", 0, CLASSIFY_MAILBOX_UNKNOWN},
+	    {"550 account disabled", 3, CLASSIFY_MAILBOX_DISABLED},
+	    /* a guard matches: the guarded rule steps aside, the next rule
+	     * that matches decides */
+	    {"550 sender <a@example.org>: no such user", 2, CLASSIFY_OTHER},
+	    {"550 SENDER: no such user", 2, CLASSIFY_OTHER},
+	    {"your login account disabled", -1, CLASSIFY_OTHER},
+	    /* ... then the status code, with its own word guard */
+	    {"550 5.2.1 login account disabled", -1, CLASSIFY_OTHER},
+	    {"550 5.1.1 sender verified; account disabled", -1, CLASSIFY_OTHER},
+	    /* a plain address-level rule is not guarded */
+	    {"550 sender ok, user unknown", 1, CLASSIFY_MAILBOX_UNKNOWN},
+	    /* a guard's words inside a name do not count */
+	    {"<sender@example.org>: no such user", 0, CLASSIFY_MAILBOX_UNKNOWN},
+	    {"see https://example.net/login: account disabled", 3,
+	     CLASSIFY_MAILBOX_DISABLED},
+	    {"mx.login.example.net: no such user", 0, CLASSIFY_MAILBOX_UNKNOWN},
+	    /* the guard reads the whole text, before or after the words */
+	    {"no such user (sender: a@example.org)", 2, CLASSIFY_OTHER},
+	};
+	struct policy *p, *bare;
+	struct classifier *c = hand_classifier(rules, 6, &p), *unguarded;
+	struct classify_result r;
+	char why[CLASSIFY_EXPLAIN_LEN];
+
+	(void)state;
+	assert_int_equal(p->nrules, 4);
+	assert_int_equal(p->nguards, 2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = classify_text(c, cases[i].text, strlen(cases[i].text));
+		if (r.rule != cases[i].rule || r.category != cases[i].want ||
+		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
+			    .rule != r.rule)
+			fail_msg("'%s': rule %d (%s), want %d (%s)",
+				 cases[i].text, r.rule,
+				 classify_category_name(r.category),
+				 cases[i].rule,
+				 classify_category_name(cases[i].want));
+	}
+	r = classify_text(c, "550 sender: no such user", 24);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "hand.ini:12");
+	/* the same rules without the guards: the guarded rule decides */
+	unguarded = hand_classifier(rules, 4, &bare);
+	r = classify_text(unguarded, "550 sender: no such user", 24);
+	assert_int_equal(r.rule, 0);
+	assert_int_equal(r.category, CLASSIFY_MAILBOX_UNKNOWN);
+	hand_classifier_free(unguarded, bare);
+	hand_classifier_free(c, p);
+}
+
 /* A bad rule is refused with the file and line it came from; a fallback
- * rule may not be address-level. */
+ * rule may not be address-level, a guarded rule must be; a bad address
+ * guard is refused at its line too. */
 static void test_bad_rules(void **state)
 {
 	static const char *const badcat[] = {"routing /x/", "spam /y/"};
 	static const char *const badre[] = {"routing /(unclosed/i"};
 	static const char *const badfb[] = {"fallback routing /x/",
 					    "fallback mailbox-disabled /y/"};
+	static const char *const badgd[] = {"guarded mailbox-unknown /x/",
+					    "guarded routing /y/"};
+	static const char *const badguard[] = {"mailbox-unknown /x/",
+					       "guard /(sender/i"};
 	struct policy *p;
 	struct classifier *c = (struct classifier *)1;
 	char err[256];
@@ -1222,6 +1312,16 @@ static void test_bad_rules(void **state)
 	assert_non_null(
 	    strstr(err, "hand.ini:11: fallback_rule: 'mailbox-disabled' is "
 			"address-level"));
+	hand_free(p);
+	p = hand_policy(badgd, 2);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(
+	    err, "hand.ini:11: guarded_rule: 'routing' is not address-level"));
+	hand_free(p);
+	p = hand_policy(badguard, 2);
+	assert_int_equal(classify_new(p, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "hand.ini:11: address_guard: bad regex"));
 	hand_free(p);
 }
 
@@ -1281,6 +1381,7 @@ int main(void)
 	    cmocka_unit_test(test_words_in_names),
 	    cmocka_unit_test(test_whole_bounce_report),
 	    cmocka_unit_test(test_fallback_rules),
+	    cmocka_unit_test(test_address_guard),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),

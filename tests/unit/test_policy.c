@@ -215,6 +215,12 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b)
 		assert_string_equal(a->rules[i].regex, b->rules[i].regex);
 		assert_int_equal(a->rules[i].caseless, b->rules[i].caseless);
 		assert_int_equal(a->rules[i].fallback, b->rules[i].fallback);
+		assert_int_equal(a->rules[i].guarded, b->rules[i].guarded);
+	}
+	assert_int_equal(a->nguards, b->nguards);
+	for (size_t i = 0; i < a->nguards; i++) {
+		assert_string_equal(a->guards[i].regex, b->guards[i].regex);
+		assert_int_equal(a->guards[i].caseless, b->guards[i].caseless);
 	}
 	assert_true(argv_equal(a->hook_flush_resolver, b->hook_flush_resolver));
 	assert_true(argv_equal(a->hook_escalate, b->hook_escalate));
@@ -881,6 +887,75 @@ static void test_fallback_rule(void **state)
 }
 
 /*
+ * address_guard = /REGEX/ (repeats) and guarded_rule = CATEGORY /REGEX/:
+ * the guards in file order (local before built in), guarded rules among
+ * the rules; a guarded rule must be address-level, a guard must not match
+ * an empty text (it would keep every guarded rule from deciding); each
+ * mistake is refused at its own line. retryd -t prints them back.
+ */
+static void test_address_guard(void **state)
+{
+	struct policy *p;
+	const char *e;
+	char path[600], *text;
+	size_t nguarded = 0;
+
+	(void)state;
+	p = load_ok(
+	    srcdir_fx_path("tests/data/policy-good/14-address-guard.ini"));
+	assert_int_equal(p->nrules - p->nrules_builtin, 3);
+	assert_int_equal(p->rules[0].guarded, 0);
+	assert_int_equal(p->rules[1].guarded, 1);
+	assert_string_equal(p->rules[1].category, "mailbox-unknown");
+	assert_int_equal(p->rules[1].line, 5);
+	assert_int_equal(p->rules[2].guarded, 1);
+	assert_true(p->nguards >= 2);
+	assert_string_equal(p->guards[0].regex, "\\bsender\\b");
+	assert_int_equal(p->guards[0].caseless, 1);
+	assert_int_equal(p->guards[0].line, 3);
+	assert_int_equal(p->guards[0].builtin, 0);
+	assert_string_equal(p->guards[1].regex, "log ?in");
+	assert_int_equal(p->guards[1].caseless, 0);
+	assert_int_equal(p->guards[1].line, 6);
+	/* the shipped ones come after, marked built in */
+	for (size_t i = 2; i < p->nguards; i++)
+		assert_int_equal(p->guards[i].builtin, 1);
+	for (size_t i = 3; i < p->nrules; i++)
+		nguarded += (size_t)p->rules[i].guarded;
+	assert_true(nguarded < p->nrules_builtin);
+	text = print_to_string(p);
+	assert_non_null(strstr(text, "\naddress_guard = /\\bsender\\b/i\n"));
+	assert_non_null(strstr(text, "\naddress_guard = /log ?in/\n"));
+	assert_non_null(strstr(
+	    text, "\nguarded_rule = mailbox-unknown /\\bno such user\\b/i\n"));
+	free(text);
+	policy_free(p);
+	round_trip(
+	    srcdir_fx_path("tests/data/policy-good/14-address-guard.ini"));
+
+	e = load_text_err("[classifier]\n"
+			  "guarded_rule = routing /x/\n"
+			  "guarded_rule = mailbox-disabled /disabled/i\n"
+			  "address_guard = /(sender/i\n"
+			  "address_guard = /a*/\n"
+			  "address_guard = sender\n"
+			  "address_guard = /x/q\n"
+			  "guarded_rule = other /y/\n");
+	snprintf(path, sizeof(path), "%s/t.ini", tmpdir);
+	assert_true(has_error(e, path, 2,
+			      "guarded_rule: 'routing' is not address-level"));
+	assert_null(strstr(e, "t.ini:3:"));
+	assert_true(has_error(e, path, 4, "address_guard: bad regex"));
+	assert_true(has_error(e, path, 5,
+			      "address_guard: the regex matches an empty "
+			      "text"));
+	assert_true(has_error(e, path, 6, "address_guard: expected"));
+	assert_true(has_error(e, path, 7, "address_guard: bad flags"));
+	assert_true(has_error(e, path, 8,
+			      "guarded_rule: 'other' is not address-level"));
+}
+
+/*
  * test_rule_limit - LIMIT_POLICY_RULES rules load, one more is refused at
  * its own line; local and built-in rules count together, and a policy that
  * also includes a copy of the shipped classifier.ini (as one written for an
@@ -1189,6 +1264,7 @@ int main(void)
 	    cmocka_unit_test(test_group_membership),
 	    cmocka_unit_test(test_builtin_rules_no),
 	    cmocka_unit_test(test_fallback_rule),
+	    cmocka_unit_test(test_address_guard),
 	    cmocka_unit_test(test_rule_limit),
 	    cmocka_unit_test(test_round_trip_default),
 	    cmocka_unit_test(test_round_trip_good_corpus),
