@@ -1205,6 +1205,46 @@ static void test_fallback_rules(void **state)
 }
 
 /*
+ * The shipped address guards (policy/classifier.ini's address_guard lines)
+ * and its guarded rules: the same recipient words decide mailbox-unknown,
+ * by a guarded rule, until the text says they are the sender's or a
+ * login's; then no guarded rule decides.
+ */
+static void test_shipped_address_guard(void **state)
+{
+	struct shipped *s = *state;
+	static const char *const rcpt[] = {
+	    "550 bob@example.com is not a registered user",
+	    "554 delivery error: no mailbox is associated with this address",
+	    "550 5.1.1 recipient record not found",
+	};
+	static const char *const sender[] = {
+	    "550 The sender bob@example.com is not a registered user",
+	    "554 your account: no mailbox is associated with this address",
+	    "550 login failed: recipient record not found",
+	};
+	struct classify_result r;
+
+	assert_true(s->p->nguards >= 2);
+	for (size_t i = 0; i < sizeof(rcpt) / sizeof(rcpt[0]); i++) {
+		r = classify_text(s->c, rcpt[i], strlen(rcpt[i]));
+		if (r.category != CLASSIFY_MAILBOX_UNKNOWN || r.rule < 0 ||
+		    !s->p->rules[r.rule].guarded)
+			fail_msg("'%s': %s (rule %d), want mailbox-unknown by "
+				 "a guarded rule",
+				 rcpt[i], classify_category_name(r.category),
+				 r.rule);
+		r = classify_text(s->c, sender[i], strlen(sender[i]));
+		if (r.category == CLASSIFY_MAILBOX_UNKNOWN ||
+		    r.category == CLASSIFY_MAILBOX_DISABLED)
+			fail_msg("'%s': %s (rule %d), want no address-level "
+				 "category",
+				 sender[i], classify_category_name(r.category),
+				 r.rule);
+	}
+}
+
+/*
  * Address guards (address_guard) keep guarded rules (guarded_rule) from
  * deciding a text about the sender's address or a login account: the text
  * goes on to the next rules, then the status code. A plain address-level
@@ -1382,6 +1422,7 @@ int main(void)
 	    cmocka_unit_test(test_whole_bounce_report),
 	    cmocka_unit_test(test_fallback_rules),
 	    cmocka_unit_test(test_address_guard),
+	    cmocka_unit_test(test_shipped_address_guard),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),
