@@ -20,7 +20,7 @@
  *	unable to route: the failure retryd exists for) is never
  *	address-level: an address-level rule matching its words gives way to
  *	routing, decided by the code. Words wholly inside a name are not the
- *	reply's (classify_in_name): a match that lies inside an address
+ *	reply's (classify_name.c): a match that lies inside an address
  *	("<over-quota@example.org>", a Message-ID) does not count, nor, for
  *	an address-level rule (mailbox-unknown, mailbox-disabled), one inside
  *	a URL or host name (".../kb/mailbox-does-not-exist",
@@ -488,86 +488,6 @@ const char *classify_explain(const struct classifier *c,
 	return buf;
 }
 
-/* classify_name_byte - may @param ch be part of an address, host name or
- * URL token (classify_in_name): anything but blanks, quotes, brackets and
- * the separators , ; that end such a token in a reply */
-static int classify_name_byte(unsigned char ch)
-{
-	return ch > ' ' && ch < 0x7f && strchr("<>\"'()[]{},;", ch) == NULL;
-}
-
-/* classify_host_shape - is [@param s, @param e) a host name: labels of
- * letters, digits, '-' and '_' joined by dots, the last one 2 to 24 lower
- * case letters ("mx-blocklist.example.net", "invoice_disabled.zip"; not
- * "RESOLVER.ADR.RecipientNotFound", not "5.1.1") */
-static int classify_host_shape(const char *s, size_t e_len)
-{
-	size_t dot = 0, last = 0;
-
-	for (size_t i = 0; i < e_len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '.') {
-			if (i == 0 || s[i - 1] == '.')
-				return 0;
-			dot = 1;
-			last = i + 1;
-		} else if (!(ch == '-' || ch == '_' ||
-			     (ch >= '0' && ch <= '9') ||
-			     (ch >= 'a' && ch <= 'z') ||
-			     (ch >= 'A' && ch <= 'Z')))
-			return 0;
-	}
-	if (!dot || e_len - last < 2 || e_len - last > 24)
-		return 0;
-	for (size_t i = last; i < e_len; i++)
-		if (s[i] < 'a' || s[i] > 'z')
-			return 0;
-	return 1;
-}
-
-/*
- * classify_in_name - does the match [@param ms, @param me) of @param text
- * lie wholly inside one address ('@'), URL ("://", or a host name and a
- * '/' path) or host name (classify_host_shape) token? Its words are then
- * a name's, not the reply's: "<over-quota@example.org>",
- * "mx-ratelimit.example.net", ".../kb/mailbox-does-not-exist".
- * @return 0 (not inside a name), 1 (it does not count: an address, or
- * any name for an address-level @param cat) or 2 (a URL or host name:
- * it counts for @param cat only when no rule matches outside names).
- */
-static int classify_in_name(const char *text, size_t len, size_t ms, size_t me,
-			    enum classify_category cat)
-{
-	int addr = classify_address_level(cat);
-	size_t ts = ms, te = me, slash;
-
-	if (me <= ms)
-		return 0;
-	for (size_t i = ms; i < me; i++)
-		if (!classify_name_byte((unsigned char)text[i]))
-			return 0;
-	while (ts > 0 && classify_name_byte((unsigned char)text[ts - 1]))
-		ts--;
-	while (te < len && classify_name_byte((unsigned char)text[te]))
-		te++;
-	/* a sentence's or a field's punctuation after the token */
-	while (te > me && strchr(".:?!", text[te - 1]) != NULL)
-		te--;
-	if (te < me)
-		return 0;
-	if (memchr(text + ts, '@', te - ts) != NULL)
-		return 1;
-	for (size_t i = ts; i + 3 <= te; i++)
-		if (memcmp(text + i, "://", 3) == 0)
-			return addr ? 1 : 2;
-	for (slash = ts; slash < te && text[slash] != '/'; slash++)
-		;
-	if (!classify_host_shape(text + ts, slash - ts))
-		return 0;
-	return addr ? 1 : 2;
-}
-
 /*
  * classify_next - the first rule from @param i on to try: every one, or
  * with @param prefilter the next candidate (a word of the candidate set
@@ -589,7 +509,7 @@ static size_t classify_next(const struct classifier *c, int prefilter, size_t i)
 
 /*
  * classify_match - does @param rule match @param text outside a name
- * (classify_in_name)? A match that counts only as a name's sets
+ * (classify_name_in)? A match that counts only as a name's sets
  * *@param in_name to 1, and the rule looks on.
  */
 static int classify_match(const struct classifier *c,
@@ -611,7 +531,8 @@ static int classify_match(const struct classifier *c,
 			return 0; /* no match, or a limit hit: not this rule */
 		/* words inside a name are not the reply's: look on */
 		ov = pcre2_get_ovector_pointer(c->md);
-		in = classify_in_name(text, len, ov[0], ov[1], rule->category);
+		in = classify_name_in(text, len, ov[0], ov[1],
+				      classify_address_level(rule->category));
 		if (in == 0 || ov[0] >= len)
 			return 1;
 		if (in == 2)

@@ -8,7 +8,8 @@
  *	classify_prefilter.c scans a text once for all of them (Aho-Corasick,
  *	ASCII case folded) and says which rules may match; classify_guard.c
  *	says whether an address-level status code's words say something else;
- *	classify_norm.c keeps the report part of a whole bounce. Only
+ *	classify_norm.c keeps the report part of a whole bounce;
+ *	classify_name.c says whether a match lies inside a name. Only
  *	classify.c uses this header.
  */
 #ifndef RETRYD_CLASSIFY_INT_H
@@ -106,6 +107,16 @@ size_t classify_prefilter_bytes(const struct classify_prefilter *pf,
  */
 size_t classify_guard_word(const char *text, size_t len, size_t code_start,
 			   size_t code_end, char *out, size_t outlen);
+
+/**
+ * Does the match [@param ms, @param me) of @param text (@param len bytes)
+ * lie wholly inside one address, URL or host name token (classify_name.c)?
+ * @return 0 (no: the match counts), 1 (it does not count: an address, or
+ * any name when @param addr, for an address-level rule) or 2 (a URL or
+ * host name: it counts only when no rule matches outside names).
+ */
+int classify_name_in(const char *text, size_t len, size_t ms, size_t me,
+		     int addr);
 
 /**
  * Copy to @param out (@param cap bytes) the report part of @param text
