@@ -938,6 +938,35 @@ static void hand_classifier_free(struct classifier *c, struct policy *p)
 	hand_free(p);
 }
 
+/* A text, the rule that must decide it (-1: none, the status code or
+ * other) and the category it must get. */
+struct rule_case {
+	const char *text;
+	int rule;
+	enum classify_category want;
+};
+
+/* expect_rule_cases - every case decided by its rule and category, the
+ * prefilter (classify_text) and every rule in order (classify_text_each)
+ * agreeing on the rule, or the test fails naming the text. */
+static void expect_rule_cases(struct classifier *c,
+			      const struct rule_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct classify_result r =
+		    classify_text(c, cases[i].text, strlen(cases[i].text));
+
+		if (r.rule != cases[i].rule || r.category != cases[i].want ||
+		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
+			    .rule != r.rule)
+			fail_msg("'%s': rule %d (%s), want %d (%s)",
+				 cases[i].text, r.rule,
+				 classify_category_name(r.category),
+				 cases[i].rule,
+				 classify_category_name(cases[i].want));
+	}
+}
+
 /* First matching rule wins; /i is honoured; no rules: code only. */
 static void test_hand_rules(void **state)
 {
@@ -1136,11 +1165,7 @@ static void test_fallback_rules(void **state)
 	    "fallback rate-limit /\\b(rate|lost)\\b/i",
 	    "fallback routing /\\bloop\\b/i",
 	};
-	static const struct {
-		const char *text;
-		int rule;
-		enum classify_category want;
-	} cases[] = {
+	static const struct rule_case cases[] = {
 	    /* no rule, no code: the first fallback rule that matches */
 	    {"the link was lost", 0, CLASSIFY_CONNECTION},
 	    {"LOST", 0, CLASSIFY_CONNECTION},
@@ -1175,17 +1200,7 @@ static void test_fallback_rules(void **state)
 
 	(void)state;
 	assert_int_equal(classify_rules_filtered(c), 4);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		r = classify_text(c, cases[i].text, strlen(cases[i].text));
-		if (r.rule != cases[i].rule || r.category != cases[i].want ||
-		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
-			    .rule != r.rule)
-			fail_msg("'%s': rule %d (%s), want %d (%s)",
-				 cases[i].text, r.rule,
-				 classify_category_name(r.category),
-				 cases[i].rule,
-				 classify_category_name(cases[i].want));
-	}
+	expect_rule_cases(c, cases, sizeof(cases) / sizeof(cases[0]));
 	r = classify_text(c, "the link was lost", 17);
 	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
 			    "fallback rule hand.ini:10");
@@ -1262,11 +1277,7 @@ static void test_address_guard(void **state)
 	    "guard /\\bsender\\b/i",
 	    "guard /\\blog ?in\\b/i",
 	};
-	static const struct {
-		const char *text;
-		int rule;
-		enum classify_category want;
-	} cases[] = {
+	static const struct rule_case cases[] = {
 	    /* no guard matches: the guarded rule decides */
 	    {"550 no such user here", 0, CLASSIFY_MAILBOX_UNKNOWN},
 	    {"550 account disabled", 3, CLASSIFY_MAILBOX_DISABLED},
@@ -1296,17 +1307,7 @@ static void test_address_guard(void **state)
 	(void)state;
 	assert_int_equal(p->nrules, 4);
 	assert_int_equal(p->nguards, 2);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		r = classify_text(c, cases[i].text, strlen(cases[i].text));
-		if (r.rule != cases[i].rule || r.category != cases[i].want ||
-		    classify_text_each(c, cases[i].text, strlen(cases[i].text))
-			    .rule != r.rule)
-			fail_msg("'%s': rule %d (%s), want %d (%s)",
-				 cases[i].text, r.rule,
-				 classify_category_name(r.category),
-				 cases[i].rule,
-				 classify_category_name(cases[i].want));
-	}
+	expect_rule_cases(c, cases, sizeof(cases) / sizeof(cases[0]));
 	r = classify_text(c, "550 sender: no such user", 24);
 	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
 			    "hand.ini:12");
