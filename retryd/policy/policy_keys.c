@@ -469,6 +469,23 @@ static int set_on_suppress(struct key_ctx *k, const char *v, char *msg,
 }
 
 /*
+ * rule_locate - @param r (a rule or an address guard, its regex parsed)
+ * takes the FILE and LINE of the key being read, for errors and --explain.
+ * @return 0, or -1 with @param r's regex freed ("out of memory").
+ */
+static int rule_locate(struct key_ctx *k, struct policy_rule *r, char *msg,
+		       size_t msglen)
+{
+	if ((r->file = strdup(k->loc.file)) == NULL) {
+		free(r->regex);
+		snprintf(msg, msglen, "out of memory");
+		return -1;
+	}
+	r->line = k->loc.line;
+	return 0;
+}
+
+/*
  * add_rule - rule =, (@param kind RULE_FALLBACK) fallback_rule = or
  * (RULE_GUARDED) guarded_rule = CATEGORY /REGEX/: all count against
  * LIMIT_POLICY_RULES. A fallback rule reads only a text no rule matched and
@@ -518,12 +535,8 @@ static int add_rule(struct key_ctx *k, const char *v, enum rule_kind kind,
 	}
 	r.fallback = kind == RULE_FALLBACK;
 	r.guarded = kind == RULE_GUARDED;
-	if ((r.file = strdup(k->loc.file)) == NULL) {
-		free(r.regex);
-		snprintf(msg, msglen, "out of memory");
+	if (rule_locate(k, &r, msg, msglen) < 0)
 		return -1;
-	}
-	r.line = k->loc.line;
 	p->rules[p->nrules++] = r;
 	return 0;
 }
@@ -575,12 +588,8 @@ static int set_address_guard(struct key_ctx *k, const char *v, char *msg,
 		free(g.regex);
 		return -1;
 	}
-	if ((g.file = strdup(k->loc.file)) == NULL) {
-		free(g.regex);
-		snprintf(msg, msglen, "out of memory");
+	if (rule_locate(k, &g, msg, msglen) < 0)
 		return -1;
-	}
-	g.line = k->loc.line;
 	p->guards[p->nguards++] = g;
 	return 0;
 }
