@@ -15,12 +15,17 @@
  *	The output names no file, so printing a printed policy gives the
  *	same text. Every line stays within LIMIT_INI_LINE: when "key = a, b"
  *	would be longer, the line is written "key=a,b", which is never
- *	longer than the line it was read from.
+ *	longer than the line it was read from. The built-in rules follow as
+ *	comments ("; rule = ..."), within LIMIT_INI_LINE too (emit_comment:
+ *	";rule=...", or ";" lines after it for a longer one), never cut; a
+ *	rule or guard is printed as long as its regex (no fixed buffer).
  * DIAGNOSTICS
  *	-1 with errno: a write error, or E2BIG if a line cannot fit.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy.h"
@@ -161,13 +166,51 @@ static int print_groups(const struct policy *p, FILE *fp)
 }
 
 /*
+ * emit_comment - "; key = value" as a comment (a built-in rule, which
+ * loading the print adds again), within LIMIT_INI_LINE like every line:
+ * ";key=value" when the spaced form is longer, and a value too long even
+ * for that (a built-in line written compactly at LIMIT_INI_LINE bytes)
+ * goes on over ";" lines. A comment is never cut: it is what retryd -t
+ * shows of the rule.
+ */
+static int emit_comment(FILE *fp, const char *key, const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value), n;
+
+	if (2 + klen + 3 + vlen <= LIMIT_INI_LINE)
+		return fprintf(fp, "; %s = %s\n", key, value) < 0 ? -1 : 0;
+	n = LIMIT_INI_LINE - 2 - klen; /* ";key=" and the value's head */
+	if (fprintf(fp, ";%s=%.*s\n", key, (int)(vlen < n ? vlen : n), value) <
+	    0)
+		return -1;
+	for (size_t at = n; at < vlen; at += LIMIT_INI_LINE - 1)
+		if (fprintf(fp, ";%.*s\n", LIMIT_INI_LINE - 1, value + at) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * print_rule - "CATEGORY /REGEX/flags" (@param r->category "": an address
+ * guard's "/REGEX/flags"), as long as the regex is. @return it (caller
+ * frees), or NULL with errno when out of memory.
+ */
+static char *print_rule(const struct policy_rule *r)
+{
+	char *buf = NULL;
+
+	if (asprintf(&buf, "%s%s/%s/%s", r->category, r->category[0] ? " " : "",
+		     r->regex, r->caseless ? "i" : "") < 0)
+		return NULL;
+	return buf;
+}
+
+/*
  * print_rules - local rules as rule = (fallback_rule =, guarded_rule =)
  * lines, local address guards as address_guard = lines; the built-in ones
  * follow as comments (loading the print adds them again).
  */
 static int print_rules(const struct policy *p, FILE *fp)
 {
-	char rule[PRINT_BUF];
 	size_t nlocal = p->nrules - p->nrules_builtin, nfallback = 0;
 	size_t nguarded = 0;
 
@@ -191,10 +234,13 @@ static int print_rules(const struct policy *p, FILE *fp)
 	for (size_t i = 0; i < p->nguards; i++) {
 		const struct policy_rule *g = &p->guards[i];
 
-		snprintf(rule, sizeof(rule), "/%s/%s", g->regex,
-			 g->caseless ? "i" : "");
-		if (g->builtin ? fprintf(fp, "; address_guard = %s\n", rule) < 0
-			       : emit1(fp, "address_guard", rule) < 0)
+		char *rule = print_rule(g);
+		int rc = rule == NULL ? -1
+			 : g->builtin ? emit_comment(fp, "address_guard", rule)
+				      : emit1(fp, "address_guard", rule);
+
+		free(rule);
+		if (rc < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < p->nrules; i++) {
@@ -203,10 +249,13 @@ static int print_rules(const struct policy *p, FILE *fp)
 				  : r->guarded ? "guarded_rule"
 					       : "rule";
 
-		snprintf(rule, sizeof(rule), "%s /%s/%s", r->category, r->regex,
-			 r->caseless ? "i" : "");
-		if (r->builtin ? fprintf(fp, "; %s = %s\n", key, rule) < 0
-			       : emit1(fp, key, rule) < 0)
+		char *rule = print_rule(r);
+		int rc = rule == NULL ? -1
+			 : r->builtin ? emit_comment(fp, key, rule)
+				      : emit1(fp, key, rule);
+
+		free(rule);
+		if (rc < 0)
 			return -1;
 	}
 	return 0;
