@@ -32,7 +32,10 @@
  *	sender's or a login account's) does not decide a text that an address
  *	guard (address_guard) matches outside a name: the text goes on to the
  *	next rules; the guards run once a text, when a guarded rule first
- *	matches (classify_guarded). One pass of the literal prefilter
+ *	matches (classify_guarded), and the result names the guarded rules
+ *	that stepped aside and the guard (result.aside, aside_guard;
+ *	classify_explain_aside says it for retryctl classify --explain and
+ *	show). One pass of the literal prefilter
  *	(classify_prefilter.c) first marks the rules that can match at all:
  *	a rule whose text lacks every literal of one of its required sets
  *	is skipped without running its regex. classify_text_each() runs every regex in order
@@ -488,6 +491,34 @@ const char *classify_explain(const struct classifier *c,
 	return buf;
 }
 
+const char *classify_explain_aside(const struct classifier *c,
+				   const struct classify_result *r, char *buf,
+				   size_t len)
+{
+	size_t used;
+	int n = r->naside < CLASSIFY_ASIDE_MAX ? r->naside : CLASSIFY_ASIDE_MAX;
+
+	buf[0] = '\0';
+	if (c == NULL || n <= 0 || r->aside_guard < 0 ||
+	    (size_t)r->aside_guard >= c->nguards)
+		return buf;
+	used = (size_t)snprintf(buf, len, "guarded rule%s",
+				r->naside > 1 ? "s" : "");
+	for (int i = 0; i < n && used < len; i++)
+		if (r->aside[i] >= 0 && (size_t)r->aside[i] < c->nrules)
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%s %s", i > 0 ? "," : "",
+						 c->rules[r->aside[i]].where);
+	if (r->naside > n && used < len)
+		used += (size_t)snprintf(buf + used, len - used, " and %d more",
+					 r->naside - n);
+	if (used < len)
+		snprintf(buf + used, len - used,
+			 " stepped aside: guard %s matched",
+			 c->guards[r->aside_guard].where);
+	return buf;
+}
+
 /*
  * classify_next - the first rule from @param i on to try: every one, or
  * with @param prefilter the next candidate (a word of the candidate set
@@ -557,21 +588,22 @@ static int classify_rule_match(const struct classifier *c, size_t i,
 }
 
 /*
- * classify_guarded - does an address guard (address_guard: the sender's
- * address, a login account) match @param text outside a name? Asked once
- * a text, when an address-level rule first matches: *@param memo is -1
- * until then, then the answer.
+ * classify_guarded - the first address guard (address_guard: the sender's
+ * address, a login account) that matches @param text outside a name: its
+ * index, or -1 when none does. Asked once a text, when a guarded rule
+ * first matches: *@param memo is -2 until then, then the answer.
  */
 static int classify_guarded(const struct classifier *c, const char *text,
 			    size_t len, int *memo)
 {
 	int in_name = 0;
 
-	if (*memo < 0) {
-		*memo = 0;
-		for (size_t g = 0; g < c->nguards && !*memo; g++)
-			*memo = classify_match(c, &c->guards[g], text, len,
-					       &in_name);
+	if (*memo == -2) {
+		*memo = -1;
+		for (size_t g = 0; g < c->nguards && *memo < 0; g++)
+			if (classify_match(c, &c->guards[g], text, len,
+					   &in_name))
+				*memo = (int)g;
 	}
 	return *memo;
 }
@@ -590,10 +622,11 @@ static struct classify_result classify_run(const struct classifier *c,
 	struct classify_result r;
 	unsigned cls = 0, subj = 0, det = 0;
 	size_t end;
-	int have_code, name_rule = -1, guarded = -1;
+	int have_code, name_rule = -1, guarded = -2;
 
 	memset(&r, 0, sizeof(r));
 	r.rule = -1;
+	r.aside_guard = -1;
 	if (text == NULL)
 		len = 0;
 	/* a whole bounce is read without its returned message */
@@ -623,10 +656,15 @@ static struct classify_result classify_run(const struct classifier *c,
 		    !classify_rule_match(c, i, text, len, &name_rule))
 			continue;
 		/* the sender's address or a login account: a guarded rule
-		 * does not decide, the text goes on to the next rules */
-		if (c->rules[i].guarded &&
-		    classify_guarded(c, text, len, &guarded))
+		 * does not decide, the text goes on to the next rules (the
+		 * result names it for the explanation) */
+		if (c->rules[i].guarded && (r.aside_guard = classify_guarded(
+						c, text, len, &guarded)) >= 0) {
+			if (r.naside < CLASSIFY_ASIDE_MAX)
+				r.aside[r.naside] = (int)i;
+			r.naside++;
 			continue;
+		}
 		if (subj == 4 && det == 4 &&
 		    classify_address_level(c->rules[i].category)) {
 			/* x.4.4 (no mail host, unable to route) is the routing

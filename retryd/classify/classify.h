@@ -8,8 +8,9 @@
  *	where available); classify_text() returns the first matching rule's
  *	category, using the enhanced status code in the text where no rule
  *	matches the wording, and the fallback rules where the text has no
- *	code. A guarded rule steps aside where an address guard matches. The wording wins where providers misuse codes (a 5.4.4 is
- *	routing, never mailbox).
+ *	code. A guarded rule steps aside where an address guard matches
+ *	(result.aside names it). The wording wins where providers misuse
+ *	codes (a 5.4.4 is routing, never mailbox).
  */
 #ifndef RETRYD_CLASSIFY_H
 #define RETRYD_CLASSIFY_H
@@ -34,6 +35,7 @@ enum classify_category {
 
 #define CLASSIFY_STATUS_LEN 16 /* "5.123.123" and its NUL, with room */
 #define CLASSIFY_WORD_LEN   32 /* a guard word and its NUL (cut) */
+#define CLASSIFY_ASIDE_MAX  4  /* guarded rules that stepped aside, named */
 
 struct classify_result {
 	enum classify_category category;
@@ -50,6 +52,14 @@ struct classify_result {
 	 * comes under a 521/556 reply (RFC 7504): the code did not decide,
 	 * the text is other (classify_guard.c); else "" */
 	char guard[CLASSIFY_WORD_LEN];
+	/* guarded rules (guarded_rule) that matched the text before the
+	 * result was decided and stepped aside because an address guard
+	 * matched it: the first CLASSIFY_ASIDE_MAX of them as indexes in the
+	 * policy's rules[], how many in all (0: none), and that guard's index
+	 * in the policy's guards[] (-1 when none stepped aside) */
+	int aside[CLASSIFY_ASIDE_MAX];
+	int naside;
+	int aside_guard;
 };
 
 struct classifier;
@@ -111,6 +121,19 @@ size_t classify_rules_jit(const struct classifier *c, size_t *total);
 const char *classify_explain(const struct classifier *c,
 			     const struct classify_result *r, char *buf,
 			     size_t len);
+
+/**
+ * Which guarded rules of @param c matched the text of @param r and
+ * stepped aside, and the address guard that made them:
+ * "guarded rule FILE:LINE stepped aside: guard FILE:LINE matched" (with
+ * several, "guarded rules FILE:LINE, FILE:LINE stepped aside: ...", past
+ * CLASSIFY_ASIDE_MAX "... and N more stepped aside: ..."), or "" when none
+ * did (or @param c is NULL). Written to @param buf (always terminated; a
+ * longer text is cut). @return buf.
+ */
+const char *classify_explain_aside(const struct classifier *c,
+				   const struct classify_result *r, char *buf,
+				   size_t len);
 
 const char *classify_category_name(enum classify_category c);
 /** @return 0 and *out for a known name, else -1. */

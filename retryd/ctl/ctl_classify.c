@@ -3,15 +3,24 @@
  *	ctl_classify 3
  * SUMMARY
  *	retryctl classify [--json] [--explain] [TEXT...]: a bounce text's
- *category SYNOPSIS #include "ctl/ctl.h" DESCRIPTION Compiles the loaded
- *policy's [classifier] rules (classify_new) and classifies each TEXT argument
- *or, without arguments, each line of standard input (a trailing CR is dropped).
- *For each it prints "CATEGORY<TAB>TEXT", or with --json one object per line:
+ *	category
+ * SYNOPSIS
+ *	#include "ctl/ctl.h"
+ * DESCRIPTION
+ *	Compiles the loaded policy's [classifier] rules (classify_new) and
+ *	classifies each TEXT argument or, without arguments, each line of
+ *	standard input (a trailing CR is dropped). For each it prints
+ *	"CATEGORY<TAB>TEXT", or with --json one object per line:
  *	{"category", "status" (enhanced code or null), "permanent", "text"}.
  *	With --explain each line also says what decided: the rule as FILE:LINE
  *	(a shipped rule: "classifier.ini (built in):LINE"), or "status code
  *	X.Y.Z" when no rule matched, or "no rule, no status code" (text:
- *	"CATEGORY<TAB>DECIDED-BY<TAB>TEXT"; JSON: "decided_by").
+ *	"CATEGORY<TAB>DECIDED-BY<TAB>TEXT"; JSON: "decided_by"). Where a
+ *	guarded rule matched first and stepped aside because an address guard
+ *	matched, a fourth field follows the text (a text never holds a tab:
+ *	control bytes are masked): "guarded rule FILE:LINE stepped aside:
+ *	guard FILE:LINE matched" (JSON: "stepped_aside"; the key is absent
+ *	otherwise).
  *	Nothing else is read: no store, no daemon.
  *
  *	Input lines are bounded by LIMIT_LOG_LINE bytes: a longer line is
@@ -48,9 +57,10 @@ struct classify_run {
 static void classify_one(struct classify_run *run, const char *text, size_t len)
 {
 	struct classify_result r = classify_text(run->c, text, len);
-	char why[CLASSIFY_EXPLAIN_LEN];
+	char why[CLASSIFY_EXPLAIN_LEN], aside[CLASSIFY_EXPLAIN_LEN];
 
 	classify_explain(run->c, &r, why, sizeof(why));
+	classify_explain_aside(run->c, &r, aside, sizeof(aside));
 	if (len > LIMIT_LOG_LINE)
 		len = LIMIT_LOG_LINE;
 	for (size_t i = 0; i < len; i++) {
@@ -74,6 +84,9 @@ static void classify_one(struct classify_run *run, const char *text, size_t len)
 		    (run->explain &&
 		     json_object_set_new(o, "decided_by",
 					 ctl_json_string(why))) ||
+		    (run->explain && aside[0] != '\0' &&
+		     json_object_set_new(o, "stepped_aside",
+					 ctl_json_string(aside))) ||
 		    json_object_set_new(o, "text",
 					ctl_json_string(run->shown)) ||
 		    ctl_json_print(run->out, o) < 0) {
@@ -85,8 +98,9 @@ static void classify_one(struct classify_run *run, const char *text, size_t len)
 		return;
 	}
 	if (run->explain)
-		fprintf(run->out, "%s\t%s\t%s\n",
-			classify_category_name(r.category), why, run->shown);
+		fprintf(run->out, "%s\t%s\t%s%s%s\n",
+			classify_category_name(r.category), why, run->shown,
+			aside[0] != '\0' ? "\t" : "", aside);
 	else
 		fprintf(run->out, "%s\t%s\n",
 			classify_category_name(r.category), run->shown);

@@ -18,7 +18,11 @@
  *	category under the loaded policy: the rule as FILE:LINE (a shipped
  *	rule: "classifier.ini (built in):LINE") or the status-code fallback,
  *	as retryctl classify --explain says ("(now X)" when today's rules
- *	give another category than the one recorded). The argument is checked
+ *	give another category than the one recorded); where a guarded rule
+ *	matched first and stepped aside because an address guard matched,
+ *	a line under the table says which (TIME QUEUEID: "guarded rule
+ *	FILE:LINE stepped aside: guard FILE:LINE matched"; JSON:
+ *	"stepped_aside", absent otherwise). The argument is checked
  *	(length, no control byte) before it is used.
  *
  *	--json prints one object: {"queue_id", "messages": [...]} or
@@ -27,8 +31,8 @@
  *	criteria_met, explanation, counted, needed, span, min_span,
  *	first_counted, last_counted, reset_at, excluded: [{time, queue_id,
  *	why}]}, "messages": [...], "evidence": [... each with "suppression"
- *	(counted|excluded|not-a-failure|reset), "why", "decided_by" and
- *	"category_now"]}. Each message
+ *	(counted|excluded|not-a-failure|reset), "why", "decided_by",
+ *	"stepped_aside" (only where one did) and "category_now"]}. Each message
  *	has queue_id, mta, state, sender, domain, group, arrival,
  *	first_failure, age_seconds, adopted_at, attempts, last_attempt,
  *	next_attempt, last_verdict, last_reason and recipients[] (address,
@@ -488,6 +492,9 @@ struct show_addr {
 	enum suppress_mark *marks; /* one per evidence record */
 	char (
 	    *decided)[CLASSIFY_EXPLAIN_LEN]; /* rule or fallback, per record */
+	/* guarded rules that stepped aside for an address guard, per record
+	 * ("" none; classify_explain_aside) */
+	char (*aside)[CLASSIFY_EXPLAIN_LEN];
 	enum classify_category *now; /* what the rules say today, per record */
 };
 
@@ -503,8 +510,9 @@ static int show_address_explain(const struct ctl_context *ctx,
 	char err[512];
 
 	a->decided = calloc(a->se.n + 1, sizeof(*a->decided));
+	a->aside = calloc(a->se.n + 1, sizeof(*a->aside));
 	a->now = calloc(a->se.n + 1, sizeof(*a->now));
-	if (a->decided == NULL || a->now == NULL) {
+	if (a->decided == NULL || a->aside == NULL || a->now == NULL) {
 		fprintf(stderr, "retryctl: show: out of memory\n");
 		return -1;
 	}
@@ -524,6 +532,7 @@ static int show_address_explain(const struct ctl_context *ctx,
 		else
 			classify_explain(c, &r, a->decided[i],
 					 sizeof(a->decided[i]));
+		classify_explain_aside(c, &r, a->aside[i], sizeof(a->aside[i]));
 	}
 	classify_free(c);
 	return 0;
@@ -597,6 +606,10 @@ static int show_address_2_json(const struct ctl_context *ctx,
 		if (o != NULL) {
 			json_object_set_new(o, "decided_by",
 					    ctl_json_string(a->decided[i]));
+			if (a->aside[i][0] != '\0')
+				json_object_set_new(
+				    o, "stepped_aside",
+				    ctl_json_string(a->aside[i]));
 			json_object_set_new(
 			    o, "category_now",
 			    json_string(classify_category_name(a->now[i])));
@@ -643,6 +656,18 @@ static int show_address_3_text(const struct ctl_context *ctx,
 		a->se.dropped ? "; older ones not read" : "");
 	ctl_table_print(t, out, "  ");
 	ctl_table_free(t);
+	/* what the DECIDED BY cell cannot hold: a guarded rule that matched
+	 * first and stepped aside for an address guard */
+	for (size_t i = 0; i < a->se.n; i++) {
+		char when[40];
+
+		if (a->aside[i][0] == '\0')
+			continue;
+		ctl_format_iso(a->se.ev[i].time, when, sizeof(when));
+		fprintf(out, "  %s %s: %s\n", when,
+			a->se.ev[i].queue_id[0] ? a->se.ev[i].queue_id : "-",
+			a->aside[i]);
+	}
 	return CTL_EXIT_OK;
 }
 
@@ -659,6 +684,7 @@ static int show_address(const struct ctl_context *ctx, struct store *st,
 			     : show_address_3_text(ctx, w, &a);
 	free(a.marks);
 	free(a.decided);
+	free(a.aside);
 	free(a.now);
 	free(a.se.ev);
 	return rc;

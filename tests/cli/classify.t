@@ -11,8 +11,9 @@
 # input; control bytes and NUL shown as '?'; a local rule placed before the
 # included classifier.ini wins; --explain names the deciding rule (FILE:LINE,
 # built-in rules as "classifier.ini (built in):LINE", a fallback rule as
-# "fallback rule FILE:LINE") or the status code; a bad option exits 2 and a
-# broken policy 78.
+# "fallback rule FILE:LINE") or the status code, and after the text the
+# guarded rules that stepped aside for an address guard (JSON:
+# stepped_aside); a bad option exits 2 and a broken policy 78.
 . "$(dirname "$0")/../lab/lib.sh"
 cd "$(dirname "$0")/../.." || exit 1
 CTL=${RETRYD_ASAN_BUILD:-build/asan}/retryctl
@@ -136,6 +137,23 @@ printf '[classifier]\nbuiltin_rules = no\naddress_guard = /\\bsender\\b/i\nguard
 out=$("$CTL" -c "$T/guard.ini" classify --explain "550 no such user" "550 sender <a@example.org>: no such user")
 is "$(echo "$out" | sed -n 1p | cut -f1,2)" "$(printf 'mailbox-unknown\t%s:4' "$T/guard.ini")" "a guarded rule decides where no guard matches"
 is "$(echo "$out" | sed -n 2p | cut -f1,2)" "$(printf 'other\t%s:5' "$T/guard.ini")" "a guard matches: the guarded rule steps aside, the next rule decides"
+# --explain says which guarded rule stepped aside and which guard made it: a fourth field after the text
+is "$(echo "$out" | sed -n 1p | awk -F'\t' '{print NF}')" 3 "--explain: no guarded rule stepped aside: three fields"
+is "$(echo "$out" | sed -n 2p | cut -f3-)" \
+	"$(printf '550 sender <a@example.org>: no such user\tguarded rule %s:4 stepped aside: guard %s:3 matched' "$T/guard.ini" "$T/guard.ini")" \
+	"--explain: the text, then 'guarded rule FILE:LINE stepped aside: guard FILE:LINE matched'"
+printf '[classifier]\nbuiltin_rules = no\naddress_guard = /\\bsender\\b/i\nguarded_rule = mailbox-unknown /user unknown/i\n' >"$T/guard2.ini"
+is "$("$CTL" -c "$T/guard2.ini" classify --explain "550 5.1.1 sender <a@example.org>: user unknown" | cut -f2,4)" \
+	"$(printf 'status code 5.1.1 not trusted: its reply says '"'"'sender'"'"'\tguarded rule %s:4 stepped aside: guard %s:3 matched' "$T/guard2.ini" "$T/guard2.ini")" \
+	"--explain: said too when the status code decides after it"
+if command -v jq >/dev/null; then
+	is "$("$CTL" -c "$T/guard.ini" classify --json --explain "550 sender <a@example.org>: no such user" "550 no such user" |
+		jq -r '.stepped_aside // "none"' | tr '\n' '|')" \
+		"guarded rule $T/guard.ini:4 stepped aside: guard $T/guard.ini:3 matched|none|" \
+		"--explain --json: stepped_aside, absent where none did"
+else
+	ok 0 "# SKIP jq not installed"
+fi
 if command -v jq >/dev/null; then
 	is "$("$CTL" -c "$T/local2.ini" classify --json --explain "552 5.2.2 x" | jq -r .decided_by)" "status code 5.2.2" \
 		"--explain --json: decided_by"

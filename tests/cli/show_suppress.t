@@ -8,7 +8,9 @@
 # carries a "suppression" object {suppressed, since, reason, counted,
 # needed, span, excluded[]}. Cases: not yet (one local-path failure and
 # a routing one excluded), criteria met but not recorded yet, recorded,
-# and a count restarted by a delivery.
+# a count restarted by a delivery, and an evidence text where a guarded
+# rule stepped aside for an address guard (named under the table and as
+# "stepped_aside").
 . "$(dirname "$0")/../lab/lib.sh"
 CTL=$RETRYD_ASAN_BUILD/retryctl
 SEED=$RETRYD_ASAN_BUILD/tests/store_seed
@@ -50,6 +52,7 @@ evidence address=d@x.test time=now-3d id=DDD111 verdict=healthy $U
 evidence address=d@x.test time=now-2d id=DDD112 verdict=healthy $U
 evidence address=d@x.test time=now-1d id=DDD113 verdict=healthy outcome=delivered dsn=2.0.0 text="250 2.0.0 Ok"
 evidence address=d@x.test time=now-1h id=DDD114 verdict=healthy $U
+evidence address=e@x.test time=now-1h id=EEE111 verdict=healthy outcome=bounced dsn=5.0.0 text="550 Your account alice is not registered" category=other
 EOF
 is "$?" 0 "store_seed fills the store"
 
@@ -101,5 +104,16 @@ like "$out" "Z +reset by a later delivery +DDD111" "failures before the delivery
 like "$out" "Z +not a failure +DDD113 .*delivered" "the delivery is not a failure"
 is "$(C show d@x.test --json | pyj 'd["suppression"]["counted"], d["suppression"]["reset_at"] is not None')" \
 	"(1, True)" "--json: counted 1, reset_at set"
+
+# ---- a guarded rule that stepped aside for an address guard is named ----
+out=$(C show e@x.test)
+like "$out" "Z EEE111: guarded rule classifier\.ini \(built in\):[0-9]+ stepped aside: guard classifier\.ini \(built in\):[0-9]+ matched" \
+	"a line under the table names the guarded rule that stepped aside and the guard"
+like "$(C show e@x.test --json | pyj 'd["evidence"][0]["stepped_aside"]')" \
+	"^guarded rule classifier\.ini \(built in\):[0-9]+ stepped aside: guard classifier\.ini \(built in\):[0-9]+ matched$" \
+	"--json: stepped_aside on that evidence line"
+is "$(C show a@x.test --json | pyj '[("stepped_aside" in e) for e in d["evidence"]]')" \
+	"[False, False, False, False, False]" "--json: no stepped_aside where none stepped aside"
+is "$(C show a@x.test | grep -c "stepped aside")" 0 "no note where none stepped aside"
 
 done_testing

@@ -1320,6 +1320,96 @@ static void test_address_guard(void **state)
 	hand_classifier_free(c, p);
 }
 
+/* The result names the guarded rules that matched and stepped aside, and
+ * the guard that made them; classify_explain_aside() says it (retryctl
+ * classify --explain's fourth field, show's note), "" when none did. */
+static void test_explain_aside(void **state)
+{
+	static const char *const rules[] = {
+	    "guarded mailbox-unknown /\\bno such user\\b/i",
+	    "mailbox-unknown /\\buser unknown\\b/i",
+	    "other /\\bno such\\b/i",
+	    "guarded mailbox-disabled /\\baccount disabled\\b/i",
+	    "guard /\\bsender\\b/i",
+	    "guard /\\blog ?in\\b/i",
+	};
+	static const char *const many[] = {
+	    "guarded mailbox-unknown /a/",
+	    "guarded mailbox-unknown /b/",
+	    "guarded mailbox-unknown /c/",
+	    "guarded mailbox-disabled /d/",
+	    "guarded mailbox-unknown /e/",
+	    "guarded mailbox-unknown /f/",
+	    "content /f/",
+	    "guard /sender/",
+	};
+	struct policy *p;
+	struct classifier *c = hand_classifier(rules, 6, &p);
+	struct classify_result r;
+	char why[CLASSIFY_EXPLAIN_LEN], small[20];
+	const char *t;
+
+	(void)state;
+	t = "550 sender <a@example.org>: no such user";
+	r = classify_text(c, t, strlen(t));
+	assert_int_equal(r.rule, 2);
+	assert_int_equal(r.naside, 1);
+	assert_int_equal(r.aside[0], 0);
+	assert_int_equal(r.aside_guard, 0);
+	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
+			    "hand.ini:12");
+	assert_string_equal(classify_explain_aside(c, &r, why, sizeof(why)),
+			    "guarded rule hand.ini:10 stepped aside: guard "
+			    "hand.ini:14 matched");
+	/* the status code decides after it: still said */
+	t = "550 5.2.1 your login account disabled";
+	r = classify_text(c, t, strlen(t));
+	assert_int_equal(r.rule, -1);
+	assert_int_equal(r.category, CLASSIFY_OTHER);
+	assert_string_equal(classify_explain_aside(c, &r, why, sizeof(why)),
+			    "guarded rule hand.ini:13 stepped aside: guard "
+			    "hand.ini:15 matched");
+	/* nothing stepped aside: "" */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const none[] = {
+		    "550 no such user here",
+		    "<sender@example.org>: no such user", "nothing at all"};
+
+		r = classify_text(c, none[i], strlen(none[i]));
+		assert_int_equal(r.naside, 0);
+		assert_int_equal(r.aside_guard, -1);
+		assert_string_equal(
+		    classify_explain_aside(c, &r, why, sizeof(why)), "");
+	}
+	assert_string_equal(classify_explain_aside(NULL, &r, why, sizeof(why)),
+			    "");
+	/* the same text with and without the prefilter: the same result */
+	t = "550 sender: no such user";
+	r = classify_text(c, t, strlen(t));
+	{
+		struct classify_result e = classify_text_each(c, t, strlen(t));
+
+		assert_memory_equal(&r, &e, sizeof(r));
+	}
+	/* a cut buffer is still terminated */
+	assert_int_equal(
+	    strlen(classify_explain_aside(c, &r, small, sizeof(small))),
+	    sizeof(small) - 1);
+	hand_classifier_free(c, p);
+
+	/* past CLASSIFY_ASIDE_MAX, how many more */
+	c = hand_classifier(many, 8, &p);
+	t = "abcdef from the sender";
+	r = classify_text(c, t, strlen(t));
+	assert_int_equal(r.rule, 6);
+	assert_int_equal(r.naside, 6);
+	assert_string_equal(classify_explain_aside(c, &r, why, sizeof(why)),
+			    "guarded rules hand.ini:10, hand.ini:11, "
+			    "hand.ini:12, hand.ini:13 and 2 more stepped "
+			    "aside: guard hand.ini:17 matched");
+	hand_classifier_free(c, p);
+}
+
 /* A bad rule is refused with the file and line it came from; a fallback
  * rule may not be address-level, a guarded rule must be; a bad address
  * guard is refused at its line too. */
@@ -1423,6 +1513,7 @@ int main(void)
 	    cmocka_unit_test(test_whole_bounce_report),
 	    cmocka_unit_test(test_fallback_rules),
 	    cmocka_unit_test(test_address_guard),
+	    cmocka_unit_test(test_explain_aside),
 	    cmocka_unit_test(test_shipped_address_guard),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
