@@ -161,6 +161,19 @@ else
 	ok 0 "# SKIP jq not installed"
 fi
 
+# classify_rule_reach.py reads the fourth field: per guarded rule the texts it stepped aside in, per guard
+# the guarded rules it made step aside (their sum), and a guard's own row
+if python3 -c 'import regex' 2>/dev/null; then
+	printf '[classifier]\naddress_guard = /\\bsender\\b/i\nguarded_rule = mailbox-unknown /\\bnot a recogni[sz]ed user\\b/i\nguarded_rule = mailbox-unknown /\\brecogni[sz]ed\\b/i\n' >"$T/reach.ini"
+	tests/tools/classify_rule_reach.py --build "$(dirname "$CTL")" --rules "$T/reach.ini" --tsv >"$T/reach" 2>"$T/err"
+	is "$?" 0 "classify_rule_reach.py: exit 0"
+	is "$(awk -F'\t' '$2 == "guard" {g += $5; d += $3} $2 ~ /\^$/ {r += $5; n++} END {print n, (r > 0), (g == r), (d > 0 && d <= g)}' "$T/reach")" \
+		"2 1 1 1" "classify_rule_reach.py: the guard made the guarded rules (shown CATEGORY^) step aside, counted on both sides"
+else
+	ok 0 "# SKIP python3 regex module missing"
+	ok 0 "# SKIP python3 regex module missing"
+fi
+
 # 27-28: an address-level code whose reply speaks of something else is not trusted (classify_guard.c)
 printf '[classifier]\nbuiltin_rules = no\n' >"$T/norules.ini"
 out=$("$CTL" -c "$T/norules.ini" classify --explain "550 5.2.1 Subject is Mandatory." "550 5.2.1 <x@example.com>: Account disabled")

@@ -130,12 +130,21 @@ def run_classify(retryctl, policy, option, texts):
     return out[:len(texts)], pol.name
 
 
-def classify(retryctl, rules, texts):
+def classify_aside(retryctl, rules, texts):
+    """[(category, what decided, the guarded rules that stepped aside or '')]
+    for each text, the temporary policy's name written 'line' (line:N is the
+    policy's line N: the rules file's line N - 3)"""
     with open(rules) as fp:
         policy = '[retryd]\nmta = postfix\n\n' + fp.read() + '\nbuiltin_rules = no\n'
     out, name = run_classify(retryctl, policy, '--explain', texts)
-    # category, what decided (the temporary policy's name is dropped)
-    return [(o.split('\t')[0], o.split('\t')[1].replace(name, 'line')) for o in out]
+    # category, decider, text and, where a guarded rule stepped aside, a 4th field
+    return [(f[0], f[1].replace(name, 'line'), f[3].replace(name, 'line') if len(f) > 3 else '')
+            for f in (o.split('\t') for o in out)]
+
+
+def classify(retryctl, rules, texts):
+    """[(category, what decided)] for each text (classify_aside without the third)"""
+    return [(cat, why) for cat, why, _aside in classify_aside(retryctl, rules, texts)]
 
 
 def rule_lines(path):
