@@ -1220,6 +1220,58 @@ static void test_fallback_rules(void **state)
 }
 
 /*
+ * The shipped login guard's words: a login or authentication word, in a
+ * compound too (SmtpAuthenticationError, smtp_auth, BadCredentials), makes
+ * the guarded rule step aside; "author", "authority", "authorized" (a
+ * permission, not a login: "you do not have authorization to see it" comes
+ * with an unknown mailbox) and "log" ending another word (blogin, dialog
+ * in) or before another word ("the log indicates") do not.
+ */
+static void shipped_login_guard(const struct shipped *s)
+{
+	static const char base[] =
+	    "550 bob@example.com is not a registered user";
+	static const struct {
+		const char *tail;
+		int aside; /* 1: the guarded rule steps aside */
+	} cases[] = {
+	    {"", 0},
+	    {" (see the author)", 0},
+	    {" (authority)", 0},
+	    {"; you do not have authorization to see it", 0},
+	    {" (blogin)", 0},
+	    {": dialog in progress", 0},
+	    {": the log indicates it", 0},
+	    {": LOGIN", 1},
+	    {": log in first", 1},
+	    {": log into the portal", 1},
+	    {" (fixed_login)", 1},
+	    {" (SmtpAuthenticationError)", 1},
+	    {": smtp_auth_disabled", 1},
+	    {": AUTH", 1},
+	    {": BadCredentials", 1},
+	    {": passwd", 1},
+	};
+	char text[160];
+	struct classify_result r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, cases[i].tail);
+		r = classify_text(s->c, text, strlen(text));
+		if ((r.naside > 0) != cases[i].aside ||
+		    (!cases[i].aside &&
+		     (r.rule < 0 || !s->p->rules[r.rule].guarded)))
+			fail_msg("'%s': %s (rule %d, %d stepped aside), want "
+				 "%s",
+				 text, classify_category_name(r.category),
+				 r.rule, r.naside,
+				 cases[i].aside
+				     ? "the guarded rule to step aside"
+				     : "a guarded rule to decide");
+	}
+}
+
+/*
  * The shipped address guards (policy/classifier.ini's address_guard lines)
  * and its guarded rules: the same recipient words decide mailbox-unknown,
  * by a guarded rule, until the text says they are the sender's or a
@@ -1257,6 +1309,7 @@ static void test_shipped_address_guard(void **state)
 				 sender[i], classify_category_name(r.category),
 				 r.rule);
 	}
+	shipped_login_guard(s);
 }
 
 /*
