@@ -15,4 +15,5 @@ store_SRCS += retryd/store/store_outbox.c
 store_SRCS += retryd/store/store_journal.c
 store_SRCS += retryd/store/store_gate.c
 store_SRCS += retryd/store/store_region.c
+store_SRCS += retryd/store/store_alive.c
 store_SRCS += retryd/store/store_position.c

@@ -50,7 +50,8 @@
  *	an existing state_dir at the next start.
  *
  *	Failure checking: every opener sets a thread table and an is-alive
- *	callback (kill(pid, 0)); JOIN opens with DB_FAILCHK, so a retryctl
+ *	callback (store_alive.c: alive means it exists, is no zombie and
+ *	maps this environment); JOIN opens with DB_FAILCHK, so a retryctl
  *	that died attached is cleaned up (its transaction aborted, its read
  *	locks freed) instead of making the next opener panic; both modes
  *	run failchk once opened, and the daemon calls store_failchk() every
@@ -72,6 +73,9 @@
  *	  DB_RUNRECOVERY, store_needs_reopen() turns true, and it must
  *	  store_close() and store_open() again (DAEMON mode recovers).
  *	  retryctl should ignore SIGPIPE and close the store on SIGINT.
+ *	- kill(pid, 0) succeeds for a zombie and for a reused pid: failchk
+ *	  (mut_pthread.c __db_pthread_mutex_prep) waits on such a "live"
+ *	  holder, spinning (the daemon's watchdog too).
  *
  *	Owns the DB_ENV and the DB handles until store_close().
  * DIAGNOSTICS
@@ -87,7 +91,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,19 +134,20 @@ static void env_event(DB_ENV *env, u_int32_t event, void *info)
 }
 
 /*
- * Berkeley DB asks whether a process that registered a thread, a lock or
- * a mutex is still there (failchk). Our own process always is; another
- * one is when signal 0 reaches it (EPERM: it exists, as another user).
+ * Berkeley DB asks whether a process that registered a thread, a lock, a
+ * transaction or a mutex is still there (failchk, and its mutex waits
+ * while failchk runs). Ours always is; another is when it exists, is no
+ * zombie and maps this environment (store_alive.c): a zombie or a reused
+ * pid answers signal 0, and Berkeley DB waited on it as on a live holder.
  */
 static int env_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 			u_int32_t flags)
 {
-	(void)env;
+	struct store *st = env->app_private;
+
 	(void)tid;
 	(void)flags;
-	if (pid == getpid())
-		return 1;
-	return kill(pid, 0) == 0 || errno == EPERM;
+	return store_alive_pid(st->dir, pid);
 }
 
 /*

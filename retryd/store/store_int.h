@@ -15,6 +15,7 @@
 #include <db.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "store/store.h"
 
@@ -177,6 +178,14 @@ void store_gate_leave(int fd);
  * @return STORE_OK, STORE_NOSPACE or STORE_ERROR with @param err.
  */
 int store_region_reserve(const char *dir, char *err, size_t errlen);
+
+/**
+ * Is process @param pid alive and attached to the environment in
+ * @param dir (maps dir/__db.001)? Zombies count as dead; when /proc
+ * cannot tell, signal 0 decides. Our own pid: 1 (store_alive.c).
+ * @return 1 or 0.
+ */
+int store_alive_pid(const char *dir, pid_t pid);
 
 /** Log a record that does not decode (the walk skips it). */
 void store_log_bad(const char *dbname, const void *key, size_t klen,

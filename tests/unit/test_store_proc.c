@@ -14,6 +14,9 @@
  *   a fresh directory at the same moment all succeed; a JOIN waits at
  *   the gate while another process opens (creates) the environment, and
  *   an empty __db.register (an opener that died) is a fresh store.
+ * - The is-alive answer: an attached process is alive; a zombie, a reaped
+ *   pid and a live process that is not attached (a reused pid) are not.
+ * - Every open in a child is bounded (alarm): a hang fails the test.
  * - Disk full: a small tmpfs, filled; writes return STORE_NOSPACE, nothing
  *   half-written; after freeing space the store works again and holds
  *   every committed record. Skipped only when mount(2) is refused.
@@ -38,6 +41,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h" /* store_alive_pid */
 #include "tmpdir_fx.h"
 
 #define CRASH_MIN_BATCHES 30
@@ -48,6 +52,7 @@
 #define GROWTH_BATCHES	 300	    /* of 10 messages: pages for it to read */
 #define RELEASE_BATCHES	 20 /* of 10 held messages, released when full */
 #define GATE_WATCH_NAPS	 30 /* of 50 ms: a joiner held at the gate */
+#define OPEN_BOUND_S	 30 /* an open in a child longer than this: hung */
 
 /* Message i of batch b, with content derived from (b, i). */
 static struct store_message *batch_msg(char tag, int b, int i)
@@ -212,10 +217,12 @@ writer_child(const char *dir, char tag, int report, int stop)
 }
 
 /*
- * Open in JOIN mode in a child. @return how many messages it sees, or
- * -1 when it was refused (then @param err says why).
+ * Open in @param mode in a child, bounded by OPEN_BOUND_S (alarm): a hung
+ * open fails the test instead of hanging it. @return how many messages it
+ * sees, or -1 when it was refused (then @param err says why).
  */
-static long join_count(const char *dir, char *err, size_t errlen)
+static long open_count(const char *dir, enum store_open_mode mode, char *err,
+		       size_t errlen)
 {
 	int p[2], status;
 	long n = -1;
@@ -227,8 +234,8 @@ static long join_count(const char *dir, char *err, size_t errlen)
 		struct store *st;
 		char e[1024];
 
-		if (store_open(dir, STORE_OPEN_JOIN, 0, &st, e, sizeof(e)) !=
-		    STORE_OK) {
+		alarm(OPEN_BOUND_S);
+		if (store_open(dir, mode, 0, &st, e, sizeof(e)) != STORE_OK) {
 			if (write(p[1], e, strlen(e)) < 0)
 				_exit(2);
 			_exit(1);
@@ -244,6 +251,15 @@ static long join_count(const char *dir, char *err, size_t errlen)
 	r = read(p[0], err, errlen - 1);
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("%s open of %s: killed by signal %d (%s after %d s: "
+			 "it hung)",
+			 mode == STORE_OPEN_JOIN   ? "JOIN"
+			 : mode == STORE_OPEN_READ ? "READ"
+						   : "DAEMON",
+			 dir, WTERMSIG(status),
+			 WTERMSIG(status) == SIGALRM ? "the alarm" : "not",
+			 OPEN_BOUND_S);
 	assert_true(WIFEXITED(status));
 	if (WEXITSTATUS(status) == 1)
 		return -1;
@@ -252,6 +268,11 @@ static long join_count(const char *dir, char *err, size_t errlen)
 	memcpy(&n, err, sizeof(n));
 	err[0] = 0;
 	return n;
+}
+
+static long join_count(const char *dir, char *err, size_t errlen)
+{
+	return open_count(dir, STORE_OPEN_JOIN, err, errlen);
 }
 
 static void test_sigkill_then_recovery(void **state)
@@ -499,6 +520,70 @@ static void test_killed_reader_forces_reopen(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	close(go[1]);
 	close(ready[0]);
+	tmpdir_fx_remove(base);
+}
+
+/* Child: attach to @param dir (or not, @param dir NULL), report, wait. */
+static void __attribute__((noreturn))
+attached_child(const char *dir, int report)
+{
+	struct store *st = NULL;
+	char err[1024];
+
+	if (dir != NULL && store_open(dir, STORE_OPEN_DAEMON, 0, &st, err,
+				      sizeof(err)) != STORE_OK)
+		_exit(2);
+	if (write(report, "a", 1) != 1)
+		_exit(3);
+	pause();
+	_exit(0);
+}
+
+static pid_t start_attached(const char *dir)
+{
+	int p[2];
+	char x;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		attached_child(dir, p[1]);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &x, 1), 1);
+	close(p[0]);
+	return pid;
+}
+
+/*
+ * The is-alive answer (store_alive.c): a process attached to the
+ * environment is alive; a live process that is not attached (what a
+ * reused pid looks like), a zombie and a reaped pid are not.
+ */
+static void test_alive_honest(void **state)
+{
+	char base[64], dir[80];
+	siginfo_t si;
+	int status;
+	pid_t attached, stranger;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	attached = start_attached(dir);
+	stranger = start_attached(NULL);
+	assert_int_equal(store_alive_pid(dir, getpid()), 1);
+	assert_int_equal(store_alive_pid(dir, attached), 1);
+	assert_int_equal(store_alive_pid(dir, stranger), 0);
+	assert_int_equal(kill(attached, SIGKILL), 0);
+	assert_int_equal(waitid(P_PID, (id_t)attached, &si, WEXITED | WNOWAIT),
+			 0);
+	assert_int_equal(kill(attached, 0), 0); /* a zombie answers */
+	assert_int_equal(store_alive_pid(dir, attached), 0);
+	assert_int_equal(waitpid(attached, &status, 0), attached);
+	assert_int_equal(store_alive_pid(dir, attached), 0);
+	assert_int_equal(kill(stranger, SIGKILL), 0);
+	assert_int_equal(waitpid(stranger, &status, 0), stranger);
 	tmpdir_fx_remove(base);
 }
 
@@ -855,6 +940,7 @@ int main(void)
 	    cmocka_unit_test(test_join_creates_empty_store),
 	    cmocka_unit_test(test_join_waits_for_creator),
 	    cmocka_unit_test(test_killed_reader_forces_reopen),
+	    cmocka_unit_test(test_alive_honest),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_disk_full_cache_growth),
 	    cmocka_unit_test(test_disk_full_release),
