@@ -1272,6 +1272,86 @@ static void shipped_login_guard(const struct shipped *s)
 }
 
 /*
+ * Two gates read sender and login words: the status code's word guard
+ * (classify_guard.c, the engine's own list, for a bare 5.1.1/5.2.1) and
+ * the shipped address guards (policy/classifier.ini, for guarded rules).
+ * Not one job (classify_guard.c says why), but one vocabulary for the
+ * login words and a deliberate split of the sender words: this table pins
+ * both sides, so a word added to or dropped from one fails here until the
+ * other side is decided too.
+ */
+static void test_guard_vocabulary(void **state)
+{
+	struct shipped *s = *state;
+	static const struct {
+		const char *word;
+		int code;  /* 1: a 5.1.1 whose reply says it is not trusted */
+		int guard; /* 1: a guarded rule steps aside */
+	} words[] = {
+	    /* the login words: the same in both */
+	    {"login", 1, 1},
+	    {"logon", 1, 1},
+	    {"sasl", 1, 1},
+	    {"auth", 1, 1},
+	    {"authentication", 1, 1},
+	    {"authenticated", 1, 1},
+	    {"password", 1, 1},
+	    {"passwords", 1, 1},
+	    {"passwd", 1, 1},
+	    {"credential", 1, 1},
+	    {"credentials", 1, 1},
+	    /* a permission or a writer, not a login: neither */
+	    {"author", 0, 0},
+	    {"authority", 0, 0},
+	    {"authorized", 0, 0},
+	    /* the sender's own word: both */
+	    {"sender", 1, 1},
+	    {"senders", 1, 1},
+	    /* read with a guarded rule's recipient words only */
+	    {"from", 0, 1},
+	    {"sending", 0, 1},
+	    {"your account", 0, 1},
+	    /* any language's reply to a code; the guarded rules are English
+	     * wordings and other languages' rules keep their own lookaheads */
+	    {"absender", 1, 0},
+	    {"afzender", 1, 0},
+	    {"expediteur", 1, 0},
+	    {"mittente", 1, 0},
+	    {"remetente", 1, 0},
+	    {"remitente", 1, 0},
+	    {"originator", 1, 0},
+	    {"origin", 1, 0},
+	    {"return", 1, 0},
+	    {"mailfrom", 1, 0},
+	};
+	char text[160];
+	struct classify_result r;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		snprintf(text, sizeof(text), "550 5.1.1 <a@example.org>: %s",
+			 words[i].word);
+		r = classify_text(NULL, text, strlen(text));
+		if ((r.category == CLASSIFY_OTHER) != words[i].code ||
+		    (words[i].code && strcmp(r.guard, words[i].word) != 0))
+			fail_msg(
+			    "'%s': %s (guard '%s'): classify_guard.c's list "
+			    "and this table differ; decide the address "
+			    "guards (policy/classifier.ini) too",
+			    text, classify_category_name(r.category), r.guard);
+		snprintf(text, sizeof(text),
+			 "550 bob@example.com is not a registered user: %s",
+			 words[i].word);
+		r = classify_text(s->c, text, strlen(text));
+		if ((r.naside > 0) != words[i].guard)
+			fail_msg(
+			    "'%s': %d guarded rules stepped aside: the "
+			    "address guards (policy/classifier.ini) and this "
+			    "table differ; decide classify_guard.c's list too",
+			    text, r.naside);
+	}
+}
+
+/*
  * The shipped address guards (policy/classifier.ini's address_guard lines)
  * and its guarded rules: the same recipient words decide mailbox-unknown,
  * by a guarded rule, until the text says they are the sender's or a
@@ -1568,6 +1648,7 @@ int main(void)
 	    cmocka_unit_test(test_address_guard),
 	    cmocka_unit_test(test_explain_aside),
 	    cmocka_unit_test(test_shipped_address_guard),
+	    cmocka_unit_test(test_guard_vocabulary),
 	    cmocka_unit_test(test_bad_rules),
 	    cmocka_unit_test(test_match_limit),
 	    cmocka_unit_test(test_names),
