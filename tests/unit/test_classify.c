@@ -451,11 +451,13 @@ static void test_general_wording(void **state)
 	    {"550 5.7.1 Sender mailbox disabled", "policy-reputation"},
 	    {"451 Temporary failure: login account expired",
 	     "policy-reputation"},
-	    /* the sender's or the client's login name unknown: the
-	     * sender is refused, whatever 5.1.x code comes with it */
+	    /* the sender's or the client's name unknown: the sender is
+	     * refused, whatever 5.1.x code comes with it; a LOGIN's (SMTP
+	     * AUTH, SASL) user unknown is a failed authentication
+	     * (docs/classifier-labels.md: the check's name decides) */
 	    {"550 5.1.0 Sender user unknown", "policy-reputation"},
 	    {"550 MAIL FROM address unknown", "policy-reputation"},
-	    {"550 SMTP AUTH user unknown", "policy-reputation"},
+	    {"550 SMTP AUTH user unknown", "authentication"},
 	    {"550 Client user not recognized", "policy-reputation"},
 	    {"550 Your e-mail address is not valid for sending",
 	     "policy-reputation"},
