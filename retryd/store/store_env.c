@@ -58,12 +58,19 @@
  *	LIMIT_STORE_FAILCHK_MS from a watchdog thread (daemon_watch.c), so a
  *	process killed while attached blocks the daemon for at most that
  *	long. What failchk cannot free (a process that died inside Berkeley
- *	DB holding a region mutex) panics the environment: DB_RUNRECOVERY
- *	everywhere, and the daemon reopens it with recovery. The DAEMON open
- *	keeps full recovery after a crash (never failchk alone: after a
- *	reboot the region files are stale).
+ *	DB, or holding one of its mutexes) needs recovery: we panic the
+ *	environment (DB_RUNRECOVERY everywhere, at once, for every attached
+ *	process), and the daemon reopens it with recovery (at open: once,
+ *	at once). Every DB_ENV->open and failchk runs under a guard
+ *	(store_alive.c): when Berkeley DB would wait for ever on a mutex of
+ *	a dead process, the callback jumps out, the environment is
+ *	panicked, and the opener says to start retryd or run db5.3_recover
+ *	(a half-open handle is left unclosed: its close would wait too).
+ *	The DAEMON open keeps full recovery after a crash (never failchk
+ *	alone: after a reboot the region files are stale).
  *
- *	Hazards (Berkeley DB 5.3, seen in tests):
+ *	Hazards (Berkeley DB 5.3.28, Debian's libdb5.3 built with pthread
+ *	mutexes; read in its source and seen in test_store_proc):
  *	- One process may hold only one handle on an environment, and after
  *	  a JOIN refused for recovery the process keeps its registry slot:
  *	  it cannot open that environment again (retryctl exits anyway).
@@ -73,9 +80,45 @@
  *	  DB_RUNRECOVERY, store_needs_reopen() turns true, and it must
  *	  store_close() and store_open() again (DAEMON mode recovers).
  *	  retryctl should ignore SIGPIPE and close the store on SIGINT.
- *	- kill(pid, 0) succeeds for a zombie and for a reused pid: failchk
- *	  (mut_pthread.c __db_pthread_mutex_prep) waits on such a "live"
- *	  holder, spinning (the daemon's watchdog too).
+ *	- The txn, log and lock regions' mutex is the environment region's
+ *	  (__txn_init, __log_init, __lock_region_init: mtx_region =
+ *	  renv->mtx_regenv): every log write, transaction begin and commit
+ *	  and thread-slot allocation takes that one mutex, so a writer
+ *	  SIGKILLed mid-write may die holding it.
+ *	- mut_pthread.c __db_pthread_mutex_prep (inside
+ *	  __db_pthread_mutex_lock and _unlock), while DB_ENV_FAILCHK is set:
+ *	  try-lock, and while busy ask is_alive(holder). Alive: try again at
+ *	  once (a hot spin, no sleep). Dead: a thread with no thread slot
+ *	  yet, or in failchk state, sets DB_RUNRECOVERY but has no break and
+ *	  spins for ever (18.1 added the break); any other thread blocks in
+ *	  pthread_mutex_lock for ever.
+ *	- env_register.c __envreg_add, with DB_FAILCHK and a dead registered
+ *	  process: it sets DB_ENV_FAILCHK, then __env_attach_regions (whose
+ *	  ENV_ENTER allocates a thread slot under mtx_regenv, then
+ *	  __env_ref_increment, __mutex_alloc...), and only then enters
+ *	  failchk state and runs __env_failchk_int. A dead process holding
+ *	  mtx_regenv thus hung the JOIN in the attach, at 90% CPU asking
+ *	  is_alive about it (the make check hang, reproduced by
+ *	  test_dead_region_holder: stack __envreg_register >
+ *	  __env_attach_regions > __env_set_state > __db_pthread_mutex_lock).
+ *	- env_failchk.c __env_failchk_int: __env_in_api first (no mutex; a
+ *	  dead process still in the library: DB_RUNRECOVERY), then
+ *	  __lock_failchk, __txn_failchk (is_alive per transaction under
+ *	  TXN_SYSTEM_LOCK, i.e. mtx_regenv), __dbreg_failchk, __memp_failchk
+ *	  and __mut_failchk, which frees only DB_MUTEX_PROCESS_ONLY mutexes:
+ *	  a shared mutex held by a dead process is freed by recovery only.
+ *	- db_err.c __db_failed (failchk's DB_RUNRECOVERY) does not panic the
+ *	  environment: a later DB->close flushed the log (__db_refresh >
+ *	  __memp_sync_int > __log_flush) and waited on the dead process's
+ *	  mutex for ever. DB_PANIC_ENVIRONMENT (__env_set_flags >
+ *	  __env_panic) takes no mutex, and a panicked handle's calls stop at
+ *	  ENV_ENTER's PANIC_CHECK; its close only unregisters and closes
+ *	  files (__env_close_pp).
+ *	- kill(pid, 0) succeeds for a zombie and for a reused pid: such a
+ *	  "live" holder kept failchk spinning (the daemon's watchdog too).
+ *	- env_open.c __env_open: a JOIN (DB_REGISTER, no DB_RECOVER) that
+ *	  finds the environment panicked and no dead registered process
+ *	  retries with DB_RECOVER itself. Left as Berkeley DB does it.
  *
  *	Owns the DB_ENV and the DB handles until store_close().
  * DIAGNOSTICS
@@ -90,6 +133,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,18 +181,46 @@ static void env_event(DB_ENV *env, u_int32_t event, void *info)
 /*
  * Berkeley DB asks whether a process that registered a thread, a lock, a
  * transaction or a mutex is still there (failchk, and its mutex waits
- * while failchk runs). Ours always is; another is when it exists, is no
- * zombie and maps this environment (store_alive.c): a zombie or a reused
- * pid answers signal 0, and Berkeley DB waited on it as on a live holder.
+ * while failchk runs). store_alive.c answers: ours always is; another is
+ * when it exists, is no zombie and maps this environment; and a wait on a
+ * dead holder under a guard jumps out instead of returning.
  */
 static int env_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 			u_int32_t flags)
 {
-	struct store *st = env->app_private;
-
 	(void)tid;
 	(void)flags;
-	return store_alive_pid(st->dir, pid);
+#ifdef RETRYD_TEST_FAULTS
+	/* die holding mtx_regenv (__txn_failchk holds it while it asks) */
+	store_alive_fault("store-txn-failchk", "__txn_failchk");
+#endif
+	return store_alive_ask(env->app_private, pid);
+}
+
+/*
+ * A guard fired (store_alive.c): Berkeley DB was waiting, for ever, on a
+ * mutex of a dead process (or one held STORE_GUARD_WAIT_MS). Panic the
+ * environment: every attached process gets DB_RUNRECOVERY at its next
+ * call instead of waiting too, and the next daemon open recovers it.
+ * @return DB_RUNRECOVERY, st->bdb_msg saying whose mutex.
+ */
+static int env_guard_fired(struct store *st)
+{
+	(void)st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
+	st->panicked = 1;
+	if (st->fired.dead)
+		snprintf(st->bdb_msg, sizeof(st->bdb_msg),
+			 "process %ld died holding a Berkeley DB mutex of the "
+			 "store",
+			 (long)st->fired.holder);
+	else
+		snprintf(
+		    st->bdb_msg, sizeof(st->bdb_msg),
+		    "process %ld has held a Berkeley DB mutex of the store "
+		    "for %lld s (stopped?)",
+		    (long)st->fired.holder,
+		    (long long)st->fired.waited_ms / 1000);
+	return DB_RUNRECOVERY;
 }
 
 /*
@@ -155,14 +228,44 @@ static int env_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
  * its abort frees it ("unable to destroy mutex", EBUSY): the next round
  * finishes the job.
  */
-static int env_failchk(struct store *st)
+static int env_failchk_rounds(struct store *st)
 {
 	int ret = 0;
 
-	st->freed = 0;
 	for (int round = 0; round < STORE_FAILCHK_ROUNDS; round++)
 		if ((ret = st->env->failchk(st->env, 0)) != EBUSY)
 			break;
+	return ret;
+}
+
+/*
+ * failchk under a guard: a dead process's mutex panics, never hangs.
+ * Berkeley DB's own DB_RUNRECOVERY from failchk (a process died inside
+ * the library: __db_failed) does not panic the environment: the next
+ * call, even a close, would wait on what the dead process held. So we
+ * panic it here: every call of every attached process then returns
+ * DB_RUNRECOVERY at once, and the daemon's next open recovers.
+ */
+static int env_failchk(struct store *st)
+{
+	struct store_guard g;
+	int ret;
+
+	st->freed = 0;
+	if (sigsetjmp(g.jb, 0) != 0)
+		return env_guard_fired(st);
+	store_guard_arm(st, &g);
+	ret = env_failchk_rounds(st);
+	store_guard_disarm(st);
+	if (ret == DB_RUNRECOVERY) {
+		char msg[sizeof(st->bdb_msg)];
+
+		/* keep failchk's reason, not "Environment panic set" */
+		snprintf(msg, sizeof(msg), "%s", st->bdb_msg);
+		(void)st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
+		snprintf(st->bdb_msg, sizeof(st->bdb_msg), "%s", msg);
+		st->panicked = 1;
+	}
 	return ret;
 }
 
@@ -425,7 +528,7 @@ static void env_open_error(struct store *st, int ret, const char *dir,
 
 	snprintf(msg, sizeof(msg), "%s", st->bdb_msg);
 	st->bdb_msg[0] = 0;
-	if (ret == DB_RUNRECOVERY && st->mode == STORE_OPEN_JOIN) {
+	if (ret == DB_RUNRECOVERY && st->mode != STORE_OPEN_DAEMON) {
 		snprintf(err, errlen,
 			 "store: open %s: the store needs recovery (a process "
 			 "using it died): start retryd (it recovers the store) "
@@ -508,6 +611,57 @@ static unsigned long long env_cache_of(DB_ENV *env)
 #define ENV_CACHE_SLACK (1u << 20) /* sizes closer than this: the same */
 
 /*
+ * DB_ENV->open under a guard. When it fires (a dead process's mutex,
+ * store_alive.c), the handle is left as it is: half-open, and its close
+ * would wait on the same mutex. The environment is panicked and our
+ * fcntl locks on __db.register are dropped (Berkeley DB holds the
+ * registry's exclusive lock while it registers us; closing any
+ * descriptor of a file drops all of a process's fcntl locks on it), so
+ * the next opener does not wait for our exit. The handle leaks once.
+ * @return DB_ENV->open's code, or DB_RUNRECOVERY with st->env NULL.
+ */
+static int env_open_env(struct store *st, u_int32_t flags)
+{
+	char path[STORE_DIR_MAX + 16];
+	struct store_guard g;
+	int ret, fd;
+
+	if (sigsetjmp(g.jb, 0) != 0) {
+		env_guard_fired(st);
+		snprintf(path, sizeof(path), "%s/__db.register", st->dir);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+			close(fd);
+		st->env = NULL;
+		return DB_RUNRECOVERY;
+	}
+	store_guard_arm(st, &g);
+	ret = st->env->open(st->env, st->dir, flags, STORE_FILE_MODE);
+	store_guard_disarm(st);
+	return ret;
+}
+
+/*
+ * A new handle on st (the old one closed by the caller), opened with
+ * @param flags, then failchk. @return 0 or a Berkeley DB code.
+ */
+static int env_create_open(struct store *st, u_int32_t flags,
+			   size_t cache_bytes, char *err, size_t errlen)
+{
+	int ret;
+
+	if ((ret = db_env_create(&st->env, 0)) != 0) {
+		st->env = NULL;
+		snprintf(err, errlen, "store: open %s: db_env_create: %s",
+			 st->dir, db_strerror(ret));
+		return ret;
+	}
+	if ((ret = env_configure(st, cache_bytes, err, errlen)) != 0)
+		return ret;
+	ret = env_open_env(st, flags);
+	return ret == 0 ? env_failchk(st) : ret;
+}
+
+/*
  * Berkeley DB sizes the cache region once, when it creates the
  * environment: a daemon asking another store_cache_mb would keep the old
  * size for ever. When the region differs from @param want and no other
@@ -540,22 +694,17 @@ static int env_recache(struct store *st, unsigned long long want,
 			 "asked: %s (another process attached; it applies at "
 			 "a start with none)",
 			 st->dir, have >> 20, want >> 20, db_strerror(ret));
-	if ((ret = db_env_create(&st->env, 0)) != 0) {
-		snprintf(err, errlen, "store: open %s: db_env_create: %s",
-			 st->dir, db_strerror(ret));
-		return ret;
-	}
-	if ((ret = env_configure(st, cache_bytes, err, errlen)) != 0)
-		return ret;
-	ret = st->env->open(st->env, st->dir, flags | DB_RECOVER,
-			    STORE_FILE_MODE);
-	return ret == 0 ? env_failchk(st) : ret;
+	return env_create_open(st, flags | DB_RECOVER, cache_bytes, err,
+			       errlen);
 }
 
 /*
  * Open (create, recover) the environment and run failchk, alone inside
- * the gate; the daemon's with the cache asked (env_recache). @return 0,
- * or a non-zero code with @param err filled.
+ * the gate; the daemon's with the cache asked (env_recache). When the
+ * daemon's failchk finds what only recovery mends (a process that died
+ * inside Berkeley DB, or holding one of its mutexes: the environment is
+ * then panicked), the daemon closes and opens again with recovery, once.
+ * @return 0, or a non-zero code with @param err filled.
  */
 static int env_open_gated(struct store *st, u_int32_t flags, size_t cache_bytes,
 			  char *err, size_t errlen)
@@ -572,11 +721,22 @@ static int env_open_gated(struct store *st, u_int32_t flags, size_t cache_bytes,
 		flags |= DB_RECOVER;
 	else
 		flags |= DB_FAILCHK; /* a dead retryctl: failchk, no panic */
-	ret = st->env->open(st->env, st->dir, flags, STORE_FILE_MODE);
+	ret = env_open_env(st, flags);
 	/* a read-only opener (group member) cannot write the logs that
 	 * cleaning up needs: the daemon's watchdog does it */
 	if (ret == 0 && st->mode != STORE_OPEN_READ)
 		ret = env_failchk(st);
+	if (ret == DB_RUNRECOVERY && st->mode == STORE_OPEN_DAEMON &&
+	    st->env != NULL) {
+		log_warn("store: %s: %s: recovering it now", st->dir,
+			 st->bdb_msg[0] ? st->bdb_msg
+					: "failchk asks for recovery");
+		st->bdb_msg[0] = 0;
+		st->env->close(st->env, 0);
+		st->env = NULL;
+		ret = env_create_open(st, flags | DB_RECOVER, cache_bytes, err,
+				      errlen);
+	}
 	if (ret == 0 && st->mode == STORE_OPEN_DAEMON)
 		ret = env_recache(st, want, flags, cache_bytes, err, errlen);
 	store_gate_leave(gate);

@@ -13,6 +13,9 @@
 #define RETRYD_STORE_INT_H
 
 #include <db.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +27,39 @@
 #define STORE_EBADRECORD (-1000)
 
 #define STORE_DIR_MAX 4096 /* bytes of a state_dir path, with NUL */
+
+#define STORE_GUARD_WAIT_MS  30000 /* a live mutex holder waited for, guarded */
+#define STORE_GUARD_WAIT_FNS 4	   /* Berkeley DB functions that wait */
+
+struct store_guard_range {
+	uintptr_t lo, hi; /* [lo, hi) of a function's code */
+};
+
+/*
+ * A way out of a Berkeley DB call that waits on a mutex whose holder died
+ * (store_alive.c). The caller owns it (on its stack) and does:
+ *	if (sigsetjmp(g.jb, 0) != 0) { fired: see st->fired }
+ *	store_guard_arm(st, &g); ... Berkeley DB call ...; store_guard_disarm(st);
+ */
+struct store_guard {
+	sigjmp_buf jb;
+	pthread_t thread; /* the one thread it catches */
+	struct store_guard_range waits[STORE_GUARD_WAIT_FNS];
+	pid_t run_pid;	   /* the pid asked about in a row... */
+	unsigned run_n;	   /* ...this many times */
+	int run_wait;	   /* 1: from a mutex wait */
+	int64_t run_since; /* when the wait was recognised */
+	pid_t cache_pid;   /* the last verdict */
+	int cache_alive;
+	int64_t cache_at;
+};
+
+/* Why a guard fired: written in the store, not in the jumped-over frame. */
+struct store_guard_exit {
+	pid_t holder;	   /* whose mutex was waited on */
+	int dead;	   /* 1: holder dead; 0: alive, held too long */
+	int64_t waited_ms; /* how long a live holder was waited for */
+};
 
 struct store {
 	DB_ENV *env;
@@ -40,8 +76,10 @@ struct store {
 	size_t outbox_max; /* records kept before verifications drop */
 	enum store_open_mode mode;
 	char dir[STORE_DIR_MAX];
-	char bdb_msg[256];   /* Berkeley DB's last own error text, "" if none */
-	int panicked;	     /* DB_RUNRECOVERY seen: close and reopen */
+	char bdb_msg[256]; /* Berkeley DB's last own error text, "" if none */
+	int panicked;	   /* DB_RUNRECOVERY seen: close and reopen */
+	_Atomic(struct store_guard *) guard; /* armed: store_alive.c */
+	struct store_guard_exit fired;	     /* the last time it fired */
 	unsigned freed;	     /* failchk messages since the last store_failchk */
 	char freed_msg[160]; /* the first of them */
 };
@@ -180,12 +218,34 @@ void store_gate_leave(int fd);
 int store_region_reserve(const char *dir, char *err, size_t errlen);
 
 /**
+ * Berkeley DB's is-alive question for the store @param st: is @param pid
+ * (not us) still attached? Zombies and processes that do not map the
+ * environment count as dead (store_alive.c). Under the calling thread's
+ * guard, a question asked from inside a mutex wait about a dead holder
+ * (or one waited for STORE_GUARD_WAIT_MS) jumps to the guard instead of
+ * returning. @return 1 alive, 0 dead.
+ */
+int store_alive_ask(struct store *st, pid_t pid);
+
+/**
  * Is process @param pid alive and attached to the environment in
- * @param dir (maps dir/__db.001)? Zombies count as dead; when /proc
- * cannot tell, signal 0 decides. Our own pid: 1 (store_alive.c).
- * @return 1 or 0.
+ * @param dir (maps dir/__db.001)? When /proc cannot tell, signal 0
+ * decides. Our own pid: 1. @return 1 or 0.
  */
 int store_alive_pid(const char *dir, pid_t pid);
+
+/** Arm @param g (after its sigsetjmp) for this thread on @param st. */
+void store_guard_arm(struct store *st, struct store_guard *g);
+/** Disarm the guard of @param st (after the guarded call returned). */
+void store_guard_disarm(struct store *st);
+
+#ifdef RETRYD_TEST_FAULTS
+/**
+ * Test build: SIGKILL this process (fault.h) when RETRYD_FAULT is
+ * @param name and we were called from Berkeley DB's function @param bdb_fn.
+ */
+void store_alive_fault(const char *name, const char *bdb_fn);
+#endif
 
 /** Log a record that does not decode (the walk skips it). */
 void store_log_bad(const char *dbname, const void *key, size_t klen,

@@ -16,6 +16,10 @@
  *   an empty __db.register (an opener that died) is a fresh store.
  * - The is-alive answer: an attached process is alive; a zombie, a reaped
  *   pid and a live process that is not attached (a reused pid) are not.
+ * - A process killed (fault point) in failchk while it holds the region
+ *   mutex: JOIN and READ come back with the next step, the daemon's open
+ *   recovers; a running daemon's failchk comes back, panicked, and its
+ *   reopen recovers. Also with the dead holder left a zombie.
  * - Every open in a child is bounded (alarm): a hang fails the test.
  * - Disk full: a small tmpfs, filled; writes return STORE_NOSPACE, nothing
  *   half-written; after freeing space the store works again and holds
@@ -523,6 +527,144 @@ static void test_killed_reader_forces_reopen(void **state)
 	tmpdir_fx_remove(base);
 }
 
+/*
+ * Child: open @param dir in @param mode, commit batch @param b of tag
+ * @param tag, leave a second batch's transaction open, report on
+ * @param report, and run failchk with the test build's fault point set:
+ * Berkeley DB's __txn_failchk asks is_alive about that open transaction
+ * while holding the transaction region's mutex (which is the environment
+ * region's, mtx_regenv, in 5.3), and the fault SIGKILLs us right there.
+ * A daemon (or retryctl) killed in failchk: the next opener finds a
+ * region mutex held by a dead process.
+ */
+static void __attribute__((noreturn))
+die_holding_region_child(const char *dir, enum store_open_mode mode, char tag,
+			 int b, int report)
+{
+	struct store *st;
+	struct store_txn *txn;
+	struct store_message *m;
+	char err[1024];
+	unsigned freed;
+
+	if (store_open(dir, mode, 0, &st, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "holder: %s\n", err);
+		_exit(2);
+	}
+	if (write_batch(st, tag, b, err, sizeof(err)) != STORE_OK ||
+	    store_txn_begin(st, &txn, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "holder: %s\n", err);
+		_exit(3);
+	}
+	m = batch_msg(tag, b + 1, 0);
+	if (store_put_message(st, txn, m, err, sizeof(err)) != STORE_OK)
+		_exit(4);
+	store_message_free(m);
+	if (write(report, "h", 1) != 1)
+		_exit(5);
+	setenv("RETRYD_FAULT", "store-txn-failchk", 1);
+	store_failchk(st, &freed, err, sizeof(err));
+	fprintf(stderr, "holder: the fault point did not fire: %s\n", err);
+	_exit(6);
+}
+
+/*
+ * Fork die_holding_region_child and wait until it is dead, killed by the
+ * fault point. @param reap 0 leaves it a zombie (waitid WNOWAIT): the
+ * caller reaps it with waitpid later. @return its pid.
+ */
+static pid_t die_holding_region(const char *dir, enum store_open_mode mode,
+				char tag, int b, int reap)
+{
+	siginfo_t si;
+	int p[2];
+	char x;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		die_holding_region_child(dir, mode, tag, b, p[1]);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &x, 1), 1);
+	close(p[0]);
+	memset(&si, 0, sizeof(si));
+	assert_int_equal(
+	    waitid(P_PID, (id_t)pid, &si, WEXITED | (reap ? 0 : WNOWAIT)), 0);
+	if (si.si_code != CLD_KILLED || si.si_status != SIGKILL)
+		fail_msg("the region holder was not killed by its fault point "
+			 "(code %d, status %d)",
+			 si.si_code, si.si_status);
+	return pid;
+}
+
+static void assert_recovery_hint(const char *err, const char *dir)
+{
+	if (strstr(err, "start retryd") == NULL ||
+	    strstr(err, "db5.3_recover -h") == NULL || strstr(err, dir) == NULL)
+		fail_msg("refusal without its next step: %s", err);
+}
+
+/*
+ * Regression (make check, session 17: test_sigkill_then_recovery's JOIN
+ * spun 16 minutes in __db_pthread_mutex_lock asking is_alive about the
+ * killed writer). A process killed while it holds the environment region
+ * mutex: Berkeley DB 5.3's open with DB_REGISTER | DB_FAILCHK attaches
+ * before its failchk and, waiting on that mutex with no thread slot yet,
+ * loops for ever (DB_RUNRECOVERY set, no break). Now JOIN and READ come
+ * back with the next step (start retryd, db5.3_recover -h DIR), also
+ * while the dead holder is a zombie (kill(pid, 0) still succeeds); the
+ * daemon's open recovers: the committed batch is there, the open
+ * transaction is not; after that JOIN works. Every open is bounded.
+ */
+static void test_dead_region_holder(void **state)
+{
+	char base[64], dir[80], err[1024];
+	int status;
+	long n;
+	pid_t holder;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	holder = die_holding_region(dir, STORE_OPEN_DAEMON, 'Z', 0, 0);
+
+	if ((n = open_count(dir, STORE_OPEN_JOIN, err, sizeof(err))) >= 0)
+		fail_msg("JOIN opened a store whose region mutex a dead "
+			 "process holds (%ld messages)",
+			 n);
+	printf("# JOIN: %s\n", err);
+	assert_recovery_hint(err, dir);
+	if ((n = open_count(dir, STORE_OPEN_READ, err, sizeof(err))) >= 0)
+		fail_msg("READ opened it (%ld messages)", n);
+	printf("# READ: %s\n", err);
+	assert_recovery_hint(err, dir);
+
+	assert_int_equal(waitpid(holder, &status, 0), holder);
+	assert_int_equal(open_count(dir, STORE_OPEN_DAEMON, err, sizeof(err)),
+			 10);
+	assert_int_equal(open_count(dir, STORE_OPEN_JOIN, err, sizeof(err)),
+			 10);
+	tmpdir_fx_remove(base);
+
+	/* The make check case: the holder reaped before the JOIN. */
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	die_holding_region(dir, STORE_OPEN_DAEMON, 'R', 0, 1);
+	if ((n = open_count(dir, STORE_OPEN_JOIN, err, sizeof(err))) >= 0)
+		fail_msg("JOIN opened it (%ld messages)", n);
+	assert_recovery_hint(err, dir);
+	assert_int_equal(open_count(dir, STORE_OPEN_DAEMON, err, sizeof(err)),
+			 10);
+	tmpdir_fx_remove(base);
+
+	/* The daemon first: its recovery touches no mutex of the dead. */
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	die_holding_region(dir, STORE_OPEN_DAEMON, 'S', 0, 1);
+	assert_int_equal(open_count(dir, STORE_OPEN_DAEMON, err, sizeof(err)),
+			 10);
+	tmpdir_fx_remove(base);
+}
+
 /* Child: attach to @param dir (or not, @param dir NULL), report, wait. */
 static void __attribute__((noreturn))
 attached_child(const char *dir, int report)
@@ -584,6 +726,77 @@ static void test_alive_honest(void **state)
 	assert_int_equal(store_alive_pid(dir, attached), 0);
 	assert_int_equal(kill(stranger, SIGKILL), 0);
 	assert_int_equal(waitpid(stranger, &status, 0), stranger);
+	tmpdir_fx_remove(base);
+}
+
+/*
+ * The daemon's side: a running daemon (a child) when a retryctl dies in
+ * failchk holding the region mutex and stays a zombie. The daemon's
+ * failchk (the watchdog's) must come back, not spin on the zombie's
+ * mutex: an error, the store panicked; close and open again recover it,
+ * and both committed batches are there. Bounded by alarm.
+ */
+static void __attribute__((noreturn))
+failchk_daemon_child(const char *dir, int ready, int go)
+{
+	struct store *st;
+	char err[1024], x;
+	unsigned freed;
+	int rc;
+
+	alarm(OPEN_BOUND_S);
+	if (store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)) !=
+		STORE_OK ||
+	    write_batch(st, 'D', 0, err, sizeof(err)) != STORE_OK)
+		_exit(10);
+	if (write(ready, "d", 1) != 1 || read(go, &x, 1) != 1)
+		_exit(11);
+	rc = store_failchk(st, &freed, err, sizeof(err));
+	fprintf(stderr, "# daemon failchk: %s\n", err);
+	if (rc == STORE_OK || !store_needs_reopen(st))
+		_exit(12);
+	store_close(st);
+	if (store_open(dir, STORE_OPEN_DAEMON, 0, &st, err, sizeof(err)) !=
+	    STORE_OK) {
+		fprintf(stderr, "daemon reopen: %s\n", err);
+		_exit(13);
+	}
+	if (!check_batch(st, 'D', 0) || !check_batch(st, 'Y', 0) ||
+	    count_all(st) != 20)
+		_exit(14);
+	store_close(st);
+	_exit(0);
+}
+
+static void test_daemon_failchk_dead_region_holder(void **state)
+{
+	char base[64], dir[80], x;
+	int ready[2], go[2], status;
+	pid_t daemon, holder;
+
+	(void)state;
+	make_dirs(base, sizeof(base), dir, sizeof(dir));
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((daemon = fork()) == 0) {
+		close(ready[0]);
+		close(go[1]);
+		failchk_daemon_child(dir, ready[1], go[0]);
+	}
+	close(ready[1]);
+	close(go[0]);
+	assert_int_equal(read(ready[0], &x, 1), 1);
+	holder = die_holding_region(dir, STORE_OPEN_JOIN, 'Y', 0, 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	if (WIFSIGNALED(status))
+		fail_msg("the daemon's failchk hung (killed by signal %d)",
+			 WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(waitpid(holder, &status, 0), holder);
+	close(go[1]);
+	close(ready[0]);
 	tmpdir_fx_remove(base);
 }
 
@@ -940,6 +1153,8 @@ int main(void)
 	    cmocka_unit_test(test_join_creates_empty_store),
 	    cmocka_unit_test(test_join_waits_for_creator),
 	    cmocka_unit_test(test_killed_reader_forces_reopen),
+	    cmocka_unit_test(test_dead_region_holder),
+	    cmocka_unit_test(test_daemon_failchk_dead_region_holder),
 	    cmocka_unit_test(test_alive_honest),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_disk_full_cache_growth),
