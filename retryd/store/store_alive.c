@@ -22,7 +22,9 @@
  *	    the holder. Chosen over comparing start times: the mutexes carry
  *	    no time, while the mapping is the attachment itself.
  *	When /proc cannot tell (not mounted, another user's process without
- *	the right to read its maps), kill(pid, 0) alone decides, as before.
+ *	the right to read its maps, or this process's own mapping of
+ *	__db.001 not found the same way: a file system whose /proc device
+ *	and inode differ from stat's), kill(pid, 0) alone decides, as before.
  *	Under a guard an answer is kept STORE_ALIVE_CACHE_MS for the same pid.
  *
  *	The way out. Berkeley DB 5.3.28's __db_pthread_mutex_prep() (static
@@ -194,7 +196,21 @@ int store_alive_pid(const char *dir, pid_t pid)
 	snprintf(region, sizeof(region), "%s/__db.001", dir);
 	if (state == 0 || stat(region, &sb) != 0)
 		return 1; /* /proc cannot tell: signal 0 decides */
-	return alive_maps_file(pid, &sb) != 0; /* unreadable: alive */
+	switch (alive_maps_file(pid, &sb)) {
+	case 0:
+		/*
+		 * Not mapped: trusted only when this process's own mapping
+		 * of the region reads the same way. Where /proc's device and
+		 * inode disagree with stat(2) (a file system that reports
+		 * them differently), a live holder must not turn dead: its
+		 * locks and transactions would be taken from under it.
+		 */
+		return alive_maps_file(getpid(), &sb) != 1;
+	case 1:
+		return 1;
+	default:
+		return 1; /* unreadable: signal 0 decides */
+	}
 }
 
 void store_guard_arm(struct store *st, struct store_guard *g)

@@ -707,6 +707,7 @@ static void test_alive_honest(void **state)
 {
 	char base[64], dir[80];
 	siginfo_t si;
+	struct store *st;
 	int status;
 	pid_t attached, stranger;
 
@@ -714,6 +715,9 @@ static void test_alive_honest(void **state)
 	make_dirs(base, sizeof(base), dir, sizeof(dir));
 	attached = start_attached(dir);
 	stranger = start_attached(NULL);
+	/* this process maps no region yet: "not mapped" cannot be checked */
+	assert_int_equal(store_alive_pid(dir, stranger), 1);
+	open_ok(dir, STORE_OPEN_JOIN, 0, &st);
 	assert_int_equal(store_alive_pid(dir, getpid()), 1);
 	assert_int_equal(store_alive_pid(dir, attached), 1);
 	assert_int_equal(store_alive_pid(dir, stranger), 0);
@@ -726,6 +730,7 @@ static void test_alive_honest(void **state)
 	assert_int_equal(store_alive_pid(dir, attached), 0);
 	assert_int_equal(kill(stranger, SIGKILL), 0);
 	assert_int_equal(waitpid(stranger, &status, 0), stranger);
+	store_close(st);
 	tmpdir_fx_remove(base);
 }
 
