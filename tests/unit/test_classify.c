@@ -1395,6 +1395,21 @@ static void test_shipped_address_guard(void **state)
 }
 
 /*
+ * The hand-written rules of test_address_guard and test_explain_aside:
+ * four rules (0-3; two guarded), then two address guards. The first
+ * GUARD_RULES_NRULES alone are the same rules without the guards.
+ */
+static const char *const guard_rules[] = {
+    "guarded mailbox-unknown /\\bno such user\\b/i",
+    "mailbox-unknown /\\buser unknown\\b/i",
+    "other /\\bno such\\b/i",
+    "guarded mailbox-disabled /\\baccount disabled\\b/i",
+    "guard /\\bsender\\b/i",
+    "guard /\\blog ?in\\b/i",
+};
+#define GUARD_RULES_NRULES 4
+
+/*
  * Address guards (address_guard) keep guarded rules (guarded_rule) from
  * deciding a text about the sender's address or a login account: the text
  * goes on to the next rules, then the status code. A plain address-level
@@ -1404,14 +1419,6 @@ static void test_shipped_address_guard(void **state)
  */
 static void test_address_guard(void **state)
 {
-	static const char *const rules[] = {
-	    "guarded mailbox-unknown /\\bno such user\\b/i",
-	    "mailbox-unknown /\\buser unknown\\b/i",
-	    "other /\\bno such\\b/i",
-	    "guarded mailbox-disabled /\\baccount disabled\\b/i",
-	    "guard /\\bsender\\b/i",
-	    "guard /\\blog ?in\\b/i",
-	};
 	static const struct rule_case cases[] = {
 	    /* no guard matches: the guarded rule decides */
 	    {"550 no such user here", 0, CLASSIFY_MAILBOX_UNKNOWN},
@@ -1435,19 +1442,22 @@ static void test_address_guard(void **state)
 	    {"no such user (sender: a@example.org)", 2, CLASSIFY_OTHER},
 	};
 	struct policy *p, *bare;
-	struct classifier *c = hand_classifier(rules, 6, &p), *unguarded;
+	struct classifier *c = hand_classifier(
+			      guard_rules,
+			      sizeof(guard_rules) / sizeof(guard_rules[0]), &p),
+			  *unguarded;
 	struct classify_result r;
 	char why[CLASSIFY_EXPLAIN_LEN];
 
 	(void)state;
-	assert_int_equal(p->nrules, 4);
+	assert_int_equal(p->nrules, GUARD_RULES_NRULES);
 	assert_int_equal(p->nguards, 2);
 	expect_rule_cases(c, cases, sizeof(cases) / sizeof(cases[0]));
 	r = classify_text(c, "550 sender: no such user", 24);
 	assert_string_equal(classify_explain(c, &r, why, sizeof(why)),
 			    "hand.ini:12");
 	/* the same rules without the guards: the guarded rule decides */
-	unguarded = hand_classifier(rules, 4, &bare);
+	unguarded = hand_classifier(guard_rules, GUARD_RULES_NRULES, &bare);
 	r = classify_text(unguarded, "550 sender: no such user", 24);
 	assert_int_equal(r.rule, 0);
 	assert_int_equal(r.category, CLASSIFY_MAILBOX_UNKNOWN);
@@ -1460,14 +1470,6 @@ static void test_address_guard(void **state)
  * classify --explain's fourth field, show's note), "" when none did. */
 static void test_explain_aside(void **state)
 {
-	static const char *const rules[] = {
-	    "guarded mailbox-unknown /\\bno such user\\b/i",
-	    "mailbox-unknown /\\buser unknown\\b/i",
-	    "other /\\bno such\\b/i",
-	    "guarded mailbox-disabled /\\baccount disabled\\b/i",
-	    "guard /\\bsender\\b/i",
-	    "guard /\\blog ?in\\b/i",
-	};
 	static const char *const many[] = {
 	    "guarded mailbox-unknown /a/",
 	    "guarded mailbox-unknown /b/",
@@ -1479,7 +1481,8 @@ static void test_explain_aside(void **state)
 	    "guard /sender/",
 	};
 	struct policy *p;
-	struct classifier *c = hand_classifier(rules, 6, &p);
+	struct classifier *c = hand_classifier(
+	    guard_rules, sizeof(guard_rules) / sizeof(guard_rules[0]), &p);
 	struct classify_result r;
 	char why[CLASSIFY_EXPLAIN_LEN], small[20];
 	const char *t;

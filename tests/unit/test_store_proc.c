@@ -470,6 +470,50 @@ reopen_child(const char *dir, int ready, int go)
 	_exit(0);
 }
 
+/* A child that signals "ready" on one pipe, then waits for "go" on another. */
+struct gated_child {
+	pid_t pid;
+	int ready; /* read end: one byte when the child is ready */
+	int go;	   /* write end: one byte lets it go on */
+};
+
+/*
+ * Fork @param body (a noreturn child: dir, ready fd, go fd) and return
+ * once it said it is ready.
+ */
+static void gated_start(struct gated_child *c, const char *dir,
+			void (*body)(const char *dir, int ready, int go))
+{
+	int ready[2], go[2];
+	char x;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	if ((c->pid = fork()) == 0) {
+		close(ready[0]);
+		close(go[1]);
+		body(dir, ready[1], go[0]);
+		_exit(99);
+	}
+	close(ready[1]);
+	close(go[0]);
+	c->ready = ready[0];
+	c->go = go[1];
+	assert_int_equal(read(c->ready, &x, 1), 1);
+}
+
+/* Let @param c go on and reap it: @return its wait status. */
+static int gated_finish(struct gated_child *c)
+{
+	int status;
+
+	assert_int_equal(write(c->go, "g", 1), 1);
+	assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+	close(c->go);
+	close(c->ready);
+	return status;
+}
+
 /*
  * A registered reader killed while attached (retryctl hit by ^C): the
  * next opener's failchk frees what it held (before failchk it panicked
@@ -480,21 +524,13 @@ reopen_child(const char *dir, int ready, int go)
 static void test_killed_reader_forces_reopen(void **state)
 {
 	char base[64], dir[80], err[1024], x;
-	int ready[2], go[2], p[2], status;
-	pid_t daemon, reader;
+	struct gated_child daemon;
+	int p[2], status;
+	pid_t reader;
 
 	(void)state;
 	make_dirs(base, sizeof(base), dir, sizeof(dir));
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(go), 0);
-	if ((daemon = fork()) == 0) {
-		close(ready[0]);
-		close(go[1]);
-		reopen_child(dir, ready[1], go[0]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	assert_int_equal(read(ready[0], &x, 1), 1);
+	gated_start(&daemon, dir, reopen_child);
 
 	assert_int_equal(pipe(p), 0);
 	if ((reader = fork()) == 0) {
@@ -518,12 +554,9 @@ static void test_killed_reader_forces_reopen(void **state)
 	if (join_count(dir, err, sizeof(err)) < 10)
 		fail_msg("join after a dead reader: %s", err);
 
-	assert_int_equal(write(go[1], "g", 1), 1);
-	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	status = gated_finish(&daemon);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	close(go[1]);
-	close(ready[0]);
 	tmpdir_fx_remove(base);
 }
 
@@ -775,33 +808,22 @@ failchk_daemon_child(const char *dir, int ready, int go)
 
 static void test_daemon_failchk_dead_region_holder(void **state)
 {
-	char base[64], dir[80], x;
-	int ready[2], go[2], status;
-	pid_t daemon, holder;
+	char base[64], dir[80];
+	struct gated_child daemon;
+	int status;
+	pid_t holder;
 
 	(void)state;
 	make_dirs(base, sizeof(base), dir, sizeof(dir));
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(go), 0);
-	if ((daemon = fork()) == 0) {
-		close(ready[0]);
-		close(go[1]);
-		failchk_daemon_child(dir, ready[1], go[0]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	assert_int_equal(read(ready[0], &x, 1), 1);
+	gated_start(&daemon, dir, failchk_daemon_child);
 	holder = die_holding_region(dir, STORE_OPEN_JOIN, 'Y', 0, 0);
-	assert_int_equal(write(go[1], "g", 1), 1);
-	assert_int_equal(waitpid(daemon, &status, 0), daemon);
+	status = gated_finish(&daemon);
 	if (WIFSIGNALED(status))
 		fail_msg("the daemon's failchk hung (killed by signal %d)",
 			 WTERMSIG(status));
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(waitpid(holder, &status, 0), holder);
-	close(go[1]);
-	close(ready[0]);
 	tmpdir_fx_remove(base);
 }
 
